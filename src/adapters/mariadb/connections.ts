@@ -1,0 +1,161 @@
+/**
+ * A small set of dedicated, pipelined MariaDB connections. Each query goes to
+ * the live connection with the fewest queries in flight; the driver pipelines
+ * them on the socket. This costs far less CPU per call than the driver's pool
+ * (measured by the lab bench), and a lost connection is re-opened in the
+ * background with capped exponential backoff while the others keep serving.
+ *
+ * @module
+ */
+import mariadb, { type Connection } from "mariadb";
+import { BedsError } from "../../errors.ts";
+import type { MariadbServerConfig } from "../../config/mod.ts";
+import type { Logger } from "../../logging/mod.ts";
+import { mapMariadbError } from "./errors.ts";
+import { tlsOptions } from "../../tls.ts";
+
+interface Slot {
+  conn: Connection | undefined;
+  inflight: number;
+  retries: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Options for {@link createConnectionSet}. */
+export interface ConnectionSetOptions {
+  /** Label used in logs and health ("master", "secondary"). */
+  name: string;
+  server: MariadbServerConfig;
+  logger: Logger;
+}
+
+/** Health of one connection set. */
+export interface ConnectionSetHealth {
+  size: number;
+  alive: number;
+  inflight: number;
+}
+
+/** Dedicated pipelined connections with least-loaded routing. */
+export interface ConnectionSet {
+  /** Opens every connection. @throws {BedsError} `DB_UNAVAILABLE` if none opens. */
+  open(): Promise<void>;
+  /** Runs one statement. */
+  query<T = unknown>(sql: string, values: unknown[]): Promise<T>;
+  health(): ConnectionSetHealth;
+  close(): Promise<void>;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+/** Creates (but does not open) a connection set. */
+export function createConnectionSet(options: ConnectionSetOptions): ConnectionSet {
+  const { server, logger, name } = options;
+  const slots: Slot[] = Array.from(
+    { length: server.connections },
+    () => ({ conn: undefined, inflight: 0, retries: 0, timer: undefined }),
+  );
+  let closed = false;
+  let inflight = 0;
+
+  const connect = async (slot: Slot) => {
+    const conn = await mariadb.createConnection({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      connectTimeout: server.connect_timeout_ms,
+      pipelining: true,
+      bigIntAsNumber: true,
+      decimalAsNumber: false,
+      insertIdAsNumber: true,
+      dateStrings: false,
+      ssl: server.tls ? tlsOptions(server.tls) : undefined,
+    });
+    conn.on("error", (error: unknown) => lost(slot, conn, error));
+    slot.conn = conn;
+    slot.retries = 0;
+  };
+
+  const lost = (slot: Slot, conn: Connection, error: unknown) => {
+    if (slot.conn !== conn) return;
+    slot.conn = undefined;
+    if (closed) return;
+    logger.warn({ db: name, err: (error as Error)?.message }, "mariadb connection lost");
+    schedule(slot);
+  };
+
+  const schedule = (slot: Slot) => {
+    if (closed || slot.timer !== undefined) return;
+    const base = Math.min(MAX_BACKOFF_MS, 100 * 2 ** slot.retries++);
+    slot.timer = setTimeout(async () => {
+      slot.timer = undefined;
+      try {
+        await connect(slot);
+        logger.info({ db: name }, "mariadb connection re-opened");
+      } catch (error) {
+        logger.debug({ db: name, err: (error as Error).message }, "mariadb reconnect failed");
+        schedule(slot);
+      }
+    }, base / 2 + Math.random() * base / 2);
+  };
+
+  const pick = (): Slot | undefined => {
+    let best: Slot | undefined;
+    for (const slot of slots) {
+      if (slot.conn && (!best || slot.inflight < best.inflight)) best = slot;
+    }
+    return best;
+  };
+
+  return {
+    async open() {
+      const results = await Promise.allSettled(slots.map((slot) => connect(slot)));
+      const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+      if (failed.length === slots.length) {
+        throw new BedsError(
+          "DB_UNAVAILABLE",
+          `Cannot connect to MariaDB ${name} at ${server.host}:${server.port}: ${
+            (failed[0]!.reason as Error).message
+          }`,
+          { cause: failed[0]!.reason },
+        );
+      }
+      for (const [i, r] of results.entries()) if (r.status === "rejected") schedule(slots[i]!);
+    },
+
+    async query<T>(sql: string, values: unknown[]): Promise<T> {
+      const slot = pick();
+      if (!slot) throw new BedsError("DB_UNAVAILABLE", "Database unavailable; try again");
+      if (inflight >= server.max_queue) {
+        throw new BedsError("OVERLOADED", "Database queue is full; try again later");
+      }
+      slot.inflight++;
+      inflight++;
+      try {
+        return await slot.conn!.query({ sql, namedPlaceholders: false }, values) as T;
+      } catch (error) {
+        throw mapMariadbError(error);
+      } finally {
+        slot.inflight--;
+        inflight--;
+      }
+    },
+
+    health: () => ({
+      size: slots.length,
+      alive: slots.filter((s) => s.conn).length,
+      inflight,
+    }),
+
+    async close() {
+      closed = true;
+      await Promise.allSettled(slots.map(async (slot) => {
+        clearTimeout(slot.timer);
+        const conn = slot.conn;
+        slot.conn = undefined;
+        await conn?.end().catch(() => conn.destroy());
+      }));
+    },
+  };
+}

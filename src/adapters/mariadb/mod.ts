@@ -1,0 +1,9 @@
+/**
+ * The MariaDB adapter: dedicated pipelined connections, views and stored
+ * routines called by name with bound values, errors mapped to wire codes.
+ *
+ * @module
+ */
+export { createMariadbAdapter, type MariadbAdapter, type MariadbAdapterOptions } from "./adapter.ts";
+export { mapMariadbError } from "./errors.ts";
+export { callProcedure, quoteIdent, selectFunction, selectView } from "./sql.ts";

@@ -1,0 +1,56 @@
+/**
+ * Argument parsing shared by subcommands (`node:util` parseArgs, strict:
+ * unknown flags are a {@link UsageError}).
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { loadConfig } from "../config/mod.ts";
+import type { Config } from "../config/mod.ts";
+import { type CliIo, UsageError } from "./io.ts";
+
+/** Flags every subcommand accepts. */
+export const COMMON_OPTIONS = {
+  config: { type: "string" },
+  env: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+/** Parses `args` with the common flags plus `options`. */
+export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: O,
+  allowPositionals = true,
+) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...COMMON_OPTIONS, ...options },
+      allowPositionals,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0]!.replace(/\. To specify.*$/, ""));
+  }
+}
+
+/** Loads the config named by `--config` / `--env` (or BEDS_CONFIG_DIR / BEDS_ENV). */
+export function configFrom(values: { config?: string; env?: string }, io: CliIo): Config {
+  const environ = values.env ? { ...io.environ, BEDS_ENV: values.env } : io.environ;
+  return loadConfig({ dir: values.config ?? io.environ.BEDS_CONFIG_DIR ?? "config", environ });
+}
+
+/** Parses a JSON object flag, e.g. `--key '{"id":1}'`. */
+export function jsonFlag(name: string, text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`Option --${name} is not valid JSON: ${text}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new UsageError(`Option --${name} must be a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}

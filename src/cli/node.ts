@@ -1,0 +1,98 @@
+/**
+ * Shared start-up of `run` and `check`: load config (the first IPL step,
+ * before the logger exists), build the IPL context, run the steps.
+ *
+ * @module
+ */
+import type { Config } from "../config/mod.ts";
+import { ConfigError } from "../errors.ts";
+import { createLogger, type Logger, silentLogger } from "../logging/mod.ts";
+import { createEventIds } from "../protocol/mod.ts";
+import {
+  EXIT_CODES,
+  type IplContext,
+  IplError,
+  type IplResult,
+  type IplStep,
+  runIpl,
+  type StepRecord,
+} from "../ipl/mod.ts";
+import type { CliIo } from "./io.ts";
+import { configFrom } from "./args.ts";
+
+/** Options for {@link bootNode}. */
+export interface BootOptions {
+  values: { config?: string; env?: string; node?: string; instance?: string };
+  steps: readonly IplStep<IplContext>[];
+  /** Log JSON lines to this fd; none logs nothing. */
+  logFd?: number;
+}
+
+/** A booted (or failed) node. */
+export type BootResult =
+  | { ok: true; ctx: IplContext; ipl: IplResult }
+  | { ok: false; exitCode: number; message: string; ctx?: IplContext; records: StepRecord[] };
+
+/** Loads config and runs `steps`; never throws for expected failures. */
+export async function bootNode(options: BootOptions, io: CliIo): Promise<BootResult> {
+  const t0 = performance.now();
+  let config: Config;
+  try {
+    config = configFrom(options.values, io);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const message = error.message;
+    return {
+      ok: false,
+      exitCode: EXIT_CODES.config,
+      message,
+      records: [{ step: "config", outcome: "failed", ms: elapsed(t0), error: message }],
+    };
+  }
+  const role = options.values.node ?? config.node.name;
+  const instance = options.values.instance ?? config.node.instance ?? `${Deno.hostname()}-${Deno.pid}`;
+  const logger: Logger = options.logFd === undefined
+    ? silentLogger()
+    : createLogger({ level: config.log.level, base: { role, node: instance }, fd: options.logFd });
+  const configRecord: StepRecord = {
+    step: "config",
+    outcome: "ok",
+    ms: elapsed(t0),
+    detail: `env ${config.env}: ${config.files.join(" + ")}`,
+  };
+  if (!config.nodes[role]) {
+    const message = `Unknown node "${role}": expected one of ${Object.keys(config.nodes).join(", ")}`;
+    return {
+      ok: false,
+      exitCode: EXIT_CODES.config,
+      message,
+      records: [{ ...configRecord, outcome: "failed", error: message }],
+    };
+  }
+  logger.info({ ipl: configRecord }, "ipl config ok");
+  const ctx: IplContext = {
+    config,
+    logger,
+    role,
+    instance,
+    eventIds: createEventIds({ node: instance }),
+    adapters: new Map(),
+  };
+  try {
+    const ipl = await runIpl(options.steps, ctx, logger, [configRecord]);
+    return { ok: true, ctx, ipl };
+  } catch (error) {
+    if (!(error instanceof IplError)) throw error;
+    return {
+      ok: false,
+      exitCode: error.exitCode,
+      message: `${error.step}: ${error.message}`,
+      ctx,
+      records: error.record.steps,
+    };
+  }
+}
+
+function elapsed(t0: number): number {
+  return Math.round((performance.now() - t0) * 10) / 10;
+}

@@ -1,0 +1,175 @@
+/**
+ * `BedsClient`: the TypeScript client applications import. One connection,
+ * one channel, many requests in flight; replies arrive on RabbitMQ's direct
+ * reply-to and are matched by correlation id. Requests are published
+ * `mandatory`, so one that no queue is bound for is answered at once.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { type AmqpChannel, type AmqpConnection, connectAmqp, DIRECT_REPLY_TO } from "../amqp/mod.ts";
+import type { AmqpConfig, Op } from "../config/mod.ts";
+import { type Reply, routingKey } from "../protocol/mod.ts";
+
+/** A request body as sent on the wire. */
+export interface RequestBody {
+  template: string;
+  op: Op;
+  call?: string;
+  key?: Record<string, unknown>;
+  data?: Record<string, unknown>;
+  where?: Record<string, unknown>;
+  limit?: number;
+  offset?: number;
+  order?: string[];
+  event?: { parent: string };
+  deadline_ms?: number;
+}
+
+/** Why a request got no reply. */
+export type ClientErrorKind = "TIMEOUT" | "UNROUTABLE" | "CLOSED";
+
+/** A request that got no reply from BEDS. */
+export class BedsClientError extends Error {
+  /** Why there was no reply. */
+  readonly kind: ClientErrorKind;
+  constructor(kind: ClientErrorKind, message: string) {
+    super(message);
+    this.name = "BedsClientError";
+    this.kind = kind;
+  }
+}
+
+/** Options for {@link BedsClient.connect}. */
+export interface BedsClientOptions {
+  /** Where to connect (the `[amqp]` section shape). */
+  amqp: AmqpConfig;
+  /** Default time to wait for a reply. @default 10000 */
+  timeoutMs?: number;
+  /** Connection name shown by RabbitMQ. @default "beds-client" */
+  name?: string;
+}
+
+/** Per-request options. */
+export interface RequestOptions {
+  /** Time to wait for this reply; also sent as the request's deadline. */
+  timeoutMs?: number;
+  /** Raw body bytes to send instead of the JSON of the request (tests, tools). */
+  rawBody?: Uint8Array;
+}
+
+interface Pending {
+  resolve: (reply: Reply) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** An AMQP request/reply client for BEDS. */
+export class BedsClient {
+  #connection: AmqpConnection;
+  #channel: AmqpChannel;
+  #exchange: string;
+  #timeoutMs: number;
+  #pending = new Map<string, Pending>();
+  #seq = 0;
+  #prefix = `${crypto.randomUUID().slice(0, 8)}-`;
+  #closed = false;
+
+  private constructor(connection: AmqpConnection, channel: AmqpChannel, exchange: string, timeoutMs: number) {
+    this.#connection = connection;
+    this.#channel = channel;
+    this.#exchange = exchange;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Connects and starts listening for replies. */
+  static async connect(options: BedsClientOptions): Promise<BedsClient> {
+    const connection = await connectAmqp(options.amqp, { name: options.name ?? "beds-client" });
+    try {
+      const channel = await connection.createChannel();
+      const client = new BedsClient(connection, channel, options.amqp.exchange, options.timeoutMs ?? 10_000);
+      await channel.consume(DIRECT_REPLY_TO, (msg) => {
+        if (msg) client.#settle(msg.properties.correlationId, msg.content);
+      }, { noAck: true });
+      channel.on("return", (msg) => {
+        client.#fail(
+          msg.properties.correlationId,
+          new BedsClientError("UNROUTABLE", `No queue is bound for "${msg.fields.routingKey}"`),
+        );
+      });
+      const onClose = () => client.#failAll("Connection closed");
+      channel.on("close", onClose);
+      connection.on("close", onClose);
+      connection.on("error", () => {});
+      return client;
+    } catch (error) {
+      await connection.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Requests awaiting a reply. */
+  get inflight(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Sends one request and resolves with its reply (`ok` true or false).
+   * @throws {BedsClientError} on timeout, unroutable request or closed client.
+   */
+  request(body: RequestBody, options: RequestOptions = {}): Promise<Reply> {
+    if (this.#closed) return Promise.reject(new BedsClientError("CLOSED", "Client is closed"));
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const correlationId = this.#prefix + (this.#seq++).toString(36);
+    const payload = options.rawBody ??
+      new TextEncoder().encode(JSON.stringify({ deadline_ms: Date.now() + timeoutMs, ...body }));
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#fail(
+          correlationId,
+          new BedsClientError("TIMEOUT", `No reply to ${body.op}.${body.template} within ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      this.#pending.set(correlationId, { resolve, reject, timer });
+      this.#channel.publish(this.#exchange, routingKey(body.op, body.template), Buffer.from(payload), {
+        replyTo: DIRECT_REPLY_TO,
+        correlationId,
+        contentType: "application/json",
+        mandatory: true,
+      });
+    });
+  }
+
+  /** Rejects pending requests and closes the connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#failAll("Client closed");
+    this.#closed = true;
+    await this.#connection.close().catch(() => {});
+  }
+
+  #settle(correlationId: string | undefined, content: Buffer): void {
+    const pending = correlationId === undefined ? undefined : this.#pending.get(correlationId);
+    if (!pending) return; // late reply after a timeout
+    this.#pending.delete(correlationId!);
+    clearTimeout(pending.timer);
+    try {
+      pending.resolve(JSON.parse(content.toString("utf8")) as Reply);
+    } catch (error) {
+      pending.reject(error as Error);
+    }
+  }
+
+  #fail(correlationId: string | undefined, error: Error): void {
+    const pending = correlationId === undefined ? undefined : this.#pending.get(correlationId);
+    if (!pending) return;
+    this.#pending.delete(correlationId!);
+    clearTimeout(pending.timer);
+    pending.reject(error);
+  }
+
+  #failAll(reason: string): void {
+    this.#closed = true;
+    for (const id of [...this.#pending.keys()]) this.#fail(id, new BedsClientError("CLOSED", reason));
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * The BEDS client for TypeScript applications.
+ *
+ * @example
+ * ```ts
+ * import { BedsClient } from "./mod.ts";
+ * import { loadConfig } from "../config/mod.ts";
+ * const client = await BedsClient.connect({ amqp: loadConfig().amqp });
+ * const reply = await client.request({ template: "cus", op: "read", key: { id: 1 } });
+ * await client.close();
+ * ```
+ *
+ * @module
+ */
+export {
+  BedsClient,
+  BedsClientError,
+  type BedsClientOptions,
+  type ClientErrorKind,
+  type RequestBody,
+  type RequestOptions,
+} from "./client.ts";

@@ -1,0 +1,164 @@
+/**
+ * Builds the configuration once: base file → env file → environment
+ * variables → zod schema → cross-checks → frozen object. Nothing connects
+ * before this succeeds.
+ *
+ * @module
+ */
+import { parse, TomlError } from "smol-toml";
+import type { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import { deepFreeze, deepMerge, originOf, type Origins, type Table } from "./merge.ts";
+import { configSchema, type ParsedConfig } from "./schema.ts";
+import { checkBindings } from "./bindings.ts";
+
+/** Environments BEDS knows; each may have a `config/env_<name>.toml`. */
+export const ENVIRONMENTS = ["dev", "qa", "prod", "lab", "test"] as const;
+
+/** A deployment environment. */
+export type BedsEnv = typeof ENVIRONMENTS[number];
+
+/** The validated, frozen configuration plus where it came from. */
+export type Config = Readonly<
+  ParsedConfig & {
+    /** The environment whose override file was layered in. */
+    env: BedsEnv;
+    /** Absolute directory the config files were read from. */
+    configDir: string;
+    /** Files that were read, in layer order. */
+    files: readonly string[];
+    /** Absolute templates directory. */
+    templatesDir: string;
+  }
+>;
+
+/** Options for {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** Directory holding `beds.toml`. @default "config" (from the working directory) */
+  dir?: string;
+  /** Environment variables to read (`BEDS_ENV` and secrets). @default {} */
+  environ?: Record<string, string | undefined>;
+  /** Extra table merged last, e.g. from CLI flags or tests. */
+  overrides?: Table;
+}
+
+/** Environment variables that override config keys (secrets in containers). */
+const ENV_KEYS: ReadonlyArray<[string, string[]]> = [
+  ["BEDS_AMQP_URL", ["amqp", "url"]],
+  ["BEDS_AMQP_USER", ["amqp", "user"]],
+  ["BEDS_AMQP_PASS", ["amqp", "pass"]],
+  ["BEDS_MARIADB_USER", ["databases", "mariadb", "master", "user"]],
+  ["BEDS_MARIADB_PASSWORD", ["databases", "mariadb", "master", "password"]],
+  ["BEDS_MARIADB_SECONDARY_USER", ["databases", "mariadb", "secondary", "user"]],
+  ["BEDS_MARIADB_SECONDARY_PASSWORD", ["databases", "mariadb", "secondary", "password"]],
+  ["BEDS_MONGODB_URL", ["databases", "mongodb", "url"]],
+];
+
+function readToml(file: string, required: boolean): Table | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (error) {
+    if (!required && error instanceof Deno.errors.NotFound) return undefined;
+    throw new ConfigError(`Cannot read config file "${file}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  try {
+    return parse(text) as Table;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const reason = error.message.split("\n")[0];
+      throw new ConfigError(
+        `Invalid TOML in "${file}" at line ${error.line}, column ${error.column}: ${reason}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+function envLayer(environ: Record<string, string | undefined>): Table {
+  let layer: Table = {};
+  for (const [variable, path] of ENV_KEYS) {
+    const value = environ[variable];
+    if (value === undefined || value === "") continue;
+    let table: Table = { [path[path.length - 1]!]: value };
+    for (const key of path.slice(0, -1).reverse()) table = { [key]: table };
+    layer = deepMerge(layer, table, `$${variable}`, new Map());
+  }
+  return layer;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): { path: string; text: string } {
+  const path = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0]!;
+    return { path: path ? `${path}.${key}` : key, text: "unknown key" };
+  }
+  if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) {
+    return { path, text: "missing required value" };
+  }
+  return { path, text: issue.message.replace(/^Invalid input: /, "") };
+}
+
+/** Joins `path` to `base` unless it is already absolute. */
+export function resolvePath(base: string, path: string): string {
+  if (path.startsWith("/")) return path;
+  const joined = `${base.replace(/\/+$/, "")}/${path}`;
+  const parts: string[] = [];
+  for (const part of joined.split("/")) {
+    if (part === "..") parts.pop();
+    else if (part !== "." && part !== "") parts.push(part);
+  }
+  return `/${parts.join("/")}`;
+}
+
+/**
+ * Loads, merges, validates and freezes the configuration.
+ * @throws {ConfigError} with a message naming the file and key path.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const environ = options.environ ?? {};
+  const envName = environ.BEDS_ENV || "dev";
+  if (!(ENVIRONMENTS as readonly string[]).includes(envName)) {
+    throw new ConfigError(
+      `Unknown BEDS_ENV "${envName}": expected one of ${ENVIRONMENTS.join(", ")}`,
+    );
+  }
+  const env = envName as BedsEnv;
+  const configDir = resolvePath(Deno.cwd(), options.dir ?? "config");
+  const baseFile = `${configDir}/beds.toml`;
+  const envFile = `${configDir}/env_${env}.toml`;
+  const origins: Origins = new Map();
+  const files = [baseFile];
+
+  let merged = deepMerge({}, readToml(baseFile, true)!, baseFile, origins);
+  const envTable = readToml(envFile, false);
+  if (envTable) {
+    merged = deepMerge(merged, envTable, envFile, origins);
+    files.push(envFile);
+  }
+  merged = deepMerge(merged, envLayer(environ), "environment", origins);
+  if (options.overrides) merged = deepMerge(merged, options.overrides, "overrides", origins);
+
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const { path, text } = describeIssue(result.error.issues[0]!);
+    const file = originOf(origins, path, files[files.length - 1]!);
+    throw new ConfigError(`Invalid config "${file}": ${path || "(root)"}: ${text}`);
+  }
+  const parsed = result.data;
+  const problem = checkBindings(parsed);
+  if (problem) {
+    const file = originOf(origins, problem.path, baseFile);
+    throw new ConfigError(`Invalid config "${file}": ${problem.path}: ${problem.text}`);
+  }
+  return deepFreeze({
+    ...parsed,
+    env,
+    configDir,
+    files,
+    templatesDir: resolvePath(configDir, parsed.templates.dir),
+  });
+}

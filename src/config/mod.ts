@@ -1,0 +1,34 @@
+/**
+ * Configuration: layered TOML (`beds.toml`, then `env_<BEDS_ENV>.toml`),
+ * then environment variables for secrets, validated with zod and frozen.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./mod.ts";
+ * const config = loadConfig({ dir: "config", environ: { BEDS_ENV: "lab" } });
+ * console.log(config.node.name);
+ * ```
+ *
+ * @module
+ */
+export {
+  type BedsEnv,
+  type Config,
+  ENVIRONMENTS,
+  loadConfig,
+  type LoadConfigOptions,
+  resolvePath,
+} from "./load.ts";
+export { bindingsOverlap, checkBindings } from "./bindings.ts";
+export { redact } from "./redact.ts";
+export {
+  type AmqpConfig,
+  type BrokerConfig,
+  type LimitsConfig,
+  type MariadbConfig,
+  type MariadbServerConfig,
+  type MongodbConfig,
+  type Op,
+  OPS,
+  type TlsConfig,
+} from "./schema.ts";

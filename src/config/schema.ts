@@ -1,0 +1,137 @@
+/**
+ * The zod schema of the merged configuration. Every object is strict, so an
+ * unknown key is an error that names its path.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** The five request operations of the wire protocol. */
+export const OPS = ["create", "read", "update", "delete", "call"] as const;
+
+/** A request operation. */
+export type Op = typeof OPS[number];
+
+const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, {
+  message: "expected a name of letters, digits, '_' or '-'",
+});
+
+/** A topic binding for `<op>.<template>`: each word literal, `*` or `#`. */
+const bindingKey = z.string().regex(
+  /^(\*|#|create|read|update|delete|call)\.(\*|#|[a-z][a-z0-9_]{0,31})$/,
+  { message: 'expected "<op|*>.<template|*>", e.g. "read.*" or "*.whs"' },
+);
+
+const port = z.number().int().min(1).max(65535);
+const tlsSchema = z.strictObject({
+  ca: z.string().optional(),
+  cert: z.string().optional(),
+  key: z.string().optional(),
+  servername: z.string().optional(),
+  reject_unauthorized: z.boolean().default(true),
+});
+
+const amqpSchema = z.strictObject({
+  url: z.string().optional(),
+  host: z.string().default("127.0.0.1"),
+  port: port.default(5672),
+  user: z.string().default("guest"),
+  pass: z.string().default("guest"),
+  vhost: z.string().default("/"),
+  heartbeat: z.number().int().min(0).max(600).default(30),
+  exchange: name.default("beds"),
+  queue_prefix: z.string().regex(/^[A-Za-z0-9_.-]{0,64}$/).default(""),
+  connect_timeout_ms: z.number().int().positive().default(5000),
+  tls: tlsSchema.optional(),
+});
+
+const brokerSchema = z.strictObject({
+  description: z.string().optional(),
+  ops: z.array(z.enum(OPS)).min(1),
+  bindings: z.array(bindingKey),
+  instances: z.number().int().min(1).max(256).default(1),
+  prefetch: z.number().int().min(1).max(65535).default(50),
+  queue_type: z.enum(["classic", "quorum"]).default("classic"),
+});
+
+const nodeRoleSchema = z.strictObject({
+  description: z.string().optional(),
+  brokers: z.array(name),
+});
+
+const mariadbServerSchema = z.strictObject({
+  host: z.string().default("127.0.0.1"),
+  port: port.default(3306),
+  user: z.string().default("root"),
+  password: z.string().default(""),
+  connections: z.number().int().min(1).max(256).default(4),
+  max_queue: z.number().int().min(1).default(10000),
+  connect_timeout_ms: z.number().int().positive().default(3000),
+  tls: tlsSchema.optional(),
+});
+
+const mariadbSchema = z.strictObject({
+  master: mariadbServerSchema,
+  secondary: mariadbServerSchema.optional(),
+  /** Logical database name (used by templates) → physical schema. */
+  schemas: z.record(z.string(), z.string().regex(/^[A-Za-z0-9_]{1,64}$/))
+    .default({}),
+});
+
+const mongodbSchema = z.strictObject({
+  url: z.string().default("mongodb://127.0.0.1:27017"),
+  database: z.string().default("beds"),
+  optional: z.boolean().default(true),
+});
+
+/** The whole configuration after layers and environment are merged. */
+export const configSchema = z.strictObject({
+  node: z.strictObject({
+    name: name.default("appServer"),
+    instance: z.string().optional(),
+    /** How long shutdown waits for in-flight requests before closing. */
+    drain_ms: z.number().int().min(0).default(10000),
+  }).default({ name: "appServer", drain_ms: 10000 }),
+  log: z.strictObject({
+    level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
+      .default("info"),
+  }).default({ level: "info" }),
+  amqp: amqpSchema,
+  brokers: z.record(name, brokerSchema),
+  nodes: z.record(name, nodeRoleSchema),
+  databases: z.strictObject({
+    mariadb: mariadbSchema.optional(),
+    mongodb: mongodbSchema.optional(),
+  }),
+  templates: z.strictObject({
+    dir: z.string().default("../templates"),
+  }).default({ dir: "../templates" }),
+  limits: z.strictObject({
+    max_body_bytes: z.number().int().min(256).default(65536),
+    default_read_limit: z.number().int().min(1).default(100),
+    max_read_limit: z.number().int().min(1).default(1000),
+  }).default({
+    max_body_bytes: 65536,
+    default_read_limit: 100,
+    max_read_limit: 1000,
+  }),
+});
+
+/** The parsed configuration as written in the files. */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The validated configuration slices. */
+export type ParsedConfig = z.output<typeof configSchema>;
+/** One broker's settings. */
+export type BrokerConfig = ParsedConfig["brokers"][string];
+/** AMQP connection settings. */
+export type AmqpConfig = ParsedConfig["amqp"];
+/** MariaDB settings. */
+export type MariadbConfig = NonNullable<ParsedConfig["databases"]["mariadb"]>;
+/** One MariaDB server's settings. */
+export type MariadbServerConfig = MariadbConfig["master"];
+/** MongoDB settings. */
+export type MongodbConfig = NonNullable<ParsedConfig["databases"]["mongodb"]>;
+/** Request limits. */
+export type LimitsConfig = ParsedConfig["limits"];
+/** TLS file paths. */
+export type TlsConfig = z.output<typeof tlsSchema>;

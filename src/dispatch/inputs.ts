@@ -1,0 +1,126 @@
+/**
+ * Pure request → adapter input translation. Every field name is checked
+ * against the template (declared, allowed for the op) and every value
+ * against its declared type, so an adapter sees only checked values.
+ *
+ * @module
+ */
+import { BedsError } from "../errors.ts";
+import type { LimitsConfig } from "../config/mod.ts";
+import type { Request } from "../protocol/mod.ts";
+import type { CallSpec, ProcedureOpSpec, RecTemplate } from "../templates/mod.ts";
+import type { OrderBy, ReadInput, Values } from "../adapters/mod.ts";
+
+const MAX_IN_LIST = 1000;
+
+function invalid(message: string, field?: string): never {
+  throw new BedsError("VALIDATION", message, field ? { details: { field } } : {});
+}
+
+function checked(template: RecTemplate, field: string, value: unknown): unknown {
+  const check = template.checks.get(field);
+  if (!check) invalid(`Unknown field "${field}" for template "${template.name}"`, field);
+  return check(value);
+}
+
+function reject(request: Request, keys: ReadonlyArray<keyof Request>): void {
+  for (const key of keys) {
+    if (request[key] !== undefined) {
+      throw new BedsError("BAD_REQUEST", `Op "${request.op}" does not take "${key}"`);
+    }
+  }
+}
+
+/** Merges `key` and `data` into checked values accepted by `params`. */
+function paramValues(
+  template: RecTemplate,
+  request: Request,
+  params: readonly string[],
+  required: readonly string[],
+): Values {
+  const values = new Map<string, unknown>();
+  for (const source of [request.data, request.key]) {
+    for (const [field, value] of Object.entries(source ?? {})) {
+      const v = checked(template, field, value);
+      if (!params.includes(field)) {
+        invalid(`Field "${field}" is not accepted by ${request.op} of "${template.name}"`, field);
+      }
+      if (values.has(field) && values.get(field) !== v) {
+        invalid(`Field "${field}" differs between key and data`, field);
+      }
+      values.set(field, v);
+    }
+  }
+  for (const field of required) {
+    if (!values.has(field) || values.get(field) === null) invalid(`Field "${field}" is required`, field);
+  }
+  return values;
+}
+
+/** Builds the adapter input of a read. */
+export function readInput(template: RecTemplate, request: Request, limits: LimitsConfig): ReadInput {
+  const spec = template.ops.read!;
+  reject(request, ["data"]);
+  const limit = request.limit ?? limits.default_read_limit;
+  if (limit > limits.max_read_limit) {
+    invalid(`Limit ${limit} exceeds the maximum of ${limits.max_read_limit}`);
+  }
+  if (spec.procedure) {
+    reject(request, ["order"]);
+    const merged = { ...request, data: { ...request.where } };
+    const params = paramValues(template, { ...merged, where: undefined }, spec.params, spec.required ?? []);
+    return { template, where: new Map(), order: [], limit, offset: 0, params };
+  }
+  const where = new Map<string, unknown[]>();
+  for (const [field, value] of Object.entries(request.where ?? {})) {
+    const list = Array.isArray(value) ? value : [value];
+    if (!template.fields[field]) invalid(`Unknown field "${field}" for template "${template.name}"`, field);
+    if (!spec.where.includes(field)) invalid(`Field "${field}" is not allowed in where`, field);
+    if (list.length === 0 || list.length > MAX_IN_LIST) {
+      invalid(`Field "${field}" takes 1 to ${MAX_IN_LIST} values`, field);
+    }
+    where.set(field, list.map((v) => checked(template, field, v)));
+  }
+  let key: Values | undefined;
+  if (request.key !== undefined) {
+    const keyFields = spec.key ?? [];
+    const entries = Object.entries(request.key);
+    if (!keyFields.length) invalid(`Template "${template.name}" has no read key`);
+    for (const field of keyFields) {
+      if (!(field in request.key)) invalid(`Key field "${field}" is required`, field);
+    }
+    const map = new Map<string, unknown>();
+    for (const [field, value] of entries) {
+      const v = checked(template, field, value);
+      if (!keyFields.includes(field)) invalid(`Field "${field}" is not part of the key`, field);
+      map.set(field, v);
+    }
+    key = map;
+  }
+  const order: OrderBy[] = (request.order ?? []).map((term) => {
+    const desc = term.startsWith("-");
+    const field = desc ? term.slice(1) : term;
+    if (!spec.order.includes(field)) invalid(`Field "${field}" is not allowed in order`, field);
+    return { field, desc };
+  });
+  return { template, key, where, order, limit, offset: request.offset ?? 0, params: new Map() };
+}
+
+/** Default required fields: create → fields declared required; else the op's key. */
+function requiredOf(template: RecTemplate, op: string, spec: ProcedureOpSpec): readonly string[] {
+  if (spec.required) return spec.required;
+  if (op === "create") return spec.params.filter((f) => template.fields[f]?.required);
+  return spec.key ?? [];
+}
+
+/** Builds the checked values of a create, update or delete. */
+export function writeValues(template: RecTemplate, request: Request, spec: ProcedureOpSpec): Values {
+  reject(request, ["where", "limit", "offset", "order"]);
+  return paramValues(template, request, spec.params, requiredOf(template, request.op, spec));
+}
+
+/** Builds the checked values of a named call. */
+export function callValues(template: RecTemplate, request: Request, spec: CallSpec): Values {
+  reject(request, ["where", "limit", "offset", "order"]);
+  return paramValues(template, request, spec.params, spec.required ?? []);
+}

@@ -1,0 +1,32 @@
+/**
+ * The state IPL builds up step by step; later steps read what earlier ones
+ * opened. Shutdown unwinds it through the steps' undo functions.
+ *
+ * @module
+ */
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../logging/mod.ts";
+import type { AmqpConnection, DeclaredQueue } from "../amqp/mod.ts";
+import type { Adapter, MariadbAdapter, VerifyProblem } from "../adapters/mod.ts";
+import type { RecTemplate, RegistryHolder } from "../templates/mod.ts";
+import type { BrokerPool } from "../brokers/mod.ts";
+import type { EventIds } from "../protocol/mod.ts";
+
+/** Mutable IPL state for one node process. */
+export interface IplContext {
+  config: Config;
+  logger: Logger;
+  /** Node role being started (appServer, admin, …). */
+  role: string;
+  /** This process's instance id. */
+  instance: string;
+  eventIds: EventIds;
+  connection?: AmqpConnection;
+  declared?: DeclaredQueue[];
+  adapters: Map<string, Adapter>;
+  mariadb?: MariadbAdapter;
+  templates?: RecTemplate[];
+  registry?: RegistryHolder;
+  problems?: VerifyProblem[];
+  pool?: BrokerPool;
+}

@@ -1,0 +1,26 @@
+/**
+ * IPL: ordered, named, timed steps; shutdown unwinds them in reverse.
+ *
+ * @example
+ * ```ts
+ * import { CHECK_STEPS, type IplContext, runIpl } from "./mod.ts";
+ * declare const ctx: IplContext;
+ * const { record, unwind } = await runIpl(CHECK_STEPS, ctx, ctx.logger);
+ * await unwind();
+ * console.log(record.ok);
+ * ```
+ *
+ * @module
+ */
+export type { IplContext } from "./context.ts";
+export {
+  IplError,
+  type IplRecord,
+  type IplResult,
+  type IplStep,
+  runIpl,
+  type StepOutcome,
+  type StepRecord,
+} from "./runner.ts";
+export { CHECK_STEPS, EXIT_CODES, RUN_STEPS } from "./steps.ts";
+export { tcpReachable } from "./reachability.ts";

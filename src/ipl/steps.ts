@@ -1,0 +1,217 @@
+/**
+ * The IPL steps in order. `beds check` runs them up to template
+ * verification; `beds run` runs them all. Each has a distinct exit code.
+ *
+ * @module
+ */
+import { amqpEndpoint, connectAmqp, declareTopology, describeAmqp } from "../amqp/mod.ts";
+import { createMariadbAdapter } from "../adapters/mod.ts";
+import { createRegistry, createRegistryHolder, loadTemplates } from "../templates/mod.ts";
+import { startBrokerPool } from "../brokers/mod.ts";
+import type { IplContext } from "./context.ts";
+import type { IplStep } from "./runner.ts";
+import { tcpReachable } from "./reachability.ts";
+
+/** Exit codes of failed IPL steps (2 is CLI usage, 1 anything else). */
+export const EXIT_CODES = {
+  config: 10,
+  reachability: 11,
+  amqp_auth: 12,
+  topology: 13,
+  db_pools: 14,
+  templates_load: 15,
+  templates_verify: 16,
+  broker_pool: 17,
+} as const;
+
+function roleBrokers(ctx: IplContext) {
+  const role = ctx.config.nodes[ctx.role];
+  if (!role) throw new Error(`Node "${ctx.role}" is not defined in [nodes]`);
+  return role.brokers.map((name) => ({ name, config: ctx.config.brokers[name]! }));
+}
+
+function mongoEndpoint(url: string): { host: string; port: number } {
+  const match = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/:,?]+)(?::(\d+))?/.exec(url);
+  return { host: match?.[1] ?? "127.0.0.1", port: Number(match?.[2] ?? 27017) };
+}
+
+const reachability: IplStep<IplContext> = {
+  name: "reachability",
+  exitCode: EXIT_CODES.reachability,
+  async run(ctx) {
+    const { config } = ctx;
+    const timeout = config.amqp.connect_timeout_ms;
+    const services: Array<{ name: string; host: string; port: number; optional: boolean }> = [
+      { name: "amqp", ...amqpEndpoint(config.amqp), optional: false },
+    ];
+    const maria = config.databases.mariadb;
+    if (maria) {
+      services.push({
+        name: "mariadb master",
+        host: maria.master.host,
+        port: maria.master.port,
+        optional: false,
+      });
+      if (maria.secondary) {
+        services.push({
+          name: "mariadb secondary",
+          host: maria.secondary.host,
+          port: maria.secondary.port,
+          optional: false,
+        });
+      }
+    }
+    const mongo = config.databases.mongodb;
+    if (mongo) services.push({ name: "mongodb", ...mongoEndpoint(mongo.url), optional: mongo.optional });
+
+    const results = await Promise.all(
+      services.map(async (s) => ({ ...s, up: await tcpReachable(s.host, s.port, timeout) })),
+    );
+    const down = results.filter((r) => !r.up);
+    const fatal = down.filter((r) => !r.optional || config.env === "prod");
+    const label = (r: typeof results[number]) => `${r.name} ${r.host}:${r.port}`;
+    if (fatal.length) throw new Error(`Unreachable: ${fatal.map(label).join(", ")}`);
+    return {
+      detail: results.map((r) => `${label(r)} ${r.up ? "up" : "down"}`).join("; "),
+      warnings: down.map((r) => `optional service ${label(r)} is down`),
+    };
+  },
+};
+
+const amqpAuth: IplStep<IplContext> = {
+  name: "amqp_auth",
+  exitCode: EXIT_CODES.amqp_auth,
+  async run(ctx) {
+    const where = describeAmqp(ctx.config.amqp);
+    try {
+      ctx.connection = await connectAmqp(ctx.config.amqp, { name: `beds ${ctx.role} ${ctx.instance}` });
+    } catch (error) {
+      throw new Error(
+        `AMQP login to ${where} as "${ctx.config.amqp.user}" failed: ${(error as Error).message}`,
+      );
+    }
+    const connection = ctx.connection;
+    connection.on(
+      "error",
+      (error: Error) => ctx.logger.warn({ err: error.message }, "amqp connection error"),
+    );
+    return {
+      detail: `connected to ${where}`,
+      undo: async () => {
+        ctx.connection = undefined;
+        await connection.close().catch(() => {});
+      },
+    };
+  },
+};
+
+const topology: IplStep<IplContext> = {
+  name: "topology",
+  exitCode: EXIT_CODES.topology,
+  async run(ctx) {
+    const channel = await ctx.connection!.createChannel();
+    channel.on("error", () => {});
+    try {
+      ctx.declared = await declareTopology(channel, {
+        exchange: ctx.config.amqp.exchange,
+        queuePrefix: ctx.config.amqp.queue_prefix,
+        role: ctx.role,
+        brokers: roleBrokers(ctx),
+      });
+    } finally {
+      await channel.close().catch(() => {});
+    }
+    const bindings = ctx.declared.reduce((n, q) => n + q.bindings.length, 0);
+    return {
+      detail: `exchange "${ctx.config.amqp.exchange}", ${ctx.declared.length} queues, ${bindings} bindings`,
+    };
+  },
+};
+
+const dbPools: IplStep<IplContext> = {
+  name: "db_pools",
+  exitCode: EXIT_CODES.db_pools,
+  async run(ctx) {
+    const maria = ctx.config.databases.mariadb;
+    if (!maria) return { detail: "no MariaDB configured" };
+    const adapter = createMariadbAdapter({ config: maria, logger: ctx.logger });
+    await adapter.open();
+    ctx.mariadb = adapter;
+    ctx.adapters.set("mariadb", adapter);
+    return {
+      detail: `mariadb ${maria.master.host}:${maria.master.port} × ${maria.master.connections}` +
+        (maria.secondary ? `, secondary ${maria.secondary.host}:${maria.secondary.port}` : ""),
+      undo: async () => {
+        ctx.adapters.delete("mariadb");
+        await adapter.close();
+      },
+    };
+  },
+};
+
+const templatesLoad: IplStep<IplContext> = {
+  name: "templates_load",
+  exitCode: EXIT_CODES.templates_load,
+  async run(ctx) {
+    ctx.templates = await loadTemplates(ctx.config.templatesDir);
+    for (const t of ctx.templates) {
+      if (!ctx.adapters.has(t.store) && t.store === "mariadb") {
+        throw new Error(`Template "${t.name}" (${t.file}) needs ${t.store}, which is not configured`);
+      }
+    }
+    ctx.registry = createRegistryHolder(createRegistry(ctx.templates));
+    return { detail: `${ctx.templates.length} templates from ${ctx.config.templatesDir}` };
+  },
+};
+
+const templatesVerify: IplStep<IplContext> = {
+  name: "templates_verify",
+  exitCode: EXIT_CODES.templates_verify,
+  async run(ctx) {
+    const problems = [];
+    for (const adapter of ctx.adapters.values()) problems.push(...await adapter.verify(ctx.templates ?? []));
+    ctx.problems = problems;
+    if (problems.length) {
+      const first = problems[0]!;
+      throw new Error(
+        `${problems.length} template problem(s); first: template "${first.template}" ${first.path}: ${first.message}`,
+      );
+    }
+    return { detail: `${ctx.templates?.length ?? 0} templates match the database` };
+  },
+};
+
+const brokerPool: IplStep<IplContext> = {
+  name: "broker_pool",
+  exitCode: EXIT_CODES.broker_pool,
+  async run(ctx) {
+    const { config } = ctx;
+    const registry = ctx.registry!;
+    ctx.pool = await startBrokerPool({
+      connection: ctx.connection!,
+      role: ctx.role,
+      queuePrefix: config.amqp.queue_prefix,
+      brokers: roleBrokers(ctx),
+      node: ctx.instance,
+      maxBodyBytes: config.limits.max_body_bytes,
+      deps: { registry: () => registry.current(), adapters: ctx.adapters, limits: config.limits },
+      eventIds: ctx.eventIds,
+      logger: ctx.logger,
+    });
+    const consumers = ctx.pool.status().reduce((n, s) => n + s.consumers, 0);
+    return { detail: `${ctx.pool.status().length} brokers, ${consumers} consumers` };
+  },
+};
+
+/** Steps `beds check` runs: everything up to template verification. */
+export const CHECK_STEPS: readonly IplStep<IplContext>[] = [
+  reachability,
+  amqpAuth,
+  topology,
+  dbPools,
+  templatesLoad,
+  templatesVerify,
+];
+
+/** Steps `beds run` runs before the node is resident. */
+export const RUN_STEPS: readonly IplStep<IplContext>[] = [...CHECK_STEPS, brokerPool];

@@ -1,0 +1,24 @@
+/**
+ * The wire contract: request and reply envelopes, routing keys and event
+ * ids. See docs/protocol.md.
+ *
+ * @example
+ * ```ts
+ * import { decodeRequest } from "./mod.ts";
+ * const body = new TextEncoder().encode('{"template":"cus","op":"read"}');
+ * console.log(decodeRequest(body, 65536).template);
+ * ```
+ *
+ * @module
+ */
+export {
+  checkRequest,
+  decodeRequest,
+  FIELD_NAME,
+  type Request,
+  requestSchema,
+  routingKey,
+  TEMPLATE_NAME,
+} from "./request.ts";
+export { type ErrorReply, errorReply, type OkReply, okReply, type Reply, type ReplyMeta } from "./reply.ts";
+export { createEventIds, type EventIdOptions, type EventIds } from "./event_id.ts";

@@ -1,0 +1,90 @@
+/**
+ * The request envelope (wire protocol v1) and its decoder. Decoding never
+ * throws anything but a {@link BedsError} with a wire code.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { OPS } from "../config/mod.ts";
+import { BedsError } from "../errors.ts";
+
+/** Template names are three-letter acronyms or short snake_case names. */
+export const TEMPLATE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+/** Field, call and order names. */
+export const FIELD_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
+
+const fieldMap = z.record(z.string(), z.unknown());
+
+/** zod schema of the request body. Unknown top-level keys are rejected. */
+export const requestSchema = z.strictObject({
+  v: z.literal(1).optional(),
+  template: z.string().regex(TEMPLATE_NAME, { message: "expected a template name" }),
+  op: z.enum(OPS),
+  call: z.string().regex(FIELD_NAME, { message: "expected a call name" }).optional(),
+  key: fieldMap.optional(),
+  data: fieldMap.optional(),
+  where: fieldMap.optional(),
+  limit: z.number().int().min(0).optional(),
+  offset: z.number().int().min(0).optional(),
+  order: z.array(
+    z.string().regex(/^-?[a-z_][a-z0-9_]{0,63}$/, {
+      message: 'expected "field" or "-field"',
+    }),
+  ).max(8).optional(),
+  event: z.strictObject({ parent: z.string().max(256) }).optional(),
+  deadline_ms: z.number().int().positive().optional(),
+});
+
+/** A decoded, shape-checked request. Field values are checked by dispatch. */
+export type Request = z.output<typeof requestSchema>;
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function describe(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") return `unknown key "${issue.keys[0]}"`;
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+/**
+ * Decodes and shape-checks one request body.
+ * @throws {BedsError} `TOO_LARGE` past `maxBytes`, `BAD_REQUEST` otherwise.
+ */
+export function decodeRequest(body: Uint8Array, maxBytes: number): Request {
+  if (body.byteLength > maxBytes) {
+    throw new BedsError(
+      "TOO_LARGE",
+      `Request body of ${body.byteLength} bytes exceeds the limit of ${maxBytes}`,
+      { details: { limit: maxBytes, size: body.byteLength } },
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(body));
+  } catch (error) {
+    throw new BedsError("BAD_REQUEST", "Request body is not valid UTF-8 JSON", { cause: error });
+  }
+  return checkRequest(parsed);
+}
+
+/** Shape-checks an already parsed request body. */
+export function checkRequest(parsed: unknown): Request {
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new BedsError("BAD_REQUEST", "Request body must be a JSON object");
+  }
+  const result = requestSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new BedsError("BAD_REQUEST", `Invalid request: ${describe(result.error.issues[0]!)}`, {
+      details: { issues: result.error.issues.slice(0, 5).map(describe) },
+    });
+  }
+  if (result.data.op === "call" && !result.data.call) {
+    throw new BedsError("BAD_REQUEST", 'Invalid request: op "call" needs a "call" name');
+  }
+  return result.data;
+}
+
+/** The routing key of a request: `<op>.<template>`. */
+export function routingKey(op: string, template: string): string {
+  return `${op}.${template}`;
+}

@@ -1,0 +1,96 @@
+/**
+ * Per-field value validators built once from a template's `[fields]`. A
+ * value that does not match its declared type is a `VALIDATION` error, so
+ * nothing but declared scalars ever reaches an adapter.
+ *
+ * @module
+ */
+import { BedsError } from "../errors.ts";
+import type { FieldSpec } from "./schema.ts";
+
+/** Checks one value; returns it normalised or throws `VALIDATION`. */
+export type FieldCheck = (value: unknown) => unknown;
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
+const DECIMAL = /^-?\d{1,30}(\.\d{1,30})?$/;
+
+function fail(field: string, reason: string): never {
+  throw new BedsError("VALIDATION", `Field "${field}" ${reason}`, { details: { field } });
+}
+
+function typeOf(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+}
+
+/** Builds the check for field `name` declared as `spec`. */
+export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
+  const pattern = spec.pattern === undefined ? undefined : new RegExp(spec.pattern, "u");
+  const allowed = spec.enum === undefined ? undefined : new Set<unknown>(spec.enum);
+
+  const checkRange = (n: number) => {
+    if (spec.min !== undefined && n < spec.min) fail(name, `must be at least ${spec.min}`);
+    if (spec.max !== undefined && n > spec.max) fail(name, `must be at most ${spec.max}`);
+  };
+
+  const checkType = (value: unknown): unknown => {
+    switch (spec.type) {
+      case "string": {
+        if (typeof value !== "string") fail(name, `must be a string, got ${typeOf(value)}`);
+        const length = [...value].length;
+        if (spec.min_length !== undefined && length < spec.min_length) {
+          fail(name, `must be at least ${spec.min_length} characters`);
+        }
+        if (spec.max_length !== undefined && length > spec.max_length) {
+          fail(name, `must be at most ${spec.max_length} characters`);
+        }
+        if (pattern && !pattern.test(value)) fail(name, "does not match its pattern");
+        return value;
+      }
+      case "int":
+        if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+          fail(name, `must be an integer, got ${typeOf(value)}`);
+        }
+        checkRange(value);
+        return value;
+      case "number":
+        if (typeof value !== "number" || !Number.isFinite(value)) {
+          fail(name, `must be a number, got ${typeOf(value)}`);
+        }
+        checkRange(value);
+        return value;
+      case "decimal": {
+        const text = typeof value === "number" && Number.isFinite(value) ? String(value) : value;
+        if (typeof text !== "string" || !DECIMAL.test(text)) {
+          fail(name, "must be a decimal number or numeric string");
+        }
+        checkRange(Number(text));
+        return text;
+      }
+      case "boolean":
+        if (typeof value !== "boolean") fail(name, `must be a boolean, got ${typeOf(value)}`);
+        return value;
+      case "date":
+        if (typeof value !== "string" || !DATE.test(value)) fail(name, "must be a date YYYY-MM-DD");
+        return value;
+      case "datetime":
+        if (typeof value !== "string" || !DATETIME.test(value)) {
+          fail(name, "must be an ISO 8601 date-time");
+        }
+        return value;
+      case "json":
+        return JSON.stringify(value);
+    }
+  };
+
+  return (value) => {
+    if (value === null) {
+      if (spec.nullable || spec.type === "json") return spec.type === "json" ? "null" : null;
+      fail(name, "must not be null");
+    }
+    if (value === undefined) fail(name, "is missing");
+    const checked = checkType(value);
+    if (allowed && !allowed.has(value)) fail(name, `must be one of ${[...allowed].join(", ")}`);
+    return checked;
+  };
+}

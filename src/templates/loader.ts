@@ -1,0 +1,159 @@
+/**
+ * Loads template files from a directory: TOML → zod schema → cross-checks →
+ * compiled, frozen {@link RecTemplate}s. Every error names file and key path.
+ *
+ * @module
+ */
+import { parse, TomlError } from "smol-toml";
+import { TemplateError } from "../errors.ts";
+import { type FieldCheck, fieldCheck } from "./fields.ts";
+import {
+  type CallSpec,
+  type FieldSpec,
+  type ProcedureOpSpec,
+  type ReadOpSpec,
+  type RecTemplateFile,
+  recTemplateSchema,
+} from "./schema.ts";
+
+/** A compiled REC template, immutable once loaded. */
+export interface RecTemplate {
+  readonly name: string;
+  readonly description: string;
+  readonly store: "mariadb" | "mongodb";
+  /** Logical database name (mapped to a physical schema by config). */
+  readonly database: string;
+  /** File the template was loaded from. */
+  readonly file: string;
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+  readonly checks: ReadonlyMap<string, FieldCheck>;
+  readonly ops: {
+    readonly read?: ReadOpSpec;
+    readonly create?: ProcedureOpSpec;
+    readonly update?: ProcedureOpSpec;
+    readonly delete?: ProcedureOpSpec;
+  };
+  readonly calls: ReadonlyMap<string, CallSpec>;
+}
+
+function invalid(file: string, path: string, text: string): never {
+  throw new TemplateError(`Invalid template "${file}": ${path}: ${text}`);
+}
+
+function checkNames(
+  file: string,
+  path: string,
+  names: readonly string[] | undefined,
+  fields: Record<string, FieldSpec>,
+  within?: readonly string[],
+): void {
+  for (const [i, name] of (names ?? []).entries()) {
+    if (!fields[name]) invalid(file, `${path}.${i}`, `"${name}" is not a declared field`);
+    if (within && !within.includes(name)) {
+      invalid(file, `${path}.${i}`, `"${name}" is not one of the op's params`);
+    }
+  }
+}
+
+function crossCheck(file: string, t: RecTemplateFile): void {
+  const { fields, ops } = t;
+  for (const [name, spec] of Object.entries(fields)) {
+    if (spec.pattern !== undefined) {
+      try {
+        new RegExp(spec.pattern, "u");
+      } catch (error) {
+        invalid(file, `fields.${name}.pattern`, (error as Error).message);
+      }
+    }
+  }
+  if (ops.read) {
+    const r = ops.read;
+    if (!r.view === !r.procedure) invalid(file, "ops.read", 'set exactly one of "view" or "procedure"');
+    checkNames(file, "ops.read.params", r.params, fields);
+    checkNames(file, "ops.read.key", r.key, fields);
+    checkNames(file, "ops.read.where", r.where, fields);
+    checkNames(file, "ops.read.order", r.order, fields);
+    checkNames(file, "ops.read.required", r.required, fields, r.params);
+    if (r.view && r.params.length) invalid(file, "ops.read.params", "a view read takes no params");
+  }
+  for (const op of ["create", "update", "delete"] as const) {
+    const spec = ops[op];
+    if (!spec) continue;
+    checkNames(file, `ops.${op}.params`, spec.params, fields);
+    checkNames(file, `ops.${op}.key`, spec.key, fields, spec.params);
+    checkNames(file, `ops.${op}.required`, spec.required, fields, spec.params);
+  }
+  for (const [name, call] of Object.entries(t.calls)) {
+    if (!call.procedure === !call.function) {
+      invalid(file, `calls.${name}`, 'set exactly one of "procedure" or "function"');
+    }
+    checkNames(file, `calls.${name}.params`, call.params, fields);
+    checkNames(file, `calls.${name}.required`, call.required, fields, call.params);
+  }
+}
+
+/** Parses and compiles one template's text; `file` is used in messages. */
+export function compileTemplate(file: string, text: string): RecTemplate {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    if (error instanceof TomlError) {
+      invalid(file, `line ${error.line}, column ${error.column}`, error.message.split("\n")[0]!);
+    }
+    throw error;
+  }
+  const result = recTemplateSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const base = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      invalid(file, base ? `${base}.${issue.keys[0]}` : issue.keys[0]!, "unknown key");
+    }
+    const text = /received undefined/.test(issue.message) ? "missing required value" : issue.message;
+    invalid(file, base || "(root)", text);
+  }
+  const t = result.data;
+  crossCheck(file, t);
+  const checks = new Map<string, FieldCheck>();
+  for (const [name, spec] of Object.entries(t.fields)) checks.set(name, fieldCheck(name, spec));
+  return Object.freeze({
+    name: t.template.name,
+    description: t.template.description ?? "",
+    store: t.template.store,
+    database: t.template.database,
+    file,
+    fields: Object.freeze(t.fields),
+    checks,
+    ops: Object.freeze(t.ops),
+    calls: new Map(Object.entries(t.calls)),
+  });
+}
+
+/**
+ * Loads every `*.toml` file of `dir` (sorted by name).
+ * @throws {TemplateError} naming the file and key, or a duplicate name.
+ */
+export async function loadTemplates(dir: string): Promise<RecTemplate[]> {
+  const files: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.endsWith(".toml")) files.push(`${dir}/${entry.name}`);
+    }
+  } catch (error) {
+    throw new TemplateError(`Cannot read templates directory "${dir}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  files.sort();
+  const byName = new Map<string, RecTemplate>();
+  for (const file of files) {
+    const template = compileTemplate(file, await Deno.readTextFile(file));
+    const other = byName.get(template.name);
+    if (other) {
+      invalid(file, "template.name", `"${template.name}" is already defined in "${other.file}"`);
+    }
+    byName.set(template.name, template);
+  }
+  return [...byName.values()];
+}

@@ -1,0 +1,48 @@
+/**
+ * The registry: an immutable snapshot of the loaded templates. A reload
+ * builds a new snapshot and swaps the holder's reference in one assignment,
+ * so a request in flight keeps the snapshot it started with.
+ *
+ * @module
+ */
+import type { RecTemplate } from "./loader.ts";
+
+/** An immutable set of templates by name. */
+export interface Registry {
+  /** The template named `name`, or undefined. */
+  get(name: string): RecTemplate | undefined;
+  /** All templates, sorted by name. */
+  list(): readonly RecTemplate[];
+  /** When the snapshot was built (ms since epoch). */
+  readonly loadedAt: number;
+}
+
+/** Builds an immutable registry snapshot. */
+export function createRegistry(templates: readonly RecTemplate[], now = Date.now()): Registry {
+  const byName = new Map(templates.map((t) => [t.name, t]));
+  const sorted = Object.freeze([...templates].sort((a, b) => a.name.localeCompare(b.name)));
+  return Object.freeze({
+    get: (name: string) => byName.get(name),
+    list: () => sorted,
+    loadedAt: now,
+  });
+}
+
+/** Holds the current snapshot; `swap` replaces it atomically. */
+export interface RegistryHolder {
+  /** The snapshot new requests use. */
+  current(): Registry;
+  /** Installs `next` for every request that starts after this call. */
+  swap(next: Registry): void;
+}
+
+/** Creates a holder around `initial`. */
+export function createRegistryHolder(initial: Registry): RegistryHolder {
+  let snapshot = initial;
+  return {
+    current: () => snapshot,
+    swap: (next) => {
+      snapshot = next;
+    },
+  };
+}

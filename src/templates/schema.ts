@@ -1,0 +1,98 @@
+/**
+ * The TOML schema of a REC template (one data domain). See
+ * templates/example_rec.toml for the documented canonical example.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const ident = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,63}$/, {
+  message: "expected a database identifier of letters, digits, '_' or '$'",
+});
+const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, {
+  message: "expected a snake_case field name",
+});
+
+/** Field value types a template can declare. */
+export const FIELD_TYPES = [
+  "string",
+  "int",
+  "number",
+  "decimal",
+  "boolean",
+  "date",
+  "datetime",
+  "json",
+] as const;
+
+const fieldSchema = z.strictObject({
+  type: z.enum(FIELD_TYPES),
+  description: z.string().optional(),
+  required: z.boolean().default(false),
+  nullable: z.boolean().default(false),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  min_length: z.number().int().min(0).optional(),
+  max_length: z.number().int().min(1).optional(),
+  pattern: z.string().optional(),
+  enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+});
+
+const procedureOp = z.strictObject({
+  description: z.string().optional(),
+  procedure: ident,
+  params: z.array(fieldName).default([]),
+  required: z.array(fieldName).optional(),
+  key: z.array(fieldName).optional(),
+});
+
+const readOp = z.strictObject({
+  description: z.string().optional(),
+  view: ident.optional(),
+  procedure: ident.optional(),
+  params: z.array(fieldName).default([]),
+  required: z.array(fieldName).optional(),
+  key: z.array(fieldName).optional(),
+  where: z.array(fieldName).default([]),
+  order: z.array(fieldName).default([]),
+});
+
+const callOp = z.strictObject({
+  description: z.string().optional(),
+  procedure: ident.optional(),
+  function: ident.optional(),
+  params: z.array(fieldName).default([]),
+  required: z.array(fieldName).optional(),
+});
+
+/** zod schema of a REC template file. */
+export const recTemplateSchema = z.strictObject({
+  template: z.strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, {
+      message: 'expected a lowercase template name (a TLA such as "usr")',
+    }),
+    kind: z.literal("rec").default("rec"),
+    description: z.string().optional(),
+    store: z.enum(["mariadb", "mongodb"]),
+    database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/),
+  }),
+  fields: z.record(fieldName, fieldSchema),
+  ops: z.strictObject({
+    read: readOp.optional(),
+    create: procedureOp.optional(),
+    update: procedureOp.optional(),
+    delete: procedureOp.optional(),
+  }).default({}),
+  calls: z.record(fieldName, callOp).default({}),
+});
+
+/** A parsed template file. */
+export type RecTemplateFile = z.output<typeof recTemplateSchema>;
+/** A declared field. */
+export type FieldSpec = z.output<typeof fieldSchema>;
+/** The read op of a template. */
+export type ReadOpSpec = z.output<typeof readOp>;
+/** A create/update/delete op of a template. */
+export type ProcedureOpSpec = z.output<typeof procedureOp>;
+/** A named call of a template. */
+export type CallSpec = z.output<typeof callOp>;
