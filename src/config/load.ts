@@ -52,6 +52,7 @@ const ENV_KEYS: ReadonlyArray<[string, string[]]> = [
   ["BEDS_MARIADB_SECONDARY_USER", ["databases", "mariadb", "secondary", "user"]],
   ["BEDS_MARIADB_SECONDARY_PASSWORD", ["databases", "mariadb", "secondary", "password"]],
   ["BEDS_MONGODB_URL", ["databases", "mongodb", "url"]],
+  ["BEDS_LOG_LEVEL", ["log", "level"]],
 ];
 
 function readToml(file: string, required: boolean): Table | undefined {

@@ -39,7 +39,9 @@ const amqpSchema = z.strictObject({
   pass: z.string().default("guest"),
   vhost: z.string().default("/"),
   heartbeat: z.number().int().min(0).max(600).default(30),
-  exchange: name.default("beds"),
+  exchange: z.string().regex(/^[A-Za-z0-9_.:-]{1,127}$/, {
+    message: "expected an exchange name of letters, digits, '_', '.', ':' or '-'",
+  }).default("beds"),
   queue_prefix: z.string().regex(/^[A-Za-z0-9_.-]{0,64}$/).default(""),
   connect_timeout_ms: z.number().int().positive().default(5000),
   tls: tlsSchema.optional(),

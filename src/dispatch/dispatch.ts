@@ -62,7 +62,11 @@ export async function dispatch(
       if (!spec) {
         throw new BedsError("OP_NOT_ALLOWED", `Template "${template.name}" has no call "${request.call}"`);
       }
-      return await adapter.call({ template, call: request.call!, values: callValues(template, request, spec) });
+      return await adapter.call({
+        template,
+        call: request.call!,
+        values: callValues(template, request, spec),
+      });
     }
   }
 }

@@ -1,0 +1,217 @@
+/**
+ * The one place integration tests get services from. Every test run gets its
+ * own exchange, queue prefix and MariaDB schema (names carry a random id),
+ * and `cleanup()` removes them again.
+ *
+ * @module
+ */
+import amqp from "amqplib";
+import { dropSchema, loadLabSchema } from "../../lab/db.ts";
+import { runCli } from "../../src/cli/mod.ts";
+import { type Config, loadConfig } from "../../src/config/mod.ts";
+import { workQueueName } from "../../src/amqp/mod.ts";
+import { BedsClient } from "../../src/client/mod.ts";
+
+/** Repository root (tests run from it). */
+export const ROOT = Deno.cwd();
+
+const AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
+
+/** A short random id for unique names. */
+export function uniqueId(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 10);
+}
+
+/** An isolated test environment: its own config dir, exchange, queues and schema. */
+export interface TestEnv {
+  id: string;
+  /** Config directory (base = the repo's beds.toml, plus env_test.toml). */
+  configDir: string;
+  schema: string;
+  exchange: string;
+  queuePrefix: string;
+  /** The loaded, validated config of this environment. */
+  config: Config;
+  /** Arguments `--config DIR --env test` for CLI calls. */
+  cliArgs: string[];
+  /** A connected client (created on first use, closed by cleanup). */
+  client(): Promise<BedsClient>;
+  /** Deletes queues, exchange, schema and the config dir. */
+  cleanup(): Promise<void>;
+}
+
+/** Options for {@link createTestEnv}. */
+export interface TestEnvOptions {
+  /** Extra TOML appended to env_test.toml. */
+  extraToml?: string;
+  /** Skip loading the lab schema (the schema is still created). */
+  emptySchema?: boolean;
+  /** Templates directory. @default the repo's templates/ */
+  templatesDir?: string;
+}
+
+/** Creates an isolated environment with the lab schema loaded. */
+export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestEnv> {
+  const id = uniqueId();
+  const schema = `beds_t_${id}`;
+  const exchange = `beds.t.${id}`;
+  const queuePrefix = `t.${id}.`;
+  const configDir = await Deno.makeTempDir({ prefix: "beds_cfg_" });
+  await Deno.copyFile(`${ROOT}/config/beds.toml`, `${configDir}/beds.toml`);
+  await Deno.writeTextFile(
+    `${configDir}/env_test.toml`,
+    `[log]
+level = "silent"
+
+[amqp]
+user = "guest"
+pass = "guest"
+exchange = "${exchange}"
+queue_prefix = "${queuePrefix}"
+
+[databases.mariadb.master]
+user = "root"
+password = ""
+
+[databases.mariadb.schemas]
+lab = "${schema}"
+
+[templates]
+dir = "${options.templatesDir ?? `${ROOT}/templates`}"
+${options.extraToml ?? ""}
+`,
+  );
+  if (options.emptySchema) {
+    await loadLabSchema({ schema, dir: await Deno.makeTempDir() });
+  } else {
+    await loadLabSchema({ schema });
+  }
+  const config = loadConfig({ dir: configDir, environ: { BEDS_ENV: "test" } });
+  let client: BedsClient | undefined;
+  return {
+    id,
+    configDir,
+    schema,
+    exchange,
+    queuePrefix,
+    config,
+    cliArgs: ["--config", configDir, "--env", "test"],
+    async client() {
+      client ??= await BedsClient.connect({ amqp: config.amqp, timeoutMs: 10_000 });
+      return client;
+    },
+    async cleanup() {
+      await client?.close();
+      await deleteTopology(config);
+      await dropSchema({ schema });
+      await Deno.remove(configDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+async function deleteTopology(config: Config): Promise<void> {
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    for (const [role, node] of Object.entries(config.nodes)) {
+      for (const broker of node.brokers) {
+        await ch.deleteQueue(workQueueName(config.amqp.queue_prefix, role, broker));
+      }
+    }
+    await ch.deleteExchange(config.amqp.exchange);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Consumers currently attached to a queue (0 if it does not exist). */
+export async function consumerCount(queue: string): Promise<number> {
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    ch.on("error", () => {});
+    const info = await ch.checkQueue(queue).catch(() => ({ consumerCount: 0 }));
+    await ch.close().catch(() => {});
+    return info.consumerCount;
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
+/** Polls `condition` every 50 ms until true or `timeoutMs` passes. */
+export async function waitFor(
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Output captured from an in-process CLI run. */
+export interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs the CLI in-process and captures its output. */
+export async function cli(args: string[], environ: Record<string, string> = {}): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    environ,
+    signal: new AbortController().signal,
+  });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** A node running in this process. */
+export interface RunningNode {
+  /** Asks it to stop (like SIGTERM) and resolves with its exit code. */
+  stop(): Promise<number>;
+  output(): { out: string; err: string };
+}
+
+/** Starts `beds run` in-process and waits until every consumer of the role is attached. */
+export async function startNode(env: TestEnv, role = "appServer", instance?: string): Promise<RunningNode> {
+  const controller = new AbortController();
+  const out: string[] = [];
+  const err: string[] = [];
+  const args = ["run", "--node", role, ...env.cliArgs, ...(instance ? ["--instance", instance] : [])];
+  const done = runCli(args, {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    environ: {},
+    signal: controller.signal,
+  });
+  const brokers = env.config.nodes[role]!.brokers.filter((b) => env.config.brokers[b]!.bindings.length);
+  let finished = false;
+  done.finally(() => finished = true);
+  await waitFor(
+    async () => {
+      if (finished) throw new Error(`node exited early: ${err.join("\n")}`);
+      for (const broker of brokers) {
+        const queue = workQueueName(env.queuePrefix, role, broker);
+        if (await consumerCount(queue) < 1) return false;
+      }
+      return true;
+    },
+    15_000,
+    `node ${role} consumers`,
+  );
+  return {
+    stop() {
+      controller.abort();
+      return done;
+    },
+    output: () => ({ out: out.join("\n"), err: err.join("\n") }),
+  };
+}
