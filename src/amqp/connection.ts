@@ -14,6 +14,8 @@ export type AmqpConnection = amqp.ChannelModel;
 export type AmqpChannel = amqp.Channel;
 /** A delivered message. */
 export type AmqpMessage = amqp.ConsumeMessage;
+/** Properties of a published message. */
+export type PublishOptions = amqp.Options.Publish;
 
 /** `host:port/vhost` of the config, for logs (never the credentials). */
 export function describeAmqp(config: AmqpConfig): string {

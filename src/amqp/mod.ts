@@ -18,6 +18,26 @@ export {
   connectAmqp,
   type ConnectOptions,
   describeAmqp,
+  type PublishOptions,
 } from "./connection.ts";
-export { DIRECT_REPLY_TO, workQueueName } from "./names.ts";
+export {
+  ADMIN_BROADCAST_KEY,
+  adminExchangeName,
+  adminNodeKey,
+  adminQueueName,
+  deadLetterQueueName,
+  DIRECT_REPLY_TO,
+  HEADERS,
+  retryQueueName,
+  workQueueName,
+} from "./names.ts";
+export { backoffDelay, type BackoffOptions } from "./backoff.ts";
+export type { AmqpStatus } from "./status.ts";
+export {
+  type AmqpSupervisor,
+  type AmqpSupervisorOptions,
+  type ConnectionSetup,
+  createAmqpSupervisor,
+} from "./supervisor.ts";
 export { type DeclaredQueue, declareTopology, type TopologySpec } from "./topology.ts";
+export { createSideChannel, type SideChannel } from "./side_channel.ts";

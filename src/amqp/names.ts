@@ -1,5 +1,6 @@
 /**
- * Pure topology names. Every queue name BEDS uses is computed here.
+ * Pure topology names. Every exchange and queue name BEDS uses is computed
+ * here, so operators and tests can derive them from config alone.
  *
  * @module
  */
@@ -9,5 +10,51 @@ export function workQueueName(prefix: string, role: string, broker: string): str
   return `${prefix}${role}.${broker}`;
 }
 
+/** The delay queue of retry tier `tier` (0-based) of a work queue. */
+export function retryQueueName(workQueue: string, tier: number): string {
+  return `${workQueue}.retry.${tier + 1}`;
+}
+
+/** The dead-letter queue of a work queue. */
+export function deadLetterQueueName(workQueue: string): string {
+  return `${workQueue}.dlq`;
+}
+
+/** The admin exchange: commands to one node or to every node. */
+export function adminExchangeName(exchange: string): string {
+  return `${exchange}.admin`;
+}
+
+/** The private admin queue of one node instance. */
+export function adminQueueName(prefix: string, instance: string): string {
+  return `${prefix}admin.${instance}`;
+}
+
+/** Admin routing key reaching one node instance. */
+export function adminNodeKey(instance: string): string {
+  return `node.${instance}`;
+}
+
+/** Admin routing key reaching every node. */
+export const ADMIN_BROADCAST_KEY = "all";
+
 /** RabbitMQ's direct reply-to pseudo-queue. */
 export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+
+/** Headers BEDS sets on retried and dead-lettered messages. */
+export const HEADERS = {
+  /** Attempts made so far (1 = the first delivery). */
+  attempt: "x-beds-attempt",
+  /** Routing key the request was first published with. */
+  routingKey: "x-beds-routing-key",
+  /** Wire error code of the last failure. */
+  errorCode: "x-beds-error-code",
+  /** Message of the last failure. */
+  errorMessage: "x-beds-error-message",
+  /** Work queue the message came from. */
+  queue: "x-beds-queue",
+  /** When it was dead-lettered (ISO time). */
+  deadAt: "x-beds-dead-at",
+  /** Event id of the request. */
+  event: "x-beds-event",
+} as const;

@@ -1,22 +1,46 @@
 /**
  * One consumer instance: its own channel with `prefetch`, and per delivery
- * decode → dispatch → reply → ack. Every delivery is answered (when it has a
- * `reply_to`) and acked, whatever its content, so bad input can never stall
- * or crash the consumer.
+ * decode → dispatch → decide → (reply | retry | dead-letter) → ack. Every
+ * delivery ends acked (or, if its safe copy could not be stored, requeued),
+ * whatever its content, so bad input can never stall or crash the consumer.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { AmqpChannel, AmqpConnection, AmqpMessage } from "../amqp/mod.ts";
+import {
+  type AmqpChannel,
+  type AmqpConnection,
+  type AmqpMessage,
+  HEADERS,
+  type SideChannel,
+} from "../amqp/mod.ts";
 import type { Op } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
-import { decodeRequest, errorReply, type EventIds, okReply, type Reply } from "../protocol/mod.ts";
+import {
+  decodeRequest,
+  errorReply,
+  type EventIds,
+  okReply,
+  type Reply,
+  type Request,
+} from "../protocol/mod.ts";
 import { dispatch, type DispatchDeps } from "../dispatch/mod.ts";
-import { BedsError } from "../errors.ts";
+import { BedsError, type ErrorCode } from "../errors.ts";
+import { decide, type Disposition } from "./retry_policy.ts";
+import type { BrokerCounters } from "./counters.ts";
+
+/** Where a broker's retries and dead letters go. */
+export interface RetryRoute {
+  retryQueues: readonly string[];
+  retryDelaysMs: readonly number[];
+  maxAttempts: number;
+  deadLetterQueue: string;
+}
 
 /** Everything a consumer needs. */
 export interface ConsumerOptions {
   connection: AmqpConnection;
+  side: SideChannel;
   queue: string;
   broker: string;
   /** Index of this instance within its broker, for logs. */
@@ -25,11 +49,13 @@ export interface ConsumerOptions {
   prefetch: number;
   maxBodyBytes: number;
   node: string;
+  route: RetryRoute;
   deps: DispatchDeps;
   eventIds: EventIds;
+  counters: BrokerCounters;
   logger: Logger;
   /** Called when the channel closes without `stop()` having been called. */
-  onUnexpectedClose: (error?: unknown) => void;
+  onUnexpectedClose: () => void;
 }
 
 /** A running consumer. */
@@ -40,9 +66,14 @@ export interface Consumer {
   stop(drainMs: number): Promise<void>;
 }
 
+function attemptOf(msg: AmqpMessage): number {
+  const n = Number(msg.properties.headers?.[HEADERS.attempt] ?? 1);
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
+}
+
 /** Opens a channel, sets prefetch and starts consuming `queue`. */
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
-  const { broker, logger, node, eventIds } = options;
+  const { broker, logger, node, eventIds, route, counters } = options;
   const channel: AmqpChannel = await options.connection.createChannel();
   let stopping = false;
   let inflight = 0;
@@ -54,23 +85,100 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   });
   await channel.prefetch(options.prefetch);
 
+  const meta = (event: string, started: number, rows: number) => ({
+    event,
+    node,
+    broker,
+    ms: Math.round((performance.now() - started) * 1000) / 1000,
+    rows,
+  });
+
+  /** Stores a copy of `msg` in `queue` with extra headers; resolves once confirmed. */
+  const storeCopy = (msg: AmqpMessage, queue: string, headers: Record<string, unknown>) => {
+    const p = msg.properties;
+    return options.side.publish(queue, msg.content, {
+      contentType: p.contentType,
+      correlationId: p.correlationId,
+      replyTo: p.replyTo,
+      messageId: p.messageId ?? crypto.randomUUID(),
+      timestamp: p.timestamp,
+      userId: undefined,
+      headers: {
+        ...p.headers,
+        [HEADERS.routingKey]: p.headers?.[HEADERS.routingKey] ?? msg.fields.routingKey,
+        [HEADERS.queue]: options.queue,
+        ...headers,
+      },
+    });
+  };
+
   const handle = async (msg: AmqpMessage) => {
     const started = performance.now();
+    const attempt = attemptOf(msg);
     let event = "";
+    let request: Request | undefined;
     let reply: Reply;
+    let code: ErrorCode | undefined;
     try {
-      const request = decodeRequest(msg.content, options.maxBodyBytes);
+      request = decodeRequest(msg.content, options.maxBodyBytes);
       event = eventIds.next(request.event?.parent);
       const result = await dispatch(request, options.ops, options.deps);
       reply = okReply(result.data, meta(event, started, result.rows));
     } catch (error) {
       if (!event) event = eventIds.next();
       reply = errorReply(error, meta(event, started, 0));
-      if (!(error instanceof BedsError) || error.code === "INTERNAL" || error.code === "DB_ERROR") {
+      code = reply.error.code;
+      if (!(error instanceof BedsError) || code === "INTERNAL" || code === "DB_ERROR") {
         logger.error({ broker, event, err: error }, "request failed");
       }
     }
     const { replyTo, correlationId } = msg.properties;
+    const disposition: Disposition = decide({
+      code,
+      op: request?.op,
+      attempt,
+      retryDelaysMs: route.retryDelaysMs,
+      maxAttempts: route.maxAttempts,
+      deadlineMs: request?.deadline_ms,
+      now: Date.now(),
+      hasReplyTo: Boolean(replyTo),
+    });
+    counters.record(request?.template, request?.op, code, disposition.action);
+    try {
+      if (disposition.action === "retry") {
+        await storeCopy(msg, route.retryQueues[disposition.tier]!, {
+          [HEADERS.attempt]: attempt + 1,
+          [HEADERS.errorCode]: code,
+          [HEADERS.errorMessage]: (reply as { error?: { message: string } }).error?.message,
+          [HEADERS.event]: event,
+        });
+        logger.warn(
+          { broker, event, attempt, delayMs: disposition.delayMs, code },
+          "request retry scheduled",
+        );
+        channel.ack(msg);
+        return;
+      }
+      if (disposition.action === "dead_letter") {
+        await storeCopy(msg, route.deadLetterQueue, {
+          [HEADERS.attempt]: attempt,
+          [HEADERS.errorCode]: code,
+          [HEADERS.errorMessage]: (reply as { error?: { message: string } }).error?.message,
+          [HEADERS.event]: event,
+          [HEADERS.deadAt]: new Date().toISOString(),
+          "x-beds-reason": disposition.reason,
+        });
+        logger.warn({ broker, event, attempt, code, reason: disposition.reason }, "request dead-lettered");
+      }
+    } catch (error) {
+      // The safe copy was not confirmed: give the delivery back rather than lose it.
+      logger.error(
+        { broker, event, err: (error as Error).message },
+        "could not store retry/dead-letter copy",
+      );
+      channel.nack(msg, false, true);
+      return;
+    }
     if (replyTo) {
       channel.publish("", replyTo, Buffer.from(JSON.stringify(reply)), {
         correlationId,
@@ -80,19 +188,11 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     channel.ack(msg);
   };
 
-  const meta = (event: string, started: number, rows: number) => ({
-    event,
-    node,
-    broker,
-    ms: Math.round((performance.now() - started) * 1000) / 1000,
-    rows,
-  });
-
   const { consumerTag } = await channel.consume(options.queue, (msg) => {
     if (!msg) return; // consumer cancelled by the server; the close handler recovers
     inflight++;
     handle(msg)
-      .catch((error) => logger.error({ broker, err: error }, "reply or ack failed"))
+      .catch((error) => logger.error({ broker, err: (error as Error).message }, "reply or ack failed"))
       .finally(() => {
         if (--inflight === 0) idle?.();
       });
@@ -114,7 +214,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           };
         });
       }
-      // Unacked deliveries left after the drain are requeued by RabbitMQ on close.
+      // Deliveries still unacked after the drain are requeued by RabbitMQ on close.
       await channel.close().catch(() => {});
     },
   };

@@ -1,15 +1,18 @@
 /**
- * The broker pool and its consumers (decode → dispatch → reply → ack).
+ * The broker pool and its consumers (decode → dispatch → decide → reply,
+ * retry or dead-letter → ack), with the pure retry policy.
  *
  * @example
  * ```ts
- * import { startBrokerPool, type BrokerPoolOptions } from "./mod.ts";
+ * import { createBrokerPool, type BrokerPoolOptions } from "./mod.ts";
  * declare const options: BrokerPoolOptions;
- * const pool = await startBrokerPool(options);
+ * const pool = createBrokerPool(options);
  * await pool.stop(5000);
  * ```
  *
  * @module
  */
-export { type BrokerPool, type BrokerPoolOptions, type BrokerStatus, startBrokerPool } from "./pool.ts";
-export { type Consumer, type ConsumerOptions, startConsumer } from "./consumer.ts";
+export { type BrokerPool, type BrokerPoolOptions, type BrokerStatus, createBrokerPool } from "./pool.ts";
+export { type Consumer, type ConsumerOptions, type RetryRoute, startConsumer } from "./consumer.ts";
+export { decide, type DecisionInput, type Disposition, isWrite } from "./retry_policy.ts";
+export { type BrokerCounters, type CounterSnapshot, createCounters } from "./counters.ts";

@@ -1,20 +1,29 @@
 /**
  * The broker pool: for each broker of the node's role, `instances` consumers
- * on the broker's work queue. A consumer whose channel closes unexpectedly
- * is restarted with capped backoff, so a crash loop never spins the CPU.
+ * on the broker's work queue. The pool is attached to a connection; when the
+ * connection is lost it is detached and re-attached by the connection
+ * supervisor. A consumer whose channel closes while its connection lives is
+ * restarted with capped backoff, so a crash loop never spins the CPU.
  *
  * @module
  */
-import { type AmqpConnection, workQueueName } from "../amqp/mod.ts";
+import {
+  type AmqpConnection,
+  createSideChannel,
+  deadLetterQueueName,
+  retryQueueName,
+  type SideChannel,
+  workQueueName,
+} from "../amqp/mod.ts";
 import type { BrokerConfig, Op } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import type { DispatchDeps } from "../dispatch/mod.ts";
 import type { EventIds } from "../protocol/mod.ts";
-import { type Consumer, startConsumer } from "./consumer.ts";
+import { type Consumer, type RetryRoute, startConsumer } from "./consumer.ts";
+import { type BrokerCounters, type CounterSnapshot, createCounters } from "./counters.ts";
 
-/** Options for {@link startBrokerPool}. */
+/** Options for {@link createBrokerPool}. */
 export interface BrokerPoolOptions {
-  connection: AmqpConnection;
   role: string;
   queuePrefix: string;
   brokers: ReadonlyArray<{ name: string; config: BrokerConfig }>;
@@ -26,7 +35,7 @@ export interface BrokerPoolOptions {
 }
 
 /** Per-broker status. */
-export interface BrokerStatus {
+export interface BrokerStatus extends CounterSnapshot {
   broker: string;
   queue: string;
   consumers: number;
@@ -34,8 +43,12 @@ export interface BrokerStatus {
   restarts: number;
 }
 
-/** A running pool. */
+/** A pool of consumers. */
 export interface BrokerPool {
+  /** Starts every consumer on `connection` (after a (re)connect). */
+  attach(connection: AmqpConnection): Promise<void>;
+  /** Forgets consumers of a lost connection (their deliveries are requeued by RabbitMQ). */
+  detach(): void;
   status(): BrokerStatus[];
   /** Stops every consumer, draining in-flight work up to `drainMs`. */
   stop(drainMs: number): Promise<void>;
@@ -43,66 +56,118 @@ export interface BrokerPool {
 
 const MAX_RESTART_DELAY_MS = 30_000;
 
-/** Starts every consumer of the role's brokers. */
-export async function startBrokerPool(options: BrokerPoolOptions): Promise<BrokerPool> {
+interface Group {
+  name: string;
+  config: BrokerConfig;
+  queue: string;
+  route: RetryRoute;
+  ops: ReadonlySet<Op>;
+  slots: Array<Consumer | undefined>;
+  restarts: number;
+  counters: BrokerCounters;
+}
+
+/** Creates a pool; nothing consumes until `attach()`. */
+export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
   const { logger } = options;
   let stopping = false;
-  const groups = options.brokers.map(({ name, config }) => ({
-    name,
-    config,
-    queue: workQueueName(options.queuePrefix, options.role, name),
-    slots: [] as Array<Consumer | undefined>,
-    restarts: 0,
-  }));
+  let connection: AmqpConnection | undefined;
+  let side: SideChannel | undefined;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const groups: Group[] = options.brokers.map(({ name, config }) => {
+    const queue = workQueueName(options.queuePrefix, options.role, name);
+    return {
+      name,
+      config,
+      queue,
+      route: {
+        retryQueues: config.retry_delays_ms.map((_, tier) => retryQueueName(queue, tier)),
+        retryDelaysMs: config.retry_delays_ms,
+        maxAttempts: config.max_attempts,
+        deadLetterQueue: deadLetterQueueName(queue),
+      },
+      ops: new Set<Op>(config.ops),
+      slots: [],
+      restarts: 0,
+      counters: createCounters(),
+    };
+  });
 
-  const start = async (group: typeof groups[number], index: number, attempt: number) => {
+  const later = (ms: number, fn: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  };
+
+  const start = async (group: Group, index: number, attempt: number, conn: AmqpConnection) => {
     const consumer = await startConsumer({
-      connection: options.connection,
+      connection: conn,
+      side: side!,
       queue: group.queue,
       broker: group.name,
       index,
-      ops: new Set<Op>(group.config.ops),
+      ops: group.ops,
       prefetch: group.config.prefetch,
       maxBodyBytes: options.maxBodyBytes,
       node: options.node,
+      route: group.route,
       deps: options.deps,
       eventIds: options.eventIds,
+      counters: group.counters,
       logger,
       onUnexpectedClose: () => {
-        group.slots[index] = undefined;
-        if (stopping) return;
+        if (group.slots[index] === consumer) group.slots[index] = undefined;
+        if (stopping || connection !== conn) return; // connection loss: the supervisor re-attaches
         group.restarts++;
         const delay = Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** attempt);
         logger.warn({ broker: group.name, index, delay }, "consumer stopped unexpectedly; restarting");
-        setTimeout(() => restart(group, index, attempt + 1), delay);
+        later(delay, () => restart(group, index, attempt + 1, conn));
       },
     });
     group.slots[index] = consumer;
   };
 
-  const restart = (group: typeof groups[number], index: number, attempt: number) => {
-    if (stopping) return;
-    start(group, index, attempt).catch((error) => {
-      logger.error({ broker: group.name, index, err: (error as Error).message }, "consumer restart failed");
-      const delay = Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (attempt + 1));
-      setTimeout(() => restart(group, index, attempt + 1), delay);
-    });
+  const restart = (group: Group, index: number, attempt: number, conn: AmqpConnection) => {
+    if (stopping || connection !== conn) return;
+    start(group, index, attempt, conn).then(
+      () => logger.info({ broker: group.name, index }, "consumer restarted"),
+      (error) => {
+        logger.error({ broker: group.name, index, err: (error as Error).message }, "consumer restart failed");
+        later(
+          Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (attempt + 1)),
+          () => restart(group, index, attempt + 1, conn),
+        );
+      },
+    );
   };
 
-  for (const group of groups) {
-    for (let i = 0; i < group.config.instances; i++) await start(group, i, 0);
-    logger.info(
-      {
-        broker: group.name,
-        queue: group.queue,
-        instances: group.config.instances,
-        prefetch: group.config.prefetch,
-      },
-      "broker started",
-    );
-  }
-
   return {
+    async attach(conn) {
+      connection = conn;
+      side = createSideChannel(conn);
+      for (const group of groups) {
+        group.slots = [];
+        for (let i = 0; i < group.config.instances; i++) await start(group, i, 0, conn);
+        logger.info(
+          {
+            broker: group.name,
+            queue: group.queue,
+            instances: group.config.instances,
+            prefetch: group.config.prefetch,
+          },
+          "broker started",
+        );
+      }
+    },
+    detach() {
+      connection = undefined;
+      side = undefined;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      for (const group of groups) group.slots = [];
+    },
     status: () =>
       groups.map((g) => ({
         broker: g.name,
@@ -110,10 +175,13 @@ export async function startBrokerPool(options: BrokerPoolOptions): Promise<Broke
         consumers: g.slots.filter(Boolean).length,
         inflight: g.slots.reduce((n, c) => n + (c?.inflight() ?? 0), 0),
         restarts: g.restarts,
+        ...g.counters.snapshot(),
       })),
     async stop(drainMs: number) {
       stopping = true;
+      for (const timer of timers) clearTimeout(timer);
       await Promise.all(groups.flatMap((g) => g.slots.map((c) => c?.stop(drainMs))));
+      await side?.close();
     },
   };
 }

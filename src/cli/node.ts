@@ -24,6 +24,8 @@ import { configFrom } from "./args.ts";
 export interface BootOptions {
   values: { config?: string; env?: string; node?: string; instance?: string };
   steps: readonly IplStep<IplContext>[];
+  /** Lets the node ask to be stopped (admin shutdown command). */
+  requestStop?: () => void;
   /** Log JSON lines to this fd; none logs nothing. */
   logFd?: number;
 }
@@ -75,8 +77,10 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
     logger,
     role,
     instance,
+    startedAt: Date.now(),
     eventIds: createEventIds({ node: instance }),
     adapters: new Map(),
+    requestStop: options.requestStop,
   };
   try {
     const ipl = await runIpl(options.steps, ctx, logger, [configRecord]);

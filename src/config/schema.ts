@@ -54,6 +54,12 @@ const brokerSchema = z.strictObject({
   instances: z.number().int().min(1).max(256).default(1),
   prefetch: z.number().int().min(1).max(65535).default(50),
   queue_type: z.enum(["classic", "quorum"]).default("classic"),
+  /** Delay of each retry tier; a transient write failure waits in tier n before attempt n+1. */
+  retry_delays_ms: z.array(z.number().int().min(1)).max(10).default([1000, 5000, 30000]),
+  /** Attempts before a transiently failing write is dead-lettered (1 = no retry). */
+  max_attempts: z.number().int().min(1).max(50).default(4),
+  /** Quorum queues: deliveries of one message (e.g. one that kills its consumer) before it is dead-lettered. */
+  delivery_limit: z.number().int().min(1).default(10),
 });
 
 const nodeRoleSchema = z.strictObject({

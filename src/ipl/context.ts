@@ -6,7 +6,7 @@
  */
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
-import type { AmqpConnection, DeclaredQueue } from "../amqp/mod.ts";
+import type { AmqpSupervisor, DeclaredQueue } from "../amqp/mod.ts";
 import type { Adapter, MariadbAdapter, VerifyProblem } from "../adapters/mod.ts";
 import type { RecTemplate, RegistryHolder } from "../templates/mod.ts";
 import type { BrokerPool } from "../brokers/mod.ts";
@@ -20,8 +20,10 @@ export interface IplContext {
   role: string;
   /** This process's instance id. */
   instance: string;
+  /** When the process started (ms since epoch). */
+  startedAt: number;
   eventIds: EventIds;
-  connection?: AmqpConnection;
+  amqp?: AmqpSupervisor;
   declared?: DeclaredQueue[];
   adapters: Map<string, Adapter>;
   mariadb?: MariadbAdapter;
@@ -29,4 +31,6 @@ export interface IplContext {
   registry?: RegistryHolder;
   problems?: VerifyProblem[];
   pool?: BrokerPool;
+  /** Asks the node to shut down (set by `beds run`; used by the admin command). */
+  requestStop?: () => void;
 }

@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { amqpEndpoint, connectAmqp, declareTopology, describeAmqp } from "../amqp/mod.ts";
+import { amqpEndpoint, createAmqpSupervisor, declareTopology, describeAmqp } from "../amqp/mod.ts";
 import { createMariadbAdapter } from "../adapters/mod.ts";
 import { createRegistry, createRegistryHolder, loadTemplates } from "../templates/mod.ts";
-import { startBrokerPool } from "../brokers/mod.ts";
+import { createBrokerPool } from "../brokers/mod.ts";
+import { startAdminListener } from "../brokers/admin.ts";
 import type { IplContext } from "./context.ts";
 import type { IplStep } from "./runner.ts";
 import { tcpReachable } from "./reachability.ts";
@@ -83,23 +84,28 @@ const amqpAuth: IplStep<IplContext> = {
   exitCode: EXIT_CODES.amqp_auth,
   async run(ctx) {
     const where = describeAmqp(ctx.config.amqp);
+    const supervisor = createAmqpSupervisor({
+      config: ctx.config.amqp,
+      name: `beds ${ctx.role} ${ctx.instance}`,
+      onStatus: (status) => {
+        const level = status.type === "connected" || status.type === "closed" ? "info" : "warn";
+        ctx.logger[level]({ amqp: status }, `amqp ${status.type}`);
+      },
+      onLost: () => ctx.pool?.detach(),
+    });
     try {
-      ctx.connection = await connectAmqp(ctx.config.amqp, { name: `beds ${ctx.role} ${ctx.instance}` });
+      await supervisor.start();
     } catch (error) {
       throw new Error(
         `AMQP login to ${where} as "${ctx.config.amqp.user}" failed: ${(error as Error).message}`,
       );
     }
-    const connection = ctx.connection;
-    connection.on(
-      "error",
-      (error: Error) => ctx.logger.warn({ err: error.message }, "amqp connection error"),
-    );
+    ctx.amqp = supervisor;
     return {
       detail: `connected to ${where}`,
       undo: async () => {
-        ctx.connection = undefined;
-        await connection.close().catch(() => {});
+        ctx.amqp = undefined;
+        await supervisor.stop();
       },
     };
   },
@@ -109,21 +115,25 @@ const topology: IplStep<IplContext> = {
   name: "topology",
   exitCode: EXIT_CODES.topology,
   async run(ctx) {
-    const channel = await ctx.connection!.createChannel();
-    channel.on("error", () => {});
-    try {
-      ctx.declared = await declareTopology(channel, {
-        exchange: ctx.config.amqp.exchange,
-        queuePrefix: ctx.config.amqp.queue_prefix,
-        role: ctx.role,
-        brokers: roleBrokers(ctx),
-      });
-    } finally {
-      await channel.close().catch(() => {});
-    }
-    const bindings = ctx.declared.reduce((n, q) => n + q.bindings.length, 0);
+    // Registered with the supervisor, so it runs again after every reconnect.
+    await ctx.amqp!.addSetup(async (connection) => {
+      const channel = await connection.createChannel();
+      channel.on("error", () => {});
+      try {
+        ctx.declared = await declareTopology(channel, {
+          exchange: ctx.config.amqp.exchange,
+          queuePrefix: ctx.config.amqp.queue_prefix,
+          role: ctx.role,
+          brokers: roleBrokers(ctx),
+        });
+      } finally {
+        await channel.close().catch(() => {});
+      }
+    });
+    const declared = ctx.declared ?? [];
+    const bindings = declared.reduce((n, q) => n + q.bindings.length, 0);
     return {
-      detail: `exchange "${ctx.config.amqp.exchange}", ${ctx.declared.length} queues, ${bindings} bindings`,
+      detail: `exchange "${ctx.config.amqp.exchange}", ${declared.length} work queues, ${bindings} bindings`,
     };
   },
 };
@@ -187,8 +197,7 @@ const brokerPool: IplStep<IplContext> = {
   async run(ctx) {
     const { config } = ctx;
     const registry = ctx.registry!;
-    ctx.pool = await startBrokerPool({
-      connection: ctx.connection!,
+    const pool = createBrokerPool({
       role: ctx.role,
       queuePrefix: config.amqp.queue_prefix,
       brokers: roleBrokers(ctx),
@@ -198,10 +207,40 @@ const brokerPool: IplStep<IplContext> = {
       eventIds: ctx.eventIds,
       logger: ctx.logger,
     });
-    const consumers = ctx.pool.status().reduce((n, s) => n + s.consumers, 0);
-    return { detail: `${ctx.pool.status().length} brokers, ${consumers} consumers` };
+    ctx.pool = pool;
+    await ctx.amqp!.addSetup(async (connection) => {
+      await pool.attach(connection);
+      await startAdminListener(connection, {
+        exchange: config.amqp.exchange,
+        queuePrefix: config.amqp.queue_prefix,
+        instance: ctx.instance,
+        logger: ctx.logger,
+        handlers: {
+          status: () => nodeStatus(ctx),
+          shutdown: () => {
+            setTimeout(() => ctx.requestStop?.(), 0);
+            return { stopping: true };
+          },
+        },
+      });
+    });
+    const consumers = pool.status().reduce((n, s) => n + s.consumers, 0);
+    return { detail: `${pool.status().length} brokers, ${consumers} consumers` };
   },
 };
+
+/** The status a node reports to `beds status` and admin tools. */
+export function nodeStatus(ctx: IplContext): Record<string, unknown> {
+  return {
+    node: ctx.instance,
+    role: ctx.role,
+    env: ctx.config.env,
+    uptimeMs: Date.now() - ctx.startedAt,
+    amqpReconnects: ctx.amqp?.reconnects() ?? 0,
+    brokers: ctx.pool?.status() ?? [],
+    databases: Object.fromEntries([...ctx.adapters].map(([name, a]) => [name, a.health()])),
+  };
+}
 
 /** Steps `beds check` runs: everything up to template verification. */
 export const CHECK_STEPS: readonly IplStep<IplContext>[] = [

@@ -6,16 +6,20 @@
  * @module
  */
 import amqp from "amqplib";
+import { Buffer } from "node:buffer";
+import mariadb from "mariadb";
 import { dropSchema, loadLabSchema } from "../../lab/db.ts";
 import { runCli } from "../../src/cli/mod.ts";
 import { type Config, loadConfig } from "../../src/config/mod.ts";
-import { workQueueName } from "../../src/amqp/mod.ts";
+import { adminExchangeName, deadLetterQueueName, retryQueueName, workQueueName } from "../../src/amqp/mod.ts";
 import { BedsClient } from "../../src/client/mod.ts";
+import type { Reply } from "../../src/protocol/mod.ts";
 
 /** Repository root (tests run from it). */
 export const ROOT = Deno.cwd();
 
-const AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
+/** The lab RabbitMQ, as the tests reach it directly. */
+export const AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
 
 /** A short random id for unique names. */
 export function uniqueId(): string {
@@ -115,10 +119,21 @@ async function deleteTopology(config: Config): Promise<void> {
     const ch = await conn.createChannel();
     for (const [role, node] of Object.entries(config.nodes)) {
       for (const broker of node.brokers) {
-        await ch.deleteQueue(workQueueName(config.amqp.queue_prefix, role, broker));
+        const queue = workQueueName(config.amqp.queue_prefix, role, broker);
+        const tiers = config.brokers[broker]!.retry_delays_ms;
+        for (
+          const name of [
+            queue,
+            deadLetterQueueName(queue),
+            ...tiers.map((_, i) => retryQueueName(queue, i)),
+          ]
+        ) {
+          await ch.deleteQueue(name);
+        }
       }
     }
     await ch.deleteExchange(config.amqp.exchange);
+    await ch.deleteExchange(adminExchangeName(config.amqp.exchange));
     await ch.close();
   } finally {
     await conn.close();
@@ -180,27 +195,42 @@ export interface RunningNode {
   output(): { out: string; err: string };
 }
 
-/** Starts `beds run` in-process and waits until every consumer of the role is attached. */
+/** Work queues of `role` that have bindings (the ones a node consumes). */
+export function workQueues(env: TestEnv, role = "appServer"): string[] {
+  return env.config.nodes[role]!.brokers
+    .filter((b) => env.config.brokers[b]!.bindings.length)
+    .map((b) => workQueueName(env.queuePrefix, role, b));
+}
+
+/**
+ * Starts `beds run` in-process and waits until every consumer of the role is
+ * attached: each bound work queue gains the broker's `instances` consumers
+ * (so a second node of the same role is only returned once it really serves).
+ */
 export async function startNode(env: TestEnv, role = "appServer", instance?: string): Promise<RunningNode> {
   const controller = new AbortController();
   const out: string[] = [];
   const err: string[] = [];
   const args = ["run", "--node", role, ...env.cliArgs, ...(instance ? ["--instance", instance] : [])];
+  const brokers = env.config.nodes[role]!.brokers.filter((b) => env.config.brokers[b]!.bindings.length);
+  const wanted = new Map<string, number>();
+  for (const broker of brokers) {
+    const queue = workQueueName(env.queuePrefix, role, broker);
+    wanted.set(queue, (await consumerCount(queue)) + env.config.brokers[broker]!.instances);
+  }
   const done = runCli(args, {
     out: (l) => out.push(l),
     err: (l) => err.push(l),
     environ: {},
     signal: controller.signal,
   });
-  const brokers = env.config.nodes[role]!.brokers.filter((b) => env.config.brokers[b]!.bindings.length);
   let finished = false;
   done.finally(() => finished = true);
   await waitFor(
     async () => {
       if (finished) throw new Error(`node exited early: ${err.join("\n")}`);
-      for (const broker of brokers) {
-        const queue = workQueueName(env.queuePrefix, role, broker);
-        if (await consumerCount(queue) < 1) return false;
+      for (const [queue, count] of wanted) {
+        if (await consumerCount(queue) < count) return false;
       }
       return true;
     },
@@ -213,5 +243,97 @@ export async function startNode(env: TestEnv, role = "appServer", instance?: str
       return done;
     },
     output: () => ({ out: out.join("\n"), err: err.join("\n") }),
+  };
+}
+
+/** Messages ready in a queue (not counting unacked ones); 0 if it does not exist. */
+export async function readyCount(queue: string): Promise<number> {
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    ch.on("error", () => {});
+    const info = await ch.checkQueue(queue).catch(() => ({ messageCount: 0 }));
+    await ch.close().catch(() => {});
+    return info.messageCount;
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
+/** Runs one statement as root in the env's schema and returns the driver's result. */
+export async function dbQuery<T = Record<string, unknown>[]>(
+  env: TestEnv,
+  sql: string,
+  values: unknown[] = [],
+): Promise<T> {
+  const conn = await mariadb.createConnection({
+    host: "127.0.0.1",
+    port: 3306,
+    user: "root",
+    password: "",
+    database: env.schema,
+    bigIntAsNumber: true,
+  });
+  try {
+    return await conn.query(sql, values) as T;
+  } finally {
+    await conn.end().catch(() => conn.destroy());
+  }
+}
+
+/** A plain amqplib channel on the env's exchange, for publishing what BedsClient would not. */
+export interface RawAmqp {
+  /**
+   * Publishes `body` (bytes, or anything else as JSON) with `reply_to` set to
+   * direct reply-to and resolves with the parsed reply.
+   */
+  request(routingKey: string, body: unknown, timeoutMs?: number): Promise<Reply>;
+  /** Publishes `body` without `reply_to` (fire-and-forget). */
+  publish(routingKey: string, body: unknown): void;
+  close(): Promise<void>;
+}
+
+function bytesOf(body: unknown): Buffer {
+  return body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
+}
+
+/** Opens a {@link RawAmqp} on the env's exchange. */
+export async function openRawAmqp(env: TestEnv): Promise<RawAmqp> {
+  const conn = await amqp.connect(AMQP_URL);
+  const ch = await conn.createChannel();
+  const pending = new Map<string, (reply: Reply) => void>();
+  await ch.consume("amq.rabbitmq.reply-to", (msg) => {
+    const settle = msg && pending.get(msg.properties.correlationId);
+    if (!msg || !settle) return;
+    pending.delete(msg.properties.correlationId);
+    settle(JSON.parse(msg.content.toString("utf8")));
+  }, { noAck: true });
+  let seq = 0;
+  return {
+    request(routingKey, body, timeoutMs = 10_000) {
+      const correlationId = `raw-${seq++}`;
+      return new Promise<Reply>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(correlationId);
+          reject(new Error(`no reply to raw ${routingKey} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        pending.set(correlationId, (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        });
+        ch.publish(env.exchange, routingKey, bytesOf(body), {
+          replyTo: "amq.rabbitmq.reply-to",
+          correlationId,
+          contentType: "application/json",
+        });
+      });
+    },
+    publish(routingKey, body) {
+      ch.publish(env.exchange, routingKey, bytesOf(body), { contentType: "application/json" });
+    },
+    async close() {
+      await ch.close().catch(() => {});
+      await conn.close().catch(() => {});
+    },
   };
 }

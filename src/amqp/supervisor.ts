@@ -1,0 +1,118 @@
+/**
+ * A supervised AMQP connection. When the connection closes without `stop()`
+ * (broker restart, killed connection, missed heartbeats) it pauses its users,
+ * reconnects with backoff and jitter, re-runs every registered setup
+ * (topology, consumers) in order, and reports each state change.
+ *
+ * @module
+ */
+import type { AmqpConfig } from "../config/mod.ts";
+import { type AmqpConnection, connectAmqp } from "./connection.ts";
+import { backoffDelay } from "./backoff.ts";
+import type { AmqpStatus } from "./status.ts";
+
+/** Work to run on every (re)connection. */
+export type ConnectionSetup = (connection: AmqpConnection) => Promise<void>;
+
+/** Options for {@link createAmqpSupervisor}. */
+export interface AmqpSupervisorOptions {
+  config: AmqpConfig;
+  /** Connection name shown by RabbitMQ. */
+  name: string;
+  /** Receives every state change. */
+  onStatus: (status: AmqpStatus) => void;
+  /** Called once the connection is lost, before reconnecting. */
+  onLost?: () => void;
+  /** Backoff bounds. @default 200 ms … 15 s */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/** A connection that comes back by itself. */
+export interface AmqpSupervisor {
+  /** Opens the first connection. @throws when it cannot. */
+  start(): Promise<AmqpConnection>;
+  /** Adds a setup run now (if connected) and after every reconnect. */
+  addSetup(setup: ConnectionSetup): Promise<void>;
+  /** The open connection, if any. */
+  current(): AmqpConnection | undefined;
+  /** Number of reconnects so far. */
+  reconnects(): number;
+  /** Closes for good. */
+  stop(): Promise<void>;
+}
+
+/** Creates a supervisor; nothing connects until `start()`. */
+export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSupervisor {
+  const setups: ConnectionSetup[] = [];
+  let connection: AmqpConnection | undefined;
+  let stopped = false;
+  let reconnects = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const open = async (): Promise<AmqpConnection> => {
+    const conn = await connectAmqp(options.config, { name: options.name });
+    conn.on("error", () => {}); // "close" follows and drives recovery
+    conn.on("blocked", (reason: string) => options.onStatus({ type: "blocked", reason }));
+    conn.on("unblocked", () => options.onStatus({ type: "unblocked" }));
+    conn.on("close", (error?: Error) => {
+      if (connection !== conn) return;
+      connection = undefined;
+      if (stopped) return;
+      options.onStatus({ type: "disconnected", reason: error?.message ?? "connection closed" });
+      options.onLost?.();
+      schedule(0);
+    });
+    return conn;
+  };
+
+  const schedule = (attempt: number) => {
+    if (stopped) return;
+    const delayMs = backoffDelay(attempt, { initialMs: options.initialDelayMs, maxMs: options.maxDelayMs });
+    options.onStatus({ type: "reconnecting", attempt: attempt + 1, delayMs });
+    timer = setTimeout(async () => {
+      timer = undefined;
+      let conn: AmqpConnection | undefined;
+      try {
+        conn = await open();
+        connection = conn;
+        for (const setup of setups) await setup(conn);
+        reconnects++;
+        options.onStatus({ type: "connected", attempt: attempt + 1 });
+      } catch (error) {
+        options.onStatus({
+          type: "reconnect_failed",
+          attempt: attempt + 1,
+          reason: (error as Error).message,
+        });
+        if (conn && connection === conn) {
+          connection = undefined;
+          await conn.close().catch(() => {});
+        }
+        schedule(attempt + 1);
+      }
+    }, delayMs);
+  };
+
+  return {
+    async start() {
+      connection = await open();
+      options.onStatus({ type: "connected", attempt: 0 });
+      return connection;
+    },
+    async addSetup(setup) {
+      setups.push(setup);
+      if (connection) await setup(connection);
+    },
+    current: () => connection,
+    reconnects: () => reconnects,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      const conn = connection;
+      connection = undefined;
+      await conn?.close().catch(() => {});
+      options.onStatus({ type: "closed" });
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The admin listener: each node consumes its own exclusive queue on the
+ * admin exchange, bound by its instance key and the broadcast key, and
+ * answers commands (`status`, `shutdown`) to their `reply_to`.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import {
+  ADMIN_BROADCAST_KEY,
+  adminExchangeName,
+  adminNodeKey,
+  adminQueueName,
+  type AmqpConnection,
+} from "../amqp/mod.ts";
+import type { Logger } from "../logging/mod.ts";
+
+/** A command sent to the admin exchange. */
+export interface AdminCommand {
+  command: string;
+}
+
+/** Handles one admin command and returns the reply's `data`. */
+export type AdminHandler = (command: AdminCommand) => Promise<unknown> | unknown;
+
+/** Options for {@link startAdminListener}. */
+export interface AdminListenerOptions {
+  exchange: string;
+  queuePrefix: string;
+  instance: string;
+  handlers: Readonly<Record<string, AdminHandler>>;
+  logger: Logger;
+}
+
+/** Declares the node's admin queue and consumes it on `connection`. */
+export async function startAdminListener(
+  connection: AmqpConnection,
+  options: AdminListenerOptions,
+): Promise<void> {
+  const channel = await connection.createChannel();
+  channel.on("error", () => {});
+  const exchange = adminExchangeName(options.exchange);
+  const queue = adminQueueName(options.queuePrefix, options.instance);
+  await channel.assertExchange(exchange, "topic", { durable: true });
+  await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
+  await channel.bindQueue(queue, exchange, adminNodeKey(options.instance));
+  await channel.bindQueue(queue, exchange, ADMIN_BROADCAST_KEY);
+  await channel.consume(queue, async (msg) => {
+    if (!msg) return;
+    let reply: unknown;
+    try {
+      const body = JSON.parse(msg.content.toString("utf8")) as AdminCommand;
+      const handler = typeof body?.command === "string" ? options.handlers[body.command] : undefined;
+      if (!handler) throw new Error(`Unknown admin command "${body?.command}"`);
+      options.logger.info({ command: body.command }, "admin command");
+      reply = { ok: true, data: await handler(body), meta: { node: options.instance } };
+    } catch (error) {
+      reply = {
+        ok: false,
+        error: { code: "BAD_REQUEST", message: (error as Error).message },
+        meta: { node: options.instance },
+      };
+    }
+    if (msg.properties.replyTo) {
+      channel.publish("", msg.properties.replyTo, Buffer.from(JSON.stringify(reply)), {
+        correlationId: msg.properties.correlationId,
+        contentType: "application/json",
+      });
+    }
+  }, { noAck: true });
+}
