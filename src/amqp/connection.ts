@@ -12,8 +12,12 @@ import { tlsOptions } from "../tls.ts";
 export type AmqpConnection = amqp.ChannelModel;
 /** A channel. */
 export type AmqpChannel = amqp.Channel;
+/** A channel with publisher confirms. */
+export type AmqpConfirmChannel = amqp.ConfirmChannel;
 /** A delivered message. */
 export type AmqpMessage = amqp.ConsumeMessage;
+/** Any received message (consumed or fetched with basic.get). */
+export type AmqpAnyMessage = amqp.Message;
 /** Properties of a published message. */
 export type PublishOptions = amqp.Options.Publish;
 

@@ -11,7 +11,9 @@
  * @module
  */
 export {
+  type AmqpAnyMessage,
   type AmqpChannel,
+  type AmqpConfirmChannel,
   type AmqpConnection,
   amqpEndpoint,
   type AmqpMessage,

@@ -16,3 +16,11 @@ export { type BrokerPool, type BrokerPoolOptions, type BrokerStatus, createBroke
 export { type Consumer, type ConsumerOptions, type RetryRoute, startConsumer } from "./consumer.ts";
 export { decide, type DecisionInput, type Disposition, isWrite } from "./retry_policy.ts";
 export { type BrokerCounters, type CounterSnapshot, createCounters } from "./counters.ts";
+export {
+  type DeadLetter,
+  listDeadLetters,
+  purgeDeadLetters,
+  replayDeadLetters,
+  type ReplayOptions,
+} from "./dead_letters.ts";
+export { type AdminCommand, type AdminHandler, startAdminListener } from "./admin.ts";

@@ -9,6 +9,8 @@ import { RUN_USAGE } from "./run.ts";
 import { CHECK_USAGE } from "./check.ts";
 import { CALL_USAGE } from "./call.ts";
 import { TEMPLATES_USAGE } from "./templates.ts";
+import { DLQ_USAGE } from "./dlq.ts";
+import { ADMIN_USAGE } from "./admin.ts";
 
 /** The full usage text. */
 export const USAGE = `BEDS ${VERSION}: AMQP-first data access (wire protocol v${PROTOCOL_VERSION})
@@ -18,6 +20,8 @@ Usage:
   ${CHECK_USAGE}
   ${CALL_USAGE}
   ${TEMPLATES_USAGE}
+  ${DLQ_USAGE}
+  ${ADMIN_USAGE}
   beds version
   beds help
 

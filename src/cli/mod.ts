@@ -18,6 +18,8 @@ import { checkCommand } from "./check.ts";
 import { callCommand } from "./call.ts";
 import { templatesCommand } from "./templates.ts";
 import { helpCommand, USAGE, versionCommand } from "./help.ts";
+import { shutdownCommand, statusCommand } from "./admin.ts";
+import { dlqCommand } from "./dlq.ts";
 import { EXIT_CODES } from "../ipl/mod.ts";
 
 export type { CliIo } from "./io.ts";
@@ -28,6 +30,9 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   check: checkCommand,
   call: callCommand,
   templates: templatesCommand,
+  dlq: dlqCommand,
+  shutdown: shutdownCommand,
+  status: statusCommand,
   version: versionCommand,
   help: helpCommand,
 };

@@ -7,7 +7,13 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { type AmqpChannel, type AmqpConnection, connectAmqp, DIRECT_REPLY_TO } from "../amqp/mod.ts";
+import {
+  type AmqpChannel,
+  type AmqpConfirmChannel,
+  type AmqpConnection,
+  connectAmqp,
+  DIRECT_REPLY_TO,
+} from "../amqp/mod.ts";
 import type { AmqpConfig, Op } from "../config/mod.ts";
 import { type Reply, routingKey } from "../protocol/mod.ts";
 
@@ -48,6 +54,11 @@ export interface BedsClientOptions {
   timeoutMs?: number;
   /** Connection name shown by RabbitMQ. @default "beds-client" */
   name?: string;
+  /**
+   * Use publisher confirms: `send()` resolves only once RabbitMQ has the
+   * message, and a request the broker refuses fails at once. @default false
+   */
+  confirm?: boolean;
 }
 
 /** Per-request options. */
@@ -74,8 +85,16 @@ export class BedsClient {
   #seq = 0;
   #prefix = `${crypto.randomUUID().slice(0, 8)}-`;
   #closed = false;
+  #confirm: boolean;
 
-  private constructor(connection: AmqpConnection, channel: AmqpChannel, exchange: string, timeoutMs: number) {
+  private constructor(
+    connection: AmqpConnection,
+    channel: AmqpChannel,
+    exchange: string,
+    timeoutMs: number,
+    confirm: boolean,
+  ) {
+    this.#confirm = confirm;
     this.#connection = connection;
     this.#channel = channel;
     this.#exchange = exchange;
@@ -86,8 +105,16 @@ export class BedsClient {
   static async connect(options: BedsClientOptions): Promise<BedsClient> {
     const connection = await connectAmqp(options.amqp, { name: options.name ?? "beds-client" });
     try {
-      const channel = await connection.createChannel();
-      const client = new BedsClient(connection, channel, options.amqp.exchange, options.timeoutMs ?? 10_000);
+      const channel = options.confirm
+        ? await connection.createConfirmChannel()
+        : await connection.createChannel();
+      const client = new BedsClient(
+        connection,
+        channel,
+        options.amqp.exchange,
+        options.timeoutMs ?? 10_000,
+        options.confirm ?? false,
+      );
       await channel.consume(DIRECT_REPLY_TO, (msg) => {
         if (msg) client.#settle(msg.properties.correlationId, msg.content);
       }, { noAck: true });
@@ -137,6 +164,51 @@ export class BedsClient {
         contentType: "application/json",
         mandatory: true,
       });
+    });
+  }
+
+  /**
+   * Publishes a request with no reply expected (fire-and-forget, e.g. batch
+   * writes). With `confirm`, resolves once RabbitMQ has taken the message;
+   * an unroutable one rejects with `UNROUTABLE`. A failed fire-and-forget
+   * write is kept in the broker's dead-letter queue.
+   */
+  send(body: RequestBody): Promise<void> {
+    if (this.#closed) return Promise.reject(new BedsClientError("CLOSED", "Client is closed"));
+    const correlationId = this.#prefix + (this.#seq++).toString(36);
+    const payload = Buffer.from(JSON.stringify(body));
+    return new Promise<void>((resolve, reject) => {
+      // A return (unroutable) arrives before the confirm, so settle on whichever fails first.
+      const timer = setTimeout(
+        () => this.#fail(correlationId, new BedsClientError("TIMEOUT", "No confirm")),
+        this.#timeoutMs,
+      );
+      this.#pending.set(correlationId, { resolve: () => resolve(), reject, timer });
+      // On a plain channel amqplib ignores the callback; the timeout below settles instead.
+      (this.#channel as AmqpConfirmChannel).publish(
+        this.#exchange,
+        routingKey(body.op, body.template),
+        payload,
+        { correlationId, contentType: "application/json", mandatory: true, persistent: true },
+        (error: unknown) => {
+          const pending = this.#pending.get(correlationId);
+          if (!pending) return;
+          this.#pending.delete(correlationId);
+          clearTimeout(pending.timer);
+          if (error) pending.reject(new BedsClientError("CLOSED", "RabbitMQ refused the message"));
+          else resolve();
+        },
+      );
+      if (!this.#confirm) {
+        // Without confirms there is nothing to wait for beyond a possible return.
+        setTimeout(() => {
+          const pending = this.#pending.get(correlationId);
+          if (!pending) return;
+          this.#pending.delete(correlationId);
+          clearTimeout(pending.timer);
+          resolve();
+        }, 0);
+      }
     });
   }
 

@@ -20,3 +20,4 @@ export {
   type RequestBody,
   type RequestOptions,
 } from "./client.ts";
+export { type AdminReply, type AdminRequest, sendAdminCommand } from "./admin.ts";

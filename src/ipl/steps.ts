@@ -7,8 +7,8 @@
 import { amqpEndpoint, createAmqpSupervisor, declareTopology, describeAmqp } from "../amqp/mod.ts";
 import { createMariadbAdapter } from "../adapters/mod.ts";
 import { createRegistry, createRegistryHolder, loadTemplates } from "../templates/mod.ts";
-import { createBrokerPool } from "../brokers/mod.ts";
-import { startAdminListener } from "../brokers/admin.ts";
+import { createBrokerPool, startAdminListener } from "../brokers/mod.ts";
+
 import type { IplContext } from "./context.ts";
 import type { IplStep } from "./runner.ts";
 import { tcpReachable } from "./reachability.ts";

@@ -1,0 +1,158 @@
+/**
+ * Operator access to dead-letter queues: list (messages stay in the queue),
+ * replay (back through the exchange with their original routing key, as a
+ * fresh first attempt) and purge.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { type AmqpAnyMessage as AmqpMessage, type AmqpConnection, HEADERS } from "../amqp/mod.ts";
+
+/** One dead-lettered message, as listed. */
+export interface DeadLetter {
+  id: string;
+  queue: string;
+  routingKey: string;
+  attempts: number;
+  errorCode: string;
+  errorMessage: string;
+  reason: string;
+  deadAt: string;
+  body: string;
+}
+
+function header(msg: AmqpMessage, name: string): string {
+  const value = msg.properties.headers?.[name];
+  return value === undefined || value === null ? "" : String(value);
+}
+
+function describe(queue: string, msg: AmqpMessage): DeadLetter {
+  return {
+    id: String(msg.properties.messageId ?? ""),
+    queue,
+    routingKey: header(msg, HEADERS.routingKey),
+    attempts: Number(header(msg, HEADERS.attempt) || 1),
+    errorCode: header(msg, HEADERS.errorCode),
+    errorMessage: header(msg, HEADERS.errorMessage),
+    reason: header(msg, "x-beds-reason") || "rejected",
+    deadAt: header(msg, HEADERS.deadAt),
+    body: msg.content.toString("utf8"),
+  };
+}
+
+/** Takes every message of `queue` unacked, hands them to `fn`, then closes the channel (requeueing the rest). */
+async function sweep(
+  connection: AmqpConnection,
+  queue: string,
+  fn: (msg: AmqpMessage, ack: () => void) => Promise<void>,
+): Promise<void> {
+  const channel = await connection.createChannel();
+  channel.on("error", () => {});
+  try {
+    await channel.checkQueue(queue);
+    const seen = new Set<string>();
+    for (;;) {
+      const msg = await channel.get(queue, { noAck: false });
+      if (!msg) break;
+      const tag = String(msg.properties.messageId ?? msg.fields.deliveryTag);
+      if (msg.fields.redelivered && seen.has(tag)) break;
+      seen.add(tag);
+      await fn(msg, () => channel.ack(msg));
+    }
+  } finally {
+    await channel.close().catch(() => {});
+  }
+}
+
+/** Lists the messages of the given DLQs without removing them. Missing queues are skipped. */
+export async function listDeadLetters(
+  connection: AmqpConnection,
+  queues: readonly string[],
+): Promise<DeadLetter[]> {
+  const out: DeadLetter[] = [];
+  for (const queue of queues) {
+    await sweep(connection, queue, (msg) => {
+      out.push(describe(queue, msg));
+      return Promise.resolve();
+    }).catch(() => {});
+  }
+  return out;
+}
+
+/** Options for {@link replayDeadLetters}. */
+export interface ReplayOptions {
+  exchange: string;
+  queues: readonly string[];
+  /** Replay only this message id; all when undefined. */
+  id?: string;
+  /** `reply_to` for the replayed requests (to see their outcome), if any. */
+  replyTo?: string;
+}
+
+/**
+ * Republishes dead letters to the exchange with their original routing key
+ * and acks each only after RabbitMQ confirmed the new copy.
+ * @returns the replayed messages.
+ */
+export async function replayDeadLetters(
+  connection: AmqpConnection,
+  options: ReplayOptions,
+): Promise<DeadLetter[]> {
+  const publisher = await connection.createConfirmChannel();
+  publisher.on("error", () => {});
+  const replayed: DeadLetter[] = [];
+  try {
+    for (const queue of options.queues) {
+      await sweep(connection, queue, async (msg, ack) => {
+        const letter = describe(queue, msg);
+        if (options.id !== undefined && letter.id !== options.id) return;
+        if (!letter.routingKey) return;
+        const headers: Record<string, unknown> = { "x-beds-replayed-from": letter.id };
+        await new Promise<void>((resolve, reject) => {
+          publisher.publish(
+            options.exchange,
+            letter.routingKey,
+            Buffer.from(msg.content),
+            {
+              contentType: msg.properties.contentType,
+              correlationId: letter.id,
+              messageId: crypto.randomUUID(),
+              replyTo: options.replyTo,
+              persistent: true,
+              headers,
+            },
+            (error: unknown) =>
+              error ? reject(new Error("RabbitMQ refused the replayed message")) : resolve(),
+          );
+        });
+        ack();
+        replayed.push(letter);
+      }).catch((error) => {
+        if (!String((error as Error).message).includes("NOT_FOUND")) throw error;
+      });
+    }
+  } finally {
+    await publisher.close().catch(() => {});
+  }
+  return replayed;
+}
+
+/** Empties the given DLQs; returns how many messages each held. */
+export async function purgeDeadLetters(
+  connection: AmqpConnection,
+  queues: readonly string[],
+): Promise<number> {
+  let total = 0;
+  for (const queue of queues) {
+    const channel = await connection.createChannel();
+    channel.on("error", () => {});
+    try {
+      total += (await channel.purgeQueue(queue)).messageCount;
+    } catch {
+      // a missing queue holds nothing
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  }
+  return total;
+}

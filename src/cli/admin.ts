@@ -1,0 +1,98 @@
+/**
+ * `beds shutdown --node INSTANCE` and `beds status`: admin commands over
+ * AMQP to one node or to every node.
+ *
+ * @module
+ */
+import { BedsClientError, sendAdminCommand } from "../client/mod.ts";
+import { type CliIo, UsageError } from "./io.ts";
+import { configFrom, parse } from "./args.ts";
+
+/** Usage of the admin commands. */
+export const ADMIN_USAGE = "beds shutdown --node INSTANCE [--wait MS]   |   beds status [--wait MS] [--json]";
+
+function waitFlag(text: string | undefined, fallback: number): number {
+  const n = Number(text ?? fallback);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError("Option --wait must be a positive integer");
+  return n;
+}
+
+/** Asks one node instance to shut down (drain, then exit 0). */
+export async function shutdownCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { node: { type: "string" }, wait: { type: "string" } }, false);
+  if (values.help) {
+    io.out(ADMIN_USAGE);
+    return 0;
+  }
+  if (!values.node) throw new UsageError("beds shutdown needs --node INSTANCE");
+  const config = configFrom(values, io);
+  try {
+    const replies = await sendAdminCommand({
+      amqp: config.amqp,
+      command: "shutdown",
+      node: values.node,
+      waitMs: waitFlag(values.wait, 5000),
+    });
+    if (!replies.length) {
+      io.err(`beds: node "${values.node}" did not answer`);
+      return 3;
+    }
+    io.out(`node ${values.node}: shutting down`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof BedsClientError)) throw error;
+    io.err(`beds: ${error.message}`);
+    return 3;
+  }
+}
+
+interface StatusData {
+  node: string;
+  role: string;
+  uptimeMs: number;
+  brokers: Array<{ broker: string; consumers: number; inflight: number; requests: number; errors: number }>;
+}
+
+/** Asks every node for its status and prints a table. */
+export async function statusCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { wait: { type: "string" }, json: { type: "boolean" } }, false);
+  if (values.help) {
+    io.out(ADMIN_USAGE);
+    return 0;
+  }
+  const config = configFrom(values, io);
+  let replies;
+  try {
+    replies = await sendAdminCommand({
+      amqp: config.amqp,
+      command: "status",
+      waitMs: waitFlag(values.wait, 1000),
+    });
+  } catch (error) {
+    if (!(error instanceof BedsClientError)) throw error;
+    io.err(`beds: ${error.message}`);
+    return 3;
+  }
+  if (values.json) {
+    io.out(JSON.stringify(replies.map((r) => r.data), null, 2));
+    return 0;
+  }
+  io.out(
+    `${"NODE".padEnd(24)} ${"ROLE".padEnd(10)} ${
+      "UPTIME".padStart(8)
+    } BROKERS (consumers/in-flight/requests/errors)`,
+  );
+  for (const reply of replies) {
+    const s = reply.data as StatusData;
+    const brokers = s.brokers.map((b) =>
+      `${b.broker} ${b.consumers}/${b.inflight}/${b.requests}/${b.errors}`
+    );
+    io.out(
+      `${s.node.padEnd(24)} ${s.role.padEnd(10)} ${`${Math.round(s.uptimeMs / 1000)}s`.padStart(8)} ${
+        brokers.join(", ")
+      }`,
+    );
+  }
+  io.out(`${replies.length} node(s)`);
+  return 0;
+}

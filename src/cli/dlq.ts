@@ -1,0 +1,94 @@
+/**
+ * `beds dlq list|replay|purge`: the dead-letter queues of the configured
+ * brokers (of every node role, or the one named by --role).
+ *
+ * @module
+ */
+import { connectAmqp, deadLetterQueueName, workQueueName } from "../amqp/mod.ts";
+import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from "../brokers/mod.ts";
+import type { Config } from "../config/mod.ts";
+import { type CliIo, UsageError } from "./io.ts";
+import { configFrom, parse } from "./args.ts";
+
+/** Usage of `beds dlq`. */
+export const DLQ_USAGE =
+  "beds dlq list [--broker B] [--role R] [--json] | beds dlq replay (--id ID | --all) [--broker B]" +
+  " | beds dlq purge --yes [--broker B]";
+
+function queuesOf(config: Config, role?: string, broker?: string): string[] {
+  const out: string[] = [];
+  for (const [name, node] of Object.entries(config.nodes)) {
+    if (role && name !== role) continue;
+    for (const b of node.brokers) {
+      if (broker && b !== broker) continue;
+      out.push(deadLetterQueueName(workQueueName(config.amqp.queue_prefix, name, b)));
+    }
+  }
+  if (!out.length) {
+    throw new UsageError(
+      `No broker matches${role ? ` role "${role}"` : ""}${broker ? ` broker "${broker}"` : ""}`,
+    );
+  }
+  return out;
+}
+
+/** Lists, replays or purges dead letters. */
+export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    broker: { type: "string" },
+    role: { type: "string" },
+    id: { type: "string" },
+    all: { type: "boolean" },
+    yes: { type: "boolean" },
+    json: { type: "boolean" },
+  });
+  const [action, ...extra] = positionals;
+  if (values.help) {
+    io.out(DLQ_USAGE);
+    return 0;
+  }
+  if (!action || extra.length || !["list", "replay", "purge"].includes(action)) {
+    throw new UsageError(`Usage: ${DLQ_USAGE}`);
+  }
+  if (action === "replay" && !values.id === !values.all) {
+    throw new UsageError("beds dlq replay needs --id ID or --all");
+  }
+  if (action === "purge" && !values.yes) {
+    throw new UsageError("beds dlq purge deletes messages: confirm with --yes");
+  }
+  const config = configFrom(values, io);
+  const queues = queuesOf(config, values.role, values.broker);
+  const connection = await connectAmqp(config.amqp, { name: `beds dlq ${action}` });
+  try {
+    if (action === "list") {
+      const letters = await listDeadLetters(connection, queues);
+      if (values.json) io.out(JSON.stringify(letters, null, 2));
+      else {
+        for (const l of letters) {
+          io.out(
+            `${l.id}  ${l.queue}  ${l.routingKey}  attempts=${l.attempts}  ${
+              l.errorCode || l.reason
+            }: ${l.errorMessage}`,
+          );
+          io.out(`    ${l.deadAt}  ${l.body.length > 200 ? `${l.body.slice(0, 200)}…` : l.body}`);
+        }
+        io.out(`${letters.length} dead letter(s)`);
+      }
+      return 0;
+    }
+    if (action === "replay") {
+      const replayed = await replayDeadLetters(connection, {
+        exchange: config.amqp.exchange,
+        queues,
+        id: values.id,
+      });
+      for (const l of replayed) io.out(`replayed ${l.id} → ${l.routingKey}`);
+      io.out(`${replayed.length} message(s) replayed`);
+      return values.id && !replayed.length ? 1 : 0;
+    }
+    io.out(`${await purgeDeadLetters(connection, queues)} message(s) purged`);
+    return 0;
+  } finally {
+    await connection.close().catch(() => {});
+  }
+}
