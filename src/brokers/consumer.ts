@@ -23,6 +23,7 @@ import {
   okReply,
   type Reply,
   type Request,
+  routingKey,
 } from "../protocol/mod.ts";
 import { dispatch, type DispatchDeps } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
@@ -64,6 +65,20 @@ export interface Consumer {
   inflight(): number;
   /** Stops taking deliveries, waits up to `drainMs` for in-flight ones, closes the channel. */
   stop(drainMs: number): Promise<void>;
+}
+
+/** The key the request was published with (a retried copy carries it in a header). */
+function originalRoutingKey(msg: AmqpMessage): string {
+  const header = msg.properties.headers?.[HEADERS.routingKey];
+  return typeof header === "string" ? header : msg.fields.routingKey;
+}
+
+/** The bindings chose this broker by routing key, so the body must say the same. */
+function checkRoute(request: Request, key: string): void {
+  const expected = routingKey(request.op, request.template);
+  if (key !== expected) {
+    throw new BedsError("BAD_REQUEST", `Routing key "${key}" does not match the request ("${expected}")`);
+  }
 }
 
 function attemptOf(msg: AmqpMessage): number {
@@ -122,6 +137,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     try {
       request = decodeRequest(msg.content, options.maxBodyBytes);
       event = eventIds.next(request.event?.parent);
+      checkRoute(request, originalRoutingKey(msg));
       const result = await dispatch(request, options.ops, options.deps);
       reply = okReply(result.data, meta(event, started, result.rows));
     } catch (error) {
@@ -189,7 +205,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   };
 
   const { consumerTag } = await channel.consume(options.queue, (msg) => {
-    if (!msg) return; // consumer cancelled by the server; the close handler recovers
+    if (!msg) {
+      // Cancelled by the server (queue deleted, leader moved): close, so the pool restarts us.
+      logger.warn({ broker, queue: options.queue }, "consumer cancelled by the server");
+      channel.close().catch(() => {});
+      return;
+    }
     inflight++;
     handle(msg)
       .catch((error) => logger.error({ broker, err: (error as Error).message }, "reply or ack failed"))

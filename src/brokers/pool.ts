@@ -32,6 +32,8 @@ export interface BrokerPoolOptions {
   deps: DispatchDeps;
   eventIds: EventIds;
   logger: Logger;
+  /** Runs before a crashed consumer is restarted (re-declares topology, e.g. a deleted queue). */
+  beforeRestart?: (connection: AmqpConnection) => Promise<void>;
 }
 
 /** Per-broker status. */
@@ -55,6 +57,8 @@ export interface BrokerPool {
 }
 
 const MAX_RESTART_DELAY_MS = 30_000;
+/** A consumer that ran this long before failing starts its backoff afresh. */
+const STABLE_MS = 60_000;
 
 interface Group {
   name: string;
@@ -102,6 +106,7 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
   };
 
   const start = async (group: Group, index: number, attempt: number, conn: AmqpConnection) => {
+    const startedAt = Date.now();
     const consumer = await startConsumer({
       connection: conn,
       side: side!,
@@ -121,9 +126,14 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
         if (group.slots[index] === consumer) group.slots[index] = undefined;
         if (stopping || connection !== conn) return; // connection loss: the supervisor re-attaches
         group.restarts++;
-        const delay = Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** attempt);
-        logger.warn({ broker: group.name, index, delay }, "consumer stopped unexpectedly; restarting");
-        later(delay, () => restart(group, index, attempt + 1, conn));
+        const next = Date.now() - startedAt > STABLE_MS ? 0 : attempt;
+        const delay = Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** next);
+        const level = next >= 5 ? "error" : "warn";
+        logger[level](
+          { broker: group.name, index, delay, attempt: next + 1 },
+          "consumer stopped unexpectedly; restarting",
+        );
+        later(delay, () => restart(group, index, next + 1, conn));
       },
     });
     group.slots[index] = consumer;
@@ -131,7 +141,7 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
 
   const restart = (group: Group, index: number, attempt: number, conn: AmqpConnection) => {
     if (stopping || connection !== conn) return;
-    start(group, index, attempt, conn).then(
+    (options.beforeRestart?.(conn) ?? Promise.resolve()).then(() => start(group, index, attempt, conn)).then(
       () => logger.info({ broker: group.name, index }, "consumer restarted"),
       (error) => {
         logger.error({ broker: group.name, index, err: (error as Error).message }, "consumer restart failed");

@@ -40,6 +40,20 @@ export function checkBindings(config: ParsedConfig): BindingProblem | undefined 
       }
     }
   }
+  const owner = new Map<string, string>();
+  for (const [role, node] of Object.entries(config.nodes)) {
+    for (const [i, broker] of node.brokers.entries()) {
+      const other = owner.get(broker);
+      if (other !== undefined && config.brokers[broker]!.bindings.length) {
+        return {
+          path: `nodes.${role}.brokers.${i}`,
+          text:
+            `broker "${broker}" is already run by role "${other}"; each role's queue would get every request`,
+        };
+      }
+      owner.set(broker, role);
+    }
+  }
   const seen: Array<{ broker: string; key: string }> = [];
   for (const [broker, settings] of Object.entries(config.brokers)) {
     for (const [i, key] of settings.bindings.entries()) {

@@ -79,11 +79,23 @@ function readToml(file: string, required: boolean): Table | undefined {
   }
 }
 
-function envLayer(environ: Record<string, string | undefined>): Table {
+function hasTable(root: Table, path: readonly string[]): boolean {
+  let node: unknown = root;
+  for (const key of path) {
+    if (typeof node !== "object" || node === null || !Object.hasOwn(node, key)) return false;
+    node = (node as Table)[key];
+  }
+  return typeof node === "object" && node !== null;
+}
+
+/** Secrets from the environment, applied only to sections the files configure. */
+function envLayer(environ: Record<string, string | undefined>, merged: Table): Table {
   let layer: Table = {};
   for (const [variable, path] of ENV_KEYS) {
     const value = environ[variable];
     if (value === undefined || value === "") continue;
+    // A secret must not switch on a section (a MariaDB replica, say) the files do not configure.
+    if (path.length > 2 && !hasTable(merged, path.slice(0, -1))) continue;
     let table: Table = { [path[path.length - 1]!]: value };
     for (const key of path.slice(0, -1).reverse()) table = { [key]: table };
     layer = deepMerge(layer, table, `$${variable}`, new Map());
@@ -140,7 +152,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     merged = deepMerge(merged, envTable, envFile, origins);
     files.push(envFile);
   }
-  merged = deepMerge(merged, envLayer(environ), "environment", origins);
+  merged = deepMerge(merged, envLayer(environ, merged), "environment", origins);
   if (options.overrides) merged = deepMerge(merged, options.overrides, "overrides", origins);
 
   const result = configSchema.safeParse(merged);

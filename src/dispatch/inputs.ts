@@ -69,12 +69,14 @@ export function readInput(template: RecTemplate, request: Request, limits: Limit
     reject(request, ["order"]);
     const merged = { ...request, data: { ...request.where } };
     const params = paramValues(template, { ...merged, where: undefined }, spec.params, spec.required ?? []);
-    return { template, where: new Map(), order: [], limit, offset: 0, params };
+    return { template, where: new Map(), order: [], limit, offset: request.offset ?? 0, params };
   }
   const where = new Map<string, unknown[]>();
   for (const [field, value] of Object.entries(request.where ?? {})) {
     const list = Array.isArray(value) ? value : [value];
-    if (!template.fields[field]) invalid(`Unknown field "${field}" for template "${template.name}"`, field);
+    if (!Object.hasOwn(template.fields, field)) {
+      invalid(`Unknown field "${field}" for template "${template.name}"`, field);
+    }
     if (!spec.where.includes(field)) invalid(`Field "${field}" is not allowed in where`, field);
     if (list.length === 0 || list.length > MAX_IN_LIST) {
       invalid(`Field "${field}" takes 1 to ${MAX_IN_LIST} values`, field);
@@ -87,7 +89,7 @@ export function readInput(template: RecTemplate, request: Request, limits: Limit
     const entries = Object.entries(request.key);
     if (!keyFields.length) invalid(`Template "${template.name}" has no read key`);
     for (const field of keyFields) {
-      if (!(field in request.key)) invalid(`Key field "${field}" is required`, field);
+      if (!Object.hasOwn(request.key, field)) invalid(`Key field "${field}" is required`, field);
     }
     const map = new Map<string, unknown>();
     for (const [field, value] of entries) {

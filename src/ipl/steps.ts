@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { amqpEndpoint, createAmqpSupervisor, declareTopology, describeAmqp } from "../amqp/mod.ts";
+import {
+  type AmqpConnection,
+  amqpEndpoint,
+  createAmqpSupervisor,
+  declareTopology,
+  describeAmqp,
+} from "../amqp/mod.ts";
 import { createMariadbAdapter } from "../adapters/mod.ts";
 import { createRegistry, createRegistryHolder, loadTemplates } from "../templates/mod.ts";
 import { createBrokerPool, startAdminListener } from "../brokers/mod.ts";
@@ -111,25 +117,29 @@ const amqpAuth: IplStep<IplContext> = {
   },
 };
 
+function declareRole(ctx: IplContext) {
+  return async (connection: AmqpConnection) => {
+    const channel = await connection.createChannel();
+    channel.on("error", () => {});
+    try {
+      ctx.declared = await declareTopology(channel, {
+        exchange: ctx.config.amqp.exchange,
+        queuePrefix: ctx.config.amqp.queue_prefix,
+        role: ctx.role,
+        brokers: roleBrokers(ctx),
+      });
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  };
+}
+
 const topology: IplStep<IplContext> = {
   name: "topology",
   exitCode: EXIT_CODES.topology,
   async run(ctx) {
     // Registered with the supervisor, so it runs again after every reconnect.
-    await ctx.amqp!.addSetup(async (connection) => {
-      const channel = await connection.createChannel();
-      channel.on("error", () => {});
-      try {
-        ctx.declared = await declareTopology(channel, {
-          exchange: ctx.config.amqp.exchange,
-          queuePrefix: ctx.config.amqp.queue_prefix,
-          role: ctx.role,
-          brokers: roleBrokers(ctx),
-        });
-      } finally {
-        await channel.close().catch(() => {});
-      }
-    });
+    await ctx.amqp!.addSetup(declareRole(ctx));
     const declared = ctx.declared ?? [];
     const bindings = declared.reduce((n, q) => n + q.bindings.length, 0);
     return {
@@ -165,8 +175,10 @@ const templatesLoad: IplStep<IplContext> = {
   async run(ctx) {
     ctx.templates = await loadTemplates(ctx.config.templatesDir);
     for (const t of ctx.templates) {
-      if (!ctx.adapters.has(t.store) && t.store === "mariadb") {
-        throw new Error(`Template "${t.name}" (${t.file}) needs ${t.store}, which is not configured`);
+      if (!ctx.adapters.has(t.store)) {
+        throw new Error(
+          `Template "${t.name}" (${t.file}) needs store ${t.store}, which this node does not have`,
+        );
       }
     }
     ctx.registry = createRegistryHolder(createRegistry(ctx.templates));
@@ -206,6 +218,7 @@ const brokerPool: IplStep<IplContext> = {
       deps: { registry: () => registry.current(), adapters: ctx.adapters, limits: config.limits },
       eventIds: ctx.eventIds,
       logger: ctx.logger,
+      beforeRestart: declareRole(ctx),
     });
     ctx.pool = pool;
     await ctx.amqp!.addSetup(async (connection) => {

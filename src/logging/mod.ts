@@ -34,6 +34,7 @@ const REDACT = [
   "*.password",
   "*.*.pass",
   "*.*.password",
+  "*.*.*.pass",
   "*.*.*.password",
 ];
 

@@ -72,6 +72,15 @@ export function checkRequest(parsed: unknown): Request {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new BedsError("BAD_REQUEST", "Request body must be a JSON object");
   }
+  // zod's record silently drops an own "__proto__" key (JSON.parse keeps it),
+  // which would lose a where filter or a data field: reject it like any
+  // undeclared field instead.
+  for (const part of ["key", "data", "where"]) {
+    const map = (parsed as Record<string, unknown>)[part];
+    if (typeof map === "object" && map !== null && Object.hasOwn(map, "__proto__")) {
+      throw new BedsError("VALIDATION", 'Unknown field "__proto__"', { details: { field: "__proto__" } });
+    }
+  }
   const result = requestSchema.safeParse(parsed);
   if (!result.success) {
     throw new BedsError("BAD_REQUEST", `Invalid request: ${describe(result.error.issues[0]!)}`, {

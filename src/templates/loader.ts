@@ -48,7 +48,7 @@ function checkNames(
   within?: readonly string[],
 ): void {
   for (const [i, name] of (names ?? []).entries()) {
-    if (!fields[name]) invalid(file, `${path}.${i}`, `"${name}" is not a declared field`);
+    if (!Object.hasOwn(fields, name)) invalid(file, `${path}.${i}`, `"${name}" is not a declared field`);
     if (within && !within.includes(name)) {
       invalid(file, `${path}.${i}`, `"${name}" is not one of the op's params`);
     }

@@ -13,6 +13,7 @@ import { runCli } from "../../src/cli/mod.ts";
 import { type Config, loadConfig } from "../../src/config/mod.ts";
 import { adminExchangeName, deadLetterQueueName, retryQueueName, workQueueName } from "../../src/amqp/mod.ts";
 import { BedsClient } from "../../src/client/mod.ts";
+import { createDbUser, type DbUser } from "./faults.ts";
 import type { Reply } from "../../src/protocol/mod.ts";
 
 /** Repository root (tests run from it). */
@@ -40,6 +41,8 @@ export interface TestEnv {
   cliArgs: string[];
   /** A connected client (created on first use, closed by cleanup). */
   client(): Promise<BedsClient>;
+  /** The node's own MariaDB account, when `dedicatedDbUser` was set. */
+  dbUser?: DbUser;
   /** Deletes queues, exchange, schema and the config dir. */
   cleanup(): Promise<void>;
 }
@@ -52,6 +55,8 @@ export interface TestEnvOptions {
   emptySchema?: boolean;
   /** Templates directory. @default the repo's templates/ */
   templatesDir?: string;
+  /** Give the node its own MariaDB account (see `dbUser`), so faults can target its sessions. */
+  dedicatedDbUser?: boolean;
 }
 
 /** Creates an isolated environment with the lab schema loaded. */
@@ -60,6 +65,12 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
   const schema = `beds_t_${id}`;
   const exchange = `beds.t.${id}`;
   const queuePrefix = `t.${id}.`;
+  if (options.emptySchema) {
+    await loadLabSchema({ schema, dir: await Deno.makeTempDir() });
+  } else {
+    await loadLabSchema({ schema });
+  }
+  const dbUser = options.dedicatedDbUser ? await createDbUser(schema, id) : undefined;
   const configDir = await Deno.makeTempDir({ prefix: "beds_cfg_" });
   await Deno.copyFile(`${ROOT}/config/beds.toml`, `${configDir}/beds.toml`);
   await Deno.writeTextFile(
@@ -74,8 +85,8 @@ exchange = "${exchange}"
 queue_prefix = "${queuePrefix}"
 
 [databases.mariadb.master]
-user = "root"
-password = ""
+user = "${dbUser?.user ?? "root"}"
+password = "${dbUser?.password ?? ""}"
 
 [databases.mariadb.schemas]
 lab = "${schema}"
@@ -85,12 +96,14 @@ dir = "${options.templatesDir ?? `${ROOT}/templates`}"
 ${options.extraToml ?? ""}
 `,
   );
-  if (options.emptySchema) {
-    await loadLabSchema({ schema, dir: await Deno.makeTempDir() });
-  } else {
-    await loadLabSchema({ schema });
+  let config: Config;
+  try {
+    config = loadConfig({ dir: configDir, environ: { BEDS_ENV: "test" } });
+  } catch (error) {
+    await dropSchema({ schema });
+    await dbUser?.drop();
+    throw error;
   }
-  const config = loadConfig({ dir: configDir, environ: { BEDS_ENV: "test" } });
   let client: BedsClient | undefined;
   return {
     id,
@@ -100,6 +113,7 @@ ${options.extraToml ?? ""}
     queuePrefix,
     config,
     cliArgs: ["--config", configDir, "--env", "test"],
+    dbUser,
     async client() {
       client ??= await BedsClient.connect({ amqp: config.amqp, timeoutMs: 10_000 });
       return client;
@@ -108,6 +122,7 @@ ${options.extraToml ?? ""}
       await client?.close();
       await deleteTopology(config);
       await dropSchema({ schema });
+      await dbUser?.drop();
       await Deno.remove(configDir, { recursive: true }).catch(() => {});
     },
   };

@@ -96,7 +96,7 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
           reader,
           callProcedure(schema, spec.procedure, args(spec.params, input.params)),
         );
-        const { rows } = procedureResult(result);
+        const rows = procedureResult(result).rows.slice(input.offset, input.offset + input.limit);
         return { data: rows, rows: rows.length };
       }
       const where = new Map(input.where);

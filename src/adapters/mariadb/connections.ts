@@ -70,6 +70,8 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       decimalAsNumber: false,
       insertIdAsNumber: true,
       dateStrings: false,
+      // Session and values in UTC, whatever the node's own time zone.
+      timezone: "Z",
       ssl: server.tls ? tlsOptions(server.tls) : undefined,
     });
     conn.on("error", (error: unknown) => lost(slot, conn, error));
@@ -130,11 +132,14 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       if (inflight >= server.max_queue) {
         throw new BedsError("OVERLOADED", "Database queue is full; try again later");
       }
+      const conn = slot.conn!;
       slot.inflight++;
       inflight++;
       try {
-        return await slot.conn!.query({ sql, namedPlaceholders: false }, values) as T;
+        return await conn.query({ sql, namedPlaceholders: false }, values) as T;
       } catch (error) {
+        // A fatal error (killed, reset) leaves the connection unusable even if no "error" event came.
+        if ((error as { fatal?: boolean }).fatal) lost(slot, conn, error);
         throw mapMariadbError(error);
       } finally {
         slot.inflight--;

@@ -1,0 +1,213 @@
+/**
+ * Dead letters: every poison kind lands in its broker's DLQ with its reason,
+ * a write whose retries ran out is kept there, and replay applies it once.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import amqp from "amqplib";
+import mariadb from "mariadb";
+import { deadLetterQueueName, workQueueName } from "../../src/amqp/mod.ts";
+import type { DeadLetter } from "../../src/brokers/mod.ts";
+import { cli, createTestEnv, startNode, type TestEnv, waitFor } from "../helpers/services.ts";
+
+const SLOW_DB_RETRIES = `
+[brokers.wBroker]
+ops = ["create", "update", "delete"]
+bindings = ["create.*", "update.*", "delete.*"]
+instances = 1
+prefetch = 10
+retry_delays_ms = [200, 400]
+max_attempts = 3
+`;
+
+async function dlq(env: TestEnv): Promise<DeadLetter[]> {
+  const run = await cli(["dlq", "list", "--json", "--role", "appServer", ...env.cliArgs]);
+  assert.equal(run.code, 0, run.err);
+  return JSON.parse(run.out) as DeadLetter[];
+}
+
+async function publishRaw(env: TestEnv, routingKey: string, body: Uint8Array): Promise<void> {
+  const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+  try {
+    const ch = await conn.createConfirmChannel();
+    ch.publish(env.exchange, routingKey, Buffer.from(body), { contentType: "application/json" });
+    await ch.waitForConfirms();
+  } finally {
+    await conn.close();
+  }
+}
+
+async function count(env: TestEnv, sql: string, values: unknown[]): Promise<number> {
+  const conn = await mariadb.createConnection({
+    host: "127.0.0.1",
+    user: "root",
+    password: "",
+    database: env.schema,
+  });
+  try {
+    const rows = await conn.query(sql, values) as Array<{ n: number | bigint }>;
+    return Number(rows[0]!.n);
+  } finally {
+    await conn.end();
+  }
+}
+
+Deno.test("each poison-message kind lands in the DLQ with its reason", async (t) => {
+  const env = await createTestEnv({ extraToml: SLOW_DB_RETRIES });
+  const node = await startNode(env);
+  const enc = (v: unknown) => new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));
+  try {
+    const kinds: Array<[string, string, Uint8Array, string, string]> = [
+      ["not JSON", "create.cus", enc("{not json"), "BAD_REQUEST", "poison"],
+      ["not UTF-8", "create.cus", new Uint8Array([0xff, 0xfe, 0x00]), "BAD_REQUEST", "poison"],
+      ["wrong shape", "create.cus", enc({ template: "cus", op: "create", data: 5 }), "BAD_REQUEST", "poison"],
+      [
+        "too large",
+        "create.cus",
+        enc({ template: "cus", op: "create", data: { name: "x".repeat(70_000) } }),
+        "TOO_LARGE",
+        "poison",
+      ],
+      [
+        "unknown template, no reply_to",
+        "create.zzz",
+        enc({ template: "zzz", op: "create", data: {} }),
+        "UNKNOWN_TEMPLATE",
+        "unanswered_write",
+      ],
+      [
+        "invalid write, no reply_to",
+        "create.cus",
+        enc({ template: "cus", op: "create", data: { email: "x" } }),
+        "VALIDATION",
+        "unanswered_write",
+      ],
+    ];
+    for (const [, key, body] of kinds) await publishRaw(env, key, body);
+    let letters: DeadLetter[] = [];
+    await waitFor(async () => (letters = await dlq(env)).length >= kinds.length, 10_000, "dead letters");
+    assert.equal(letters.length, kinds.length);
+    for (const [name, key, , code, reason] of kinds) {
+      await t.step(`${name} → ${code} (${reason})`, () => {
+        const letter = letters.find((l) =>
+          l.errorCode === code && l.reason === reason && l.routingKey === key
+        );
+        assert.ok(
+          letter,
+          `no dead letter with ${code}/${reason} in ${
+            JSON.stringify(letters.map((l) => [l.errorCode, l.reason]))
+          }`,
+        );
+        assert.ok(letter.errorMessage.length > 0);
+        assert.ok(letter.deadAt);
+        assert.equal(
+          letter.queue,
+          deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker")),
+        );
+      });
+    }
+    assert.equal(await count(env, "SELECT COUNT(*) n FROM customers", []), 20, "the database is unchanged");
+    const reply = await (await env.client()).request({ template: "cus", op: "read", key: { id: 1 } });
+    assert.equal(reply.ok, true, "the consumer keeps serving");
+    const purge = await cli(["dlq", "purge", ...env.cliArgs]);
+    assert.equal(purge.code, 2, "purge without --yes is refused");
+    const purged = await cli(["dlq", "purge", "--yes", ...env.cliArgs]);
+    assert.match(purged.out, /6 message\(s\) purged/);
+  } finally {
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+Deno.test("a write whose retries run out is answered, dead-lettered, and replay applies it once", async () => {
+  const env = await createTestEnv({ extraToml: SLOW_DB_RETRIES, dedicatedDbUser: true });
+  const db = env.dbUser!;
+  const node = await startNode(env);
+  try {
+    const client = await env.client();
+    // The database goes away for the node: its account is locked and its sessions killed.
+    await db.lock(true);
+    await db.killSessions();
+    const started = Date.now();
+    const reply = await client.request(
+      { template: "cus", op: "create", data: { email: "late.writer@example.com", name: "Late Writer" } },
+      { timeoutMs: 20_000 },
+    );
+    assert.equal(reply.ok, false);
+    assert.equal(!reply.ok && reply.error.code, "DB_UNAVAILABLE");
+    assert.ok(Date.now() - started >= 600, "the write was retried through the delay tiers (200 + 400 ms)");
+
+    const deadline = await client.request(
+      { template: "cus", op: "create", data: { email: "hurried@example.com", name: "Hurried" } },
+      { timeoutMs: 150 },
+    ).catch((e) => e);
+    assert.ok(deadline, "a retry never outlives the deadline");
+
+    const read = await client.request({ template: "cus", op: "read", key: { id: 1 } });
+    assert.equal(!read.ok && read.error.code, "DB_UNAVAILABLE", "reads are answered at once");
+
+    let letters: DeadLetter[] = [];
+    await waitFor(async () => (letters = await dlq(env)).length >= 2, 10_000, "dead letters");
+    const exhausted = letters.find((l) => l.reason === "retries_exhausted");
+    assert.ok(exhausted, JSON.stringify(letters));
+    assert.equal(exhausted.attempts, 3);
+    assert.equal(exhausted.errorCode, "DB_UNAVAILABLE");
+    assert.equal(exhausted.routingKey, "create.cus");
+    assert.ok(
+      letters.some((l) => l.reason === "deadline"),
+      "the hurried write was dead-lettered at its deadline",
+    );
+
+    await db.lock(false);
+    await waitFor(
+      async () => (await client.request({ template: "cus", op: "read", key: { id: 1 } })).ok,
+      15_000,
+      "pool recovery",
+    );
+    const replay = await cli(["dlq", "replay", "--id", exhausted.id, ...env.cliArgs]);
+    assert.equal(replay.code, 0, replay.err);
+    const sql = "SELECT COUNT(*) n FROM customers WHERE email = ?";
+    await waitFor(
+      async () => await count(env, sql, ["late.writer@example.com"]) === 1,
+      10_000,
+      "replayed write",
+    );
+    const again = await cli(["dlq", "replay", "--id", exhausted.id, ...env.cliArgs]);
+    assert.equal(again.code, 1, "a replayed message is no longer in the DLQ");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await count(env, sql, ["late.writer@example.com"]), 1, "applied exactly once");
+    assert.equal((await dlq(env)).filter((l) => l.id === exhausted.id).length, 0);
+  } finally {
+    await db.lock(false).catch(() => {});
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+Deno.test("a consumer whose queue is deleted under it is restarted and serves again", async () => {
+  const env = await createTestEnv();
+  const node = await startNode(env);
+  try {
+    const client = await env.client();
+    const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+    const ch = await conn.createChannel();
+    await ch.deleteQueue(workQueueName(env.queuePrefix, "appServer", "rBroker"));
+    await conn.close();
+    await waitFor(
+      async () => {
+        const r = await client.request({ template: "cus", op: "read", key: { id: 1 } }, { timeoutMs: 500 })
+          .catch(() => undefined);
+        return r?.ok === true;
+      },
+      15_000,
+      "the read broker to come back",
+    );
+    const status = await cli(["status", "--json", ...env.cliArgs]);
+    const nodes = JSON.parse(status.out) as Array<{ brokers: Array<{ broker: string; restarts: number }> }>;
+    const rBroker = nodes[0]!.brokers.find((b) => b.broker === "rBroker")!;
+    assert.ok(rBroker.restarts >= 1, `restarts: ${rBroker.restarts}`);
+  } finally {
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});

@@ -1,0 +1,87 @@
+/**
+ * Nothing lost: the node keeps serving through a killed AMQP connection and
+ * killed MariaDB sessions, and every request is answered or dead-lettered.
+ */
+import assert from "node:assert/strict";
+import { createTestEnv, startNode, waitFor } from "../helpers/services.ts";
+import { assertWritesAccounted, FAST_RETRIES, skus } from "../helpers/writes.ts";
+import { closeAmqpConnections, runLoad } from "../helpers/faults.ts";
+
+Deno.test("a node survives its AMQP connection being killed mid-load", async () => {
+  const env = await createTestEnv({ extraToml: FAST_RETRIES });
+  const instance = `amqpkill-${env.id}`;
+  const node = await startNode(env, "appServer", instance);
+  try {
+    const client = await env.client();
+    const sku = (i: number) => `AMQ-${String(i).padStart(4, "0")}`;
+    let done = 0;
+    const load = runLoad(
+      300,
+      15,
+      (i) =>
+        client.request(
+          i % 3 === 0 ? { template: "prd", op: "read", key: { id: 1 } } : {
+            template: "prd",
+            op: "create",
+            data: { sku: sku(i), name: `p${i}`, price: "1.00", stock: 1 },
+          },
+          { timeoutMs: 30_000 },
+        ),
+      (n) => done = n,
+    );
+    await waitFor(() => done >= 60, 20_000, "load to start");
+    assert.equal(await closeAmqpConnections(`beds appServer ${instance}`), 1);
+    const results = await load;
+    const writes = results.filter((r) => r.index % 3 !== 0);
+    const reads = results.filter((r) => r.index % 3 === 0);
+    for (const r of reads) assert.equal(r.reply?.ok, true, `read ${r.index}: ${r.error?.message}`);
+    assertWritesAccounted(writes, await skus(env, "AMQ"), sku);
+    // And the node carries on after the reconnect.
+    const after = await client.request({ template: "cus", op: "read", key: { id: 1 } });
+    assert.equal(after.ok, true);
+  } finally {
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+Deno.test("MariaDB sessions killed mid-load: reads get DB_UNAVAILABLE, writes are retried, nothing is lost", async () => {
+  const env = await createTestEnv({ extraToml: FAST_RETRIES, dedicatedDbUser: true });
+  const dbUser = env.dbUser!;
+  const node = await startNode(env);
+  try {
+    const client = await env.client();
+    const sku = (i: number) => `DBK-${String(i).padStart(4, "0")}`;
+    let done = 0;
+    const load = runLoad(
+      300,
+      15,
+      (i) =>
+        client.request(
+          i % 3 === 0 ? { template: "prd", op: "read", key: { id: 2 } } : {
+            template: "prd",
+            op: "create",
+            data: { sku: sku(i), name: `p${i}`, price: "2.50", stock: 3 },
+          },
+          { timeoutMs: 30_000 },
+        ),
+      (n) => done = n,
+    );
+    await waitFor(() => done >= 50, 20_000, "load to start");
+    assert.ok(await dbUser.killSessions() >= 1, "the node's MariaDB sessions were found and killed");
+    await waitFor(() => done >= 150, 20_000, "load to go on");
+    await dbUser.killSessions();
+    const results = await load;
+    const reads = results.filter((r) => r.index % 3 === 0);
+    for (const r of reads) {
+      assert.ok(r.reply, `read ${r.index} got no reply`);
+      if (!r.reply.ok) assert.equal(r.reply.error.code, "DB_UNAVAILABLE");
+    }
+    assertWritesAccounted(results.filter((r) => r.index % 3 !== 0), await skus(env, "DBK"), sku);
+    const after = await client.request({ template: "prd", op: "read", key: { id: 2 } });
+    assert.equal(after.ok, true, "the pool recovered without a restart");
+  } finally {
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});

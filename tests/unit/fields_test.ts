@@ -1,0 +1,210 @@
+import assert from "node:assert/strict";
+import { type FieldCheck, fieldCheck } from "../../src/templates/fields.ts";
+import type { FieldSpec } from "../../src/templates/schema.ts";
+import { BedsError } from "../../src/errors.ts";
+
+function check(spec: Partial<FieldSpec> & Pick<FieldSpec, "type">, name = "f"): FieldCheck {
+  return fieldCheck(name, { required: false, nullable: false, ...spec });
+}
+
+/** Asserts that `fn` throws a VALIDATION BedsError with `message` naming `field`. */
+function assertInvalid(fn: () => unknown, message: string, field = "f"): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof BedsError, `expected a BedsError, got ${error}`);
+    assert.equal(error.code, "VALIDATION");
+    assert.equal(error.message, message);
+    assert.deepEqual(error.details, { field });
+    return true;
+  });
+}
+
+Deno.test("fieldCheck() string: accepts strings and rejects other types", async (t) => {
+  const c = check({ type: "string" }, "name");
+  await t.step("accepts a string, including the empty string", () => {
+    assert.equal(c("Ada"), "Ada");
+    assert.equal(c(""), "");
+  });
+  for (const [value, got] of [[1, "number"], [true, "boolean"], [[], "array"], [{}, "object"]] as const) {
+    await t.step(`rejects ${got}`, () => {
+      assertInvalid(() => c(value), `Field "name" must be a string, got ${got}`, "name");
+    });
+  }
+});
+
+Deno.test("fieldCheck() string: min_length and max_length count characters, not UTF-16 units", async (t) => {
+  const c = check({ type: "string", min_length: 2, max_length: 3 });
+  await t.step("within bounds", () => {
+    assert.equal(c("ab"), "ab");
+    assert.equal(c("abc"), "abc");
+  });
+  await t.step("too short", () => {
+    assertInvalid(() => c("a"), 'Field "f" must be at least 2 characters');
+  });
+  await t.step("too long", () => {
+    assertInvalid(() => c("abcd"), 'Field "f" must be at most 3 characters');
+  });
+  await t.step("three emoji are three characters (six UTF-16 units)", () => {
+    assert.equal("😀😀😀".length, 6);
+    assert.equal(c("😀😀😀"), "😀😀😀");
+  });
+  await t.step("four emoji are too long", () => {
+    assertInvalid(() => c("😀😀😀😀"), 'Field "f" must be at most 3 characters');
+  });
+  await t.step("one emoji is too short", () => {
+    assertInvalid(() => c("😀"), 'Field "f" must be at least 2 characters');
+  });
+  await t.step("accented letters count once", () => {
+    assert.equal(c("ñé"), "ñé");
+  });
+});
+
+Deno.test("fieldCheck() string: pattern must match", async (t) => {
+  const c = check({ type: "string", pattern: "^[A-Z]{3}-[0-9]{4}$" }, "sku");
+  await t.step("matches", () => assert.equal(c("ABC-1234"), "ABC-1234"));
+  await t.step("does not match", () => {
+    assertInvalid(() => c("abc-1234"), 'Field "sku" does not match its pattern', "sku");
+    assertInvalid(() => c("ABC-12345"), 'Field "sku" does not match its pattern', "sku");
+  });
+  await t.step("the pattern is unicode-aware", () => {
+    const u = check({ type: "string", pattern: "^.$" });
+    assert.equal(u("😀"), "😀");
+  });
+});
+
+Deno.test("fieldCheck() enum: only listed values pass", async (t) => {
+  const s = check({ type: "string", enum: ["active", "suspended"] }, "status");
+  await t.step("a listed string", () => assert.equal(s("active"), "active"));
+  await t.step("an unlisted string", () => {
+    assertInvalid(() => s("deleted"), 'Field "status" must be one of active, suspended', "status");
+  });
+  await t.step("a listed number on an int field", () => {
+    const n = check({ type: "int", enum: [1, 2, 3] });
+    assert.equal(n(2), 2);
+    assertInvalid(() => n(4), 'Field "f" must be one of 1, 2, 3');
+  });
+  await t.step("the type check runs before the enum check", () => {
+    assertInvalid(() => s(1), 'Field "status" must be a string, got number', "status");
+  });
+});
+
+Deno.test("fieldCheck() int: safe integers within range", async (t) => {
+  const c = check({ type: "int", min: 1, max: 10 });
+  await t.step("accepts integers in range", () => {
+    assert.equal(c(1), 1);
+    assert.equal(c(10), 10);
+  });
+  await t.step("range", () => {
+    assertInvalid(() => c(0), 'Field "f" must be at least 1');
+    assertInvalid(() => c(11), 'Field "f" must be at most 10');
+  });
+  const any = check({ type: "int" });
+  await t.step("rejects fractions, unsafe integers and numeric strings", () => {
+    assertInvalid(() => any(1.5), 'Field "f" must be an integer, got number');
+    assertInvalid(() => any(2 ** 53), 'Field "f" must be an integer, got number');
+    assertInvalid(() => any(Number.NaN), 'Field "f" must be an integer, got number');
+    assertInvalid(() => any("5"), 'Field "f" must be an integer, got string');
+    assertInvalid(() => any(true), 'Field "f" must be an integer, got boolean');
+  });
+  await t.step("accepts the largest safe integer and negatives", () => {
+    assert.equal(any(Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+    assert.equal(any(-7), -7);
+  });
+});
+
+Deno.test("fieldCheck() number: finite numbers within range", async (t) => {
+  const c = check({ type: "number", min: -1.5, max: 2.5 });
+  await t.step("accepts finite numbers", () => {
+    assert.equal(c(0.25), 0.25);
+    assert.equal(c(-1.5), -1.5);
+  });
+  await t.step("range", () => {
+    assertInvalid(() => c(-1.6), 'Field "f" must be at least -1.5');
+    assertInvalid(() => c(2.6), 'Field "f" must be at most 2.5');
+  });
+  await t.step("rejects non-finite numbers and strings", () => {
+    assertInvalid(() => c(Number.POSITIVE_INFINITY), 'Field "f" must be a number, got number');
+    assertInvalid(() => c(Number.NaN), 'Field "f" must be a number, got number');
+    assertInvalid(() => c("1"), 'Field "f" must be a number, got string');
+  });
+});
+
+Deno.test("fieldCheck() decimal: numbers and numeric strings, normalised to a string", async (t) => {
+  const c = check({ type: "decimal", min: 0 }, "price");
+  await t.step('"12.50" stays "12.50"', () => assert.equal(c("12.50"), "12.50"));
+  await t.step('12.5 becomes "12.5"', () => assert.equal(c(12.5), "12.5"));
+  await t.step('12 becomes "12"', () => assert.equal(c(12), "12"));
+  await t.step("a negative decimal", () => assert.equal(check({ type: "decimal" })("-0.01"), "-0.01"));
+  for (const value of ["1e5", "abc", "", "1.", ".5", "1,5", " 1", "0x10"]) {
+    await t.step(`rejects ${JSON.stringify(value)}`, () => {
+      assertInvalid(() => c(value), 'Field "price" must be a decimal number or numeric string', "price");
+    });
+  }
+  await t.step("rejects a boolean and a non-finite number", () => {
+    assertInvalid(() => c(true), 'Field "price" must be a decimal number or numeric string', "price");
+    assertInvalid(
+      () => c(Number.POSITIVE_INFINITY),
+      'Field "price" must be a decimal number or numeric string',
+      "price",
+    );
+  });
+  await t.step("range applies to the numeric value", () => {
+    assertInvalid(() => c("-1.00"), 'Field "price" must be at least 0', "price");
+  });
+});
+
+Deno.test("fieldCheck() boolean", async (t) => {
+  const c = check({ type: "boolean" });
+  await t.step("accepts true and false", () => {
+    assert.equal(c(true), true);
+    assert.equal(c(false), false);
+  });
+  await t.step("rejects 0, 1 and strings", () => {
+    assertInvalid(() => c(0), 'Field "f" must be a boolean, got number');
+    assertInvalid(() => c("true"), 'Field "f" must be a boolean, got string');
+  });
+});
+
+Deno.test("fieldCheck() date: YYYY-MM-DD", async (t) => {
+  const c = check({ type: "date" });
+  await t.step("accepts a date", () => assert.equal(c("2024-02-29"), "2024-02-29"));
+  for (const value of ["2024-2-29", "2024-02-29T00:00:00Z", "29/02/2024", 20240229]) {
+    await t.step(`rejects ${JSON.stringify(value)}`, () => {
+      assertInvalid(() => c(value), 'Field "f" must be a date YYYY-MM-DD');
+    });
+  }
+});
+
+Deno.test("fieldCheck() datetime: ISO 8601", async (t) => {
+  const c = check({ type: "datetime" });
+  for (const value of ["2024-01-02T03:04:05Z", "2024-01-02 03:04", "2024-01-02T03:04:05.123456+02:00"]) {
+    await t.step(`accepts ${value}`, () => assert.equal(c(value), value));
+  }
+  for (const value of ["2024-01-02", "2024-01-02T3:04", "yesterday", 1_700_000_000_000]) {
+    await t.step(`rejects ${JSON.stringify(value)}`, () => {
+      assertInvalid(() => c(value), 'Field "f" must be an ISO 8601 date-time');
+    });
+  }
+});
+
+Deno.test("fieldCheck() json: any value, serialised to JSON text", () => {
+  const c = check({ type: "json" });
+  assert.equal(c({ a: [1, "x"] }), '{"a":[1,"x"]}');
+  assert.equal(c([1, 2]), "[1,2]");
+  assert.equal(c("s"), '"s"');
+  assert.equal(c(3), "3");
+  assert.equal(c(null), "null");
+});
+
+Deno.test("fieldCheck() null: accepted only when nullable", async (t) => {
+  await t.step("nullable returns null", () => {
+    assert.equal(check({ type: "int", nullable: true })(null), null);
+    assert.equal(check({ type: "string", nullable: true, enum: ["a"] })(null), null);
+  });
+  await t.step("not nullable rejects null", () => {
+    assertInvalid(() => check({ type: "int" }, "qty")(null), 'Field "qty" must not be null', "qty");
+    assertInvalid(() => check({ type: "string" })(null), 'Field "f" must not be null');
+  });
+  await t.step("undefined is reported as missing", () => {
+    assertInvalid(() => check({ type: "string", nullable: true })(undefined), 'Field "f" is missing');
+  });
+});
