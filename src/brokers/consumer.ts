@@ -29,6 +29,7 @@ import { dispatch, type DispatchDeps } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
 import type { BrokerCounters } from "./counters.ts";
+import type { EventSink } from "../logstore/mod.ts";
 
 /** Where a broker's retries and dead letters go. */
 export interface RetryRoute {
@@ -54,6 +55,8 @@ export interface ConsumerOptions {
   deps: DispatchDeps;
   eventIds: EventIds;
   counters: BrokerCounters;
+  /** Receives one event per delivery (log store, metrics). */
+  events: EventSink;
   logger: Logger;
   /** Called when the channel closes without `stop()` having been called. */
   onUnexpectedClose: () => void;
@@ -134,9 +137,14 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     let request: Request | undefined;
     let reply: Reply;
     let code: ErrorCode | undefined;
+    const rootEvent = msg.properties.headers?.[HEADERS.event];
+    const at = new Date().toISOString();
     try {
       request = decodeRequest(msg.content, options.maxBodyBytes);
-      event = eventIds.next(request.event?.parent);
+      // A retried copy is a child of the first attempt's event.
+      event = typeof rootEvent === "string"
+        ? eventIds.child(rootEvent, attempt)
+        : eventIds.next(request.event?.parent);
       checkRoute(request, originalRoutingKey(msg));
       const result = await dispatch(request, options.ops, options.deps);
       reply = okReply(result.data, meta(event, started, result.rows));
@@ -160,13 +168,33 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       hasReplyTo: Boolean(replyTo),
     });
     counters.record(request?.template, request?.op, code, disposition.action);
+    const errorBody = reply.ok ? undefined : reply.error;
+    options.events.emit({
+      kind: "request",
+      event,
+      parent: typeof rootEvent === "string" ? rootEvent : request?.event?.parent,
+      at,
+      node,
+      broker,
+      template: request?.template,
+      op: request?.op,
+      call: request?.call,
+      code,
+      message: errorBody?.message,
+      ms: reply.meta.ms,
+      rows: reply.meta.rows,
+      attempt,
+      action: disposition.action,
+      reason: disposition.action === "dead_letter" ? disposition.reason : undefined,
+      user: msg.properties.userId,
+    });
     try {
       if (disposition.action === "retry") {
         await storeCopy(msg, route.retryQueues[disposition.tier]!, {
           [HEADERS.attempt]: attempt + 1,
           [HEADERS.errorCode]: code,
-          [HEADERS.errorMessage]: (reply as { error?: { message: string } }).error?.message,
-          [HEADERS.event]: event,
+          [HEADERS.errorMessage]: errorBody?.message,
+          [HEADERS.event]: typeof rootEvent === "string" ? rootEvent : event,
         });
         logger.warn(
           { broker, event, attempt, delayMs: disposition.delayMs, code },
@@ -179,7 +207,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         await storeCopy(msg, route.deadLetterQueue, {
           [HEADERS.attempt]: attempt,
           [HEADERS.errorCode]: code,
-          [HEADERS.errorMessage]: (reply as { error?: { message: string } }).error?.message,
+          [HEADERS.errorMessage]: errorBody?.message,
           [HEADERS.event]: event,
           [HEADERS.deadAt]: new Date().toISOString(),
           "x-beds-reason": disposition.reason,

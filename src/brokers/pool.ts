@@ -19,6 +19,7 @@ import type { BrokerConfig, Op } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import type { DispatchDeps } from "../dispatch/mod.ts";
 import type { EventIds } from "../protocol/mod.ts";
+import type { EventSink } from "../logstore/mod.ts";
 import { type Consumer, type RetryRoute, startConsumer } from "./consumer.ts";
 import { type BrokerCounters, type CounterSnapshot, createCounters } from "./counters.ts";
 
@@ -31,6 +32,8 @@ export interface BrokerPoolOptions {
   maxBodyBytes: number;
   deps: DispatchDeps;
   eventIds: EventIds;
+  /** Receives one event per delivery. */
+  events: EventSink;
   logger: Logger;
   /** Runs before a crashed consumer is restarted (re-declares topology, e.g. a deleted queue). */
   beforeRestart?: (connection: AmqpConnection) => Promise<void>;
@@ -121,6 +124,7 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
       deps: options.deps,
       eventIds: options.eventIds,
       counters: group.counters,
+      events: options.events,
       logger,
       onUnexpectedClose: () => {
         if (group.slots[index] === consumer) group.slots[index] = undefined;

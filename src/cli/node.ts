@@ -80,6 +80,7 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
     startedAt: Date.now(),
     eventIds: createEventIds({ node: instance }),
     adapters: new Map(),
+    sinks: [],
     requestStop: options.requestStop,
   };
   try {

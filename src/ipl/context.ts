@@ -11,6 +11,7 @@ import type { Adapter, MariadbAdapter, VerifyProblem } from "../adapters/mod.ts"
 import type { RecTemplate, RegistryHolder } from "../templates/mod.ts";
 import type { BrokerPool } from "../brokers/mod.ts";
 import type { EventIds } from "../protocol/mod.ts";
+import type { EventSink } from "../logstore/mod.ts";
 
 /** Mutable IPL state for one node process. */
 export interface IplContext {
@@ -23,6 +24,8 @@ export interface IplContext {
   /** When the process started (ms since epoch). */
   startedAt: number;
   eventIds: EventIds;
+  /** Where node events go (log store, metrics); steps add their sinks here. */
+  sinks: EventSink[];
   amqp?: AmqpSupervisor;
   declared?: DeclaredQueue[];
   adapters: Map<string, Adapter>;

@@ -16,6 +16,7 @@ import { createRegistry, createRegistryHolder, loadTemplates } from "../template
 import { createBrokerPool, startAdminListener } from "../brokers/mod.ts";
 
 import type { IplContext } from "./context.ts";
+import { fanOut } from "../logstore/mod.ts";
 import type { IplStep } from "./runner.ts";
 import { tcpReachable } from "./reachability.ts";
 
@@ -90,12 +91,14 @@ const amqpAuth: IplStep<IplContext> = {
   exitCode: EXIT_CODES.amqp_auth,
   async run(ctx) {
     const where = describeAmqp(ctx.config.amqp);
+    const sinks = fanOut(ctx.sinks);
     const supervisor = createAmqpSupervisor({
       config: ctx.config.amqp,
       name: `beds ${ctx.role} ${ctx.instance}`,
       onStatus: (status) => {
         const level = status.type === "connected" || status.type === "closed" ? "info" : "warn";
         ctx.logger[level]({ amqp: status }, `amqp ${status.type}`);
+        sinks.emit({ kind: "status", at: new Date().toISOString(), node: ctx.instance, status });
       },
       onLost: () => ctx.pool?.detach(),
     });
@@ -217,6 +220,7 @@ const brokerPool: IplStep<IplContext> = {
       maxBodyBytes: config.limits.max_body_bytes,
       deps: { registry: () => registry.current(), adapters: ctx.adapters, limits: config.limits },
       eventIds: ctx.eventIds,
+      events: fanOut(ctx.sinks),
       logger: ctx.logger,
       beforeRestart: declareRole(ctx),
     });

@@ -1,0 +1,85 @@
+/**
+ * The events a node reports: one tagged union read alike by the log store,
+ * metrics and logs. Emitting never blocks and never throws.
+ *
+ * @module
+ */
+
+/** What happened to one delivery. */
+export interface RequestEvent {
+  kind: "request";
+  /** Compound event id; a child id extends its parent's. */
+  event: string;
+  /** The parent event, if this request is part of a chain. */
+  parent?: string;
+  /** ISO time the delivery was taken. */
+  at: string;
+  node: string;
+  broker: string;
+  template?: string;
+  op?: string;
+  call?: string;
+  /** Wire error code, absent on success. */
+  code?: string;
+  message?: string;
+  ms: number;
+  rows: number;
+  /** 1 for the first delivery. */
+  attempt: number;
+  /** reply, retry or dead_letter. */
+  action: "reply" | "retry" | "dead_letter";
+  /** Why it was dead-lettered. */
+  reason?: string;
+  /** RabbitMQ-validated user of the publisher, if set. */
+  user?: string;
+}
+
+/** A state change of the node (AMQP connection, consumers, pools). */
+export interface StatusEvent {
+  kind: "status";
+  at: string;
+  node: string;
+  /** The tagged status, e.g. `{ type: "reconnecting", attempt: 2 }`. */
+  status: { type: string } & Record<string, unknown>;
+}
+
+/** The record of one IPL run. */
+export interface IplEvent {
+  kind: "ipl";
+  event: string;
+  at: string;
+  node: string;
+  role: string;
+  env: string;
+  ok: boolean;
+  ms: number;
+  steps: ReadonlyArray<Record<string, unknown>>;
+  /** Digest of the configuration without secrets. */
+  configDigest: string;
+}
+
+/** Anything a node reports. */
+export type LogEvent = RequestEvent | StatusEvent | IplEvent;
+
+/** Receives events; implementations must return at once and never throw. */
+export interface EventSink {
+  emit(event: LogEvent): void;
+}
+
+/** Fans one event out to several sinks. */
+export function fanOut(sinks: readonly EventSink[]): EventSink {
+  return {
+    emit(event) {
+      for (const sink of sinks) {
+        try {
+          sink.emit(event);
+        } catch {
+          // A failing sink must never affect dispatch.
+        }
+      }
+    },
+  };
+}
+
+/** A sink that drops everything. */
+export const NULL_SINK: EventSink = { emit() {} };
