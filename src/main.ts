@@ -6,6 +6,17 @@
  * @module
  */
 import { runCli } from "./cli/mod.ts";
+import { ENV_VARIABLES } from "./config/mod.ts";
+
+/** The BEDS variables that are set; reads only those, so `--allow-env=BEDS_*` suffices. */
+function bedsEnviron(): Record<string, string> {
+  const environ: Record<string, string> = {};
+  for (const name of ENV_VARIABLES) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) environ[name] = value;
+  }
+  return environ;
+}
 
 if (import.meta.main) {
   const controller = new AbortController();
@@ -15,8 +26,9 @@ if (import.meta.main) {
   const code = await runCli(Deno.args, {
     out: (line) => console.log(line),
     err: (line) => console.error(line),
-    environ: Deno.env.toObject(),
+    environ: bedsEnviron(),
     signal: controller.signal,
+    onReload: (handler) => Deno.addSignalListener("SIGHUP", handler),
   });
   Deno.exit(code);
 }

@@ -17,6 +17,7 @@ export type {
   CallInput,
   OrderBy,
   ReadInput,
+  TransactionScope,
   Values,
   VerifyProblem,
   WriteInput,

@@ -65,6 +65,15 @@ export interface AdapterHealth {
   detail: Record<string, unknown>;
 }
 
+/** The operations available inside one transaction (all on one connection). */
+export interface TransactionScope {
+  create(input: WriteInput): Promise<AdapterResult>;
+  read(input: ReadInput): Promise<AdapterResult>;
+  update(input: WriteInput): Promise<AdapterResult>;
+  delete(input: WriteInput): Promise<AdapterResult>;
+  call(input: CallInput): Promise<AdapterResult>;
+}
+
 /** The CRUD interface. Errors are thrown as `BedsError` with a wire code. */
 export interface Adapter {
   readonly store: "mariadb" | "mongodb";
@@ -73,6 +82,11 @@ export interface Adapter {
   update(input: WriteInput): Promise<AdapterResult>;
   delete(input: WriteInput): Promise<AdapterResult>;
   call(input: CallInput): Promise<AdapterResult>;
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back
+   * when it throws. Stores without multi-statement transactions omit it.
+   */
+  transaction?<T>(work: (scope: TransactionScope) => Promise<T>): Promise<T>;
   /** Checks that every object the templates name exists and matches. */
   verify(templates: readonly RecTemplate[]): Promise<VerifyProblem[]>;
   health(): AdapterHealth;

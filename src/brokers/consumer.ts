@@ -25,7 +25,7 @@ import {
   type Request,
   routingKey,
 } from "../protocol/mod.ts";
-import { dispatch, type DispatchDeps } from "../dispatch/mod.ts";
+import { dispatch, type DispatchDeps, type PartRecord } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
 import type { BrokerCounters } from "./counters.ts";
@@ -137,17 +137,22 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     let request: Request | undefined;
     let reply: Reply;
     let code: ErrorCode | undefined;
+    let parts: PartRecord[] | undefined;
     const rootEvent = msg.properties.headers?.[HEADERS.event];
     const at = new Date().toISOString();
     try {
       request = decodeRequest(msg.content, options.maxBodyBytes);
       // A retried copy is a child of the first attempt's event.
       event = typeof rootEvent === "string"
-        ? eventIds.child(rootEvent, attempt)
+        ? eventIds.retry(rootEvent, attempt)
         : eventIds.next(request.event?.parent);
       checkRoute(request, originalRoutingKey(msg));
-      const result = await dispatch(request, options.ops, options.deps);
-      reply = okReply(result.data, meta(event, started, result.rows));
+      const result = await dispatch(request, options.ops, options.deps, {
+        event,
+        user: msg.properties.userId,
+      });
+      reply = okReply(result.data, { ...meta(event, started, result.rows), ...result.meta });
+      parts = result.parts;
     } catch (error) {
       if (!event) event = eventIds.next();
       reply = errorReply(error, meta(event, started, 0));
@@ -188,6 +193,25 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       reason: disposition.action === "dead_letter" ? disposition.reason : undefined,
       user: msg.properties.userId,
     });
+    for (const part of parts ?? []) {
+      options.events.emit({
+        kind: "request",
+        event: part.event,
+        parent: event,
+        at,
+        node,
+        broker,
+        template: part.template,
+        op: part.op,
+        call: part.call,
+        code: part.code,
+        message: part.message,
+        ms: part.ms,
+        rows: part.rows,
+        attempt,
+        action: "reply",
+      });
+    }
     try {
       if (disposition.action === "retry") {
         await storeCopy(msg, route.retryQueues[disposition.tier]!, {

@@ -15,6 +15,8 @@ export interface CliIo {
   environ: Record<string, string | undefined>;
   /** Aborted when the process is asked to stop (SIGINT/SIGTERM). */
   signal: AbortSignal;
+  /** Registers what to do on a reload request (SIGHUP); absent where there are no signals. */
+  onReload?: (handler: () => void) => void;
 }
 
 /** A usage error: exit code 2 with a short message. */

@@ -8,7 +8,7 @@
 import type { CliIo } from "./io.ts";
 import { parse } from "./args.ts";
 import { bootNode } from "./node.ts";
-import { RUN_STEPS } from "../ipl/mod.ts";
+import { reloadTemplates, RUN_STEPS } from "../ipl/mod.ts";
 
 /** Usage of `beds run`. */
 export const RUN_USAGE = "beds run [--node NAME] [--instance ID] [--config DIR] [--env ENV]";
@@ -33,6 +33,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   }
   const { ctx, ipl } = boot;
   const { logger } = ctx;
+  io.onReload?.(() => void reloadTemplates(ctx));
   logger.info({ ipl: ipl.record }, "resident");
   await stopped;
 

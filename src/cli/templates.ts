@@ -4,21 +4,46 @@
  *
  * @module
  */
-import { loadTemplates, type RecTemplate } from "../templates/mod.ts";
+import { loadTemplates, type RecTemplate, type Template } from "../templates/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
 import { configFrom, parse } from "./args.ts";
+import { sendAdminCommand } from "../client/mod.ts";
 
 /** Usage of `beds templates`. */
 export const TEMPLATES_USAGE =
-  "beds templates list | beds templates show NAME   [--config DIR] [--env ENV] [--dir DIR]";
+  "beds templates list | show NAME | reload [--wait MS]   [--config DIR] [--env ENV] [--dir DIR]";
 
 function opsOf(t: RecTemplate): string {
   return (["create", "read", "update", "delete"] as const).filter((op) => t.ops[op]).join(",");
 }
 
 /** Describes one template as plain data. */
-export function describeTemplate(t: RecTemplate): Record<string, unknown> {
+export function describeTemplate(t: Template): Record<string, unknown> {
+  if (t.kind === "rel") {
+    return {
+      name: t.name,
+      kind: "rel",
+      description: t.description,
+      file: t.file,
+      concurrency: t.concurrency,
+      fields: t.fields,
+      input: t.input,
+      parts: Object.fromEntries(t.parts.map((p) => [p.name, { ...p.spec, after: p.after }])),
+    };
+  }
+  if (t.kind === "txn") {
+    return {
+      name: t.name,
+      kind: "txn",
+      description: t.description,
+      file: t.file,
+      fields: t.fields,
+      input: t.input,
+      steps: t.steps.map((s) => s.spec),
+    };
+  }
   return {
+    kind: "rec",
     name: t.name,
     description: t.description,
     store: t.store,
@@ -32,21 +57,30 @@ export function describeTemplate(t: RecTemplate): Record<string, unknown> {
 
 /** Lists or shows templates. */
 export async function templatesCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { dir: { type: "string" } });
+  const { values, positionals } = parse(args, { dir: { type: "string" }, wait: { type: "string" } });
   const [action, name, ...extra] = positionals;
   if (values.help || !action) {
     io.out(TEMPLATES_USAGE);
     return values.help ? 0 : 2;
   }
+  if (action === "reload" && !name) return await reloadFleet(values, io);
   const dir = values.dir ?? configFrom(values, io).templatesDir;
   const templates = await loadTemplates(dir);
   if (action === "list" && !name) {
     io.out(`${"NAME".padEnd(6)} ${"STORE".padEnd(8)} ${"DATABASE".padEnd(10)} ${"OPS".padEnd(26)} CALLS`);
-    for (const t of templates) {
+    for (const t of [...templates].sort((a, b) => a.name.localeCompare(b.name))) {
       io.out(
-        `${t.name.padEnd(6)} ${t.store.padEnd(8)} ${t.database.padEnd(10)} ${opsOf(t).padEnd(26)} ${
-          [...t.calls.keys()].join(",") || "-"
-        }`,
+        t.kind === "rel"
+          ? `${t.name.padEnd(6)} ${"rel".padEnd(8)} ${"-".padEnd(10)} ${
+            "read".padEnd(26)
+          } ${t.parts.length} parts`
+          : t.kind === "txn"
+          ? `${t.name.padEnd(6)} ${"txn".padEnd(8)} ${"-".padEnd(10)} ${
+            "create".padEnd(26)
+          } ${t.steps.length} steps`
+          : `${t.name.padEnd(6)} ${t.store.padEnd(8)} ${t.database.padEnd(10)} ${opsOf(t).padEnd(26)} ${
+            [...t.calls.keys()].join(",") || "-"
+          }`,
       );
     }
     io.out(`${templates.length} templates in ${dir}`);
@@ -62,4 +96,38 @@ export async function templatesCommand(args: string[], io: CliIo): Promise<numbe
     return 0;
   }
   throw new UsageError(`Usage: ${TEMPLATES_USAGE}`);
+}
+
+/**
+ * `beds templates reload`: asks every node (broadcast over AMQP) to load and
+ * verify its templates and swap them in. Exit 1 if any node refused.
+ */
+async function reloadFleet(
+  values: { config?: string; env?: string; wait?: string },
+  io: CliIo,
+): Promise<number> {
+  const config = configFrom(values, io);
+  const replies = await sendAdminCommand({
+    amqp: config.amqp,
+    command: "reload",
+    waitMs: Number(values.wait ?? 3000),
+  });
+  if (!replies.length) {
+    io.err("beds: no node answered");
+    return 3;
+  }
+  let failed = 0;
+  for (const reply of replies) {
+    const result = reply.data as { ok: boolean; templates: number; error?: string } | undefined;
+    if (reply.ok && result?.ok) io.out(`${reply.meta.node}: reloaded, ${result.templates} templates`);
+    else {
+      failed++;
+      io.out(
+        `${reply.meta.node}: refused, kept ${result?.templates ?? "?"} templates: ${
+          result?.error ?? reply.error?.message
+        }`,
+      );
+    }
+  }
+  return failed ? 1 : 0;
 }

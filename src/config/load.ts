@@ -55,6 +55,17 @@ const ENV_KEYS: ReadonlyArray<[string, string[]]> = [
   ["BEDS_LOG_LEVEL", ["log", "level"]],
 ];
 
+/**
+ * Every environment variable BEDS reads. The entry point reads exactly
+ * these, one by one, so a binary compiled with `--allow-env=BEDS_*` works
+ * (listing the whole environment would need full env access).
+ */
+export const ENV_VARIABLES: readonly string[] = [
+  "BEDS_ENV",
+  "BEDS_CONFIG_DIR",
+  ...ENV_KEYS.map(([variable]) => variable),
+];
+
 function readToml(file: string, required: boolean): Table | undefined {
   let text: string;
   try {

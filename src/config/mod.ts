@@ -14,6 +14,7 @@
 export {
   type BedsEnv,
   type Config,
+  ENV_VARIABLES,
   ENVIRONMENTS,
   loadConfig,
   type LoadConfigOptions,
@@ -22,9 +23,13 @@ export {
 export { bindingsOverlap, checkBindings } from "./bindings.ts";
 export { redact } from "./redact.ts";
 export {
+  type AccessConfig,
   type AmqpConfig,
   type BrokerConfig,
+  type GatewayConfig,
+  type HttpConfig,
   type LimitsConfig,
+  type LogstoreConfig,
   type MariadbConfig,
   type MariadbServerConfig,
   type MongodbConfig,

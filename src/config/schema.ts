@@ -47,6 +47,21 @@ const amqpSchema = z.strictObject({
   tls: tlsSchema.optional(),
 });
 
+/** An access grant "<op|*>.<template|*>": `*` stands for any op or any template. */
+const grantKey = z.string().regex(
+  /^(\*|create|read|update|delete|call)\.(\*|[a-z][a-z0-9_]{0,31})$/,
+  { message: 'expected "<op|*>.<template|*>", e.g. "read.*", "*.cus" or "call.cus"' },
+);
+
+const accessSchema = z.strictObject({
+  /** Off: every request and admin command is accepted (user_id is not required). */
+  enabled: z.boolean().default(false),
+  /** AMQP users allowed to send admin commands (status, shutdown, …). */
+  admin_users: z.array(z.string().min(1)).default([]),
+  /** Per AMQP user, the `<op>.<template>` patterns it may run. */
+  users: z.record(z.string().min(1), z.strictObject({ allow: z.array(grantKey) })).default({}),
+});
+
 const brokerSchema = z.strictObject({
   description: z.string().optional(),
   ops: z.array(z.enum(OPS)).min(1),
@@ -65,6 +80,28 @@ const brokerSchema = z.strictObject({
 const nodeRoleSchema = z.strictObject({
   description: z.string().optional(),
   brokers: z.array(name),
+  /** Run the HTTP gateway on nodes of this role (when `[gateway] enabled`). */
+  gateway: z.boolean().default(false),
+});
+
+/** Host and port of a local HTTP listener; port 0 takes any free port (tests). */
+const listenPort = z.number().int().min(0).max(65535);
+
+const httpSchema = z.strictObject({
+  /** Serve /live, /ready and /metrics. */
+  enabled: z.boolean().default(true),
+  host: z.string().default("127.0.0.1"),
+  port: listenPort.default(9464),
+});
+
+const gatewaySchema = z.strictObject({
+  /** Master switch; the gateway runs only on roles with `gateway = true`. */
+  enabled: z.boolean().default(true),
+  host: z.string().default("127.0.0.1"),
+  port: listenPort.default(8080),
+  /** How long to wait for a node's reply; also the request's deadline. */
+  timeout_ms: z.number().int().min(1).default(10000),
+  max_body_bytes: z.number().int().min(256).default(65536),
 });
 
 const mariadbServerSchema = z.strictObject({
@@ -74,6 +111,8 @@ const mariadbServerSchema = z.strictObject({
   password: z.string().default(""),
   connections: z.number().int().min(1).max(256).default(4),
   max_queue: z.number().int().min(1).default(10000),
+  /** Exclusive connections for multi-procedure transactions (opened on first use). */
+  transaction_connections: z.number().int().min(1).max(64).default(2),
   connect_timeout_ms: z.number().int().positive().default(3000),
   tls: tlsSchema.optional(),
 });
@@ -92,6 +131,37 @@ const mongodbSchema = z.strictObject({
   optional: z.boolean().default(true),
 });
 
+const LOGSTORE_DEFAULTS = {
+  store: "mongodb",
+  database: "logs",
+  templates_dir: "../templates/logstore",
+  batch_size: 200,
+  flush_ms: 1000,
+  buffer_size: 10000,
+  max_retries: 3,
+  sample_rate: 1,
+} as const;
+
+/** The log store: where node events go, and how they are batched. */
+const logstoreSchema = z.strictObject({
+  /** Store of the `mst` template; "off" records nothing. */
+  store: z.enum(["mongodb", "mariadb", "off"]).default(LOGSTORE_DEFAULTS.store),
+  /** Logical database (MariaDB: a key of databases.mariadb.schemas; MongoDB: the database). */
+  database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default(LOGSTORE_DEFAULTS.database),
+  /** Directory of the log store template, kept apart from the templates the brokers serve. */
+  templates_dir: z.string().default(LOGSTORE_DEFAULTS.templates_dir),
+  /** Events per write. */
+  batch_size: z.number().int().min(1).max(5000).default(LOGSTORE_DEFAULTS.batch_size),
+  /** Longest an event waits in the buffer before it is written. */
+  flush_ms: z.number().int().min(1).default(LOGSTORE_DEFAULTS.flush_ms),
+  /** Events held in memory at most; past that new events are dropped and counted. */
+  buffer_size: z.number().int().min(1).default(LOGSTORE_DEFAULTS.buffer_size),
+  /** Further attempts at a failed batch before it is dropped and counted. */
+  max_retries: z.number().int().min(0).max(10).default(LOGSTORE_DEFAULTS.max_retries),
+  /** Share of successful requests recorded (0–1); errors, retries and dead letters always are. */
+  sample_rate: z.number().min(0).max(1).default(LOGSTORE_DEFAULTS.sample_rate),
+});
+
 /** The whole configuration after layers and environment are merged. */
 export const configSchema = z.strictObject({
   node: z.strictObject({
@@ -105,6 +175,7 @@ export const configSchema = z.strictObject({
       .default("info"),
   }).default({ level: "info" }),
   amqp: amqpSchema,
+  access: accessSchema.default({ enabled: false, admin_users: [], users: {} }),
   brokers: z.record(name, brokerSchema),
   nodes: z.record(name, nodeRoleSchema),
   databases: z.strictObject({
@@ -114,6 +185,15 @@ export const configSchema = z.strictObject({
   templates: z.strictObject({
     dir: z.string().default("../templates"),
   }).default({ dir: "../templates" }),
+  logstore: logstoreSchema.default(LOGSTORE_DEFAULTS),
+  http: httpSchema.default({ enabled: true, host: "127.0.0.1", port: 9464 }),
+  gateway: gatewaySchema.default({
+    enabled: true,
+    host: "127.0.0.1",
+    port: 8080,
+    timeout_ms: 10000,
+    max_body_bytes: 65536,
+  }),
   limits: z.strictObject({
     max_body_bytes: z.number().int().min(256).default(65536),
     default_read_limit: z.number().int().min(1).default(100),
@@ -141,5 +221,13 @@ export type MariadbServerConfig = MariadbConfig["master"];
 export type MongodbConfig = NonNullable<ParsedConfig["databases"]["mongodb"]>;
 /** Request limits. */
 export type LimitsConfig = ParsedConfig["limits"];
+/** Log store settings. */
+export type LogstoreConfig = ParsedConfig["logstore"];
+/** Health and metrics listener settings. */
+export type HttpConfig = ParsedConfig["http"];
+/** HTTP gateway settings. */
+export type GatewayConfig = ParsedConfig["gateway"];
+/** Access control: grants per AMQP user and admin users. */
+export type AccessConfig = ParsedConfig["access"];
 /** TLS file paths. */
 export type TlsConfig = z.output<typeof tlsSchema>;

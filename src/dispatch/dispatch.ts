@@ -7,9 +7,12 @@
 import { BedsError } from "../errors.ts";
 import type { LimitsConfig, Op } from "../config/mod.ts";
 import type { Request } from "../protocol/mod.ts";
-import type { Registry } from "../templates/mod.ts";
+import type { RecTemplate, Registry } from "../templates/mod.ts";
+import { type PartRecord, runFanOut } from "./fanout.ts";
+import { runTransaction } from "./transaction.ts";
 import type { Adapter, AdapterResult } from "../adapters/mod.ts";
 import { callValues, readInput, writeValues } from "./inputs.ts";
+import type { AccessPolicy } from "./access.ts";
 
 /** What dispatch needs, passed in by the broker pool. */
 export interface DispatchDeps {
@@ -20,18 +23,42 @@ export interface DispatchDeps {
   limits: LimitsConfig;
   /** Clock in ms. @default Date.now */
   now?: () => number;
+  /** Who may run what; none = everyone may run everything. */
+  access?: AccessPolicy;
+}
+
+/** Who asks and under which event, passed per request by the consumer. */
+export interface DispatchContext {
+  /** The request's event id; fan-out parts get child ids of it. */
+  event: string;
+  /** RabbitMQ-validated user of the publisher, if any. */
+  user?: string;
+}
+
+/** What dispatch returns: the reply's data and rows, plus meta for fan-outs. */
+export interface DispatchResult extends AdapterResult {
+  /** Extra reply meta (REL: per-part timings and optional-part errors). */
+  meta?: Record<string, unknown>;
+  /** Child events of a fan-out, for the log store. */
+  parts?: PartRecord[];
 }
 
 /**
- * Runs one request for a broker that may run `ops`.
+ * Runs one request for a broker that may run `ops`. The registry snapshot is
+ * taken once, so a request (and all its fan-out parts) sees one snapshot even
+ * if a reload swaps it meanwhile.
  * @throws {BedsError} with the wire code of the failure.
  */
 export async function dispatch(
   request: Request,
   ops: ReadonlySet<Op>,
   deps: DispatchDeps,
-): Promise<AdapterResult> {
-  const template = deps.registry().get(request.template);
+  ctx: DispatchContext = { event: "" },
+): Promise<DispatchResult> {
+  // Before any lookup, so a user without a grant learns nothing about the templates.
+  deps.access?.check(ctx.user, request.op, request.template);
+  const registry = deps.registry();
+  const template = registry.get(request.template);
   if (!template) {
     throw new BedsError("UNKNOWN_TEMPLATE", `Unknown template "${request.template}"`);
   }
@@ -41,6 +68,34 @@ export async function dispatch(
   if (request.deadline_ms !== undefined && request.deadline_ms <= (deps.now ?? Date.now)()) {
     throw new BedsError("DEADLINE_EXCEEDED", "Request deadline passed before it could run");
   }
+  if (template.kind === "rel") {
+    if (request.op !== "read") throw notAllowed(request.op, template.name);
+    const runPart = (part: Request) => {
+      const target = registry.get(part.template);
+      if (target?.kind !== "rec") throw new BedsError("INTERNAL", `Part template "${part.template}" is gone`);
+      return runRec(target, part, deps);
+    };
+    const result = await runFanOut(template, request, runPart, (i) => `${ctx.event}.${i}`);
+    const parts = Object.fromEntries(
+      result.parts.map((
+        p,
+      ) => [p.part, { event: p.event, ms: p.ms, rows: p.rows, ...(p.code ? { code: p.code } : {}) }]),
+    );
+    return {
+      data: result.data,
+      rows: result.rows,
+      meta: result.errors.length ? { parts, errors: result.errors } : { parts },
+      parts: result.parts,
+    };
+  }
+  if (template.kind === "txn") {
+    return await runTransaction(template, request, registry, deps.adapters);
+  }
+  return await runRec(template, request, deps);
+}
+
+/** The REC path: op checks, value checks, adapter call. */
+async function runRec(template: RecTemplate, request: Request, deps: DispatchDeps): Promise<AdapterResult> {
   const adapter = deps.adapters.get(template.store);
   if (!adapter) {
     throw new BedsError("DB_UNAVAILABLE", `No ${template.store} adapter is configured on this node`);

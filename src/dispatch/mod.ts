@@ -10,5 +10,14 @@
  *
  * @module
  */
-export { dispatch, type DispatchDeps } from "./dispatch.ts";
+export { dispatch, type DispatchContext, type DispatchDeps, type DispatchResult } from "./dispatch.ts";
+export { checkRelInput, type FanOutResult, type PartRecord, runFanOut } from "./fanout.ts";
 export { callValues, readInput, writeValues } from "./inputs.ts";
+export { runTransaction, type StepResult } from "./transaction.ts";
+export {
+  type AccessPolicy,
+  type AccessPolicyOptions,
+  createAccessPolicy,
+  grantMatches,
+  requesterOf,
+} from "./access.ts";

@@ -8,7 +8,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import type { AmqpSupervisor, DeclaredQueue } from "../amqp/mod.ts";
 import type { Adapter, MariadbAdapter, VerifyProblem } from "../adapters/mod.ts";
-import type { RecTemplate, RegistryHolder } from "../templates/mod.ts";
+import type { RegistryHolder, Template } from "../templates/mod.ts";
 import type { BrokerPool } from "../brokers/mod.ts";
 import type { EventIds } from "../protocol/mod.ts";
 import type { EventSink } from "../logstore/mod.ts";
@@ -30,7 +30,7 @@ export interface IplContext {
   declared?: DeclaredQueue[];
   adapters: Map<string, Adapter>;
   mariadb?: MariadbAdapter;
-  templates?: RecTemplate[];
+  templates?: Template[];
   registry?: RegistryHolder;
   problems?: VerifyProblem[];
   pool?: BrokerPool;

@@ -24,3 +24,4 @@ export {
 } from "./runner.ts";
 export { CHECK_STEPS, EXIT_CODES, RUN_STEPS } from "./steps.ts";
 export { tcpReachable } from "./reachability.ts";
+export { reloadTemplates, type ReloadResult } from "./reload.ts";

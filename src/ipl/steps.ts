@@ -12,10 +12,11 @@ import {
   describeAmqp,
 } from "../amqp/mod.ts";
 import { createMariadbAdapter } from "../adapters/mod.ts";
-import { createRegistry, createRegistryHolder, loadTemplates } from "../templates/mod.ts";
+import { createRegistry, createRegistryHolder, loadTemplates, recTemplates } from "../templates/mod.ts";
 import { createBrokerPool, startAdminListener } from "../brokers/mod.ts";
 
 import type { IplContext } from "./context.ts";
+import { reloadTemplates } from "./reload.ts";
 import { fanOut } from "../logstore/mod.ts";
 import type { IplStep } from "./runner.ts";
 import { tcpReachable } from "./reachability.ts";
@@ -177,7 +178,7 @@ const templatesLoad: IplStep<IplContext> = {
   exitCode: EXIT_CODES.templates_load,
   async run(ctx) {
     ctx.templates = await loadTemplates(ctx.config.templatesDir);
-    for (const t of ctx.templates) {
+    for (const t of recTemplates(ctx.templates)) {
       if (!ctx.adapters.has(t.store)) {
         throw new Error(
           `Template "${t.name}" (${t.file}) needs store ${t.store}, which this node does not have`,
@@ -194,7 +195,8 @@ const templatesVerify: IplStep<IplContext> = {
   exitCode: EXIT_CODES.templates_verify,
   async run(ctx) {
     const problems = [];
-    for (const adapter of ctx.adapters.values()) problems.push(...await adapter.verify(ctx.templates ?? []));
+    const recs = recTemplates(ctx.templates ?? []);
+    for (const adapter of ctx.adapters.values()) problems.push(...await adapter.verify(recs));
     ctx.problems = problems;
     if (problems.length) {
       const first = problems[0]!;
@@ -234,6 +236,7 @@ const brokerPool: IplStep<IplContext> = {
         logger: ctx.logger,
         handlers: {
           status: () => nodeStatus(ctx),
+          reload: () => reloadTemplates(ctx),
           shutdown: () => {
             setTimeout(() => ctx.requestStop?.(), 0);
             return { stopping: true };

@@ -21,4 +21,14 @@ export {
   TEMPLATE_NAME,
 } from "./request.ts";
 export { type ErrorReply, errorReply, type OkReply, okReply, type Reply, type ReplyMeta } from "./reply.ts";
-export { createEventIds, type EventIdOptions, type EventIds } from "./event_id.ts";
+export {
+  chainRange,
+  chainRoot,
+  createEventIds,
+  EVENT_ID_PATTERN,
+  type EventIdOptions,
+  type EventIds,
+  inChain,
+  MAX_PARENT_LENGTH,
+  parentId,
+} from "./event_id.ts";

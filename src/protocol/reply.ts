@@ -18,6 +18,10 @@ export interface ReplyMeta {
   ms: number;
   /** Rows returned or affected. */
   rows: number;
+  /** REL fan-out: per part, its child event, time, rows and error code. */
+  parts?: Record<string, unknown>;
+  /** REL fan-out: errors of optional parts that yielded null. */
+  errors?: unknown[];
 }
 
 /** A successful reply. */

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { OPS } from "../config/mod.ts";
 import { BedsError } from "../errors.ts";
+import { EVENT_ID_PATTERN, MAX_PARENT_LENGTH } from "./event_id.ts";
 
 /** Template names are three-letter acronyms or short snake_case names. */
 export const TEMPLATE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
@@ -31,7 +32,11 @@ export const requestSchema = z.strictObject({
       message: 'expected "field" or "-field"',
     }),
   ).max(8).optional(),
-  event: z.strictObject({ parent: z.string().max(256) }).optional(),
+  event: z.strictObject({
+    parent: z.string().max(MAX_PARENT_LENGTH).regex(EVENT_ID_PATTERN, {
+      message: "expected an event id (dot-separated words of letters, digits, '_' or '-')",
+    }),
+  }).optional(),
   deadline_ms: z.number().int().positive().optional(),
 });
 

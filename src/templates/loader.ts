@@ -7,6 +7,8 @@
 import { parse, TomlError } from "smol-toml";
 import { TemplateError } from "../errors.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
+import { compileRelTemplate, linkRelTemplate, type RelTemplate } from "./rel.ts";
+import { compileTxnTemplate, linkTxnTemplate, type TxnTemplate } from "./txn.ts";
 import {
   type CallSpec,
   type FieldSpec,
@@ -18,6 +20,7 @@ import {
 
 /** A compiled REC template, immutable once loaded. */
 export interface RecTemplate {
+  readonly kind: "rec";
   readonly name: string;
   readonly description: string;
   readonly store: "mariadb" | "mongodb";
@@ -35,6 +38,9 @@ export interface RecTemplate {
   };
   readonly calls: ReadonlyMap<string, CallSpec>;
 }
+
+/** Any compiled template. */
+export type Template = RecTemplate | RelTemplate | TxnTemplate;
 
 function invalid(file: string, path: string, text: string): never {
   throw new TemplateError(`Invalid template "${file}": ${path}: ${text}`);
@@ -92,17 +98,32 @@ function crossCheck(file: string, t: RecTemplateFile): void {
   }
 }
 
-/** Parses and compiles one template's text; `file` is used in messages. */
-export function compileTemplate(file: string, text: string): RecTemplate {
-  let raw: unknown;
+function parseToml(file: string, text: string): unknown {
   try {
-    raw = parse(text);
+    return parse(text);
   } catch (error) {
     if (error instanceof TomlError) {
       invalid(file, `line ${error.line}, column ${error.column}`, error.message.split("\n")[0]!);
     }
     throw error;
   }
+}
+
+/** Parses and compiles one REC template's text; `file` is used in messages. */
+export function compileTemplate(file: string, text: string): RecTemplate {
+  return compileRec(file, parseToml(file, text));
+}
+
+/** Parses and compiles a REC, REL or TXN template (by its `template.kind`). */
+export function compileAnyTemplate(file: string, text: string): Template {
+  const raw = parseToml(file, text) as { template?: { kind?: unknown } };
+  const kind = raw?.template?.kind;
+  if (kind === "rel") return compileRelTemplate(file, raw);
+  if (kind === "txn") return compileTxnTemplate(file, raw);
+  return compileRec(file, raw);
+}
+
+function compileRec(file: string, raw: unknown): RecTemplate {
   const result = recTemplateSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -118,6 +139,7 @@ export function compileTemplate(file: string, text: string): RecTemplate {
   const checks = new Map<string, FieldCheck>();
   for (const [name, spec] of Object.entries(t.fields)) checks.set(name, fieldCheck(name, spec));
   return Object.freeze({
+    kind: "rec" as const,
     name: t.template.name,
     description: t.template.description ?? "",
     store: t.template.store,
@@ -131,10 +153,11 @@ export function compileTemplate(file: string, text: string): RecTemplate {
 }
 
 /**
- * Loads every `*.toml` file of `dir` (sorted by name).
+ * Loads every `*.toml` file of `dir` (sorted by name) and links REL
+ * templates to the REC templates they read.
  * @throws {TemplateError} naming the file and key, or a duplicate name.
  */
-export async function loadTemplates(dir: string): Promise<RecTemplate[]> {
+export async function loadTemplates(dir: string): Promise<Template[]> {
   const files: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
@@ -146,14 +169,25 @@ export async function loadTemplates(dir: string): Promise<RecTemplate[]> {
     });
   }
   files.sort();
-  const byName = new Map<string, RecTemplate>();
+  const byName = new Map<string, Template>();
   for (const file of files) {
-    const template = compileTemplate(file, await Deno.readTextFile(file));
+    const template = compileAnyTemplate(file, await Deno.readTextFile(file));
     const other = byName.get(template.name);
     if (other) {
       invalid(file, "template.name", `"${template.name}" is already defined in "${other.file}"`);
     }
     byName.set(template.name, template);
   }
+  const recs = new Map<string, RecTemplate>();
+  for (const t of byName.values()) if (t.kind === "rec") recs.set(t.name, t);
+  for (const t of byName.values()) {
+    if (t.kind === "rel") linkRelTemplate(t, recs);
+    else if (t.kind === "txn") linkTxnTemplate(t, recs);
+  }
   return [...byName.values()];
+}
+
+/** Only the REC templates of a set. */
+export function recTemplates(templates: readonly Template[]): RecTemplate[] {
+  return templates.filter((t): t is RecTemplate => t.kind === "rec");
 }

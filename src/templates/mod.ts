@@ -11,14 +11,42 @@
  *
  * @module
  */
-export { compileTemplate, loadTemplates, type RecTemplate } from "./loader.ts";
+export {
+  compileAnyTemplate,
+  compileTemplate,
+  loadTemplates,
+  type RecTemplate,
+  recTemplates,
+  type Template,
+} from "./loader.ts";
+export {
+  compileRelTemplate,
+  linkRelTemplate,
+  orderParts,
+  parseSource,
+  type RelPart,
+  type RelPartSpec,
+  type RelTemplate,
+  relTemplateSchema,
+  type ValueSource,
+} from "./rel.ts";
 export { createRegistry, createRegistryHolder, type Registry, type RegistryHolder } from "./registry.ts";
 export { type FieldCheck, fieldCheck } from "./fields.ts";
 export {
   type CallSpec,
   FIELD_TYPES,
   type FieldSpec,
+  fieldSpecSchema,
   type ProcedureOpSpec,
   type ReadOpSpec,
   recTemplateSchema,
 } from "./schema.ts";
+export {
+  compileTxnTemplate,
+  linkTxnTemplate,
+  type StepSource,
+  type TxnStep,
+  type TxnStepSpec,
+  type TxnTemplate,
+  txnTemplateSchema,
+} from "./txn.ts";

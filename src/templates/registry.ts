@@ -5,20 +5,20 @@
  *
  * @module
  */
-import type { RecTemplate } from "./loader.ts";
+import type { Template } from "./loader.ts";
 
 /** An immutable set of templates by name. */
 export interface Registry {
   /** The template named `name`, or undefined. */
-  get(name: string): RecTemplate | undefined;
+  get(name: string): Template | undefined;
   /** All templates, sorted by name. */
-  list(): readonly RecTemplate[];
+  list(): readonly Template[];
   /** When the snapshot was built (ms since epoch). */
   readonly loadedAt: number;
 }
 
 /** Builds an immutable registry snapshot. */
-export function createRegistry(templates: readonly RecTemplate[], now = Date.now()): Registry {
+export function createRegistry(templates: readonly Template[], now = Date.now()): Registry {
   const byName = new Map(templates.map((t) => [t.name, t]));
   const sorted = Object.freeze([...templates].sort((a, b) => a.name.localeCompare(b.name)));
   return Object.freeze({

@@ -25,7 +25,8 @@ export const FIELD_TYPES = [
   "json",
 ] as const;
 
-const fieldSchema = z.strictObject({
+/** zod schema of one declared field. */
+export const fieldSpecSchema = z.strictObject({
   type: z.enum(FIELD_TYPES),
   description: z.string().optional(),
   required: z.boolean().default(false),
@@ -76,7 +77,7 @@ export const recTemplateSchema = z.strictObject({
     store: z.enum(["mariadb", "mongodb"]),
     database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/),
   }),
-  fields: z.record(fieldName, fieldSchema),
+  fields: z.record(fieldName, fieldSpecSchema),
   ops: z.strictObject({
     read: readOp.optional(),
     create: procedureOp.optional(),
@@ -89,7 +90,7 @@ export const recTemplateSchema = z.strictObject({
 /** A parsed template file. */
 export type RecTemplateFile = z.output<typeof recTemplateSchema>;
 /** A declared field. */
-export type FieldSpec = z.output<typeof fieldSchema>;
+export type FieldSpec = z.output<typeof fieldSpecSchema>;
 /** The read op of a template. */
 export type ReadOpSpec = z.output<typeof readOp>;
 /** A create/update/delete op of a template. */

@@ -93,6 +93,13 @@ lab = "${schema}"
 
 [templates]
 dir = "${options.templatesDir ?? `${ROOT}/templates`}"
+
+# Free ports, so nodes of one test process never clash (see nodeHttp()).
+[http]
+port = 0
+
+[gateway]
+port = 0
 ${options.extraToml ?? ""}
 `,
   );

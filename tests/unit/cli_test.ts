@@ -134,18 +134,21 @@ Deno.test("runCli() call validates its arguments before connecting", async (t) =
   });
 });
 
-Deno.test("runCli() templates list --config config --env lab lists cus, ord and prd", async () => {
+Deno.test("runCli() templates list --config config --env lab lists the lab's REC and REL templates", async () => {
   const { code, out, err } = await cli(["templates", "list", "--config", "config", "--env", "lab"]);
   assert.equal(code, 0);
   assert.deepEqual(err, []);
   assert.match(out[0]!, /^NAME\s+STORE\s+DATABASE\s+OPS\s+CALLS$/);
   const rows = out.slice(1, -1).map((line) => line.split(/\s+/));
   assert.deepEqual(rows, [
+    ["cat", "txn", "-", "create", "3", "steps"],
+    ["cov", "rel", "-", "read", "4", "parts"],
     ["cus", "mariadb", "lab", "create,read,update,delete", "orders,order_total"],
+    ["dsh", "rel", "-", "read", "24", "parts"],
     ["ord", "mariadb", "lab", "create,read", "cancel"],
     ["prd", "mariadb", "lab", "create,read,update,delete", "-"],
   ]);
-  assert.equal(out.at(-1), `3 templates in ${Deno.cwd()}/templates`);
+  assert.equal(out.at(-1), `6 templates in ${Deno.cwd()}/templates`);
 });
 
 Deno.test("runCli() templates show cus prints the template as JSON", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compileTemplate, loadTemplates } from "../../src/templates/loader.ts";
+import { compileTemplate, loadTemplates, recTemplates } from "../../src/templates/loader.ts";
 import { createRegistry, createRegistryHolder } from "../../src/templates/registry.ts";
 import { TemplateError } from "../../src/errors.ts";
 
@@ -255,9 +255,12 @@ Deno.test("loadTemplates() names a missing directory", async () => {
   });
 });
 
-Deno.test("loadTemplates() loads the repository's templates/ (cus, ord, prd)", async () => {
-  const templates = await loadTemplates(TEMPLATES_DIR);
-  assert.deepEqual(templates.map((t) => t.name).sort(), ["cus", "ord", "prd"]);
+Deno.test("loadTemplates() loads the repository's templates/ (REC cus, ord, prd; REL cov, dsh; TXN cat)", async () => {
+  const all = await loadTemplates(TEMPLATES_DIR);
+  assert.deepEqual(all.map((t) => t.name).sort(), ["cat", "cov", "cus", "dsh", "ord", "prd"]);
+  assert.deepEqual(all.filter((t) => t.kind === "txn").map((t) => t.name), ["cat"]);
+  assert.deepEqual(all.filter((t) => t.kind === "rel").map((t) => t.name).sort(), ["cov", "dsh"]);
+  const templates = recTemplates(all);
   const ord = templates.find((t) => t.name === "ord")!;
   assert.equal(ord.ops.update, undefined);
   assert.deepEqual([...ord.calls.keys()], ["cancel"]);
@@ -272,7 +275,7 @@ Deno.test("createRegistry() and createRegistryHolder() serve and swap snapshots"
   await t.step("get() and a sorted list()", () => {
     assert.equal(first.get("cus")!.name, "cus");
     assert.equal(first.get("nope"), undefined);
-    assert.deepEqual(first.list().map((t) => t.name), ["cus", "ord", "prd"]);
+    assert.deepEqual(first.list().map((t) => t.name), ["cat", "cov", "cus", "dsh", "ord", "prd"]);
     assert.equal(first.loadedAt, 1000);
     assert.ok(Object.isFrozen(first.list()));
   });

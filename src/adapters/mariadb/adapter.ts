@@ -2,26 +2,21 @@
  * The MariaDB implementation of the CRUD interface: reads select from a view
  * (or call a procedure), writes and calls invoke stored procedures or
  * functions, always with bound parameters. Reads go to the secondary when
- * one is configured.
+ * one is configured; transactions take one exclusive connection.
  *
  * @module
  */
-import { BedsError } from "../../errors.ts";
+import mariadb, { type Pool, type PoolConnection } from "mariadb";
 import type { MariadbConfig } from "../../config/mod.ts";
 import type { Logger } from "../../logging/mod.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
-import type {
-  Adapter,
-  AdapterResult,
-  CallInput,
-  ReadInput,
-  Values,
-  VerifyProblem,
-  WriteInput,
-} from "../types.ts";
+import type { Adapter, TransactionScope, VerifyProblem } from "../types.ts";
 import { type ConnectionSet, createConnectionSet } from "./connections.ts";
-import { callProcedure, selectFunction, selectView, type Statement } from "./sql.ts";
+import { mapMariadbError } from "./errors.ts";
+import { operations } from "./operations.ts";
+import type { Statement } from "./sql.ts";
 import { verifyTemplates } from "./verify.ts";
+import { tlsOptions } from "../../tls.ts";
 
 /** Options for {@link createMariadbAdapter}. */
 export interface MariadbAdapterOptions {
@@ -39,45 +34,35 @@ export interface MariadbAdapter extends Adapter {
 
 type Row = Record<string, unknown>;
 
-/** Splits a CALL result into its first result set and affected-row count. */
-function procedureResult(result: unknown): { rows: Row[]; affected: number } {
-  if (!Array.isArray(result)) {
-    return { rows: [], affected: (result as { affectedRows?: number })?.affectedRows ?? 0 };
-  }
-  const first = result[0];
-  if (Array.isArray(first)) return { rows: first as Row[], affected: first.length };
-  return { rows: [], affected: (first as { affectedRows?: number })?.affectedRows ?? 0 };
-}
-
-function args(params: readonly string[], values: Values): unknown[] {
-  return params.map((name) => values.has(name) ? values.get(name) : null);
-}
-
 /** Creates the MariaDB adapter. */
 export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAdapter {
   const { config, logger } = options;
-  const master: ConnectionSet = createConnectionSet({
-    name: "master",
-    server: config.master,
-    logger,
-  });
+  const master: ConnectionSet = createConnectionSet({ name: "master", server: config.master, logger });
   const secondary: ConnectionSet | undefined = config.secondary
     ? createConnectionSet({ name: "secondary", server: config.secondary, logger })
     : undefined;
   const reader = secondary ?? master;
   const schemaOf = (database: string) => config.schemas[database] ?? database;
-
-  const run = (set: ConnectionSet, st: Statement) => set.query<unknown>(st.sql, st.values);
-
-  const write = async (template: RecTemplate, op: "create" | "update" | "delete", values: Values) => {
-    const spec = template.ops[op]!;
-    const result = await run(
-      master,
-      callProcedure(schemaOf(template.database), spec.procedure, args(spec.params, values)),
-    );
-    const { rows, affected } = procedureResult(result);
-    return { data: rows[0] ?? null, rows: rows.length || affected };
-  };
+  const shared = operations(
+    schemaOf,
+    (st) => reader.query(st.sql, st.values),
+    (st) => master.query(st.sql, st.values),
+  );
+  // Transactions need a connection of their own: the shared ones are pipelined.
+  let txPool: Pool | undefined;
+  const txConnections = () =>
+    txPool ??= mariadb.createPool({
+      host: config.master.host,
+      port: config.master.port,
+      user: config.master.user,
+      password: config.master.password,
+      connectionLimit: config.master.transaction_connections,
+      acquireTimeout: config.master.connect_timeout_ms,
+      bigIntAsNumber: true,
+      insertIdAsNumber: true,
+      timezone: "Z",
+      ssl: config.master.tls ? tlsOptions(config.master.tls) : undefined,
+    });
 
   return {
     store: "mariadb",
@@ -86,52 +71,37 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
       await master.open();
       await secondary?.open();
     },
+    read: shared.read,
+    create: shared.create,
+    update: shared.update,
+    delete: shared.delete,
+    call: shared.call,
 
-    async read(input: ReadInput): Promise<AdapterResult> {
-      const { template } = input;
-      const spec = template.ops.read!;
-      const schema = schemaOf(template.database);
-      if (spec.procedure) {
-        const result = await run(
-          reader,
-          callProcedure(schema, spec.procedure, args(spec.params, input.params)),
-        );
-        const rows = procedureResult(result).rows.slice(input.offset, input.offset + input.limit);
-        return { data: rows, rows: rows.length };
+    async transaction<T>(work: (scope: TransactionScope) => Promise<T>): Promise<T> {
+      let conn: PoolConnection;
+      try {
+        conn = await txConnections().getConnection();
+      } catch (error) {
+        throw mapMariadbError(error);
       }
-      const where = new Map(input.where);
-      if (input.key) { for (const [field, value] of input.key) where.set(field, [value]); }
-      const limit = input.key ? 2 : input.limit;
-      const rows = await run(
-        reader,
-        selectView(schema, spec.view!, where, input.order, limit, input.key ? 0 : input.offset),
-      ) as Row[];
-      if (!input.key) return { data: [...rows], rows: rows.length };
-      if (rows.length === 0) {
-        throw new BedsError("NOT_FOUND", `No "${template.name}" matches the key`, {
-          details: { key: Object.fromEntries(input.key) },
-        });
+      const query = async (st: Statement) => {
+        try {
+          return await conn.query({ sql: st.sql, namedPlaceholders: false }, st.values);
+        } catch (error) {
+          throw mapMariadbError(error);
+        }
+      };
+      try {
+        await query({ sql: "START TRANSACTION", values: [] });
+        const result = await work(operations(schemaOf, query, query));
+        await query({ sql: "COMMIT", values: [] });
+        return result;
+      } catch (error) {
+        await conn.query("ROLLBACK").catch(() => conn.destroy());
+        throw error;
+      } finally {
+        conn.release().catch(() => {});
       }
-      return { data: rows[0], rows: 1 };
-    },
-
-    create: (input: WriteInput) => write(input.template, "create", input.values),
-    update: (input: WriteInput) => write(input.template, "update", input.values),
-    delete: (input: WriteInput) => write(input.template, "delete", input.values),
-
-    async call(input: CallInput): Promise<AdapterResult> {
-      const { template } = input;
-      const spec = template.calls.get(input.call)!;
-      const schema = schemaOf(template.database);
-      const list = args(spec.params, input.values);
-      if (spec.function) {
-        const rows = await run(master, selectFunction(schema, spec.function, list)) as Row[];
-        return { data: rows[0]?.value ?? null, rows: 1 };
-      }
-      const { rows, affected } = procedureResult(
-        await run(master, callProcedure(schema, spec.procedure!, list)),
-      );
-      return { data: rows, rows: rows.length || affected };
     },
 
     verify(templates: readonly RecTemplate[]): Promise<VerifyProblem[]> {
@@ -152,7 +122,7 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
     },
 
     async close() {
-      await Promise.all([master.close(), secondary?.close()]);
+      await Promise.all([master.close(), secondary?.close(), txPool?.end().catch(() => {})]);
     },
   };
 }

@@ -1,0 +1,184 @@
+/**
+ * REL fan-out: runs a REL template's parts as child requests of one parent,
+ * each as soon as the parts it needs are done and a concurrency slot is
+ * free, and assembles `{ part: data }`. A required part's failure fails the
+ * request with that part's error; an optional part yields `null` and an
+ * entry in `meta.errors`.
+ *
+ * @module
+ */
+import { BedsError, toErrorBody } from "../errors.ts";
+import type { Request } from "../protocol/mod.ts";
+import type { RelPart, RelTemplate, ValueSource } from "../templates/mod.ts";
+
+/** How one part went, for the reply's meta and the log store. */
+export interface PartRecord {
+  part: string;
+  event: string;
+  template: string;
+  op: string;
+  call?: string;
+  ms: number;
+  rows: number;
+  code?: string;
+  message?: string;
+}
+
+/** The result of a fan-out. */
+export interface FanOutResult {
+  data: Record<string, unknown>;
+  rows: number;
+  parts: PartRecord[];
+  errors: Array<{ part: string; code: string; message: string }>;
+}
+
+/** Runs one part's request (through the REC path of dispatch). */
+export type RunPart = (request: Request) => Promise<{ data: unknown; rows: number }>;
+
+/** Checks the REL's own input (key and where) against its declared fields. */
+export function checkRelInput(rel: RelTemplate, request: Request): void {
+  if (request.data !== undefined || request.call !== undefined) {
+    throw new BedsError("BAD_REQUEST", `REL template "${rel.name}" takes only key and where`);
+  }
+  for (const [section, allowed] of [["key", rel.input.key], ["where", rel.input.where]] as const) {
+    for (const [field, value] of Object.entries(request[section] ?? {})) {
+      const check = rel.checks.get(field);
+      if (!check || !allowed.includes(field)) {
+        throw new BedsError("VALIDATION", `Field "${field}" is not accepted in ${section} of "${rel.name}"`, {
+          details: { field },
+        });
+      }
+      check(value);
+    }
+  }
+  for (const field of rel.input.key) {
+    if (request.key?.[field] === undefined) {
+      throw new BedsError("VALIDATION", `Key field "${field}" is required`, { details: { field } });
+    }
+  }
+}
+
+function pick(data: unknown, field: string | undefined): unknown {
+  const row = Array.isArray(data) ? data[0] : data;
+  if (field === undefined) return row;
+  return row !== null && typeof row === "object" && Object.hasOwn(row, field)
+    ? (row as Record<string, unknown>)[field]
+    : undefined;
+}
+
+function resolve(
+  sources: ReadonlyMap<string, ValueSource> | undefined,
+  request: Request,
+  done: ReadonlyMap<string, unknown>,
+): Record<string, unknown> | undefined {
+  if (!sources) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [field, source] of sources) {
+    const value = source.from === "literal"
+      ? source.value
+      : source.from === "part"
+      ? pick(done.get(source.part), source.field)
+      : request[source.from]?.[source.field];
+    if (value !== undefined) out[field] = value;
+  }
+  return out;
+}
+
+/** Runs the parts of `rel` for `request`; `childEvent(i)` names part i's event. */
+export async function runFanOut(
+  rel: RelTemplate,
+  request: Request,
+  runPart: RunPart,
+  childEvent: (index: number) => string,
+): Promise<FanOutResult> {
+  checkRelInput(rel, request);
+  const done = new Map<string, unknown>();
+  const failed = new Map<string, BedsError>();
+  const records: PartRecord[] = [];
+  const errors: FanOutResult["errors"] = [];
+  const started = new Map<string, Promise<void>>();
+  let free = rel.concurrency;
+  const waiting: Array<() => void> = [];
+  const acquire = () => free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => waiting.push(r));
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+
+  const run = (part: RelPart, index: number): Promise<void> => {
+    let promise = started.get(part.name);
+    if (promise) return promise;
+    promise = (async () => {
+      await Promise.all(part.after.map((dep) => run(byName.get(dep)!, indexOf.get(dep)!)));
+      const event = childEvent(index + 1);
+      const spec = part.spec;
+      const t0 = performance.now();
+      const record: PartRecord = {
+        part: part.name,
+        event,
+        template: spec.template,
+        op: spec.op,
+        ms: 0,
+        rows: 0,
+      };
+      if (spec.call) record.call = spec.call;
+      try {
+        const missing = part.after.find((dep) => failed.has(dep));
+        if (missing) {
+          const cause = failed.get(missing)!;
+          throw new BedsError(
+            cause.code,
+            `Part "${missing}" that "${part.name}" needs failed: ${cause.message}`,
+          );
+        }
+        await acquire();
+        try {
+          const partRequest: Request = {
+            template: spec.template,
+            op: spec.op,
+            ...(spec.call ? { call: spec.call } : {}),
+            ...(part.key ? { key: resolve(part.key, request, done) } : {}),
+            ...(part.where ? { where: resolve(part.where, request, done) } : {}),
+            ...(part.data ? { data: resolve(part.data, request, done) } : {}),
+            ...(spec.order ? { order: spec.order } : {}),
+            ...(spec.limit ? { limit: spec.limit } : {}),
+          };
+          const result = await runPart(partRequest);
+          done.set(part.name, result.data);
+          record.rows = result.rows;
+        } finally {
+          release();
+        }
+      } catch (error) {
+        const body = toErrorBody(error);
+        record.code = body.code;
+        record.message = body.message;
+        failed.set(part.name, error instanceof BedsError ? error : new BedsError(body.code, body.message));
+        done.set(part.name, null);
+        if (!spec.optional) {
+          throw new BedsError(body.code, `Part "${part.name}" failed: ${body.message}`, {
+            cause: error,
+            details: { part: part.name, ...(body.details ? { cause: body.details } : {}) },
+          });
+        }
+        errors.push({ part: part.name, code: body.code, message: body.message });
+      } finally {
+        record.ms = Math.round((performance.now() - t0) * 1000) / 1000;
+        records.push(record);
+      }
+    })();
+    started.set(part.name, promise);
+    return promise;
+  };
+
+  const byName = new Map(rel.parts.map((p) => [p.name, p]));
+  const indexOf = new Map(rel.parts.map((p, i) => [p.name, i]));
+  await Promise.all(rel.parts.map((part, i) => run(part, i)));
+  const data: Record<string, unknown> = {};
+  let rows = 0;
+  for (const part of rel.parts) data[part.name] = done.get(part.name) ?? null;
+  for (const r of records) rows += r.rows;
+  records.sort((a, b) => indexOf.get(a.part)! - indexOf.get(b.part)!);
+  return { data, rows, parts: records, errors };
+}

@@ -1,0 +1,50 @@
+/**
+ * Live reload of templates: load and verify a new registry snapshot, then
+ * swap it in one assignment. Requests in flight keep the snapshot they
+ * started with; a reload that fails keeps the old snapshot and says why.
+ *
+ * @module
+ */
+import { createRegistry, loadTemplates, recTemplates } from "../templates/mod.ts";
+import type { IplContext } from "./context.ts";
+
+/** The outcome of one reload. */
+export interface ReloadResult {
+  ok: boolean;
+  /** Templates now served (the old count when the reload failed). */
+  templates: number;
+  /** Why the reload was refused. */
+  error?: string;
+}
+
+/** Loads, verifies and swaps the registry of a running node. */
+export async function reloadTemplates(ctx: IplContext): Promise<ReloadResult> {
+  const current = ctx.registry!.current().list().length;
+  try {
+    const templates = await loadTemplates(ctx.config.templatesDir);
+    for (const t of recTemplates(templates)) {
+      if (!ctx.adapters.has(t.store)) {
+        throw new Error(
+          `Template "${t.name}" (${t.file}) needs store ${t.store}, which this node does not have`,
+        );
+      }
+    }
+    const recs = recTemplates(templates);
+    const problems = [];
+    for (const adapter of ctx.adapters.values()) problems.push(...await adapter.verify(recs));
+    if (problems.length) {
+      const p = problems[0]!;
+      throw new Error(
+        `${problems.length} template problem(s); first: template "${p.template}" ${p.path}: ${p.message}`,
+      );
+    }
+    ctx.registry!.swap(createRegistry(templates));
+    ctx.templates = templates;
+    ctx.logger.info({ templates: templates.length }, "templates reloaded");
+    return { ok: true, templates: templates.length };
+  } catch (error) {
+    const message = (error as Error).message;
+    ctx.logger.error({ err: message }, "template reload refused; keeping the current snapshot");
+    return { ok: false, templates: current, error: message };
+  }
+}

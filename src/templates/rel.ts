@@ -1,0 +1,216 @@
+/**
+ * REL templates: a composite read that fans out to several REC templates
+ * (reads and named calls) and assembles one reply. A part takes its values
+ * from the request (`$key.F`, `$where.F`) or from another part's result
+ * (`$parts.P.F`), which makes it wait for that part; independent parts run
+ * concurrently. Cycles and unknown references are rejected at load.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { TemplateError } from "../errors.ts";
+import { type FieldCheck, fieldCheck } from "./fields.ts";
+import type { RecTemplate } from "./loader.ts";
+import { fieldSpecSchema } from "./schema.ts";
+
+const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, { message: "expected a snake_case name" });
+const valueMap = z.record(fieldName, z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
+const partSchema = z.strictObject({
+  description: z.string().optional(),
+  template: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
+  op: z.enum(["read", "call"]).default("read"),
+  call: fieldName.optional(),
+  key: valueMap.optional(),
+  where: valueMap.optional(),
+  data: valueMap.optional(),
+  order: z.array(z.string().regex(/^-?[a-z_][a-z0-9_]{0,63}$/)).optional(),
+  limit: z.number().int().min(1).optional(),
+  /** An optional part that fails yields null and an error entry instead of failing the request. */
+  optional: z.boolean().default(false),
+});
+
+/** zod schema of a REL template file. */
+export const relTemplateSchema = z.strictObject({
+  template: z.strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, { message: "expected a lowercase template name" }),
+    kind: z.literal("rel"),
+    description: z.string().optional(),
+    /** Parts running at the same time, at most. */
+    concurrency: z.number().int().min(1).max(256).default(8),
+  }),
+  fields: z.record(fieldName, fieldSpecSchema).default({}),
+  input: z.strictObject({
+    key: z.array(fieldName).default([]),
+    where: z.array(fieldName).default([]),
+  }).default({ key: [], where: [] }),
+  parts: z.record(fieldName, partSchema),
+});
+
+/** One part as declared. */
+export type RelPartSpec = z.output<typeof partSchema>;
+
+/** A value source: a literal, a request field, or a field of another part's result. */
+export type ValueSource =
+  | { from: "literal"; value: string | number | boolean | null }
+  | { from: "key" | "where"; field: string }
+  | { from: "part"; part: string; field?: string };
+
+/** A compiled part. */
+export interface RelPart {
+  readonly name: string;
+  readonly spec: RelPartSpec;
+  /** Parts whose results this part needs. */
+  readonly after: readonly string[];
+  readonly key?: ReadonlyMap<string, ValueSource>;
+  readonly where?: ReadonlyMap<string, ValueSource>;
+  readonly data?: ReadonlyMap<string, ValueSource>;
+}
+
+/** A compiled REL template. */
+export interface RelTemplate {
+  readonly kind: "rel";
+  readonly name: string;
+  readonly description: string;
+  readonly file: string;
+  readonly concurrency: number;
+  readonly fields: Readonly<Record<string, z.output<typeof fieldSpecSchema>>>;
+  readonly checks: ReadonlyMap<string, FieldCheck>;
+  readonly input: { readonly key: readonly string[]; readonly where: readonly string[] };
+  /** Parts in a dependency-respecting order. */
+  readonly parts: readonly RelPart[];
+}
+
+function invalid(file: string, path: string, text: string): never {
+  throw new TemplateError(`Invalid template "${file}": ${path}: ${text}`);
+}
+
+/** Parses `$key.F`, `$where.F`, `$parts.P[.F]` or a literal. */
+export function parseSource(value: string | number | boolean | null): ValueSource | undefined {
+  if (typeof value !== "string" || !value.startsWith("$")) return { from: "literal", value };
+  const m = /^\$(key|where)\.([a-z_][a-z0-9_]*)$/.exec(value);
+  if (m) return { from: m[1] as "key" | "where", field: m[2]! };
+  const p = /^\$parts\.([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?$/.exec(value);
+  if (p) return p[2] ? { from: "part", part: p[1]!, field: p[2] } : { from: "part", part: p[1]! };
+  return undefined;
+}
+
+/** Orders parts so each comes after the parts it needs; undefined on a cycle (with its path). */
+export function orderParts(
+  after: ReadonlyMap<string, readonly string[]>,
+): { order: string[] } | { cycle: string[] } {
+  const order: string[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (name: string, path: string[]): string[] | undefined => {
+    if (state.get(name) === "done") return undefined;
+    if (state.get(name) === "visiting") return [...path.slice(path.indexOf(name)), name];
+    state.set(name, "visiting");
+    for (const dep of after.get(name) ?? []) {
+      const cycle = visit(dep, [...path, name]);
+      if (cycle) return cycle;
+    }
+    state.set(name, "done");
+    order.push(name);
+    return undefined;
+  };
+  for (const name of after.keys()) {
+    const cycle = visit(name, []);
+    if (cycle) return { cycle };
+  }
+  return { order };
+}
+
+/** Compiles a parsed REL file; references to other templates are checked by {@link linkRelTemplate}. */
+export function compileRelTemplate(file: string, raw: unknown): RelTemplate {
+  const result = relTemplateSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const base = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      invalid(file, base ? `${base}.${issue.keys[0]}` : issue.keys[0]!, "unknown key");
+    }
+    invalid(
+      file,
+      base || "(root)",
+      /received undefined/.test(issue.message) ? "missing required value" : issue.message,
+    );
+  }
+  const t = result.data;
+  for (const [i, f] of [...t.input.key, ...t.input.where].entries()) {
+    if (!Object.hasOwn(t.fields, f)) invalid(file, `input.${i}`, `"${f}" is not a declared field`);
+  }
+  const parts: RelPart[] = [];
+  const after = new Map<string, string[]>();
+  for (const [name, spec] of Object.entries(t.parts)) {
+    const deps = new Set<string>();
+    const compileMap = (section: "key" | "where" | "data") => {
+      const map = spec[section];
+      if (!map) return undefined;
+      const out = new Map<string, ValueSource>();
+      for (const [field, value] of Object.entries(map)) {
+        const path = `parts.${name}.${section}.${field}`;
+        const source = parseSource(value);
+        if (!source) invalid(file, path, `"${value}" is not "$key.F", "$where.F" or "$parts.P.F"`);
+        if (source.from === "key" && !t.input.key.includes(source.field)) {
+          invalid(file, path, `"${source.field}" is not in input.key`);
+        }
+        if (source.from === "where" && !t.input.where.includes(source.field)) {
+          invalid(file, path, `"${source.field}" is not in input.where`);
+        }
+        if (source.from === "part") {
+          if (!Object.hasOwn(t.parts, source.part)) invalid(file, path, `unknown part "${source.part}"`);
+          if (source.part === name) invalid(file, path, "a part cannot depend on itself");
+          deps.add(source.part);
+        }
+        out.set(field, source);
+      }
+      return out;
+    };
+    if (spec.op === "call" && !spec.call) invalid(file, `parts.${name}.call`, 'op "call" needs a call name');
+    const key = compileMap("key");
+    const where = compileMap("where");
+    const data = compileMap("data");
+    // Dependencies are known only once every value source has been read.
+    const part: RelPart = { name, spec, after: [...deps], key, where, data };
+    parts.push(part);
+    after.set(name, [...part.after]);
+  }
+  const planned = orderParts(after);
+  if ("cycle" in planned) invalid(file, "parts", `dependency cycle ${planned.cycle.join(" → ")}`);
+  const byName = new Map(parts.map((p) => [p.name, p]));
+  const checks = new Map<string, FieldCheck>();
+  for (const [name, spec] of Object.entries(t.fields)) checks.set(name, fieldCheck(name, spec));
+  return Object.freeze({
+    kind: "rel" as const,
+    name: t.template.name,
+    description: t.template.description ?? "",
+    file,
+    concurrency: t.template.concurrency,
+    fields: t.fields,
+    checks,
+    input: t.input,
+    parts: planned.order.map((n) => byName.get(n)!),
+  });
+}
+
+/** Checks that every part names an existing REC template, op or call, and declared fields. */
+export function linkRelTemplate(rel: RelTemplate, recs: ReadonlyMap<string, RecTemplate>): void {
+  for (const part of rel.parts) {
+    const path = `parts.${part.name}`;
+    const target = recs.get(part.spec.template);
+    if (!target) invalid(rel.file, `${path}.template`, `unknown REC template "${part.spec.template}"`);
+    if (part.spec.op === "read" && !target.ops.read) {
+      invalid(rel.file, `${path}.op`, `template "${target.name}" has no read`);
+    }
+    if (part.spec.op === "call" && !target.calls.has(part.spec.call!)) {
+      invalid(rel.file, `${path}.call`, `template "${target.name}" has no call "${part.spec.call}"`);
+    }
+    for (const section of ["key", "where", "data"] as const) {
+      for (const field of part[section]?.keys() ?? []) {
+        if (!Object.hasOwn(target.fields, field)) {
+          invalid(rel.file, `${path}.${section}.${field}`, `"${field}" is not a field of "${target.name}"`);
+        }
+      }
+    }
+  }
+}

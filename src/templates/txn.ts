@@ -1,0 +1,181 @@
+/**
+ * Transaction (TXN) templates: several REC write procedures or calls run in
+ * order in one database transaction on one connection, all-or-nothing. A
+ * step takes values from the request (`$data.F`, `$key.F`) or from an
+ * earlier step's result (`$steps.S.F`).
+ *
+ * Procedures used as steps must not commit or start transactions themselves
+ * (that would end the outer transaction early); `templates verify` flags
+ * those it can see.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { TemplateError } from "../errors.ts";
+import { type FieldCheck, fieldCheck } from "./fields.ts";
+import type { RecTemplate } from "./loader.ts";
+import { fieldSpecSchema } from "./schema.ts";
+
+const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, { message: "expected a snake_case name" });
+const valueMap = z.record(fieldName, z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
+const stepSchema = z.strictObject({
+  name: fieldName,
+  description: z.string().optional(),
+  template: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
+  op: z.enum(["create", "update", "delete", "call"]),
+  call: fieldName.optional(),
+  key: valueMap.optional(),
+  data: valueMap.optional(),
+});
+
+/** zod schema of a TXN template file. */
+export const txnTemplateSchema = z.strictObject({
+  template: z.strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, { message: "expected a lowercase template name" }),
+    kind: z.literal("txn"),
+    description: z.string().optional(),
+  }),
+  fields: z.record(fieldName, fieldSpecSchema).default({}),
+  input: z.strictObject({
+    key: z.array(fieldName).default([]),
+    data: z.array(fieldName).default([]),
+    required: z.array(fieldName).default([]),
+  }).default({ key: [], data: [], required: [] }),
+  steps: z.array(stepSchema).min(1),
+});
+
+/** A step as declared. */
+export type TxnStepSpec = z.output<typeof stepSchema>;
+
+/** Where a step value comes from. */
+export type StepSource =
+  | { from: "literal"; value: string | number | boolean | null }
+  | { from: "key" | "data"; field: string }
+  | { from: "step"; step: string; field?: string };
+
+/** A compiled step. */
+export interface TxnStep {
+  readonly spec: TxnStepSpec;
+  readonly key?: ReadonlyMap<string, StepSource>;
+  readonly data?: ReadonlyMap<string, StepSource>;
+}
+
+/** A compiled TXN template. */
+export interface TxnTemplate {
+  readonly kind: "txn";
+  readonly name: string;
+  readonly description: string;
+  readonly file: string;
+  readonly fields: Readonly<Record<string, z.output<typeof fieldSpecSchema>>>;
+  readonly checks: ReadonlyMap<string, FieldCheck>;
+  readonly input: {
+    readonly key: readonly string[];
+    readonly data: readonly string[];
+    readonly required: readonly string[];
+  };
+  readonly steps: readonly TxnStep[];
+}
+
+function invalid(file: string, path: string, text: string): never {
+  throw new TemplateError(`Invalid template "${file}": ${path}: ${text}`);
+}
+
+function parseStepSource(value: string | number | boolean | null): StepSource | undefined {
+  if (typeof value !== "string" || !value.startsWith("$")) return { from: "literal", value };
+  const m = /^\$(key|data)\.([a-z_][a-z0-9_]*)$/.exec(value);
+  if (m) return { from: m[1] as "key" | "data", field: m[2]! };
+  const s = /^\$steps\.([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?$/.exec(value);
+  if (s) return s[2] ? { from: "step", step: s[1]!, field: s[2] } : { from: "step", step: s[1]! };
+  return undefined;
+}
+
+/** Compiles a parsed TXN file; references to REC templates are checked by {@link linkTxnTemplate}. */
+export function compileTxnTemplate(file: string, raw: unknown): TxnTemplate {
+  const result = txnTemplateSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const base = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      invalid(file, base ? `${base}.${issue.keys[0]}` : issue.keys[0]!, "unknown key");
+    }
+    invalid(
+      file,
+      base || "(root)",
+      /received undefined/.test(issue.message) ? "missing required value" : issue.message,
+    );
+  }
+  const t = result.data;
+  for (const f of [...t.input.key, ...t.input.data, ...t.input.required]) {
+    if (!Object.hasOwn(t.fields, f)) invalid(file, "input", `"${f}" is not a declared field`);
+  }
+  const earlier = new Set<string>();
+  const steps: TxnStep[] = t.steps.map((spec, i) => {
+    if (earlier.has(spec.name)) invalid(file, `steps.${i}.name`, `duplicate step name "${spec.name}"`);
+    if (spec.op === "call" && !spec.call) invalid(file, `steps.${i}.call`, 'op "call" needs a call name');
+    const compileMap = (section: "key" | "data") => {
+      const map = spec[section];
+      if (!map) return undefined;
+      const out = new Map<string, StepSource>();
+      for (const [field, value] of Object.entries(map)) {
+        const path = `steps.${i}.${section}.${field}`;
+        const source = parseStepSource(value);
+        if (!source) invalid(file, path, `"${value}" is not "$key.F", "$data.F" or "$steps.S.F"`);
+        if (source.from === "key" && !t.input.key.includes(source.field)) {
+          invalid(file, path, `"${source.field}" is not in input.key`);
+        }
+        if (source.from === "data" && !t.input.data.includes(source.field)) {
+          invalid(file, path, `"${source.field}" is not in input.data`);
+        }
+        if (source.from === "step" && !earlier.has(source.step)) {
+          invalid(file, path, `"${source.step}" is not an earlier step`);
+        }
+        out.set(field, source);
+      }
+      return out;
+    };
+    const step = { spec, key: compileMap("key"), data: compileMap("data") };
+    earlier.add(spec.name);
+    return step;
+  });
+  const checks = new Map<string, FieldCheck>();
+  for (const [name, spec] of Object.entries(t.fields)) checks.set(name, fieldCheck(name, spec));
+  return Object.freeze({
+    kind: "txn" as const,
+    name: t.template.name,
+    description: t.template.description ?? "",
+    file,
+    fields: t.fields,
+    checks,
+    input: t.input,
+    steps,
+  });
+}
+
+/** Checks steps against the REC templates: ops exist, fields exist, one store and database. */
+export function linkTxnTemplate(txn: TxnTemplate, recs: ReadonlyMap<string, RecTemplate>): void {
+  let first: RecTemplate | undefined;
+  for (const [i, step] of txn.steps.entries()) {
+    const path = `steps.${i}`;
+    const target = recs.get(step.spec.template);
+    if (!target) invalid(txn.file, `${path}.template`, `unknown REC template "${step.spec.template}"`);
+    if (step.spec.op === "call" ? !target.calls.has(step.spec.call!) : !target.ops[step.spec.op]) {
+      invalid(
+        txn.file,
+        `${path}.op`,
+        `template "${target.name}" has no ${step.spec.op} ${step.spec.call ?? ""}`.trim(),
+      );
+    }
+    first ??= target;
+    if (target.store !== first.store || target.database !== first.database) {
+      invalid(txn.file, `${path}.template`, `all steps must use one store and database (one transaction)`);
+    }
+    for (const section of ["key", "data"] as const) {
+      for (const field of step[section]?.keys() ?? []) {
+        if (!Object.hasOwn(target.fields, field)) {
+          invalid(txn.file, `${path}.${section}.${field}`, `"${field}" is not a field of "${target.name}"`);
+        }
+      }
+    }
+  }
+}

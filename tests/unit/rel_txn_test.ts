@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { parse } from "smol-toml";
+import { TemplateError } from "../../src/errors.ts";
+import {
+  compileRelTemplate,
+  compileTxnTemplate,
+  linkRelTemplate,
+  linkTxnTemplate,
+  loadTemplates,
+  orderParts,
+  parseSource,
+  type RecTemplate,
+  recTemplates,
+} from "../../src/templates/mod.ts";
+
+const recs = new Map<string, RecTemplate>(
+  recTemplates(await loadTemplates(`${Deno.cwd()}/templates`)).map((t) => [t.name, t]),
+);
+
+function rel(text: string) {
+  return compileRelTemplate("x_rel.toml", parse(text));
+}
+
+function rejects(fn: () => unknown, message: string) {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof TemplateError);
+    assert.equal(error.message, message);
+    return true;
+  });
+}
+
+const HEAD = `[template]\nname = "x"\nkind = "rel"\n[fields.id]\ntype = "int"\n[input]\nkey = ["id"]\n`;
+
+Deno.test("parseSource() reads literals, request fields and part results", () => {
+  assert.deepEqual(parseSource(5), { from: "literal", value: 5 });
+  assert.deepEqual(parseSource("plain"), { from: "literal", value: "plain" });
+  assert.deepEqual(parseSource("$key.id"), { from: "key", field: "id" });
+  assert.deepEqual(parseSource("$where.status"), { from: "where", field: "status" });
+  assert.deepEqual(parseSource("$parts.orders.id"), { from: "part", part: "orders", field: "id" });
+  assert.deepEqual(parseSource("$parts.total"), { from: "part", part: "total" });
+  assert.equal(parseSource("$nope.x"), undefined);
+});
+
+Deno.test("orderParts() puts dependencies first and finds cycles", () => {
+  const ok = orderParts(new Map([["c", ["b"]], ["b", ["a"]], ["a", []]]));
+  assert.deepEqual(ok, { order: ["a", "b", "c"] });
+  const cycle = orderParts(new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]]]));
+  assert.deepEqual(cycle, { cycle: ["a", "b", "c", "a"] });
+});
+
+Deno.test("compileRelTemplate() plans parts after the parts they need", () => {
+  const t = rel(`${HEAD}
+[parts.late]
+template = "ord"
+key = { id = "$parts.early.id" }
+[parts.early]
+template = "ord"
+where = { customer_id = "$key.id" }
+`);
+  assert.deepEqual(t.parts.map((p) => p.name), ["early", "late"]);
+  assert.deepEqual(t.parts[1]!.after, ["early"]);
+  linkRelTemplate(t, recs);
+});
+
+Deno.test("compileRelTemplate() rejects cycles and unknown references naming file and key", async (t) => {
+  await t.step("a cycle", () =>
+    rejects(
+      () =>
+        rel(`${HEAD}
+[parts.a]
+template = "cus"
+key = { id = "$parts.b.id" }
+[parts.b]
+template = "cus"
+key = { id = "$parts.a.id" }
+`),
+      'Invalid template "x_rel.toml": parts: dependency cycle a → b → a',
+    ));
+  await t.step("an unknown part", () =>
+    rejects(
+      () => rel(`${HEAD}\n[parts.a]\ntemplate = "cus"\nkey = { id = "$parts.zz.id" }\n`),
+      'Invalid template "x_rel.toml": parts.a.key.id: unknown part "zz"',
+    ));
+  await t.step("a request field not in input", () =>
+    rejects(
+      () => rel(`${HEAD}\n[parts.a]\ntemplate = "cus"\nkey = { id = "$key.other" }\n`),
+      'Invalid template "x_rel.toml": parts.a.key.id: "other" is not in input.key',
+    ));
+  await t.step("an unknown REC template (at link time)", () =>
+    rejects(
+      () => linkRelTemplate(rel(`${HEAD}\n[parts.a]\ntemplate = "zzz"\n`), recs),
+      'Invalid template "x_rel.toml": parts.a.template: unknown REC template "zzz"',
+    ));
+  await t.step("an unknown call (at link time)", () =>
+    rejects(
+      () => linkRelTemplate(rel(`${HEAD}\n[parts.a]\ntemplate = "cus"\nop = "call"\ncall = "nope"\n`), recs),
+      'Invalid template "x_rel.toml": parts.a.call: template "cus" has no call "nope"',
+    ));
+  await t.step("a field the target does not declare (at link time)", () =>
+    rejects(
+      () => linkRelTemplate(rel(`${HEAD}\n[parts.a]\ntemplate = "cus"\nwhere = { sku = 1 }\n`), recs),
+      'Invalid template "x_rel.toml": parts.a.where.sku: "sku" is not a field of "cus"',
+    ));
+});
+
+const TXN = `[template]\nname = "t"\nkind = "txn"\n[fields.s]\ntype = "string"\n[input]\ndata = ["s"]\n`;
+
+Deno.test("compileTxnTemplate() keeps step order and checks references", async (t) => {
+  const txn = compileTxnTemplate(
+    "t_txn.toml",
+    parse(`${TXN}
+[[steps]]
+name = "one"
+template = "prd"
+op = "create"
+data = { sku = "$data.s", name = "n", price = "1.00" }
+[[steps]]
+name = "two"
+template = "prd"
+op = "update"
+key = { id = "$steps.one.id" }
+data = { stock = 3 }
+`),
+  );
+  assert.deepEqual(txn.steps.map((s) => s.spec.name), ["one", "two"]);
+  linkTxnTemplate(txn, recs);
+  await t.step("a reference to a later step", () =>
+    rejects(
+      () =>
+        compileTxnTemplate(
+          "t_txn.toml",
+          parse(`${TXN}
+[[steps]]
+name = "one"
+template = "prd"
+op = "update"
+key = { id = "$steps.two.id" }
+[[steps]]
+name = "two"
+template = "prd"
+op = "create"
+`),
+        ),
+      'Invalid template "t_txn.toml": steps.0.key.id: "two" is not an earlier step',
+    ));
+  await t.step("an op the REC template lacks (at link time)", () =>
+    rejects(
+      () =>
+        linkTxnTemplate(
+          compileTxnTemplate(
+            "t_txn.toml",
+            parse(`${TXN}\n[[steps]]\nname = "a"\ntemplate = "ord"\nop = "update"\n`),
+          ),
+          recs,
+        ),
+      'Invalid template "t_txn.toml": steps.0.op: template "ord" has no update',
+    ));
+});
