@@ -19,7 +19,20 @@ export type {
   ReadInput,
   TransactionScope,
   Values,
+  VerifyOptions,
   VerifyProblem,
   WriteInput,
 } from "./types.ts";
-export { createMariadbAdapter, mapMariadbError, type MariadbAdapter } from "./mariadb/mod.ts";
+export {
+  createMariadbAdapter,
+  generateMariadbDdl,
+  mapMariadbError,
+  type MariadbAdapter,
+  type MariadbDdl,
+} from "./mariadb/mod.ts";
+export {
+  createMongodbAdapter,
+  mapMongoError,
+  type MongodbAdapter,
+  type MongodbAdapterOptions,
+} from "./mongodb/mod.ts";

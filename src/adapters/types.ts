@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RecTemplate } from "../templates/mod.ts";
+import type { RecTemplate, TxnTemplate } from "../templates/mod.ts";
 
 /** Checked field values by field name. */
 export type Values = ReadonlyMap<string, unknown>;
@@ -57,6 +57,27 @@ export interface VerifyProblem {
   /** The database object concerned. */
   object: string;
   message: string;
+  /**
+   * `error` (missing object or column, wrong parameter count: requests would
+   * fail) or `warning` (drift that still works, e.g. a renamed parameter).
+   */
+  severity: "error" | "warning";
+}
+
+/** Options of {@link Adapter.verify}. */
+export interface VerifyOptions {
+  /**
+   * Also report drift as warnings: routine parameters not named `p_<field>`
+   * in the template's order. Start-up leaves this off, so only errors stop it.
+   * @default false
+   */
+  drift?: boolean;
+  /**
+   * TXN templates whose step routines to check, as warnings, for running
+   * their own START TRANSACTION / COMMIT / ROLLBACK (they would end the TXN's
+   * transaction early). Needs `drift`.
+   */
+  transactions?: readonly TxnTemplate[];
 }
 
 /** Connection health of an adapter. */
@@ -88,7 +109,7 @@ export interface Adapter {
    */
   transaction?<T>(work: (scope: TransactionScope) => Promise<T>): Promise<T>;
   /** Checks that every object the templates name exists and matches. */
-  verify(templates: readonly RecTemplate[]): Promise<VerifyProblem[]>;
+  verify(templates: readonly RecTemplate[], options?: VerifyOptions): Promise<VerifyProblem[]>;
   health(): AdapterHealth;
   close(): Promise<void>;
 }

@@ -34,6 +34,21 @@ export function describeAmqp(config: AmqpConfig): string {
   return `${config.host}:${config.port}${config.vhost.startsWith("/") ? "" : "/"}${config.vhost}`;
 }
 
+/**
+ * The user the config logs in as: `amqp.user`, or the URL's user when `url`
+ * is set (amqplib's rule: a URL without credentials logs in as guest).
+ * Clients put it in `user_id`, which RabbitMQ checks against the login.
+ */
+export function amqpUser(config: AmqpConfig): string {
+  if (!config.url) return config.user;
+  try {
+    const url = new URL(config.url);
+    return url.username || url.password ? decodeURIComponent(url.username) : "guest";
+  } catch {
+    return config.user;
+  }
+}
+
 /** Host and port the config points at, for reachability checks. */
 export function amqpEndpoint(config: AmqpConfig): { host: string; port: number } {
   if (config.url) {

@@ -17,6 +17,7 @@ export {
   type AmqpConnection,
   amqpEndpoint,
   type AmqpMessage,
+  amqpUser,
   connectAmqp,
   type ConnectOptions,
   describeAmqp,

@@ -57,4 +57,6 @@ export const HEADERS = {
   deadAt: "x-beds-dead-at",
   /** Event id of the request. */
   event: "x-beds-event",
+  /** The original requester, on copies the node republished with its own `user_id`. */
+  user: "x-beds-user",
 } as const;

@@ -1,7 +1,9 @@
 /**
  * The admin listener: each node consumes its own exclusive queue on the
  * admin exchange, bound by its instance key and the broadcast key, and
- * answers commands (`status`, `shutdown`) to their `reply_to`.
+ * answers commands (`status`, `shutdown`, `reload`) to their `reply_to`. With
+ * access control on, only admin users (by RabbitMQ-validated `user_id`) are
+ * obeyed; anyone else is answered `FORBIDDEN`.
  *
  * @module
  */
@@ -14,6 +16,7 @@ import {
   type AmqpConnection,
 } from "../amqp/mod.ts";
 import type { Logger } from "../logging/mod.ts";
+import { BedsError } from "../errors.ts";
 
 /** A command sent to the admin exchange. */
 export interface AdminCommand {
@@ -29,6 +32,11 @@ export interface AdminListenerOptions {
   queuePrefix: string;
   instance: string;
   handlers: Readonly<Record<string, AdminHandler>>;
+  /**
+   * Decides on the sender's RabbitMQ-validated `user_id`; a refused command
+   * is answered `FORBIDDEN` and not run. @default every sender is accepted
+   */
+  authorize?: (user: string | undefined) => boolean;
   logger: Logger;
 }
 
@@ -48,16 +56,27 @@ export async function startAdminListener(
   await channel.consume(queue, async (msg) => {
     if (!msg) return;
     let reply: unknown;
+    const user = msg.properties.userId as string | undefined;
     try {
+      if (options.authorize && !options.authorize(user)) {
+        options.logger.warn({ user: user ?? null }, "admin command refused");
+        throw new BedsError(
+          "FORBIDDEN",
+          user === undefined ? "Admin command has no user_id" : `User "${user}" may not send admin commands`,
+        );
+      }
       const body = JSON.parse(msg.content.toString("utf8")) as AdminCommand;
       const handler = typeof body?.command === "string" ? options.handlers[body.command] : undefined;
       if (!handler) throw new Error(`Unknown admin command "${body?.command}"`);
-      options.logger.info({ command: body.command }, "admin command");
+      options.logger.info({ command: body.command, user }, "admin command");
       reply = { ok: true, data: await handler(body), meta: { node: options.instance } };
     } catch (error) {
       reply = {
         ok: false,
-        error: { code: "BAD_REQUEST", message: (error as Error).message },
+        error: {
+          code: error instanceof BedsError ? error.code : "BAD_REQUEST",
+          message: (error as Error).message,
+        },
         meta: { node: options.instance },
       };
     }

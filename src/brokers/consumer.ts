@@ -25,7 +25,7 @@ import {
   type Request,
   routingKey,
 } from "../protocol/mod.ts";
-import { dispatch, type DispatchDeps, type PartRecord } from "../dispatch/mod.ts";
+import { dispatch, type DispatchDeps, type PartRecord, requesterOf } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
 import type { BrokerCounters } from "./counters.ts";
@@ -84,6 +84,11 @@ function checkRoute(request: Request, key: string): void {
   }
 }
 
+/** The user the delivery runs as (see {@link requesterOf}). */
+function userOf(msg: AmqpMessage, deps: DispatchDeps): string | undefined {
+  return requesterOf(msg.properties.userId, msg.properties.headers?.[HEADERS.user], deps.access?.nodeUser);
+}
+
 function attemptOf(msg: AmqpMessage): number {
   const n = Number(msg.properties.headers?.[HEADERS.attempt] ?? 1);
   return Number.isSafeInteger(n) && n >= 1 ? n : 1;
@@ -120,9 +125,11 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       replyTo: p.replyTo,
       messageId: p.messageId ?? crypto.randomUUID(),
       timestamp: p.timestamp,
-      userId: undefined,
+      // Only the node can stamp its own user_id, which makes the requester header trustworthy.
+      userId: options.deps.access?.nodeUser,
       headers: {
         ...p.headers,
+        [HEADERS.user]: userOf(msg, options.deps),
         [HEADERS.routingKey]: p.headers?.[HEADERS.routingKey] ?? msg.fields.routingKey,
         [HEADERS.queue]: options.queue,
         ...headers,
@@ -139,6 +146,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     let code: ErrorCode | undefined;
     let parts: PartRecord[] | undefined;
     const rootEvent = msg.properties.headers?.[HEADERS.event];
+    const user = userOf(msg, options.deps);
     const at = new Date().toISOString();
     try {
       request = decodeRequest(msg.content, options.maxBodyBytes);
@@ -147,10 +155,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         ? eventIds.retry(rootEvent, attempt)
         : eventIds.next(request.event?.parent);
       checkRoute(request, originalRoutingKey(msg));
-      const result = await dispatch(request, options.ops, options.deps, {
-        event,
-        user: msg.properties.userId,
-      });
+      const result = await dispatch(request, options.ops, options.deps, { event, user });
       reply = okReply(result.data, { ...meta(event, started, result.rows), ...result.meta });
       parts = result.parts;
     } catch (error) {
@@ -191,7 +196,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       attempt,
       action: disposition.action,
       reason: disposition.action === "dead_letter" ? disposition.reason : undefined,
-      user: msg.properties.userId,
+      user,
     });
     for (const part of parts ?? []) {
       options.events.emit({

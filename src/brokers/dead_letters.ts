@@ -18,6 +18,8 @@ export interface DeadLetter {
   errorMessage: string;
   reason: string;
   deadAt: string;
+  /** The requester's AMQP user ("" when the request had none). */
+  user: string;
   body: string;
 }
 
@@ -36,6 +38,7 @@ function describe(queue: string, msg: AmqpMessage): DeadLetter {
     errorMessage: header(msg, HEADERS.errorMessage),
     reason: header(msg, "x-beds-reason") || "rejected",
     deadAt: header(msg, HEADERS.deadAt),
+    user: header(msg, HEADERS.user),
     body: msg.content.toString("utf8"),
   };
 }
@@ -87,6 +90,12 @@ export interface ReplayOptions {
   id?: string;
   /** `reply_to` for the replayed requests (to see their outcome), if any. */
   replyTo?: string;
+  /**
+   * `user_id` of the replayed copies: the replaying connection's AMQP user.
+   * When that is the node's own user, the copy runs as its original
+   * requester again (kept in a header); otherwise as the replaying user.
+   */
+  userId?: string;
 }
 
 /**
@@ -107,7 +116,10 @@ export async function replayDeadLetters(
         const letter = describe(queue, msg);
         if (options.id !== undefined && letter.id !== options.id) return;
         if (!letter.routingKey) return;
-        const headers: Record<string, unknown> = { "x-beds-replayed-from": letter.id };
+        const headers: Record<string, unknown> = {
+          "x-beds-replayed-from": letter.id,
+          ...(letter.user ? { [HEADERS.user]: letter.user } : {}),
+        };
         await new Promise<void>((resolve, reject) => {
           publisher.publish(
             options.exchange,
@@ -119,6 +131,7 @@ export async function replayDeadLetters(
               messageId: crypto.randomUUID(),
               replyTo: options.replyTo,
               persistent: true,
+              userId: options.userId,
               headers,
             },
             (error: unknown) =>

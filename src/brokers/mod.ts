@@ -1,6 +1,6 @@
 /**
  * The broker pool and its consumers (decode → dispatch → decide → reply,
- * retry or dead-letter → ack), with the pure retry policy.
+ * retry or dead-letter → ack), with the pure retry and restart policies.
  *
  * @example
  * ```ts
@@ -15,6 +15,15 @@
 export { type BrokerPool, type BrokerPoolOptions, type BrokerStatus, createBrokerPool } from "./pool.ts";
 export { type Consumer, type ConsumerOptions, type RetryRoute, startConsumer } from "./consumer.ts";
 export { decide, type DecisionInput, type Disposition, isWrite } from "./retry_policy.ts";
+export {
+  inCrashLoop,
+  nextRestart,
+  RESTART_POLICY,
+  type RestartDecision,
+  type RestartInput,
+  type RestartPolicy,
+  type SlotState,
+} from "./restart_policy.ts";
 export { type BrokerCounters, type CounterSnapshot, createCounters } from "./counters.ts";
 export {
   type DeadLetter,

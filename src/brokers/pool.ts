@@ -3,7 +3,8 @@
  * on the broker's work queue. The pool is attached to a connection; when the
  * connection is lost it is detached and re-attached by the connection
  * supervisor. A consumer whose channel closes while its connection lives is
- * restarted with capped backoff, so a crash loop never spins the CPU.
+ * restarted with capped backoff (restart_policy.ts), so a crash loop never
+ * spins the CPU; a crash loop is logged as an error and shown in `status()`.
  *
  * @module
  */
@@ -22,6 +23,7 @@ import type { EventIds } from "../protocol/mod.ts";
 import type { EventSink } from "../logstore/mod.ts";
 import { type Consumer, type RetryRoute, startConsumer } from "./consumer.ts";
 import { type BrokerCounters, type CounterSnapshot, createCounters } from "./counters.ts";
+import { inCrashLoop, nextRestart } from "./restart_policy.ts";
 
 /** Options for {@link createBrokerPool}. */
 export interface BrokerPoolOptions {
@@ -46,6 +48,8 @@ export interface BrokerStatus extends CounterSnapshot {
   consumers: number;
   inflight: number;
   restarts: number;
+  /** True while a consumer of the broker keeps failing soon after each restart (see restart_policy.ts). */
+  crashLoop: boolean;
 }
 
 /** A pool of consumers. */
@@ -59,10 +63,6 @@ export interface BrokerPool {
   stop(drainMs: number): Promise<void>;
 }
 
-const MAX_RESTART_DELAY_MS = 30_000;
-/** A consumer that ran this long before failing starts its backoff afresh. */
-const STABLE_MS = 60_000;
-
 interface Group {
   name: string;
   config: BrokerConfig;
@@ -70,6 +70,9 @@ interface Group {
   route: RetryRoute;
   ops: ReadonlySet<Op>;
   slots: Array<Consumer | undefined>;
+  /** Per slot: failures in a row (restart_policy.ts) and when its consumer started. */
+  streaks: number[];
+  startedAt: Array<number | undefined>;
   restarts: number;
   counters: BrokerCounters;
 }
@@ -95,6 +98,8 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
       },
       ops: new Set<Op>(config.ops),
       slots: [],
+      streaks: [],
+      startedAt: [],
       restarts: 0,
       counters: createCounters(),
     };
@@ -108,7 +113,7 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
     timers.add(timer);
   };
 
-  const start = async (group: Group, index: number, attempt: number, conn: AmqpConnection) => {
+  const start = async (group: Group, index: number, conn: AmqpConnection) => {
     const startedAt = Date.now();
     const consumer = await startConsumer({
       connection: conn,
@@ -128,31 +133,50 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
       logger,
       onUnexpectedClose: () => {
         if (group.slots[index] === consumer) group.slots[index] = undefined;
-        if (stopping || connection !== conn) return; // connection loss: the supervisor re-attaches
-        group.restarts++;
-        const next = Date.now() - startedAt > STABLE_MS ? 0 : attempt;
-        const delay = Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** next);
-        const level = next >= 5 ? "error" : "warn";
-        logger[level](
-          { broker: group.name, index, delay, attempt: next + 1 },
-          "consumer stopped unexpectedly; restarting",
-        );
-        later(delay, () => restart(group, index, next + 1, conn));
+        // A lost connection closes its channels just before its own close is handled: decide
+        // after that, so a connection loss (the supervisor re-attaches) is not counted as a crash.
+        later(0, () => {
+          if (stopping || connection !== conn) return;
+          group.restarts++;
+          group.startedAt[index] = undefined;
+          const next = nextRestart({ streak: group.streaks[index] ?? 0, ranMs: Date.now() - startedAt });
+          group.streaks[index] = next.streak;
+          logger[next.crashLoop ? "error" : "warn"](
+            {
+              broker: group.name,
+              index,
+              delay: next.delayMs,
+              attempt: next.streak,
+              crashLoop: next.crashLoop,
+            },
+            "consumer stopped unexpectedly; restarting",
+          );
+          later(next.delayMs, () => restart(group, index, conn));
+        });
       },
     });
     group.slots[index] = consumer;
+    group.startedAt[index] = startedAt;
   };
 
-  const restart = (group: Group, index: number, attempt: number, conn: AmqpConnection) => {
+  const restart = (group: Group, index: number, conn: AmqpConnection) => {
     if (stopping || connection !== conn) return;
-    (options.beforeRestart?.(conn) ?? Promise.resolve()).then(() => start(group, index, attempt, conn)).then(
+    (options.beforeRestart?.(conn) ?? Promise.resolve()).then(() => start(group, index, conn)).then(
       () => logger.info({ broker: group.name, index }, "consumer restarted"),
       (error) => {
-        logger.error({ broker: group.name, index, err: (error as Error).message }, "consumer restart failed");
-        later(
-          Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (attempt + 1)),
-          () => restart(group, index, attempt + 1, conn),
+        const next = nextRestart({ streak: group.streaks[index] ?? 0, ranMs: 0 });
+        group.streaks[index] = next.streak;
+        logger.error(
+          {
+            broker: group.name,
+            index,
+            err: (error as Error).message,
+            delay: next.delayMs,
+            attempt: next.streak,
+          },
+          "consumer restart failed",
         );
+        later(next.delayMs, () => restart(group, index, conn));
       },
     );
   };
@@ -163,7 +187,8 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
       side = createSideChannel(conn);
       for (const group of groups) {
         group.slots = [];
-        for (let i = 0; i < group.config.instances; i++) await start(group, i, 0, conn);
+        group.streaks = [];
+        for (let i = 0; i < group.config.instances; i++) await start(group, i, conn);
         logger.info(
           {
             broker: group.name,
@@ -189,6 +214,13 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
         consumers: g.slots.filter(Boolean).length,
         inflight: g.slots.reduce((n, c) => n + (c?.inflight() ?? 0), 0),
         restarts: g.restarts,
+        crashLoop: Array.from({ length: g.config.instances }, (_, i) => i).some((i) =>
+          inCrashLoop({
+            streak: g.streaks[i] ?? 0,
+            running: g.slots[i] !== undefined,
+            runningMs: Date.now() - (g.startedAt[i] ?? Date.now()),
+          })
+        ),
         ...g.counters.snapshot(),
       })),
     async stop(drainMs: number) {

@@ -50,7 +50,14 @@ interface StatusData {
   node: string;
   role: string;
   uptimeMs: number;
-  brokers: Array<{ broker: string; consumers: number; inflight: number; requests: number; errors: number }>;
+  brokers: Array<{
+    broker: string;
+    consumers: number;
+    inflight: number;
+    requests: number;
+    errors: number;
+    crashLoop?: boolean;
+  }>;
 }
 
 /** Asks every node for its status and prints a table. */
@@ -85,7 +92,7 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
   for (const reply of replies) {
     const s = reply.data as StatusData;
     const brokers = s.brokers.map((b) =>
-      `${b.broker} ${b.consumers}/${b.inflight}/${b.requests}/${b.errors}`
+      `${b.broker} ${b.consumers}/${b.inflight}/${b.requests}/${b.errors}${b.crashLoop ? " CRASH-LOOP" : ""}`
     );
     io.out(
       `${s.node.padEnd(24)} ${s.role.padEnd(10)} ${`${Math.round(s.uptimeMs / 1000)}s`.padStart(8)} ${

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { connectAmqp, deadLetterQueueName, workQueueName } from "../amqp/mod.ts";
+import { amqpUser, connectAmqp, deadLetterQueueName, workQueueName } from "../amqp/mod.ts";
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from "../brokers/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
@@ -81,6 +81,7 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
         exchange: config.amqp.exchange,
         queues,
         id: values.id,
+        userId: amqpUser(config.amqp),
       });
       for (const l of replayed) io.out(`replayed ${l.id} → ${l.routingKey}`);
       io.out(`${replayed.length} message(s) replayed`);

@@ -9,7 +9,9 @@ import { RUN_USAGE } from "./run.ts";
 import { CHECK_USAGE } from "./check.ts";
 import { CALL_USAGE } from "./call.ts";
 import { TEMPLATES_USAGE } from "./templates.ts";
+import { SCHEMA_USAGE } from "./schema.ts";
 import { DLQ_USAGE } from "./dlq.ts";
+import { LOGS_USAGE } from "./logs.ts";
 import { ADMIN_USAGE } from "./admin.ts";
 
 /** The full usage text. */
@@ -20,7 +22,9 @@ Usage:
   ${CHECK_USAGE}
   ${CALL_USAGE}
   ${TEMPLATES_USAGE}
+  ${SCHEMA_USAGE}
   ${DLQ_USAGE}
+  ${LOGS_USAGE}
   ${ADMIN_USAGE}
   beds version
   beds help

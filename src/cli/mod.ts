@@ -17,9 +17,11 @@ import { runCommand } from "./run.ts";
 import { checkCommand } from "./check.ts";
 import { callCommand } from "./call.ts";
 import { templatesCommand } from "./templates.ts";
+import { schemaCommand } from "./schema.ts";
 import { helpCommand, USAGE, versionCommand } from "./help.ts";
 import { shutdownCommand, statusCommand } from "./admin.ts";
 import { dlqCommand } from "./dlq.ts";
+import { logsCommand } from "./logs.ts";
 import { EXIT_CODES } from "../ipl/mod.ts";
 
 export type { CliIo } from "./io.ts";
@@ -30,7 +32,9 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   check: checkCommand,
   call: callCommand,
   templates: templatesCommand,
+  schema: schemaCommand,
   dlq: dlqCommand,
+  logs: logsCommand,
   shutdown: shutdownCommand,
   status: statusCommand,
   version: versionCommand,

@@ -8,7 +8,8 @@
 import type { CliIo } from "./io.ts";
 import { parse } from "./args.ts";
 import { bootNode } from "./node.ts";
-import { reloadTemplates, RUN_STEPS } from "../ipl/mod.ts";
+import { iplEvent, reloadTemplates, RUN_STEPS } from "../ipl/mod.ts";
+import { fanOut } from "../logstore/mod.ts";
 
 /** Usage of `beds run`. */
 export const RUN_USAGE = "beds run [--node NAME] [--instance ID] [--config DIR] [--env ENV]";
@@ -26,6 +27,10 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     if (io.signal.aborted) resolve();
     io.signal.addEventListener("abort", () => resolve(), { once: true });
   });
+  // Listen for SIGHUP from the start: an unhandled SIGHUP would end the process.
+  // A reload asked for before the node is resident waits until it is.
+  const reload: { run?: () => void; pending: boolean } = { pending: false };
+  io.onReload?.(() => reload.run ? reload.run() : reload.pending = true);
   const boot = await bootNode({ values, steps: RUN_STEPS, logFd: 1, requestStop }, io);
   if (!boot.ok) {
     io.err(`beds: IPL failed at ${boot.message}`);
@@ -33,9 +38,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   }
   const { ctx, ipl } = boot;
   const { logger } = ctx;
-  io.onReload?.(() => void reloadTemplates(ctx));
+  reload.run = () => void reloadTemplates(ctx);
+  if (reload.pending) reload.run();
+  ctx.resident = true;
   logger.info({ ipl: ipl.record }, "resident");
+  fanOut(ctx.sinks).emit(iplEvent(ctx, ipl.record));
   await stopped;
+  ctx.resident = false; // /ready answers 503 from here on, so balancers stop sending work
 
   const drainMs = ctx.config.node.drain_ms;
   logger.info({ drainMs }, "shutdown: stop consuming, draining in-flight requests");

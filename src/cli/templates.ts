@@ -1,6 +1,7 @@
 /**
  * `beds templates list|show NAME`: the templates in the configured
- * directory, read offline (no services needed).
+ * directory, read offline (no services needed); `validate` and `verify`
+ * live in templates_check.ts.
  *
  * @module
  */
@@ -8,10 +9,11 @@ import { loadTemplates, type RecTemplate, type Template } from "../templates/mod
 import { type CliIo, UsageError } from "./io.ts";
 import { configFrom, parse } from "./args.ts";
 import { sendAdminCommand } from "../client/mod.ts";
+import { validateCommand, verifyCommand } from "./templates_check.ts";
 
 /** Usage of `beds templates`. */
 export const TEMPLATES_USAGE =
-  "beds templates list | show NAME | reload [--wait MS]   [--config DIR] [--env ENV] [--dir DIR]";
+  "beds templates list | show NAME | validate [DIR] | verify | reload [--wait MS]   [--config DIR] [--env ENV] [--dir DIR]";
 
 function opsOf(t: RecTemplate): string {
   return (["create", "read", "update", "delete"] as const).filter((op) => t.ops[op]).join(",");
@@ -48,6 +50,7 @@ export function describeTemplate(t: Template): Record<string, unknown> {
     description: t.description,
     store: t.store,
     database: t.database,
+    ...(t.collection === undefined ? {} : { collection: t.collection }),
     file: t.file,
     fields: t.fields,
     ops: t.ops,
@@ -64,6 +67,8 @@ export async function templatesCommand(args: string[], io: CliIo): Promise<numbe
     return values.help ? 0 : 2;
   }
   if (action === "reload" && !name) return await reloadFleet(values, io);
+  if (action === "validate" && !extra.length) return await validateCommand(name, values, io);
+  if (action === "verify" && !name) return await verifyCommand(values, io);
   const dir = values.dir ?? configFrom(values, io).templatesDir;
   const templates = await loadTemplates(dir);
   if (action === "list" && !name) {

@@ -9,6 +9,7 @@ import {
   ADMIN_BROADCAST_KEY,
   adminExchangeName,
   adminNodeKey,
+  amqpUser,
   connectAmqp,
   DIRECT_REPLY_TO,
 } from "../amqp/mod.ts";
@@ -23,6 +24,8 @@ export interface AdminRequest {
   node?: string;
   /** How long to collect replies (broadcast) or wait for the one reply. @default 2000 */
   waitMs?: number;
+  /** `user_id` of the command (nodes with access control obey admin users only). @default the AMQP user */
+  userId?: string;
 }
 
 /** One node's answer. */
@@ -64,7 +67,13 @@ export async function sendAdminCommand(request: AdminRequest): Promise<AdminRepl
       adminExchangeName(request.amqp.exchange),
       key,
       Buffer.from(JSON.stringify({ command: request.command })),
-      { replyTo: DIRECT_REPLY_TO, correlationId, contentType: "application/json", mandatory: true },
+      {
+        replyTo: DIRECT_REPLY_TO,
+        correlationId,
+        contentType: "application/json",
+        mandatory: true,
+        userId: request.userId ?? amqpUser(request.amqp),
+      },
     );
     await done;
     if (unroutable) {

@@ -11,6 +11,7 @@ import {
   type AmqpChannel,
   type AmqpConfirmChannel,
   type AmqpConnection,
+  amqpUser,
   connectAmqp,
   DIRECT_REPLY_TO,
 } from "../amqp/mod.ts";
@@ -32,8 +33,12 @@ export interface RequestBody {
   deadline_ms?: number;
 }
 
-/** Why a request got no reply. */
-export type ClientErrorKind = "TIMEOUT" | "UNROUTABLE" | "CLOSED";
+/**
+ * Why a request got no reply: none came in time, no queue is bound for its
+ * routing key, the connection closed, or (send() with confirms) RabbitMQ
+ * refused the message (a nack, e.g. a queue over its length limit).
+ */
+export type ClientErrorKind = "TIMEOUT" | "UNROUTABLE" | "CLOSED" | "REFUSED";
 
 /** A request that got no reply from BEDS. */
 export class BedsClientError extends Error {
@@ -59,6 +64,13 @@ export interface BedsClientOptions {
    * message, and a request the broker refuses fails at once. @default false
    */
   confirm?: boolean;
+  /**
+   * `user_id` stamped on every request: the AMQP user this client logs in
+   * as, which RabbitMQ verifies and BEDS's access control trusts. RabbitMQ
+   * closes the channel if it names anyone else. `false` sends none.
+   * @default the config's AMQP user (`amqp.user`, or the URL's user)
+   */
+  userId?: string | false;
 }
 
 /** Per-request options. */
@@ -86,6 +98,7 @@ export class BedsClient {
   #prefix = `${crypto.randomUUID().slice(0, 8)}-`;
   #closed = false;
   #confirm: boolean;
+  #userId: string | undefined;
 
   private constructor(
     connection: AmqpConnection,
@@ -93,8 +106,10 @@ export class BedsClient {
     exchange: string,
     timeoutMs: number,
     confirm: boolean,
+    userId: string | undefined,
   ) {
     this.#confirm = confirm;
+    this.#userId = userId;
     this.#connection = connection;
     this.#channel = channel;
     this.#exchange = exchange;
@@ -114,6 +129,7 @@ export class BedsClient {
         options.amqp.exchange,
         options.timeoutMs ?? 10_000,
         options.confirm ?? false,
+        options.userId === false ? undefined : options.userId ?? amqpUser(options.amqp),
       );
       await channel.consume(DIRECT_REPLY_TO, (msg) => {
         if (msg) client.#settle(msg.properties.correlationId, msg.content);
@@ -140,6 +156,11 @@ export class BedsClient {
     return this.#pending.size;
   }
 
+  /** True once the client was closed or lost its connection; it never reopens. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /**
    * Sends one request and resolves with its reply (`ok` true or false).
    * @throws {BedsClientError} on timeout, unroutable request or closed client.
@@ -163,6 +184,7 @@ export class BedsClient {
         correlationId,
         contentType: "application/json",
         mandatory: true,
+        userId: this.#userId,
       });
     });
   }
@@ -170,8 +192,10 @@ export class BedsClient {
   /**
    * Publishes a request with no reply expected (fire-and-forget, e.g. batch
    * writes). With `confirm`, resolves once RabbitMQ has taken the message;
-   * an unroutable one rejects with `UNROUTABLE`. A failed fire-and-forget
-   * write is kept in the broker's dead-letter queue.
+   * an unroutable one rejects with `UNROUTABLE`, one RabbitMQ refuses with
+   * `REFUSED`. Without `confirm` it resolves once the message is handed to
+   * the socket. A failed fire-and-forget write is kept in the broker's
+   * dead-letter queue.
    */
   send(body: RequestBody): Promise<void> {
     if (this.#closed) return Promise.reject(new BedsClientError("CLOSED", "Client is closed"));
@@ -189,14 +213,25 @@ export class BedsClient {
         this.#exchange,
         routingKey(body.op, body.template),
         payload,
-        { correlationId, contentType: "application/json", mandatory: true, persistent: true },
+        {
+          correlationId,
+          contentType: "application/json",
+          mandatory: true,
+          persistent: true,
+          userId: this.#userId,
+        },
         (error: unknown) => {
           const pending = this.#pending.get(correlationId);
           if (!pending) return;
           this.#pending.delete(correlationId);
           clearTimeout(pending.timer);
-          if (error) pending.reject(new BedsClientError("CLOSED", "RabbitMQ refused the message"));
-          else resolve();
+          if (!error) return resolve();
+          // amqplib reports a nack and a channel closing with the message unconfirmed alike.
+          pending.reject(
+            /nack/i.test(String((error as Error).message))
+              ? new BedsClientError("REFUSED", "RabbitMQ refused the message")
+              : new BedsClientError("CLOSED", "Channel closed before RabbitMQ confirmed the message"),
+          );
         },
       );
       if (!this.#confirm) {

@@ -22,6 +22,7 @@ export {
 } from "./load.ts";
 export { bindingsOverlap, checkBindings } from "./bindings.ts";
 export { redact } from "./redact.ts";
+export { configDigest } from "./digest.ts";
 export {
   type AccessConfig,
   type AmqpConfig,

@@ -129,6 +129,12 @@ const mongodbSchema = z.strictObject({
   url: z.string().default("mongodb://127.0.0.1:27017"),
   database: z.string().default("beds"),
   optional: z.boolean().default(true),
+  /** Server selection and connect timeout: how long a request waits for a server that is down. */
+  connect_timeout_ms: z.number().int().positive().default(3000),
+  /** TLS to MongoDB (CA, client certificate and key files); the URL's own tls options also work. */
+  tls: tlsSchema.optional(),
+  /** Logical database name (used by templates) → physical MongoDB database; unlisted names are used as-is. */
+  databases: z.record(z.string(), z.string().regex(/^[A-Za-z0-9_-]{1,63}$/)).default({}),
 });
 
 const LOGSTORE_DEFAULTS = {

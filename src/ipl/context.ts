@@ -11,7 +11,8 @@ import type { Adapter, MariadbAdapter, VerifyProblem } from "../adapters/mod.ts"
 import type { RegistryHolder, Template } from "../templates/mod.ts";
 import type { BrokerPool } from "../brokers/mod.ts";
 import type { EventIds } from "../protocol/mod.ts";
-import type { EventSink } from "../logstore/mod.ts";
+import type { EventSink, LogStoreSink } from "../logstore/mod.ts";
+import type { NodeMetrics } from "../http/mod.ts";
 
 /** Mutable IPL state for one node process. */
 export interface IplContext {
@@ -34,6 +35,14 @@ export interface IplContext {
   registry?: RegistryHolder;
   problems?: VerifyProblem[];
   pool?: BrokerPool;
+  /** The log store sink, when a log store is open (its counters go into the node status). */
+  logstore?: LogStoreSink;
+  /** True from the end of IPL until shutdown begins (`/ready` needs it). */
+  resident?: boolean;
+  /** The node's health and metrics listener, once started. */
+  http?: { host: string; port: number; metrics: NodeMetrics };
+  /** The HTTP gateway, on roles that run one. */
+  gateway?: { host: string; port: number; connected(): boolean };
   /** Asks the node to shut down (set by `beds run`; used by the admin command). */
   requestStop?: () => void;
 }

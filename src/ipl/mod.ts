@@ -24,4 +24,5 @@ export {
 } from "./runner.ts";
 export { CHECK_STEPS, EXIT_CODES, RUN_STEPS } from "./steps.ts";
 export { tcpReachable } from "./reachability.ts";
-export { reloadTemplates, type ReloadResult } from "./reload.ts";
+export { iplEvent, openLogStore } from "./logstore.ts";
+export { type ReloadResult, reloadTemplates } from "./reload.ts";

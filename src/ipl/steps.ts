@@ -7,6 +7,7 @@
 import {
   type AmqpConnection,
   amqpEndpoint,
+  amqpUser,
   createAmqpSupervisor,
   declareTopology,
   describeAmqp,
@@ -14,12 +15,17 @@ import {
 import { createMariadbAdapter } from "../adapters/mod.ts";
 import { createRegistry, createRegistryHolder, loadTemplates, recTemplates } from "../templates/mod.ts";
 import { createBrokerPool, startAdminListener } from "../brokers/mod.ts";
+import { createAccessPolicy } from "../dispatch/mod.ts";
+import { describeTlsError } from "../tls.ts";
 
 import type { IplContext } from "./context.ts";
 import { reloadTemplates } from "./reload.ts";
 import { fanOut } from "../logstore/mod.ts";
-import type { IplStep } from "./runner.ts";
+import type { IplStep, StepOutcome } from "./runner.ts";
 import { tcpReachable } from "./reachability.ts";
+import { openLogStore } from "./logstore.ts";
+import { mongoEndpoint, openMongodb } from "./mongodb.ts";
+import { startGateway, startNodeHttp } from "./http.ts";
 
 /** Exit codes of failed IPL steps (2 is CLI usage, 1 anything else). */
 export const EXIT_CODES = {
@@ -31,17 +37,15 @@ export const EXIT_CODES = {
   templates_load: 15,
   templates_verify: 16,
   broker_pool: 17,
+  logstore: 18,
+  http: 19,
+  gateway: 20,
 } as const;
 
 function roleBrokers(ctx: IplContext) {
   const role = ctx.config.nodes[ctx.role];
   if (!role) throw new Error(`Node "${ctx.role}" is not defined in [nodes]`);
   return role.brokers.map((name) => ({ name, config: ctx.config.brokers[name]! }));
-}
-
-function mongoEndpoint(url: string): { host: string; port: number } {
-  const match = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/:,?]+)(?::(\d+))?/.exec(url);
-  return { host: match?.[1] ?? "127.0.0.1", port: Number(match?.[2] ?? 27017) };
 }
 
 const reachability: IplStep<IplContext> = {
@@ -87,6 +91,12 @@ const reachability: IplStep<IplContext> = {
   },
 };
 
+/** One line for a failed connect: a TLS certificate problem in plain words, else the driver's message. */
+function failureReason(error: unknown): string {
+  const tls = describeTlsError(error) ?? describeTlsError((error as Error | null)?.cause);
+  return tls ?? String((error as Error | null)?.message ?? error).split("\n")[0]!;
+}
+
 const amqpAuth: IplStep<IplContext> = {
   name: "amqp_auth",
   exitCode: EXIT_CODES.amqp_auth,
@@ -107,7 +117,7 @@ const amqpAuth: IplStep<IplContext> = {
       await supervisor.start();
     } catch (error) {
       throw new Error(
-        `AMQP login to ${where} as "${ctx.config.amqp.user}" failed: ${(error as Error).message}`,
+        `AMQP login to ${where} as "${amqpUser(ctx.config.amqp)}" failed: ${failureReason(error)}`,
       );
     }
     ctx.amqp = supervisor;
@@ -152,22 +162,45 @@ const topology: IplStep<IplContext> = {
   },
 };
 
+async function openMariadb(ctx: IplContext): Promise<StepOutcome> {
+  const maria = ctx.config.databases.mariadb;
+  if (!maria) return { detail: "no MariaDB configured" };
+  const adapter = createMariadbAdapter({ config: maria, logger: ctx.logger });
+  try {
+    await adapter.open();
+  } catch (error) {
+    throw new Error(failureReason(error), { cause: error });
+  }
+  ctx.mariadb = adapter;
+  ctx.adapters.set("mariadb", adapter);
+  return {
+    detail: `mariadb ${maria.master.host}:${maria.master.port} × ${maria.master.connections}` +
+      (maria.secondary ? `, secondary ${maria.secondary.host}:${maria.secondary.port}` : ""),
+    undo: async () => {
+      ctx.adapters.delete("mariadb");
+      await adapter.close();
+    },
+  };
+}
+
 const dbPools: IplStep<IplContext> = {
   name: "db_pools",
   exitCode: EXIT_CODES.db_pools,
   async run(ctx) {
-    const maria = ctx.config.databases.mariadb;
-    if (!maria) return { detail: "no MariaDB configured" };
-    const adapter = createMariadbAdapter({ config: maria, logger: ctx.logger });
-    await adapter.open();
-    ctx.mariadb = adapter;
-    ctx.adapters.set("mariadb", adapter);
+    const maria = await openMariadb(ctx);
+    let mongo: StepOutcome;
+    try {
+      mongo = await openMongodb(ctx);
+    } catch (error) {
+      await maria.undo?.();
+      throw error;
+    }
     return {
-      detail: `mariadb ${maria.master.host}:${maria.master.port} × ${maria.master.connections}` +
-        (maria.secondary ? `, secondary ${maria.secondary.host}:${maria.secondary.port}` : ""),
+      detail: [maria.detail, mongo.detail].filter(Boolean).join("; "),
+      warnings: mongo.warnings,
       undo: async () => {
-        ctx.adapters.delete("mariadb");
-        await adapter.close();
+        await mongo.undo?.();
+        await maria.undo?.();
       },
     };
   },
@@ -214,13 +247,14 @@ const brokerPool: IplStep<IplContext> = {
   async run(ctx) {
     const { config } = ctx;
     const registry = ctx.registry!;
+    const access = createAccessPolicy({ config: config.access, nodeUser: amqpUser(config.amqp) });
     const pool = createBrokerPool({
       role: ctx.role,
       queuePrefix: config.amqp.queue_prefix,
       brokers: roleBrokers(ctx),
       node: ctx.instance,
       maxBodyBytes: config.limits.max_body_bytes,
-      deps: { registry: () => registry.current(), adapters: ctx.adapters, limits: config.limits },
+      deps: { registry: () => registry.current(), adapters: ctx.adapters, limits: config.limits, access },
       eventIds: ctx.eventIds,
       events: fanOut(ctx.sinks),
       logger: ctx.logger,
@@ -234,6 +268,7 @@ const brokerPool: IplStep<IplContext> = {
         queuePrefix: config.amqp.queue_prefix,
         instance: ctx.instance,
         logger: ctx.logger,
+        authorize: access.mayAdminister,
         handlers: {
           status: () => nodeStatus(ctx),
           reload: () => reloadTemplates(ctx),
@@ -245,7 +280,12 @@ const brokerPool: IplStep<IplContext> = {
       });
     });
     const consumers = pool.status().reduce((n, s) => n + s.consumers, 0);
-    return { detail: `${pool.status().length} brokers, ${consumers} consumers` };
+    const users = Object.keys(config.access.users).length;
+    return {
+      detail: `${pool.status().length} brokers, ${consumers} consumers, access control ${
+        access.enabled ? `on (${users} users, ${config.access.admin_users.length} admins)` : "off"
+      }`,
+    };
   },
 };
 
@@ -259,8 +299,32 @@ export function nodeStatus(ctx: IplContext): Record<string, unknown> {
     amqpReconnects: ctx.amqp?.reconnects() ?? 0,
     brokers: ctx.pool?.status() ?? [],
     databases: Object.fromEntries([...ctx.adapters].map(([name, a]) => [name, a.health()])),
+    logstore: ctx.logstore ? { store: ctx.config.logstore.store, ...ctx.logstore.stats() } : { store: "off" },
+    http: ctx.http ? { host: ctx.http.host, port: ctx.http.port } : undefined,
+    gateway: ctx.gateway
+      ? { host: ctx.gateway.host, port: ctx.gateway.port, connected: ctx.gateway.connected() }
+      : undefined,
   };
 }
+
+const http: IplStep<IplContext> = {
+  name: "http",
+  exitCode: EXIT_CODES.http,
+  run: (ctx) => Promise.resolve(startNodeHttp(ctx)),
+};
+
+const gateway: IplStep<IplContext> = {
+  name: "gateway",
+  exitCode: EXIT_CODES.gateway,
+  run: startGateway,
+};
+
+/** Opens the log store and adds its sink before any consumer can emit events. */
+const logstore: IplStep<IplContext> = {
+  name: "logstore",
+  exitCode: EXIT_CODES.logstore,
+  run: openLogStore,
+};
 
 /** Steps `beds check` runs: everything up to template verification. */
 export const CHECK_STEPS: readonly IplStep<IplContext>[] = [
@@ -273,4 +337,10 @@ export const CHECK_STEPS: readonly IplStep<IplContext>[] = [
 ];
 
 /** Steps `beds run` runs before the node is resident. */
-export const RUN_STEPS: readonly IplStep<IplContext>[] = [...CHECK_STEPS, brokerPool];
+export const RUN_STEPS: readonly IplStep<IplContext>[] = [
+  ...CHECK_STEPS,
+  logstore,
+  brokerPool,
+  http,
+  gateway,
+];

@@ -1,6 +1,7 @@
 /**
- * The log store: node events (requests, IPL records, status changes) and
- * their sinks.
+ * The log store: node events (requests, retries, dead letters, IPL records,
+ * status changes), their sinks, and the batched writer that records them
+ * through the `mst` template off the request path.
  *
  * @example
  * ```ts
@@ -20,3 +21,33 @@ export {
   type RequestEvent,
   type StatusEvent,
 } from "./events.ts";
+export {
+  type BatchWriter,
+  type BatchWriterOptions,
+  type BatchWriterStats,
+  createBatchWriter,
+} from "./buffer.ts";
+export {
+  fromStoredRow,
+  levelOf,
+  type LogLevel,
+  type LogRow,
+  shouldRecord,
+  sqlTime,
+  type StoredEvent,
+  toLogRow,
+} from "./rows.ts";
+export {
+  createLogStoreSink,
+  type LogStoreSink,
+  type LogStoreSinkOptions,
+  type LogStoreStats,
+} from "./sink.ts";
+export { createLogStore, type LogStore, type LogStoreOptions, type TailFilter } from "./store.ts";
+export { buildChainTree, type ChainNode, describeRecord, formatTailLine, renderChainTree } from "./chain.ts";
+export {
+  loadLogStoreTemplate,
+  LOGSTORE_COLLECTION,
+  LOGSTORE_TEMPLATE,
+  type LogStoreTemplateOptions,
+} from "./template.ts";

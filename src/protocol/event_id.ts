@@ -65,7 +65,9 @@ export function createEventIds(options: EventIdOptions): EventIds {
       seq = 0;
     }
     last = t;
-    return `${t.toString(36).padStart(TIME_WIDTH, "0")}-${node}-${boot}-${seq.toString(36).padStart(SEQ_WIDTH, "0")}`;
+    return `${t.toString(36).padStart(TIME_WIDTH, "0")}-${node}-${boot}-${
+      seq.toString(36).padStart(SEQ_WIDTH, "0")
+    }`;
   };
   return {
     next: (parent) => parent ? `${parent}.${root()}` : root(),

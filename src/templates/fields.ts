@@ -6,7 +6,7 @@
  * @module
  */
 import { BedsError } from "../errors.ts";
-import type { FieldSpec } from "./schema.ts";
+import { DECIMAL_DEFAULTS, type FieldSpec } from "./schema.ts";
 
 /** Checks one value; returns it normalised or throws `VALIDATION`. */
 export type FieldCheck = (value: unknown) => unknown;
@@ -31,6 +31,18 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
   const checkRange = (n: number) => {
     if (spec.min !== undefined && n < spec.min) fail(name, `must be at least ${spec.min}`);
     if (spec.max !== undefined && n > spec.max) fail(name, `must be at most ${spec.max}`);
+  };
+
+  // Only declared digits are enforced: without them the column's own type decides.
+  const checkDigits = (text: string) => {
+    if (spec.precision === undefined && spec.scale === undefined) return;
+    const scale = spec.scale ?? DECIMAL_DEFAULTS.scale;
+    const whole = (spec.precision ?? DECIMAL_DEFAULTS.precision) - scale;
+    const [int = "", fraction = ""] = text.replace(/^-/, "").split(".");
+    if (fraction.length > scale) fail(name, `must have at most ${scale} digits after the decimal point`);
+    if (int.replace(/^0+/, "").length > whole) {
+      fail(name, `must have at most ${whole} digits before the decimal point`);
+    }
   };
 
   const checkType = (value: unknown): unknown => {
@@ -64,6 +76,7 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
         if (typeof text !== "string" || !DECIMAL.test(text)) {
           fail(name, "must be a decimal number or numeric string");
         }
+        checkDigits(text);
         checkRange(Number(text));
         return text;
       }

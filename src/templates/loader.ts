@@ -9,8 +9,10 @@ import { TemplateError } from "../errors.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import { compileRelTemplate, linkRelTemplate, type RelTemplate } from "./rel.ts";
 import { compileTxnTemplate, linkTxnTemplate, type TxnTemplate } from "./txn.ts";
+import { checkStoreRules } from "./store_rules.ts";
 import {
   type CallSpec,
+  DECIMAL_DEFAULTS,
   type FieldSpec,
   type ProcedureOpSpec,
   type ReadOpSpec,
@@ -26,6 +28,8 @@ export interface RecTemplate {
   readonly store: "mariadb" | "mongodb";
   /** Logical database name (mapped to a physical schema by config). */
   readonly database: string;
+  /** The collection of a mongodb template. */
+  readonly collection?: string;
   /** File the template was loaded from. */
   readonly file: string;
   readonly fields: Readonly<Record<string, FieldSpec>>;
@@ -71,10 +75,21 @@ function crossCheck(file: string, t: RecTemplateFile): void {
         invalid(file, `fields.${name}.pattern`, (error as Error).message);
       }
     }
+    if (spec.type !== "decimal") {
+      for (const key of ["precision", "scale"] as const) {
+        if (spec[key] !== undefined) {
+          invalid(file, `fields.${name}.${key}`, "only a decimal field has digits");
+        }
+      }
+    } else if ((spec.scale ?? DECIMAL_DEFAULTS.scale) > (spec.precision ?? DECIMAL_DEFAULTS.precision)) {
+      invalid(file, `fields.${name}.scale`, "must not exceed precision");
+    }
   }
   if (ops.read) {
     const r = ops.read;
-    if (!r.view === !r.procedure) invalid(file, "ops.read", 'set exactly one of "view" or "procedure"');
+    if (t.template.store === "mariadb" && !r.view === !r.procedure) {
+      invalid(file, "ops.read", 'set exactly one of "view" or "procedure"');
+    }
     checkNames(file, "ops.read.params", r.params, fields);
     checkNames(file, "ops.read.key", r.key, fields);
     checkNames(file, "ops.read.where", r.where, fields);
@@ -135,6 +150,7 @@ function compileRec(file: string, raw: unknown): RecTemplate {
     invalid(file, base || "(root)", text);
   }
   const t = result.data;
+  checkStoreRules(file, t);
   crossCheck(file, t);
   const checks = new Map<string, FieldCheck>();
   for (const [name, spec] of Object.entries(t.fields)) checks.set(name, fieldCheck(name, spec));
@@ -144,6 +160,7 @@ function compileRec(file: string, raw: unknown): RecTemplate {
     description: t.template.description ?? "",
     store: t.template.store,
     database: t.template.database,
+    ...(t.template.collection === undefined ? {} : { collection: t.template.collection }),
     file,
     fields: Object.freeze(t.fields),
     checks,

@@ -31,9 +31,11 @@ export {
   type ValueSource,
 } from "./rel.ts";
 export { createRegistry, createRegistryHolder, type Registry, type RegistryHolder } from "./registry.ts";
+export { type FileValidation, validateTemplates } from "./validate.ts";
 export { type FieldCheck, fieldCheck } from "./fields.ts";
 export {
   type CallSpec,
+  DECIMAL_DEFAULTS,
   FIELD_TYPES,
   type FieldSpec,
   fieldSpecSchema,

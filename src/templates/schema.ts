@@ -25,6 +25,9 @@ export const FIELD_TYPES = [
   "json",
 ] as const;
 
+/** DECIMAL(precision, scale) of a decimal field that declares neither. */
+export const DECIMAL_DEFAULTS = { precision: 18, scale: 4 } as const;
+
 /** zod schema of one declared field. */
 export const fieldSpecSchema = z.strictObject({
   type: z.enum(FIELD_TYPES),
@@ -37,11 +40,16 @@ export const fieldSpecSchema = z.strictObject({
   max_length: z.number().int().min(1).optional(),
   pattern: z.string().optional(),
   enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+  /** Total digits of a decimal (MariaDB's DECIMAL(precision, scale)). */
+  precision: z.number().int().min(1).max(65).optional(),
+  /** Digits after the decimal point of a decimal. */
+  scale: z.number().int().min(0).max(30).optional(),
 });
 
 const procedureOp = z.strictObject({
   description: z.string().optional(),
-  procedure: ident,
+  /** Required on mariadb, absent on mongodb (the loader checks which). */
+  procedure: ident.optional(),
   params: z.array(fieldName).default([]),
   required: z.array(fieldName).optional(),
   key: z.array(fieldName).optional(),
@@ -76,6 +84,10 @@ export const recTemplateSchema = z.strictObject({
     description: z.string().optional(),
     store: z.enum(["mariadb", "mongodb"]),
     database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/),
+    /** The collection of a mongodb template (required there, not allowed on mariadb). */
+    collection: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,119}$/, {
+      message: "expected a collection name of letters, digits, '_' or '-'",
+    }).optional(),
   }),
   fields: z.record(fieldName, fieldSpecSchema),
   ops: z.strictObject({

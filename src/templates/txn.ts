@@ -159,6 +159,13 @@ export function linkTxnTemplate(txn: TxnTemplate, recs: ReadonlyMap<string, RecT
     const path = `steps.${i}`;
     const target = recs.get(step.spec.template);
     if (!target) invalid(txn.file, `${path}.template`, `unknown REC template "${step.spec.template}"`);
+    if (target.store === "mongodb") {
+      invalid(
+        txn.file,
+        `${path}.template`,
+        `template "${target.name}" is on mongodb, which runs no transactions`,
+      );
+    }
     if (step.spec.op === "call" ? !target.calls.has(step.spec.call!) : !target.ops[step.spec.op]) {
       invalid(
         txn.file,

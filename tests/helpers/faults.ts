@@ -4,7 +4,7 @@
  *
  * @module
  */
-import mariadb from "mariadb";
+import mariadb, { type Connection } from "mariadb";
 
 async function run(cmd: string, args: string[]): Promise<string> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
@@ -45,6 +45,25 @@ function root() {
   return mariadb.createConnection({ host: "127.0.0.1", port: 3306, user: "root", password: "" });
 }
 
+/**
+ * Session ids of `user`. While a session runs a SQL SECURITY DEFINER routine
+ * the process list shows the definer as its user, so a busy session is seen
+ * only between statements: sample a few times and take every id seen.
+ */
+async function sessionsOf(c: Connection, user: string): Promise<Set<number>> {
+  const ids = new Set<number>();
+  for (let i = 0; i < 10; i++) {
+    const rows = await c.query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?", [
+      user,
+    ]) as Array<
+      { ID: number | bigint }
+    >;
+    for (const row of rows) ids.add(Number(row.ID));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return ids;
+}
+
 /** Creates an account with EXECUTE and SELECT on `schema`. */
 export async function createDbUser(schema: string, id: string): Promise<DbUser> {
   const user = `bt_${id}`.slice(0, 32);
@@ -65,13 +84,9 @@ export async function createDbUser(schema: string, id: string): Promise<DbUser> 
     async killSessions() {
       const c = await root();
       try {
-        const rows = await c.query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?", [
-          user,
-        ]) as Array<
-          { ID: number | bigint }
-        >;
-        for (const row of rows) await c.query(`KILL CONNECTION ${Number(row.ID)}`).catch(() => {});
-        return rows.length;
+        const ids = await sessionsOf(c, user);
+        for (const id of ids) await c.query(`KILL CONNECTION ${id}`).catch(() => {});
+        return ids.size;
       } finally {
         await c.end();
       }

@@ -57,6 +57,11 @@ export interface TestEnvOptions {
   templatesDir?: string;
   /** Give the node its own MariaDB account (see `dbUser`), so faults can target its sessions. */
   dedicatedDbUser?: boolean;
+  /**
+   * Extra settings of `[databases.mariadb.master]` (e.g. `{ connections: 1, max_queue: 2 }`),
+   * written into the table env_test.toml already has (TOML forbids declaring it twice).
+   */
+  master?: Record<string, string | number | boolean>;
 }
 
 /** Creates an isolated environment with the lab schema loaded. */
@@ -87,14 +92,14 @@ queue_prefix = "${queuePrefix}"
 [databases.mariadb.master]
 user = "${dbUser?.user ?? "root"}"
 password = "${dbUser?.password ?? ""}"
-
+${Object.entries(options.master ?? {}).map(([k, v]) => `${k} = ${JSON.stringify(v)}\n`).join("")}
 [databases.mariadb.schemas]
 lab = "${schema}"
 
 [templates]
 dir = "${options.templatesDir ?? `${ROOT}/templates`}"
 
-# Free ports, so nodes of one test process never clash (see nodeHttp()).
+# Free ports, so nodes of one test process never clash (tests/helpers/http.ts finds them).
 [http]
 port = 0
 

@@ -152,6 +152,32 @@ Deno.test("fieldCheck() decimal: numbers and numeric strings, normalised to a st
   });
 });
 
+Deno.test("fieldCheck() decimal: declared precision and scale bound the digits", async (t) => {
+  const c = check({ type: "decimal", precision: 6, scale: 2 }, "price");
+  await t.step("within DECIMAL(6,2)", () => {
+    assert.equal(c("9999.99"), "9999.99");
+    assert.equal(c("-0.5"), "-0.5");
+    assert.equal(c(12), "12");
+  });
+  await t.step("too many digits after the point", () => {
+    assertInvalid(
+      () => c("1.234"),
+      'Field "price" must have at most 2 digits after the decimal point',
+      "price",
+    );
+  });
+  await t.step("too many digits before the point", () => {
+    assertInvalid(
+      () => c("10000"),
+      'Field "price" must have at most 4 digits before the decimal point',
+      "price",
+    );
+  });
+  await t.step("undeclared digits are not limited here", () => {
+    assert.equal(check({ type: "decimal" })("123456789012345678901.12345"), "123456789012345678901.12345");
+  });
+});
+
 Deno.test("fieldCheck() boolean", async (t) => {
   const c = check({ type: "boolean" });
   await t.step("accepts true and false", () => {

@@ -10,9 +10,10 @@ import mariadb, { type Pool, type PoolConnection } from "mariadb";
 import type { MariadbConfig } from "../../config/mod.ts";
 import type { Logger } from "../../logging/mod.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
-import type { Adapter, TransactionScope, VerifyProblem } from "../types.ts";
+import type { Adapter, TransactionScope, VerifyOptions, VerifyProblem } from "../types.ts";
 import { type ConnectionSet, createConnectionSet } from "./connections.ts";
 import { mapMariadbError } from "./errors.ts";
+import { BedsError } from "../../errors.ts";
 import { operations } from "./operations.ts";
 import type { Statement } from "./sql.ts";
 import { verifyTemplates } from "./verify.ts";
@@ -50,6 +51,7 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
   );
   // Transactions need a connection of their own: the shared ones are pipelined.
   let txPool: Pool | undefined;
+  let txWaiting = 0;
   const txConnections = () =>
     txPool ??= mariadb.createPool({
       host: config.master.host,
@@ -78,11 +80,18 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
     call: shared.call,
 
     async transaction<T>(work: (scope: TransactionScope) => Promise<T>): Promise<T> {
+      // The driver's pool queues without a bound; cap the waiters like the shared connections do.
+      if (txWaiting >= config.master.max_queue) {
+        throw new BedsError("OVERLOADED", "Database queue is full; try again later");
+      }
       let conn: PoolConnection;
+      txWaiting++;
       try {
         conn = await txConnections().getConnection();
       } catch (error) {
         throw mapMariadbError(error);
+      } finally {
+        txWaiting--;
       }
       const query = async (st: Statement) => {
         try {
@@ -104,12 +113,15 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
       }
     },
 
-    verify(templates: readonly RecTemplate[]): Promise<VerifyProblem[]> {
-      return verifyTemplates(
-        templates.filter((t) => t.store === "mariadb"),
+    verify(templates: readonly RecTemplate[], options?: VerifyOptions): Promise<VerifyProblem[]> {
+      return verifyTemplates({
+        templates: templates.filter((t) => t.store === "mariadb"),
         schemaOf,
-        (sql, values) => master.query<Row[]>(sql, values),
-      );
+        // One catalog query at a time, so a small max_queue never refuses the node's own start.
+        query: oneAtATime((sql: string, values: unknown[]) => master.query<Row[]>(sql, values)),
+        drift: options?.drift ?? false,
+        transactions: options?.transactions ?? [],
+      });
     },
 
     health() {
@@ -124,5 +136,15 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
     async close() {
       await Promise.all([master.close(), secondary?.close(), txPool?.end().catch(() => {})]);
     },
+  };
+}
+
+/** Wraps `fn` so that its calls run one after another. */
+function oneAtATime<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (...args) => {
+    const next = last.then(() => fn(...args));
+    last = next.catch(() => {});
+    return next;
   };
 }

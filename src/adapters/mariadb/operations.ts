@@ -47,7 +47,8 @@ export function operations(
   const change = async (template: RecTemplate, op: "create" | "update" | "delete", values: Values) => {
     const spec = template.ops[op]!;
     const result = await write(
-      callProcedure(schemaOf(template.database), spec.procedure, args(spec.params, values)),
+      // The loader requires a procedure on every write op of a mariadb template.
+      callProcedure(schemaOf(template.database), spec.procedure!, args(spec.params, values)),
     );
     const { rows, affected } = procedureResult(result);
     return { data: rows[0] ?? null, rows: rows.length || affected };

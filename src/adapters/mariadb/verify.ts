@@ -2,12 +2,15 @@
  * Verifies templates against the live catalog (`information_schema`): every
  * view, procedure and function a template names exists, each routine takes
  * as many parameters as the template passes, and a view has every column the
- * template filters or orders on.
+ * template filters or orders on. On request it also reports drift that
+ * still works: parameters not named `p_<field>` in the template's order, and
+ * TXN steps whose routine controls the transaction itself.
  *
  * @module
  */
-import type { RecTemplate } from "../../templates/mod.ts";
+import type { RecTemplate, TxnTemplate } from "../../templates/mod.ts";
 import type { VerifyProblem } from "../types.ts";
+import { txnProblems } from "./verify_txn.ts";
 
 type Row = Record<string, unknown>;
 type Query = (sql: string, values: unknown[]) => Promise<Row[]>;
@@ -51,7 +54,7 @@ function wanted(t: RecTemplate, schemaOf: (db: string) => string): Wanted[] {
   }
   for (const op of ["create", "update", "delete"] as const) {
     const spec = t.ops[op];
-    if (spec) {
+    if (spec?.procedure) {
       out.push({
         template: t,
         path: `ops.${op}.procedure`,
@@ -78,13 +81,34 @@ function wanted(t: RecTemplate, schemaOf: (db: string) => string): Wanted[] {
   return out;
 }
 
-/** Returns every mismatch between `templates` and the catalog. */
-export async function verifyTemplates(
-  templates: readonly RecTemplate[],
-  schemaOf: (database: string) => string,
-  query: Query,
-): Promise<VerifyProblem[]> {
-  const items = templates.flatMap((t) => wanted(t, schemaOf));
+/** Options for {@link verifyTemplates}. */
+export interface VerifyTemplatesOptions {
+  templates: readonly RecTemplate[];
+  /** Physical schema of a logical database name. */
+  schemaOf: (database: string) => string;
+  /** Runs a catalog query with bound values. */
+  query: Query;
+  /**
+   * Also warn about routine parameters not named `p_<field>` in the
+   * template's order (the lab convention); counts are always checked.
+   * @default false
+   */
+  drift?: boolean;
+  /** With `drift`: TXN templates whose step routines must not control transactions. */
+  transactions?: readonly TxnTemplate[];
+}
+
+const sameName = (a: unknown, b: string) => String(a).toLowerCase() === b.toLowerCase();
+
+/**
+ * Returns every mismatch between the templates and the catalog. Errors are
+ * missing objects or columns and parameter count mismatches; with `drift`,
+ * parameter names that differ from `p_<field>` come back as warnings.
+ */
+export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<VerifyProblem[]> {
+  const { query } = options;
+  const checkTxn = Boolean(options.drift && options.transactions?.length);
+  const items = options.templates.flatMap((t) => wanted(t, options.schemaOf));
   const schemas = [...new Set(items.map((i) => i.schema))];
   if (!schemas.length) return [];
   const marks = schemas.map(() => "?").join(", ");
@@ -94,12 +118,14 @@ export async function verifyTemplates(
       schemas,
     ),
     query(
-      `SELECT ROUTINE_SCHEMA s, ROUTINE_NAME n, ROUTINE_TYPE t FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (${marks})`,
+      `SELECT ROUTINE_SCHEMA s, ROUTINE_NAME n, ROUTINE_TYPE t${
+        checkTxn ? ", ROUTINE_DEFINITION d" : ""
+      } FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (${marks})`,
       schemas,
     ),
     query(
-      `SELECT SPECIFIC_SCHEMA s, SPECIFIC_NAME n, ROUTINE_TYPE t, COUNT(*) c FROM information_schema.PARAMETERS
-       WHERE SPECIFIC_SCHEMA IN (${marks}) AND PARAMETER_MODE IS NOT NULL GROUP BY 1, 2, 3`,
+      `SELECT SPECIFIC_SCHEMA s, SPECIFIC_NAME n, ROUTINE_TYPE t, PARAMETER_NAME p FROM information_schema.PARAMETERS
+       WHERE SPECIFIC_SCHEMA IN (${marks}) AND PARAMETER_MODE IS NOT NULL ORDER BY ORDINAL_POSITION`,
       schemas,
     ),
     query(
@@ -108,38 +134,60 @@ export async function verifyTemplates(
     ),
   ]);
   const has = (rows: Row[], s: string, n: string, t?: string) =>
-    rows.some((r) => r.s === s && String(r.n).toLowerCase() === n.toLowerCase() && (!t || r.t === t));
+    rows.some((r) => r.s === s && sameName(r.n, n) && (!t || r.t === t));
   const problems: VerifyProblem[] = [];
   for (const w of items) {
     const object = `${w.schema}.${w.name}`;
-    const problem = (message: string) =>
-      problems.push({ template: w.template.name, file: w.template.file, path: w.path, object, message });
+    const problem = (message: string, severity: VerifyProblem["severity"] = "error") =>
+      problems.push({
+        template: w.template.name,
+        file: w.template.file,
+        path: w.path,
+        object,
+        message,
+        severity,
+      });
     if (w.kind === "VIEW") {
       if (!has(tables, w.schema, w.name)) {
         problem(`view "${object}" does not exist`);
         continue;
       }
       for (const column of w.columns) {
-        const found = columns.some((r) =>
-          r.s === w.schema && String(r.n).toLowerCase() === w.name.toLowerCase() && r.c === column
-        );
+        const found = columns.some((r) => r.s === w.schema && sameName(r.n, w.name) && r.c === column);
         if (!found) problem(`view "${object}" has no column "${column}"`);
       }
       continue;
     }
+    const kind = w.kind.toLowerCase();
     if (!has(routines, w.schema, w.name, w.kind)) {
-      problem(`${w.kind.toLowerCase()} "${object}" does not exist`);
+      problem(`${kind} "${object}" does not exist`);
       continue;
     }
-    const row = params.find((r) =>
-      r.s === w.schema && String(r.n).toLowerCase() === w.name.toLowerCase() && r.t === w.kind
-    );
-    const count = Number(row?.c ?? 0);
-    if (count !== w.params.length) {
-      problem(
-        `${w.kind.toLowerCase()} "${object}" takes ${count} parameters, the template passes ${w.params.length}`,
-      );
+    const names = params
+      .filter((r) => r.s === w.schema && sameName(r.n, w.name) && r.t === w.kind)
+      .map((r) => String(r.p));
+    if (names.length !== w.params.length) {
+      problem(`${kind} "${object}" takes ${names.length} parameters, the template passes ${w.params.length}`);
+      continue;
     }
+    if (!options.drift) continue;
+    for (const [i, field] of w.params.entries()) {
+      if (!sameName(names[i], `p_${field}`)) {
+        const found = names[i];
+        problem(
+          `${kind} "${object}" parameter ${i + 1} is "${found}", expected "p_${field}" for field "${field}"`,
+          "warning",
+        );
+      }
+    }
+  }
+  if (checkTxn) {
+    problems.push(...txnProblems({
+      transactions: options.transactions!,
+      recs: options.templates,
+      schemaOf: options.schemaOf,
+      routines,
+    }));
   }
   return problems;
 }

@@ -1,0 +1,113 @@
+/**
+ * Scenario results: BEDS's phases and the raw ceilings' phases of one
+ * scenario, each system's best round, and BEDS's ratios to the raw ceiling.
+ *
+ * @module
+ */
+import type { PhaseResult } from "./phase.ts";
+import type { RawDbMode } from "./raw_db.ts";
+import type { Scenario } from "./scenario.ts";
+
+/** The raw ceilings measured next to BEDS. */
+export interface RawResults {
+  /** (a) AMQP echo: same queues and message sizes, no logic. */
+  echo: PhaseResult;
+  /** (b) the same statements straight through the driver's pool. */
+  db_pool: PhaseResult;
+  /** (b) the same statements on dedicated pipelined connections. */
+  db_pipelined: PhaseResult;
+  /** (c) the naive raw service: echo + the DB call in one consumer. */
+  echo_db: PhaseResult;
+}
+
+/** One scenario's outcome; the headline fields are BEDS's. */
+export interface ScenarioResult {
+  name: string;
+  description: string;
+  load: Scenario["load"];
+  nodes: number;
+  /** Why the scenario did not run. */
+  skipped?: string;
+  /** Reply size per routing key, bytes (the echo sends the same). */
+  reply_bytes?: Record<string, number>;
+  /** Rounds measured; each system reports its best round. */
+  rounds?: number;
+  /** The faster direct-DB mode, used by the naive raw service. */
+  db_mode?: RawDbMode;
+  beds?: PhaseResult;
+  raw?: RawResults;
+  tps?: number;
+  p50_ms?: number;
+  p90_ms?: number;
+  p99_ms?: number;
+  max_ms?: number;
+  errors?: number;
+  cpu_us_per_tx?: number;
+  rss_before_kib?: number;
+  rss_after_kib?: number;
+  /** BEDS throughput ÷ naive raw service (c) throughput. */
+  ratio?: number;
+  /** BEDS node CPU per transaction ÷ naive raw service (c) CPU per transaction. */
+  cpu_ratio?: number;
+  /** BEDS throughput ÷ echo (a) throughput. */
+  ratio_echo?: number;
+  /** BEDS throughput ÷ best direct DB (b) throughput. */
+  ratio_db?: number;
+}
+
+const r3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** The systems measured in each round. */
+export type System = "echo" | "db_pool" | "db_pipelined" | "echo_db" | "beds";
+
+/**
+ * A system's best round (most throughput in a closed loop, lowest p99 in an
+ * open one, whose rate is fixed), with the lowest CPU per transaction of any
+ * round: on a shared machine noise only ever makes a number worse.
+ */
+function bestOf(runs: readonly PhaseResult[], open: boolean): PhaseResult {
+  const best = runs.reduce((a, b) => (open ? b.p99_ms < a.p99_ms : b.tps > a.tps) ? b : a);
+  const cpu = Math.min(...runs.map((r) => r.cpu_us_per_tx).filter((us) => us > 0));
+  return Number.isFinite(cpu) ? { ...best, cpu_us_per_tx: cpu } : best;
+}
+
+/** Picks each system's best round and computes BEDS's ratios. */
+export function summarise(
+  base: Pick<ScenarioResult, "name" | "description" | "load" | "nodes">,
+  replyBytes: Record<string, number>,
+  dbMode: RawDbMode,
+  runs: Record<System, PhaseResult[]>,
+  open: boolean,
+): ScenarioResult {
+  const [beds, echo, dbPool, dbPipelined, naive] =
+    (["beds", "echo", "db_pool", "db_pipelined", "echo_db"] as const)
+      .map((system) => bestOf(runs[system], open)) as [
+        PhaseResult,
+        PhaseResult,
+        PhaseResult,
+        PhaseResult,
+        PhaseResult,
+      ];
+  const db = dbMode === "pool" ? dbPool : dbPipelined;
+  return {
+    ...base,
+    reply_bytes: replyBytes,
+    db_mode: dbMode,
+    rounds: runs.beds.length,
+    beds,
+    raw: { echo, db_pool: dbPool, db_pipelined: dbPipelined, echo_db: naive },
+    tps: beds.tps,
+    p50_ms: beds.p50_ms,
+    p90_ms: beds.p90_ms,
+    p99_ms: beds.p99_ms,
+    max_ms: beds.max_ms,
+    errors: beds.errors,
+    cpu_us_per_tx: beds.cpu_us_per_tx,
+    rss_before_kib: runs.beds[0]!.rss_before_kib,
+    rss_after_kib: runs.beds[runs.beds.length - 1]!.rss_after_kib,
+    ratio: naive.tps ? r3(beds.tps / naive.tps) : 0,
+    cpu_ratio: naive.cpu_us_per_tx ? r3(beds.cpu_us_per_tx / naive.cpu_us_per_tx) : 0,
+    ratio_echo: echo.tps ? r3(beds.tps / echo.tps) : 0,
+    ratio_db: db.tps ? r3(beds.tps / db.tps) : 0,
+  };
+}

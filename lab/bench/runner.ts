@@ -1,0 +1,222 @@
+/**
+ * Runs scenarios: for each, the raw ceilings and BEDS, one after the other,
+ * with the same load generator, the same requests and the same message
+ * sizes, and turns the phases into one result with BEDS's ratios to the raw
+ * ceiling.
+ *
+ * @module
+ */
+import mariadb from "mariadb";
+import { BedsClient } from "../../src/client/mod.ts";
+import type { BenchEnv } from "./env.ts";
+import type { LoadProgress } from "./load.ts";
+import { type NodeProcess, startNode } from "./node_process.ts";
+import { outcomeOf, type PhaseResult, runPhase } from "./phase.ts";
+import { type ScenarioResult, summarise, type System } from "./results.ts";
+import { openRawDb, type RawDb, type RawDbMode } from "./raw_db.ts";
+import { rawQueuesLike, startRawService } from "./raw_process.ts";
+import { requestKinds, requestMaker, type Scenario, templatesOf } from "./scenario.ts";
+
+/** Options for {@link createRunner}. */
+export interface RunnerOptions {
+  env: BenchEnv;
+  warmupMs: number;
+  durationMs: number;
+  /** Write V8 CPU profiles of the node and raw services under this directory (`node/`, `echo/`, `echo_db/`). */
+  profileDir?: string;
+  /** Rounds per scenario; each round measures every system once. @default 1 */
+  rounds?: number;
+  /** Pool size of the direct-DB pool mode. @default 8 */
+  poolSize?: number;
+  /** Connections of the direct-DB pipelined mode. @default 2 */
+  pipelined?: number;
+  /** Receives a status line per phase; `final` false for a progress update. */
+  progress: (line: string, final: boolean) => void;
+}
+
+/** Runs scenarios against one bench environment. */
+export interface Runner {
+  run(scenario: Scenario): Promise<ScenarioResult>;
+  /** PIDs of the BEDS nodes running now. */
+  nodePids(): number[];
+  close(): Promise<void>;
+}
+
+/** Starts one BEDS node and the clients; nodes are added or removed per scenario. */
+export async function createRunner(options: RunnerOptions): Promise<Runner> {
+  const { env } = options;
+  const rounds = options.rounds ?? 1;
+  const profileFlags = (what: string) =>
+    options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}/${what}`] : [];
+  const nodes: NodeProcess[] = [];
+  let seq = 0;
+  const ensureNodes = async (n: number) => {
+    while (nodes.length > n) await nodes.pop()!.stop();
+    while (nodes.length < n) {
+      const running = nodes.length;
+      nodes.push(
+        await startNode({
+          env,
+          instance: `bench-${env.id}-${seq++}`,
+          denoFlags: profileFlags("node"),
+          expectConsumers: (_queue, perNode) => perNode * (running + 1),
+        }),
+      );
+    }
+  };
+  const active: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    while (active.length) await active.pop()!().catch(() => {});
+  };
+  await ensureNodes(1);
+  const beds = await BedsClient.connect({ amqp: env.config.amqp, name: "bench-beds" });
+  // Each raw service gets its own exchange: sharing one, every request would reach both.
+  const rawClient = async (tag: string) => {
+    const exchange = `${env.config.amqp.exchange}.raw.${tag}`;
+    env.rawExchanges.add(exchange);
+    const client = await BedsClient.connect({
+      amqp: { ...env.config.amqp, exchange },
+      name: `bench-raw-${tag}`,
+    });
+    return { exchange, client };
+  };
+  const echoClient = await rawClient("echo");
+  const naiveClient = await rawClient("echodb");
+  const admin = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: env.schema });
+
+  const phase = async (
+    scenario: Scenario,
+    label: string,
+    send: (i: number) => Promise<{ ok: boolean }>,
+    pids: number[],
+  ) => {
+    const show = (p: LoadProgress) => {
+      const rate = p.measuring && p.elapsedMs > 0 ? Math.round(p.completed / (p.elapsedMs / 1000)) : 0;
+      const state = p.measuring ? `${(p.elapsedMs / 1000).toFixed(0)}s ${rate}/s` : "warm-up";
+      options.progress(`  ${scenario.name} · ${label.padEnd(12)} ${state} errors ${p.errors}`, false);
+    };
+    const result = await runPhase({
+      spec: scenario.load,
+      send,
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+      pids,
+      onProgress: show,
+    });
+    options.progress(
+      `  ${scenario.name} · ${label.padEnd(12)} ${
+        result.tps.toFixed(0).padStart(7)
+      }/s  p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  cpu ${result.cpu_us_per_tx} µs/tx (client ${result.client_cpu_us_per_tx}, rabbitmq ${result.rabbitmq_cpu_us_per_tx}, mariadb ${result.mariadb_cpu_us_per_tx})  errors ${result.errors}`,
+      true,
+    );
+    return result;
+  };
+
+  const run = async (scenario: Scenario): Promise<ScenarioResult> => {
+    const base = {
+      name: scenario.name,
+      description: scenario.description,
+      load: scenario.load,
+      nodes: scenario.nodes,
+    };
+    await ensureNodes(scenario.nodes);
+    for (const sql of scenario.setup) await admin.query(sql);
+    // Probe every request kind once: a template that is not loaded skips the scenario.
+    const replyBytes: Record<string, number> = {};
+    for (const kind of requestKinds(scenario)) {
+      const reply = await beds.request(kind.make().body).catch((error) => error as Error);
+      if (reply instanceof Error) {
+        const why = (reply as { kind?: string }).kind === "UNROUTABLE"
+          ? `no queue is bound for "${kind.key}"`
+          : reply.message;
+        return { ...base, skipped: why };
+      }
+      if (!reply.ok) {
+        const code = reply.error.code;
+        const why = code === "UNKNOWN_TEMPLATE"
+          ? `template ${templatesOf(scenario).join(", ")} is not loaded in the node (${code})`
+          : `probe of ${kind.key} failed: ${code} ${reply.error.message}`;
+        return { ...base, skipped: why };
+      }
+      replyBytes[kind.key] = new TextEncoder().encode(JSON.stringify(reply)).length;
+    }
+    const next = requestMaker(scenario);
+    const statements = Object.fromEntries(
+      scenario.requests.map((r) => [`${r.body.op}.${r.body.template}`, r.raw]),
+    );
+    const dbSizes = { pool: options.poolSize ?? 8, pipelined: options.pipelined ?? 2 };
+    const runs: Record<System, PhaseResult[]> = {
+      echo: [],
+      db_pool: [],
+      db_pipelined: [],
+      echo_db: [],
+      beds: [],
+    };
+    // Also reachable from close(), so an interrupted run stops its raw services too.
+    const stops = active;
+    try {
+      // (a) echo, same queues and reply sizes
+      const echo = await startRawService(env, {
+        mode: "echo",
+        amqpUrl: env.amqpUrl,
+        exchange: echoClient.exchange,
+        queues: rawQueuesLike(env, "echo"),
+        replyBytes,
+      }, profileFlags("echo"));
+      stops.push(echo.stop);
+      // (b) the same statements straight to the database, both ways
+      const dbs = {} as Record<RawDbMode, RawDb>;
+      for (const mode of ["pool", "pipelined"] as const) {
+        dbs[mode] = await openRawDb({ mode, connections: dbSizes[mode], database: env.schema });
+        stops.push(dbs[mode].close);
+      }
+      let naivePid = 0;
+      let dbMode: RawDbMode = "pipelined";
+      const viaEcho = () => echoClient.client.request(next().body).then(outcomeOf);
+      const viaNaive = () => naiveClient.client.request(next().body).then(outcomeOf);
+      const viaBeds = () => beds.request(next().body).then(outcomeOf);
+      const direct = (mode: RawDbMode) => () => dbs[mode].run(next().raw()).then(() => ({ ok: true }));
+      // Rounds interleave the systems, so a noisy moment on the machine hits them alike; each keeps its best round.
+      for (let round = 1; round <= rounds; round++) {
+        const tag = rounds > 1 ? ` ${round}/${rounds}` : "";
+        runs.echo.push(await phase(scenario, `raw echo${tag}`, viaEcho, [echo.pid]));
+        if (round === 1 || dbMode === "pool") {
+          runs.db_pool.push(await phase(scenario, `raw db pool${tag}`, direct("pool"), []));
+        }
+        if (round === 1 || dbMode === "pipelined") {
+          runs.db_pipelined.push(await phase(scenario, `raw db pipe${tag}`, direct("pipelined"), []));
+        }
+        if (round === 1) {
+          // (c) the naive raw service, with the faster of the two database modes
+          dbMode = runs.db_pipelined[0]!.tps >= runs.db_pool[0]!.tps ? "pipelined" : "pool";
+          const naive = await startRawService(env, {
+            mode: "echo_db",
+            amqpUrl: env.amqpUrl,
+            exchange: naiveClient.exchange,
+            queues: rawQueuesLike(env, "echodb"),
+            statements,
+            db: { mode: dbMode, connections: dbSizes[dbMode], database: env.schema },
+          }, profileFlags("echo_db"));
+          stops.push(naive.stop);
+          naivePid = naive.pid;
+        }
+        runs.echo_db.push(await phase(scenario, `raw echo+db${tag}`, viaNaive, [naivePid]));
+        runs.beds.push(await phase(scenario, `BEDS${tag}`, viaBeds, nodes.map((n) => n.pid)));
+      }
+      return summarise(base, replyBytes, dbMode, runs, scenario.load.mode === "open");
+    } finally {
+      await stopAll();
+    }
+  };
+  return {
+    run,
+    nodePids: () => nodes.map((n) => n.pid),
+    async close() {
+      await beds.close();
+      await echoClient.client.close();
+      await naiveClient.client.close();
+      await admin.end().catch(() => {});
+      while (nodes.length) await nodes.pop()!.stop();
+    },
+  };
+}

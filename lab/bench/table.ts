@@ -1,0 +1,83 @@
+/**
+ * Plain-text tables for the terminal: one per scenario, BEDS first and the
+ * raw ceilings under it, then BEDS's ratios.
+ *
+ * @module
+ */
+import type { PhaseResult } from "./phase.ts";
+import type { ScenarioResult } from "./results.ts";
+
+/** A load spec in a few words. */
+export function describeLoad(load: ScenarioResult["load"]): string {
+  return load.mode === "closed" ? `closed loop, K=${load.concurrency}` : `open loop, ${load.rate}/s`;
+}
+
+const mib = (kib: number) => (kib / 1024).toFixed(0);
+
+function row(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)).join("  ");
+}
+
+/** The table of one scenario, as lines. */
+export function scenarioTable(s: ScenarioResult): string[] {
+  const head = `${s.name}: ${s.description} (${describeLoad(s.load)}${
+    s.nodes > 1 ? `, ${s.nodes} nodes` : ""
+  })`;
+  if (s.skipped) return [head, `  skipped: ${s.skipped}`];
+  const widths = [16, 9, 8, 8, 8, 8, 7, 10, 12];
+  const lines = [
+    head,
+    "  " +
+    row(["system", "tps", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "cpu µs/tx", "rss MiB"], widths),
+  ];
+  const line = (label: string, p: PhaseResult, rss: boolean) =>
+    "  " + row([
+      label,
+      p.tps.toFixed(0),
+      p.p50_ms.toFixed(2),
+      p.p90_ms.toFixed(2),
+      p.p99_ms.toFixed(2),
+      p.max_ms.toFixed(1),
+      String(p.errors),
+      p.cpu_us_per_tx.toFixed(0),
+      rss ? `${mib(p.rss_before_kib)}→${mib(p.rss_after_kib)}` : "",
+    ], widths);
+  const raw = s.raw!;
+  lines.push(line("BEDS", s.beds!, true));
+  lines.push(line("raw echo+db (c)", raw.echo_db, true));
+  lines.push(line("raw echo (a)", raw.echo, true));
+  lines.push(line(`raw db pool (b)${s.db_mode === "pool" ? "*" : ""}`, raw.db_pool, false));
+  lines.push(line(`raw db pipe (b)${s.db_mode === "pipelined" ? "*" : ""}`, raw.db_pipelined, false));
+  lines.push(
+    `  ratio ${s.ratio} (BEDS ÷ echo+db tps)   cpu_ratio ${s.cpu_ratio} (BEDS ÷ echo+db CPU/tx)   ` +
+      `vs echo ${s.ratio_echo}   vs db ${s.ratio_db}`,
+  );
+  const codes = Object.entries(s.beds!.error_codes);
+  if (codes.length) lines.push(`  BEDS errors: ${codes.map(([c, n]) => `${c} ${n}`).join(", ")}`);
+  return lines;
+}
+
+/** One line per scenario with the headline numbers. */
+export function summaryTable(results: readonly ScenarioResult[]): string[] {
+  const widths = [16, 9, 8, 8, 7, 10, 7, 9];
+  const lines = [
+    row(["scenario", "tps", "p50 ms", "p99 ms", "errors", "cpu µs/tx", "ratio", "cpu_ratio"], widths),
+  ];
+  for (const s of results) {
+    if (s.skipped) {
+      lines.push(row([s.name, "skipped"], [16, 9]));
+      continue;
+    }
+    lines.push(row([
+      s.name,
+      s.tps!.toFixed(0),
+      s.p50_ms!.toFixed(2),
+      s.p99_ms!.toFixed(2),
+      String(s.errors),
+      s.cpu_us_per_tx!.toFixed(0),
+      s.ratio!.toFixed(3),
+      s.cpu_ratio!.toFixed(3),
+    ], widths));
+  }
+  return lines;
+}

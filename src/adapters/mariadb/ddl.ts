@@ -1,0 +1,201 @@
+/**
+ * Generates, from a MariaDB REC template, the DDL a DBA reviews and then
+ * owns: the base table, the read view and the create/update/delete
+ * procedures, following the conventions of the lab schema (parameters
+ * `p_<field>` in the template's order, the affected row returned as one
+ * result set from the view, SQLSTATE 45404/45409/45000). Named calls and
+ * read procedures are listed with their expected signature only: their
+ * logic is not in the template. Pure: text in, text out.
+ *
+ * @module
+ */
+import { TemplateError } from "../../errors.ts";
+import type { RecTemplate } from "../../templates/mod.ts";
+import {
+  checkCondition,
+  columnType,
+  commentText,
+  ident,
+  indexable,
+  literal,
+  uncheckedNotes,
+} from "./ddl_columns.ts";
+import {
+  createDdl,
+  type DdlPlan,
+  deleteDdl,
+  fieldOf,
+  handWritten,
+  opKey,
+  updateDdl,
+} from "./ddl_routines.ts";
+
+/** What the generator derived besides the SQL text. */
+export interface MariadbDdl {
+  /** The script: load with the `mariadb` client or lab/db.ts. */
+  sql: string;
+  /** The generated base table. */
+  table: string;
+  /** The generated read view, when the template reads a view. */
+  view?: string;
+}
+
+const RULE = `-- ${"=".repeat(77)}`;
+
+function fail(t: RecTemplate, path: string, text: string): never {
+  throw new TemplateError(`Cannot generate DDL for template "${t.name}" (${t.file}): ${path}: ${text}`);
+}
+
+/** The base table: the view's name without `v_`, else the template's name. */
+function tableName(t: RecTemplate): string {
+  const view = t.ops.read?.view;
+  if (view && /^v_./i.test(view)) return view.slice(2);
+  return view === t.name ? `${t.name}_data` : t.name;
+}
+
+/** A constraint or index name, shortened to MariaDB's 64 characters. */
+function objectName(prefix: string, table: string, field: string): string {
+  const full = `${prefix}_${table}_${field}`;
+  return full.length <= 64 ? full : `${prefix}_${field}`.slice(0, 64);
+}
+
+function plan(t: RecTemplate): DdlPlan {
+  if (t.store !== "mariadb") fail(t, "template.store", `is "${t.store}", not "mariadb"`);
+  const { ops } = t;
+  const columns = Object.keys(t.fields);
+  for (const name of columns) {
+    if (name.startsWith("p_")) {
+      fail(t, `fields.${name}`, 'a field name starting with "p_" clashes with parameter names');
+    }
+  }
+  for (const op of ["create", "update", "delete"] as const) {
+    if (ops[op] && !ops[op].procedure) fail(t, `ops.${op}.procedure`, "missing required value");
+  }
+  const key = ops.read?.key ?? ops.update?.key ?? ops.delete?.key ?? [];
+  if (!key.length && (ops.create || ops.update || ops.delete)) {
+    fail(t, "ops.read.key", "the procedures need a key to find the affected row; declare one");
+  }
+  const only = key.length === 1 ? key[0]! : undefined;
+  const autoKey = only && t.fields[only]!.type === "int" && !ops.create?.params.includes(only)
+    ? only
+    : undefined;
+  if (ops.create) {
+    for (const field of key) {
+      if (field !== autoKey && !ops.create.params.includes(field)) {
+        fail(
+          t,
+          "ops.create.params",
+          `must pass key field "${field}" (only a single int key is assigned by the database)`,
+        );
+      }
+    }
+    for (const [name, spec] of Object.entries(t.fields)) {
+      if (spec.required && !spec.nullable && name !== autoKey && !ops.create.params.includes(name)) {
+        fail(t, `fields.${name}.required`, `"${name}" is required but ops.create.params does not pass it`);
+      }
+    }
+  }
+  for (const op of ["update", "delete"] as const) {
+    const spec = ops[op];
+    for (const field of spec ? opKey(spec, key) : []) {
+      if (!spec!.params.includes(field)) fail(t, `ops.${op}.params`, `must pass key field "${field}"`);
+    }
+  }
+  if (ops.update && !ops.update.params.some((p) => !opKey(ops.update!, key).includes(p))) {
+    fail(t, "ops.update.params", "passes no field besides the key, so there is nothing to update");
+  }
+  const table = tableName(t);
+  return { t, table, source: ops.read?.view ?? table, key, autoKey, columns };
+}
+
+function header(p: DdlPlan): string[] {
+  const { t } = p;
+  return [
+    RULE,
+    `-- Template "${t.name}"${t.description ? `: ${commentText(t.description)}` : ""}`,
+    `-- Generated from ${t.file} by \`beds schema generate ${t.name}\`.`,
+    "--",
+    "-- A starting point that the DBA reviews and then owns. The template knows field",
+    "-- types and constraints, not the domain: add UNIQUE keys for natural keys,",
+    "-- foreign keys, column defaults and further indexes as the domain needs.",
+    "--",
+    "-- Conventions (as lab/sql/003_procedures.sql): parameters are p_<field>, in",
+    "-- the template's params order; each procedure returns the affected row as ONE",
+    `-- result set from ${p.source}; SIGNAL SQLSTATE 45404 = row not found,`,
+    "-- 45409 = conflict, 45000 = validation; constraint violations keep MariaDB's",
+    "-- natural errors (1062 duplicate key, 4025 CHECK constraint failed).",
+    "--",
+    "-- Schema-agnostic and idempotent (CREATE TABLE IF NOT EXISTS, CREATE OR",
+    "-- REPLACE VIEW / PROCEDURE). Uses DELIMITER, so both `mariadb SCHEMA < FILE`",
+    "-- and lab/db.ts load it. Changing an existing table needs an ALTER.",
+    RULE,
+    "",
+  ];
+}
+
+function tableDdl(p: DdlPlan): string[] {
+  const { t, table, key, autoKey } = p;
+  const width = Math.max(...p.columns.map((c) => ident(c).length));
+  const defs = p.columns.map((name) => {
+    const f = fieldOf(p, name);
+    const notNull = key.includes(name) || (f.required && !f.nullable);
+    let def = `  ${ident(name).padEnd(width)} ${columnType(f)} ${notNull ? "NOT NULL" : "NULL"}`;
+    if (name === autoKey) def += " AUTO_INCREMENT";
+    if (f.description) def += ` COMMENT ${literal(f.description)}`;
+    return def;
+  });
+  if (key.length) defs.push(`  PRIMARY KEY (${key.map(ident).join(", ")})`);
+  for (const name of p.t.ops.read?.where ?? []) {
+    const f = fieldOf(p, name);
+    if (name !== key[0] && indexable(f) && f.type !== "boolean") {
+      defs.push(`  KEY ${ident(objectName("ix", table, name))} (${ident(name)})`);
+    }
+  }
+  for (const name of p.columns) {
+    const condition = checkCondition(name, fieldOf(p, name), name === autoKey);
+    if (condition) defs.push(`  CONSTRAINT ${ident(objectName("ck", table, name))} CHECK (${condition})`);
+  }
+  const notes = p.columns.flatMap((name) => uncheckedNotes(name, fieldOf(p, name)));
+  return [
+    `-- ${table}: the records of template "${t.name}", one column per template field.`,
+    ...(key.length ? [] : ["-- The template declares no key: add a PRIMARY KEY."]),
+    ...notes.map((n) => `-- ${n}.`),
+    `CREATE TABLE IF NOT EXISTS ${ident(table)} (`,
+    defs.join(",\n"),
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    `  COMMENT=${literal(t.description || `Template "${t.name}"`)};`,
+    "",
+  ];
+}
+
+function viewDdl(p: DdlPlan): string[] {
+  const view = p.t.ops.read?.view;
+  if (!view) return [];
+  return [
+    `-- ${view}: the read view of template "${p.t.name}" (ops.read.view), one row per`,
+    `-- record with every template field. BEDS needs SELECT on the view only.`,
+    `CREATE OR REPLACE VIEW ${ident(view)} AS`,
+    `SELECT ${p.columns.map(ident).join(",\n       ")}`,
+    `  FROM ${ident(p.table)};`,
+    "",
+  ];
+}
+
+/**
+ * Generates the MariaDB DDL of a REC template.
+ * @throws {TemplateError} naming the key when the template cannot be served by generated objects.
+ */
+export function generateMariadbDdl(template: RecTemplate): MariadbDdl {
+  const p = plan(template);
+  const procedures = [...createDdl(p), ...updateDdl(p), ...deleteDdl(p)];
+  const lines = [
+    ...header(p),
+    ...tableDdl(p),
+    ...viewDdl(p),
+    ...(procedures.length ? ["DELIMITER $$", "", ...procedures, "DELIMITER ;", ""] : []),
+    ...handWritten(p),
+  ];
+  const sql = lines.join("\n").replace(/\n+$/, "\n");
+  const view = template.ops.read?.view;
+  return view ? { sql, table: p.table, view } : { sql, table: p.table };
+}

@@ -1,0 +1,114 @@
+/**
+ * The MongoDB implementation of the CRUD interface: each template names a
+ * collection; reads, creates, updates and deletes work on its documents by
+ * the template's key. One MongoClient per node; the driver keeps its own
+ * connection pool and reconnects by itself, so a server that comes back is
+ * used again without any help from here. No named calls, no transactions.
+ *
+ * @module
+ */
+import { MongoClient } from "mongodb";
+import type { MongodbConfig, TlsConfig } from "../../config/mod.ts";
+import { tlsOptions } from "../../tls.ts";
+import { BedsError } from "../../errors.ts";
+import type { Logger } from "../../logging/mod.ts";
+import type { RecTemplate } from "../../templates/mod.ts";
+import type { Adapter, VerifyOptions, VerifyProblem } from "../types.ts";
+import { mapMongoError } from "./errors.ts";
+import { mongoOperations } from "./operations.ts";
+import { verifyCollections } from "./verify.ts";
+
+/** The driver's TLS options from `[databases.mongodb.tls]` (files read now; unset keys left out). */
+function mongoTls(tls: TlsConfig): Record<string, unknown> {
+  const defined = Object.entries(tlsOptions(tls)).filter(([, value]) => value !== undefined);
+  return { tls: true, ...Object.fromEntries(defined) };
+}
+
+/** Options for {@link createMongodbAdapter}. */
+export interface MongodbAdapterOptions {
+  config: MongodbConfig;
+  logger: Logger;
+}
+
+/** A MongoDB adapter with its client; call `open()` before use. */
+export interface MongodbAdapter extends Adapter {
+  /** Connects and pings the server; throws a `DB_UNAVAILABLE` BedsError when it cannot. */
+  open(): Promise<void>;
+  /** Physical database of a logical database name. */
+  databaseOf(database: string): string;
+}
+
+/** Creates the MongoDB adapter. */
+export function createMongodbAdapter(options: MongodbAdapterOptions): MongodbAdapter {
+  const { config, logger } = options;
+  const client = new MongoClient(config.url, {
+    appName: "beds",
+    // Short, so a request to a server that is down fails (and is retried) instead of hanging.
+    serverSelectionTimeoutMS: config.connect_timeout_ms,
+    connectTimeoutMS: config.connect_timeout_ms,
+    ...(config.tls ? mongoTls(config.tls) : {}),
+  });
+  let healthy = false;
+  let servers = 0;
+  client.on("topologyDescriptionChanged", (event) => {
+    const now = event.newDescription.hasDataBearingServers;
+    servers = [...event.newDescription.servers.values()].filter((s) => s.type !== "Unknown").length;
+    if (now !== healthy) {
+      (now ? logger.info : logger.warn).call(logger, { servers }, now ? "mongodb up" : "mongodb down");
+    }
+    healthy = now;
+  });
+  const databaseOf = (database: string) => config.databases[database] ?? database;
+  const collectionOf = (template: RecTemplate) => {
+    if (!template.collection) {
+      throw new BedsError("INTERNAL", `Template "${template.name}" names no collection`);
+    }
+    return client.db(databaseOf(template.database)).collection(template.collection);
+  };
+  const ops = mongoOperations(collectionOf);
+
+  return {
+    store: "mongodb",
+    databaseOf,
+    async open() {
+      try {
+        await client.connect();
+        await client.db(config.database).command({ ping: 1 });
+        healthy = true;
+      } catch (error) {
+        throw mapMongoError(error);
+      }
+    },
+    read: ops.read,
+    create: ops.create,
+    update: ops.update,
+    delete: ops.delete,
+    call: ops.call,
+
+    async verify(templates: readonly RecTemplate[], options?: VerifyOptions): Promise<VerifyProblem[]> {
+      try {
+        return await verifyCollections({
+          templates,
+          databaseOf,
+          drift: options?.drift ?? false,
+          listCollections: async (database) =>
+            (await client.db(database).listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name),
+          uniqueIndexes: async (database, collection) =>
+            (await client.db(database).collection(collection).listIndexes().toArray())
+              .filter((index) => index.unique === true || index.name === "_id_")
+              .map((index) => Object.keys(index.key ?? {})),
+        });
+      } catch (error) {
+        throw mapMongoError(error);
+      }
+    },
+
+    health() {
+      return { healthy, detail: { servers } };
+    },
+
+    async close() {
+      await client.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * Pure builders of MongoDB filters, sorts and documents. Dispatch has
+ * already checked every name and value against the template; these checks
+ * run again here because a MongoDB query is itself a document: a key that
+ * starts with `$` or contains `.`, or an object where a scalar belongs, would
+ * turn data into an operator (`{$gt: ""}`, `$where`, `a.b`). Anything like
+ * that is answered VALIDATION and never reaches the driver.
+ *
+ * @module
+ */
+import { BedsError } from "../../errors.ts";
+import type { RecTemplate } from "../../templates/mod.ts";
+import type { OrderBy, Values } from "../types.ts";
+
+/** A MongoDB document or filter built from checked values. */
+export type Doc = Record<string, unknown>;
+
+/** A sort specification in field order. */
+export type Sort = Array<[string, 1 | -1]>;
+
+function invalid(message: string, field: string): never {
+  throw new BedsError("VALIDATION", message, { details: { field } });
+}
+
+/** Throws VALIDATION unless `name` is usable as a plain field name. */
+export function assertFieldName(name: string): void {
+  if (name === "" || name.startsWith("$") || name.includes(".") || name.includes("\0")) {
+    invalid(`Field name "${name}" is not allowed: it would be read as an operator or a path`, name);
+  }
+}
+
+/** Throws VALIDATION unless `value` is a string, finite number, boolean or null. */
+export function assertScalar(field: string, value: unknown): void {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (typeof value === "number" && Number.isFinite(value)) return;
+  invalid(`Field "${field}" takes a single value, not ${describe(value)}`, field);
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value !== null && typeof value === "object") return "an object";
+  return `a ${typeof value}`;
+}
+
+/** Throws VALIDATION if any key at any depth of a JSON value starts with `$` or contains `.`. */
+function assertPlainJson(field: string, value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) assertPlainJson(field, item);
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === "" || key.startsWith("$") || key.includes(".") || key.includes("\0")) {
+        invalid(`Field "${field}" holds the key "${key}", which is not allowed in a document`, field);
+      }
+      assertPlainJson(field, inner);
+    }
+  }
+}
+
+function allowedIn(field: string, allowed: readonly string[], where: string): void {
+  assertFieldName(field);
+  if (!allowed.includes(field)) invalid(`Field "${field}" is not allowed in ${where}`, field);
+}
+
+/**
+ * The document identity of a MongoDB template: `ops.create.key`, else the
+ * first `key` declared by read, update or delete.
+ */
+export function identityOf(template: RecTemplate): readonly string[] {
+  const { ops } = template;
+  return ops.create?.key ?? ops.read?.key ?? ops.update?.key ?? ops.delete?.key ?? [];
+}
+
+/** Options for {@link readFilter}. */
+export interface ReadFilterOptions {
+  /** Equality filters; a list of more than one value becomes `$in`. */
+  where: ReadonlyMap<string, readonly unknown[]>;
+  /** Fields allowed in `where` (the template's `ops.read.where`). */
+  whereFields: readonly string[];
+  /** Key values of a read by key. */
+  key?: Values;
+  /** Fields of the key (the template's `ops.read.key`). */
+  keyFields?: readonly string[];
+}
+
+/** Builds the filter of a read from `where` and, for a read by key, the key. */
+export function readFilter(options: ReadFilterOptions): Doc {
+  const filter: Doc = {};
+  for (const [field, list] of options.where) {
+    allowedIn(field, options.whereFields, "where");
+    if (list.length === 0) invalid(`Field "${field}" takes at least one value`, field);
+    for (const value of list) assertScalar(field, value);
+    filter[field] = list.length === 1 ? list[0] : { $in: [...list] };
+  }
+  if (options.key) Object.assign(filter, keyFilter(options.key, options.keyFields ?? []));
+  return filter;
+}
+
+/** Builds an equality filter on every key field; each must be present. */
+export function keyFilter(values: Values, keyFields: readonly string[]): Doc {
+  if (!keyFields.length) throw new BedsError("VALIDATION", "The template declares no key");
+  const filter: Doc = {};
+  for (const field of keyFields) {
+    assertFieldName(field);
+    if (!values.has(field)) invalid(`Key field "${field}" is required`, field);
+    const value = values.get(field);
+    assertScalar(field, value);
+    filter[field] = value;
+  }
+  for (const field of values.keys()) {
+    if (!keyFields.includes(field)) allowedIn(field, keyFields, "the key");
+  }
+  return filter;
+}
+
+/** Builds a sort from order terms allowed by the template's `ops.read.order`. */
+export function sortOf(order: readonly OrderBy[], orderFields: readonly string[]): Sort {
+  return order.map(({ field, desc }) => {
+    allowedIn(field, orderFields, "order");
+    return [field, desc ? -1 : 1];
+  });
+}
+
+/** Options for {@link documentOf}. */
+export interface DocumentOptions {
+  template: RecTemplate;
+  values: Values;
+  /** Fields that may be written (the op's `params`, plus the identity on create). */
+  fields: readonly string[];
+  /** Fields left out of the document (the key of an update). */
+  skip?: readonly string[];
+}
+
+/**
+ * Builds the document to insert or `$set`. A `json` field arrives as JSON
+ * text and is stored as the value it encodes; every other value must be a
+ * scalar.
+ */
+export function documentOf(options: DocumentOptions): Doc {
+  const doc: Doc = {};
+  for (const [field, value] of options.values) {
+    if (options.skip?.includes(field)) continue;
+    allowedIn(field, options.fields, "this write");
+    if (options.template.fields[field]?.type === "json" && typeof value === "string") {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        invalid(`Field "${field}" is not valid JSON`, field);
+      }
+      assertPlainJson(field, parsed);
+      doc[field] = parsed;
+      continue;
+    }
+    assertScalar(field, value);
+    doc[field] = value;
+  }
+  return doc;
+}
+
+type Bsonish = { _bsontype?: unknown; toHexString?: () => string; toString(): string };
+
+/**
+ * Turns a stored document into the reply's plain JSON: `_id` is dropped (the
+ * template's key is the identity) and BSON values written by other tools
+ * become strings or numbers.
+ */
+export function plainDocument(doc: Doc): Doc {
+  const { _id: _, ...rest } = doc;
+  return plainObject(rest);
+}
+
+function plainObject(doc: Doc): Doc {
+  return Object.fromEntries(Object.entries(doc).map(([key, value]) => [key, plainValue(value)]));
+}
+
+function plainValue(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (value === null || typeof value !== "object") return value;
+  const bson = (value as Bsonish)._bsontype;
+  if (bson === "ObjectId") return (value as Bsonish).toHexString!();
+  if (bson === "Long" || bson === "Int32" || bson === "Double") {
+    const n = Number(String(value));
+    return Number.isSafeInteger(n) || bson === "Double" ? n : String(value);
+  }
+  if (typeof bson === "string") return String(value);
+  return plainObject(value as Doc);
+}

@@ -1,0 +1,20 @@
+/**
+ * The MongoDB adapter: CRUD on the collection a template names, documents
+ * identified by the template's key, filters and writes limited to declared
+ * fields with operator-free values, driver errors mapped to wire codes.
+ *
+ * @module
+ */
+export { createMongodbAdapter, type MongodbAdapter, type MongodbAdapterOptions } from "./adapter.ts";
+export { mapMongoError } from "./errors.ts";
+export {
+  assertFieldName,
+  assertScalar,
+  documentOf,
+  identityOf,
+  keyFilter,
+  plainDocument,
+  readFilter,
+  sortOf,
+} from "./filters.ts";
+export { verifyCollections } from "./verify.ts";

@@ -1,0 +1,139 @@
+/**
+ * The CRUD operations of the MongoDB adapter on a template's collection.
+ * Documents are identified by the template's key fields, never by `_id`,
+ * which is left to MongoDB and not returned. Filters and writes are built
+ * by the pure builders in filters.ts, so only declared fields with scalar
+ * (or, for `json` fields, operator-free) values reach the driver.
+ *
+ * @module
+ */
+import { type Collection, type Document, ObjectId } from "mongodb";
+import { BedsError } from "../../errors.ts";
+import type { RecTemplate } from "../../templates/mod.ts";
+import type { AdapterResult, CallInput, ReadInput, Values, WriteInput } from "../types.ts";
+import { mapMongoError } from "./errors.ts";
+import { documentOf, identityOf, keyFilter, plainDocument, readFilter, sortOf } from "./filters.ts";
+
+/** The collection a template names, in its physical database. */
+export type CollectionOf = (template: RecTemplate) => Collection<Document>;
+
+/** The five operations of the adapter. */
+export interface MongoOperations {
+  create(input: WriteInput): Promise<AdapterResult>;
+  read(input: ReadInput): Promise<AdapterResult>;
+  update(input: WriteInput): Promise<AdapterResult>;
+  delete(input: WriteInput): Promise<AdapterResult>;
+  call(input: CallInput): Promise<AdapterResult>;
+}
+
+const NO_ID = { _id: 0 } as const;
+
+function notFound(template: RecTemplate, key: Record<string, unknown>): BedsError {
+  return new BedsError("NOT_FOUND", `No "${template.name}" matches the key`, { details: { key } });
+}
+
+function opSpec(template: RecTemplate, op: "create" | "update" | "delete") {
+  const spec = template.ops[op];
+  if (!spec) throw new BedsError("OP_NOT_ALLOWED", `Template "${template.name}" does not allow op "${op}"`);
+  return spec;
+}
+
+/** Runs a driver call, mapping whatever it throws to a wire error. */
+async function driver<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw mapMongoError(error);
+  }
+}
+
+/** The identity value of a create: given, or a new ObjectId hex string for a single string key. */
+function withIdentity(template: RecTemplate, values: Values): Values {
+  const identity = identityOf(template);
+  const missing = identity.filter((f) => !values.has(f) || values.get(f) === null);
+  if (!missing.length) return values;
+  const field = missing[0]!;
+  if (identity.length !== 1 || template.fields[field]?.type !== "string") {
+    throw new BedsError("VALIDATION", `Field "${field}" is required`, { details: { field } });
+  }
+  return new Map([...values, [field, new ObjectId().toHexString()]]);
+}
+
+/** Only the key fields of a write's values: the rest is data. */
+function keyValues(values: Values, keyFields: readonly string[]): Values {
+  return new Map(keyFields.filter((f) => values.has(f)).map((f) => [f, values.get(f)]));
+}
+
+/** Binds the operations to a collection lookup. */
+export function mongoOperations(collectionOf: CollectionOf): MongoOperations {
+  return {
+    async read(input: ReadInput): Promise<AdapterResult> {
+      const { template } = input;
+      const spec = template.ops.read;
+      if (!spec) {
+        throw new BedsError("OP_NOT_ALLOWED", `Template "${template.name}" does not allow op "read"`);
+      }
+      const filter = readFilter({
+        where: input.where,
+        whereFields: spec.where,
+        key: input.key,
+        keyFields: spec.key,
+      });
+      const collection = collectionOf(template);
+      if (input.key) {
+        const doc = await driver(() => collection.findOne(filter, { projection: NO_ID }));
+        if (!doc) throw notFound(template, Object.fromEntries(input.key));
+        return { data: plainDocument(doc), rows: 1 };
+      }
+      const sort = sortOf(input.order, spec.order);
+      const docs = await driver(() =>
+        collection.find(filter, { projection: NO_ID, sort, skip: input.offset, limit: input.limit }).toArray()
+      );
+      return { data: docs.map(plainDocument), rows: docs.length };
+    },
+
+    async create(input: WriteInput): Promise<AdapterResult> {
+      const { template } = input;
+      const spec = opSpec(template, "create");
+      const values = withIdentity(template, input.values);
+      const doc = documentOf({ template, values, fields: [...spec.params, ...identityOf(template)] });
+      // insertOne adds `_id` to the object it is given: keep the reply's copy apart.
+      await driver(() => collectionOf(template).insertOne({ ...doc }));
+      return { data: plainDocument(doc), rows: 1 };
+    },
+
+    async update(input: WriteInput): Promise<AdapterResult> {
+      const { template, values } = input;
+      const spec = opSpec(template, "update");
+      const keyFields = spec.key ?? [];
+      const filter = keyFilter(keyValues(values, keyFields), keyFields);
+      const set = documentOf({ template, values, fields: spec.params, skip: keyFields });
+      const collection = collectionOf(template);
+      const doc = await driver(() =>
+        Object.keys(set).length
+          ? collection.findOneAndUpdate(filter, { $set: set }, { projection: NO_ID, returnDocument: "after" })
+          : collection.findOne(filter, { projection: NO_ID })
+      );
+      if (!doc) throw notFound(template, filter);
+      return { data: plainDocument(doc), rows: 1 };
+    },
+
+    async delete(input: WriteInput): Promise<AdapterResult> {
+      const { template, values } = input;
+      const keyFields = opSpec(template, "delete").key ?? [];
+      const filter = keyFilter(keyValues(values, keyFields), keyFields);
+      const doc = await driver(() => collectionOf(template).findOneAndDelete(filter, { projection: NO_ID }));
+      if (!doc) throw notFound(template, filter);
+      return { data: plainDocument(doc), rows: 1 };
+    },
+
+    call(input: CallInput): Promise<AdapterResult> {
+      return Promise.reject(
+        new BedsError(
+          "OP_NOT_ALLOWED",
+          `Template "${input.template.name}" is on mongodb, which has no named calls`,
+        ),
+      );
+    },
+  };
+}

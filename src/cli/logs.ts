@@ -1,0 +1,151 @@
+/**
+ * `beds logs tail|chain`: read the log store through its template (`mst`)
+ * and the store's adapter, as the node writes it.
+ *
+ * @module
+ */
+import { type Adapter, createMariadbAdapter } from "../adapters/mod.ts";
+import { type Config, resolvePath } from "../config/mod.ts";
+import { silentLogger } from "../logging/mod.ts";
+import {
+  buildChainTree,
+  createLogStore,
+  formatTailLine,
+  loadLogStoreTemplate,
+  type LogStore,
+  renderChainTree,
+  type StoredEvent,
+  type TailFilter,
+} from "../logstore/mod.ts";
+import { EVENT_ID_PATTERN } from "../protocol/mod.ts";
+import { type CliIo, UsageError } from "./io.ts";
+import { configFrom, parse } from "./args.ts";
+
+/** Usage of `beds logs`. */
+export const LOGS_USAGE =
+  "beds logs tail [--node N] [--level L] [--kind K] [--template T] [--code C] [--limit N] [--follow] [--json]" +
+  " | beds logs chain EVENT_ID [--json]";
+
+const LEVELS = ["info", "warn", "error"];
+const KINDS = ["ipl", "request", "status"];
+
+async function openAdapter(config: Config): Promise<Adapter> {
+  const store = config.logstore.store;
+  if (store === "off") throw new Error('The log store is off ([logstore] store = "off")');
+  if (store === "mariadb") {
+    const maria = config.databases.mariadb;
+    if (!maria) throw new Error('[logstore] store = "mariadb" needs [databases.mariadb]');
+    const adapter = createMariadbAdapter({ config: maria, logger: silentLogger() });
+    await adapter.open();
+    return adapter;
+  }
+  throw new Error(`beds logs cannot read a ${store} log store yet; use the observer (utilities/log_dumper)`);
+}
+
+async function withStore<T>(config: Config, work: (store: LogStore) => Promise<T>): Promise<T> {
+  const adapter = await openAdapter(config);
+  try {
+    const template = await loadLogStoreTemplate({
+      dir: resolvePath(config.configDir, config.logstore.templates_dir),
+      store: adapter.store,
+      database: config.logstore.database,
+    });
+    return await work(createLogStore({ adapter, template }));
+  } finally {
+    await adapter.close();
+  }
+}
+
+function limitOf(text: string | undefined): number {
+  if (text === undefined) return 50;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 10000) {
+    throw new UsageError(`Option --limit must be 1–10000, got ${text}`);
+  }
+  return n;
+}
+
+function oneOf(name: string, value: string | undefined, allowed: string[]): string | undefined {
+  if (value !== undefined && !allowed.includes(value)) {
+    throw new UsageError(`Option --${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+  }
+  return value;
+}
+
+const wait = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+
+/** Prints recent log records, or one chain as a tree. */
+export async function logsCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    node: { type: "string" },
+    level: { type: "string" },
+    kind: { type: "string" },
+    template: { type: "string" },
+    code: { type: "string" },
+    since: { type: "string" },
+    limit: { type: "string" },
+    follow: { type: "boolean", short: "f" },
+    json: { type: "boolean" },
+  });
+  const [action, ...rest] = positionals;
+  if (values.help) {
+    io.out(LOGS_USAGE);
+    return 0;
+  }
+  const print = (records: StoredEvent[]) => {
+    for (const r of records) io.out(values.json ? JSON.stringify(r) : formatTailLine(r));
+  };
+
+  if (action === "chain") {
+    const id = rest[0];
+    if (!id || rest.length > 1) throw new UsageError(`Usage: ${LOGS_USAGE}`);
+    if (!EVENT_ID_PATTERN.test(id)) throw new UsageError(`"${id}" is not an event id`);
+    const config = configFrom(values, io);
+    const records = await withStore(config, (store) => store.chain(id));
+    if (!records.length) {
+      io.err(`beds: no records for the chain of ${id}`);
+      return 1;
+    }
+    if (values.json) print(records);
+    else for (const line of renderChainTree(buildChainTree(records))) io.out(line);
+    return 0;
+  }
+
+  if (action !== "tail" || rest.length) throw new UsageError(`Usage: ${LOGS_USAGE}`);
+  const since = values.since;
+  if (since !== undefined && Number.isNaN(Date.parse(since))) {
+    throw new UsageError(`Option --since must be an ISO time, got "${since}"`);
+  }
+  const filter: TailFilter = {
+    node: values.node,
+    level: oneOf("level", values.level, LEVELS),
+    kind: oneOf("kind", values.kind, KINDS),
+    template: values.template,
+    code: values.code,
+    since,
+    limit: limitOf(values.limit),
+  };
+  const config = configFrom(values, io);
+  await withStore(config, async (store) => {
+    const first = await store.tail(filter);
+    print([...first].reverse());
+    let after = Math.max(0, ...first.map((r) => r.id ?? 0));
+    while (values.follow && !io.signal.aborted) {
+      await wait(Math.max(config.logstore.flush_ms, 500), io.signal);
+      if (io.signal.aborted) break;
+      const next = await store.tail({ ...filter, after, limit: 1000 });
+      print([...next].reverse());
+      after = Math.max(after, ...next.map((r) => r.id ?? 0));
+    }
+  });
+  return 0;
+}

@@ -1,0 +1,197 @@
+/**
+ * The HTTP gateway: `POST /v1/<template>/<op>` with the rest of the request
+ * body as JSON (key, data, where, limit, offset, order, call, event) becomes
+ * the same AMQP request a BedsClient sends. The answer is the reply body,
+ * with an HTTP status mapped from its error code (docs/protocol.md §12).
+ *
+ * @module
+ */
+import { BedsClientError, type RequestBody } from "../client/mod.ts";
+import { BedsError, type ErrorBody, type ErrorCode, toErrorBody } from "../errors.ts";
+import type { Logger } from "../logging/mod.ts";
+import { checkRequest, type Reply } from "../protocol/mod.ts";
+import { httpStatusOf } from "./status_codes.ts";
+import { LinkDownError } from "./gateway_link.ts";
+
+/** Sends one request over AMQP and resolves with the node's reply. */
+export type GatewaySend = (body: RequestBody, timeoutMs: number) => Promise<Reply>;
+
+/** Options for {@link gatewayHandler}. */
+export interface GatewayOptions {
+  send: GatewaySend;
+  /** Time to wait for a reply; also the request's deadline. */
+  timeoutMs: number;
+  maxBodyBytes: number;
+  /** This node's instance id, in the meta of answers the gateway makes itself. */
+  node: string;
+  /** A new event id for answers the gateway makes itself. */
+  nextEvent: () => string;
+  logger: Logger;
+  /** Sees every answer (metrics). Template and op are `_none` when the path was invalid. */
+  onAnswer?: (template: string, op: string, status: number, seconds: number) => void;
+}
+
+const ROUTE = /^\/v1\/([^/]+)\/([^/]+)\/?$/;
+/** Body keys the gateway sets itself. */
+const FROM_GATEWAY = ["template", "op", "deadline_ms"] as const;
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Answered with a status of its own, not the one its code maps to. */
+class HttpError extends BedsError {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+    super(code, message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const tooLarge = (size: number) =>
+    new BedsError("TOO_LARGE", `Request body of ${size} bytes exceeds the limit of ${limit}`, {
+      details: { limit, size },
+    });
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > limit) throw tooLarge(declared);
+  if (!request.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.byteLength;
+    if (size > limit) throw tooLarge(size);
+    chunks.push(chunk);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
+
+function parseBody(bytes: Uint8Array): Record<string, unknown> {
+  if (bytes.byteLength === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(bytes));
+  } catch (error) {
+    throw new BedsError("BAD_REQUEST", "Request body is not valid UTF-8 JSON", { cause: error });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new BedsError("BAD_REQUEST", "Request body must be a JSON object");
+  }
+  for (const key of FROM_GATEWAY) {
+    if (Object.hasOwn(parsed, key)) {
+      throw new BedsError("BAD_REQUEST", `Body key "${key}" is not allowed: the gateway sets it`);
+    }
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The request handler of the gateway listener. */
+export function gatewayHandler(options: GatewayOptions): (request: Request) => Promise<Response> {
+  const { logger } = options;
+  const answer = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { "content-type": "application/json", ...headers },
+    });
+  const failure = (error: ErrorBody, started: number) => ({
+    ok: false,
+    error,
+    meta: {
+      event: options.nextEvent(),
+      node: options.node,
+      broker: "gateway",
+      ms: elapsed(started),
+      rows: 0,
+    },
+  });
+
+  return async (request) => {
+    const started = performance.now();
+    let template = "_none";
+    let op = "_none";
+    let status: number;
+    let response: Response;
+    try {
+      const match = ROUTE.exec(new URL(request.url).pathname);
+      if (!match) {
+        throw new HttpError(404, "NOT_FOUND", "No such endpoint: use POST /v1/<template>/<op>");
+      }
+      if (request.method !== "POST") {
+        throw new HttpError(405, "BAD_REQUEST", `Method ${request.method} not allowed: use POST`, {
+          allow: "POST",
+        });
+      }
+      const body = parseBody(await readBody(request, options.maxBodyBytes));
+      const checked = checkRequest({ ...body, template: safeDecode(match[1]!), op: safeDecode(match[2]!) });
+      template = checked.template;
+      op = checked.op;
+      const reply = await options.send(checked as RequestBody, options.timeoutMs);
+      status = reply.ok ? 200 : httpStatusOf(reply.error.code);
+      if (!reply.ok && reply.error.code === "UNKNOWN_TEMPLATE") template = "_unknown";
+      response = answer(status, reply);
+    } catch (error) {
+      const failed = gatewayFailure(error, options.timeoutMs);
+      if (failed.code === "UNKNOWN_TEMPLATE") template = "_unknown";
+      status = failed.status;
+      if (failed.code === "INTERNAL") logger.error({ err: error, template, op }, "gateway request failed");
+      const body = error instanceof BedsError
+        ? toErrorBody(error)
+        : { code: failed.code, message: failed.message };
+      response = answer(status, failure(body, started), failed.headers);
+    }
+    options.onAnswer?.(template, op, status, (performance.now() - started) / 1000);
+    return response;
+  };
+}
+
+interface Failure {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/** The HTTP status, wire code and message for a request that got no reply. */
+function gatewayFailure(error: unknown, timeoutMs: number): Failure {
+  if (error instanceof HttpError) {
+    return { status: error.status, code: error.code, message: error.message, headers: error.headers };
+  }
+  if (error instanceof BedsError) {
+    return { status: httpStatusOf(error.code), code: error.code, message: error.message };
+  }
+  if (error instanceof LinkDownError) {
+    return { status: 503, code: "OVERLOADED", message: error.message, headers: { "retry-after": "1" } };
+  }
+  if (error instanceof BedsClientError) {
+    if (error.kind === "TIMEOUT") {
+      return { status: 504, code: "DEADLINE_EXCEEDED", message: `No reply within ${timeoutMs} ms` };
+    }
+    if (error.kind === "UNROUTABLE") {
+      return { status: 404, code: "UNKNOWN_TEMPLATE", message: `${error.message}: no broker serves it` };
+    }
+    return {
+      status: 502,
+      code: "INTERNAL",
+      message: "Connection to RabbitMQ lost before the reply came; the request may have run",
+    };
+  }
+  return { status: 500, code: "INTERNAL", message: "Internal error" };
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}

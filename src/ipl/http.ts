@@ -1,0 +1,137 @@
+/**
+ * The HTTP parts of IPL: every node's health and metrics listener, and the
+ * gateway on roles that run one. Each returns the step's outcome with an
+ * undo that closes what it opened.
+ *
+ * @module
+ */
+import {
+  createGatewayLink,
+  createNodeMetrics,
+  gatewayHandler,
+  nodeHttpHandler,
+  type ReadinessCheck,
+  startHttpServer,
+} from "../http/mod.ts";
+import { VERSION } from "../version.ts";
+import type { IplContext } from "./context.ts";
+import type { StepOutcome } from "./runner.ts";
+
+/** Why the node cannot serve now, one check per condition. */
+function readinessChecks(ctx: IplContext): ReadinessCheck[] {
+  return [
+    () => ctx.resident ? undefined : "node is not resident (IPL running or shutdown begun)",
+    () => ctx.amqp?.current() ? undefined : "AMQP is not connected",
+    () => {
+      const sick = [...ctx.adapters].filter(([, adapter]) => !adapter.health().healthy);
+      if (!sick.length) return undefined;
+      return sick.map(([name, a]) => `database ${name} is unhealthy: ${JSON.stringify(a.health().detail)}`)
+        .join("; ");
+    },
+    () => {
+      const short = (ctx.pool?.status() ?? []).filter((s) =>
+        s.consumers < (ctx.config.brokers[s.broker]?.instances ?? 0)
+      );
+      if (!short.length) return undefined;
+      return short.map((s) =>
+        `broker ${s.broker}: ${s.consumers} of ${ctx.config.brokers[s.broker]!.instances} consumers attached`
+      ).join("; ");
+    },
+    () => ctx.gateway && !ctx.gateway.connected() ? "gateway has no AMQP connection" : undefined,
+  ];
+}
+
+/** Starts `/live`, `/ready` and `/metrics` and feeds the metrics from the node's events. */
+export function startNodeHttp(ctx: IplContext): StepOutcome {
+  const { config } = ctx;
+  if (!config.http.enabled) return { detail: "disabled ([http] enabled = false)" };
+  const metrics = createNodeMetrics({
+    node: ctx.instance,
+    role: ctx.role,
+    version: VERSION,
+    startedAtMs: ctx.startedAt,
+    sources: {
+      brokers: () => ctx.pool?.status() ?? [],
+      adapters: () => [...ctx.adapters].map(([name, adapter]) => [name, adapter.health()] as const),
+      amqpConnected: () => ctx.amqp?.current() !== undefined,
+      logStoreDropped: () => ctx.logstore?.dropped(),
+      knownTemplate: (name) => ctx.registry?.current().get(name) !== undefined,
+    },
+  });
+  let server;
+  try {
+    server = startHttpServer({
+      name: "http",
+      host: config.http.host,
+      port: config.http.port,
+      logger: ctx.logger,
+      handler: nodeHttpHandler({ node: ctx.instance, role: ctx.role, checks: readinessChecks(ctx), metrics }),
+    });
+  } catch (error) {
+    metrics.close();
+    const message = `Cannot listen on ${config.http.host}:${config.http.port}: ${(error as Error).message}`;
+    // Health and metrics serve operators, not requests: outside prod a taken port (a second node on a
+    // developer's machine) is a warning and the node runs without them.
+    if (config.env === "prod") throw new Error(message, { cause: error });
+    return { detail: "off", warnings: [`${message}; no /live, /ready or /metrics`] };
+  }
+  ctx.sinks.push(metrics.sink);
+  ctx.http = { host: server.host, port: server.port, metrics };
+  ctx.logger.info({ http: { host: server.host, port: server.port } }, "http listening");
+  return {
+    detail: `http://${server.host}:${server.port} (/live, /ready, /metrics)`,
+    undo: async () => {
+      const at = ctx.sinks.indexOf(metrics.sink);
+      if (at >= 0) ctx.sinks.splice(at, 1);
+      ctx.http = undefined;
+      metrics.close();
+      await server.close();
+    },
+  };
+}
+
+/** Starts the gateway when the node's role sets `gateway = true` and `[gateway] enabled`. */
+export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
+  const { config } = ctx;
+  if (!config.nodes[ctx.role]?.gateway) return { detail: `role ${ctx.role} runs no gateway` };
+  if (!config.gateway.enabled) return { detail: "disabled ([gateway] enabled = false)" };
+  const link = createGatewayLink({
+    amqp: config.amqp,
+    name: `beds gateway ${ctx.role} ${ctx.instance}`,
+    logger: ctx.logger,
+  });
+  await link.open();
+  const { host, port, timeout_ms: timeoutMs, max_body_bytes: maxBodyBytes } = config.gateway;
+  let server;
+  try {
+    server = startHttpServer({
+      name: "gateway",
+      host,
+      port,
+      logger: ctx.logger,
+      handler: gatewayHandler({
+        send: link.request,
+        timeoutMs,
+        maxBodyBytes,
+        node: ctx.instance,
+        nextEvent: () => ctx.eventIds.next(),
+        logger: ctx.logger,
+        onAnswer: (template, op, status, seconds) =>
+          ctx.http?.metrics.recordGateway(template, op, status, seconds),
+      }),
+    });
+  } catch (error) {
+    await link.close();
+    throw new Error(`Cannot listen on ${host}:${port}: ${(error as Error).message}`);
+  }
+  ctx.gateway = { host: server.host, port: server.port, connected: link.connected };
+  ctx.logger.info({ gateway: { host: server.host, port: server.port } }, "gateway listening");
+  return {
+    detail: `http://${server.host}:${server.port}/v1/<template>/<op>, timeout ${timeoutMs} ms`,
+    undo: async () => {
+      ctx.gateway = undefined;
+      await server.close();
+      await link.close();
+    },
+  };
+}

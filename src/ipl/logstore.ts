@@ -1,0 +1,91 @@
+/**
+ * The `logstore` IPL step's work: open the log store the config chose, add
+ * its sink to the node's sinks, and flush it on unwind. Outside prod a log
+ * store that cannot be opened is a warning and the node runs without one.
+ * Also builds the IPL record that is written once the node is resident.
+ *
+ * @module
+ */
+import { configDigest, resolvePath } from "../config/mod.ts";
+import {
+  createBatchWriter,
+  createLogStore,
+  createLogStoreSink,
+  type IplEvent,
+  loadLogStoreTemplate,
+  type LogRow,
+} from "../logstore/mod.ts";
+import type { IplContext } from "./context.ts";
+import type { IplRecord, StepOutcome } from "./runner.ts";
+
+/** Opens the configured log store and registers its sink in `ctx.sinks`. */
+export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
+  const settings = ctx.config.logstore;
+  if (settings.store === "off") return { detail: "off: events are not recorded" };
+  const store = settings.store;
+  try {
+    const adapter = ctx.adapters.get(store);
+    if (!adapter) throw new Error(`store ${store} is not configured on this node`);
+    const template = await loadLogStoreTemplate({
+      dir: resolvePath(ctx.config.configDir, settings.templates_dir),
+      store,
+      database: settings.database,
+    });
+    const problems = (await adapter.verify([template])).filter((p) => p.severity === "error");
+    if (problems.length) {
+      const first = problems[0]!;
+      throw new Error(`template "mst" ${first.path}: ${first.message}`);
+    }
+    const logStore = createLogStore({ adapter, template });
+    const writer = createBatchWriter<LogRow>({
+      write: (rows) => logStore.write(rows),
+      batchSize: settings.batch_size,
+      flushMs: settings.flush_ms,
+      capacity: settings.buffer_size,
+      maxRetries: settings.max_retries,
+      onError: (error, info) =>
+        ctx.logger.warn(
+          { err: (error as Error).message, records: info.size, attempt: info.attempt, dropped: info.dropped },
+          "log store write failed",
+        ),
+    });
+    const sink = createLogStoreSink({
+      writer,
+      sampleRate: settings.sample_rate,
+      newId: () => ctx.eventIds.next(),
+    });
+    ctx.sinks.push(sink);
+    ctx.logstore = sink;
+    return {
+      detail:
+        `${store} "${settings.database}", batches of ${settings.batch_size} every ${settings.flush_ms} ms`,
+      undo: async () => {
+        const i = ctx.sinks.indexOf(sink);
+        if (i >= 0) ctx.sinks.splice(i, 1);
+        await writer.close();
+        const { dropped, written } = sink.stats();
+        ctx.logger.info({ written, dropped }, "log store flushed");
+      },
+    };
+  } catch (error) {
+    const message = `Log store ${store} "${settings.database}" unavailable: ${(error as Error).message}`;
+    if (ctx.config.env === "prod") throw new Error(message, { cause: error });
+    return { detail: "off", warnings: [`${message}; events are not recorded`] };
+  }
+}
+
+/** The IPL record of a node as a log event. */
+export function iplEvent(ctx: IplContext, record: IplRecord): IplEvent {
+  return {
+    kind: "ipl",
+    event: ctx.eventIds.next(),
+    at: new Date(ctx.startedAt).toISOString(),
+    node: ctx.instance,
+    role: ctx.role,
+    env: ctx.config.env,
+    ok: record.ok,
+    ms: record.ms,
+    steps: record.steps.map((s) => ({ ...s })),
+    configDigest: configDigest(ctx.config),
+  };
+}

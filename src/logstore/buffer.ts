@@ -1,0 +1,176 @@
+/**
+ * A bounded buffer that writes items in batches, off the caller's path:
+ * `push` returns at once, a batch is written when `batchSize` items wait or
+ * `flushMs` passed since the first of them. One batch is written at a time;
+ * a failed batch is retried `maxRetries` times, then dropped and counted.
+ * When the buffer holds `capacity` items, new ones are dropped and counted.
+ *
+ * @module
+ */
+
+/** Options for {@link createBatchWriter}. */
+export interface BatchWriterOptions<T> {
+  /** Writes one batch; a rejection counts as a failed attempt. */
+  write(batch: T[]): Promise<void>;
+  /** Items per write. */
+  batchSize: number;
+  /** Longest an item waits before its (partial) batch is written. */
+  flushMs: number;
+  /** Items held at most, including the batch being written. */
+  capacity: number;
+  /** Further attempts at a failed batch. @default 3 */
+  maxRetries?: number;
+  /** Pause before the first retry, doubled for each further one (at most 5 s). @default 100 */
+  retryDelayMs?: number;
+  /** Told about every failed attempt (e.g. to log it); must not throw. */
+  onError?: (error: unknown, info: { size: number; attempt: number; dropped: boolean }) => void;
+}
+
+/** Counters of a {@link BatchWriter}. */
+export interface BatchWriterStats {
+  /** Items waiting or being written. */
+  buffered: number;
+  /** Items written. */
+  written: number;
+  /** Items dropped: buffer full, or their batch failed every attempt. */
+  dropped: number;
+  /** Failed write attempts. */
+  failures: number;
+  /** Batches written. */
+  batches: number;
+}
+
+/** A running batch writer. */
+export interface BatchWriter<T> {
+  /** Queues an item; false (and counted) when the buffer is full or closed. Never blocks. */
+  push(item: T): boolean;
+  /** Writes everything queued now; resolves when the buffer is empty. */
+  flush(): Promise<void>;
+  /** Stops accepting items and flushes, giving up after `timeoutMs` (the rest counts as dropped). */
+  close(timeoutMs?: number): Promise<void>;
+  /** Items dropped so far. */
+  dropped(): number;
+  stats(): BatchWriterStats;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Creates a batch writer; nothing runs until the first `push`. */
+export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWriter<T> {
+  const { batchSize, flushMs, capacity } = options;
+  const maxRetries = options.maxRetries ?? 3;
+  const retryDelayMs = options.retryDelayMs ?? 100;
+  const queue: T[] = [];
+  let inflight = 0;
+  let written = 0;
+  let dropped = 0;
+  let failures = 0;
+  let batches = 0;
+  let closed = false;
+  let abandoned = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let draining: Promise<void> | undefined;
+  // Flushes and timer runs in progress: while any runs, partial batches are written too.
+  let forcing = 0;
+
+  const writeBatch = async (batch: T[]) => {
+    for (let attempt = 1;; attempt++) {
+      if (abandoned) {
+        dropped += batch.length;
+        return;
+      }
+      try {
+        await options.write(batch);
+        written += batch.length;
+        batches++;
+        return;
+      } catch (error) {
+        failures++;
+        const last = attempt > maxRetries;
+        if (last) dropped += batch.length;
+        try {
+          options.onError?.(error, { size: batch.length, attempt, dropped: last });
+        } catch {
+          // A reporting problem must not stop the writer.
+        }
+        if (last) return;
+        if (!closed) await sleep(Math.min(retryDelayMs * 2 ** (attempt - 1), 5000));
+      }
+    }
+  };
+
+  // One drain loop at a time: batches are written in order, one after another.
+  const drain = (): Promise<void> => {
+    draining ??= (async () => {
+      try {
+        while (queue.length && (forcing > 0 || closed || queue.length >= batchSize)) {
+          const batch = queue.splice(0, batchSize);
+          inflight = batch.length;
+          await writeBatch(batch);
+          inflight = 0;
+        }
+      } finally {
+        draining = undefined;
+        if (queue.length && !abandoned) schedule();
+      }
+    })();
+    return draining;
+  };
+
+  const schedule = () => {
+    if (queue.length >= batchSize) {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      void drain();
+      return;
+    }
+    if (timer === undefined && !draining) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        forcing++;
+        void drain().finally(() => forcing--);
+      }, flushMs);
+    }
+  };
+
+  const flush = async () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    forcing++;
+    try {
+      while (queue.length || draining) {
+        await (draining ?? drain());
+      }
+    } finally {
+      forcing--;
+    }
+  };
+
+  return {
+    push(item) {
+      if (closed || queue.length + inflight >= capacity) {
+        dropped++;
+        return false;
+      }
+      queue.push(item);
+      if (!draining) schedule();
+      return true;
+    },
+    flush,
+    async close(timeoutMs = 5000) {
+      closed = true;
+      let timeout: ReturnType<typeof setTimeout> | undefined;
+      const gaveUp = new Promise<void>((resolve) => timeout = setTimeout(resolve, timeoutMs));
+      await Promise.race([flush(), gaveUp]);
+      clearTimeout(timeout);
+      if (queue.length || draining) {
+        abandoned = true;
+        dropped += queue.splice(0).length;
+      }
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+    dropped: () => dropped,
+    stats: () => ({ buffered: queue.length + inflight, written, dropped, failures, batches }),
+  };
+}

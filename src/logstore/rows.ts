@@ -1,0 +1,193 @@
+/**
+ * Pure mapping between node events and log store records: which events are
+ * recorded (sampling), their level, and the flat record the `mst` template
+ * stores and returns.
+ *
+ * @module
+ */
+import type { LogEvent } from "./events.ts";
+
+/** Severity of a record, for filtering. */
+export type LogLevel = "info" | "warn" | "error";
+
+/** One log store record, as written (field names of the `mst` template). */
+export interface LogRow {
+  event: string;
+  parent: string | null;
+  /** First segment of `event`: the chain the record belongs to. */
+  root: string;
+  kind: LogEvent["kind"];
+  level: LogLevel;
+  /** UTC time as `YYYY-MM-DD HH:MM:SS.mmm`. */
+  at: string;
+  node: string;
+  broker: string | null;
+  template: string | null;
+  op: string | null;
+  code: string | null;
+  /** Request: reply, retry or dead_letter; status: its type; IPL: ok or failed. */
+  action: string | null;
+  attempt: number | null;
+  ms: number | null;
+  rows: number | null;
+  message: string | null;
+  /** The whole event as JSON text. */
+  doc: string;
+}
+
+/** A record read back from the store. */
+export interface StoredEvent extends Omit<LogRow, "root" | "doc"> {
+  /** Store-assigned insertion order (the paging cursor), if the store has one. */
+  id?: number;
+  /** The whole event. */
+  doc: Record<string, unknown>;
+}
+
+const MAX_MESSAGE = 1000;
+
+/** The level of an event: failures are errors, retries and unusual states warnings. */
+export function levelOf(event: LogEvent): LogLevel {
+  switch (event.kind) {
+    case "request":
+      if (event.action === "retry") return "warn";
+      return event.code ? "error" : "info";
+    case "status":
+      return event.status.type === "connected" || event.status.type === "closed" ? "info" : "warn";
+    case "ipl":
+      if (!event.ok) return "error";
+      return event.steps.some((s) => s.outcome === "warn") ? "warn" : "info";
+  }
+}
+
+/**
+ * Whether an event is recorded: successful requests are sampled at
+ * `sampleRate` (0–1, `random()` in [0, 1)); errors, retries, dead letters,
+ * IPL records and status changes always are.
+ */
+export function shouldRecord(event: LogEvent, sampleRate: number, random: () => number): boolean {
+  if (event.kind !== "request" || event.code || event.action !== "reply") return true;
+  if (sampleRate >= 1) return true;
+  return random() < sampleRate;
+}
+
+/** `2025-01-02T03:04:05.678Z` → `2025-01-02 03:04:05.678` (what a DATETIME column takes). */
+export function sqlTime(iso: string): string {
+  const date = new Date(iso);
+  const valid = Number.isNaN(date.getTime()) ? new Date(0) : date;
+  return valid.toISOString().slice(0, 23).replace("T", " ");
+}
+
+/** Turns an event (with its id) into the record the store keeps. */
+export function toLogRow(event: LogEvent, id: string): LogRow {
+  const base = {
+    event: id,
+    root: id.split(".", 1)[0]!,
+    kind: event.kind,
+    level: levelOf(event),
+    at: sqlTime(event.at),
+    node: event.node,
+    doc: JSON.stringify({ ...event, event: id }),
+  };
+  const none = {
+    parent: null,
+    broker: null,
+    template: null,
+    op: null,
+    code: null,
+    attempt: null,
+    rows: null,
+  };
+  switch (event.kind) {
+    case "request":
+      return {
+        ...base,
+        parent: event.parent ?? null,
+        broker: event.broker,
+        template: event.template ?? null,
+        op: event.call ? `${event.op ?? "call"}:${event.call}` : event.op ?? null,
+        code: event.code ?? null,
+        action: event.action,
+        attempt: event.attempt,
+        ms: event.ms,
+        rows: event.rows,
+        message: clip(event.reason && event.message ? `${event.message} (${event.reason})` : event.message),
+      };
+    case "status":
+      return {
+        ...base,
+        ...none,
+        action: event.status.type,
+        ms: null,
+        message: clip(statusMessage(event.status)),
+      };
+    case "ipl":
+      return {
+        ...base,
+        ...none,
+        action: event.ok ? "ok" : "failed",
+        ms: event.ms,
+        message: clip(
+          `${event.role} ${event.env}: ${event.steps.length} steps, config ${
+            event.configDigest.slice(0, 12)
+          }`,
+        ),
+      };
+  }
+}
+
+function statusMessage(status: { type: string } & Record<string, unknown>): string | undefined {
+  const rest = Object.entries(status).filter(([k]) => k !== "type");
+  return rest.length
+    ? rest.map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")
+    : undefined;
+}
+
+function clip(text: string | undefined): string | null {
+  if (text === undefined || text === "") return null;
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+}
+
+function str(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function num(value: unknown): number | null {
+  if (value === null || value === undefined || value === "") return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Reads one raw record of the store (a MariaDB row or a MongoDB document) back. */
+export function fromStoredRow(raw: Record<string, unknown>): StoredEvent {
+  let doc: Record<string, unknown> = {};
+  if (typeof raw.doc === "string") {
+    try {
+      doc = JSON.parse(raw.doc);
+    } catch {
+      doc = { unreadable: raw.doc };
+    }
+  } else if (typeof raw.doc === "object" && raw.doc !== null) {
+    doc = raw.doc as Record<string, unknown>;
+  }
+  const at = raw.at instanceof Date ? raw.at.toISOString() : str(raw.at) ?? "";
+  const id = num(raw.id);
+  return {
+    ...(id === null ? {} : { id }),
+    event: String(raw.event ?? ""),
+    parent: str(raw.parent),
+    kind: String(raw.kind ?? "request") as LogEvent["kind"],
+    level: String(raw.level ?? "info") as LogLevel,
+    at: at.includes("T") ? at : `${at.replace(" ", "T")}Z`,
+    node: String(raw.node ?? ""),
+    broker: str(raw.broker),
+    template: str(raw.template),
+    op: str(raw.op),
+    code: str(raw.code),
+    action: str(raw.action),
+    attempt: num(raw.attempt),
+    ms: num(raw.ms),
+    rows: num(raw.rows ?? raw.nrows),
+    message: str(raw.message),
+    doc,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The log store's event sink: samples, turns events into records and queues
+ * them in a {@link BatchWriter}. `emit` never blocks and never throws.
+ *
+ * @module
+ */
+import type { EventSink, LogEvent } from "./events.ts";
+import type { BatchWriter } from "./buffer.ts";
+import { type LogRow, shouldRecord, toLogRow } from "./rows.ts";
+
+/** Options for {@link createLogStoreSink}. */
+export interface LogStoreSinkOptions {
+  writer: BatchWriter<LogRow>;
+  /** Share of successful requests recorded (0–1). */
+  sampleRate: number;
+  /** Id for events that carry none (status changes). */
+  newId: () => string;
+  /** @default Math.random */
+  random?: () => number;
+}
+
+/** Counters of the log store sink, for status and metrics. */
+export interface LogStoreStats {
+  /** Events handed to the store. */
+  queued: number;
+  /** Successful requests left out by sampling. */
+  sampledOut: number;
+  /** Events not recorded: buffer full or store failing. */
+  dropped: number;
+  /** Records written. */
+  written: number;
+  /** Failed write attempts. */
+  failures: number;
+  /** Records waiting or being written. */
+  buffered: number;
+}
+
+/** An event sink backed by the log store. */
+export interface LogStoreSink extends EventSink {
+  /** Events dropped so far (buffer full, or the store failed every attempt). */
+  dropped(): number;
+  stats(): LogStoreStats;
+}
+
+/** Creates the sink; the writer decides when records reach the store. */
+export function createLogStoreSink(options: LogStoreSinkOptions): LogStoreSink {
+  const random = options.random ?? Math.random;
+  let queued = 0;
+  let sampledOut = 0;
+  let failedToMap = 0;
+  return {
+    emit(event: LogEvent) {
+      try {
+        if (!shouldRecord(event, options.sampleRate, random)) {
+          sampledOut++;
+          return;
+        }
+        const id = event.kind === "status" ? options.newId() : event.event;
+        if (options.writer.push(toLogRow(event, id))) queued++;
+      } catch {
+        // An event that cannot be mapped is lost, not the request that reported it.
+        failedToMap++;
+      }
+    },
+    dropped: () => options.writer.dropped() + failedToMap,
+    stats() {
+      const w = options.writer.stats();
+      return {
+        queued,
+        sampledOut,
+        dropped: w.dropped + failedToMap,
+        written: w.written,
+        failures: w.failures,
+        buffered: w.buffered,
+      };
+    },
+  };
+}

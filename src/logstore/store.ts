@@ -1,0 +1,149 @@
+/**
+ * Reads and writes of the log store, all through the adapter interface and
+ * the `mst` template: on MariaDB a batch call (`calls.log_batch`, one JSON
+ * array per write), a procedure read (`ops.read`) and a chain call
+ * (`calls.chain`); on a store without procedures (MongoDB) one `create` per
+ * record and `read` with equality filters.
+ *
+ * @module
+ */
+import type { Adapter, Values } from "../adapters/mod.ts";
+import { BedsError } from "../errors.ts";
+import type { RecTemplate } from "../templates/mod.ts";
+import { chainRoot, inChain } from "../protocol/mod.ts";
+import { fromStoredRow, type LogRow, sqlTime, type StoredEvent } from "./rows.ts";
+
+/** Filters of {@link LogStore.tail}; absent means any. */
+export interface TailFilter {
+  node?: string;
+  level?: string;
+  kind?: string;
+  template?: string;
+  code?: string;
+  /** ISO times. */
+  since?: string;
+  until?: string;
+  /** Records stored before this id (paging), MariaDB only. */
+  before?: number;
+  /** Records stored after this id (following), MariaDB only. */
+  after?: number;
+  /** @default 50 */
+  limit?: number;
+}
+
+/** The log store behind its template. */
+export interface LogStore {
+  /** Writes a batch of records. */
+  write(rows: LogRow[]): Promise<void>;
+  /** The newest records first. */
+  tail(filter: TailFilter): Promise<StoredEvent[]>;
+  /** Every record of the chain `event` belongs to, oldest first. */
+  chain(event: string): Promise<StoredEvent[]>;
+}
+
+/** Options for {@link createLogStore}. */
+export interface LogStoreOptions {
+  adapter: Adapter;
+  /** The `mst` template, with the store and database the config chose. */
+  template: RecTemplate;
+}
+
+/** Values checked by the template's own field checks, as dispatch would. */
+function checked(template: RecTemplate, values: Record<string, unknown>): Values {
+  const out = new Map<string, unknown>();
+  for (const [field, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const check = template.checks.get(field);
+    if (!check) {
+      throw new BedsError("INTERNAL", `Log store template "${template.name}" lacks field "${field}"`);
+    }
+    out.set(field, value === null ? null : check(value));
+  }
+  return out;
+}
+
+function rowsOf(data: unknown): StoredEvent[] {
+  return Array.isArray(data) ? data.map((row) => fromStoredRow(row as Record<string, unknown>)) : [];
+}
+
+const byTime = (a: StoredEvent, b: StoredEvent) =>
+  a.at < b.at ? -1 : a.at > b.at ? 1 : (a.id ?? 0) - (b.id ?? 0);
+
+/** Creates the log store over an adapter. */
+export function createLogStore(options: LogStoreOptions): LogStore {
+  const { adapter, template } = options;
+  const procedures = adapter.store === "mariadb";
+  const filterValues = (filter: TailFilter) => ({
+    node: filter.node,
+    level: filter.level,
+    kind: filter.kind,
+    template: filter.template,
+    code: filter.code,
+    since: filter.since === undefined ? undefined : sqlTime(filter.since),
+    until: filter.until === undefined ? undefined : sqlTime(filter.until),
+  });
+
+  return {
+    async write(rows) {
+      if (!rows.length) return;
+      if (procedures) {
+        await adapter.call({ template, call: "log_batch", values: checked(template, { events: rows }) });
+        return;
+      }
+      await Promise.all(
+        rows.map((row) => adapter.create({ template, values: checked(template, { ...row }) })),
+      );
+    },
+
+    async tail(filter) {
+      const limit = Math.min(Math.max(filter.limit ?? 50, 1), 10000);
+      if (procedures) {
+        const params = checked(template, {
+          ...filterValues(filter),
+          before: filter.before,
+          after: filter.after,
+          max_rows: limit,
+        });
+        const result = await adapter.read({
+          template,
+          where: new Map(),
+          order: [],
+          limit,
+          offset: 0,
+          params,
+        });
+        return rowsOf(result.data);
+      }
+      const where = new Map<string, unknown[]>();
+      for (const [field, value] of Object.entries(filterValues(filter))) {
+        if (value !== undefined && field !== "since" && field !== "until") where.set(field, [value]);
+      }
+      const result = await adapter.read({
+        template,
+        where,
+        order: [{ field: "at", desc: true }],
+        limit,
+        offset: 0,
+        params: new Map(),
+      });
+      return rowsOf(result.data);
+    },
+
+    async chain(event) {
+      if (procedures) {
+        const result = await adapter.call({ template, call: "chain", values: checked(template, { event }) });
+        return rowsOf(result.data);
+      }
+      const root = chainRoot(event);
+      const result = await adapter.read({
+        template,
+        where: new Map([["root", [root]]]),
+        order: [{ field: "at", desc: false }],
+        limit: 10000,
+        offset: 0,
+        params: new Map(),
+      });
+      return rowsOf(result.data).filter((e) => inChain(e.event, root)).sort(byTime);
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * What each store allows in a REC template. A mariadb template names views
+ * and procedures; a mongodb template names one collection, reads it by
+ * `key` and `where` with `order`, and writes it by the ops' `params` and
+ * `key`: no views, procedures or named calls. Errors name file and key path.
+ *
+ * @module
+ */
+import { TemplateError } from "../errors.ts";
+import type { RecTemplateFile } from "./schema.ts";
+
+const WRITE_OPS = ["create", "update", "delete"] as const;
+
+function invalid(file: string, path: string, text: string): never {
+  throw new TemplateError(`Invalid template "${file}": ${path}: ${text}`);
+}
+
+/** Checks the keys that depend on `template.store`. */
+export function checkStoreRules(file: string, t: RecTemplateFile): void {
+  if (t.template.store === "mongodb") checkMongodb(file, t);
+  else checkMariadb(file, t);
+}
+
+function checkMariadb(file: string, t: RecTemplateFile): void {
+  if (t.template.collection !== undefined) {
+    invalid(file, "template.collection", "only a mongodb template names a collection");
+  }
+  for (const op of WRITE_OPS) {
+    if (t.ops[op] && t.ops[op].procedure === undefined) {
+      invalid(file, `ops.${op}.procedure`, "missing required value");
+    }
+  }
+}
+
+function checkMongodb(file: string, t: RecTemplateFile): void {
+  const { ops, fields } = t;
+  if (t.template.collection === undefined) {
+    invalid(file, "template.collection", "missing required value (a mongodb template names its collection)");
+  }
+  const read = ops.read;
+  if (read) {
+    for (const key of ["view", "procedure"] as const) {
+      if (read[key] !== undefined) {
+        invalid(
+          file,
+          `ops.read.${key}`,
+          "not supported on mongodb (a read filters the collection by key and where)",
+        );
+      }
+    }
+    if (read.params.length) invalid(file, "ops.read.params", "not supported on mongodb (use where)");
+    if (read.required !== undefined) invalid(file, "ops.read.required", "not supported on mongodb");
+    // A json field arrives as JSON text but is stored as a document: equality could never match.
+    for (const list of ["key", "where", "order"] as const) {
+      for (const [i, name] of (read[list] ?? []).entries()) {
+        if (fields[name]?.type === "json") {
+          invalid(file, `ops.read.${list}.${i}`, `"${name}" is a json field, which mongodb cannot filter on`);
+        }
+      }
+    }
+  }
+  for (const op of WRITE_OPS) {
+    const spec = ops[op];
+    if (!spec) continue;
+    if (spec.procedure !== undefined) {
+      invalid(
+        file,
+        `ops.${op}.procedure`,
+        "not supported on mongodb (writes go to the template's collection)",
+      );
+    }
+    if (op !== "create" && !spec.key?.length) {
+      invalid(file, `ops.${op}.key`, "missing required value (mongodb updates and deletes by key)");
+    }
+  }
+  const call = Object.keys(t.calls)[0];
+  if (call !== undefined) {
+    invalid(file, `calls.${call}`, "named calls are not supported on mongodb");
+  }
+}

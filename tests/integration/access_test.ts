@@ -1,0 +1,286 @@
+/**
+ * Access control with real RabbitMQ users: each request runs as the
+ * RabbitMQ-validated `user_id` of its publisher, grants decide what it may
+ * do, and only admin users may command a node.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import amqp from "amqplib";
+import { deadLetterQueueName, workQueueName } from "../../src/amqp/mod.ts";
+import type { DeadLetter } from "../../src/brokers/mod.ts";
+import { BedsClient, sendAdminCommand } from "../../src/client/mod.ts";
+import type { Reply } from "../../src/protocol/mod.ts";
+import {
+  cli,
+  createTestEnv,
+  dbQuery,
+  readyCount,
+  startNode,
+  type TestEnv,
+  waitFor,
+} from "../helpers/services.ts";
+import { type AmqpTestUser, clientPermissions, createAmqpUser } from "../helpers/amqp_users.ts";
+
+function accessToml(a: string, b: string): string {
+  return `
+[access]
+enabled = true
+admin_users = ["guest"]
+
+[access.users.${a}]
+allow = ["read.*"]
+
+[access.users.${b}]
+allow = ["create.cus"]
+
+[brokers.wBroker]
+ops = ["create", "update", "delete"]
+bindings = ["create.*", "update.*", "delete.*"]
+instances = 1
+retry_delays_ms = [300, 600, 1200, 2400, 4800]
+max_attempts = 6
+`;
+}
+
+/** The node's instance name, so admin commands go to it alone and return on its reply. */
+const NODE = `access-${crypto.randomUUID().slice(0, 8)}`;
+
+function code(reply: Reply): string | undefined {
+  return reply.ok ? undefined : reply.error.code;
+}
+
+async function dlq(env: TestEnv): Promise<DeadLetter[]> {
+  const run = await cli(["dlq", "list", "--json", "--role", "appServer", ...env.cliArgs]);
+  assert.equal(run.code, 0, run.err);
+  return JSON.parse(run.out) as DeadLetter[];
+}
+
+async function wBrokerRequests(env: TestEnv): Promise<number> {
+  const [reply] = await sendAdminCommand({
+    amqp: env.config.amqp,
+    command: "status",
+    node: NODE,
+    waitMs: 5000,
+  });
+  const brokers = (reply?.data as { brokers: Array<{ broker: string; requests: number }> }).brokers;
+  return brokers.find((b) => b.broker === "wBroker")!.requests;
+}
+
+/** Two RabbitMQ users, a node that grants A read.* and B create.cus, and their clients. */
+async function withUsers(
+  fn: (
+    ctx: { env: TestEnv; a: AmqpTestUser; b: AmqpTestUser; clientA: BedsClient; clientB: BedsClient },
+  ) => Promise<void>,
+  options: { dedicatedDbUser?: boolean } = {},
+): Promise<void> {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const [nameA, nameB] = [`beds_a_${suffix}`, `beds_b_${suffix}`];
+  const env = await createTestEnv({ extraToml: accessToml(nameA, nameB), ...options });
+  const users: AmqpTestUser[] = [];
+  const clients: BedsClient[] = [];
+  try {
+    const made = await Promise.allSettled([
+      createAmqpUser(nameA, `pw-a-${suffix}`, clientPermissions(env.exchange)),
+      createAmqpUser(nameB, `pw-b-${suffix}`, clientPermissions(env.exchange)),
+    ]);
+    for (const m of made) if (m.status === "fulfilled") users.push(m.value);
+    for (const m of made) if (m.status === "rejected") throw m.reason;
+    const [a, b] = users as [AmqpTestUser, AmqpTestUser];
+    const node = await startNode(env, "appServer", NODE);
+    try {
+      const clientA = await BedsClient.connect({ amqp: a.amqp(env.config.amqp), timeoutMs: 10_000 });
+      clients.push(clientA);
+      const clientB = await BedsClient.connect({ amqp: b.amqp(env.config.amqp), timeoutMs: 30_000 });
+      clients.push(clientB);
+      await fn({ env, a, b, clientA, clientB });
+    } finally {
+      for (const client of clients) await client.close();
+      assert.equal(await node.stop(), 0);
+    }
+  } finally {
+    await Promise.all(users.map((user) => user.drop()));
+    await env.cleanup();
+  }
+}
+
+Deno.test("requests run as their RabbitMQ user: grants allow, everything else is FORBIDDEN", async (t) => {
+  await withUsers(async ({ env, a, b, clientA, clientB }) => {
+    await t.step("A (read.*) reads", async () => {
+      const reply = await clientA.request({ template: "cus", op: "read", key: { id: 1 } });
+      assert.equal(reply.ok, true, JSON.stringify(reply));
+    });
+    await t.step("A (read.*) is FORBIDDEN to create", async () => {
+      const reply = await clientA.request({
+        template: "cus",
+        op: "create",
+        data: { email: "a.forbidden@example.com", name: "A" },
+      });
+      assert.equal(code(reply), "FORBIDDEN");
+      assert.match(!reply.ok ? reply.error.message : "", new RegExp(`User "${a.user}" may not create`));
+    });
+    await t.step("B (create.cus) creates", async () => {
+      const reply = await clientB.request({
+        template: "cus",
+        op: "create",
+        data: { email: "b.allowed@example.com", name: "B" },
+      });
+      assert.equal(reply.ok, true, JSON.stringify(reply));
+      const rows = await dbQuery(env, "SELECT name FROM customers WHERE email = ?", [
+        "b.allowed@example.com",
+      ]);
+      assert.equal(rows.length, 1);
+    });
+    await t.step("B (create.cus) is FORBIDDEN to read, and to create other templates", async () => {
+      assert.equal(code(await clientB.request({ template: "cus", op: "read", key: { id: 1 } })), "FORBIDDEN");
+      assert.equal(
+        code(await clientB.request({ template: "prd", op: "create", data: { sku: "X", name: "x" } })),
+        "FORBIDDEN",
+      );
+    });
+    await t.step("a request without user_id is FORBIDDEN", async () => {
+      const anonymous = await BedsClient.connect({ amqp: b.amqp(env.config.amqp), userId: false });
+      try {
+        const reply = await anonymous.request({
+          template: "cus",
+          op: "create",
+          data: { email: "anon@example.com", name: "Anon" },
+        });
+        assert.equal(code(reply), "FORBIDDEN");
+        assert.match(!reply.ok ? reply.error.message : "", /no user_id/);
+      } finally {
+        await anonymous.close();
+      }
+    });
+    await t.step("A cannot claim B's rights with BEDS's requester header", async () => {
+      const conn = await amqp.connect({ hostname: "127.0.0.1", username: a.user, password: a.password });
+      try {
+        const ch = await conn.createChannel();
+        const reply = new Promise<Reply>((resolve) => {
+          ch.consume("amq.rabbitmq.reply-to", (msg) => msg && resolve(JSON.parse(msg.content.toString())), {
+            noAck: true,
+          });
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        const body = { template: "cus", op: "create", data: { email: "a.spoof@example.com", name: "A" } };
+        ch.publish(env.exchange, "create.cus", Buffer.from(JSON.stringify(body)), {
+          replyTo: "amq.rabbitmq.reply-to",
+          userId: a.user,
+          headers: { "x-beds-user": b.user },
+        });
+        assert.equal(code(await reply), "FORBIDDEN");
+      } finally {
+        await conn.close();
+      }
+    });
+    await t.step(
+      "a message published by A with user_id B is refused by RabbitMQ; BEDS never sees it",
+      async () => {
+        const before = await wBrokerRequests(env);
+        const conn = await amqp.connect({ hostname: "127.0.0.1", username: a.user, password: a.password });
+        conn.on("error", () => {});
+        try {
+          const ch = await conn.createConfirmChannel();
+          const closed = new Promise<string>((resolve) => ch.on("error", (e: Error) => resolve(e.message)));
+          const body = { template: "cus", op: "create", data: { email: "forged@example.com", name: "F" } };
+          ch.publish(env.exchange, "create.cus", Buffer.from(JSON.stringify(body)), { userId: b.user });
+          assert.match(
+            await closed,
+            /406 \(PRECONDITION-FAILED\).*user_id property set to '.*' but authenticated user was/,
+          );
+        } finally {
+          await conn.close().catch(() => {});
+        }
+        // A later legitimate write is served, so the queue was drained past where the forged one would be.
+        const ok = await clientB.request({
+          template: "cus",
+          op: "create",
+          data: { email: "after.forged@example.com", name: "B" },
+        });
+        assert.equal(ok.ok, true);
+        assert.equal(await wBrokerRequests(env), before + 1, "the node counted only B's request");
+        const forged = await dbQuery(env, "SELECT id FROM customers WHERE email = ?", ["forged@example.com"]);
+        assert.equal(forged.length, 0);
+      },
+    );
+    await t.step("a fire-and-forget FORBIDDEN write is kept in the DLQ with its requester", async () => {
+      await clientA.send({
+        template: "cus",
+        op: "create",
+        data: { email: "a.batch@example.com", name: "A" },
+      });
+      let letters: DeadLetter[] = [];
+      await waitFor(async () => (letters = await dlq(env)).length === 1, 10_000, "the dead letter");
+      assert.equal(letters[0]!.errorCode, "FORBIDDEN");
+      assert.equal(letters[0]!.reason, "unanswered_write");
+      assert.equal(letters[0]!.user, a.user);
+      // Replayed by the operator with the node's credentials, it runs as A again (not as the operator).
+      const replay = await cli(["dlq", "replay", "--all", ...env.cliArgs]);
+      assert.equal(replay.code, 0, replay.err);
+      const queue = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker"));
+      await waitFor(async () => await readyCount(queue) === 1, 10_000, "the replayed write back in the DLQ");
+      letters = await dlq(env);
+      assert.equal(letters[0]!.user, a.user);
+      assert.match(letters[0]!.errorMessage, new RegExp(`User "${a.user}" may not create`));
+    });
+  });
+});
+
+Deno.test("a retried write still runs as its original requester", async () => {
+  await withUsers(async ({ env, clientB }) => {
+    const db = env.dbUser!;
+    try {
+      await db.lock(true);
+      await db.killSessions();
+      const queue = workQueueName(env.queuePrefix, "appServer", "wBroker");
+      const reply = clientB.request(
+        { template: "cus", op: "create", data: { email: "b.retried@example.com", name: "B" } },
+        { timeoutMs: 30_000 },
+      );
+      await waitFor(
+        async () => {
+          const [status] = await sendAdminCommand({
+            amqp: env.config.amqp,
+            command: "status",
+            node: NODE,
+            waitMs: 5000,
+          });
+          const brokers = (status?.data as { brokers: Array<{ queue: string; retries: number }> }).brokers;
+          return brokers.find((s) => s.queue === queue)!.retries >= 1;
+        },
+        10_000,
+        "a retry",
+      );
+      await db.lock(false);
+      const result = await reply;
+      assert.equal(result.ok, true, JSON.stringify(result));
+      const rows = await dbQuery(env, "SELECT id FROM customers WHERE email = ?", ["b.retried@example.com"]);
+      assert.equal(rows.length, 1);
+    } finally {
+      await db.lock(false).catch(() => {});
+    }
+  }, { dedicatedDbUser: true });
+});
+
+Deno.test("admin commands are obeyed from admin users only", async () => {
+  await withUsers(async ({ env, a, clientA }) => {
+    const status = await wBrokerRequests(env);
+    assert.equal(typeof status, "number", "guest (an admin user) gets the status");
+    const refused = await sendAdminCommand({
+      amqp: a.amqp(env.config.amqp),
+      command: "shutdown",
+      node: NODE,
+    });
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0]!.ok, false);
+    assert.equal(refused[0]!.error?.code, "FORBIDDEN");
+    assert.match(
+      refused[0]!.error?.message ?? "",
+      new RegExp(`User "${a.user}" may not send admin commands`),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const still = await clientA.request({ template: "cus", op: "read", key: { id: 1 } });
+    assert.equal(still.ok, true, "the node keeps running");
+    const reload = await sendAdminCommand({ amqp: a.amqp(env.config.amqp), command: "reload", node: NODE });
+    assert.equal(reload[0]?.error?.code, "FORBIDDEN");
+  });
+});

@@ -1,0 +1,221 @@
+/**
+ * One contract suite for every store adapter: the same behaviour checks run
+ * against MariaDB (the lab's `cus` template on a fresh test schema) and,
+ * when BEDS_TEST_MONGO_URL is set, against MongoDB (the `mcu` template of
+ * tests/testdata/mongo_templates on a fresh database, dropped afterwards).
+ */
+import assert from "node:assert/strict";
+import { MongoClient } from "mongodb";
+import {
+  type Adapter,
+  createMariadbAdapter,
+  createMongodbAdapter,
+  type ReadInput,
+  type WriteInput,
+} from "../../src/adapters/mod.ts";
+import { BedsError, type ErrorCode } from "../../src/errors.ts";
+import { silentLogger } from "../../src/logging/mod.ts";
+import { loadTemplates, type RecTemplate, recTemplates } from "../../src/templates/mod.ts";
+import { createTestEnv, ROOT, uniqueId } from "../helpers/services.ts";
+
+type Doc = Record<string, unknown>;
+
+/** One adapter under test, with what the suite needs to know about it. */
+interface Subject {
+  adapter: Adapter;
+  /** A template with read by key and where, create, update and delete, and a unique `email`. */
+  template: RecTemplate;
+  /** The same template naming a database object that does not exist. */
+  missing: RecTemplate;
+  /**
+   * Whether the adapter itself must refuse operator-shaped values: a query
+   * language made of documents (MongoDB) must; bound SQL parameters cannot
+   * carry an operator, so MariaDB has nothing to refuse.
+   */
+  refusesOperators: boolean;
+}
+
+async function templateNamed(dir: string, name: string): Promise<RecTemplate> {
+  const found = recTemplates(await loadTemplates(dir)).find((t) => t.name === name);
+  assert.ok(found, `template "${name}" in ${dir}`);
+  return found;
+}
+
+async function rejects(work: () => Promise<unknown>, code: ErrorCode): Promise<BedsError> {
+  try {
+    await work();
+  } catch (error) {
+    assert.ok(error instanceof BedsError, `expected a BedsError ${code}, got ${error}`);
+    assert.equal(error.code, code, error.message);
+    return error;
+  }
+  assert.fail(`expected ${code}, but it succeeded`);
+}
+
+/** The behaviour every adapter shares, as steps of one test. */
+async function contract(t: Deno.TestContext, s: Subject): Promise<void> {
+  const { adapter, template } = s;
+  const tag = uniqueId();
+  const email = (n: number) => `contract.${tag}.${n}@example.com`;
+  const values = (entries: Record<string, unknown>) => new Map(Object.entries(entries));
+  const write = (entries: Record<string, unknown>): WriteInput => ({ template, values: values(entries) });
+  const read = (input: Partial<ReadInput>): ReadInput => ({
+    template,
+    where: new Map(),
+    order: [],
+    limit: 100,
+    offset: 0,
+    params: new Map(),
+    ...input,
+  });
+  const byKey = (id: unknown) => read({ key: values({ id }) });
+  let first: Doc = {};
+  let second: Doc = {};
+
+  await t.step("create returns the new record with its key", async () => {
+    const created = await adapter.create(write({ email: email(1), name: "Ada Contract" }));
+    first = created.data as Doc;
+    assert.equal(created.rows, 1);
+    assert.ok(first.id !== undefined && first.id !== null, `a key in ${JSON.stringify(first)}`);
+    assert.equal(first.email, email(1));
+    assert.equal(first.name, "Ada Contract");
+    second = (await adapter.create(write({ email: email(2), name: "Bob Contract" }))).data as Doc;
+    assert.notEqual(second.id, first.id);
+  });
+
+  await t.step("read by key returns that one record", async () => {
+    const result = await adapter.read(byKey(first.id));
+    assert.equal(result.rows, 1);
+    assert.ok(!Array.isArray(result.data));
+    assert.equal((result.data as Doc).id, first.id);
+    assert.equal((result.data as Doc).email, email(1));
+  });
+
+  await t.step("read by where filters on equality and any-of, with order, limit and offset", async () => {
+    const only = await adapter.read(read({ where: new Map([["email", [email(2)]]]) }));
+    assert.deepEqual((only.data as Doc[]).map((d) => d.email), [email(2)]);
+    const both = await adapter.read(read({
+      where: new Map([["email", [email(1), email(2), email(99)]]]),
+      order: [{ field: "name", desc: true }],
+    }));
+    assert.deepEqual((both.data as Doc[]).map((d) => d.name), ["Bob Contract", "Ada Contract"]);
+    assert.equal(both.rows, 2);
+    const page = await adapter.read(read({
+      where: new Map([["email", [email(1), email(2)]]]),
+      order: [{ field: "name", desc: false }],
+      limit: 1,
+      offset: 1,
+    }));
+    assert.deepEqual((page.data as Doc[]).map((d) => d.name), ["Bob Contract"]);
+  });
+
+  await t.step("update changes only the given fields and returns the record", async () => {
+    const updated = await adapter.update(write({ id: first.id, status: "suspended" }));
+    assert.equal((updated.data as Doc).status, "suspended");
+    assert.equal((updated.data as Doc).name, "Ada Contract", "a field not sent is left as it was");
+    const again = (await adapter.read(byKey(first.id))).data as Doc;
+    assert.equal(again.status, "suspended");
+    assert.equal(again.email, email(1));
+  });
+
+  await t.step("operator-looking text is stored and read back as plain data", async () => {
+    for (const name of ["$where", '{"$gt": ""}', "a.b"]) {
+      await adapter.update(write({ id: second.id, name }));
+      assert.equal(((await adapter.read(byKey(second.id))).data as Doc).name, name);
+    }
+    const none = await adapter.read(read({ where: new Map([["email", ['{"$gt": ""}']]]) }));
+    assert.deepEqual(none.data, [], "a filter value is compared, never interpreted");
+  });
+
+  await t.step("a duplicate unique value is CONFLICT", async () => {
+    await rejects(() => adapter.create(write({ email: email(2), name: "Copy" })), "CONFLICT");
+  });
+
+  await t.step("delete returns the record as it was; then it is NOT_FOUND", async () => {
+    const deleted = await adapter.delete(write({ id: first.id }));
+    assert.equal((deleted.data as Doc).email, email(1));
+    const error = await rejects(() => adapter.read(byKey(first.id)), "NOT_FOUND");
+    assert.deepEqual(error.details, { key: { id: first.id } });
+    await rejects(() => adapter.update(write({ id: first.id, name: "Ghost" })), "NOT_FOUND");
+    await rejects(() => adapter.delete(write({ id: first.id })), "NOT_FOUND");
+  });
+
+  if (s.refusesOperators) {
+    await t.step("operator-shaped values are VALIDATION", async () => {
+      await rejects(() => adapter.read(read({ where: new Map([["email", [{ $gt: "" }]]]) })), "VALIDATION");
+      await rejects(() => adapter.read(byKey({ $ne: null })), "VALIDATION");
+      await rejects(() => adapter.read(read({ where: new Map([["$where", ["1"]]]) })), "VALIDATION");
+      await rejects(() => adapter.update(write({ id: second.id, name: { $gt: "" } })), "VALIDATION");
+      await rejects(() => adapter.delete(write({ id: { $exists: true } })), "VALIDATION");
+      assert.equal(((await adapter.read(byKey(second.id))).data as Doc).email, email(2), "nothing changed");
+    });
+  }
+
+  await t.step("verify() finds the template's object, and reports a missing one", async () => {
+    assert.deepEqual(await adapter.verify([template]), []);
+    const problems = await adapter.verify([s.missing]);
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.equal(problems[0]!.severity, "error");
+    assert.equal(problems[0]!.template, template.name);
+    assert.match(problems[0]!.message, /does not exist/);
+  });
+}
+
+Deno.test("adapter contract: mariadb", async (t) => {
+  const env = await createTestEnv();
+  const adapter = createMariadbAdapter({ config: env.config.databases.mariadb!, logger: silentLogger() });
+  try {
+    await adapter.open();
+    const template = await templateNamed(`${ROOT}/templates`, "cus");
+    const missing = {
+      ...template,
+      ops: { ...template.ops, read: { ...template.ops.read!, view: "v_no_such" } },
+    };
+    await contract(t, { adapter, template, missing, refusesOperators: false });
+  } finally {
+    await adapter.close();
+    await env.cleanup();
+  }
+});
+
+const MONGO_URL = Deno.env.get("BEDS_TEST_MONGO_URL") || undefined;
+const MONGO_SKIPPED = "adapter contract: mongodb — skipped: BEDS_TEST_MONGO_URL is not set";
+
+if (!MONGO_URL) console.log(MONGO_SKIPPED);
+
+Deno.test({
+  name: MONGO_URL ? "adapter contract: mongodb" : MONGO_SKIPPED,
+  ignore: !MONGO_URL,
+  // The driver's monitors end in close(), but on their own schedule.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const database = `beds_t_${uniqueId()}`;
+    const direct = new MongoClient(MONGO_URL!, { serverSelectionTimeoutMS: 5000 });
+    const adapter = createMongodbAdapter({
+      config: {
+        url: MONGO_URL!,
+        database,
+        optional: false,
+        connect_timeout_ms: 5000,
+        databases: { lab: database },
+      },
+      logger: silentLogger(),
+    });
+    try {
+      await direct.connect();
+      const template = await templateNamed(`${ROOT}/tests/testdata/mongo_templates`, "mcu");
+      // Collections and their unique indexes belong to the DBA: here, to the test.
+      const customers = await direct.db(database).createCollection(template.collection!);
+      await customers.createIndex({ id: 1 }, { unique: true });
+      await customers.createIndex({ email: 1 }, { unique: true });
+      await adapter.open();
+      const missing = { ...template, collection: "no_such" };
+      await contract(t, { adapter, template, missing, refusesOperators: true });
+    } finally {
+      await adapter.close();
+      await direct.db(database).dropDatabase().catch(() => {});
+      await direct.close();
+    }
+  },
+});

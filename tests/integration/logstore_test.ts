@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import mariadb from "mariadb";
+import { sendAdminCommand } from "../../src/client/mod.ts";
+import { cli, createTestEnv, ROOT, startNode, type TestEnv, waitFor } from "../helpers/services.ts";
+import { expectError, expectOk } from "../helpers/replies.ts";
+
+/** [logstore] on the test schema's MariaDB objects (lab/sql/005_logstore.sql). */
+function logstoreToml(extra: string): string {
+  return `
+[logstore]
+store = "mariadb"
+database = "lab"
+templates_dir = "${ROOT}/templates/logstore"
+${extra}
+`;
+}
+
+async function query<T>(env: TestEnv, sql: string, values: unknown[] = []): Promise<T> {
+  const conn = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: env.schema });
+  try {
+    return await conn.query(sql, values) as T;
+  } finally {
+    await conn.end();
+  }
+}
+
+Deno.test("a node records IPL, requests and chains in the MariaDB log store and flushes it on shutdown", async (t) => {
+  // Nothing is written before shutdown unless 1000 records wait: the flush on shutdown writes them.
+  const env = await createTestEnv({ extraToml: logstoreToml("flush_ms = 600000\nbatch_size = 1000") });
+  let stopped = false;
+  const node = await startNode(env, "appServer", "logstore-node");
+  try {
+    const client = await env.client();
+    const ok = await client.request({ template: "prd", op: "read", key: { id: 1 } });
+    expectOk(ok);
+    const failed = await client.request({ template: "prd", op: "read", key: { id: 999999 } });
+    expectError(failed, "NOT_FOUND");
+    const joined = await client.request({
+      template: "cus",
+      op: "read",
+      key: { id: 2 },
+      event: { parent: ok.meta.event },
+    });
+    expectOk(joined);
+    assert.ok(joined.meta.event.startsWith(`${ok.meta.event}.`));
+
+    await t.step("records wait in the buffer while the node runs", async () => {
+      const [row] = await query<Array<{ n: number }>>(env, "SELECT COUNT(*) AS n FROM ms_logs");
+      assert.equal(Number(row!.n), 0);
+      const [status] = await sendAdminCommand({
+        amqp: env.config.amqp,
+        command: "status",
+        node: "logstore-node",
+      });
+      const logstore = (status!.data as { logstore: Record<string, unknown> }).logstore;
+      assert.equal(logstore.store, "mariadb");
+      assert.equal(logstore.dropped, 0);
+      assert.ok(Number(logstore.buffered) >= 4, JSON.stringify(logstore));
+    });
+
+    assert.equal(await node.stop(), 0);
+    stopped = true;
+
+    await t.step("shutdown flushed them: the IPL record", async () => {
+      const result = await cli(["logs", "tail", "--kind", "ipl", "--json", ...env.cliArgs]);
+      assert.equal(result.code, 0, result.err);
+      const [ipl] = result.out.split("\n").map((l) => JSON.parse(l));
+      assert.equal(ipl.node, "logstore-node");
+      assert.equal(ipl.action, "ok");
+      const steps = (ipl.doc.steps as Array<{ step: string }>).map((s) => s.step);
+      assert.ok(steps.indexOf("templates_verify") < steps.indexOf("logstore"));
+      assert.ok(steps.indexOf("logstore") < steps.indexOf("broker_pool"));
+      assert.match(ipl.doc.configDigest, /^[0-9a-f]{64}$/);
+      assert.ok(!JSON.stringify(ipl.doc).includes('"pass"'), "no secrets in the record");
+    });
+
+    await t.step("the failed request, always recorded, as an error", async () => {
+      const result = await cli(["logs", "tail", "--level", "error", "--json", ...env.cliArgs]);
+      assert.equal(result.code, 0, result.err);
+      const rows = result.out.split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(rows.map((r) => [r.event, r.code, r.template]), [[
+        failed.meta.event,
+        "NOT_FOUND",
+        "prd",
+      ]]);
+    });
+
+    await t.step("beds logs chain prints the chain as a tree", async () => {
+      const result = await cli(["logs", "chain", joined.meta.event, ...env.cliArgs]);
+      assert.equal(result.code, 0, result.err);
+      const lines = result.out.split("\n");
+      assert.equal(lines.length, 2, result.out);
+      assert.match(lines[0]!, new RegExp(`^${ok.meta.event}  \\+0ms  read\\.prd`));
+      assert.match(
+        lines[1]!,
+        new RegExp(`^└─ ${joined.meta.event.slice(ok.meta.event.length)}  \\+\\d+ms  read\\.cus`),
+      );
+    });
+
+    await t.step("beds logs chain of an unknown id fails", async () => {
+      const result = await cli(["logs", "chain", "nothing-here", ...env.cliArgs]);
+      assert.equal(result.code, 1);
+      assert.match(result.err, /no records/);
+    });
+  } finally {
+    if (!stopped) await node.stop();
+    await env.cleanup();
+  }
+});
+
+Deno.test("a failing log store drops and counts events without affecting requests", async () => {
+  const env = await createTestEnv({ extraToml: logstoreToml("flush_ms = 20\nmax_retries = 0") });
+  const node = await startNode(env, "appServer", "logstore-broken");
+  try {
+    await query(env, "DROP PROCEDURE sp_mst_log_batch");
+    const client = await env.client();
+    for (let id = 1; id <= 3; id++) {
+      expectOk(await client.request({ template: "prd", op: "read", key: { id } }));
+    }
+    let logstore: Record<string, number> = {};
+    await waitFor(
+      async () => {
+        const [status] = await sendAdminCommand({
+          amqp: env.config.amqp,
+          command: "status",
+          node: "logstore-broken",
+        });
+        logstore = (status!.data as { logstore: Record<string, number> }).logstore;
+        return logstore.dropped! >= 3;
+      },
+      10_000,
+      "dropped events to be counted",
+    );
+    assert.ok(logstore.failures! >= 1);
+    expectOk(await client.request({ template: "prd", op: "read", key: { id: 4 } }));
+  } finally {
+    await node.stop();
+    await env.cleanup();
+  }
+});

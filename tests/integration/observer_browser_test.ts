@@ -1,0 +1,196 @@
+/**
+ * The observer end to end: a node writes to the MariaDB log store, the
+ * observer (its own process, read-only account) serves it, and headless
+ * Chromium filters the events, opens a chain and sees its children and error.
+ * Screenshots go to tests/output/.
+ */
+import assert from "node:assert/strict";
+import mariadb from "mariadb";
+import { chromium } from "playwright-core";
+import { createTestEnv, ROOT, startNode, type TestEnv, uniqueId, waitFor } from "../helpers/services.ts";
+import { expectError, expectOk } from "../helpers/replies.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const XSS = `<script>alert("x")</script>`;
+
+async function sql<T>(env: TestEnv | undefined, text: string, values: unknown[] = []): Promise<T> {
+  const conn = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: env?.schema });
+  try {
+    return await conn.query(text, values) as T;
+  } finally {
+    await conn.end();
+  }
+}
+
+/** A MariaDB account that may only SELECT the log store's view. */
+async function readOnlyUser(
+  env: TestEnv,
+): Promise<{ user: string; password: string; drop(): Promise<void> }> {
+  const user = `obs_${uniqueId()}`;
+  const password = uniqueId();
+  for (const host of ["%", "localhost"]) {
+    await sql(undefined, `CREATE USER '${user}'@'${host}' IDENTIFIED BY '${password}'`);
+    await sql(undefined, `GRANT SELECT ON \`${env.schema}\`.\`v_ms_logs\` TO '${user}'@'${host}'`);
+  }
+  return {
+    user,
+    password,
+    drop: async () => {
+      for (const host of ["%", "localhost"]) await sql(undefined, `DROP USER IF EXISTS '${user}'@'${host}'`);
+    },
+  };
+}
+
+/** Runs `deno task observer`'s entry as its own process; resolves with its URL. */
+async function startObserver(env: TestEnv, account: { user: string; password: string }) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      "utilities/log_dumper/main.ts",
+    ],
+    cwd: ROOT,
+    env: {
+      LOG_DUMPER_PORT: "0",
+      LOG_DUMPER_REFRESH: "0",
+      LOG_DUMPER_DB_USER: account.user,
+      LOG_DUMPER_DB_PASSWORD: account.password,
+      LOG_DUMPER_DB_NAME: env.schema,
+      LOG_DUMPER_CONFIG: "",
+    },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!/http:\/\/\S+\//.test(seen)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`observer exited: ${seen}`);
+    seen += value;
+  }
+  const url = /http:\/\/(\S+?)\//.exec(seen)![0].replace(/\/$/, "");
+  return {
+    url,
+    async stop() {
+      child.kill("SIGTERM");
+      await reader.cancel().catch(() => {});
+      await child.status;
+    },
+  };
+}
+
+Deno.test({
+  name: "the observer shows events, filters them, and opens a chain with its children and error",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await Deno.stat(CHROMIUM).catch(() => {
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    });
+    const env = await createTestEnv({
+      extraToml: `
+[logstore]
+store = "mariadb"
+database = "lab"
+templates_dir = "${ROOT}/templates/logstore"
+flush_ms = 50
+`,
+    });
+    const cleanups: Array<() => Promise<unknown>> = [() => env.cleanup()];
+    try {
+      const node = await startNode(env, "appServer", "observer-node");
+      cleanups.unshift(() => node.stop());
+      const client = await env.client();
+      // A chain: a root read, a fan-out joined to it, and a failing read joined to it.
+      const root = await client.request({ template: "prd", op: "read", key: { id: 1 } });
+      expectOk(root);
+      const parent = { parent: root.meta.event };
+      const fanout = await client.request({ template: "cov", op: "read", key: { id: 1 }, event: parent });
+      const failed = await client.request({
+        template: "prd",
+        op: "read",
+        key: { id: 999999 },
+        event: parent,
+      });
+      expectError(failed, "NOT_FOUND");
+      // A record carrying markup, as a hostile or broken writer could leave it.
+      await sql(
+        env,
+        `INSERT INTO ms_logs (event, kind, level, at, node, template, op, code, message, doc)
+         VALUES (?, 'request', 'error', UTC_TIMESTAMP(3), 'observer-node', ?, 'read', 'BAD_REQUEST', ?, '{}')`,
+        [`xss-${uniqueId()}`, XSS, XSS],
+      );
+      await waitFor(
+        async () => {
+          const [row] = await sql<Array<{ n: number }>>(
+            env,
+            "SELECT COUNT(*) AS n FROM ms_logs WHERE event LIKE CONCAT(?, '.%')",
+            [root.meta.event],
+          );
+          return Number(row!.n) >= 2;
+        },
+        10_000,
+        "the chain's records to be written",
+      );
+
+      const account = await readOnlyUser(env);
+      cleanups.unshift(() => account.drop());
+      const observer = await startObserver(env, account);
+      cleanups.unshift(() => observer.stop());
+      assert.match(observer.url, /^http:\/\/127\.0\.0\.1:\d+$/, "binds localhost by default");
+
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+      });
+      cleanups.unshift(() => browser.close());
+      const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+      let dialogs = 0;
+      page.on("dialog", (dialog) => {
+        dialogs++;
+        void dialog.dismiss();
+      });
+      await Deno.mkdir(`${ROOT}/tests/output`, { recursive: true });
+
+      await page.goto(`${observer.url}/`);
+      assert.ok(await page.locator("#events tbody tr").count() >= 4);
+      assert.ok((await page.textContent("#events"))!.includes(XSS), "markup shows as text");
+      assert.equal(await page.locator("main script").count(), 0, "no script element came from the data");
+
+      await page.selectOption('select[name="level"]', "error");
+      await page.fill('input[name="node"]', "observer-node");
+      await Promise.all([page.waitForURL(/level=error/), page.click("#filters button[type=submit]")]);
+      const levels = await page.locator("#events tbody td.lvl").allTextContents();
+      assert.ok(levels.length >= 2 && levels.every((l) => l === "error"), levels.join(","));
+      await page.screenshot({ path: `${ROOT}/tests/output/observer_events.png`, fullPage: true });
+
+      await Promise.all([
+        page.waitForURL(/\/chain\?id=/),
+        page.click(`#events a[href="/chain?id=${encodeURIComponent(failed.meta.event)}"]`),
+      ]);
+      const rootNode = page.locator(`#chain > li.node[data-event="${root.meta.event}"]`);
+      assert.equal(await rootNode.count(), 1, "the chain opens at its root");
+      const children = await rootNode.locator(":scope > ul > li.node").evaluateAll((els) =>
+        els.map((el) => el.getAttribute("data-event"))
+      );
+      assert.ok(children.includes(failed.meta.event), children.join(","));
+      assert.ok(children.includes(fanout.meta.event), children.join(","));
+      const error = page.locator(`li.node.err[data-event="${failed.meta.event}"]`);
+      assert.match((await error.textContent())!, /NOT_FOUND: No "prd" matches the key/);
+      if (fanout.ok) {
+        const parts = await page.locator(`li.node[data-event^="${fanout.meta.event}."]`).count();
+        assert.ok(parts >= 3, `fan-out parts under the REL request: ${parts}`);
+      }
+      await page.screenshot({ path: `${ROOT}/tests/output/observer_chain.png`, fullPage: true });
+
+      await page.click('header a[href="/ipl"]');
+      assert.match((await page.textContent("main"))!, /observer-node[\s\S]*logstore/);
+      assert.equal(dialogs, 0);
+    } finally {
+      for (const cleanup of cleanups) await cleanup().catch((e) => console.error("cleanup:", e));
+    }
+  },
+});

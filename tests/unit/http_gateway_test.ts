@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { BedsClientError, type RequestBody } from "../../src/client/mod.ts";
+import { ERROR_CODES } from "../../src/errors.ts";
+import { gatewayHandler, type GatewaySend, httpStatusOf, LinkDownError } from "../../src/http/mod.ts";
+import { silentLogger } from "../../src/logging/mod.ts";
+import type { Reply } from "../../src/protocol/mod.ts";
+
+const META = { event: "e1", node: "n1", broker: "rBroker", ms: 1, rows: 1 };
+
+function handler(send: GatewaySend, maxBodyBytes = 1024) {
+  const answers: Array<[string, string, number]> = [];
+  const handle = gatewayHandler({
+    send,
+    timeoutMs: 250,
+    maxBodyBytes,
+    node: "gw",
+    nextEvent: () => "gw-event",
+    logger: silentLogger(),
+    onAnswer: (template, op, status) => answers.push([template, op, status]),
+  });
+  return { handle, answers };
+}
+
+async function post(
+  handle: (r: Request) => Promise<Response>,
+  path: string,
+  body?: string,
+  method = "POST",
+) {
+  const response = await handle(new Request(`http://gw${path}`, { method, body }));
+  return { status: response.status, headers: response.headers, json: await response.json() };
+}
+
+Deno.test("httpStatusOf() maps every wire error code to the documented HTTP status", () => {
+  const expected: Record<string, number> = {
+    BAD_REQUEST: 400,
+    TOO_LARGE: 413,
+    UNKNOWN_TEMPLATE: 404,
+    OP_NOT_ALLOWED: 405,
+    VALIDATION: 400,
+    NOT_FOUND: 404,
+    CONFLICT: 409,
+    FORBIDDEN: 403,
+    DB_UNAVAILABLE: 503,
+    DB_ERROR: 500,
+    DEADLINE_EXCEEDED: 504,
+    OVERLOADED: 503,
+    INTERNAL: 500,
+  };
+  assert.deepEqual(Object.keys(expected).sort(), [...ERROR_CODES].sort());
+  for (const code of ERROR_CODES) assert.equal(httpStatusOf(code), expected[code], code);
+  assert.equal(httpStatusOf(undefined), 200);
+  assert.equal(httpStatusOf("NO_SUCH_CODE"), 500);
+  assert.equal(httpStatusOf("toString"), 500);
+});
+
+Deno.test("gatewayHandler() sends the path's template and op with the body's fields", async (t) => {
+  const sent: Array<[RequestBody, number]> = [];
+  const { handle, answers } = handler((body, timeoutMs) => {
+    sent.push([body, timeoutMs]);
+    return Promise.resolve({ ok: true, data: { id: 1 }, meta: META });
+  });
+
+  await t.step("a read with key, where, order, limit and offset", async () => {
+    const body = { key: { id: 1 }, where: { status: "active" }, order: ["-id"], limit: 5, offset: 10 };
+    const { status, json } = await post(handle, "/v1/cus/read", JSON.stringify(body));
+    assert.equal(status, 200);
+    assert.deepEqual(json, { ok: true, data: { id: 1 }, meta: META });
+    assert.deepEqual(sent.at(-1), [{ ...body, template: "cus", op: "read" }, 250]);
+  });
+
+  await t.step("an empty body is a request with no fields", async () => {
+    assert.equal((await post(handle, "/v1/cus/read")).status, 200);
+    assert.deepEqual(sent.at(-1)?.[0], { template: "cus", op: "read" });
+  });
+
+  await t.step("a named call with its event parent", async () => {
+    const body = { call: "deactivate", data: { id: 3 }, event: { parent: "abc" } };
+    assert.equal((await post(handle, "/v1/cus/call/", JSON.stringify(body))).status, 200);
+    assert.deepEqual(sent.at(-1)?.[0], { ...body, template: "cus", op: "call" });
+  });
+
+  assert.deepEqual(answers, [["cus", "read", 200], ["cus", "read", 200], ["cus", "call", 200]]);
+});
+
+Deno.test("gatewayHandler() answers the reply's error with the mapped status", async () => {
+  const reply: Reply = { ok: false, error: { code: "CONFLICT", message: "Duplicate" }, meta: META };
+  const { handle } = handler(() => Promise.resolve(reply));
+  const { status, json } = await post(handle, "/v1/cus/create", '{"data":{"email":"a@b.c"}}');
+  assert.equal(status, 409);
+  assert.deepEqual(json, reply);
+});
+
+Deno.test("gatewayHandler() rejects bad input before anything is sent", async (t) => {
+  let sends = 0;
+  const { handle } = handler(() => {
+    sends++;
+    return Promise.resolve({ ok: true, data: null, meta: META });
+  }, 300);
+  const cases: Array<[string, string, string | undefined, string, number, string]> = [
+    ["a body that is not JSON", "/v1/cus/read", "{oops", "POST", 400, "BAD_REQUEST"],
+    ["a JSON array", "/v1/cus/read", "[1]", "POST", 400, "BAD_REQUEST"],
+    ["an unknown body key", "/v1/cus/read", '{"colour":1}', "POST", 400, "BAD_REQUEST"],
+    ["a template key in the body", "/v1/cus/read", '{"template":"ord"}', "POST", 400, "BAD_REQUEST"],
+    ["a deadline in the body", "/v1/cus/read", '{"deadline_ms":1}', "POST", 400, "BAD_REQUEST"],
+    ["an unknown op", "/v1/cus/frob", "{}", "POST", 400, "BAD_REQUEST"],
+    ["a template name that is not one", "/v1/C%2AS/read", "{}", "POST", 400, "BAD_REQUEST"],
+    ["a call without a call name", "/v1/cus/call", "{}", "POST", 400, "BAD_REQUEST"],
+    [
+      "a body over the limit",
+      "/v1/cus/read",
+      `{"key":{"id":"${"x".repeat(400)}"}}`,
+      "POST",
+      413,
+      "TOO_LARGE",
+    ],
+    ["a path outside /v1", "/v2/cus/read", "{}", "POST", 404, "NOT_FOUND"],
+    ["a GET", "/v1/cus/read", undefined, "GET", 405, "BAD_REQUEST"],
+  ];
+  for (const [what, path, body, method, status, code] of cases) {
+    await t.step(`${what} answers ${status} ${code}`, async () => {
+      const answer = await post(handle, path, body, method);
+      assert.equal(answer.status, status, JSON.stringify(answer.json));
+      assert.equal(answer.json.ok, false);
+      assert.equal(answer.json.error.code, code);
+      assert.equal(answer.json.meta.broker, "gateway");
+      assert.equal(answer.json.meta.node, "gw");
+      if (method === "GET") assert.equal(answer.headers.get("allow"), "POST");
+    });
+  }
+  await t.step("invalid UTF-8 bytes answer 400 BAD_REQUEST", async () => {
+    const response = await handle(
+      new Request("http://gw/v1/cus/read", { method: "POST", body: new Uint8Array([0x7b, 0xff, 0x7d]) }),
+    );
+    assert.equal(response.status, 400);
+    assert.equal((await response.json()).error.code, "BAD_REQUEST");
+  });
+  await t.step("a streamed body over the limit answers 413 without a content-length", async () => {
+    const chunk = new TextEncoder().encode(" ".repeat(200));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(chunk);
+        controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const response = await handle(new Request("http://gw/v1/cus/read", { method: "POST", body: stream }));
+    assert.equal(response.status, 413);
+    assert.deepEqual((await response.json()).error.details, { limit: 300, size: 400 });
+  });
+  assert.equal(sends, 0);
+});
+
+Deno.test("gatewayHandler() answers requests that got no reply", async (t) => {
+  const cases: Array<[string, Error, number, string]> = [
+    ["a timeout", new BedsClientError("TIMEOUT", "late"), 504, "DEADLINE_EXCEEDED"],
+    [
+      "an unroutable request",
+      new BedsClientError("UNROUTABLE", 'No queue is bound for "read.zzz"'),
+      404,
+      "UNKNOWN_TEMPLATE",
+    ],
+    ["a connection lost mid-request", new BedsClientError("CLOSED", "Connection closed"), 502, "INTERNAL"],
+    ["no connection at all", new LinkDownError("Gateway has no AMQP connection"), 503, "OVERLOADED"],
+    ["an unexpected failure", new TypeError("boom"), 500, "INTERNAL"],
+  ];
+  for (const [what, error, status, code] of cases) {
+    await t.step(`${what} answers ${status} ${code}`, async () => {
+      const { handle, answers } = handler(() => Promise.reject(error));
+      const answer = await post(handle, "/v1/zzz/read", "{}");
+      assert.equal(answer.status, status);
+      assert.equal(answer.json.error.code, code);
+      if (code === "OVERLOADED") assert.equal(answer.headers.get("retry-after"), "1");
+      if (error instanceof TypeError) assert.equal(answer.json.error.message, "Internal error");
+      assert.deepEqual(answers, [[code === "UNKNOWN_TEMPLATE" ? "_unknown" : "zzz", "read", status]]);
+    });
+  }
+});

@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { chainPage, esc, eventsPage, iplPage } from "../../utilities/log_dumper/render.ts";
+import { buildTree } from "../../utilities/log_dumper/tree.ts";
+import { createHandler, filterFrom } from "../../utilities/log_dumper/server.ts";
+import { observerConfig } from "../../utilities/log_dumper/config.ts";
+import { filterSql } from "../../utilities/log_dumper/mariadb_source.ts";
+import type { LogRecord, LogSource } from "../../utilities/log_dumper/source.ts";
+
+const XSS = `<script>alert("x")</script>`;
+
+function record(event: string, at: string, extra: Partial<LogRecord> = {}): LogRecord {
+  return {
+    id: 1,
+    event,
+    parent: null,
+    kind: "request",
+    level: "info",
+    at,
+    node: "n1",
+    broker: "rBroker",
+    template: "prd",
+    op: "read",
+    code: null,
+    action: "reply",
+    attempt: 1,
+    ms: 2.5,
+    rows: 1,
+    message: null,
+    doc: {},
+    ...extra,
+  };
+}
+
+Deno.test("the observer imports nothing from src/ (it must run while BEDS is down)", async () => {
+  const dir = new URL("../../utilities/log_dumper/", import.meta.url);
+  const specifier = /(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']/g;
+  let files = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
+    files++;
+    const text = await Deno.readTextFile(new URL(entry.name, dir));
+    for (const match of text.matchAll(specifier)) {
+      const target = match[1] ?? match[2]!;
+      assert.ok(
+        target.startsWith("./") || !/[./]/.test(target[0]!),
+        `${entry.name} imports "${target}": only its own files and packages are allowed`,
+      );
+      assert.ok(!target.includes("src/"), `${entry.name} imports "${target}"`);
+    }
+  }
+  assert.ok(files >= 5, "found the observer's files");
+});
+
+Deno.test("esc() escapes everything that could open markup", () => {
+  assert.equal(esc(XSS), "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;");
+  assert.equal(esc(`a'b\`c&`), "a&#39;b&#96;c&#38;");
+  assert.equal(esc(null), "");
+});
+
+Deno.test("eventsPage() renders records escaped, with chain links and paging", async (t) => {
+  const records = [
+    record("e-2", "2025-01-02T00:00:01.000Z", {
+      id: 7,
+      template: XSS,
+      code: "NOT_FOUND",
+      message: XSS,
+      level: "error",
+    }),
+    record("e-1", "2025-01-02T00:00:00.000Z", { id: 6 }),
+  ];
+  const page = eventsPage({
+    records,
+    filter: { node: `"><script>`, level: "error" },
+    pageSize: 2,
+    refreshSeconds: 5,
+    paused: false,
+  });
+  await t.step("no raw markup from the data", () => {
+    assert.ok(!page.includes("<script>"), "a <script> from the store or the query string stays text");
+    assert.ok(page.includes("&#60;script&#62;alert"));
+  });
+  await t.step("links each event to its chain and offers the next page", () => {
+    assert.ok(page.includes('href="/chain?id=e-2"'));
+    assert.match(page, /id="older" href="\/\?node=[^"]*&#38;level=error&#38;before=6"/);
+  });
+  await t.step("refreshes itself on the first page only", () => {
+    assert.match(page, /http-equiv="refresh" content="5"/);
+    const older = eventsPage({
+      records,
+      filter: { before: 6 },
+      pageSize: 2,
+      refreshSeconds: 5,
+      paused: false,
+    });
+    assert.ok(!older.includes("http-equiv"));
+    const paused = eventsPage({ records, filter: {}, pageSize: 2, refreshSeconds: 5, paused: true });
+    assert.ok(!paused.includes("http-equiv"));
+  });
+});
+
+Deno.test("buildTree() nests a chain by id and chainPage() shows timings and errors", () => {
+  const root = "000000001-n-b-0000";
+  const tree = buildTree([
+    record(`${root}.2`, "2025-01-02T00:00:00.030Z", { code: "DB_ERROR", message: XSS }),
+    record(root, "2025-01-02T00:00:00.000Z", { ms: 40 }),
+    record(`${root}.1`, "2025-01-02T00:00:00.010Z"),
+    record(`${root}.r2.1`, "2025-01-02T00:00:01.000Z"),
+  ]);
+  assert.equal(tree.length, 1);
+  assert.deepEqual(tree[0]!.children.map((c) => c.event), [`${root}.1`, `${root}.2`, `${root}.r2`]);
+  assert.equal(tree[0]!.children[2]!.record, undefined, "the unrecorded link is a placeholder");
+  const page = chainPage(root, tree);
+  assert.ok(!page.includes("<script>"));
+  assert.match(page, /took 40 ms/);
+  assert.match(page, /\+30 ms/);
+  assert.match(page, /<li class="node err" data-event="[^"]+\.2">/);
+  assert.match(page, /class="err">DB_ERROR<\/span>: &#60;script&#62;/);
+  assert.match(page, /\(not recorded\)/);
+});
+
+Deno.test("iplPage() lists the steps of each IPL record", () => {
+  const page = iplPage([record("i-1", "2025-01-02T00:00:00.000Z", {
+    kind: "ipl",
+    action: "ok",
+    doc: {
+      role: "appServer",
+      env: "test",
+      configDigest: "ab12",
+      steps: [{ step: "logstore", outcome: "warn", ms: 3, warnings: [XSS] }],
+    },
+  })]);
+  assert.match(page, /<td>logstore<\/td>/);
+  assert.ok(!page.includes("<script>"));
+});
+
+Deno.test("filterFrom() keeps only known values", () => {
+  const filter = filterFrom(new URLSearchParams("level=fatal&kind=ipl&status=error&before=12&node=a&code="));
+  assert.deepEqual(filter, {
+    node: "a",
+    level: undefined,
+    kind: "ipl",
+    template: undefined,
+    code: undefined,
+    status: "error",
+    since: undefined,
+    until: undefined,
+    before: 12,
+  });
+});
+
+Deno.test("filterSql() binds every value", () => {
+  const { where, values } = filterSql({
+    node: "x' OR 1=1 --",
+    status: "ok",
+    since: "2025-01-02T03:04",
+    before: 9,
+  });
+  assert.equal(where, "WHERE node = ? AND code IS NULL AND at >= ? AND id < ?");
+  assert.deepEqual(values, ["x' OR 1=1 --", "2025-01-02 03:04:00.000", 9]);
+});
+
+Deno.test("the observer handler is read-only and reports a store outage", async (t) => {
+  const down: LogSource = {
+    recent: () => Promise.reject(new Error(`connect ECONNREFUSED ${XSS}`)),
+    chain: () => Promise.resolve([]),
+    close: () => Promise.resolve(),
+  };
+  const handle = createHandler({ source: down, pageSize: 10, refreshSeconds: 0 });
+  await t.step("POST is refused", async () => {
+    const response = await handle(new Request("http://127.0.0.1/", { method: "POST" }));
+    assert.equal(response.status, 405);
+    await response.body?.cancel();
+  });
+  await t.step("an outage is a 503 page, escaped, under a script-free CSP", async () => {
+    const response = await handle(new Request("http://127.0.0.1/"));
+    assert.equal(response.status, 503);
+    assert.match(response.headers.get("content-security-policy")!, /default-src 'none'/);
+    const body = await response.text();
+    assert.ok(!body.includes("<script>"));
+  });
+  await t.step("a bad chain id is a 400", async () => {
+    const response = await handle(new Request("http://127.0.0.1/chain?id=%3Cx%3E"));
+    assert.equal(response.status, 400);
+    await response.body?.cancel();
+  });
+});
+
+Deno.test("observerConfig() layers environment over TOML over defaults", async (t) => {
+  await t.step("defaults bind to localhost", () => {
+    const config = observerConfig({});
+    assert.equal(config.host, "127.0.0.1");
+    assert.equal(config.port, 8089);
+  });
+  await t.step("environment wins over the file", () => {
+    const config = observerConfig(
+      { LOG_DUMPER_PORT: "9000", LOG_DUMPER_DB_PASSWORD: "s3cret" },
+      '[server]\nport = 8100\nrefresh_seconds = 0\n[mariadb]\nuser = "ro"\ndatabase = "logs"\n',
+    );
+    assert.equal(config.port, 9000);
+    assert.equal(config.refreshSeconds, 0);
+    assert.deepEqual(config.mariadb, {
+      host: "127.0.0.1",
+      port: 3306,
+      user: "ro",
+      password: "s3cret",
+      database: "logs",
+    });
+  });
+  await t.step("a bad port names the setting", () => {
+    assert.throws(() => observerConfig({ LOG_DUMPER_PORT: "http" }), /Invalid observer setting port/);
+  });
+});

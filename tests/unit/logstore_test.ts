@@ -1,0 +1,354 @@
+import assert from "node:assert/strict";
+import {
+  buildChainTree,
+  createBatchWriter,
+  createLogStoreSink,
+  fromStoredRow,
+  levelOf,
+  loadLogStoreTemplate,
+  type LogEvent,
+  type LogRow,
+  renderChainTree,
+  type RequestEvent,
+  shouldRecord,
+  type StoredEvent,
+  toLogRow,
+} from "../../src/logstore/mod.ts";
+import { configDigest } from "../../src/config/mod.ts";
+import { loadTemplates } from "../../src/templates/mod.ts";
+
+function request(overrides: Partial<RequestEvent> = {}): RequestEvent {
+  return {
+    kind: "request",
+    event: "0000000a1-n-b-0000",
+    at: "2025-01-02T03:04:05.678Z",
+    node: "n",
+    broker: "rBroker",
+    template: "prd",
+    op: "read",
+    ms: 1.5,
+    rows: 1,
+    attempt: 1,
+    action: "reply",
+    ...overrides,
+  };
+}
+
+/** A write function whose calls are recorded and whose outcome the test decides. */
+function recorder(fail = 0) {
+  const batches: number[][] = [];
+  let failuresLeft = fail;
+  let gate: Promise<void> = Promise.resolve();
+  let open = () => {};
+  return {
+    batches,
+    hold() {
+      gate = new Promise((resolve) => open = resolve);
+    },
+    release: () => open(),
+    write: async (batch: number[]) => {
+      await gate;
+      if (failuresLeft-- > 0) throw new Error("store down");
+      batches.push([...batch]);
+    },
+  };
+}
+
+Deno.test("createBatchWriter() writes full batches at once and the rest on flush", async () => {
+  const store = recorder();
+  const writer = createBatchWriter({ write: store.write, batchSize: 3, flushMs: 60_000, capacity: 100 });
+  for (let i = 1; i <= 7; i++) assert.equal(writer.push(i), true);
+  await writer.flush();
+  assert.deepEqual(store.batches, [[1, 2, 3], [4, 5, 6], [7]]);
+  assert.deepEqual(writer.stats(), { buffered: 0, written: 7, dropped: 0, failures: 0, batches: 3 });
+  await writer.close();
+});
+
+Deno.test("createBatchWriter() writes a partial batch after flushMs", async () => {
+  const store = recorder();
+  const writer = createBatchWriter({ write: store.write, batchSize: 100, flushMs: 20, capacity: 100 });
+  writer.push(1);
+  writer.push(2);
+  assert.deepEqual(store.batches, []);
+  const end = Date.now() + 5000;
+  while (!store.batches.length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(store.batches, [[1, 2]]);
+  await writer.close();
+});
+
+Deno.test("createBatchWriter() drops and counts items past its capacity, never blocking", async () => {
+  const store = recorder();
+  store.hold();
+  const writer = createBatchWriter({ write: store.write, batchSize: 2, flushMs: 60_000, capacity: 4 });
+  const accepted = Array.from({ length: 10 }, (_, i) => writer.push(i));
+  // The first batch is being written (held), two more wait: four in all.
+  assert.deepEqual(accepted, [true, true, true, true, false, false, false, false, false, false]);
+  assert.equal(writer.dropped(), 6);
+  store.release();
+  await writer.flush();
+  assert.deepEqual(store.batches, [[0, 1], [2, 3]]);
+  assert.equal(writer.push(99), true, "room again once written");
+  await writer.close();
+});
+
+Deno.test("createBatchWriter() retries a failed batch, then drops and counts it", async (t) => {
+  await t.step("a batch that succeeds on a retry is written once", async () => {
+    const store = recorder(2);
+    const errors: boolean[] = [];
+    const writer = createBatchWriter({
+      write: store.write,
+      batchSize: 2,
+      flushMs: 60_000,
+      capacity: 10,
+      maxRetries: 3,
+      retryDelayMs: 1,
+      onError: (_e, info) => errors.push(info.dropped),
+    });
+    writer.push(1);
+    writer.push(2);
+    await writer.flush();
+    assert.deepEqual(store.batches, [[1, 2]]);
+    assert.deepEqual(errors, [false, false]);
+    assert.equal(writer.stats().failures, 2);
+    assert.equal(writer.dropped(), 0);
+    await writer.close();
+  });
+  await t.step("a batch that fails every attempt is dropped and the next one goes on", async () => {
+    const store = recorder(3);
+    const writer = createBatchWriter({
+      write: store.write,
+      batchSize: 2,
+      flushMs: 60_000,
+      capacity: 10,
+      maxRetries: 2,
+      retryDelayMs: 1,
+    });
+    for (const i of [1, 2, 3, 4]) writer.push(i);
+    await writer.flush();
+    assert.deepEqual(store.batches, [[3, 4]]);
+    assert.equal(writer.dropped(), 2);
+    assert.equal(writer.stats().failures, 3);
+    await writer.close();
+  });
+});
+
+Deno.test("createBatchWriter() close() flushes what waits and refuses new items", async (t) => {
+  await t.step("flushes", async () => {
+    const store = recorder();
+    const writer = createBatchWriter({ write: store.write, batchSize: 50, flushMs: 60_000, capacity: 100 });
+    writer.push(1);
+    await writer.close();
+    assert.deepEqual(store.batches, [[1]]);
+    assert.equal(writer.push(2), false);
+    assert.equal(writer.dropped(), 1);
+  });
+  await t.step("gives up after its timeout and counts the rest as dropped", async () => {
+    const store = recorder();
+    store.hold();
+    const writer = createBatchWriter({ write: store.write, batchSize: 1, flushMs: 60_000, capacity: 100 });
+    writer.push(1);
+    writer.push(2);
+    writer.push(3);
+    await writer.close(20);
+    assert.equal(writer.dropped(), 2, "the two waiting behind the hung write");
+    store.release();
+  });
+});
+
+Deno.test("shouldRecord() samples only successful requests", async (t) => {
+  const never = () => 0.99;
+  await t.step("a successful request at rate 0.5 depends on the draw", () => {
+    assert.equal(shouldRecord(request(), 0.5, () => 0.2), true);
+    assert.equal(shouldRecord(request(), 0.5, never), false);
+    assert.equal(shouldRecord(request(), 1, never), true);
+    assert.equal(shouldRecord(request(), 0, () => 0), false);
+  });
+  await t.step("errors, retries and dead letters always", () => {
+    assert.equal(shouldRecord(request({ code: "NOT_FOUND" }), 0, never), true);
+    assert.equal(shouldRecord(request({ code: "DB_UNAVAILABLE", action: "retry" }), 0, never), true);
+    assert.equal(shouldRecord(request({ code: "DB_ERROR", action: "dead_letter" }), 0, never), true);
+  });
+  await t.step("status changes and IPL records always", () => {
+    assert.equal(
+      shouldRecord({ kind: "status", at: "", node: "n", status: { type: "closed" } }, 0, never),
+      true,
+    );
+  });
+});
+
+Deno.test("levelOf() grades events", () => {
+  assert.equal(levelOf(request()), "info");
+  assert.equal(levelOf(request({ code: "NOT_FOUND" })), "error");
+  assert.equal(levelOf(request({ code: "DB_UNAVAILABLE", action: "retry" })), "warn");
+  assert.equal(
+    levelOf({ kind: "status", at: "", node: "n", status: { type: "reconnecting", attempt: 2 } }),
+    "warn",
+  );
+  assert.equal(levelOf({ kind: "status", at: "", node: "n", status: { type: "connected" } }), "info");
+});
+
+Deno.test("toLogRow() flattens an event into the mst record", async (t) => {
+  await t.step("a failed call", () => {
+    const row = toLogRow(
+      request({
+        event: "r.1",
+        parent: "r",
+        op: "call",
+        call: "cancel",
+        code: "NOT_FOUND",
+        message: "no such order",
+      }),
+      "r.1",
+    );
+    assert.equal(row.root, "r");
+    assert.equal(row.parent, "r");
+    assert.equal(row.op, "call:cancel");
+    assert.equal(row.level, "error");
+    assert.equal(row.at, "2025-01-02 03:04:05.678");
+    assert.equal(JSON.parse(row.doc).message, "no such order");
+  });
+  await t.step("a status change keeps its details as the message", () => {
+    const row = toLogRow({
+      kind: "status",
+      at: "2025-01-02T00:00:00Z",
+      node: "n",
+      status: { type: "reconnecting", attempt: 2 },
+    }, "s");
+    assert.equal(row.action, "reconnecting");
+    assert.equal(row.message, "attempt=2");
+  });
+  await t.step("a long message is clipped", () => {
+    assert.equal(
+      toLogRow(request({ code: "DB_ERROR", message: "x".repeat(5000) }), "e").message!.length,
+      1000,
+    );
+  });
+});
+
+Deno.test("createLogStoreSink() ids status events, samples and counts", async () => {
+  const rows: LogRow[] = [];
+  const writer = createBatchWriter<LogRow>({
+    write: (batch) => Promise.resolve(void rows.push(...batch)),
+    batchSize: 100,
+    flushMs: 60_000,
+    capacity: 2,
+  });
+  let n = 0;
+  const sink = createLogStoreSink({ writer, sampleRate: 0, newId: () => `id${n++}`, random: () => 0.5 });
+  const events: LogEvent[] = [
+    request(),
+    request({ event: "e1", code: "DB_ERROR" }),
+    { kind: "status", at: "2025-01-02T00:00:00Z", node: "n", status: { type: "closed" } },
+    request({ event: "e2", code: "DB_ERROR" }),
+  ];
+  for (const e of events) sink.emit(e);
+  await writer.flush();
+  assert.deepEqual(rows.map((r) => r.event), ["e1", "id0"]);
+  assert.deepEqual(
+    { ...sink.stats(), written: undefined },
+    { queued: 2, sampledOut: 1, dropped: 1, written: undefined, failures: 0, buffered: 0 },
+  );
+  assert.equal(sink.dropped(), 1);
+  await writer.close();
+});
+
+function stored(event: string, at: string, extra: Partial<StoredEvent> = {}): StoredEvent {
+  return fromStoredRow({
+    event,
+    at,
+    kind: "request",
+    level: "info",
+    node: "n",
+    op: "read",
+    template: "prd",
+    ...extra,
+  });
+}
+
+Deno.test("buildChainTree() hangs each record under the id it extends, oldest first", async (t) => {
+  const root = "000000001-n-b-0000";
+  await t.step("parts, a retry and a grandchild", () => {
+    const tree = buildChainTree([
+      stored(`${root}.r2`, "2025-01-02 00:00:01.000", { attempt: 2 }),
+      stored(`${root}.2`, "2025-01-02 00:00:00.300"),
+      stored(root, "2025-01-02 00:00:00.000"),
+      stored(`${root}.1`, "2025-01-02 00:00:00.200"),
+      stored(`${root}.r2.1`, "2025-01-02 00:00:01.100"),
+    ]);
+    assert.equal(tree.length, 1);
+    assert.equal(tree[0]!.event, root);
+    assert.deepEqual(tree[0]!.children.map((c) => c.event), [`${root}.1`, `${root}.2`, `${root}.r2`]);
+    assert.deepEqual(tree[0]!.children[2]!.children.map((c) => c.event), [`${root}.r2.1`]);
+  });
+  await t.step("a client's own parent id becomes a placeholder root", () => {
+    const tree = buildChainTree([
+      stored(`order-42.${root}`, "2025-01-02 00:00:00.000"),
+      stored("order-42.000000002-n-b-0000", "2025-01-02 00:00:02.000"),
+    ]);
+    assert.equal(tree.length, 1);
+    assert.equal(tree[0]!.event, "order-42");
+    assert.equal(tree[0]!.record, undefined);
+    assert.equal(tree[0]!.children.length, 2);
+  });
+  await t.step("a missing middle link becomes a placeholder", () => {
+    const tree = buildChainTree([
+      stored(root, "2025-01-02 00:00:00.000"),
+      stored(`${root}.r2.1`, "2025-01-02 00:00:01.000"),
+    ]);
+    const middle = tree[0]!.children[0]!;
+    assert.equal(middle.event, `${root}.r2`);
+    assert.equal(middle.record, undefined);
+    assert.deepEqual(middle.children.map((c) => c.event), [`${root}.r2.1`]);
+    assert.equal(renderChainTree(tree)[1], "└─ .r2  (not recorded)");
+  });
+});
+
+Deno.test("renderChainTree() indents children and shows timings and errors", () => {
+  const root = "000000001-n-b-0000";
+  const lines = renderChainTree(buildChainTree([
+    stored(root, "2025-01-02 00:00:00.000", { ms: 12, rows: 2 }),
+    stored(`${root}.1`, "2025-01-02 00:00:00.005", { ms: 3, rows: 1 }),
+    stored(`${root}.2`, "2025-01-02 00:00:00.007", {
+      code: "NOT_FOUND",
+      message: 'No "prd" matches the key',
+    }),
+  ]));
+  assert.equal(lines.length, 3);
+  assert.match(lines[0]!, new RegExp(`^${root}  \\+0ms  read\\.prd .*12 ms  2 rows`));
+  assert.ok(lines[1]!.startsWith("└─ .1  +5ms  read.prd"), lines[1]!);
+  assert.ok(lines[2]!.startsWith("└─ .2  +7ms  read.prd"), lines[2]!);
+  assert.match(lines[2]!, /ERROR NOT_FOUND: No "prd" matches the key/);
+});
+
+Deno.test("configDigest() is stable and ignores secret values", () => {
+  const a = configDigest({ amqp: { user: "u", pass: "one" }, b: 1 });
+  assert.equal(a, configDigest({ b: 1, amqp: { pass: "two", user: "u" } }));
+  assert.notEqual(a, configDigest({ amqp: { user: "v", pass: "one" }, b: 1 }));
+  assert.match(a, /^[0-9a-f]{64}$/);
+});
+
+Deno.test("loadLogStoreTemplate() points template mst at the configured store", async (t) => {
+  await t.step("MariaDB: the DBA's procedures, in the configured database", async () => {
+    const mst = await loadLogStoreTemplate({ dir: "templates/logstore", store: "mariadb", database: "lab" });
+    assert.equal(mst.name, "mst");
+    assert.equal(mst.database, "lab");
+    assert.equal(mst.ops.read?.procedure, "sp_mst_tail");
+    assert.equal(mst.calls.get("log_batch")?.procedure, "sp_mst_log_batch");
+    assert.equal(mst.calls.get("chain")?.procedure, "sp_mst_chain");
+  });
+  await t.step("MongoDB: documents of collection msLogs, read by equality", async () => {
+    const mst = await loadLogStoreTemplate({ dir: "templates/logstore", store: "mongodb", database: "beds" });
+    assert.equal(mst.store, "mongodb");
+    assert.equal(mst.collection, "msLogs");
+    assert.ok(mst.ops.read?.where.includes("root"));
+    assert.deepEqual(
+      [...mst.ops.create!.params].sort(),
+      Object.keys(toLogRow(request(), "e")).sort(),
+      "every record field is stored",
+    );
+  });
+  await t.step("the template is not among those the brokers serve", async () => {
+    const served = await loadTemplates("templates");
+    assert.ok(!served.some((s) => s.name === "mst"));
+  });
+});

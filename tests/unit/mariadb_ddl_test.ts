@@ -1,0 +1,306 @@
+import assert from "node:assert/strict";
+import { splitSqlScript } from "../../lab/db.ts";
+import { generateMariadbDdl } from "../../src/adapters/mod.ts";
+import { TemplateError } from "../../src/errors.ts";
+import { compileTemplate, loadTemplates, recTemplates } from "../../src/templates/mod.ts";
+
+const SUP_FILE = new URL("../testdata/sup_rec.toml", import.meta.url).pathname;
+const TEMPLATES_DIR = new URL("../../templates", import.meta.url).pathname;
+
+const sup = () => compileTemplate("sup_rec.toml", Deno.readTextFileSync(SUP_FILE));
+
+/** A template with one field `f` declared as `decl` plus an int key. */
+function oneField(decl: string, extra = ""): string {
+  return generateMariadbDdl(compileTemplate(
+    "one.toml",
+    `[template]
+name = "one"
+store = "mariadb"
+database = "lab"
+
+[fields.id]
+type = "int"
+min = 1
+
+[fields.f]
+${decl}
+
+[ops.read]
+view = "v_ones"
+key = ["id"]
+${extra}`,
+  )).sql;
+}
+
+function ddlError(text: string): string {
+  try {
+    generateMariadbDdl(compileTemplate("bad.toml", text));
+  } catch (error) {
+    assert.ok(error instanceof TemplateError, String(error));
+    return error.message;
+  }
+  assert.fail("expected a TemplateError");
+}
+
+Deno.test("generateMariadbDdl() emits the table with types, keys and constraints", () => {
+  const { sql, table, view } = generateMariadbDdl(sup());
+  assert.equal(table, "suppliers");
+  assert.equal(view, "v_suppliers");
+  assert.ok(
+    sql.includes(
+      [
+        "CREATE TABLE IF NOT EXISTS `suppliers` (",
+        "  `id`     INT UNSIGNED NOT NULL AUTO_INCREMENT COMMENT 'Supplier id, assigned by the database',",
+        "  `name`   VARCHAR(100) NOT NULL,",
+        "  `email`  VARCHAR(254) NOT NULL,",
+        "  `rating` INT UNSIGNED NULL,",
+        "  `active` BOOLEAN NULL,",
+        "  `tier`   ENUM('gold','silver','bronze') NULL,",
+        "  `credit` DECIMAL(12,2) NULL,",
+        "  PRIMARY KEY (`id`),",
+        "  KEY `ix_suppliers_email` (`email`),",
+        "  KEY `ix_suppliers_tier` (`tier`),",
+        "  CONSTRAINT `ck_suppliers_name` CHECK (CHAR_LENGTH(`name`) >= 1),",
+        "  CONSTRAINT `ck_suppliers_rating` CHECK (`rating` >= 1 AND `rating` <= 5),",
+        "  CONSTRAINT `ck_suppliers_credit` CHECK (`credit` >= 0)",
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+        "  COMMENT='Suppliers';",
+      ].join("\n"),
+    ),
+    sql,
+  );
+  assert.match(sql, /^-- email: pattern .* is checked by BEDS only/m);
+});
+
+Deno.test("generateMariadbDdl() emits the read view with every field", () => {
+  const { sql } = generateMariadbDdl(sup());
+  assert.ok(
+    sql.includes(
+      "CREATE OR REPLACE VIEW `v_suppliers` AS\n" +
+        "SELECT `id`,\n       `name`,\n       `email`,\n       `rating`,\n       `active`,\n       `tier`,\n" +
+        "       `credit`\n  FROM `suppliers`;",
+    ),
+    sql,
+  );
+});
+
+Deno.test("generateMariadbDdl() emits procedures whose parameters match the template's params in order", () => {
+  const { sql } = generateMariadbDdl(sup());
+  const text = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci";
+  assert.ok(
+    sql.includes(
+      [
+        "CREATE OR REPLACE PROCEDURE `sp_sup_create`(",
+        `  IN p_name   VARCHAR(100) ${text},`,
+        `  IN p_email  VARCHAR(254) ${text},`,
+        "  IN p_rating INT UNSIGNED,",
+        "  IN p_active BOOLEAN,",
+        `  IN p_tier   VARCHAR(6) ${text},`,
+        "  IN p_credit DECIMAL(12,2)",
+        ")",
+        "  MODIFIES SQL DATA",
+      ].join("\n"),
+    ),
+    sql,
+  );
+  assert.ok(sql.includes("CREATE OR REPLACE PROCEDURE `sp_sup_update`(\n  IN p_id     INT UNSIGNED,\n"));
+  assert.ok(sql.includes("CREATE OR REPLACE PROCEDURE `sp_sup_delete`(\n  IN p_id INT UNSIGNED\n)"));
+});
+
+Deno.test("generateMariadbDdl() uses the lab's SQLSTATE conventions and returns the row from the view", async (t) => {
+  const { sql } = generateMariadbDdl(sup());
+  const body = (name: string) =>
+    sql.slice(sql.indexOf(`PROCEDURE \`${name}\``), sql.indexOf("END$$", sql.indexOf(name)));
+  await t.step("create: 45000 for a missing required value or a bad enum, row by LAST_INSERT_ID()", () => {
+    const create = body("sp_sup_create");
+    assert.ok(
+      create.includes(
+        "  IF p_name IS NULL THEN\n    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'sup name is required';",
+      ),
+    );
+    assert.ok(create.includes("  IF p_email IS NULL THEN"));
+    assert.ok(!create.includes("p_rating IS NULL"), "rating is optional");
+    assert.ok(create.includes(
+      "  IF p_tier IS NOT NULL AND p_tier NOT IN ('gold', 'silver', 'bronze') THEN\n" +
+        "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'invalid sup tier';",
+    ));
+    assert.ok(
+      create.includes(
+        "  INSERT INTO `suppliers` (`name`, `email`, `rating`, `active`, `tier`, `credit`)\n" +
+          "  VALUES (p_name, p_email, p_rating, p_active, p_tier, p_credit);\n" +
+          "  SELECT `id`, `name`, `email`, `rating`, `active`, `tier`, `credit`\n" +
+          "    FROM `v_suppliers`\n" +
+          "   WHERE `id` = LAST_INSERT_ID();",
+      ),
+      create,
+    );
+  });
+  await t.step("update: 45404 when missing, NULL leaves a column unchanged", () => {
+    const update = body("sp_sup_update");
+    assert.ok(update.includes(
+      "  IF NOT EXISTS (SELECT 1 FROM `suppliers` WHERE `id` = p_id) THEN\n" +
+        "    SIGNAL SQLSTATE '45404' SET MESSAGE_TEXT = 'sup not found';",
+    ));
+    assert.ok(update.includes("     SET `name`   = COALESCE(p_name, `name`),\n"));
+    assert.ok(update.includes("         `credit` = COALESCE(p_credit, `credit`)\n   WHERE `id` = p_id;"));
+    assert.ok(!update.includes("`id` = COALESCE"), "the key is not updated");
+  });
+  await t.step("delete: 45404 when missing, returns the row before deleting it", () => {
+    const del = body("sp_sup_delete");
+    assert.ok(del.includes("SIGNAL SQLSTATE '45404' SET MESSAGE_TEXT = 'sup not found';"));
+    assert.ok(del.indexOf("FROM `v_suppliers`") < del.indexOf("DELETE FROM `suppliers` WHERE `id` = p_id;"));
+  });
+});
+
+Deno.test("generateMariadbDdl() lists a named call's signature as a comment and creates no object for it", () => {
+  const { sql } = generateMariadbDdl(sup());
+  assert.ok(sql.includes(
+    "-- calls.best: Active suppliers with the top rating\n" +
+      "--   PROCEDURE `sp_sup_best`(IN p_rating INT UNSIGNED)\n" +
+      "--   BEDS replies with its first result set.",
+  ));
+  assert.ok(!/CREATE[^\n]*sp_sup_best/.test(sql));
+});
+
+Deno.test("generateMariadbDdl() output is idempotent DDL that splitSqlScript() loads statement by statement", () => {
+  const statements = splitSqlScript(generateMariadbDdl(sup()).sql);
+  assert.deepEqual(statements.map((s) => s.split("(")[0]!.split(" AS")[0]), [
+    "CREATE TABLE IF NOT EXISTS `suppliers` ",
+    "CREATE OR REPLACE VIEW `v_suppliers`",
+    "CREATE OR REPLACE PROCEDURE `sp_sup_create`",
+    "CREATE OR REPLACE PROCEDURE `sp_sup_update`",
+    "CREATE OR REPLACE PROCEDURE `sp_sup_delete`",
+  ]);
+  for (const s of statements.slice(2)) assert.ok(s.endsWith("\nEND"), s);
+});
+
+Deno.test("generateMariadbDdl() maps each field type to its column type", async (t) => {
+  const cases: Array<[string, string]> = [
+    ['type = "string"', "`f`  TEXT NULL"],
+    ['type = "string"\nmax_length = 20\nrequired = true', "`f`  VARCHAR(20) NOT NULL"],
+    ['type = "string"\nrequired = true\nnullable = true', "`f`  TEXT NULL"],
+    ['type = "int"', "`f`  INT NULL"],
+    ['type = "int"\nmin = -5', "`f`  INT NULL"],
+    ['type = "int"\nmin = 0', "`f`  INT UNSIGNED NULL"],
+    ['type = "int"\nmin = 0\nmax = 9007199254740991', "`f`  BIGINT UNSIGNED NULL"],
+    ['type = "number"', "`f`  DOUBLE NULL"],
+    ['type = "decimal"', "`f`  DECIMAL(18,4) NULL"],
+    ['type = "decimal"\nprecision = 10\nscale = 2', "`f`  DECIMAL(10,2) NULL"],
+    ['type = "boolean"', "`f`  BOOLEAN NULL"],
+    ['type = "date"', "`f`  DATE NULL"],
+    ['type = "datetime"', "`f`  DATETIME(3) NULL"],
+    ['type = "json"', "`f`  JSON NULL"],
+  ];
+  for (const [decl, column] of cases) {
+    await t.step(decl.replaceAll("\n", ", "), () => {
+      const sql = oneField(decl);
+      assert.ok(sql.includes(`\n  ${column},\n`) || sql.includes(`\n  ${column}\n`), sql);
+    });
+  }
+});
+
+Deno.test("generateMariadbDdl() turns min, max and a numeric enum into CHECK constraints", async (t) => {
+  await t.step("int enum", () => {
+    assert.ok(
+      oneField('type = "int"\nenum = [1, 2, 3]').includes("CONSTRAINT `ck_ones_f` CHECK (`f` IN (1, 2, 3))"),
+    );
+  });
+  await t.step("number range", () => {
+    assert.ok(oneField('type = "number"\nmin = 0.5\nmax = 2').includes("CHECK (`f` >= 0.5 AND `f` <= 2)"));
+  });
+  await t.step("UNSIGNED already holds min = 0", () => {
+    assert.ok(!oneField('type = "int"\nmin = 0').includes("CONSTRAINT `ck_ones_f`"));
+  });
+  await t.step("no CHECK on the AUTO_INCREMENT key (MariaDB refuses it)", () => {
+    assert.ok(!oneField('type = "int"').includes("`id` >= 1"));
+  });
+});
+
+Deno.test("generateMariadbDdl() keys a row by a key passed to create instead of AUTO_INCREMENT", () => {
+  const { sql } = generateMariadbDdl(compileTemplate(
+    "cod.toml",
+    `[template]
+name = "cod"
+store = "mariadb"
+database = "lab"
+
+[fields.code]
+type = "string"
+max_length = 8
+
+[fields.label]
+type = "string"
+
+[ops.read]
+view = "v_codes"
+key = ["code"]
+
+[ops.create]
+procedure = "sp_cod_create"
+params = ["code", "label"]
+`,
+  ));
+  assert.ok(sql.includes("  `code`  VARCHAR(8) NOT NULL,\n"));
+  assert.ok(!sql.includes("AUTO_INCREMENT"));
+  assert.ok(sql.includes(
+    "  IF EXISTS (SELECT 1 FROM `codes` WHERE `code` = p_code) THEN\n" +
+      "    SIGNAL SQLSTATE '45409' SET MESSAGE_TEXT = 'cod already exists';",
+  ));
+  assert.ok(sql.includes("   WHERE `code` = p_code;\nEND$$"));
+});
+
+Deno.test("generateMariadbDdl() refuses what it cannot generate correctly, naming file and key", async (t) => {
+  const base = `[template]
+name = "bad"
+store = "STORE"
+database = "lab"
+
+[fields.id]
+type = "int"
+
+[fields.name]
+type = "string"
+required = true
+`;
+  await t.step("a MongoDB template", () => {
+    assert.equal(
+      ddlError(base.replace('store = "STORE"', 'store = "mongodb"\ncollection = "bads"')),
+      'Cannot generate DDL for template "bad" (bad.toml): template.store: is "mongodb", not "mariadb"',
+    );
+  });
+  const maria = base.replace("STORE", "mariadb");
+  await t.step("writes without a key", () => {
+    assert.match(
+      ddlError(`${maria}[ops.create]\nprocedure = "sp_c"\nparams = ["name"]\n`),
+      /: ops\.read\.key: the procedures need a key/,
+    );
+  });
+  await t.step("a required field that create does not pass", () => {
+    assert.match(
+      ddlError(
+        `${maria}[ops.read]\nview = "v_b"\nkey = ["id"]\n[ops.create]\nprocedure = "sp_c"\nparams = []\n`,
+      ),
+      /: fields\.name\.required: "name" is required but ops\.create\.params does not pass it$/,
+    );
+  });
+  await t.step("an update that does not pass its key", () => {
+    assert.match(
+      ddlError(
+        `${maria}[ops.read]\nview = "v_b"\nkey = ["id"]\n[ops.update]\nprocedure = "sp_u"\nparams = ["name"]\n`,
+      ),
+      /: ops\.update\.params: must pass key field "id"$/,
+    );
+  });
+  await t.step('a field named like a parameter ("p_")', () => {
+    assert.match(
+      ddlError(`${maria}[fields.p_x]\ntype = "int"\n`),
+      /: fields\.p_x: a field name starting with "p_"/,
+    );
+  });
+});
+
+Deno.test("generateMariadbDdl() generates every MariaDB REC template of the repository", async () => {
+  const recs = recTemplates(await loadTemplates(TEMPLATES_DIR)).filter((t) => t.store === "mariadb");
+  assert.ok(recs.length >= 3);
+  for (const t of recs) assert.match(generateMariadbDdl(t).sql, /CREATE TABLE IF NOT EXISTS/);
+});

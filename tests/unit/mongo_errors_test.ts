@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import {
+  MongoNetworkError,
+  MongoNetworkTimeoutError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from "mongodb";
+import { mapMongoError } from "../../src/adapters/mongodb/errors.ts";
+import { BedsError, type ErrorCode, isTransient } from "../../src/errors.ts";
+
+function assertCode(error: unknown, code: ErrorCode): BedsError {
+  const mapped = mapMongoError(error);
+  assert.equal(mapped.code, code, `${(error as Error)?.name}: got ${mapped.code}`);
+  if (error !== mapped) assert.equal(mapped.cause, error, "the driver error is kept as the cause");
+  return mapped;
+}
+
+Deno.test("mapMongoError() answers CONFLICT for a duplicate key, naming the index", async (t) => {
+  await t.step("11000 from insertOne", () => {
+    const mapped = assertCode(
+      new MongoServerError({
+        code: 11000,
+        errmsg:
+          'E11000 duplicate key error collection: beds.customers index: email_1 dup key: { email: "a@b.c" }',
+        keyPattern: { email: 1 },
+        keyValue: { email: "a@b.c" },
+      }),
+      "CONFLICT",
+    );
+    assert.equal(mapped.message, 'Duplicate value for unique key "email_1"');
+    assert.deepEqual(mapped.details, { fields: ["email"] }, "field names only, never the value");
+  });
+  await t.step("11000 without an index name", () => {
+    assert.equal(assertCode({ code: 11000, message: "dup" }, "CONFLICT").message, "Duplicate value");
+  });
+});
+
+Deno.test("mapMongoError() answers DB_UNAVAILABLE (transient) when the server cannot be reached", async (t) => {
+  const cases: Array<[string, unknown]> = [
+    ["MongoNetworkError", new MongoNetworkError("connection reset")],
+    ["MongoNetworkTimeoutError", new MongoNetworkTimeoutError("timed out")],
+    [
+      "MongoServerSelectionError",
+      new MongoServerSelectionError("no server", { error: null } as never),
+    ],
+    ["MongoTopologyClosedError", new MongoTopologyClosedError()],
+    [
+      "a subclass of MongoNetworkError with a name of its own",
+      new (class extends MongoNetworkError {
+        override get name() {
+          return "MongoSomeFutureError";
+        }
+      })("cleared"),
+    ],
+    ["NotWritablePrimary (10107)", new MongoServerError({ code: 10107, errmsg: "not primary" })],
+    ["a RetryableWriteError label", { code: 1, errorLabels: ["RetryableWriteError"] }],
+  ];
+  for (const [name, error] of cases) {
+    await t.step(name, () => assert.ok(isTransient(assertCode(error, "DB_UNAVAILABLE"))));
+  }
+});
+
+Deno.test("mapMongoError() answers VALIDATION for a document the collection's validator rejects (121)", () => {
+  const mapped = assertCode(
+    new MongoServerError({ code: 121, errmsg: "Document failed validation", errInfo: { details: {} } }),
+    "VALIDATION",
+  );
+  assert.equal(mapped.message, "Document rejected by the collection's validator");
+});
+
+Deno.test("mapMongoError() answers DB_ERROR for anything else, without the server's message", async (t) => {
+  await t.step("an unknown server error", () => {
+    const mapped = assertCode(
+      new MongoServerError({ code: 13, codeName: "Unauthorized", errmsg: "not authorized on beds" }),
+      "DB_ERROR",
+    );
+    assert.equal(mapped.message, "Database error");
+    assert.deepEqual(mapped.details, { code: 13, codeName: "Unauthorized" });
+  });
+  await t.step("a plain Error", () => void assertCode(new Error("boom"), "DB_ERROR"));
+  await t.step("a thrown string", () => void assertCode("boom", "DB_ERROR"));
+  await t.step("a BedsError passes through unchanged", () => {
+    const error = new BedsError("NOT_FOUND", "gone");
+    assert.equal(mapMongoError(error), error);
+  });
+});

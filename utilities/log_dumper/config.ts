@@ -1,0 +1,85 @@
+/**
+ * The observer's own configuration: `LOG_DUMPER_*` environment variables over
+ * an optional TOML file (`LOG_DUMPER_CONFIG`, default `log_dumper.toml` in
+ * the working directory). It shares nothing with the BEDS config on purpose:
+ * the observer must run while BEDS is down, with its own read-only account.
+ *
+ * @module
+ */
+import { parse } from "smol-toml";
+
+/** Everything the observer needs. */
+export interface ObserverConfig {
+  /** Address to bind. @default "127.0.0.1" */
+  host: string;
+  /** @default 8089 */
+  port: number;
+  /** Seconds between refreshes of the event list; 0 turns it off. @default 5 */
+  refreshSeconds: number;
+  /** Events per page. @default 50 */
+  pageSize: number;
+  mariadb: {
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+    /** Schema holding the view `v_ms_logs`. */
+    database: string;
+  };
+}
+
+const DEFAULTS: ObserverConfig = {
+  host: "127.0.0.1",
+  port: 8089,
+  refreshSeconds: 5,
+  pageSize: 50,
+  mariadb: { host: "127.0.0.1", port: 3306, user: "beds_observer", password: "", database: "beds_lab" },
+};
+
+function int(name: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(
+      `Invalid observer setting ${name}: expected an integer ${min}–${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+function text(name: string, value: unknown): string {
+  if (typeof value !== "string") throw new Error(`Invalid observer setting ${name}: expected a string`);
+  return value;
+}
+
+/**
+ * Builds the config from TOML text (sections `[server]` and `[mariadb]`) and
+ * environment variables, the latter winning.
+ */
+export function observerConfig(env: Record<string, string | undefined>, toml = ""): ObserverConfig {
+  const file = (toml ? parse(toml) : {}) as {
+    server?: Record<string, unknown>;
+    mariadb?: Record<string, unknown>;
+  };
+  const server = file.server ?? {};
+  const db = file.mariadb ?? {};
+  const pick = (key: string, fromFile: unknown, fallback: unknown) =>
+    env[`LOG_DUMPER_${key}`] ?? fromFile ?? fallback;
+  return {
+    host: text("host", pick("HOST", server.host, DEFAULTS.host)),
+    port: int("port", pick("PORT", server.port, DEFAULTS.port), 0, 65535),
+    refreshSeconds: int(
+      "refresh_seconds",
+      pick("REFRESH", server.refresh_seconds, DEFAULTS.refreshSeconds),
+      0,
+      3600,
+    ),
+    pageSize: int("page_size", pick("PAGE_SIZE", server.page_size, DEFAULTS.pageSize), 1, 1000),
+    mariadb: {
+      host: text("mariadb.host", pick("DB_HOST", db.host, DEFAULTS.mariadb.host)),
+      port: int("mariadb.port", pick("DB_PORT", db.port, DEFAULTS.mariadb.port), 1, 65535),
+      user: text("mariadb.user", pick("DB_USER", db.user, DEFAULTS.mariadb.user)),
+      password: text("mariadb.password", pick("DB_PASSWORD", db.password, DEFAULTS.mariadb.password)),
+      database: text("mariadb.database", pick("DB_NAME", db.database, DEFAULTS.mariadb.database)),
+    },
+  };
+}

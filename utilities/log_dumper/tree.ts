@@ -1,0 +1,51 @@
+/**
+ * The records of one chain as a tree: each record under the longest id it
+ * extends (`<parent>.<suffix>`), placeholders for ids nobody recorded.
+ *
+ * @module
+ */
+import type { LogRecord } from "./source.ts";
+
+/** One node of the tree; `record` is absent for an id with no record of its own. */
+export interface TreeNode {
+  event: string;
+  record?: LogRecord;
+  children: TreeNode[];
+}
+
+function parentOf(event: string): string | undefined {
+  const dot = event.lastIndexOf(".");
+  return dot < 0 ? undefined : event.slice(0, dot);
+}
+
+const startOf = (node: TreeNode): string => node.record?.at ?? node.children.map(startOf).sort()[0] ?? "";
+
+/** Builds the tree, children oldest first. */
+export function buildTree(records: readonly LogRecord[]): TreeNode[] {
+  const nodes = new Map<string, TreeNode>();
+  for (const record of records) {
+    if (!nodes.has(record.event)) nodes.set(record.event, { event: record.event, record, children: [] });
+  }
+  for (const event of [...nodes.keys()]) {
+    for (let up = parentOf(event); up !== undefined && !nodes.has(up); up = parentOf(up)) {
+      nodes.set(up, { event: up, children: [] });
+    }
+  }
+  const roots: TreeNode[] = [];
+  for (const node of nodes.values()) {
+    const up = parentOf(node.event);
+    const parent = up === undefined ? undefined : nodes.get(up);
+    (parent ? parent.children : roots).push(node);
+  }
+  const sort = (list: TreeNode[]) => {
+    list.sort((a, b) => startOf(a).localeCompare(startOf(b)) || a.event.localeCompare(b.event));
+    for (const node of list) sort(node.children);
+    return list;
+  };
+  return sort(roots);
+}
+
+/** The earliest time in a tree (the origin of the offsets shown). */
+export function treeStart(roots: readonly TreeNode[]): string | undefined {
+  return roots.map(startOf).filter(Boolean).sort()[0];
+}
