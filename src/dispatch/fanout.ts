@@ -10,6 +10,7 @@
 import { BedsError, toErrorBody } from "../errors.ts";
 import type { Request } from "../protocol/mod.ts";
 import type { RelPart, RelTemplate, ValueSource } from "../templates/mod.ts";
+import { checkInput, pickField } from "./values.ts";
 
 /** How one part went, for the reply's meta and the log store. */
 export interface PartRecord {
@@ -37,33 +38,13 @@ export type RunPart = (request: Request) => Promise<{ data: unknown; rows: numbe
 
 /** Checks the REL's own input (key and where) against its declared fields. */
 export function checkRelInput(rel: RelTemplate, request: Request): void {
-  if (request.data !== undefined || request.call !== undefined) {
-    throw new BedsError("BAD_REQUEST", `REL template "${rel.name}" takes only key and where`);
-  }
-  for (const [section, allowed] of [["key", rel.input.key], ["where", rel.input.where]] as const) {
-    for (const [field, value] of Object.entries(request[section] ?? {})) {
-      const check = rel.checks.get(field);
-      if (!check || !allowed.includes(field)) {
-        throw new BedsError("VALIDATION", `Field "${field}" is not accepted in ${section} of "${rel.name}"`, {
-          details: { field },
-        });
-      }
-      check(value);
-    }
-  }
-  for (const field of rel.input.key) {
-    if (request.key?.[field] === undefined) {
-      throw new BedsError("VALIDATION", `Key field "${field}" is required`, { details: { field } });
-    }
-  }
-}
-
-function pick(data: unknown, field: string | undefined): unknown {
-  const row = Array.isArray(data) ? data[0] : data;
-  if (field === undefined) return row;
-  return row !== null && typeof row === "object" && Object.hasOwn(row, field)
-    ? (row as Record<string, unknown>)[field]
-    : undefined;
+  checkInput(
+    rel.name,
+    rel.checks,
+    [["key", rel.input.key], ["where", rel.input.where]],
+    rel.input.key,
+    request,
+  );
 }
 
 function resolve(
@@ -77,7 +58,7 @@ function resolve(
     const value = source.from === "literal"
       ? source.value
       : source.from === "part"
-      ? pick(done.get(source.part), source.field)
+      ? pickField(done.get(source.part), source.field)
       : request[source.from]?.[source.field];
     if (value !== undefined) out[field] = value;
   }

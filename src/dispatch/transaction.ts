@@ -9,34 +9,13 @@ import type { Request } from "../protocol/mod.ts";
 import type { RecTemplate, Registry, StepSource, TxnTemplate } from "../templates/mod.ts";
 import type { Adapter, AdapterResult } from "../adapters/mod.ts";
 import { callValues, writeValues } from "./inputs.ts";
+import { checkInput, pickField } from "./values.ts";
 
 /** One step's outcome, in the reply's data array. */
 export interface StepResult {
   step: string;
   data: unknown;
   rows: number;
-}
-
-function checkInput(txn: TxnTemplate, request: Request): void {
-  if (request.where !== undefined || request.call !== undefined) {
-    throw new BedsError("BAD_REQUEST", `Transaction "${txn.name}" takes only key and data`);
-  }
-  for (const [section, allowed] of [["key", txn.input.key], ["data", txn.input.data]] as const) {
-    for (const [field, value] of Object.entries(request[section] ?? {})) {
-      const check = txn.checks.get(field);
-      if (!check || !allowed.includes(field)) {
-        throw new BedsError("VALIDATION", `Field "${field}" is not accepted in ${section} of "${txn.name}"`, {
-          details: { field },
-        });
-      }
-      check(value);
-    }
-  }
-  for (const field of txn.input.required) {
-    if (request.key?.[field] === undefined && request.data?.[field] === undefined) {
-      throw new BedsError("VALIDATION", `Field "${field}" is required`, { details: { field } });
-    }
-  }
 }
 
 function resolve(
@@ -50,13 +29,7 @@ function resolve(
     let value: unknown;
     if (source.from === "literal") value = source.value;
     else if (source.from === "step") {
-      const data = done.get(source.step);
-      const row = Array.isArray(data) ? data[0] : data;
-      value = source.field === undefined
-        ? row
-        : row !== null && typeof row === "object" && Object.hasOwn(row, source.field)
-        ? (row as Record<string, unknown>)[source.field]
-        : undefined;
+      value = pickField(done.get(source.step), source.field);
     } else value = request[source.from]?.[source.field];
     if (value !== undefined) out[field] = value;
   }
@@ -73,7 +46,13 @@ export async function runTransaction(
   if (request.op !== "create") {
     throw new BedsError("OP_NOT_ALLOWED", `Transaction "${txn.name}" is run with op "create"`);
   }
-  checkInput(txn, request);
+  checkInput(
+    txn.name,
+    txn.checks,
+    [["key", txn.input.key], ["data", txn.input.data]],
+    txn.input.required,
+    request,
+  );
   const targets = txn.steps.map((s) => registry.get(s.spec.template) as RecTemplate);
   const adapter = adapters.get(targets[0]!.store);
   if (!adapter?.transaction) {

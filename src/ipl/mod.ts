@@ -22,7 +22,9 @@ export {
   type StepOutcome,
   type StepRecord,
 } from "./runner.ts";
-export { CHECK_STEPS, EXIT_CODES, RUN_STEPS } from "./steps.ts";
+export { CHECK_STEPS, RUN_STEPS } from "./steps.ts";
+export { EXIT_CODES } from "./exit_codes.ts";
+export { nodeStatus } from "./broker_pool.ts";
 export { tcpReachable } from "./reachability.ts";
 export { iplEvent, openLogStore } from "./logstore.ts";
 export { type ReloadResult, reloadTemplates } from "./reload.ts";

@@ -4,49 +4,21 @@
  *
  * @module
  */
-import {
-  type AmqpConnection,
-  amqpEndpoint,
-  amqpUser,
-  createAmqpSupervisor,
-  declareTopology,
-  describeAmqp,
-} from "../amqp/mod.ts";
+import { amqpEndpoint, amqpUser, createAmqpSupervisor, describeAmqp } from "../amqp/mod.ts";
 import { createMariadbAdapter } from "../adapters/mod.ts";
 import { createRegistry, createRegistryHolder, loadTemplates, recTemplates } from "../templates/mod.ts";
-import { createBrokerPool, startAdminListener } from "../brokers/mod.ts";
-import { createAccessPolicy } from "../dispatch/mod.ts";
 import { describeTlsError } from "../tls.ts";
 
 import type { IplContext } from "./context.ts";
-import { reloadTemplates } from "./reload.ts";
+import { EXIT_CODES } from "./exit_codes.ts";
+import { declareRole } from "./roles.ts";
+import { brokerPool } from "./broker_pool.ts";
 import { fanOut } from "../logstore/mod.ts";
 import type { IplStep, StepOutcome } from "./runner.ts";
 import { tcpReachable } from "./reachability.ts";
 import { openLogStore } from "./logstore.ts";
 import { mongoEndpoint, openMongodb } from "./mongodb.ts";
 import { startGateway, startNodeHttp } from "./http.ts";
-
-/** Exit codes of failed IPL steps (2 is CLI usage, 1 anything else). */
-export const EXIT_CODES = {
-  config: 10,
-  reachability: 11,
-  amqp_auth: 12,
-  topology: 13,
-  db_pools: 14,
-  templates_load: 15,
-  templates_verify: 16,
-  broker_pool: 17,
-  logstore: 18,
-  http: 19,
-  gateway: 20,
-} as const;
-
-function roleBrokers(ctx: IplContext) {
-  const role = ctx.config.nodes[ctx.role];
-  if (!role) throw new Error(`Node "${ctx.role}" is not defined in [nodes]`);
-  return role.brokers.map((name) => ({ name, config: ctx.config.brokers[name]! }));
-}
 
 const reachability: IplStep<IplContext> = {
   name: "reachability",
@@ -130,23 +102,6 @@ const amqpAuth: IplStep<IplContext> = {
     };
   },
 };
-
-function declareRole(ctx: IplContext) {
-  return async (connection: AmqpConnection) => {
-    const channel = await connection.createChannel();
-    channel.on("error", () => {});
-    try {
-      ctx.declared = await declareTopology(channel, {
-        exchange: ctx.config.amqp.exchange,
-        queuePrefix: ctx.config.amqp.queue_prefix,
-        role: ctx.role,
-        brokers: roleBrokers(ctx),
-      });
-    } finally {
-      await channel.close().catch(() => {});
-    }
-  };
-}
 
 const topology: IplStep<IplContext> = {
   name: "topology",
@@ -240,72 +195,6 @@ const templatesVerify: IplStep<IplContext> = {
     return { detail: `${ctx.templates?.length ?? 0} templates match the database` };
   },
 };
-
-const brokerPool: IplStep<IplContext> = {
-  name: "broker_pool",
-  exitCode: EXIT_CODES.broker_pool,
-  async run(ctx) {
-    const { config } = ctx;
-    const registry = ctx.registry!;
-    const access = createAccessPolicy({ config: config.access, nodeUser: amqpUser(config.amqp) });
-    const pool = createBrokerPool({
-      role: ctx.role,
-      queuePrefix: config.amqp.queue_prefix,
-      brokers: roleBrokers(ctx),
-      node: ctx.instance,
-      maxBodyBytes: config.limits.max_body_bytes,
-      deps: { registry: () => registry.current(), adapters: ctx.adapters, limits: config.limits, access },
-      eventIds: ctx.eventIds,
-      events: fanOut(ctx.sinks),
-      logger: ctx.logger,
-      beforeRestart: declareRole(ctx),
-    });
-    ctx.pool = pool;
-    await ctx.amqp!.addSetup(async (connection) => {
-      await pool.attach(connection);
-      await startAdminListener(connection, {
-        exchange: config.amqp.exchange,
-        queuePrefix: config.amqp.queue_prefix,
-        instance: ctx.instance,
-        logger: ctx.logger,
-        authorize: access.mayAdminister,
-        handlers: {
-          status: () => nodeStatus(ctx),
-          reload: () => reloadTemplates(ctx),
-          shutdown: () => {
-            setTimeout(() => ctx.requestStop?.(), 0);
-            return { stopping: true };
-          },
-        },
-      });
-    });
-    const consumers = pool.status().reduce((n, s) => n + s.consumers, 0);
-    const users = Object.keys(config.access.users).length;
-    return {
-      detail: `${pool.status().length} brokers, ${consumers} consumers, access control ${
-        access.enabled ? `on (${users} users, ${config.access.admin_users.length} admins)` : "off"
-      }`,
-    };
-  },
-};
-
-/** The status a node reports to `beds status` and admin tools. */
-export function nodeStatus(ctx: IplContext): Record<string, unknown> {
-  return {
-    node: ctx.instance,
-    role: ctx.role,
-    env: ctx.config.env,
-    uptimeMs: Date.now() - ctx.startedAt,
-    amqpReconnects: ctx.amqp?.reconnects() ?? 0,
-    brokers: ctx.pool?.status() ?? [],
-    databases: Object.fromEntries([...ctx.adapters].map(([name, a]) => [name, a.health()])),
-    logstore: ctx.logstore ? { store: ctx.config.logstore.store, ...ctx.logstore.stats() } : { store: "off" },
-    http: ctx.http ? { host: ctx.http.host, port: ctx.http.port } : undefined,
-    gateway: ctx.gateway
-      ? { host: ctx.gateway.host, port: ctx.gateway.port, connected: ctx.gateway.connected() }
-      : undefined,
-  };
-}
 
 const http: IplStep<IplContext> = {
   name: "http",

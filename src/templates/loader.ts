@@ -6,6 +6,7 @@
  */
 import { parse, TomlError } from "smol-toml";
 import { TemplateError } from "../errors.ts";
+import { invalid, parseTemplate } from "./invalid.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import { compileRelTemplate, linkRelTemplate, type RelTemplate } from "./rel.ts";
 import { compileTxnTemplate, linkTxnTemplate, type TxnTemplate } from "./txn.ts";
@@ -45,10 +46,6 @@ export interface RecTemplate {
 
 /** Any compiled template. */
 export type Template = RecTemplate | RelTemplate | TxnTemplate;
-
-function invalid(file: string, path: string, text: string): never {
-  throw new TemplateError(`Invalid template "${file}": ${path}: ${text}`);
-}
 
 function checkNames(
   file: string,
@@ -139,17 +136,7 @@ export function compileAnyTemplate(file: string, text: string): Template {
 }
 
 function compileRec(file: string, raw: unknown): RecTemplate {
-  const result = recTemplateSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const base = issue.path.map(String).join(".");
-    if (issue.code === "unrecognized_keys") {
-      invalid(file, base ? `${base}.${issue.keys[0]}` : issue.keys[0]!, "unknown key");
-    }
-    const text = /received undefined/.test(issue.message) ? "missing required value" : issue.message;
-    invalid(file, base || "(root)", text);
-  }
-  const t = result.data;
+  const t = parseTemplate(recTemplateSchema, file, raw);
   checkStoreRules(file, t);
   crossCheck(file, t);
   const checks = new Map<string, FieldCheck>();

@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import { TemplateError } from "../errors.ts";
+import { invalid, parseTemplate } from "./invalid.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import type { RecTemplate } from "./loader.ts";
 import { fieldSpecSchema } from "./schema.ts";
@@ -81,10 +81,6 @@ export interface RelTemplate {
   readonly parts: readonly RelPart[];
 }
 
-function invalid(file: string, path: string, text: string): never {
-  throw new TemplateError(`Invalid template "${file}": ${path}: ${text}`);
-}
-
 /** Parses `$key.F`, `$where.F`, `$parts.P[.F]` or a literal. */
 export function parseSource(value: string | number | boolean | null): ValueSource | undefined {
   if (typeof value !== "string" || !value.startsWith("$")) return { from: "literal", value };
@@ -122,20 +118,7 @@ export function orderParts(
 
 /** Compiles a parsed REL file; references to other templates are checked by {@link linkRelTemplate}. */
 export function compileRelTemplate(file: string, raw: unknown): RelTemplate {
-  const result = relTemplateSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const base = issue.path.map(String).join(".");
-    if (issue.code === "unrecognized_keys") {
-      invalid(file, base ? `${base}.${issue.keys[0]}` : issue.keys[0]!, "unknown key");
-    }
-    invalid(
-      file,
-      base || "(root)",
-      /received undefined/.test(issue.message) ? "missing required value" : issue.message,
-    );
-  }
-  const t = result.data;
+  const t = parseTemplate(relTemplateSchema, file, raw);
   for (const [i, f] of [...t.input.key, ...t.input.where].entries()) {
     if (!Object.hasOwn(t.fields, f)) invalid(file, `input.${i}`, `"${f}" is not a declared field`);
   }

@@ -6,14 +6,10 @@
  *
  * @module
  */
-import { TemplateError } from "../errors.ts";
+import { invalid } from "./invalid.ts";
 import type { RecTemplateFile } from "./schema.ts";
 
 const WRITE_OPS = ["create", "update", "delete"] as const;
-
-function invalid(file: string, path: string, text: string): never {
-  throw new TemplateError(`Invalid template "${file}": ${path}: ${text}`);
-}
 
 /** Checks the keys that depend on `template.store`. */
 export function checkStoreRules(file: string, t: RecTemplateFile): void {

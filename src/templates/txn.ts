@@ -11,7 +11,7 @@
  * @module
  */
 import { z } from "zod";
-import { TemplateError } from "../errors.ts";
+import { invalid, parseTemplate } from "./invalid.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import type { RecTemplate } from "./loader.ts";
 import { fieldSpecSchema } from "./schema.ts";
@@ -77,10 +77,6 @@ export interface TxnTemplate {
   readonly steps: readonly TxnStep[];
 }
 
-function invalid(file: string, path: string, text: string): never {
-  throw new TemplateError(`Invalid template "${file}": ${path}: ${text}`);
-}
-
 function parseStepSource(value: string | number | boolean | null): StepSource | undefined {
   if (typeof value !== "string" || !value.startsWith("$")) return { from: "literal", value };
   const m = /^\$(key|data)\.([a-z_][a-z0-9_]*)$/.exec(value);
@@ -92,20 +88,7 @@ function parseStepSource(value: string | number | boolean | null): StepSource | 
 
 /** Compiles a parsed TXN file; references to REC templates are checked by {@link linkTxnTemplate}. */
 export function compileTxnTemplate(file: string, raw: unknown): TxnTemplate {
-  const result = txnTemplateSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const base = issue.path.map(String).join(".");
-    if (issue.code === "unrecognized_keys") {
-      invalid(file, base ? `${base}.${issue.keys[0]}` : issue.keys[0]!, "unknown key");
-    }
-    invalid(
-      file,
-      base || "(root)",
-      /received undefined/.test(issue.message) ? "missing required value" : issue.message,
-    );
-  }
-  const t = result.data;
+  const t = parseTemplate(txnTemplateSchema, file, raw);
   for (const f of [...t.input.key, ...t.input.data, ...t.input.required]) {
     if (!Object.hasOwn(t.fields, f)) invalid(file, "input", `"${f}" is not a declared field`);
   }

@@ -1,0 +1,53 @@
+/**
+ * Shared by REL fan-outs and TXN templates: checking a composite template's
+ * own input, and taking a field from an earlier result.
+ *
+ * @module
+ */
+import { BedsError } from "../errors.ts";
+import type { Request } from "../protocol/mod.ts";
+import type { FieldCheck } from "../templates/mod.ts";
+
+/** The request sections a composite template accepts, each with its allowed fields. */
+export type InputSections = ReadonlyArray<readonly ["key" | "where" | "data", readonly string[]]>;
+
+/** Checks that `request` sends only allowed, declared and well-typed fields, and every `required` one. */
+export function checkInput(
+  name: string,
+  checks: ReadonlyMap<string, FieldCheck>,
+  sections: InputSections,
+  required: readonly string[],
+  request: Request,
+): void {
+  const accepted = sections.map(([section]) => section);
+  for (const section of ["key", "where", "data"] as const) {
+    if (request[section] !== undefined && !accepted.includes(section) || request.call !== undefined) {
+      throw new BedsError("BAD_REQUEST", `Template "${name}" takes only ${accepted.join(" and ")}`);
+    }
+  }
+  for (const [section, allowed] of sections) {
+    for (const [field, value] of Object.entries(request[section] ?? {})) {
+      const check = checks.get(field);
+      if (!check || !allowed.includes(field)) {
+        throw new BedsError("VALIDATION", `Field "${field}" is not accepted in ${section} of "${name}"`, {
+          details: { field },
+        });
+      }
+      check(value);
+    }
+  }
+  for (const field of required) {
+    if (sections.every(([section]) => request[section]?.[field] === undefined)) {
+      throw new BedsError("VALIDATION", `Field "${field}" is required`, { details: { field } });
+    }
+  }
+}
+
+/** `field` of a result (its first row when it is a list), or the whole value without a field. */
+export function pickField(data: unknown, field: string | undefined): unknown {
+  const row = Array.isArray(data) ? data[0] : data;
+  if (field === undefined) return row;
+  return row !== null && typeof row === "object" && Object.hasOwn(row, field)
+    ? (row as Record<string, unknown>)[field]
+    : undefined;
+}

@@ -1,0 +1,82 @@
+/**
+ * The broker pool step: the role's consumers plus the node's admin queue,
+ * attached on every (re)connection; and the status the node reports.
+ *
+ * @module
+ */
+import { amqpUser } from "../amqp/mod.ts";
+import { createBrokerPool, startAdminListener } from "../brokers/mod.ts";
+import { createAccessPolicy } from "../dispatch/mod.ts";
+import { fanOut } from "../logstore/mod.ts";
+import type { IplContext } from "./context.ts";
+import type { IplStep } from "./runner.ts";
+import { EXIT_CODES } from "./exit_codes.ts";
+import { declareRole, roleBrokers } from "./roles.ts";
+import { reloadTemplates } from "./reload.ts";
+
+/** Starts the broker pool and the admin listener. */
+export const brokerPool: IplStep<IplContext> = {
+  name: "broker_pool",
+  exitCode: EXIT_CODES.broker_pool,
+  async run(ctx) {
+    const { config } = ctx;
+    const registry = ctx.registry!;
+    const access = createAccessPolicy({ config: config.access, nodeUser: amqpUser(config.amqp) });
+    const pool = createBrokerPool({
+      role: ctx.role,
+      queuePrefix: config.amqp.queue_prefix,
+      brokers: roleBrokers(ctx),
+      node: ctx.instance,
+      maxBodyBytes: config.limits.max_body_bytes,
+      deps: { registry: () => registry.current(), adapters: ctx.adapters, limits: config.limits, access },
+      eventIds: ctx.eventIds,
+      events: fanOut(ctx.sinks),
+      logger: ctx.logger,
+      beforeRestart: declareRole(ctx),
+    });
+    ctx.pool = pool;
+    await ctx.amqp!.addSetup(async (connection) => {
+      await pool.attach(connection);
+      await startAdminListener(connection, {
+        exchange: config.amqp.exchange,
+        queuePrefix: config.amqp.queue_prefix,
+        instance: ctx.instance,
+        logger: ctx.logger,
+        authorize: access.mayAdminister,
+        handlers: {
+          status: () => nodeStatus(ctx),
+          reload: () => reloadTemplates(ctx),
+          shutdown: () => {
+            setTimeout(() => ctx.requestStop?.(), 0);
+            return { stopping: true };
+          },
+        },
+      });
+    });
+    const consumers = pool.status().reduce((n, s) => n + s.consumers, 0);
+    const users = Object.keys(config.access.users).length;
+    return {
+      detail: `${pool.status().length} brokers, ${consumers} consumers, access control ${
+        access.enabled ? `on (${users} users, ${config.access.admin_users.length} admins)` : "off"
+      }`,
+    };
+  },
+};
+
+/** The status a node reports to `beds status` and admin tools. */
+export function nodeStatus(ctx: IplContext): Record<string, unknown> {
+  return {
+    node: ctx.instance,
+    role: ctx.role,
+    env: ctx.config.env,
+    uptimeMs: Date.now() - ctx.startedAt,
+    amqpReconnects: ctx.amqp?.reconnects() ?? 0,
+    brokers: ctx.pool?.status() ?? [],
+    databases: Object.fromEntries([...ctx.adapters].map(([name, a]) => [name, a.health()])),
+    logstore: ctx.logstore ? { store: ctx.config.logstore.store, ...ctx.logstore.stats() } : { store: "off" },
+    http: ctx.http ? { host: ctx.http.host, port: ctx.http.port } : undefined,
+    gateway: ctx.gateway
+      ? { host: ctx.gateway.host, port: ctx.gateway.port, connected: ctx.gateway.connected() }
+      : undefined,
+  };
+}
