@@ -56,8 +56,18 @@ interface StatusData {
     inflight: number;
     requests: number;
     errors: number;
+    ratePerSec?: number;
+    lastError?: { code: string; at: string };
     crashLoop?: boolean;
   }>;
+}
+
+/** The most recent error of any of a node's brokers, as "CODE at TIME". */
+function lastErrorOf(s: StatusData): string {
+  const errors = s.brokers.flatMap((b) => b.lastError ? [b.lastError] : []).sort((a, b) =>
+    b.at.localeCompare(a.at)
+  );
+  return errors[0] ? `${errors[0].code} ${errors[0].at}` : "-";
 }
 
 /** Asks every node for its status and prints a table. */
@@ -85,19 +95,20 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
     return 0;
   }
   io.out(
-    `${"NODE".padEnd(24)} ${"ROLE".padEnd(10)} ${
-      "UPTIME".padStart(8)
+    `${"NODE".padEnd(24)} ${"ROLE".padEnd(10)} ${"UPTIME".padStart(8)} ${"REQ/S".padStart(8)} ${
+      "LAST ERROR".padEnd(36)
     } BROKERS (consumers/in-flight/requests/errors)`,
   );
   for (const reply of replies) {
     const s = reply.data as StatusData;
+    const rate = s.brokers.reduce((n, b) => n + (b.ratePerSec ?? 0), 0);
     const brokers = s.brokers.map((b) =>
       `${b.broker} ${b.consumers}/${b.inflight}/${b.requests}/${b.errors}${b.crashLoop ? " CRASH-LOOP" : ""}`
     );
     io.out(
       `${s.node.padEnd(24)} ${s.role.padEnd(10)} ${`${Math.round(s.uptimeMs / 1000)}s`.padStart(8)} ${
-        brokers.join(", ")
-      }`,
+        rate.toFixed(1).padStart(8)
+      } ${lastErrorOf(s).padEnd(36)} ${brokers.join(", ")}`,
     );
   }
   io.out(`${replies.length} node(s)`);

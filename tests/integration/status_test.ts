@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { cli, createTestEnv, startNode } from "../helpers/services.ts";
+
+Deno.test("beds status prints one row per node with role, uptime, rate, last error and brokers", async () => {
+  const env = await createTestEnv();
+  const a = await startNode(env, "appServer", `status-a-${env.id}`);
+  const b = await startNode(env, "appServer", `status-b-${env.id}`);
+  try {
+    const client = await env.client();
+    for (let i = 0; i < 20; i++) {
+      await client.request({ template: "cus", op: "read", key: { id: 1 + (i % 5) } });
+    }
+    await client.request({ template: "cus", op: "read", key: { id: 999999 } });
+    const run = await cli(["status", ...env.cliArgs]);
+    assert.equal(run.code, 0, run.err);
+    const lines = run.out.split("\n");
+    assert.match(lines[0]!, /^NODE\s+ROLE\s+UPTIME\s+REQ\/S\s+LAST ERROR\s+BROKERS/);
+    const rows = lines.filter((l) => l.startsWith("status-"));
+    assert.equal(rows.length, 2);
+    for (const row of rows) {
+      assert.match(row, /^status-[ab]-\S+\s+appServer\s+\d+s\s+\d+\.\d\s+/);
+      assert.match(row, /rBroker 2\/0\/\d+\/\d+, wBroker 2\/0\/0\/0, mBroker 1\/0\/0\/0$/);
+    }
+    assert.equal(
+      rows.filter((r) => /NOT_FOUND \d{4}-/.test(r)).length,
+      1,
+      "the node that answered NOT_FOUND shows it",
+    );
+    assert.equal(lines.at(-1), "2 node(s)");
+  } finally {
+    assert.equal(await a.stop(), 0);
+    assert.equal(await b.stop(), 0);
+    await env.cleanup();
+  }
+});
