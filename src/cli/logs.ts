@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Adapter, createMariadbAdapter } from "../adapters/mod.ts";
+import { type Adapter, createMariadbAdapter, createMongodbAdapter } from "../adapters/mod.ts";
 import { type Config, resolvePath } from "../config/mod.ts";
 import { silentLogger } from "../logging/mod.ts";
 import {
@@ -39,7 +39,40 @@ async function openAdapter(config: Config): Promise<Adapter> {
     await adapter.open();
     return adapter;
   }
-  throw new Error(`beds logs cannot read a ${store} log store yet; use the observer (utilities/log_dumper)`);
+  const mongo = config.databases.mongodb;
+  if (!mongo) throw new Error('[logstore] store = "mongodb" needs [databases.mongodb]');
+  const adapter = createMongodbAdapter({ config: mongo, logger: silentLogger() });
+  try {
+    await adapter.open();
+  } catch (error) {
+    await adapter.close();
+    throw error;
+  }
+  return adapter;
+}
+
+/** Where `--follow` is on a store without insertion ids: the newest time printed and the events printed at it. */
+export interface FollowMark {
+  at?: string;
+  events: Set<string>;
+}
+
+/**
+ * The records (newest first) not printed yet by `--follow` on a store
+ * without insertion ids, oldest first; moves `mark` past them.
+ */
+export function unseen(records: readonly StoredEvent[], mark: FollowMark): StoredEvent[] {
+  const fresh = records.filter((r) =>
+    mark.at === undefined || r.at > mark.at || (r.at === mark.at && !mark.events.has(r.event))
+  ).reverse();
+  for (const r of fresh) {
+    if (mark.at === undefined || r.at > mark.at) {
+      mark.at = r.at;
+      mark.events = new Set();
+    }
+    mark.events.add(r.event);
+  }
+  return fresh;
 }
 
 async function withStore<T>(config: Config, work: (store: LogStore) => Promise<T>): Promise<T> {
@@ -137,6 +170,17 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   const config = configFrom(values, io);
   await withStore(config, async (store) => {
     const first = await store.tail(filter);
+    if (config.logstore.store !== "mariadb") {
+      // No insertion ids to follow: go on from the newest time printed, skipping what was printed at it.
+      const mark: FollowMark = { at: undefined, events: new Set() };
+      print(unseen(first, mark));
+      while (values.follow && !io.signal.aborted) {
+        await wait(Math.max(config.logstore.flush_ms, 500), io.signal);
+        if (io.signal.aborted) break;
+        print(unseen(await store.tail({ ...filter, since: mark.at ?? filter.since, limit: 1000 }), mark));
+      }
+      return;
+    }
     print([...first].reverse());
     let after = Math.max(0, ...first.map((r) => r.id ?? 0));
     while (values.follow && !io.signal.aborted) {

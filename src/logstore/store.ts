@@ -20,7 +20,7 @@ export interface TailFilter {
   kind?: string;
   template?: string;
   code?: string;
-  /** ISO times. */
+  /** ISO times; `until` is MariaDB only. */
   since?: string;
   until?: string;
   /** Records stored before this id (paging), MariaDB only. */
@@ -64,6 +64,13 @@ function checked(template: RecTemplate, values: Record<string, unknown>): Values
 
 function rowsOf(data: unknown): StoredEvent[] {
   return Array.isArray(data) ? data.map((row) => fromStoredRow(row as Record<string, unknown>)) : [];
+}
+
+/** The records (newest first) at or after `since`; all when it is unset or no time. */
+export function sinceCut(records: StoredEvent[], since: string | undefined): StoredEvent[] {
+  const from = since === undefined ? NaN : Date.parse(since);
+  if (Number.isNaN(from)) return records;
+  return records.filter((r) => !(Date.parse(r.at) < from));
 }
 
 const byTime = (a: StoredEvent, b: StoredEvent) =>
@@ -126,7 +133,9 @@ export function createLogStore(options: LogStoreOptions): LogStore {
         offset: 0,
         params: new Map(),
       });
-      return rowsOf(result.data);
+      // Reads filter by equality only. Newest first, the records since a time are a prefix of
+      // the page, so cutting the page there is exact; `until` has no such property and is not offered.
+      return sinceCut(rowsOf(result.data), filter.since);
     },
 
     async chain(event) {

@@ -18,6 +18,8 @@ export interface ObserverConfig {
   refreshSeconds: number;
   /** Events per page. @default 50 */
   pageSize: number;
+  /** Which store holds the log records. @default "mariadb" */
+  store: "mariadb" | "mongodb";
   mariadb: {
     host: string;
     port: number;
@@ -26,6 +28,16 @@ export interface ObserverConfig {
     /** Schema holding the view `v_ms_logs`. */
     database: string;
   };
+  mongodb: {
+    /** Connection string; credentials may be in it (better: in LOG_DUMPER_MONGODB_URL). */
+    url: string;
+    /** Physical database of the log store (BEDS `[logstore] database`, mapped by `[databases.mongodb.databases]`). */
+    database: string;
+    /** @default "msLogs" */
+    collection: string;
+    /** CA file to verify the server's certificate; setting it turns TLS on. */
+    tlsCaFile?: string;
+  };
 }
 
 const DEFAULTS: ObserverConfig = {
@@ -33,8 +45,22 @@ const DEFAULTS: ObserverConfig = {
   port: 8089,
   refreshSeconds: 5,
   pageSize: 50,
+  store: "mariadb",
   mariadb: { host: "127.0.0.1", port: 3306, user: "beds_observer", password: "", database: "beds_lab" },
+  mongodb: { url: "mongodb://127.0.0.1:27017", database: "logs", collection: "msLogs" },
 };
+
+const STORES = ["mariadb", "mongodb"] as const;
+
+function store(value: unknown): ObserverConfig["store"] {
+  const found = STORES.find((s) => s === value);
+  if (!found) {
+    throw new Error(
+      `Invalid observer setting store: expected mariadb or mongodb, got ${JSON.stringify(value)}`,
+    );
+  }
+  return found;
+}
 
 function int(name: string, value: unknown, min: number, max: number): number {
   const n = typeof value === "number" ? value : Number(value);
@@ -52,18 +78,22 @@ function text(name: string, value: unknown): string {
 }
 
 /**
- * Builds the config from TOML text (sections `[server]` and `[mariadb]`) and
- * environment variables, the latter winning.
+ * Builds the config from TOML text (top-level `store`, sections `[server]`,
+ * `[mariadb]` and `[mongodb]`) and environment variables, the latter winning.
  */
 export function observerConfig(env: Record<string, string | undefined>, toml = ""): ObserverConfig {
   const file = (toml ? parse(toml) : {}) as {
+    store?: unknown;
     server?: Record<string, unknown>;
     mariadb?: Record<string, unknown>;
+    mongodb?: Record<string, unknown>;
   };
   const server = file.server ?? {};
   const db = file.mariadb ?? {};
+  const mongo = file.mongodb ?? {};
   const pick = (key: string, fromFile: unknown, fallback: unknown) =>
     env[`LOG_DUMPER_${key}`] ?? fromFile ?? fallback;
+  const tlsCaFile = pick("MONGODB_TLS_CA_FILE", mongo.tls_ca_file, undefined);
   return {
     host: text("host", pick("HOST", server.host, DEFAULTS.host)),
     port: int("port", pick("PORT", server.port, DEFAULTS.port), 0, 65535),
@@ -74,12 +104,22 @@ export function observerConfig(env: Record<string, string | undefined>, toml = "
       3600,
     ),
     pageSize: int("page_size", pick("PAGE_SIZE", server.page_size, DEFAULTS.pageSize), 1, 1000),
+    store: store(pick("STORE", file.store, DEFAULTS.store)),
     mariadb: {
       host: text("mariadb.host", pick("DB_HOST", db.host, DEFAULTS.mariadb.host)),
       port: int("mariadb.port", pick("DB_PORT", db.port, DEFAULTS.mariadb.port), 1, 65535),
       user: text("mariadb.user", pick("DB_USER", db.user, DEFAULTS.mariadb.user)),
       password: text("mariadb.password", pick("DB_PASSWORD", db.password, DEFAULTS.mariadb.password)),
       database: text("mariadb.database", pick("DB_NAME", db.database, DEFAULTS.mariadb.database)),
+    },
+    mongodb: {
+      url: text("mongodb.url", pick("MONGODB_URL", mongo.url, DEFAULTS.mongodb.url)),
+      database: text("mongodb.database", pick("MONGODB_DATABASE", mongo.database, DEFAULTS.mongodb.database)),
+      collection: text(
+        "mongodb.collection",
+        pick("MONGODB_COLLECTION", mongo.collection, DEFAULTS.mongodb.collection),
+      ),
+      ...(tlsCaFile ? { tlsCaFile: text("mongodb.tls_ca_file", tlsCaFile) } : {}),
     },
   };
 }

@@ -7,8 +7,9 @@
  *
  * @module
  */
-import { observerConfig } from "./config.ts";
+import { type ObserverConfig, observerConfig } from "./config.ts";
 import { createMariadbSource } from "./mariadb_source.ts";
+import { createMongodbSource } from "./mongodb_source.ts";
 import { createHandler } from "./server.ts";
 
 /** Where settings are looked for when LOG_DUMPER_CONFIG is unset (relative to the working directory). */
@@ -27,17 +28,34 @@ async function readToml(named: string | undefined): Promise<string> {
   return "";
 }
 
+/** What the startup line names as the store read (no credentials). */
+function storeLabel(config: ObserverConfig): string {
+  if (config.store === "mongodb") {
+    let host = "mongodb";
+    try {
+      host = new URL(config.mongodb.url).host || host;
+    } catch {
+      // A seed list (`host1,host2`) is no URL; the label stays generic.
+    }
+    return `mongodb ${host}/${config.mongodb.database}.${config.mongodb.collection}`;
+  }
+  const db = config.mariadb;
+  return `${db.user}@${db.host}:${db.port}/${db.database}`;
+}
+
 if (import.meta.main) {
   const env = Deno.env.toObject();
   const config = observerConfig(env, await readToml(env.LOG_DUMPER_CONFIG));
-  const source = createMariadbSource(config.mariadb);
+  const source = config.store === "mongodb"
+    ? createMongodbSource(config.mongodb)
+    : createMariadbSource(config.mariadb);
   const server = Deno.serve(
     {
       hostname: config.host,
       port: config.port,
       onListen: ({ hostname, port }) =>
         console.log(
-          `observer on http://${hostname}:${port}/ reading ${config.mariadb.user}@${config.mariadb.host}:${config.mariadb.port}/${config.mariadb.database}`,
+          `observer on http://${hostname}:${port}/ reading ${storeLabel(config)}`,
         ),
     },
     createHandler({ source, pageSize: config.pageSize, refreshSeconds: config.refreshSeconds }),

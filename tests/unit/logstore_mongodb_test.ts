@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import type { Adapter, AdapterResult } from "../../src/adapters/mod.ts";
+import { documentOf, identityOf, plainDocument, readFilter, sortOf } from "../../src/adapters/mongodb/mod.ts";
+import { BedsError } from "../../src/errors.ts";
+import { type FollowMark, unseen } from "../../src/cli/logs.ts";
+import {
+  createLogStore,
+  loadLogStoreTemplate,
+  type RequestEvent,
+  type StoredEvent,
+  toLogRow,
+} from "../../src/logstore/mod.ts";
+import { sinceCut } from "../../src/logstore/store.ts";
+
+type Doc = Record<string, unknown>;
+
+/**
+ * The MongoDB adapter's own filter, sort and document builders over an
+ * in-memory collection (no MongoDB server here): what the template allows
+ * is checked exactly as the adapter checks it.
+ */
+function memoryMongo() {
+  const docs: Doc[] = [];
+  const reads: Array<{ filter: Doc; sort: Array<[string, 1 | -1]>; limit: number }> = [];
+  const adapter: Adapter = {
+    store: "mongodb",
+    create({ template, values }) {
+      const spec = template.ops.create!;
+      const doc = documentOf({ template, values, fields: [...spec.params, ...identityOf(template)] });
+      docs.push(doc);
+      return Promise.resolve({ data: plainDocument(doc), rows: 1 });
+    },
+    read({ template, where, order, limit, offset }): Promise<AdapterResult> {
+      const spec = template.ops.read!;
+      const filter = readFilter({ where, whereFields: spec.where });
+      const sort = sortOf(order, spec.order);
+      reads.push({ filter, sort, limit });
+      const found = docs.filter((d) => Object.entries(filter).every(([k, v]) => (d[k] ?? null) === v))
+        .sort((a, b) => {
+          for (const [field, dir] of sort) {
+            const x = String(a[field]), y = String(b[field]);
+            if (x !== y) return x < y ? -dir : dir;
+          }
+          return 0;
+        })
+        .slice(offset, offset + limit)
+        .map(plainDocument);
+      return Promise.resolve({ data: found, rows: found.length });
+    },
+    update: () => Promise.reject(new Error("not used")),
+    delete: () => Promise.reject(new Error("not used")),
+    call: () => Promise.reject(new BedsError("OP_NOT_ALLOWED", "no named calls on mongodb")),
+    verify: () => Promise.resolve([]),
+    health: () => ({ healthy: true, detail: {} }),
+    close: () => Promise.resolve(),
+  };
+  return { adapter, docs, reads };
+}
+
+function request(event: string, at: string, overrides: Partial<RequestEvent> = {}): RequestEvent {
+  return {
+    kind: "request",
+    event,
+    at,
+    node: "n1",
+    broker: "rBroker",
+    template: "prd",
+    op: "read",
+    ms: 1.5,
+    rows: 1,
+    attempt: 1,
+    action: "reply",
+    ...overrides,
+  };
+}
+
+async function mongoStore() {
+  const memory = memoryMongo();
+  const template = await loadLogStoreTemplate({
+    dir: "templates/logstore",
+    store: "mongodb",
+    database: "logs",
+  });
+  const store = createLogStore({ adapter: memory.adapter, template });
+  const events = [
+    request("R1", "2026-01-02T03:00:00.000Z"),
+    request("R1.1", "2026-01-02T03:00:00.010Z", { node: "n2", code: "TIMEOUT", action: "retry" }),
+    request("R1.1.r2", "2026-01-02T03:00:00.050Z", { node: "n2", attempt: 2 }),
+    request("R2", "2026-01-02T03:00:01.000Z", { template: "cus" }),
+    request("R10", "2026-01-02T03:00:02.000Z"),
+  ];
+  await store.write(events.map((e) => toLogRow(e, e.event)));
+  return { ...memory, store };
+}
+
+Deno.test("the log store reads MongoDB through the adapter: equality filters, newest first", async (t) => {
+  const { store, reads, docs } = await mongoStore();
+  await t.step("records are documents with root, time text and the event as JSON text", () => {
+    const doc = docs.find((d) => d.event === "R1.1.r2")!;
+    assert.equal(doc.root, "R1");
+    assert.equal(doc.at, "2026-01-02 03:00:00.050");
+    // Text, so that no key of an event can be taken for an operator by MongoDB.
+    assert.equal(JSON.parse(doc.doc as string).event, "R1.1.r2");
+  });
+  await t.step("tail filters by equality on the template's fields and orders by time", async () => {
+    const records = await store.tail({ node: "n2", kind: "request", limit: 10 });
+    assert.deepEqual(records.map((r) => r.event), ["R1.1.r2", "R1.1"]);
+    assert.deepEqual(reads.at(-1), {
+      filter: { node: "n2", kind: "request" },
+      sort: [["at", -1]],
+      limit: 10,
+    });
+    assert.equal(records[0]!.at, "2026-01-02T03:00:00.050Z");
+    assert.equal(records[1]!.code, "TIMEOUT");
+    assert.equal(records[0]!.doc.attempt, 2);
+  });
+  await t.step("level, template and code filter too", async () => {
+    assert.deepEqual((await store.tail({ code: "TIMEOUT" })).map((r) => r.event), ["R1.1"]);
+    assert.deepEqual((await store.tail({ template: "cus" })).map((r) => r.event), ["R2"]);
+    assert.deepEqual((await store.tail({ level: "warn" })).map((r) => r.event), ["R1.1"]);
+  });
+  await t.step("since cuts the newest-first page", async () => {
+    const records = await store.tail({ since: "2026-01-02T03:00:00.050Z" });
+    assert.deepEqual(records.map((r) => r.event), ["R10", "R2", "R1.1.r2"]);
+    assert.ok(!("at" in reads.at(-1)!.filter), "the time is not sent as an equality filter");
+  });
+  await t.step("a chain is read by its root, oldest first, without its namesakes", async () => {
+    const records = await store.chain("R1.1");
+    assert.deepEqual(records.map((r) => r.event), ["R1", "R1.1", "R1.1.r2"]);
+    assert.deepEqual(reads.at(-1)!.filter, { root: "R1" });
+  });
+});
+
+Deno.test("sinceCut() keeps the records at or after a time", () => {
+  const at = (t: string) => ({ at: t }) as StoredEvent;
+  const records = [
+    at("2026-01-02T03:00:02.000Z"),
+    at("2026-01-02T03:00:01.000Z"),
+    at("2026-01-02T03:00:00Z"),
+  ];
+  assert.equal(sinceCut(records, "2026-01-02T03:00:01Z").length, 2);
+  assert.equal(sinceCut(records, undefined).length, 3);
+  assert.equal(sinceCut(records, "not a time").length, 3);
+});
+
+Deno.test("unseen() prints each record once while following a store without ids", () => {
+  const r = (event: string, at: string) => ({ event, at }) as StoredEvent;
+  const mark: FollowMark = { events: new Set() };
+  const first = unseen([r("B", "2026-01-01T00:00:01.000Z"), r("A", "2026-01-01T00:00:00.000Z")], mark);
+  assert.deepEqual(first.map((x) => x.event), ["A", "B"], "oldest first");
+  assert.equal(mark.at, "2026-01-01T00:00:01.000Z");
+  // The next poll reads from the newest time printed: B again, plus C at the same time and D later.
+  const next = unseen([
+    r("D", "2026-01-01T00:00:02.000Z"),
+    r("C", "2026-01-01T00:00:01.000Z"),
+    r("B", "2026-01-01T00:00:01.000Z"),
+  ], mark);
+  assert.deepEqual(next.map((x) => x.event), ["C", "D"]);
+  assert.deepEqual(unseen([r("D", "2026-01-01T00:00:02.000Z")], mark), []);
+});
