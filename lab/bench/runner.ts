@@ -212,6 +212,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
     run,
     nodePids: () => nodes.map((n) => n.pid),
     async close() {
+      await stopAll();
       await beds.close();
       await echoClient.client.close();
       await naiveClient.client.close();

@@ -30,7 +30,7 @@ export function scenarioTable(s: ScenarioResult): string[] {
     "  " +
     row(["system", "tps", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "cpu µs/tx", "rss MiB"], widths),
   ];
-  const line = (label: string, p: PhaseResult, rss: boolean) =>
+  const line = (label: string, p: PhaseResult, rss: boolean, rssKiB = [p.rss_before_kib, p.rss_after_kib]) =>
     "  " + row([
       label,
       p.tps.toFixed(0),
@@ -40,10 +40,11 @@ export function scenarioTable(s: ScenarioResult): string[] {
       p.max_ms.toFixed(1),
       String(p.errors),
       p.cpu_us_per_tx.toFixed(0),
-      rss ? `${mib(p.rss_before_kib)}→${mib(p.rss_after_kib)}` : "",
+      rss ? `${mib(rssKiB[0]!)}→${mib(rssKiB[1]!)}` : "",
     ], widths);
   const raw = s.raw!;
-  lines.push(line("BEDS", s.beds!, true));
+  // BEDS's memory over the whole scenario (first round's start to last round's end); the raw rows show their best round.
+  lines.push(line("BEDS", s.beds!, true, [s.rss_before_kib!, s.rss_after_kib!]));
   lines.push(line("raw echo+db (c)", raw.echo_db, true));
   lines.push(line("raw echo (a)", raw.echo, true));
   lines.push(line(`raw db pool (b)${s.db_mode === "pool" ? "*" : ""}`, raw.db_pool, false));
