@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { BedsClient, BedsClientError, type RequestBody } from "../../src/client/mod.ts";
+import { BedsClientError, createReconnectingClient, type RequestBody } from "../../src/client/mod.ts";
 import type { AmqpConfig } from "../../src/config/mod.ts";
 
 /** Options for {@link runLoad}. */
@@ -86,31 +86,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadTally> {
     writeOutcomes: new Map(),
   };
   const end = Date.now() + options.seconds * 1000;
-  let client: BedsClient | undefined;
-  let connecting: Promise<BedsClient> | undefined;
-  const connect = async (): Promise<BedsClient> => {
-    for (;;) {
-      try {
-        return await BedsClient.connect({
-          amqp: options.amqp,
-          timeoutMs: options.timeoutMs,
-          name: "beds soak load",
-        });
-      } catch {
-        await new Promise((r) => setTimeout(r, 500)); // the broker may be restarting
-      }
-    }
-  };
-  /** The live client; one reconnect at a time replaces a closed one. */
-  const current = (): Promise<BedsClient> => {
-    if (client && !client.closed) return Promise.resolve(client);
-    connecting ??= connect().then((c) => {
-      client = c;
-      connecting = undefined;
-      return c;
-    });
-    return connecting;
-  };
+  // Requests made while the broker is away wait for the reconnect instead of failing at once.
+  const client = createReconnectingClient({
+    amqp: options.amqp,
+    timeoutMs: options.timeoutMs,
+    name: "beds soak load",
+    maxBackoffMs: 1000,
+  });
+  await client.open();
 
   let inflight = 0;
   let writeIndex = 0;
@@ -127,7 +110,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadTally> {
     else tally.reads++;
     inflight++;
     try {
-      const reply = await (await current()).request(body);
+      const reply = await client.request(body, { waitForConnection: true });
       const outcome = reply.ok ? "ok" : reply.error.code;
       bump(tally.replies, outcome);
       if (sku) tally.writeOutcomes.set(sku, outcome);
@@ -173,7 +156,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadTally> {
     }
   } finally {
     clearInterval(progress);
-    await client?.close();
+    await client.close();
   }
   return tally;
 }

@@ -36,9 +36,10 @@ export interface RequestBody {
 /**
  * Why a request got no reply: none came in time, no queue is bound for its
  * routing key, the connection closed, or (send() with confirms) RabbitMQ
- * refused the message (a nack, e.g. a queue over its length limit).
+ * refused the message (a nack, e.g. a queue over its length limit), or (a
+ * reconnecting client) there was no connection, so nothing was sent.
  */
-export type ClientErrorKind = "TIMEOUT" | "UNROUTABLE" | "CLOSED" | "REFUSED";
+export type ClientErrorKind = "TIMEOUT" | "UNROUTABLE" | "CLOSED" | "REFUSED" | "DISCONNECTED";
 
 /** A request that got no reply from BEDS. */
 export class BedsClientError extends Error {

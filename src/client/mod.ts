@@ -20,4 +20,10 @@ export {
   type RequestBody,
   type RequestOptions,
 } from "./client.ts";
+export {
+  createReconnectingClient,
+  type ReconnectingClient,
+  type ReconnectingClientOptions,
+  type ReconnectingRequestOptions,
+} from "./reconnecting.ts";
 export { type AdminReply, type AdminRequest, sendAdminCommand } from "./admin.ts";

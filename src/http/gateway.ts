@@ -11,7 +11,6 @@ import { BedsError, type ErrorBody, type ErrorCode, toErrorBody } from "../error
 import type { Logger } from "../logging/mod.ts";
 import { checkRequest, type Reply } from "../protocol/mod.ts";
 import { httpStatusOf } from "./status_codes.ts";
-import { LinkDownError } from "./gateway_link.ts";
 
 /** Sends one request over AMQP and resolves with the node's reply. */
 export type GatewaySend = (body: RequestBody, timeoutMs: number) => Promise<Reply>;
@@ -165,10 +164,10 @@ function gatewayFailure(error: unknown, timeoutMs: number): Failure {
   if (error instanceof BedsError) {
     return { status: httpStatusOf(error.code), code: error.code, message: error.message };
   }
-  if (error instanceof LinkDownError) {
-    return { status: 503, code: "OVERLOADED", message: error.message, headers: { "retry-after": "1" } };
-  }
   if (error instanceof BedsClientError) {
+    if (error.kind === "DISCONNECTED") {
+      return { status: 503, code: "OVERLOADED", message: error.message, headers: { "retry-after": "1" } };
+    }
     if (error.kind === "TIMEOUT") {
       return { status: 504, code: "DEADLINE_EXCEEDED", message: `No reply within ${timeoutMs} ms` };
     }

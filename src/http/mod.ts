@@ -26,11 +26,5 @@ export {
   type NodeMetricsOptions,
 } from "./metrics.ts";
 export { gatewayHandler, type GatewayOptions, type GatewaySend } from "./gateway.ts";
-export {
-  createGatewayLink,
-  type GatewayLink,
-  type GatewayLinkOptions,
-  LinkDownError,
-} from "./gateway_link.ts";
 export { httpStatusOf } from "./status_codes.ts";
 export { type LagSampler, startLagSampler } from "./lag.ts";

@@ -5,8 +5,8 @@
  *
  * @module
  */
+import { createReconnectingClient } from "../client/mod.ts";
 import {
-  createGatewayLink,
   createNodeMetrics,
   gatewayHandler,
   nodeHttpHandler,
@@ -95,7 +95,7 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
   const { config } = ctx;
   if (!config.nodes[ctx.role]?.gateway) return { detail: `role ${ctx.role} runs no gateway` };
   if (!config.gateway.enabled) return { detail: "disabled ([gateway] enabled = false)" };
-  const link = createGatewayLink({
+  const link = createReconnectingClient({
     amqp: config.amqp,
     name: `beds gateway ${ctx.role} ${ctx.instance}`,
     logger: ctx.logger,
@@ -110,7 +110,7 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
       port,
       logger: ctx.logger,
       handler: gatewayHandler({
-        send: link.request,
+        send: (body, timeoutMs) => link.request(body, { timeoutMs }),
         timeoutMs,
         maxBodyBytes,
         node: ctx.instance,

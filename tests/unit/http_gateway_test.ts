@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { BedsClientError, type RequestBody } from "../../src/client/mod.ts";
 import { ERROR_CODES } from "../../src/errors.ts";
-import { gatewayHandler, type GatewaySend, httpStatusOf, LinkDownError } from "../../src/http/mod.ts";
+import { gatewayHandler, type GatewaySend, httpStatusOf } from "../../src/http/mod.ts";
 import { silentLogger } from "../../src/logging/mod.ts";
 import type { Reply } from "../../src/protocol/mod.ts";
 
@@ -161,7 +161,7 @@ Deno.test("gatewayHandler() answers requests that got no reply", async (t) => {
       "UNKNOWN_TEMPLATE",
     ],
     ["a connection lost mid-request", new BedsClientError("CLOSED", "Connection closed"), 502, "INTERNAL"],
-    ["no connection at all", new LinkDownError("Gateway has no AMQP connection"), 503, "OVERLOADED"],
+    ["no connection at all", new BedsClientError("DISCONNECTED", "No AMQP connection"), 503, "OVERLOADED"],
     ["an unexpected failure", new TypeError("boom"), 500, "INTERNAL"],
   ];
   for (const [what, error, status, code] of cases) {
