@@ -20,6 +20,7 @@ import {
 } from "./soak/faults.ts";
 import { runLoad } from "./soak/load.ts";
 import { rssKiB, type SoakNode, startSoakNode } from "./soak/node.ts";
+import { amqpOutages, describeOutage } from "./soak/outages.ts";
 
 const USAGE = `deno task soak [options]
 
@@ -193,12 +194,21 @@ node RSS       start ${mib(rssStart)}, end ${mib(rssEnd)}${
         ? ` (${rssEnd >= rssStart ? "+" : ""}${mib(rssEnd - rssStart)})`
         : ""
     }; after 5 s ${mib(rssWarm)}, peak ${mib(rssPeak)}`);
+    // The node's own account of each AMQP outage: when it was away and when it was back.
+    const logText = node ? await Deno.readTextFile(logFile) : "";
+    const outages = amqpOutages(logText);
+    const stranded = outages.filter((o) => !o.to).length;
+    if (node) {
+      console.log(`node amqp      ${outages.length} outage(s), ${outages.length - stranded} recovered`);
+      for (const o of outages) console.log(`               ${describeOutage(o)}`);
+    }
+    if (stranded) console.log(`NOT RECOVERED: the node has no AMQP connection at the end of the run`);
     if (lost) {
       console.log(
         `LOST: ${[...w.lostAfterOk.map((s) => `${s} (answered ok)`), ...w.lost].slice(0, 20).join(", ")}`,
       );
     }
-    return lost ? 1 : 0;
+    return lost || stranded ? 1 : 0;
   } finally {
     if (node) log(`node stopped with exit code ${await node.stop()}`);
     await env.cleanup();

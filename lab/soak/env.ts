@@ -57,7 +57,7 @@ function soakToml(o: { exchange: string; prefix: string; schema: string; user: s
 drain_ms = 5000
 
 [log]
-level = "warn"
+level = "info"   # the amqp status events tell when the node was away and back
 
 [amqp]
 user = "guest"

@@ -11,7 +11,9 @@ import type { AdminDb } from "./env.ts";
 async function run(cmd: string, args: string[]): Promise<string> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
   if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+    // rabbitmqctl follows its error with usage text: the first line says it all.
+    const reason = new TextDecoder().decode(out.stderr).trim().split("\n")[0];
+    throw new Error(`${cmd} ${args[0]} failed: ${reason}`);
   }
   return new TextDecoder().decode(out.stdout);
 }

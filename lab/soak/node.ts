@@ -47,15 +47,13 @@ export async function startSoakNode(env: SoakEnv, instance: string, logFile: str
     stderr: "piped",
   }).spawn();
   const log = await Deno.open(logFile, { write: true, create: true, truncate: true });
-  const writer = log.writable.getWriter();
-  // Both streams go to one file; a lock keeps their chunks whole.
-  let chain = Promise.resolve();
+  // Both streams go to one file, chunk by chunk as they come, so the soak can read it mid-run.
   const copy = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) chain = chain.then(() => writer.write(chunk));
+    for await (const chunk of stream) {
+      for (let at = 0; at < chunk.length;) at += log.writeSync(chunk.subarray(at));
+    }
   };
-  const copied = Promise.all([copy(child.stdout), copy(child.stderr)]).then(() => chain).finally(() =>
-    writer.close().catch(() => {})
-  );
+  const copied = Promise.all([copy(child.stdout), copy(child.stderr)]).finally(() => log.close());
   const exited = child.status.then((s) => s.code);
   let done: number | undefined;
   exited.then((code) => done = code);

@@ -2,7 +2,8 @@
  * Idempotent topology declaration: the topic exchange; per broker of a role
  * its durable work queue bound by the broker's routing keys, one delay queue
  * per retry tier (TTL, then dead-lettered back to the work queue) and a
- * dead-letter queue; and the admin exchange.
+ * dead-letter queue; and the admin exchange (admin commands, and the brokers
+ * that bind there: `exchange = "admin"`).
  *
  * Queue arguments cannot change once a queue exists: changing a broker's
  * queue type or retry tiers needs its queues deleted (or a policy).
@@ -60,7 +61,8 @@ export async function declareTopology(channel: AmqpChannel, spec: TopologySpec):
         },
       });
     }
-    for (const key of config.bindings) await channel.bindQueue(queue, spec.exchange, key);
+    const exchange = config.exchange === "admin" ? adminExchangeName(spec.exchange) : spec.exchange;
+    for (const key of config.bindings) await channel.bindQueue(queue, exchange, key);
     declared.push({ broker: name, queue, bindings: config.bindings, retryQueues, deadLetterQueue: dlq });
   }
   return declared;

@@ -1,8 +1,8 @@
 /**
  * Cross-checks the schema cannot express: node roles name existing brokers,
  * a broker binds only ops it may run, and no two brokers bind overlapping
- * keys (a topic exchange would copy such a request into both queues, and a
- * write would be applied twice).
+ * keys on one exchange (a topic exchange would copy such a request into both
+ * queues, and a write would be applied twice).
  *
  * @module
  */
@@ -54,7 +54,7 @@ export function checkBindings(config: ParsedConfig): BindingProblem | undefined 
       owner.set(broker, role);
     }
   }
-  const seen: Array<{ broker: string; key: string }> = [];
+  const seen: Array<{ broker: string; key: string; exchange: string }> = [];
   for (const [broker, settings] of Object.entries(config.brokers)) {
     for (const [i, key] of settings.bindings.entries()) {
       const op = key.split(".")[0]!;
@@ -62,14 +62,16 @@ export function checkBindings(config: ParsedConfig): BindingProblem | undefined 
       if (op !== "*" && op !== "#" && !(settings.ops as string[]).includes(op)) {
         return { path, text: `binding "${key}" routes op "${op}", which the broker may not run` };
       }
-      const clash = seen.find((other) => bindingsOverlap(other.key, key));
+      const clash = seen.find((other) =>
+        other.exchange === settings.exchange && bindingsOverlap(other.key, key)
+      );
       if (clash) {
         return {
           path,
           text: `binding "${key}" overlaps "${clash.key}" of broker "${clash.broker}"`,
         };
       }
-      seen.push({ broker, key });
+      seen.push({ broker, key, exchange: settings.exchange });
     }
   }
   return undefined;

@@ -44,6 +44,10 @@ const amqpSchema = z.strictObject({
   }).default("beds"),
   queue_prefix: z.string().regex(/^[A-Za-z0-9_.-]{0,64}$/).default(""),
   connect_timeout_ms: z.number().int().positive().default(5000),
+  /** First reconnect delay after the connection is lost; doubles per failed attempt, with jitter. */
+  reconnect_initial_ms: z.number().int().min(10).max(60_000).default(200),
+  /** Longest wait between reconnect attempts: bounds how long a node stays away after RabbitMQ is back. */
+  reconnect_max_ms: z.number().int().min(100).max(300_000).default(5000),
   tls: tlsSchema.optional(),
 });
 
@@ -66,6 +70,11 @@ const brokerSchema = z.strictObject({
   description: z.string().optional(),
   ops: z.array(z.enum(OPS)).min(1),
   bindings: z.array(bindingKey),
+  /**
+   * Exchange the bindings are made on: "data" (the [amqp] exchange clients send requests to)
+   * or "admin" (its admin exchange: the admin role's brokers, apart from any data wildcard).
+   */
+  exchange: z.enum(["data", "admin"]).default("data"),
   instances: z.number().int().min(1).max(256).default(1),
   prefetch: z.number().int().min(1).max(65535).default(50),
   queue_type: z.enum(["classic", "quorum"]).default("classic"),

@@ -78,6 +78,8 @@ const amqpAuth: IplStep<IplContext> = {
     const supervisor = createAmqpSupervisor({
       config: ctx.config.amqp,
       name: `beds ${ctx.role} ${ctx.instance}`,
+      initialDelayMs: ctx.config.amqp.reconnect_initial_ms,
+      maxDelayMs: ctx.config.amqp.reconnect_max_ms,
       onStatus: (status) => {
         const level = status.type === "connected" || status.type === "closed" ? "info" : "warn";
         ctx.logger[level]({ amqp: status }, `amqp ${status.type}`);
