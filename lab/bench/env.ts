@@ -43,6 +43,8 @@ export interface BenchEnvOptions {
    * in production records every request) or "off". @default "mariadb"
    */
   logstore?: "mariadb" | "off";
+  /** The base config file to copy. @default `${root}/config/beds.toml` */
+  baseConfig?: string;
 }
 
 /** Creates the config dir and loads the lab schema into a fresh schema. */
@@ -54,7 +56,7 @@ export async function createBenchEnv(options: BenchEnvOptions = {}): Promise<Ben
   const queuePrefix = `b.${id}.`;
   await loadLabSchema({ schema, dir: `${root}/lab/sql` });
   const configDir = await Deno.makeTempDir({ prefix: "beds_bench_" });
-  await Deno.copyFile(`${root}/config/beds.toml`, `${configDir}/beds.toml`);
+  await Deno.copyFile(options.baseConfig ?? `${root}/config/beds.toml`, `${configDir}/beds.toml`);
   await Deno.writeTextFile(
     `${configDir}/env_lab.toml`,
     `# Written by lab/bench for one run.

@@ -24,6 +24,11 @@ export interface StartNodeOptions {
   instance: string;
   /** Extra `deno run` flags, e.g. `["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]`. */
   denoFlags?: string[];
+  /**
+   * A source tree to run the node from (its `src/main.ts` and `deno.json`), e.g. another
+   * revision for an A/B comparison (`ab_node.ts`). @default env.root
+   */
+  srcRoot?: string;
   /** Consumers each bound work queue must have before the node counts as up (competing nodes add up). */
   expectConsumers: (queue: string, perNode: number) => number;
 }
@@ -42,12 +47,14 @@ export function boundQueues(env: BenchEnv): Array<{ queue: string; instances: nu
 /** Starts a node and resolves once all its consumers are attached. */
 export async function startNode(options: StartNodeOptions): Promise<NodeProcess> {
   const { env, instance } = options;
+  const src = options.srcRoot ?? env.root;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
+      ...(options.srcRoot ? ["--config", `${src}/deno.json`] : []),
       ...(options.denoFlags ?? []),
-      `${env.root}/src/main.ts`,
+      `${src}/src/main.ts`,
       "run",
       "--node",
       ROLE,

@@ -18,6 +18,7 @@
  */
 import amqp from "amqplib";
 import { Buffer } from "node:buffer";
+import { coalesceWrites } from "../../src/amqp/connection.ts";
 import { openRawDb, type RawDbOptions } from "./raw_db.ts";
 import { rawStatements, type RawStatementSpec } from "./scenario.ts";
 
@@ -43,27 +44,16 @@ export interface RawServiceConfig {
   /** `echo_db`: how to reach the database. */
   db?: RawDbOptions;
   /**
-   * Coalesce the socket writes of one event-loop turn into one (cork the
-   * socket while amqplib's frame multiplexer flushes). An experiment for the
-   * BEDS hot path; off by default, so the raw ceiling is plain amqplib.
+   * Coalesce the socket writes of one event-loop turn into one, as BEDS's
+   * `connectAmqp` does (`coalesceWrites`). For `cork_check.ts`; off by
+   * default, so the raw ceiling is plain amqplib.
    */
   cork?: boolean;
 }
 
-/** Wraps amqplib's frame multiplexer so the frames it flushes in one go leave in one socket write. */
-export function corkMuxer(model: unknown): void {
-  const mux = (model as { connection?: { muxer?: Record<string, unknown> } }).connection?.muxer;
-  const out = mux?.out as { cork(): void; uncork(): void } | undefined;
-  const read = mux?._readIncoming as (() => void) | undefined;
-  if (!mux || !out || !read) throw new Error("amqplib internals changed: no connection.muxer");
-  mux._readIncoming = function (this: unknown) {
-    out.cork();
-    try {
-      read.call(this);
-    } finally {
-      out.uncork();
-    }
-  };
+/** Applies BEDS's write coalescing (the very hook `connectAmqp` installs) to a plain amqplib connection. */
+export function corkMuxer(model: amqp.ChannelModel): void {
+  if (!coalesceWrites(model)) throw new Error("amqplib internals changed: no connection.muxer");
 }
 
 /** A JSON reply body of exactly `bytes` bytes (at least the empty envelope). */

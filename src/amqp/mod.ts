@@ -18,10 +18,12 @@ export {
   amqpEndpoint,
   type AmqpMessage,
   amqpUser,
+  coalesceWrites,
   connectAmqp,
   type ConnectOptions,
   describeAmqp,
   type PublishOptions,
+  writesCoalesced,
 } from "./connection.ts";
 export {
   ADMIN_BROADCAST_KEY,

@@ -7,6 +7,7 @@
  * @module
  */
 import type { AmqpConfig } from "../config/mod.ts";
+import type { Logger } from "../logging/mod.ts";
 import { type AmqpConnection, connectAmqp } from "./connection.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { AmqpStatus } from "./status.ts";
@@ -23,6 +24,8 @@ export interface AmqpSupervisorOptions {
   onStatus: (status: AmqpStatus) => void;
   /** Called once the connection is lost, before reconnecting. */
   onLost?: () => void;
+  /** Passed to {@link connectAmqp} (a debug note if amqplib's writes cannot be coalesced). */
+  logger?: Pick<Logger, "debug">;
   /** Backoff bounds. @default 200 ms … 15 s */
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -51,7 +54,7 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const open = async (): Promise<AmqpConnection> => {
-    const conn = await connectAmqp(options.config, { name: options.name });
+    const conn = await connectAmqp(options.config, { name: options.name, logger: options.logger });
     conn.on("error", () => {}); // "close" follows and drives recovery
     conn.on("blocked", (reason: string) => options.onStatus({ type: "blocked", reason }));
     conn.on("unblocked", () => options.onStatus({ type: "unblocked" }));

@@ -1,0 +1,122 @@
+/**
+ * A/B of two BEDS source trees on one scenario: the node of each tree
+ * serves the same load in turn, rounds interleaved (A B, then B A, …), on
+ * the same exchange, schema and load generator. Compares throughput and the
+ * node's CPU per transaction, which on a shared machine moves less between
+ * interleaved phases than between separate bench runs.
+ *
+ * A side is a directory holding `src/main.ts` and `deno.json`, or `rev:REV`
+ * for a git revision of this repository (its `src/`, `config/beds.toml`,
+ * `deno.json` and `deno.lock`, extracted to a temp dir). Both nodes read
+ * side A's `config/beds.toml` when it has one (a newer config may hold keys
+ * an older node refuses), else the working tree's; templates and the lab
+ * schema always come from the working tree.
+ *
+ * Usage: `deno run -A lab/bench/ab_node.ts --a rev:HEAD~1 --b . [--scenario read_key]
+ * [--rounds 3] [--warmup 1000] [--duration 4000] [--logstore mariadb|off]`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { BedsClient } from "../../src/client/mod.ts";
+import { createBenchEnv } from "./env.ts";
+import { startNode } from "./node_process.ts";
+import { outcomeOf, type PhaseResult, runPhase } from "./phase.ts";
+import { loadScenarios, requestMaker } from "./scenario.ts";
+
+/** Extracts `src/`, `config/beds.toml`, `deno.json` and `deno.lock` of a git revision into a temp dir. */
+async function checkout(root: string, rev: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "beds_ab_" });
+  const archive = new Deno.Command("git", {
+    args: ["archive", "--format=tar", rev, "src", "config/beds.toml", "deno.json", "deno.lock"],
+    cwd: root,
+    stdout: "piped",
+  }).spawn();
+  const tar = new Deno.Command("tar", { args: ["-x", "-C", dir], stdin: "piped" }).spawn();
+  await archive.stdout.pipeTo(tar.stdin);
+  if (!(await archive.status).success || !(await tar.status).success) {
+    throw new Error(`git archive ${rev} failed`);
+  }
+  return dir;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      a: { type: "string", default: "rev:HEAD" },
+      b: { type: "string", default: "." },
+      scenario: { type: "string", default: "read_key" },
+      rounds: { type: "string", default: "3" },
+      warmup: { type: "string", default: "1000" },
+      duration: { type: "string", default: "4000" },
+      logstore: { type: "string", default: "mariadb" },
+    },
+  });
+  const root = Deno.cwd();
+  const scenario = (await loadScenarios(`${root}/lab/bench/scenarios`)).find((s) =>
+    s.name === values.scenario
+  );
+  if (!scenario) throw new Error(`no scenario "${values.scenario}"`);
+  const temps: string[] = [];
+  const resolveSide = async (side: string) => {
+    if (!side.startsWith("rev:")) return side === "." ? root : side;
+    const dir = await checkout(root, side.slice(4));
+    temps.push(dir);
+    return dir;
+  };
+  const sides = { A: await resolveSide(values.a), B: await resolveSide(values.b) };
+  const configA = `${sides.A}/config/beds.toml`;
+  const env = await createBenchEnv({
+    root,
+    logstore: values.logstore === "off" ? "off" : "mariadb",
+    baseConfig: await Deno.stat(configA).then(() => configA, () => undefined),
+  });
+  const client = await BedsClient.connect({ amqp: env.config.amqp, name: "bench-ab" });
+  const next = requestMaker(scenario);
+  const results: Record<"A" | "B", PhaseResult[]> = { A: [], B: [] };
+  try {
+    console.error(`A = ${values.a}, B = ${values.b}; ${scenario.name}, ${values.rounds} rounds`);
+    for (let round = 1; round <= Number(values.rounds); round++) {
+      const order = round % 2 ? (["A", "B"] as const) : (["B", "A"] as const);
+      for (const side of order) {
+        const node = await startNode({
+          env,
+          instance: `ab-${env.id}-${side}${round}`,
+          srcRoot: sides[side],
+          expectConsumers: (_queue, perNode) => perNode,
+        });
+        try {
+          const r = await runPhase({
+            spec: scenario.load,
+            send: () => client.request(next().body).then(outcomeOf),
+            warmupMs: Number(values.warmup),
+            durationMs: Number(values.duration),
+            pids: [node.pid],
+          });
+          results[side].push(r);
+          console.error(
+            `round ${round} ${side}: ${r.tps} tps, node ${r.cpu_us_per_tx} µs/tx, p50 ${r.p50_ms} ms, ` +
+              `p99 ${r.p99_ms} ms, errors ${r.errors}, rss ${r.rss_after_kib} KiB`,
+          );
+        } finally {
+          await node.stop();
+        }
+      }
+    }
+    const tps = (side: "A" | "B") => median(results[side].map((r) => r.tps));
+    const cpu = (side: "A" | "B") => median(results[side].map((r) => r.cpu_us_per_tx));
+    const pairs = results.A.map((a, i) => results.B[i]!.cpu_us_per_tx / a.cpu_us_per_tx);
+    console.log(
+      `median tps A ${tps("A")} B ${tps("B")} (B/A ${(tps("B") / tps("A")).toFixed(3)}); ` +
+        `median µs/tx A ${cpu("A")} B ${cpu("B")} (B/A ${(cpu("B") / cpu("A")).toFixed(3)}); ` +
+        `per-round CPU B/A ${pairs.map((p) => p.toFixed(3)).join(" ")}`,
+    );
+  } finally {
+    await client.close();
+    await env.cleanup();
+    for (const dir of temps) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
