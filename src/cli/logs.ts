@@ -1,14 +1,18 @@
 /**
  * `beds logs tail|chain`: read the log store through its template (`mst`)
- * and the store's adapter, as the node writes it.
+ * and the store's adapter, as the node writes it; with `[logstore] store =
+ * "admin"`, through the admin role's adminLogsBroker over AMQP.
  *
  * @module
  */
+import { adminExchangeName } from "../amqp/mod.ts";
+import { BedsClient } from "../client/mod.ts";
 import { type Adapter, createMariadbAdapter, createMongodbAdapter } from "../adapters/mod.ts";
 import { type Config, resolvePath } from "../config/mod.ts";
 import { silentLogger } from "../logging/mod.ts";
 import {
   buildChainTree,
+  createAmqpLogStore,
   createLogStore,
   formatTailLine,
   loadLogStoreTemplate,
@@ -31,6 +35,7 @@ const KINDS = ["ipl", "request", "status"];
 
 async function openAdapter(config: Config): Promise<Adapter> {
   const store = config.logstore.store;
+  if (store === "admin") throw new Error("The admin log store is read over AMQP");
   if (store === "off") throw new Error('The log store is off ([logstore] store = "off")');
   if (store === "mariadb") {
     const maria = config.databases.mariadb;
@@ -76,6 +81,19 @@ export function unseen(records: readonly StoredEvent[], mark: FollowMark): Store
 }
 
 async function withStore<T>(config: Config, work: (store: LogStore) => Promise<T>): Promise<T> {
+  if (config.logstore.store === "admin") {
+    // The records are the admin role's: read them through its adminLogsBroker.
+    const client = await BedsClient.connect({
+      amqp: config.amqp,
+      name: "beds logs",
+      exchange: adminExchangeName(config.amqp.exchange),
+    });
+    try {
+      return await work(createAmqpLogStore({ client, maxBodyBytes: config.limits.max_body_bytes }));
+    } finally {
+      await client.close();
+    }
+  }
   const adapter = await openAdapter(config);
   try {
     const template = await loadLogStoreTemplate({
@@ -170,7 +188,7 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   const config = configFrom(values, io);
   await withStore(config, async (store) => {
     const first = await store.tail(filter);
-    if (config.logstore.store !== "mariadb") {
+    if (config.logstore.store === "mongodb") {
       // No insertion ids to follow: go on from the newest time printed, skipping what was printed at it.
       const mark: FollowMark = { at: undefined, events: new Set() };
       print(unseen(first, mark));

@@ -16,7 +16,9 @@ import {
   type IplStep,
   runIpl,
   type StepRecord,
+  syslogFailure,
 } from "../ipl/mod.ts";
+import { createSyslogShipper } from "../admin/mod.ts";
 import type { CliIo } from "./io.ts";
 import { configFrom } from "./args.ts";
 
@@ -53,9 +55,22 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
   }
   const role = options.values.node ?? config.node.name;
   const instance = options.values.instance ?? config.node.instance ?? `${Deno.hostname()}-${Deno.pid}`;
-  const logger: Logger = options.logFd === undefined
-    ? silentLogger()
-    : createLogger({ level: config.log.level, base: { role, node: instance }, fd: options.logFd });
+  // The system log shipper taps the logger from its first line; it ships once the admin link is up.
+  let onShipError: (error: unknown, info: { size: number; attempt: number; dropped: boolean }) => void =
+    () => {};
+  const syslog = config.admin.syslog && options.logFd !== undefined
+    ? createSyslogShipper({
+      node: instance,
+      maxBodyBytes: config.limits.max_body_bytes,
+      onError: (error, info) => onShipError(error, info),
+    })
+    : undefined;
+  const logger: Logger = options.logFd === undefined ? silentLogger() : createLogger({
+    level: config.log.level,
+    base: { role, node: instance },
+    fd: options.logFd,
+    tap: syslog?.tap,
+  });
   const configRecord: StepRecord = {
     step: "config",
     outcome: "ok",
@@ -82,7 +97,9 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
     adapters: new Map(),
     sinks: [],
     requestStop: options.requestStop,
+    syslog,
   };
+  onShipError = syslogFailure(ctx);
   try {
     const ipl = await runIpl(options.steps, ctx, logger, [configRecord]);
     return { ok: true, ctx, ipl };

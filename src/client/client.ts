@@ -61,6 +61,11 @@ export interface BedsClientOptions {
   /** Connection name shown by RabbitMQ. @default "beds-client" */
   name?: string;
   /**
+   * Exchange requests are published to, e.g. the admin exchange for the admin role's
+   * brokers. @default the config's `amqp.exchange`
+   */
+  exchange?: string;
+  /**
    * Use publisher confirms: `send()` resolves only once RabbitMQ has the
    * message, and a request the broker refuses fails at once. @default false
    */
@@ -127,7 +132,7 @@ export class BedsClient {
       const client = new BedsClient(
         connection,
         channel,
-        options.amqp.exchange,
+        options.exchange ?? options.amqp.exchange,
         options.timeoutMs ?? 10_000,
         options.confirm ?? false,
         options.userId === false ? undefined : options.userId ?? amqpUser(options.amqp),

@@ -31,6 +31,10 @@ export interface ReconnectingClientOptions {
   watchMs?: number;
   /** Backoff cap between reconnect attempts. @default 5000 */
   maxBackoffMs?: number;
+  /** Exchange requests go to. @default the config's `amqp.exchange` */
+  exchange?: string;
+  /** Publisher confirms for `send()`. @default false */
+  confirm?: boolean;
 }
 
 /** Per-request options of a reconnecting client. */
@@ -49,6 +53,11 @@ export interface ReconnectingClient {
    * (nothing was sent), otherwise as {@link BedsClient.request}.
    */
   request(body: RequestBody, options?: ReconnectingRequestOptions): Promise<Reply>;
+  /**
+   * Publishes a request with no reply expected, as {@link BedsClient.send}.
+   * @throws {BedsClientError} `DISCONNECTED` when there is no connection.
+   */
+  send(body: RequestBody): Promise<void>;
   /** True while a client is connected. */
   connected(): boolean;
   /** Resolves once connected (at once if connected now). */
@@ -78,6 +87,8 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
       amqp: options.amqp,
       name: options.name,
       timeoutMs: options.timeoutMs,
+      exchange: options.exchange,
+      confirm: options.confirm,
     })
       .then(
         async (fresh) => {
@@ -144,6 +155,10 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
       if (requestOptions.waitForConnection) await whenConnected();
       const c = await live();
       return await c.request(body, requestOptions);
+    },
+    async send(body) {
+      const c = await live();
+      await c.send(body);
     },
     connected: () => client !== undefined && !client.closed,
     whenConnected,

@@ -25,6 +25,7 @@ export { redact } from "./redact.ts";
 export { configDigest } from "./digest.ts";
 export {
   type AccessConfig,
+  type AdminConfig,
   type AmqpConfig,
   type BrokerConfig,
   type GatewayConfig,

@@ -159,8 +159,11 @@ const LOGSTORE_DEFAULTS = {
 
 /** The log store: where node events go, and how they are batched. */
 const logstoreSchema = z.strictObject({
-  /** Store of the `mst` template; "off" records nothing. */
-  store: z.enum(["mongodb", "mariadb", "off"]).default(LOGSTORE_DEFAULTS.store),
+  /**
+   * Store of the `mst` template; "admin" sends the events over AMQP to the admin role's
+   * adminLogsBroker (which writes them to its own store); "off" records nothing.
+   */
+  store: z.enum(["mongodb", "mariadb", "admin", "off"]).default(LOGSTORE_DEFAULTS.store),
   /** Logical database (MariaDB: a key of databases.mariadb.schemas; MongoDB: the database). */
   database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default(LOGSTORE_DEFAULTS.database),
   /** Directory of the log store template, kept apart from the templates the brokers serve. */
@@ -175,6 +178,18 @@ const logstoreSchema = z.strictObject({
   max_retries: z.number().int().min(0).max(10).default(LOGSTORE_DEFAULTS.max_retries),
   /** Share of successful requests recorded (0–1); errors, retries and dead letters always are. */
   sample_rate: z.number().min(0).max(1).default(LOGSTORE_DEFAULTS.sample_rate),
+});
+
+const ADMIN_DEFAULTS = { templates_dir: "../templates/admin", report_ms: 0, syslog: false } as const;
+
+/** What a node sends to the admin role, and what the admin role serves. */
+const adminSchema = z.strictObject({
+  /** Templates served by brokers bound on the admin exchange (with the log store's `mst`). */
+  templates_dir: z.string().default(ADMIN_DEFAULTS.templates_dir),
+  /** Every node reports its status to `create.nst` on the admin exchange this often; 0 = never. */
+  report_ms: z.number().int().min(0).default(ADMIN_DEFAULTS.report_ms),
+  /** Ship this node's warn, error and fatal log lines to `call.slg` on the admin exchange. */
+  syslog: z.boolean().default(ADMIN_DEFAULTS.syslog),
 });
 
 /** The whole configuration after layers and environment are merged. */
@@ -201,6 +216,7 @@ export const configSchema = z.strictObject({
     dir: z.string().default("../templates"),
   }).default({ dir: "../templates" }),
   logstore: logstoreSchema.default(LOGSTORE_DEFAULTS),
+  admin: adminSchema.default(ADMIN_DEFAULTS),
   http: httpSchema.default({ enabled: true, host: "127.0.0.1", port: 9464 }),
   gateway: gatewaySchema.default({
     enabled: true,
@@ -238,6 +254,8 @@ export type MongodbConfig = NonNullable<ParsedConfig["databases"]["mongodb"]>;
 export type LimitsConfig = ParsedConfig["limits"];
 /** Log store settings. */
 export type LogstoreConfig = ParsedConfig["logstore"];
+/** Admin reports, system log shipping and the admin templates. */
+export type AdminConfig = ParsedConfig["admin"];
 /** Health and metrics listener settings. */
 export type HttpConfig = ParsedConfig["http"];
 /** HTTP gateway settings. */

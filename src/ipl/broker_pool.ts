@@ -8,6 +8,7 @@ import { amqpUser } from "../amqp/mod.ts";
 import { createBrokerPool, startAdminListener } from "../brokers/mod.ts";
 import { createAccessPolicy } from "../dispatch/mod.ts";
 import { fanOut } from "../logstore/mod.ts";
+import type { NodeSelf } from "../admin/mod.ts";
 import type { IplContext } from "./context.ts";
 import type { IplStep } from "./runner.ts";
 import { EXIT_CODES } from "./exit_codes.ts";
@@ -64,7 +65,7 @@ export const brokerPool: IplStep<IplContext> = {
 };
 
 /** The status a node reports to `beds status` and admin tools. */
-export function nodeStatus(ctx: IplContext): Record<string, unknown> {
+export function nodeStatus(ctx: IplContext): NodeSelf {
   return {
     node: ctx.instance,
     role: ctx.role,

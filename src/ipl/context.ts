@@ -13,6 +13,8 @@ import type { BrokerPool } from "../brokers/mod.ts";
 import type { EventIds } from "../protocol/mod.ts";
 import type { EventSink, LogStoreSink } from "../logstore/mod.ts";
 import type { NodeMetrics } from "../http/mod.ts";
+import type { ReconnectingClient } from "../client/mod.ts";
+import type { SyslogShipper } from "../admin/mod.ts";
 
 /** Mutable IPL state for one node process. */
 export interface IplContext {
@@ -37,6 +39,10 @@ export interface IplContext {
   pool?: BrokerPool;
   /** The log store sink, when a log store is open (its counters go into the node status). */
   logstore?: LogStoreSink;
+  /** The client on the admin exchange, when the node sends anything to the admin role. */
+  adminLink?: ReconnectingClient;
+  /** Collects this node's warn and error log lines for the admin role (`[admin] syslog`). */
+  syslog?: SyslogShipper;
   /** True from the end of IPL until shutdown begins (`/ready` needs it). */
   resident?: boolean;
   /** The node's health and metrics listener, once started. */

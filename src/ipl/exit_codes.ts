@@ -18,4 +18,5 @@ export const EXIT_CODES = {
   logstore: 18,
   http: 19,
   gateway: 20,
+  admin_link: 21,
 } as const;

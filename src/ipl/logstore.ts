@@ -8,12 +8,14 @@
  */
 import { configDigest, resolvePath } from "../config/mod.ts";
 import {
+  createAmqpLogStore,
   createBatchWriter,
   createLogStore,
   createLogStoreSink,
   type IplEvent,
   loadLogStoreTemplate,
   type LogRow,
+  type LogStore,
 } from "../logstore/mod.ts";
 import type { IplContext } from "./context.ts";
 import type { IplRecord, StepOutcome } from "./runner.ts";
@@ -24,19 +26,7 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
   if (settings.store === "off") return { detail: "off: events are not recorded" };
   const store = settings.store;
   try {
-    const adapter = ctx.adapters.get(store);
-    if (!adapter) throw new Error(`store ${store} is not configured on this node`);
-    const template = await loadLogStoreTemplate({
-      dir: resolvePath(ctx.config.configDir, settings.templates_dir),
-      store,
-      database: settings.database,
-    });
-    const problems = (await adapter.verify([template])).filter((p) => p.severity === "error");
-    if (problems.length) {
-      const first = problems[0]!;
-      throw new Error(`template "mst" ${first.path}: ${first.message}`);
-    }
-    const logStore = createLogStore({ adapter, template });
+    const logStore = store === "admin" ? adminLogStore(ctx) : await databaseLogStore(ctx, store);
     const writer = createBatchWriter<LogRow>({
       write: (rows) => logStore.write(rows),
       batchSize: settings.batch_size,
@@ -57,8 +47,7 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
     ctx.sinks.push(sink);
     ctx.logstore = sink;
     return {
-      detail:
-        `${store} "${settings.database}", batches of ${settings.batch_size} every ${settings.flush_ms} ms`,
+      detail: `${where(ctx)}, batches of ${settings.batch_size} every ${settings.flush_ms} ms`,
       undo: async () => {
         const i = ctx.sinks.indexOf(sink);
         if (i >= 0) ctx.sinks.splice(i, 1);
@@ -68,10 +57,39 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
       },
     };
   } catch (error) {
-    const message = `Log store ${store} "${settings.database}" unavailable: ${(error as Error).message}`;
+    const message = `Log store ${where(ctx)} unavailable: ${(error as Error).message}`;
     if (ctx.config.env === "prod") throw new Error(message, { cause: error });
     return { detail: "off", warnings: [`${message}; events are not recorded`] };
   }
+}
+
+function where(ctx: IplContext): string {
+  const { store, database } = ctx.config.logstore;
+  return store === "admin" ? "admin (over AMQP to adminLogsBroker)" : `${store} "${database}"`;
+}
+
+/** The log store in one of the node's own databases, its template checked against it. */
+async function databaseLogStore(ctx: IplContext, store: "mariadb" | "mongodb"): Promise<LogStore> {
+  const settings = ctx.config.logstore;
+  const adapter = ctx.adapters.get(store);
+  if (!adapter) throw new Error(`store ${store} is not configured on this node`);
+  const template = await loadLogStoreTemplate({
+    dir: resolvePath(ctx.config.configDir, settings.templates_dir),
+    store,
+    database: settings.database,
+  });
+  const problems = (await adapter.verify([template])).filter((p) => p.severity === "error");
+  if (problems.length) {
+    const first = problems[0]!;
+    throw new Error(`template "mst" ${first.path}: ${first.message}`);
+  }
+  return createLogStore({ adapter, template });
+}
+
+/** The admin role's log store, reached through the node's admin link. */
+function adminLogStore(ctx: IplContext): LogStore {
+  if (!ctx.adminLink) throw new Error("the node has no admin link");
+  return createAmqpLogStore({ client: ctx.adminLink, maxBodyBytes: ctx.config.limits.max_body_bytes });
 }
 
 /** The IPL record of a node as a log event. */

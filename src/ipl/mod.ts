@@ -28,3 +28,4 @@ export { nodeStatus } from "./broker_pool.ts";
 export { tcpReachable } from "./reachability.ts";
 export { iplEvent, openLogStore } from "./logstore.ts";
 export { type ReloadResult, reloadTemplates } from "./reload.ts";
+export { syslogFailure } from "./admin_link.ts";

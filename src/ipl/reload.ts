@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { createRegistry, loadTemplates, recTemplates } from "../templates/mod.ts";
+import { createRegistry, recTemplates } from "../templates/mod.ts";
+import { loadRoleTemplates } from "./role_templates.ts";
 import type { IplContext } from "./context.ts";
 
 /** The outcome of one reload. */
@@ -21,14 +22,7 @@ export interface ReloadResult {
 export async function reloadTemplates(ctx: IplContext): Promise<ReloadResult> {
   const current = ctx.registry!.current().list().length;
   try {
-    const templates = await loadTemplates(ctx.config.templatesDir);
-    for (const t of recTemplates(templates)) {
-      if (!ctx.adapters.has(t.store)) {
-        throw new Error(
-          `Template "${t.name}" (${t.file}) needs store ${t.store}, which this node does not have`,
-        );
-      }
-    }
+    const templates = await loadRoleTemplates(ctx);
     const recs = recTemplates(templates);
     const problems = [];
     for (const adapter of ctx.adapters.values()) problems.push(...await adapter.verify(recs));

@@ -6,7 +6,9 @@
  */
 import { amqpEndpoint, amqpUser, createAmqpSupervisor, describeAmqp } from "../amqp/mod.ts";
 import { createMariadbAdapter } from "../adapters/mod.ts";
-import { createRegistry, createRegistryHolder, loadTemplates, recTemplates } from "../templates/mod.ts";
+import { createRegistry, createRegistryHolder, recTemplates } from "../templates/mod.ts";
+import { loadRoleTemplates, servesAdminExchange } from "./role_templates.ts";
+import { openAdminLink } from "./admin_link.ts";
 import { describeTlsError } from "../tls.ts";
 
 import type { IplContext } from "./context.ts";
@@ -167,16 +169,12 @@ const templatesLoad: IplStep<IplContext> = {
   name: "templates_load",
   exitCode: EXIT_CODES.templates_load,
   async run(ctx) {
-    ctx.templates = await loadTemplates(ctx.config.templatesDir);
-    for (const t of recTemplates(ctx.templates)) {
-      if (!ctx.adapters.has(t.store)) {
-        throw new Error(
-          `Template "${t.name}" (${t.file}) needs store ${t.store}, which this node does not have`,
-        );
-      }
-    }
+    ctx.templates = await loadRoleTemplates(ctx);
     ctx.registry = createRegistryHolder(createRegistry(ctx.templates));
-    return { detail: `${ctx.templates.length} templates from ${ctx.config.templatesDir}` };
+    const admin = servesAdminExchange(ctx)
+      ? ` and the admin templates (${ctx.config.admin.templates_dir}, mst)`
+      : "";
+    return { detail: `${ctx.templates.length} templates from ${ctx.config.templatesDir}${admin}` };
   },
 };
 
@@ -210,6 +208,13 @@ const gateway: IplStep<IplContext> = {
   run: startGateway,
 };
 
+/** Opens the client on the admin exchange (reports, system log, log store over AMQP). */
+const adminLink: IplStep<IplContext> = {
+  name: "admin_link",
+  exitCode: EXIT_CODES.admin_link,
+  run: openAdminLink,
+};
+
 /** Opens the log store and adds its sink before any consumer can emit events. */
 const logstore: IplStep<IplContext> = {
   name: "logstore",
@@ -230,6 +235,7 @@ export const CHECK_STEPS: readonly IplStep<IplContext>[] = [
 /** Steps `beds run` runs before the node is resident. */
 export const RUN_STEPS: readonly IplStep<IplContext>[] = [
   ...CHECK_STEPS,
+  adminLink,
   logstore,
   brokerPool,
   http,

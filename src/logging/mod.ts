@@ -25,6 +25,8 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
   /** File descriptor to write to. @default 1 (stdout) */
   fd?: number;
+  /** Sees every line written (JSON, secrets already redacted), e.g. to ship warnings elsewhere. */
+  tap?: (line: string) => void;
 }
 
 const REDACT = [
@@ -38,6 +40,13 @@ const REDACT = [
   "*.*.*.password",
 ];
 
+function tapped(tap: (line: string) => void) {
+  return (line: string) => {
+    tap(line);
+    return line;
+  };
+}
+
 /** Creates a JSON logger writing synchronously to `fd`. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
@@ -47,6 +56,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: REDACT, censor: "***" },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // pino fails on `hooks: undefined`: pass the key only with a tap.
+      ...(options.tap ? { hooks: { streamWrite: tapped(options.tap) } } : {}),
     },
     pino.destination({ fd: options.fd ?? 1, sync: true }),
   );

@@ -43,6 +43,12 @@ export {
   type LogStoreSinkOptions,
   type LogStoreStats,
 } from "./sink.ts";
+export {
+  type AdminRequester,
+  type AmqpLogStoreOptions,
+  createAmqpLogStore,
+  splitBySize,
+} from "./amqp_store.ts";
 export { createLogStore, type LogStore, type LogStoreOptions, type TailFilter } from "./store.ts";
 export { buildChainTree, type ChainNode, describeRecord, formatTailLine, renderChainTree } from "./chain.ts";
 export {

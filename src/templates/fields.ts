@@ -15,6 +15,25 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
 const DECIMAL = /^-?\d{1,30}(\.\d{1,30})?$/;
 
+/**
+ * A date-time as the databases take it: `YYYY-MM-DD HH:MM[:SS[.f]]`, in UTC
+ * when it named a zone (MariaDB refuses `T…Z` and offsets in DATETIME
+ * values). Fractions beyond milliseconds are kept. Undefined when it is no
+ * real time (e.g. February 30th with a zone).
+ */
+export function utcDateTime(text: string): string | undefined {
+  const [y, m, d] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return undefined; // Date would roll Feb 30 over
+  if (!/(Z|[+-]\d{2}:\d{2})$/.test(text)) return text.replace("T", " ");
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) return undefined;
+  const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const fraction = /\.(\d+)/.exec(text)?.[1];
+  const base = iso.slice(0, 19).replace("T", " ");
+  return fraction ? `${base}.${iso.slice(20, 23)}${fraction.slice(3)}` : base;
+}
+
 function fail(field: string, reason: string): never {
   throw new BedsError("VALIDATION", `Field "${field}" ${reason}`, { details: { field } });
 }
@@ -86,11 +105,11 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
       case "date":
         if (typeof value !== "string" || !DATE.test(value)) fail(name, "must be a date YYYY-MM-DD");
         return value;
-      case "datetime":
-        if (typeof value !== "string" || !DATETIME.test(value)) {
-          fail(name, "must be an ISO 8601 date-time");
-        }
-        return value;
+      case "datetime": {
+        const utc = typeof value === "string" && DATETIME.test(value) ? utcDateTime(value) : undefined;
+        if (utc === undefined) fail(name, "must be an ISO 8601 date-time");
+        return utc;
+      }
       case "json":
         return JSON.stringify(value);
     }

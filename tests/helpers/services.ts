@@ -62,6 +62,8 @@ export interface TestEnvOptions {
    * written into the table env_test.toml already has (TOML forbids declaring it twice).
    */
   master?: Record<string, string | number | boolean>;
+  /** Extra settings of `[admin]` (e.g. `{ report_ms: 200 }`), written into the table the env has. */
+  admin?: Record<string, string | number | boolean>;
 }
 
 /** Creates an isolated environment with the lab schema loaded. */
@@ -95,10 +97,14 @@ password = "${dbUser?.password ?? ""}"
 ${Object.entries(options.master ?? {}).map(([k, v]) => `${k} = ${JSON.stringify(v)}\n`).join("")}
 [databases.mariadb.schemas]
 lab = "${schema}"
+logs = "${schema}"
 
 [templates]
 dir = "${options.templatesDir ?? `${ROOT}/templates`}"
 
+[admin]
+templates_dir = "${ROOT}/templates/admin"
+${Object.entries(options.admin ?? {}).map(([k, v]) => `${k} = ${JSON.stringify(v)}\n`).join("")}
 # Free ports, so nodes of one test process never clash (tests/helpers/http.ts finds them).
 [http]
 port = 0
@@ -234,11 +240,24 @@ export function workQueues(env: TestEnv, role = "appServer"): string[] {
  * attached: each bound work queue gains the broker's `instances` consumers
  * (so a second node of the same role is only returned once it really serves).
  */
-export async function startNode(env: TestEnv, role = "appServer", instance?: string): Promise<RunningNode> {
+export async function startNode(
+  env: TestEnv,
+  role = "appServer",
+  instance?: string,
+  /** Appended to the command line, e.g. `["--env", "other"]` for another env file (the last wins). */
+  extraArgs: string[] = [],
+): Promise<RunningNode> {
   const controller = new AbortController();
   const out: string[] = [];
   const err: string[] = [];
-  const args = ["run", "--node", role, ...env.cliArgs, ...(instance ? ["--instance", instance] : [])];
+  const args = [
+    "run",
+    "--node",
+    role,
+    ...env.cliArgs,
+    ...(instance ? ["--instance", instance] : []),
+    ...extraArgs,
+  ];
   const brokers = env.config.nodes[role]!.brokers.filter((b) => env.config.brokers[b]!.bindings.length);
   const wanted = new Map<string, number>();
   for (const broker of brokers) {

@@ -338,6 +338,26 @@ Deno.test("loadConfig() cross-checks node roles and broker bindings", async (t) 
       );
     });
   });
+  await t.step("the same keys on the data and the admin exchange do not overlap", async () => {
+    const text =
+      `${BASE}\n[brokers.adminLogs]\nops = ["read"]\nexchange = "admin"\nbindings = ["read.mst"]\n`;
+    await withConfigDir({ "beds.toml": text }, (dir) => {
+      const config = loadConfig({ dir });
+      assert.equal(config.brokers.adminLogs!.exchange, "admin");
+      assert.equal(config.brokers.rBroker!.exchange, "data");
+    });
+  });
+  await t.step("two admin-exchange brokers with overlapping bindings", async () => {
+    const text = `${BASE}\n[brokers.a1]\nops = ["read"]\nexchange = "admin"\nbindings = ["read.*"]\n` +
+      `\n[brokers.a2]\nops = ["read"]\nexchange = "admin"\nbindings = ["read.nst"]\n`;
+    await withConfigDir({ "beds.toml": text }, (dir) => {
+      const error = configError(() => loadConfig({ dir }));
+      assert.equal(
+        error.message,
+        `Invalid config "${dir}/beds.toml": brokers.a2.bindings.0: binding "read.nst" overlaps "read.*" of broker "a1"`,
+      );
+    });
+  });
   await t.step("two brokers with disjoint bindings (read.* vs create.*) load", async () => {
     const text = `${BASE}\n[brokers.wBroker]\nops = ["create"]\nbindings = ["create.*"]\n`;
     await withConfigDir({ "beds.toml": text }, (dir) => {
