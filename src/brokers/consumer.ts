@@ -108,6 +108,19 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   });
   await channel.prefetch(options.prefetch);
 
+  // The ISO time of the current millisecond, formatted once per millisecond: at a few thousand
+  // deliveries per second most share one with the delivery before them.
+  let isoMs = -1;
+  let iso = "";
+  const isoNow = () => {
+    const ms = Date.now();
+    if (ms !== isoMs) {
+      isoMs = ms;
+      iso = new Date(ms).toISOString();
+    }
+    return iso;
+  };
+
   const meta = (event: string, started: number, rows: number) => ({
     event,
     node,
@@ -147,7 +160,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     let parts: PartRecord[] | undefined;
     const rootEvent = msg.properties.headers?.[HEADERS.event];
     const user = userOf(msg, options.deps);
-    const at = new Date().toISOString();
+    const at = isoNow();
     try {
       request = decodeRequest(msg.content, options.maxBodyBytes);
       // A retried copy is a child of the first attempt's event.

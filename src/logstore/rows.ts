@@ -70,38 +70,51 @@ export function shouldRecord(event: LogEvent, sampleRate: number, random: () => 
   return random() < sampleRate;
 }
 
+/**
+ * A canonical UTC ISO time whose fields are all in range (day ≤ 28, so no
+ * month can overflow it): its SQL form is a slice of it. Other strings go
+ * through `Date`, which normalises them (e.g. Feb 30 → Mar 2).
+ */
+const PLAIN_ISO = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
 /** `2025-01-02T03:04:05.678Z` → `2025-01-02 03:04:05.678` (what a DATETIME column takes). */
 export function sqlTime(iso: string): string {
+  // Slicing skips a Date parse and format per record (about 1.3 µs each, 2 % of a node's busy time
+  // in the bench's read_key profile); the result is the same.
+  if (PLAIN_ISO.test(iso)) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
   const date = new Date(iso);
   const valid = Number.isNaN(date.getTime()) ? new Date(0) : date;
   return valid.toISOString().slice(0, 23).replace("T", " ");
 }
 
-/** Turns an event (with its id) into the record the store keeps. */
+/** The first segment of an event id (`chainRoot` of protocol/, without importing a layer above). */
+function rootOf(id: string): string {
+  const dot = id.indexOf(".");
+  return dot < 0 ? id : id.slice(0, dot);
+}
+
+/**
+ * Turns an event (with its id) into the record the store keeps.
+ *
+ * Built as one object literal per kind, and the event serialised as it is
+ * when it already carries `id`: a fan-out records one row per part, so this
+ * runs some 25 times per `dsh` request.
+ */
 export function toLogRow(event: LogEvent, id: string): LogRow {
-  const base = {
-    event: id,
-    root: id.split(".", 1)[0]!,
-    kind: event.kind,
-    level: levelOf(event),
-    at: sqlTime(event.at),
-    node: event.node,
-    doc: JSON.stringify({ ...event, event: id }),
-  };
-  const none = {
-    parent: null,
-    broker: null,
-    template: null,
-    op: null,
-    code: null,
-    attempt: null,
-    rows: null,
-  };
+  const doc = event.kind !== "status" && event.event === id
+    ? JSON.stringify(event)
+    : JSON.stringify({ ...event, event: id });
+  const at = sqlTime(event.at);
   switch (event.kind) {
     case "request":
       return {
-        ...base,
+        event: id,
         parent: event.parent ?? null,
+        root: rootOf(id),
+        kind: "request",
+        level: levelOf(event),
+        at,
+        node: event.node,
         broker: event.broker,
         template: event.template ?? null,
         op: event.call ? `${event.op ?? "call"}:${event.call}` : event.op ?? null,
@@ -111,26 +124,51 @@ export function toLogRow(event: LogEvent, id: string): LogRow {
         ms: event.ms,
         rows: event.rows,
         message: clip(event.reason && event.message ? `${event.message} (${event.reason})` : event.message),
+        doc,
       };
     case "status":
       return {
-        ...base,
-        ...none,
+        event: id,
+        parent: null,
+        root: rootOf(id),
+        kind: "status",
+        level: levelOf(event),
+        at,
+        node: event.node,
+        broker: null,
+        template: null,
+        op: null,
+        code: null,
         action: event.status.type,
+        attempt: null,
         ms: null,
+        rows: null,
         message: clip(statusMessage(event.status)),
+        doc,
       };
     case "ipl":
       return {
-        ...base,
-        ...none,
+        event: id,
+        parent: null,
+        root: rootOf(id),
+        kind: "ipl",
+        level: levelOf(event),
+        at,
+        node: event.node,
+        broker: null,
+        template: null,
+        op: null,
+        code: null,
         action: event.ok ? "ok" : "failed",
+        attempt: null,
         ms: event.ms,
+        rows: null,
         message: clip(
           `${event.role} ${event.env}: ${event.steps.length} steps, config ${
             event.configDigest.slice(0, 12)
           }`,
         ),
+        doc,
       };
   }
 }

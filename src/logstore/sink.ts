@@ -1,6 +1,8 @@
 /**
  * The log store's event sink: samples, turns events into records and queues
  * them in a {@link BatchWriter}. `emit` never blocks and never throws.
+ * Sampling keeps chains whole: the parts of a fan-out are recorded exactly
+ * when their parent is (and, like any failure, whenever they failed).
  *
  * @module
  */
@@ -11,7 +13,7 @@ import { type LogRow, shouldRecord, toLogRow } from "./rows.ts";
 /** Options for {@link createLogStoreSink}. */
 export interface LogStoreSinkOptions {
   writer: BatchWriter<LogRow>;
-  /** Share of successful requests recorded (0–1). */
+  /** Share of successful requests recorded (0–1); a fan-out's parts follow their parent's draw. */
   sampleRate: number;
   /** Id for events that carry none (status changes). */
   newId: () => string;
@@ -48,10 +50,26 @@ export function createLogStoreSink(options: LogStoreSinkOptions): LogStoreSink {
   let queued = 0;
   let sampledOut = 0;
   let failedToMap = 0;
+  // The last sampled request and its draw. The consumer emits a fan-out's parts right after
+  // their parent, and each part follows the parent's draw, so a sampled chain is kept whole.
+  let drawnFor = "";
+  let drawn = true;
+  const keep = (event: LogEvent): boolean => {
+    if (event.kind === "request" && event.parent !== undefined && event.parent === drawnFor) {
+      // Left out with its parent unless it failed (failures are always recorded); no draw of its own.
+      return drawn || shouldRecord(event, 0, () => 1);
+    }
+    const kept = shouldRecord(event, options.sampleRate, random);
+    if (event.kind === "request") {
+      drawnFor = event.event;
+      drawn = kept;
+    }
+    return kept;
+  };
   return {
     emit(event: LogEvent) {
       try {
-        if (!shouldRecord(event, options.sampleRate, random)) {
+        if (!keep(event)) {
           sampledOut++;
           return;
         }

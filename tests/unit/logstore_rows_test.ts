@@ -1,0 +1,137 @@
+/**
+ * The log store's fast paths (sqlTime by slicing, toLogRow without copying
+ * the event) give exactly what the plain forms gave, and sampling keeps a
+ * fan-out's chain whole.
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  createBatchWriter,
+  createLogStoreSink,
+  type LogEvent,
+  type LogRow,
+  type RequestEvent,
+  sqlTime,
+  toLogRow,
+} from "../../src/logstore/mod.ts";
+
+/** The formula sqlTime used before its fast path. */
+function viaDate(iso: string): string {
+  const date = new Date(iso);
+  const valid = Number.isNaN(date.getTime()) ? new Date(0) : date;
+  return valid.toISOString().slice(0, 23).replace("T", " ");
+}
+
+function request(overrides: Partial<RequestEvent> = {}): RequestEvent {
+  return {
+    kind: "request",
+    event: "0000000a1-n-b-0000",
+    at: "2025-01-02T03:04:05.678Z",
+    node: "n",
+    broker: "rBroker",
+    template: "prd",
+    op: "read",
+    ms: 1.5,
+    rows: 1,
+    attempt: 1,
+    action: "reply",
+    ...overrides,
+  };
+}
+
+Deno.test("sqlTime() gives what a Date round trip gives", async (t) => {
+  await t.step("for any time a node stamps", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }), (ms) => {
+        const iso = new Date(ms).toISOString();
+        assert.equal(sqlTime(iso), viaDate(iso));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  await t.step("for strings Date normalises or refuses", () => {
+    for (
+      const iso of [
+        "2025-02-30T00:00:00.000Z", // → March 2
+        "2024-02-29T23:59:59.999Z",
+        "2025-01-01T24:00:00.000Z", // → next day
+        "2025-01-32T00:00:00.000Z", // invalid → epoch
+        "2025-01-02T03:04:05Z",
+        "2025-01-02T03:04:05.678+02:00",
+        "2025-01-02",
+        "not a time",
+        "",
+      ]
+    ) {
+      assert.equal(sqlTime(iso), viaDate(iso), iso);
+    }
+  });
+});
+
+Deno.test("toLogRow() stores the whole event as its doc, with the record's id", async (t) => {
+  await t.step("a request carrying its id: the doc is the event", () => {
+    const event = request({ event: "r.3", parent: "r", user: "app", code: undefined });
+    const row = toLogRow(event, "r.3");
+    assert.equal(row.doc, JSON.stringify({ ...event, event: "r.3" }));
+    assert.equal(row.root, "r");
+    assert.equal(row.at, "2025-01-02 03:04:05.678");
+  });
+  await t.step("a status change gets the id it is given", () => {
+    const event: LogEvent = {
+      kind: "status",
+      at: "2025-01-02T00:00:00Z",
+      node: "n",
+      status: { type: "closed" },
+    };
+    const row = toLogRow(event, "s1");
+    assert.deepEqual(JSON.parse(row.doc), { ...event, event: "s1" });
+    assert.equal(row.event, "s1");
+    assert.equal(row.at, "2025-01-02 00:00:00.000");
+  });
+  await t.step("a request recorded under another id keeps that id in its doc", () => {
+    const row = toLogRow(request({ event: "a" }), "b");
+    assert.equal(JSON.parse(row.doc).event, "b");
+    assert.equal(row.event, "b");
+  });
+});
+
+Deno.test("createLogStoreSink() samples a fan-out as a whole", async (t) => {
+  const rows: LogRow[] = [];
+  const writer = createBatchWriter<LogRow>({
+    write: (batch) => Promise.resolve(void rows.push(...batch)),
+    batchSize: 1000,
+    flushMs: 60_000,
+    capacity: 10_000,
+  });
+  const draws = [0.9, 0.1, 0.9, 0.1];
+  const sink = createLogStoreSink({
+    writer,
+    sampleRate: 0.5,
+    newId: () => "id",
+    random: () => draws.shift() ?? 0.9,
+  });
+  const fanOut = (root: string, failing?: number) => {
+    sink.emit(request({ event: root }));
+    for (let i = 1; i <= 3; i++) {
+      sink.emit(
+        request({ event: `${root}.${i}`, parent: root, ...(i === failing ? { code: "NOT_FOUND" } : {}) }),
+      );
+    }
+  };
+  await t.step("a parent left out takes its parts with it, but not their failures", async () => {
+    fanOut("a", 2); // draw 0.9: out
+    fanOut("b"); // draw 0.1: in, with every part
+    await writer.flush();
+    assert.deepEqual(rows.map((r) => r.event), ["a.2", "b", "b.1", "b.2", "b.3"]);
+  });
+  await t.step("each request draws once, its parts none", async () => {
+    rows.length = 0;
+    fanOut("c"); // 0.9: out
+    fanOut("d"); // 0.1: in
+    sink.emit(request({ event: "e" })); // nothing left to draw: 0.9, out
+    await writer.flush();
+    assert.deepEqual(rows.map((r) => r.event), ["d", "d.1", "d.2", "d.3"]);
+    assert.equal(draws.length, 0);
+  });
+  await writer.close();
+});
