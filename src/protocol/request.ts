@@ -14,6 +14,8 @@ export const TEMPLATE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 /** Field, call and order names. */
 export const FIELD_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
 
+const ORDER_TERM_PATTERN = /^-?[a-z_][a-z0-9_]{0,63}$/;
+
 const fieldMap = z.record(z.string(), z.unknown());
 
 /** zod schema of the request body. Unknown top-level keys are rejected. */
@@ -28,7 +30,7 @@ export const requestSchema = z.strictObject({
   limit: z.number().int().min(0).optional(),
   offset: z.number().int().min(0).optional(),
   order: z.array(
-    z.string().regex(/^-?[a-z_][a-z0-9_]{0,63}$/, {
+    z.string().regex(ORDER_TERM_PATTERN, {
       message: 'expected "field" or "-field"',
     }),
   ).max(8).optional(),
@@ -72,6 +74,55 @@ export function decodeRequest(body: Uint8Array, maxBytes: number): Request {
   return checkRequest(parsed);
 }
 
+const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(requestSchema.shape));
+const OP_SET: ReadonlySet<unknown> = new Set(OPS);
+
+const isMap = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/**
+ * The accepting half of {@link requestSchema}, written out: the request when
+ * it certainly passes the schema, else undefined, and the schema then gives
+ * the verdict and its message. So every error still comes from zod, word for
+ * word, while a valid request (nearly every one) skips it.
+ *
+ * Why: in the bench's `read_key` profile of a node, zod's parse of the request
+ * was about 2.9 % of the node's busy time (186 ms under `checkRequest` in an
+ * 8 s window). On the same parsed `cus` reads, `requestSchema.safeParse`
+ * took 1.0–1.5 µs and `checkRequest` with this check 0.12–0.40 µs (2026-11-28,
+ * 2 vCPUs shared with other work). It must never accept what the schema refuses
+ * (tests/unit/request_fast_test.ts compares the two on generated requests).
+ */
+function wellFormed(body: Record<string, unknown>): Request | undefined {
+  for (const key in body) if (!KNOWN_KEYS.has(key)) return undefined;
+  const { v, template, op, call, key, data, where, limit, offset, order, event, deadline_ms } = body;
+  if (v !== undefined && v !== 1) return undefined;
+  if (typeof template !== "string" || !TEMPLATE_NAME.test(template)) return undefined;
+  if (!OP_SET.has(op)) return undefined;
+  if (call !== undefined && (typeof call !== "string" || !FIELD_NAME.test(call))) return undefined;
+  if (key !== undefined && !isMap(key)) return undefined;
+  if (data !== undefined && !isMap(data)) return undefined;
+  if (where !== undefined && !isMap(where)) return undefined;
+  if (limit !== undefined && !isCount(limit)) return undefined;
+  if (offset !== undefined && !isCount(offset)) return undefined;
+  if (deadline_ms !== undefined && !(isCount(deadline_ms) && (deadline_ms as number) > 0)) return undefined;
+  if (order !== undefined) {
+    if (!Array.isArray(order) || order.length > 8) return undefined;
+    for (const term of order) {
+      if (typeof term !== "string" || !ORDER_TERM_PATTERN.test(term)) return undefined;
+    }
+  }
+  if (event !== undefined) {
+    if (!isMap(event)) return undefined;
+    for (const k in event as object) if (k !== "parent") return undefined;
+    const parent = (event as { parent?: unknown }).parent;
+    if (typeof parent !== "string" || parent.length > MAX_PARENT_LENGTH || !EVENT_ID_PATTERN.test(parent)) {
+      return undefined;
+    }
+  }
+  return body as Request;
+}
+
 /** Shape-checks an already parsed request body. */
 export function checkRequest(parsed: unknown): Request {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
@@ -85,6 +136,13 @@ export function checkRequest(parsed: unknown): Request {
     if (typeof map === "object" && map !== null && Object.hasOwn(map, "__proto__")) {
       throw new BedsError("VALIDATION", 'Unknown field "__proto__"', { details: { field: "__proto__" } });
     }
+  }
+  const fast = wellFormed(parsed as Record<string, unknown>);
+  if (fast) {
+    if (fast.op === "call" && !fast.call) {
+      throw new BedsError("BAD_REQUEST", 'Invalid request: op "call" needs a "call" name');
+    }
+    return fast;
   }
   const result = requestSchema.safeParse(parsed);
   if (!result.success) {
