@@ -16,8 +16,8 @@
 import type { RequestBody } from "../client/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import type { Reply } from "../protocol/mod.ts";
-import { fromStoredRow, sqlTime, type StoredEvent } from "./rows.ts";
-import type { LogStore } from "./store.ts";
+import { fromStoredRow, type StoredEvent } from "./rows.ts";
+import { filterValues, type LogStore } from "./store.ts";
 import { LOGSTORE_TEMPLATE } from "./template.ts";
 
 /** The part of a client the AMQP log store needs (a reconnecting client on the admin exchange). */
@@ -86,13 +86,7 @@ export function createAmqpLogStore(options: AmqpLogStoreOptions): LogStore {
       // A read's limit may not pass the admin node's [limits] max_read_limit (1000 by default).
       const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
       const where: Record<string, unknown> = {
-        node: filter.node,
-        level: filter.level,
-        kind: filter.kind,
-        template: filter.template,
-        code: filter.code,
-        since: filter.since === undefined ? undefined : sqlTime(filter.since),
-        until: filter.until === undefined ? undefined : sqlTime(filter.until),
+        ...filterValues(filter),
         before: filter.before,
         after: filter.after,
         max_rows: limit,

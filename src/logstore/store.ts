@@ -76,11 +76,9 @@ export function sinceCut(records: StoredEvent[], since: string | undefined): Sto
 const byTime = (a: StoredEvent, b: StoredEvent) =>
   a.at < b.at ? -1 : a.at > b.at ? 1 : (a.id ?? 0) - (b.id ?? 0);
 
-/** Creates the log store over an adapter. */
-export function createLogStore(options: LogStoreOptions): LogStore {
-  const { adapter, template } = options;
-  const procedures = adapter.store === "mariadb";
-  const filterValues = (filter: TailFilter) => ({
+/** The filter as values of the template's fields (times as the store keeps them). */
+export function filterValues(filter: TailFilter) {
+  return {
     node: filter.node,
     level: filter.level,
     kind: filter.kind,
@@ -88,7 +86,13 @@ export function createLogStore(options: LogStoreOptions): LogStore {
     code: filter.code,
     since: filter.since === undefined ? undefined : sqlTime(filter.since),
     until: filter.until === undefined ? undefined : sqlTime(filter.until),
-  });
+  };
+}
+
+/** Creates the log store over an adapter. */
+export function createLogStore(options: LogStoreOptions): LogStore {
+  const { adapter, template } = options;
+  const procedures = adapter.store === "mariadb";
 
   return {
     async write(rows) {
