@@ -14,6 +14,20 @@ import { adminExchangeName, deadLetterQueueName, retryQueueName, workQueueName }
 /** The node role the bench runs. */
 export const ROLE = "appServer";
 
+/** A config a node runs with: its directory, `beds run` flags and the loaded config. */
+export interface BenchWorld {
+  configDir: string;
+  /** `--config DIR --env lab` for `beds run`. */
+  cliArgs: string[];
+  config: Config;
+}
+
+/** What a variant world changes. */
+export interface VariantOverrides {
+  /** `[http] enabled`; false also turns the metrics sink off. @default true */
+  http?: boolean;
+}
+
 /** A bench environment. */
 export interface BenchEnv {
   id: string;
@@ -29,6 +43,11 @@ export interface BenchEnv {
   amqpUrl: string;
   /** Queues the raw services declared, deleted by cleanup. */
   rawQueues: Set<string>;
+  /**
+   * A second config on the same schema with its own exchange and queue prefix (so its node
+   * never takes the main node's requests) and some settings changed; removed by cleanup.
+   */
+  variant(tag: string, overrides: VariantOverrides): Promise<BenchWorld>;
   cleanup(): Promise<void>;
 }
 
@@ -55,8 +74,68 @@ export async function createBenchEnv(options: BenchEnvOptions = {}): Promise<Ben
   const exchange = `beds.b.${id}`;
   const queuePrefix = `b.${id}.`;
   await loadLabSchema({ schema, dir: `${root}/lab/sql` });
+  const base = options.baseConfig ?? `${root}/config/beds.toml`;
+  const settings = {
+    root,
+    schema,
+    logLevel: options.logLevel ?? "warn",
+    logstore: options.logstore ?? "mariadb",
+  };
+  const main = await writeWorld(base, { ...settings, exchange, queuePrefix, http: true });
+  const amqpUrl = `amqp://guest:guest@${main.config.amqp.host}:${main.config.amqp.port}`;
+  const rawQueues = new Set<string>();
+  const rawExchanges = new Set<string>();
+  const variants: BenchWorld[] = [];
+  return {
+    id,
+    root,
+    configDir: main.configDir,
+    cliArgs: main.cliArgs,
+    schema,
+    config: main.config,
+    rawExchanges,
+    amqpUrl,
+    rawQueues,
+    async variant(tag, overrides) {
+      const world = await writeWorld(base, {
+        ...settings,
+        exchange: `${exchange}.${tag}`,
+        queuePrefix: `${queuePrefix}${tag}.`,
+        http: overrides.http ?? true,
+      });
+      variants.push(world);
+      return world;
+    },
+    async cleanup() {
+      for (const world of [main, ...variants]) {
+        const raw = world === main ? { queues: [...rawQueues], exchanges: [...rawExchanges] } : undefined;
+        await deleteTopology(amqpUrl, world.config, raw?.queues ?? [], raw?.exchanges ?? []).catch(
+          (error) => {
+            console.error(`bench: cleanup of queues failed: ${(error as Error).message}`);
+          },
+        );
+        await Deno.remove(world.configDir, { recursive: true }).catch(() => {});
+      }
+      await dropSchema({ schema }).catch(() => {});
+    },
+  };
+}
+
+interface WorldSettings {
+  root: string;
+  schema: string;
+  logLevel: string;
+  logstore: string;
+  exchange: string;
+  queuePrefix: string;
+  /** `[http] enabled`: health and metrics (the metrics sink counts every request). */
+  http: boolean;
+}
+
+/** Writes a config dir (`base` plus an `env_lab.toml` override) and loads it. */
+async function writeWorld(base: string, s: WorldSettings): Promise<BenchWorld> {
   const configDir = await Deno.makeTempDir({ prefix: "beds_bench_" });
-  await Deno.copyFile(options.baseConfig ?? `${root}/config/beds.toml`, `${configDir}/beds.toml`);
+  await Deno.copyFile(base, `${configDir}/beds.toml`);
   await Deno.writeTextFile(
     `${configDir}/env_lab.toml`,
     `# Written by lab/bench for one run.
@@ -64,31 +143,32 @@ export async function createBenchEnv(options: BenchEnvOptions = {}): Promise<Ben
 drain_ms = 2000
 
 [log]
-level = "${options.logLevel ?? "warn"}"
+level = "${s.logLevel}"
 
 [amqp]
 user = "guest"
 pass = "guest"
-exchange = "${exchange}"
-queue_prefix = "${queuePrefix}"
+exchange = "${s.exchange}"
+queue_prefix = "${s.queuePrefix}"
 
 [databases.mariadb.master]
 user = "root"
 password = ""
 
 [databases.mariadb.schemas]
-lab = "${schema}"
-logs = "${schema}"
+lab = "${s.schema}"
+logs = "${s.schema}"
 
 [templates]
-dir = "${root}/templates"
+dir = "${s.root}/templates"
 
 [logstore]
-store = "${options.logstore ?? "mariadb"}"
-templates_dir = "${root}/templates/logstore"
+store = "${s.logstore}"
+templates_dir = "${s.root}/templates/logstore"
 
 # Free ports: several nodes (and other people's) may run on this host.
 [http]
+enabled = ${s.http}
 port = 0
 
 [gateway]
@@ -96,27 +176,7 @@ port = 0
 `,
   );
   const config = loadConfig({ dir: configDir, environ: { BEDS_ENV: "lab" } });
-  const amqpUrl = `amqp://guest:guest@${config.amqp.host}:${config.amqp.port}`;
-  const rawQueues = new Set<string>();
-  const rawExchanges = new Set<string>();
-  return {
-    id,
-    root,
-    configDir,
-    cliArgs: ["--config", configDir, "--env", "lab"],
-    schema,
-    config,
-    rawExchanges,
-    amqpUrl,
-    rawQueues,
-    async cleanup() {
-      await deleteTopology(amqpUrl, config, [...rawQueues], [...rawExchanges]).catch((error) => {
-        console.error(`bench: cleanup of queues failed: ${(error as Error).message}`);
-      });
-      await dropSchema({ schema }).catch(() => {});
-      await Deno.remove(configDir, { recursive: true }).catch(() => {});
-    },
-  };
+  return { configDir, cliArgs: ["--config", configDir, "--env", "lab"], config };
 }
 
 async function deleteTopology(url: string, config: Config, rawQueues: string[], rawExchanges: string[]) {

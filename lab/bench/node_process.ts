@@ -6,7 +6,8 @@
  * @module
  */
 import { workQueueName } from "../../src/amqp/mod.ts";
-import { type BenchEnv, consumerCount, ROLE } from "./env.ts";
+import type { Config } from "../../src/config/mod.ts";
+import { type BenchEnv, type BenchWorld, consumerCount, ROLE } from "./env.ts";
 
 /** A node child process. */
 export interface NodeProcess {
@@ -29,13 +30,14 @@ export interface StartNodeOptions {
    * revision for an A/B comparison (`ab_node.ts`). @default env.root
    */
   srcRoot?: string;
+  /** The config to run with (e.g. a variant of `env`). @default env's own */
+  world?: BenchWorld;
   /** Consumers each bound work queue must have before the node counts as up (competing nodes add up). */
   expectConsumers: (queue: string, perNode: number) => number;
 }
 
 /** Work queues of the role that have bindings, with their per-node consumer count. */
-export function boundQueues(env: BenchEnv): Array<{ queue: string; instances: number }> {
-  const { config } = env;
+export function boundQueues(config: Config): Array<{ queue: string; instances: number }> {
   return config.nodes[ROLE]!.brokers
     .filter((b) => config.brokers[b]!.bindings.length)
     .map((b) => ({
@@ -48,6 +50,7 @@ export function boundQueues(env: BenchEnv): Array<{ queue: string; instances: nu
 export async function startNode(options: StartNodeOptions): Promise<NodeProcess> {
   const { env, instance } = options;
   const src = options.srcRoot ?? env.root;
+  const world = options.world ?? env;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -60,7 +63,7 @@ export async function startNode(options: StartNodeOptions): Promise<NodeProcess>
       ROLE,
       "--instance",
       instance,
-      ...env.cliArgs,
+      ...world.cliArgs,
     ],
     cwd: env.root,
     stdin: "null",
@@ -103,7 +106,7 @@ export async function startNode(options: StartNodeOptions): Promise<NodeProcess>
     output: () => lines.join("\n"),
   };
   const deadline = Date.now() + 60_000;
-  for (const { queue, instances } of boundQueues(env)) {
+  for (const { queue, instances } of boundQueues(world.config)) {
     const want = options.expectConsumers(queue, instances);
     while (await consumerCount(env.amqpUrl, queue) < want) {
       if (exited !== undefined) {

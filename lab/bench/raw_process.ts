@@ -17,7 +17,7 @@ export interface RawProcess {
 /** The raw service's queues: one per bound BEDS broker, same type, instances and prefetch. */
 export function rawQueuesLike(env: BenchEnv, tag: string): RawQueue[] {
   const { config } = env;
-  return boundQueues(env).map(({ queue }) => {
+  return boundQueues(config).map(({ queue }) => {
     const broker = queue.slice(queue.lastIndexOf(".") + 1);
     const b = config.brokers[broker]!;
     const name = `${config.amqp.queue_prefix}raw.${tag}.${broker}`;

@@ -3,8 +3,9 @@
  * (JS and CSS) is read from the installed npm package at build time through
  * text imports and inlined, next to the results JSON.
  *
- * Plots: BEDS vs raw throughput per scenario, BEDS's ratios, throughput over
- * time and the latency distribution of each scenario.
+ * Plots: BEDS vs raw throughput per scenario, BEDS's ratios, BEDS with and
+ * without metrics, throughput over time and the latency distribution of each
+ * scenario, and the node's RSS over a counted run.
  *
  * @module
  */
@@ -31,7 +32,9 @@ const SYSTEMS = [
   ["raw echo (a)", (s) => s.raw.echo, "#2ca02c"],
   ["raw db best (b)", (s) => s.db_mode === "pool" ? s.raw.db_pool : s.raw.db_pipelined, "#9467bd"],
 ];
-const ran = RESULTS.scenarios.filter((s) => !s.skipped);
+const ran = RESULTS.scenarios.filter((s) => !s.skipped && !s.counted);
+const NO_METRICS = ["BEDS no metrics", (s) => s.beds_no_metrics, "#ff7f0e"];
+const systemsOf = (s) => s.beds_no_metrics ? [SYSTEMS[0], NO_METRICS, ...SYSTEMS.slice(1)] : SYSTEMS;
 const W = Math.min(960, document.body.clientWidth - 40);
 function el(parent, tag, text) {
   const e = document.createElement(tag);
@@ -39,9 +42,10 @@ function el(parent, tag, text) {
   parent.appendChild(e);
   return e;
 }
-function bars(target, title, unit, values, colors, names) {
+function bars(target, title, unit, values, colors, names, among = ran) {
   // Grouped bars: each scenario has one slot per series; a series has values only in its own slots.
-  if (!ran.length) return;
+  if (!among.length) return;
+  const ran = among;
   const k = names.length + 1;
   const xs = [];
   for (let i = 0; i < ran.length * k; i++) xs.push(i);
@@ -64,6 +68,26 @@ bars(overview, "CPU per transaction of the serving process (µs)", "µs/tx",
 bars(overview, "BEDS ratios (1 = as fast / as cheap as the naive raw service)", "ratio",
   ran.map((s) => [s.ratio, s.cpu_ratio, s.ratio_echo, s.ratio_db]), ["#d62728", "#ff7f0e", "#2ca02c", "#9467bd"],
   ["ratio (tps ÷ echo+db)", "cpu_ratio (CPU/tx ÷ echo+db)", "tps ÷ echo", "tps ÷ db"]);
+const metered = ran.filter((s) => s.beds_no_metrics);
+if (metered.length) {
+  el(overview, "h3", "Cost of metrics: the same node config with [http] enabled = false");
+  const pair = [["BEDS", (s) => s.beds, "#d62728"], NO_METRICS];
+  bars(overview, "CPU per transaction with and without metrics (µs)", "µs/tx",
+    metered.map((s) => pair.map(([, get]) => get(s).cpu_us_per_tx)), pair.map((x) => x[2]), pair.map((x) => x[0]), metered);
+  bars(overview, "Throughput with and without metrics (transactions/s)", "tps",
+    metered.map((s) => pair.map(([, get]) => get(s).tps)), pair.map((x) => x[2]), pair.map((x) => x[0]), metered);
+}
+for (const s of RESULTS.scenarios.filter((s) => s.counted)) {
+  const box = el(document.getElementById("scenarios"), "div");
+  el(box, "h3", s.name + ": " + s.description);
+  const xs = s.counted.samples.map((x) => x.requests);
+  new uPlot({
+    title: "Node RSS by requests served (MiB); growth first → last sample " + (s.rss_growth * 100).toFixed(1) + " %",
+    width: W, height: 260, scales: { x: { time: false }, y: { range: (u, min, max) => [0, max * 1.1] } },
+    axes: [{ label: "requests" }, { label: "MiB" }],
+    series: [{}, { label: "RSS", stroke: "#d62728", width: 2 }],
+  }, [xs, s.counted.samples.map((x) => x.rss_kib / 1024)], box);
+}
 const nines = (p) => p >= 100 ? 5 : -Math.log10(1 - p / 100);
 const xNines = CURVE.map(nines);
 const LABELLED = [0, 50, 90, 99, 99.9, 99.99, 100];
@@ -74,8 +98,8 @@ for (const s of ran) {
   new uPlot({
     title: "Throughput over time (transactions/s)", width: W, height: 260,
     scales: { x: { time: false } }, axes: [{ label: "s" }, { label: "tps" }],
-    series: [{}, ...SYSTEMS.map(([name, get, color]) => ({ label: name, stroke: color, width: 2 }))],
-  }, [t, ...SYSTEMS.map(([, get]) => t.map((_, i) => get(s).timeline[i] ?? null))], box);
+    series: [{}, ...systemsOf(s).map(([name, get, color]) => ({ label: name, stroke: color, width: 2 }))],
+  }, [t, ...systemsOf(s).map(([, get]) => t.map((_, i) => get(s).timeline[i] ?? null))], box);
   new uPlot({
     title: "Latency distribution (ms, by percentile)", width: W, height: 260,
     scales: { x: { time: false }, y: { distr: 3 } },
@@ -83,8 +107,8 @@ for (const s of ran) {
       { label: "percentile", splits: () => xNines, values: (u, ticks) => ticks.map((v) => LABELLED.includes(CURVE[xNines.indexOf(v)]) ? CURVE[xNines.indexOf(v)] : "") },
       { label: "ms" },
     ],
-    series: [{}, ...SYSTEMS.map(([name, get, color]) => ({ label: name, stroke: color, width: 2 }))],
-  }, [xNines, ...SYSTEMS.map(([, get]) => get(s).curve_ms.map((v) => Math.max(v, 0.001)))], box);
+    series: [{}, ...systemsOf(s).map(([name, get, color]) => ({ label: name, stroke: color, width: 2 }))],
+  }, [xNines, ...systemsOf(s).map(([, get]) => get(s).curve_ms.map((v) => Math.max(v, 0.001)))], box);
 }
 `;
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { CountedResult } from "./counted.ts";
 import type { PhaseResult } from "./phase.ts";
 import type { RawDbMode } from "./raw_db.ts";
 import type { Scenario } from "./scenario.ts";
@@ -53,6 +54,16 @@ export interface ScenarioResult {
   ratio_echo?: number;
   /** BEDS throughput ÷ best direct DB (b) throughput. */
   ratio_db?: number;
+  /** The same BEDS node config with metrics off (`[http] enabled = false`), when the scenario asks. */
+  beds_no_metrics?: PhaseResult;
+  /** BEDS throughput ÷ BEDS-without-metrics throughput (1 = counting costs no throughput). */
+  metrics_ratio?: number;
+  /** BEDS CPU per transaction ÷ BEDS-without-metrics CPU per transaction (1 = counting costs no CPU). */
+  metrics_cpu_ratio?: number;
+  /** A counted run (`count` in the scenario): RSS samples and the whole run's numbers. */
+  counted?: CountedResult;
+  /** RSS growth from the first to the last sample of a counted run (0.05 = 5 %). */
+  rss_growth?: number;
 }
 
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -71,12 +82,15 @@ function bestOf(runs: readonly PhaseResult[], open: boolean): PhaseResult {
   return Number.isFinite(cpu) ? { ...best, cpu_us_per_tx: cpu } : best;
 }
 
+/** The rounds of each system, and of BEDS without metrics when measured. */
+export type Runs = Record<System, PhaseResult[]> & { beds_no_metrics?: PhaseResult[] };
+
 /** Picks each system's best round and computes BEDS's ratios. */
 export function summarise(
   base: Pick<ScenarioResult, "name" | "description" | "load" | "nodes">,
   replyBytes: Record<string, number>,
   dbMode: RawDbMode,
-  runs: Record<System, PhaseResult[]>,
+  runs: Runs,
   open: boolean,
 ): ScenarioResult {
   const [beds, echo, dbPool, dbPipelined, naive] =
@@ -89,6 +103,14 @@ export function summarise(
         PhaseResult,
       ];
   const db = dbMode === "pool" ? dbPool : dbPipelined;
+  const off = runs.beds_no_metrics?.length ? bestOf(runs.beds_no_metrics, open) : undefined;
+  const metrics = off
+    ? {
+      beds_no_metrics: off,
+      metrics_ratio: off.tps ? r3(beds.tps / off.tps) : 0,
+      metrics_cpu_ratio: off.cpu_us_per_tx ? r3(beds.cpu_us_per_tx / off.cpu_us_per_tx) : 0,
+    }
+    : {};
   return {
     ...base,
     reply_bytes: replyBytes,
@@ -109,5 +131,6 @@ export function summarise(
     cpu_ratio: naive.cpu_us_per_tx ? r3(beds.cpu_us_per_tx / naive.cpu_us_per_tx) : 0,
     ratio_echo: echo.tps ? r3(beds.tps / echo.tps) : 0,
     ratio_db: db.tps ? r3(beds.tps / db.tps) : 0,
+    ...metrics,
   };
 }

@@ -11,8 +11,9 @@ import { BedsClient } from "../../src/client/mod.ts";
 import type { BenchEnv } from "./env.ts";
 import type { LoadProgress } from "./load.ts";
 import { type NodeProcess, startNode } from "./node_process.ts";
-import { outcomeOf, type PhaseResult, runPhase } from "./phase.ts";
-import { type ScenarioResult, summarise, type System } from "./results.ts";
+import { outcomeOf, runPhase } from "./phase.ts";
+import { type Runs, type ScenarioResult, summarise } from "./results.ts";
+import { runCounted } from "./counted.ts";
 import { openRawDb, type RawDb, type RawDbMode } from "./raw_db.ts";
 import { rawQueuesLike, startRawService } from "./raw_process.ts";
 import { requestKinds, requestMaker, type Scenario, templatesOf } from "./scenario.ts";
@@ -32,6 +33,8 @@ export interface RunnerOptions {
   pipelined?: number;
   /** Receives a status line per phase; `final` false for a progress update. */
   progress: (line: string, final: boolean) => void;
+  /** Measure the BEDS variants scenarios ask for (`metrics_off`). @default true */
+  variants?: boolean;
 }
 
 /** Runs scenarios against one bench environment. */
@@ -64,6 +67,21 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
       );
     }
   };
+  // The node with metrics off, on a variant config of its own: started when a scenario first asks.
+  let noMetrics: Promise<{ node: NodeProcess; client: BedsClient }> | undefined;
+  const startNoMetrics = () =>
+    noMetrics ??= (async () => {
+      const world = await env.variant("nometrics", { http: false });
+      const node = await startNode({
+        env,
+        world,
+        instance: `bench-${env.id}-nometrics`,
+        denoFlags: profileFlags("node_nometrics"),
+        expectConsumers: (_queue, perNode) => perNode,
+      });
+      const client = await BedsClient.connect({ amqp: world.config.amqp, name: "bench-beds-nometrics" });
+      return { node, client };
+    })();
   const active: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     while (active.length) await active.pop()!().catch(() => {});
@@ -112,6 +130,73 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
     return result;
   };
 
+  const probe = async (scenario: Scenario, client: BedsClient): Promise<Record<string, number> | string> => {
+    const replyBytes: Record<string, number> = {};
+    for (const kind of requestKinds(scenario)) {
+      const reply = await client.request(kind.make().body).catch((error) => error as Error);
+      if (reply instanceof Error) {
+        return (reply as { kind?: string }).kind === "UNROUTABLE"
+          ? `no queue is bound for "${kind.key}"`
+          : reply.message;
+      }
+      if (!reply.ok) {
+        const code = reply.error.code;
+        return code === "UNKNOWN_TEMPLATE"
+          ? `template ${templatesOf(scenario).join(", ")} is not loaded in the node (${code})`
+          : `probe of ${kind.key} failed: ${code} ${reply.error.message}`;
+      }
+      replyBytes[kind.key] = new TextEncoder().encode(JSON.stringify(reply)).length;
+    }
+    return replyBytes;
+  };
+
+  /** A counted run: one fresh node, BEDS alone, RSS every `rss_every` requests. */
+  const runCountedScenario = async (
+    scenario: Scenario,
+    base: Pick<ScenarioResult, "name" | "description" | "load" | "nodes">,
+  ): Promise<ScenarioResult> => {
+    const count = scenario.count!;
+    if (scenario.load.mode !== "closed") throw new Error("a counted scenario needs a closed loop");
+    await ensureNodes(0);
+    await ensureNodes(1);
+    for (const sql of scenario.setup) await admin.query(sql);
+    const probed = await probe(scenario, beds);
+    if (typeof probed === "string") return { ...base, skipped: probed };
+    const next = requestMaker(scenario);
+    const node = nodes[0]!;
+    const started = performance.now();
+    const counted = await runCounted({
+      concurrency: scenario.load.concurrency,
+      total: count.total,
+      every: count.rss_every,
+      send: () => beds.request(next().body).then(outcomeOf),
+      pid: node.pid,
+      onSample: (sample, done) => {
+        const rate = Math.round(done / ((performance.now() - started) / 1000));
+        options.progress(
+          `  ${scenario.name} · ${sample.requests} requests  RSS ${
+            (sample.rss_kib / 1024).toFixed(1)
+          } MiB  ${rate}/s`,
+          true,
+        );
+      },
+    });
+    return {
+      ...base,
+      rounds: 1,
+      counted,
+      tps: counted.tps,
+      p50_ms: counted.p50_ms,
+      p99_ms: counted.p99_ms,
+      max_ms: counted.max_ms,
+      errors: counted.errors,
+      cpu_us_per_tx: counted.cpu_us_per_tx,
+      rss_before_kib: counted.rss_before_kib,
+      rss_after_kib: counted.samples[counted.samples.length - 1]?.rss_kib ?? 0,
+      rss_growth: counted.rss_growth,
+    };
+  };
+
   const run = async (scenario: Scenario): Promise<ScenarioResult> => {
     const base = {
       name: scenario.name,
@@ -119,38 +204,32 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
       load: scenario.load,
       nodes: scenario.nodes,
     };
+    if (scenario.count) return await runCountedScenario(scenario, base);
     await ensureNodes(scenario.nodes);
     for (const sql of scenario.setup) await admin.query(sql);
     // Probe every request kind once: a template that is not loaded skips the scenario.
-    const replyBytes: Record<string, number> = {};
-    for (const kind of requestKinds(scenario)) {
-      const reply = await beds.request(kind.make().body).catch((error) => error as Error);
-      if (reply instanceof Error) {
-        const why = (reply as { kind?: string }).kind === "UNROUTABLE"
-          ? `no queue is bound for "${kind.key}"`
-          : reply.message;
-        return { ...base, skipped: why };
-      }
-      if (!reply.ok) {
-        const code = reply.error.code;
-        const why = code === "UNKNOWN_TEMPLATE"
-          ? `template ${templatesOf(scenario).join(", ")} is not loaded in the node (${code})`
-          : `probe of ${kind.key} failed: ${code} ${reply.error.message}`;
-        return { ...base, skipped: why };
-      }
-      replyBytes[kind.key] = new TextEncoder().encode(JSON.stringify(reply)).length;
+    const probed = await probe(scenario, beds);
+    if (typeof probed === "string") return { ...base, skipped: probed };
+    const replyBytes = probed;
+    const withoutMetrics = scenario.metrics_off && scenario.nodes === 1 && options.variants !== false
+      ? await startNoMetrics()
+      : undefined;
+    if (withoutMetrics) {
+      const failed = await probe(scenario, withoutMetrics.client);
+      if (typeof failed === "string") throw new Error(`the node without metrics: ${failed}`);
     }
     const next = requestMaker(scenario);
     const statements = Object.fromEntries(
       scenario.requests.map((r) => [`${r.body.op}.${r.body.template}`, r.raw]),
     );
     const dbSizes = { pool: options.poolSize ?? 8, pipelined: options.pipelined ?? 2 };
-    const runs: Record<System, PhaseResult[]> = {
+    const runs: Runs = {
       echo: [],
       db_pool: [],
       db_pipelined: [],
       echo_db: [],
       beds: [],
+      ...(withoutMetrics ? { beds_no_metrics: [] } : {}),
     };
     // Also reachable from close(), so an interrupted run stops its raw services too.
     const stops = active;
@@ -201,7 +280,17 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
           naivePid = naive.pid;
         }
         runs.echo_db.push(await phase(scenario, `raw echo+db${tag}`, viaNaive, [naivePid]));
-        runs.beds.push(await phase(scenario, `BEDS${tag}`, viaBeds, nodes.map((n) => n.pid)));
+        const bedsPhase = async () =>
+          runs.beds.push(await phase(scenario, `BEDS${tag}`, viaBeds, nodes.map((n) => n.pid)));
+        if (!withoutMetrics) await bedsPhase();
+        else {
+          const { client, node } = withoutMetrics;
+          const viaOff = () => client.request(next().body).then(outcomeOf);
+          const offPhase = async () =>
+            runs.beds_no_metrics!.push(await phase(scenario, `BEDS no metrics${tag}`, viaOff, [node.pid]));
+          // Alternate which goes first, so a trend on the machine favours neither.
+          for (const step of round % 2 ? [bedsPhase, offPhase] : [offPhase, bedsPhase]) await step();
+        }
       }
       return summarise(base, replyBytes, dbMode, runs, scenario.load.mode === "open");
     } finally {
@@ -218,6 +307,9 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
       await naiveClient.client.close();
       await admin.end().catch(() => {});
       while (nodes.length) await nodes.pop()!.stop();
+      const off = await noMetrics?.catch(() => undefined);
+      await off?.client.close();
+      await off?.node.stop();
     },
   };
 }

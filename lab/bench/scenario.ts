@@ -53,6 +53,21 @@ export const scenarioSchema = z.strictObject({
   nodes: z.number().int().min(1).max(8).default(1),
   /** Statements run once on the bench schema before the scenario (e.g. plenty of stock). */
   setup: z.array(z.string()).default([]),
+  /**
+   * Also measure a BEDS node with metrics off (`[http] enabled = false`) in each round,
+   * to show what counting costs (`metrics_ratio`, `metrics_cpu_ratio`). Not in gate runs.
+   */
+  metrics_off: z.boolean().default(false),
+  /** Run only when named in `--only` (a long measurement, e.g. memory over a million requests). */
+  explicit: z.boolean().default(false),
+  /**
+   * A counted run instead of timed windows: BEDS alone serves `total` requests through one
+   * fresh node, whose RSS is read every `rss_every` requests. No raw systems, no ratios.
+   */
+  count: z.strictObject({
+    total: z.number().int().min(1),
+    rss_every: z.number().int().min(1),
+  }).optional(),
   requests: z.array(requestSpecSchema).min(1),
 });
 

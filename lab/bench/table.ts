@@ -24,6 +24,7 @@ export function scenarioTable(s: ScenarioResult): string[] {
     s.nodes > 1 ? `, ${s.nodes} nodes` : ""
   })`;
   if (s.skipped) return [head, `  skipped: ${s.skipped}`];
+  if (s.counted) return [head, ...countedLines(s)];
   const widths = [16, 9, 8, 8, 8, 8, 7, 10, 12];
   const lines = [
     head,
@@ -45,6 +46,7 @@ export function scenarioTable(s: ScenarioResult): string[] {
   const raw = s.raw!;
   // BEDS's memory over the whole scenario (first round's start to last round's end); the raw rows show their best round.
   lines.push(line("BEDS", s.beds!, true, [s.rss_before_kib!, s.rss_after_kib!]));
+  if (s.beds_no_metrics) lines.push(line("BEDS no metrics", s.beds_no_metrics, true));
   lines.push(line("raw echo+db (c)", raw.echo_db, true));
   lines.push(line("raw echo (a)", raw.echo, true));
   lines.push(line(`raw db pool (b)${s.db_mode === "pool" ? "*" : ""}`, raw.db_pool, false));
@@ -53,16 +55,41 @@ export function scenarioTable(s: ScenarioResult): string[] {
     `  ratio ${s.ratio} (BEDS ÷ echo+db tps)   cpu_ratio ${s.cpu_ratio} (BEDS ÷ echo+db CPU/tx)   ` +
       `vs echo ${s.ratio_echo}   vs db ${s.ratio_db}`,
   );
+  if (s.beds_no_metrics) {
+    lines.push(
+      `  metrics_ratio ${s.metrics_ratio} (BEDS ÷ BEDS without metrics, tps)   ` +
+        `metrics_cpu_ratio ${s.metrics_cpu_ratio} (BEDS ÷ BEDS without metrics, CPU/tx)`,
+    );
+  }
   const codes = Object.entries(s.beds!.error_codes);
   if (codes.length) lines.push(`  BEDS errors: ${codes.map(([c, n]) => `${c} ${n}`).join(", ")}`);
   return lines;
 }
 
+/** A counted run: its totals and the RSS samples. */
+function countedLines(s: ScenarioResult): string[] {
+  const c = s.counted!;
+  const samples = c.samples.map((x) => `${x.requests / 1000}k ${mib(x.rss_kib)}`).join(", ");
+  return [
+    `  ${c.completed} requests at ${c.tps.toFixed(0)}/s, p50 ${c.p50_ms} ms, p99 ${c.p99_ms} ms, ` +
+    `errors ${c.errors}, node ${c.cpu_us_per_tx} µs/tx`,
+    `  RSS MiB before ${mib(c.rss_before_kib)}; after ${samples}`,
+    `  rss_growth ${percent(c.rss_growth)} (from the first sample to the last)`,
+  ];
+}
+
+const percent = (share: number) => `${share >= 0 ? "+" : ""}${(share * 100).toFixed(1)} %`;
+
+const fixed = (n: number | undefined, digits: number) => n === undefined ? "-" : n.toFixed(digits);
+
 /** One line per scenario with the headline numbers. */
 export function summaryTable(results: readonly ScenarioResult[]): string[] {
-  const widths = [16, 9, 8, 8, 7, 10, 7, 9];
+  const widths = [16, 9, 8, 8, 7, 10, 7, 9, 11];
   const lines = [
-    row(["scenario", "tps", "p50 ms", "p99 ms", "errors", "cpu µs/tx", "ratio", "cpu_ratio"], widths),
+    row(
+      ["scenario", "tps", "p50 ms", "p99 ms", "errors", "cpu µs/tx", "ratio", "cpu_ratio", "metrics_cpu"],
+      widths,
+    ),
   ];
   for (const s of results) {
     if (s.skipped) {
@@ -76,8 +103,9 @@ export function summaryTable(results: readonly ScenarioResult[]): string[] {
       s.p99_ms!.toFixed(2),
       String(s.errors),
       s.cpu_us_per_tx!.toFixed(0),
-      s.ratio!.toFixed(3),
-      s.cpu_ratio!.toFixed(3),
+      fixed(s.ratio, 3),
+      fixed(s.cpu_ratio, 3),
+      s.counted ? `rss ${percent(s.rss_growth!)}` : fixed(s.metrics_cpu_ratio, 3),
     ], widths));
   }
   return lines;

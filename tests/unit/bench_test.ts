@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { type Baseline, compareWithBaseline } from "../../lab/bench/gate.ts";
-import type { ScenarioResult } from "../../lab/bench/results.ts";
+import { type Runs, type ScenarioResult, summarise } from "../../lab/bench/results.ts";
+import type { PhaseResult } from "../../lab/bench/phase.ts";
+import { runCounted } from "../../lab/bench/counted.ts";
+import { scenarioTable, summaryTable } from "../../lab/bench/table.ts";
 import { loadScenarios, rawStatements, requestKinds, scenarioSchema } from "../../lab/bench/scenario.ts";
 import { sourceOf } from "../../lab/bench/profile_top.ts";
 import { paddedReply } from "../../lab/bench/raw_service.ts";
@@ -62,6 +65,100 @@ Deno.test("loadScenarios() validates every scenario file of lab/bench/scenarios"
   const scenarios = await loadScenarios("lab/bench/scenarios");
   assert.ok(scenarios.some((s) => s.name === "read_key" && s.gate));
   assert.ok(scenarios.some((s) => s.name === "fanout_dsh" && s.requests[0]!.raw.length === 4));
+  assert.ok(
+    scenarios.some((s) => s.name === "read_key" && s.metrics_off),
+    "read_key also runs without metrics",
+  );
+  const rss = scenarios.find((s) => s.name === "rss_1m");
+  assert.deepEqual(rss?.count, { total: 1_000_000, rss_every: 100_000 });
+  assert.ok(rss?.explicit && !rss.gate, "the million-request run is opt-in and not in the gate");
+});
+
+function phaseOf(tps: number, cpu: number): PhaseResult {
+  return {
+    tps,
+    completed: tps,
+    errors: 0,
+    error_codes: {},
+    p50_ms: 1,
+    p90_ms: 2,
+    p99_ms: 3,
+    max_ms: 4,
+    cpu_us_per_tx: cpu,
+    client_cpu_us_per_tx: 0,
+    rabbitmq_cpu_us_per_tx: 0,
+    mariadb_cpu_us_per_tx: 0,
+    rss_before_kib: 1024,
+    rss_after_kib: 2048,
+    timeline: [],
+    bucket_ms: 250,
+    curve_ms: [],
+  };
+}
+
+Deno.test("summarise() reports BEDS with metrics against BEDS without", async (t) => {
+  const base = {
+    name: "read_key",
+    description: "",
+    load: { mode: "closed" as const, concurrency: 1 },
+    nodes: 1,
+  };
+  const runs: Runs = {
+    echo: [phaseOf(4000, 50)],
+    db_pool: [phaseOf(5000, 100)],
+    db_pipelined: [phaseOf(9000, 60)],
+    echo_db: [phaseOf(2000, 100)],
+    beds: [phaseOf(1800, 120), phaseOf(1900, 130)],
+    beds_no_metrics: [phaseOf(2000, 110), phaseOf(1500, 100)],
+  };
+  const result = summarise(base, {}, "pipelined", runs, false);
+  await t.step("best round's throughput, lowest CPU of any round", () => {
+    assert.equal(result.beds_no_metrics!.tps, 2000);
+    assert.equal(result.metrics_ratio, 0.95);
+    assert.equal(result.metrics_cpu_ratio, 1.2);
+  });
+  await t.step("in the tables", () => {
+    assert.match(scenarioTable(result).join("\n"), /BEDS no metrics +2000 /);
+    assert.match(scenarioTable(result).join("\n"), /metrics_cpu_ratio 1\.2 /);
+    assert.match(summaryTable([result])[1]!, /1\.200$/);
+  });
+  await t.step("absent when not measured", () => {
+    const plain = summarise(base, {}, "pipelined", { ...runs, beds_no_metrics: undefined }, false);
+    assert.equal(plain.metrics_ratio, undefined);
+    assert.doesNotMatch(scenarioTable(plain).join("\n"), /no metrics/);
+  });
+});
+
+Deno.test("runCounted() sends exactly the total and samples RSS every so many requests", async () => {
+  let sent = 0;
+  const result = await runCounted({
+    concurrency: 4,
+    total: 50,
+    every: 10,
+    send: () => Promise.resolve(++sent % 25 === 0 ? { ok: false, code: "BOOM" } : { ok: true }),
+    pid: Deno.pid,
+  });
+  assert.equal(sent, 50);
+  assert.equal(result.completed, 50);
+  assert.deepEqual(result.samples.map((s) => s.requests), [10, 20, 30, 40, 50]);
+  assert.ok(result.samples.every((s) => s.rss_kib > 0));
+  assert.deepEqual(result.error_codes, { BOOM: 2 });
+  const [first, last] = [result.samples[0]!.rss_kib, result.samples[4]!.rss_kib];
+  assert.equal(result.rss_growth, Math.round((last - first) / first * 10_000) / 10_000);
+  const summary = summaryTable([{
+    name: "rss_1m",
+    description: "",
+    load: { mode: "closed", concurrency: 4 },
+    nodes: 1,
+    counted: result,
+    tps: result.tps,
+    p50_ms: result.p50_ms,
+    p99_ms: result.p99_ms,
+    errors: result.errors,
+    cpu_us_per_tx: result.cpu_us_per_tx,
+    rss_growth: result.rss_growth,
+  }]);
+  assert.match(summary[1]!, /^rss_1m .* - +- +rss [+-]\d+\.\d %$/);
 });
 
 Deno.test("scenario generators make unique SKUs that match the prd pattern", () => {
