@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { createMariadbAdapter } from "../adapters/mod.ts";
 import { configDigest, resolvePath } from "../config/mod.ts";
 import {
   createAmqpLogStore,
@@ -26,7 +27,9 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
   if (settings.store === "off") return { detail: "off: events are not recorded" };
   const store = settings.store;
   try {
-    const logStore = store === "admin" ? adminLogStore(ctx) : await databaseLogStore(ctx, store);
+    const { logStore, close } = store === "admin"
+      ? { logStore: adminLogStore(ctx), close: undefined }
+      : await databaseLogStore(ctx, store);
     const writer = createBatchWriter<LogRow>({
       write: (rows) => logStore.write(rows),
       batchSize: settings.batch_size,
@@ -52,6 +55,7 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
         const i = ctx.sinks.indexOf(sink);
         if (i >= 0) ctx.sinks.splice(i, 1);
         await writer.close();
+        await close?.();
         const { dropped, written } = sink.stats();
         ctx.logger.info({ written, dropped }, "log store flushed");
       },
@@ -69,21 +73,41 @@ function where(ctx: IplContext): string {
 }
 
 /** The log store in one of the node's own databases, its template checked against it. */
-async function databaseLogStore(ctx: IplContext, store: "mariadb" | "mongodb"): Promise<LogStore> {
+async function databaseLogStore(
+  ctx: IplContext,
+  store: "mariadb" | "mongodb",
+): Promise<{ logStore: LogStore; close?: () => Promise<void> }> {
   const settings = ctx.config.logstore;
-  const adapter = ctx.adapters.get(store);
-  if (!adapter) throw new Error(`store ${store} is not configured on this node`);
+  const shared = ctx.adapters.get(store);
+  if (!shared) throw new Error(`store ${store} is not configured on this node`);
   const template = await loadLogStoreTemplate({
     dir: resolvePath(ctx.config.configDir, settings.templates_dir),
     store,
     database: settings.database,
   });
-  const problems = (await adapter.verify([template])).filter((p) => p.severity === "error");
-  if (problems.length) {
-    const first = problems[0]!;
-    throw new Error(`template "mst" ${first.path}: ${first.message}`);
+  // On MariaDB the batches go over a connection of their own. A batch keeps the server busy for
+  // tens of milliseconds, and every request pipelined behind it on a shared connection would wait
+  // that long (measured in lab/README.md, "The log store and the fan-out"). MongoDB's driver pools.
+  const maria = ctx.config.databases.mariadb;
+  const own = store === "mariadb" && maria
+    ? createMariadbAdapter({
+      config: { ...maria, master: { ...maria.master, connections: 1 }, secondary: undefined },
+      logger: ctx.logger,
+    })
+    : undefined;
+  try {
+    await own?.open();
+    const adapter = own ?? shared;
+    const problems = (await adapter.verify([template])).filter((p) => p.severity === "error");
+    if (problems.length) {
+      const first = problems[0]!;
+      throw new Error(`template "mst" ${first.path}: ${first.message}`);
+    }
+    return { logStore: createLogStore({ adapter, template }), close: own && (() => own.close()) };
+  } catch (error) {
+    await own?.close();
+    throw error;
   }
-  return createLogStore({ adapter, template });
 }
 
 /** The admin role's log store, reached through the node's admin link. */

@@ -138,3 +138,55 @@ Deno.test("a failing log store drops and counts events without affecting request
     await env.cleanup();
   }
 });
+
+Deno.test("a log batch that cannot finish does not hold up requests: it has a connection of its own", async () => {
+  // One shared connection, so a batch pipelined on it would stall every request behind it.
+  const env = await createTestEnv({
+    extraToml: logstoreToml("flush_ms = 20"),
+    master: { connections: 1 },
+  });
+  const node = await startNode(env, "appServer", "logstore-stuck");
+  const locker = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: env.schema });
+  let locked = false;
+  try {
+    const client = await env.client();
+    expectOk(await client.request({ template: "cus", op: "read", key: { id: 1 } }));
+    // The log store's INSERT now waits for the table lock: its batch is in flight and stuck.
+    await locker.query("LOCK TABLES ms_logs WRITE");
+    locked = true;
+    expectOk(await client.request({ template: "cus", op: "read", key: { id: 2 } }));
+    await waitFor(
+      async () =>
+        (await query<unknown[]>(
+          env,
+          `SELECT ID FROM information_schema.PROCESSLIST
+            WHERE STATE LIKE 'Waiting for table%' AND INFO LIKE '%ms_logs%'`,
+        )).length > 0,
+      10_000,
+      "a log batch to wait for the lock",
+    );
+    for (let id = 1; id <= 20; id++) {
+      const reply = await client.request({ template: "cus", op: "read", key: { id: 1 + id % 3 } }, {
+        timeoutMs: 5000,
+      });
+      expectOk(reply);
+    }
+    await locker.query("UNLOCK TABLES");
+    locked = false;
+    // Released, the stuck batch and the ones after it are written.
+    await waitFor(
+      async () =>
+        (await query<{ n: number }[]>(
+          env,
+          "SELECT COUNT(*) AS n FROM ms_logs WHERE node = 'logstore-stuck' AND kind = 'request'",
+        ))[0]!.n >= 22,
+      10_000,
+      "the held-up records to be written",
+    );
+  } finally {
+    if (locked) await locker.query("UNLOCK TABLES");
+    await locker.end();
+    await node.stop();
+    await env.cleanup();
+  }
+});
