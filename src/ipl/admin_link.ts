@@ -64,11 +64,25 @@ export async function openAdminLink(ctx: IplContext): Promise<StepOutcome> {
   };
 }
 
-/** The system log shipper's failure report (never shipped itself). */
-export function syslogFailure(ctx: IplContext) {
-  return (error: unknown, info: { size: number; attempt: number; dropped: boolean }) =>
+/**
+ * The system log shipper's failure report (never shipped itself). A node may run with no admin
+ * node at all, so a drop is warned of at most once a minute, with the lines dropped in between;
+ * a failed attempt that will be retried is not reported. `beds status` counts every drop.
+ */
+export function syslogFailure(ctx: Pick<IplContext, "logger">, now: () => number = Date.now) {
+  let lastWarn = -Infinity;
+  let unreported = 0;
+  return (error: unknown, info: { size: number; attempt: number; dropped: boolean }) => {
+    if (!info.dropped) return;
+    if (now() - lastWarn < 60_000) {
+      unreported += info.size;
+      return;
+    }
     ctx.logger.warn(
-      { err: (error as Error).message, lines: info.size, dropped: info.dropped },
+      { err: (error as Error).message, lines: info.size, droppedBefore: unreported },
       SHIPPING_FAILED,
     );
+    lastWarn = now();
+    unreported = 0;
+  };
 }

@@ -82,6 +82,7 @@ const amqpAuth: IplStep<IplContext> = {
       name: `beds ${ctx.role} ${ctx.instance}`,
       initialDelayMs: ctx.config.amqp.reconnect_initial_ms,
       maxDelayMs: ctx.config.amqp.reconnect_max_ms,
+      logger: ctx.logger,
       onStatus: (status) => {
         const level = status.type === "connected" || status.type === "closed" ? "info" : "warn";
         ctx.logger[level]({ amqp: status }, `amqp ${status.type}`);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { closeSync, openSync } from "node:fs";
-import { createLogger } from "../../src/logging/mod.ts";
+import { createLogger, type Logger } from "../../src/logging/mod.ts";
+import { syslogFailure } from "../../src/ipl/mod.ts";
 import { reportOf, toSyslogLine } from "../../src/admin/mod.ts";
 import type { BrokerStatus } from "../../src/brokers/mod.ts";
 import { splitBySize } from "../../src/logstore/mod.ts";
@@ -107,4 +108,23 @@ Deno.test("the logger's tap sees each line as written: secrets already redacted"
     closeSync(fd);
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("system log shipping failures: retried attempts are silent, drops are warned at most once a minute", () => {
+  const warned: Array<Record<string, unknown>> = [];
+  const logger = { warn: (fields: Record<string, unknown>) => warned.push(fields) } as unknown as Logger;
+  let now = 0;
+  const report = syslogFailure({ logger }, () => now);
+  const error = new Error('No queue is bound for "call.slg"');
+  report(error, { size: 5, attempt: 1, dropped: false });
+  assert.equal(warned.length, 0);
+  report(error, { size: 5, attempt: 4, dropped: true });
+  assert.deepEqual(warned, [{ err: error.message, lines: 5, droppedBefore: 0 }]);
+  now = 30_000;
+  report(error, { size: 7, attempt: 4, dropped: true });
+  report(error, { size: 2, attempt: 4, dropped: true });
+  assert.equal(warned.length, 1);
+  now = 61_000;
+  report(error, { size: 3, attempt: 4, dropped: true });
+  assert.deepEqual(warned[1], { err: error.message, lines: 3, droppedBefore: 9 });
 });
