@@ -38,6 +38,22 @@ function fail(field: string, reason: string): never {
   throw new BedsError("VALIDATION", `Field "${field}" ${reason}`, { details: { field } });
 }
 
+/** Length in code points, as the limits count it, without building an array of them. */
+export function codePoints(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 function typeOf(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
 }
@@ -46,6 +62,7 @@ function typeOf(value: unknown): string {
 export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
   const pattern = spec.pattern === undefined ? undefined : new RegExp(spec.pattern, "u");
   const allowed = spec.enum === undefined ? undefined : new Set<unknown>(spec.enum);
+  const limited = spec.min_length !== undefined || spec.max_length !== undefined;
 
   const checkRange = (n: number) => {
     if (spec.min !== undefined && n < spec.min) fail(name, `must be at least ${spec.min}`);
@@ -68,7 +85,7 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
     switch (spec.type) {
       case "string": {
         if (typeof value !== "string") fail(name, `must be a string, got ${typeOf(value)}`);
-        const length = [...value].length;
+        const length = limited ? codePoints(value) : 0;
         if (spec.min_length !== undefined && length < spec.min_length) {
           fail(name, `must be at least ${spec.min_length} characters`);
         }

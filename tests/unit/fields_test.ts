@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type FieldCheck, fieldCheck } from "../../src/templates/fields.ts";
+import fc from "fast-check";
+import { codePoints, type FieldCheck, fieldCheck } from "../../src/templates/fields.ts";
 import type { FieldSpec } from "../../src/templates/schema.ts";
 import { BedsError } from "../../src/errors.ts";
 
@@ -244,4 +245,27 @@ Deno.test("fieldCheck() null: accepted only when nullable", async (t) => {
   await t.step("undefined is reported as missing", () => {
     assertInvalid(() => check({ type: "string", nullable: true })(undefined), 'Field "f" is missing');
   });
+});
+
+Deno.test("codePoints() counts as the spread of the string does, lone surrogates included", () => {
+  fc.assert(
+    fc.property(
+      fc.string({ unit: "binary", maxLength: 40 }),
+      (text) => codePoints(text) === [...text].length,
+    ),
+    { numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0xd7f0, max: 0xe010 }), { maxLength: 12 }),
+      (units) => {
+        const text = String.fromCharCode(...units);
+        return codePoints(text) === [...text].length;
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  assert.equal(codePoints("a😀b"), 3);
+  assert.equal(codePoints("\ud83d"), 1);
+  assert.equal(codePoints(""), 0);
 });

@@ -11,7 +11,7 @@ import type { MariadbConfig } from "../../config/mod.ts";
 import type { Logger } from "../../logging/mod.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { Adapter, TransactionScope, VerifyOptions, VerifyProblem } from "../types.ts";
-import { type ConnectionSet, createConnectionSet } from "./connections.ts";
+import { type ConnectionSet, type ConnectionSetOptions, createConnectionSet } from "./connections.ts";
 import { mapMariadbError } from "./errors.ts";
 import { BedsError } from "../../errors.ts";
 import { operations } from "./operations.ts";
@@ -23,6 +23,8 @@ import { tlsOptions } from "../../tls.ts";
 export interface MariadbAdapterOptions {
   config: MariadbConfig;
   logger: Logger;
+  /** Prepared statements (binary protocol) on the shared connections; see {@link ConnectionSetOptions}. */
+  binary?: boolean;
 }
 
 /** A MariaDB adapter with its connections; call `open()` before use. */
@@ -37,8 +39,13 @@ type Row = Record<string, unknown>;
 
 /** Creates the MariaDB adapter. */
 export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAdapter {
-  const { config, logger } = options;
-  const master: ConnectionSet = createConnectionSet({ name: "master", server: config.master, logger });
+  const { config, logger, binary } = options;
+  const master: ConnectionSet = createConnectionSet({
+    name: "master",
+    server: config.master,
+    logger,
+    binary,
+  });
   const secondary: ConnectionSet | undefined = config.secondary
     ? createConnectionSet({ name: "secondary", server: config.secondary, logger })
     : undefined;
