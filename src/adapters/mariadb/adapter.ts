@@ -23,7 +23,7 @@ import { tlsOptions } from "../../tls.ts";
 export interface MariadbAdapterOptions {
   config: MariadbConfig;
   logger: Logger;
-  /** Prepared statements (binary protocol) on the shared connections; see {@link ConnectionSetOptions}. */
+  /** Prepared statements (binary protocol) on the shared connections; see `ConnectionSetOptions.binary`. */
   binary?: boolean;
 }
 
