@@ -11,7 +11,7 @@ import type { MariadbConfig } from "../../config/mod.ts";
 import type { Logger } from "../../logging/mod.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { Adapter, TransactionScope, VerifyOptions, VerifyProblem } from "../types.ts";
-import { type ConnectionSet, type ConnectionSetOptions, createConnectionSet } from "./connections.ts";
+import { type ConnectionSet, createConnectionSet } from "./connections.ts";
 import { mapMariadbError } from "./errors.ts";
 import { BedsError } from "../../errors.ts";
 import { operations } from "./operations.ts";
