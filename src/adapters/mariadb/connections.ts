@@ -13,6 +13,7 @@ import type { MariadbServerConfig } from "../../config/mod.ts";
 import type { Logger } from "../../logging/mod.ts";
 import { mapMariadbError } from "./errors.ts";
 import { tlsOptions } from "../../tls.ts";
+import { coalescedSocket } from "./socket.ts";
 
 interface Slot {
   conn: Connection | undefined;
@@ -80,6 +81,9 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       // Session and values in UTC, whatever the node's own time zone.
       timezone: "Z",
       ssl: server.tls ? tlsOptions(server.tls) : undefined,
+      // Plain TCP: the queries of one turn of the event loop leave in one write (see socket.ts).
+      // Over TLS the driver upgrades the socket itself; its writes stay as they are.
+      ...(server.tls ? {} : { stream: () => coalescedSocket(server.host, server.port) }),
     });
     conn.on("error", (error: unknown) => lost(slot, conn, error));
     slot.conn = conn;
