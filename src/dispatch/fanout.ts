@@ -9,8 +9,8 @@
  */
 import { BedsError, toErrorBody } from "../errors.ts";
 import type { Request } from "../protocol/mod.ts";
-import type { RelPart, RelTemplate, ValueSource } from "../templates/mod.ts";
-import { checkInput, pickField } from "./values.ts";
+import type { RelPart, RelTemplate } from "../templates/mod.ts";
+import { checkInput, resolveValues } from "./values.ts";
 
 /** How one part went, for the reply's meta and the log store. */
 export interface PartRecord {
@@ -45,24 +45,6 @@ export function checkRelInput(rel: RelTemplate, request: Request): void {
     rel.input.key,
     request,
   );
-}
-
-function resolve(
-  sources: ReadonlyMap<string, ValueSource> | undefined,
-  request: Request,
-  done: ReadonlyMap<string, unknown>,
-): Record<string, unknown> | undefined {
-  if (!sources) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const [field, source] of sources) {
-    const value = source.from === "literal"
-      ? source.value
-      : source.from === "part"
-      ? pickField(done.get(source.part), source.field)
-      : request[source.from]?.[source.field];
-    if (value !== undefined) out[field] = value;
-  }
-  return out;
 }
 
 /** Runs the parts of `rel` for `request`; `childEvent(i)` names part i's event. */
@@ -119,9 +101,9 @@ export async function runFanOut(
             template: spec.template,
             op: spec.op,
             ...(spec.call ? { call: spec.call } : {}),
-            ...(part.key ? { key: resolve(part.key, request, done) } : {}),
-            ...(part.where ? { where: resolve(part.where, request, done) } : {}),
-            ...(part.data ? { data: resolve(part.data, request, done) } : {}),
+            ...(part.key ? { key: resolveValues(part.key, request, done) } : {}),
+            ...(part.where ? { where: resolveValues(part.where, request, done) } : {}),
+            ...(part.data ? { data: resolveValues(part.data, request, done) } : {}),
             ...(spec.order ? { order: spec.order } : {}),
             ...(spec.limit ? { limit: spec.limit } : {}),
           };

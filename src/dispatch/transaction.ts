@@ -6,34 +6,16 @@
  */
 import { BedsError, toErrorBody } from "../errors.ts";
 import type { Request } from "../protocol/mod.ts";
-import type { RecTemplate, Registry, StepSource, TxnTemplate } from "../templates/mod.ts";
+import type { RecTemplate, Registry, TxnTemplate } from "../templates/mod.ts";
 import type { Adapter, AdapterResult } from "../adapters/mod.ts";
 import { callValues, writeValues } from "./inputs.ts";
-import { checkInput, pickField } from "./values.ts";
+import { checkInput, resolveValues } from "./values.ts";
 
 /** One step's outcome, in the reply's data array. */
 export interface StepResult {
   step: string;
   data: unknown;
   rows: number;
-}
-
-function resolve(
-  sources: ReadonlyMap<string, StepSource> | undefined,
-  request: Request,
-  done: ReadonlyMap<string, unknown>,
-): Record<string, unknown> | undefined {
-  if (!sources) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const [field, source] of sources) {
-    let value: unknown;
-    if (source.from === "literal") value = source.value;
-    else if (source.from === "step") {
-      value = pickField(done.get(source.step), source.field);
-    } else value = request[source.from]?.[source.field];
-    if (value !== undefined) out[field] = value;
-  }
-  return out;
 }
 
 /** Runs a TXN request. */
@@ -69,8 +51,8 @@ export async function runTransaction(
           template: spec.template,
           op: spec.op,
           ...(spec.call ? { call: spec.call } : {}),
-          ...(step.key ? { key: resolve(step.key, request, done) } : {}),
-          ...(step.data ? { data: resolve(step.data, request, done) } : {}),
+          ...(step.key ? { key: resolveValues(step.key, request, done) } : {}),
+          ...(step.data ? { data: resolveValues(step.data, request, done) } : {}),
         };
         const result = spec.op === "call"
           ? await scope.call({

@@ -1,12 +1,13 @@
 /**
  * Shared by REL fan-outs and TXN templates: checking a composite template's
- * own input, and taking a field from an earlier result.
+ * own input, and the values of a part or step from the request and earlier
+ * results.
  *
  * @module
  */
 import { BedsError } from "../errors.ts";
 import type { Request } from "../protocol/mod.ts";
-import type { FieldCheck } from "../templates/mod.ts";
+import type { FieldCheck, ValueSource } from "../templates/mod.ts";
 
 /** The request sections a composite template accepts, each with its allowed fields. */
 export type InputSections = ReadonlyArray<readonly ["key" | "where" | "data", readonly string[]]>;
@@ -50,4 +51,23 @@ export function pickField(data: unknown, field: string | undefined): unknown {
   return row !== null && typeof row === "object" && Object.hasOwn(row, field)
     ? (row as Record<string, unknown>)[field]
     : undefined;
+}
+
+/** The values `sources` name, from `request` and the `results` so far (REL parts or TXN steps). */
+export function resolveValues(
+  sources: ReadonlyMap<string, ValueSource> | undefined,
+  request: Request,
+  results: ReadonlyMap<string, unknown>,
+): Record<string, unknown> | undefined {
+  if (!sources) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [field, source] of sources) {
+    const value = source.from === "literal"
+      ? source.value
+      : source.from === "result"
+      ? pickField(results.get(source.name), source.field)
+      : request[source.from]?.[source.field];
+    if (value !== undefined) out[field] = value;
+  }
+  return out;
 }

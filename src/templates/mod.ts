@@ -28,8 +28,8 @@ export {
   type RelPartSpec,
   type RelTemplate,
   relTemplateSchema,
-  type ValueSource,
 } from "./rel.ts";
+export { parseValueSource, type ValueSource } from "./sources.ts";
 export { createRegistry, createRegistryHolder, type Registry, type RegistryHolder } from "./registry.ts";
 export { type FileValidation, validateTemplates } from "./validate.ts";
 export { type FieldCheck, fieldCheck } from "./fields.ts";
@@ -46,7 +46,6 @@ export {
 export {
   compileTxnTemplate,
   linkTxnTemplate,
-  type StepSource,
   type TxnStep,
   type TxnStepSpec,
   type TxnTemplate,

@@ -12,6 +12,7 @@ import { invalid, parseTemplate } from "./invalid.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import type { RecTemplate } from "./loader.ts";
 import { fieldSpecSchema } from "./schema.ts";
+import { parseValueSource, type ValueSource } from "./sources.ts";
 
 const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, { message: "expected a snake_case name" });
 const valueMap = z.record(fieldName, z.union([z.string(), z.number(), z.boolean(), z.null()]));
@@ -50,12 +51,6 @@ export const relTemplateSchema = z.strictObject({
 /** One part as declared. */
 export type RelPartSpec = z.output<typeof partSchema>;
 
-/** A value source: a literal, a request field, or a field of another part's result. */
-export type ValueSource =
-  | { from: "literal"; value: string | number | boolean | null }
-  | { from: "key" | "where"; field: string }
-  | { from: "part"; part: string; field?: string };
-
 /** A compiled part. */
 export interface RelPart {
   readonly name: string;
@@ -83,12 +78,7 @@ export interface RelTemplate {
 
 /** Parses `$key.F`, `$where.F`, `$parts.P[.F]` or a literal. */
 export function parseSource(value: string | number | boolean | null): ValueSource | undefined {
-  if (typeof value !== "string" || !value.startsWith("$")) return { from: "literal", value };
-  const m = /^\$(key|where)\.([a-z_][a-z0-9_]*)$/.exec(value);
-  if (m) return { from: m[1] as "key" | "where", field: m[2]! };
-  const p = /^\$parts\.([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?$/.exec(value);
-  if (p) return p[2] ? { from: "part", part: p[1]!, field: p[2] } : { from: "part", part: p[1]! };
-  return undefined;
+  return parseValueSource(value, ["key", "where"], "parts");
 }
 
 /** Orders parts so each comes after the parts it needs; undefined on a cycle (with its path). */
@@ -140,10 +130,10 @@ export function compileRelTemplate(file: string, raw: unknown): RelTemplate {
         if (source.from === "where" && !t.input.where.includes(source.field)) {
           invalid(file, path, `"${source.field}" is not in input.where`);
         }
-        if (source.from === "part") {
-          if (!Object.hasOwn(t.parts, source.part)) invalid(file, path, `unknown part "${source.part}"`);
-          if (source.part === name) invalid(file, path, "a part cannot depend on itself");
-          deps.add(source.part);
+        if (source.from === "result") {
+          if (!Object.hasOwn(t.parts, source.name)) invalid(file, path, `unknown part "${source.name}"`);
+          if (source.name === name) invalid(file, path, "a part cannot depend on itself");
+          deps.add(source.name);
         }
         out.set(field, source);
       }

@@ -15,6 +15,7 @@ import { invalid, parseTemplate } from "./invalid.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import type { RecTemplate } from "./loader.ts";
 import { fieldSpecSchema } from "./schema.ts";
+import { parseValueSource, type ValueSource } from "./sources.ts";
 
 const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, { message: "expected a snake_case name" });
 const valueMap = z.record(fieldName, z.union([z.string(), z.number(), z.boolean(), z.null()]));
@@ -48,17 +49,11 @@ export const txnTemplateSchema = z.strictObject({
 /** A step as declared. */
 export type TxnStepSpec = z.output<typeof stepSchema>;
 
-/** Where a step value comes from. */
-export type StepSource =
-  | { from: "literal"; value: string | number | boolean | null }
-  | { from: "key" | "data"; field: string }
-  | { from: "step"; step: string; field?: string };
-
 /** A compiled step. */
 export interface TxnStep {
   readonly spec: TxnStepSpec;
-  readonly key?: ReadonlyMap<string, StepSource>;
-  readonly data?: ReadonlyMap<string, StepSource>;
+  readonly key?: ReadonlyMap<string, ValueSource>;
+  readonly data?: ReadonlyMap<string, ValueSource>;
 }
 
 /** A compiled TXN template. */
@@ -77,15 +72,6 @@ export interface TxnTemplate {
   readonly steps: readonly TxnStep[];
 }
 
-function parseStepSource(value: string | number | boolean | null): StepSource | undefined {
-  if (typeof value !== "string" || !value.startsWith("$")) return { from: "literal", value };
-  const m = /^\$(key|data)\.([a-z_][a-z0-9_]*)$/.exec(value);
-  if (m) return { from: m[1] as "key" | "data", field: m[2]! };
-  const s = /^\$steps\.([a-z_][a-z0-9_]*)(?:\.([a-z_][a-z0-9_]*))?$/.exec(value);
-  if (s) return s[2] ? { from: "step", step: s[1]!, field: s[2] } : { from: "step", step: s[1]! };
-  return undefined;
-}
-
 /** Compiles a parsed TXN file; references to REC templates are checked by {@link linkTxnTemplate}. */
 export function compileTxnTemplate(file: string, raw: unknown): TxnTemplate {
   const t = parseTemplate(txnTemplateSchema, file, raw);
@@ -99,10 +85,10 @@ export function compileTxnTemplate(file: string, raw: unknown): TxnTemplate {
     const compileMap = (section: "key" | "data") => {
       const map = spec[section];
       if (!map) return undefined;
-      const out = new Map<string, StepSource>();
+      const out = new Map<string, ValueSource>();
       for (const [field, value] of Object.entries(map)) {
         const path = `steps.${i}.${section}.${field}`;
-        const source = parseStepSource(value);
+        const source = parseValueSource(value, ["key", "data"], "steps");
         if (!source) invalid(file, path, `"${value}" is not "$key.F", "$data.F" or "$steps.S.F"`);
         if (source.from === "key" && !t.input.key.includes(source.field)) {
           invalid(file, path, `"${source.field}" is not in input.key`);
@@ -110,8 +96,8 @@ export function compileTxnTemplate(file: string, raw: unknown): TxnTemplate {
         if (source.from === "data" && !t.input.data.includes(source.field)) {
           invalid(file, path, `"${source.field}" is not in input.data`);
         }
-        if (source.from === "step" && !earlier.has(source.step)) {
-          invalid(file, path, `"${source.step}" is not an earlier step`);
+        if (source.from === "result" && !earlier.has(source.name)) {
+          invalid(file, path, `"${source.name}" is not an earlier step`);
         }
         out.set(field, source);
       }

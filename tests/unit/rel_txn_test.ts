@@ -9,6 +9,7 @@ import {
   loadTemplates,
   orderParts,
   parseSource,
+  parseValueSource,
   type RecTemplate,
   recTemplates,
 } from "../../src/templates/mod.ts";
@@ -36,8 +37,8 @@ Deno.test("parseSource() reads literals, request fields and part results", () =>
   assert.deepEqual(parseSource("plain"), { from: "literal", value: "plain" });
   assert.deepEqual(parseSource("$key.id"), { from: "key", field: "id" });
   assert.deepEqual(parseSource("$where.status"), { from: "where", field: "status" });
-  assert.deepEqual(parseSource("$parts.orders.id"), { from: "part", part: "orders", field: "id" });
-  assert.deepEqual(parseSource("$parts.total"), { from: "part", part: "total" });
+  assert.deepEqual(parseSource("$parts.orders.id"), { from: "result", name: "orders", field: "id" });
+  assert.deepEqual(parseSource("$parts.total"), { from: "result", name: "total" });
   assert.equal(parseSource("$nope.x"), undefined);
 });
 
@@ -155,4 +156,16 @@ op = "create"
         ),
       'Invalid template "t_txn.toml": steps.0.op: template "ord" has no update',
     ));
+});
+
+Deno.test("parseValueSource(): each kind of template names its own sections and results", () => {
+  const txn = (v: string | number | null) => parseValueSource(v, ["key", "data"], "steps");
+  assert.deepEqual(txn("$steps.order.id"), { from: "result", name: "order", field: "id" });
+  assert.deepEqual(txn("$data.qty"), { from: "data", field: "qty" });
+  assert.deepEqual(txn(7), { from: "literal", value: 7 });
+  assert.deepEqual(txn(null), { from: "literal", value: null });
+  assert.equal(txn("$where.status"), undefined, "a TXN takes no where");
+  assert.equal(txn("$parts.order.id"), undefined, "a TXN has steps, not parts");
+  assert.equal(txn("$steps.Order"), undefined, "names are lower case");
+  assert.equal(parseSource("$steps.order"), undefined, "a REL has parts, not steps");
 });
