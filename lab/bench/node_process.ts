@@ -8,6 +8,7 @@
 import { workQueueName } from "../../src/amqp/mod.ts";
 import type { Config } from "../../src/config/mod.ts";
 import { type BenchEnv, type BenchWorld, consumerCount, ROLE } from "./env.ts";
+import { terminate } from "./proc.ts";
 
 /** A node child process. */
 export interface NodeProcess {
@@ -85,20 +86,8 @@ export async function startNode(options: StartNodeOptions): Promise<NodeProcess>
     instance,
     async stop(timeoutMs = 15_000) {
       if (exited === undefined) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // already gone
-        }
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // already gone
-          }
-        }, timeoutMs);
+        await terminate(child, timeoutMs);
         await status;
-        clearTimeout(timer);
       }
       await drained.catch(() => {});
       return exited ?? -1;

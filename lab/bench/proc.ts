@@ -71,3 +71,21 @@ export function oldestPidNamed(name: string): number | undefined {
   }
   return best?.pid;
 }
+
+/** Sends SIGTERM to `child` unless it has exited, SIGKILL after `timeoutMs`; resolves once it is gone. */
+export async function terminate(child: Deno.ChildProcess, timeoutMs: number): Promise<Deno.CommandStatus> {
+  const signal = (name: Deno.Signal) => {
+    try {
+      child.kill(name);
+    } catch {
+      // already gone
+    }
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), timeoutMs);
+  try {
+    return await child.status;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -6,6 +6,7 @@
  */
 import type { BenchEnv } from "./env.ts";
 import { boundQueues } from "./node_process.ts";
+import { terminate } from "./proc.ts";
 import type { RawQueue, RawServiceConfig } from "./raw_service.ts";
 
 /** A running raw service process. */
@@ -59,12 +60,7 @@ export async function startRawService(
   return {
     pid: child.pid,
     async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-      await child.status;
+      await terminate(child, 15_000);
       await errText.catch(() => {});
       await Deno.remove(file).catch(() => {});
     },

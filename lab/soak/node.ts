@@ -6,6 +6,7 @@
  * @module
  */
 import { boundQueues, queueCounts, ROLE, type SoakEnv } from "./env.ts";
+import { terminate } from "../bench/proc.ts";
 
 /** A node child process. */
 export interface SoakNode {
@@ -62,22 +63,7 @@ export async function startSoakNode(env: SoakEnv, instance: string, logFile: str
     instance,
     exited,
     async stop(timeoutMs = 20_000) {
-      if (done === undefined) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // already gone
-        }
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // already gone
-          }
-        }, timeoutMs);
-        await exited;
-        clearTimeout(timer);
-      }
+      if (done === undefined) await terminate(child, timeoutMs);
       await copied.catch(() => {});
       return await exited;
     },
