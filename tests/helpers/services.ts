@@ -9,6 +9,7 @@ import amqp from "amqplib";
 import { Buffer } from "node:buffer";
 import mariadb from "mariadb";
 import { dropSchema, loadLabSchema } from "../../lab/db.ts";
+import { consumerCount as queueConsumers } from "../../lab/bench/env.ts";
 import { runCli } from "../../src/cli/mod.ts";
 import { type Config, loadConfig } from "../../src/config/mod.ts";
 import { adminExchangeName, deadLetterQueueName, retryQueueName, workQueueName } from "../../src/amqp/mod.ts";
@@ -174,17 +175,8 @@ async function deleteTopology(config: Config): Promise<void> {
 }
 
 /** Consumers currently attached to a queue (0 if it does not exist). */
-export async function consumerCount(queue: string): Promise<number> {
-  const conn = await amqp.connect(AMQP_URL);
-  try {
-    const ch = await conn.createChannel();
-    ch.on("error", () => {});
-    const info = await ch.checkQueue(queue).catch(() => ({ consumerCount: 0 }));
-    await ch.close().catch(() => {});
-    return info.consumerCount;
-  } finally {
-    await conn.close().catch(() => {});
-  }
+export function consumerCount(queue: string): Promise<number> {
+  return queueConsumers(AMQP_URL, queue);
 }
 
 /** Polls `condition` every 50 ms until true or `timeoutMs` passes. */
