@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS ms_logs (
            COMMENT 'Rows read or written',
   message  VARCHAR(1000) NULL,
   doc      MEDIUMTEXT NOT NULL
-           COMMENT 'The whole event as JSON',
+           COMMENT 'What no column holds, as JSON: user, call, reason, status details, IPL steps',
   PRIMARY KEY (id),
   UNIQUE KEY uq_ms_logs_event (event),
   KEY ix_ms_logs_at (at),
@@ -95,8 +95,8 @@ BEGIN
 END$$
 
 -- sp_mst_log_batch: record a JSON array of events in one statement. Each
--- element has the columns above by name ("rows" for nrows) and "doc", the
--- whole event as a JSON string.
+-- element has the columns above by name ("rows" for nrows) and "doc", what
+-- no column holds, as a JSON string.
 DROP PROCEDURE IF EXISTS sp_mst_log_batch$$
 CREATE PROCEDURE sp_mst_log_batch(
   IN p_events LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci

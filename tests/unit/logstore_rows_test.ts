@@ -68,30 +68,60 @@ Deno.test("sqlTime() gives what a Date round trip gives", async (t) => {
   });
 });
 
-Deno.test("toLogRow() stores the whole event as its doc, with the record's id", async (t) => {
-  await t.step("a request carrying its id: the doc is the event", () => {
+Deno.test("toLogRow() keeps in its doc only what no column holds, each value once", async (t) => {
+  await t.step("a request: the user in the doc, everything else in columns", () => {
     const event = request({ event: "r.3", parent: "r", user: "app", code: undefined });
     const row = toLogRow(event, "r.3");
-    assert.equal(row.doc, JSON.stringify({ ...event, event: "r.3" }));
+    assert.deepEqual(JSON.parse(row.doc), { user: "app" });
+    assert.equal(row.event, "r.3");
+    assert.equal(row.parent, "r");
     assert.equal(row.root, "r");
     assert.equal(row.at, "2025-01-02 03:04:05.678");
+    assert.deepEqual([row.template, row.op, row.ms, row.rows, row.attempt, row.action], [
+      "prd",
+      "read",
+      1.5,
+      1,
+      1,
+      "reply",
+    ]);
   });
-  await t.step("a status change gets the id it is given", () => {
+  await t.step("a dead letter: its reason, and the full message beside the column's combined one", () => {
+    const row = toLogRow(
+      request({ code: "VALIDATION", message: "bad sku", reason: "poison", action: "dead_letter", call: "x" }),
+      "d1",
+    );
+    assert.equal(row.message, "bad sku (poison)");
+    assert.deepEqual(JSON.parse(row.doc), { call: "x", reason: "poison", message: "bad sku" });
+  });
+  await t.step("a message that fits its column is not stored twice", () => {
+    const row = toLogRow(request({ code: "NOT_FOUND", message: "no such order" }), "e1");
+    assert.equal(row.message, "no such order");
+    assert.deepEqual(JSON.parse(row.doc), {});
+  });
+  await t.step("a clipped message keeps its whole text in the doc", () => {
+    const long = "x".repeat(1500);
+    const row = toLogRow(request({ code: "DB_ERROR", message: long }), "e2");
+    assert.equal(row.message!.length, 1000);
+    assert.equal(JSON.parse(row.doc).message, long);
+  });
+  await t.step("a status change gets the id it is given and keeps its details", () => {
     const event: LogEvent = {
       kind: "status",
       at: "2025-01-02T00:00:00Z",
       node: "n",
-      status: { type: "closed" },
+      status: { type: "reconnecting", attempt: 2 },
     };
     const row = toLogRow(event, "s1");
-    assert.deepEqual(JSON.parse(row.doc), { ...event, event: "s1" });
+    assert.deepEqual(JSON.parse(row.doc), { status: { type: "reconnecting", attempt: 2 } });
     assert.equal(row.event, "s1");
+    assert.equal(row.action, "reconnecting");
     assert.equal(row.at, "2025-01-02 00:00:00.000");
   });
-  await t.step("a request recorded under another id keeps that id in its doc", () => {
+  await t.step("a request recorded under another id takes that id", () => {
     const row = toLogRow(request({ event: "a" }), "b");
-    assert.equal(JSON.parse(row.doc).event, "b");
     assert.equal(row.event, "b");
+    assert.ok(!("event" in JSON.parse(row.doc)));
   });
 });
 

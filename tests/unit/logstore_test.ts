@@ -205,7 +205,8 @@ Deno.test("toLogRow() flattens an event into the mst record", async (t) => {
     assert.equal(row.op, "call:cancel");
     assert.equal(row.level, "error");
     assert.equal(row.at, "2025-01-02 03:04:05.678");
-    assert.equal(JSON.parse(row.doc).message, "no such order");
+    assert.equal(row.message, "no such order");
+    assert.deepEqual(JSON.parse(row.doc), { call: "cancel" });
   });
   await t.step("a status change keeps its details as the message", () => {
     const row = toLogRow({

@@ -24,7 +24,7 @@ export interface LogRecord {
   ms: number | null;
   rows: number | null;
   message: string | null;
-  /** The whole event. */
+  /** What no column holds (a request's user and reason, an IPL record's steps, …). */
   doc: Record<string, unknown>;
 }
 
