@@ -7,6 +7,7 @@
  */
 import mariadb from "mariadb";
 import { createTestCertificates, type TestCertificates } from "./tls_endpoint.ts";
+import { terminate } from "../../lab/bench/proc.ts";
 
 /** A running TLS MariaDB. */
 export interface TlsMariadb {
@@ -39,10 +40,7 @@ export async function startTlsMariadb(schema: string): Promise<TlsMariadb> {
   let child: Deno.ChildProcess | undefined;
   const stop = async () => {
     if (child) {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
+      await terminate(child, 10_000);
       child = undefined;
     }
     await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { terminate } from "../../lab/bench/proc.ts";
 
 /** A running TLS endpoint and its files. */
 export interface TlsEndpoint {
@@ -168,10 +169,7 @@ export async function startTlsEndpoint(targetPort = 5672): Promise<TlsEndpoint> 
   let child: Deno.ChildProcess | undefined;
   const stop = async () => {
     if (child) {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
+      await terminate(child, 10_000);
       child = undefined;
     }
     await Deno.remove(dir, { recursive: true }).catch(() => {});

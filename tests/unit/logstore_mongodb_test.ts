@@ -11,6 +11,7 @@ import {
   toLogRow,
 } from "../../src/logstore/mod.ts";
 import { sinceCut } from "../../src/logstore/store.ts";
+import { requestEvent } from "../helpers/log_events.ts";
 
 type Doc = Record<string, unknown>;
 
@@ -58,20 +59,7 @@ function memoryMongo() {
 }
 
 function request(event: string, at: string, overrides: Partial<RequestEvent> = {}): RequestEvent {
-  return {
-    kind: "request",
-    event,
-    at,
-    node: "n1",
-    broker: "rBroker",
-    template: "prd",
-    op: "read",
-    ms: 1.5,
-    rows: 1,
-    attempt: 1,
-    action: "reply",
-    ...overrides,
-  };
+  return requestEvent({ event, at, node: "n1", ...overrides });
 }
 
 async function mongoStore() {

@@ -14,6 +14,7 @@ import {
   sqlTime,
   toLogRow,
 } from "../../src/logstore/mod.ts";
+import { requestEvent } from "../helpers/log_events.ts";
 
 /** The formula sqlTime used before its fast path. */
 function viaDate(iso: string): string {
@@ -23,20 +24,7 @@ function viaDate(iso: string): string {
 }
 
 function request(overrides: Partial<RequestEvent> = {}): RequestEvent {
-  return {
-    kind: "request",
-    event: "0000000a1-n-b-0000",
-    at: "2025-01-02T03:04:05.678Z",
-    node: "n",
-    broker: "rBroker",
-    template: "prd",
-    op: "read",
-    ms: 1.5,
-    rows: 1,
-    attempt: 1,
-    action: "reply",
-    ...overrides,
-  };
+  return requestEvent(overrides);
 }
 
 Deno.test("sqlTime() gives what a Date round trip gives", async (t) => {

@@ -16,22 +16,10 @@ import {
 } from "../../src/logstore/mod.ts";
 import { configDigest } from "../../src/config/mod.ts";
 import { loadTemplates } from "../../src/templates/mod.ts";
+import { requestEvent } from "../helpers/log_events.ts";
 
 function request(overrides: Partial<RequestEvent> = {}): RequestEvent {
-  return {
-    kind: "request",
-    event: "0000000a1-n-b-0000",
-    at: "2025-01-02T03:04:05.678Z",
-    node: "n",
-    broker: "rBroker",
-    template: "prd",
-    op: "read",
-    ms: 1.5,
-    rows: 1,
-    attempt: 1,
-    action: "reply",
-    ...overrides,
-  };
+  return requestEvent(overrides);
 }
 
 /** A write function whose calls are recorded and whose outcome the test decides. */
