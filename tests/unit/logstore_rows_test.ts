@@ -10,7 +10,6 @@ import {
   createLogStoreSink,
   type LogEvent,
   type LogRow,
-  type RequestEvent,
   sqlTime,
   toLogRow,
 } from "../../src/logstore/mod.ts";
@@ -23,9 +22,7 @@ function viaDate(iso: string): string {
   return valid.toISOString().slice(0, 23).replace("T", " ");
 }
 
-function request(overrides: Partial<RequestEvent> = {}): RequestEvent {
-  return requestEvent(overrides);
-}
+const request = requestEvent;
 
 Deno.test("sqlTime() gives what a Date round trip gives", async (t) => {
   await t.step("for any time a node stamps", () => {

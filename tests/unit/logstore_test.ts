@@ -9,7 +9,6 @@ import {
   type LogEvent,
   type LogRow,
   renderChainTree,
-  type RequestEvent,
   shouldRecord,
   type StoredEvent,
   toLogRow,
@@ -18,9 +17,7 @@ import { configDigest } from "../../src/config/mod.ts";
 import { loadTemplates } from "../../src/templates/mod.ts";
 import { requestEvent } from "../helpers/log_events.ts";
 
-function request(overrides: Partial<RequestEvent> = {}): RequestEvent {
-  return requestEvent(overrides);
-}
+const request = requestEvent;
 
 /** A write function whose calls are recorded and whose outcome the test decides. */
 function recorder(fail = 0) {
