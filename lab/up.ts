@@ -36,14 +36,17 @@ export interface Found {
 /** Whether a TCP connection to `host:port` opens within `timeoutMs`. */
 export async function portOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
   const timeout = AbortSignal.timeout(timeoutMs);
+  const connecting = Deno.connect({ hostname: host, port });
   try {
     const conn = await Promise.race([
-      Deno.connect({ hostname: host, port }),
+      connecting,
       new Promise<never>((_, reject) => timeout.addEventListener("abort", () => reject(timeout.reason))),
     ]);
     conn.close();
     return true;
   } catch {
+    // Timed out: close the connection if it opens after all.
+    connecting.then((conn) => conn.close(), () => {});
     return false;
   }
 }
@@ -194,14 +197,20 @@ export async function labUp(options: {
   if (!maria) throw new Error("the config has no [databases.mariadb.master]");
   const engine = options.docker ? await dockerEngine() : { ok: false, why: "--no-docker" };
   let states: Array<{ state: Found["state"]; detail: string }>;
+  let up: { ok: boolean; out: string } | undefined;
   if (engine.ok) {
     say(`lab:up: Docker ${engine.why}: docker compose up -d --wait`);
-    const up = await run("docker", ["compose", "up", "-d", "--wait"]);
-    if (!up.ok) say(`lab:up: docker compose failed: ${up.out}`);
-    const state = up.ok ? "docker" as const : "missing" as const;
-    states = [{ state, detail: "docker compose" }, { state, detail: "docker compose" }];
+    up = await run("docker", ["compose", "up", "-d", "--wait"]);
+  }
+  if (up?.ok) {
+    states = [{ state: "docker", detail: "docker compose" }, { state: "docker", detail: "docker compose" }];
   } else {
-    say(`lab:up: no Docker (${engine.why}); local services`);
+    // No engine, or compose failed (e.g. local services already hold the ports): look locally.
+    say(
+      up
+        ? `lab:up: docker compose failed (${up.out.split("\n").at(-1)}); local services`
+        : `lab:up: no Docker (${engine.why}); local services`,
+    );
     states = [
       await ensureLocal("RabbitMQ", amqp.host, amqp.port, options),
       await ensureLocal("MariaDB", maria.host, maria.port, options),
@@ -244,7 +253,7 @@ export async function labUp(options: {
     found.push({
       service: "MongoDB",
       where: `${mongo.host}:${mongo.port}`,
-      state: open ? (engine.ok ? "docker" : "running") : "missing",
+      state: open ? (up?.ok ? "docker" : "running") : "missing",
       detail: open ? "port open" : "optional: not reachable; nodes warn and go on outside prod",
       ok: true,
     });

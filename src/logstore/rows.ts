@@ -181,7 +181,6 @@ export function toLogRow(event: LogEvent, id: string): LogRow {
         doc: JSON.stringify({
           role: event.role,
           env: event.env,
-          ok: event.ok,
           steps: event.steps,
           configDigest: event.configDigest,
         }),

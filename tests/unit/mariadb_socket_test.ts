@@ -15,6 +15,14 @@ function recorder() {
       depth--;
       log.push("uncork");
     },
+    end: () => {
+      log.push("end");
+      return socket;
+    },
+    destroy: () => {
+      log.push("destroy");
+      return socket;
+    },
     write: (chunk: string) => {
       log.push(depth > 0 ? `buffered ${chunk}` : `sent ${chunk}`);
       return true;
@@ -36,4 +44,15 @@ Deno.test("MariaDB socket: the writes of one run of JavaScript are held and sent
   socket.write("q4");
   await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(log.slice(7), ["cork", "buffered q4", "uncork"]);
+});
+
+Deno.test("MariaDB socket: a close sends what is held before it", () => {
+  const { socket, log } = recorder();
+  socket.write("quit");
+  socket.destroy();
+  assert.deepEqual(log, ["cork", "buffered quit", "uncork", "destroy"]);
+  const other = recorder();
+  other.socket.write("quit");
+  other.socket.end();
+  assert.deepEqual(other.log, ["cork", "buffered quit", "uncork", "end"]);
 });

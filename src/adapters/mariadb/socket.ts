@@ -28,9 +28,19 @@ export function coalesce(socket: net.Socket): void {
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
   let corked = false;
   const flush = () => {
+    if (!corked) return; // already flushed by a close
     corked = false;
     socket.uncork();
   };
+  // A close from a macrotask (the driver's QUIT, then destroy on the next tick) must not strand
+  // the held packets: flush them first.
+  for (const name of ["end", "destroy"] as const) {
+    const original = socket[name].bind(socket) as (...args: unknown[]) => net.Socket;
+    socket[name] = ((...args: unknown[]) => {
+      flush();
+      return original(...args);
+    }) as never;
+  }
   socket.write = ((...args: unknown[]) => {
     if (!corked) {
       corked = true;
