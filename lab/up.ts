@@ -196,14 +196,16 @@ export async function labUp(options: {
   const maria = config.databases.mariadb?.master;
   if (!maria) throw new Error("the config has no [databases.mariadb.master]");
   const engine = options.docker ? await dockerEngine() : { ok: false, why: "--no-docker" };
-  let states: Array<{ state: Found["state"]; detail: string }>;
+  type State = { state: Found["state"]; detail: string };
+  let rabbit: State;
+  let mariadb: State;
   let up: { ok: boolean; out: string } | undefined;
   if (engine.ok) {
     say(`lab:up: Docker ${engine.why}: docker compose up -d --wait`);
     up = await run("docker", ["compose", "up", "-d", "--wait"]);
   }
   if (up?.ok) {
-    states = [{ state: "docker", detail: "docker compose" }, { state: "docker", detail: "docker compose" }];
+    rabbit = mariadb = { state: "docker", detail: "docker compose" };
   } else {
     // No engine, or compose failed (e.g. local services already hold the ports): look locally.
     say(
@@ -211,42 +213,34 @@ export async function labUp(options: {
         ? `lab:up: docker compose failed (${up.out.split("\n").at(-1)}); local services`
         : `lab:up: no Docker (${engine.why}); local services`,
     );
-    states = [
-      await ensureLocal("RabbitMQ", amqp.host, amqp.port, options),
-      await ensureLocal("MariaDB", maria.host, maria.port, options),
-    ];
+    rabbit = await ensureLocal("RabbitMQ", amqp.host, amqp.port, options);
+    mariadb = await ensureLocal("MariaDB", maria.host, maria.port, options);
   }
-  const found: Found[] = [];
-  const checked = async (
-    service: string,
-    where: string,
-    s: { state: Found["state"]; detail: string },
-    check: () => Promise<string>,
-  ) => {
-    if (s.state === "missing") {
-      found.push({ service, where, ...s, ok: false });
-      return;
-    }
+  /** What was found of a service: its state, and the outcome of logging in when it is there. */
+  const checked = async (service: string, where: string, s: State, check: () => Promise<string>) => {
+    if (s.state === "missing") return { service, where, ...s, ok: false };
     try {
       const detail = [s.detail, await check()].filter(Boolean).join("; ");
-      found.push({ service, where, state: s.state, detail, ok: true });
+      return { service, where, state: s.state, detail, ok: true };
     } catch (error) {
-      found.push({
+      return {
         service,
         where,
         state: s.state,
         detail: `reachable, but ${(error as Error).message}`,
         ok: false,
-      });
+      };
     }
   };
-  await checked("RabbitMQ", `${amqp.host}:${amqp.port}`, states[0]!, () => checkAmqp(config));
-  await checked(
-    "MariaDB",
-    `${maria.host}:${maria.port}`,
-    states[1]!,
-    () => checkMariadb(config, options.schema),
-  );
+  const found: Found[] = [
+    await checked("RabbitMQ", `${amqp.host}:${amqp.port}`, rabbit, () => checkAmqp(config)),
+    await checked(
+      "MariaDB",
+      `${maria.host}:${maria.port}`,
+      mariadb,
+      () => checkMariadb(config, options.schema),
+    ),
+  ];
   const mongo = mongoEndpoint(config);
   if (mongo) {
     const open = await portOpen(mongo.host, mongo.port);

@@ -23,7 +23,7 @@ import { tlsOptions } from "../../tls.ts";
 export interface MariadbAdapterOptions {
   config: MariadbConfig;
   logger: Logger;
-  /** Prepared statements (binary protocol) on the shared connections; see `ConnectionSetOptions.binary`. */
+  /** Prepared statements (binary protocol) on every connection set; see `ConnectionSetOptions.binary`. */
   binary?: boolean;
 }
 
@@ -47,7 +47,7 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
     binary,
   });
   const secondary: ConnectionSet | undefined = config.secondary
-    ? createConnectionSet({ name: "secondary", server: config.secondary, logger })
+    ? createConnectionSet({ name: "secondary", server: config.secondary, logger, binary })
     : undefined;
   const reader = secondary ?? master;
   const schemaOf = (database: string) => config.schemas[database] ?? database;
