@@ -7,13 +7,14 @@
  *
  * Flags: `--gate`, `--baseline`, `--only a,b`, `--warmup MS`, `--duration MS`,
  * `--rounds N`, `--tolerance 0.75`, `--logstore mariadb|off` (where the node records its
- * events; default mariadb), `--profile` (the node writes a V8 CPU profile). Scenarios marked
+ * events; default mariadb), `--db-connections N` (the node's pipelined MariaDB connections and the
+ * raw ceiling's; default 2), `--profile` (the node writes a V8 CPU profile). Scenarios marked
  * `explicit` (e.g. `rss_1m`, a million requests) run only when named in `--only`.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { createBenchEnv } from "./env.ts";
+import { createBenchEnv, DB_CONNECTIONS } from "./env.ts";
 import { compareWithBaseline, type GateFile, readBaseline, writeBaseline } from "./gate.ts";
 import { machineLoad } from "./proc.ts";
 import { renderReport } from "./report.ts";
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
       tolerance: { type: "string", default: "0.75" },
       profile: { type: "boolean", default: false },
       logstore: { type: "string", default: "mariadb" },
+      "db-connections": { type: "string" },
     },
   });
   const gate = values.gate || values.baseline;
@@ -81,7 +83,12 @@ async function main(): Promise<number> {
     `bench: ${scenarios.length} scenarios, warm-up ${warmupMs} ms, window ${durationMs} ms, ${rounds} rounds, load ${before.load1} on ${before.cpus} CPUs`,
   );
   const logstore = values.logstore === "off" ? "off" : "mariadb";
-  const env = await createBenchEnv({ root, logstore });
+  const dbConnections = Number(values["db-connections"] ?? DB_CONNECTIONS);
+  if (!Number.isInteger(dbConnections) || dbConnections < 1) {
+    console.error(`bench: --db-connections must be a whole number ≥ 1`);
+    return 2;
+  }
+  const env = await createBenchEnv({ root, logstore, dbConnections });
   const results: ScenarioResult[] = [];
   let exitCode = 0;
   let runner: Runner | undefined;
@@ -165,6 +172,7 @@ async function main(): Promise<number> {
       cpus: before.cpus,
       deno: Deno.version.deno,
       logstore,
+      db_connections: dbConnections,
       git: await gitRevision(),
     },
     scenarios: results,

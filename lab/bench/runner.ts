@@ -29,7 +29,7 @@ export interface RunnerOptions {
   rounds?: number;
   /** Pool size of the direct-DB pool mode. @default 8 */
   poolSize?: number;
-  /** Connections of the direct-DB pipelined mode. @default 2 */
+  /** Connections of the direct-DB pipelined mode. @default the node's, `env.dbConnections` */
   pipelined?: number;
   /** Receives a status line per phase; `final` false for a progress update. */
   progress: (line: string, final: boolean) => void;
@@ -222,7 +222,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
     const statements = Object.fromEntries(
       scenario.requests.map((r) => [`${r.body.op}.${r.body.template}`, r.raw]),
     );
-    const dbSizes = { pool: options.poolSize ?? 8, pipelined: options.pipelined ?? 2 };
+    const dbSizes = { pool: options.poolSize ?? 8, pipelined: options.pipelined ?? env.dbConnections };
     const runs: Runs = {
       echo: [],
       db_pool: [],
