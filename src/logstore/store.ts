@@ -1,7 +1,7 @@
 /**
  * Reads and writes of the log store, all through the adapter interface and
  * the `mst` template: on MariaDB a batch call (`calls.log_batch`, one JSON
- * array per write), a procedure read (`ops.read`) and a chain call
+ * array of positional records per write), a procedure read (`ops.read`) and a chain call
  * (`calls.chain`); on a store without procedures (MongoDB) one `create` per
  * record and `read` with equality filters.
  *
@@ -11,7 +11,7 @@ import type { Adapter, Values } from "../adapters/mod.ts";
 import { BedsError } from "../errors.ts";
 import type { RecTemplate } from "../templates/mod.ts";
 import { chainRoot, inChain } from "../protocol/mod.ts";
-import { fromStoredRow, type LogRow, sqlTime, type StoredEvent } from "./rows.ts";
+import { batchTuple, fromStoredRow, type LogRow, sqlTime, type StoredEvent } from "./rows.ts";
 
 /** Filters of {@link LogStore.tail}; absent means any. */
 export interface TailFilter {
@@ -98,7 +98,8 @@ export function createLogStore(options: LogStoreOptions): LogStore {
     async write(rows) {
       if (!rows.length) return;
       if (procedures) {
-        await adapter.call({ template, call: "log_batch", values: checked(template, { events: rows }) });
+        const events = rows.map(batchTuple);
+        await adapter.call({ template, call: "log_batch", values: checked(template, { events }) });
         return;
       }
       await Promise.all(

@@ -3,6 +3,8 @@ import mariadb from "mariadb";
 import { sendAdminCommand } from "../../src/client/mod.ts";
 import { cli, createTestEnv, ROOT, startNode, type TestEnv, waitFor } from "../helpers/services.ts";
 import { expectError, expectOk } from "../helpers/replies.ts";
+import { requestEvent } from "../helpers/log_events.ts";
+import { batchTuple, toLogRow } from "../../src/logstore/mod.ts";
 
 /** [logstore] on the test schema's MariaDB objects (lab/sql/005_logstore.sql). */
 function logstoreToml(extra: string): string {
@@ -187,6 +189,50 @@ Deno.test("a log batch that cannot finish does not hold up requests: it has a co
     if (locked) await locker.query("UNLOCK TABLES");
     await locker.end();
     await node.stop();
+    await env.cleanup();
+  }
+});
+
+Deno.test("sp_mst_log_batch stores a batch the same in its positional form (BEDS's) and by name", async () => {
+  const env = await createTestEnv();
+  try {
+    const events = [
+      requestEvent({ event: "pos0001-n-b-0001", code: "NOT_FOUND", message: 'No "prd" matches', rows: 0 }),
+      requestEvent({ event: "pos0001-n-b-0001.1", parent: "pos0001-n-b-0001", call: "stock", user: "ann" }),
+      requestEvent({
+        event: "pos0001-n-b-0002",
+        broker: undefined as never,
+        template: undefined,
+        op: undefined,
+      }),
+    ];
+    const rows = events.map((e) => toLogRow(e, e.event));
+    const named = rows.map((row) => {
+      const { root: _root, ...rest } = row;
+      return { ...rest, event: `named-${row.event}`, parent: row.parent && `named-${row.parent}` };
+    });
+    await query(env, "CALL sp_mst_log_batch(?)", [JSON.stringify(rows.map(batchTuple))]);
+    await query(env, "CALL sp_mst_log_batch(?)", [JSON.stringify(named)]);
+    const stored = await query<Array<Record<string, unknown>>>(
+      env,
+      "SELECT event, parent, kind, level, at, node, broker, template, op, code, action, attempt, ms, nrows, " +
+        "message, doc FROM v_ms_logs ORDER BY id",
+    );
+    assert.equal(stored.length, 6);
+    const positional = stored.slice(0, 3);
+    const byName = stored.slice(3).map((r) => ({
+      ...r,
+      event: String(r.event).replace("named-", ""),
+      parent: r.parent === null ? null : String(r.parent).replace("named-", ""),
+    }));
+    assert.deepEqual(byName, positional);
+    assert.deepEqual(positional.map((r) => [r.event, r.parent, r.code, r.template, r.op, r.nrows, r.doc]), [
+      ["pos0001-n-b-0001", null, "NOT_FOUND", "prd", "read", 0, rows[0]!.doc],
+      ["pos0001-n-b-0001.1", "pos0001-n-b-0001", null, "prd", "read:stock", 1, rows[1]!.doc],
+      ["pos0001-n-b-0002", null, null, null, null, 1, rows[2]!.doc],
+    ]);
+    assert.deepEqual(JSON.parse(String(positional[1]!.doc)), { user: "ann", call: "stock" });
+  } finally {
     await env.cleanup();
   }
 });
