@@ -28,16 +28,9 @@ import {
 import { dispatch, type DispatchDeps, type PartRecord, requesterOf } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
+import { type RetryRoute, storeSafeCopy } from "./safe_copy.ts";
 import type { BrokerCounters } from "./counters.ts";
 import type { EventSink } from "../logstore/mod.ts";
-
-/** Where a broker's retries and dead letters go. */
-export interface RetryRoute {
-  retryQueues: readonly string[];
-  retryDelaysMs: readonly number[];
-  maxAttempts: number;
-  deadLetterQueue: string;
-}
 
 /** Everything a consumer needs. */
 export interface ConsumerOptions {
@@ -107,6 +100,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     if (!stopping) options.onUnexpectedClose();
   });
   await channel.prefetch(options.prefetch);
+  const copyTarget = {
+    side: options.side,
+    route,
+    queue: options.queue,
+    nodeUser: options.deps.access?.nodeUser,
+  };
 
   // The ISO time of the current millisecond, formatted once per millisecond: at a few thousand
   // deliveries per second most share one with the delivery before them.
@@ -129,27 +128,6 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     rows,
   });
 
-  /** Stores a copy of `msg` in `queue` with extra headers; resolves once confirmed. */
-  const storeCopy = (msg: AmqpMessage, queue: string, headers: Record<string, unknown>) => {
-    const p = msg.properties;
-    return options.side.publish(queue, msg.content, {
-      contentType: p.contentType,
-      correlationId: p.correlationId,
-      replyTo: p.replyTo,
-      messageId: p.messageId ?? crypto.randomUUID(),
-      timestamp: p.timestamp,
-      // Only the node can stamp its own user_id, which makes the requester header trustworthy.
-      userId: options.deps.access?.nodeUser,
-      headers: {
-        ...p.headers,
-        [HEADERS.user]: userOf(msg, options.deps),
-        [HEADERS.routingKey]: p.headers?.[HEADERS.routingKey] ?? msg.fields.routingKey,
-        [HEADERS.queue]: options.queue,
-        ...headers,
-      },
-    });
-  };
-
   const handle = async (msg: AmqpMessage) => {
     const started = performance.now();
     const attempt = attemptOf(msg);
@@ -158,14 +136,16 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     let reply: Reply;
     let code: ErrorCode | undefined;
     let parts: PartRecord[] | undefined;
-    const rootEvent = msg.properties.headers?.[HEADERS.event];
+    // A retried copy carries the first attempt's event id.
+    const header = msg.properties.headers?.[HEADERS.event];
+    const firstEvent = typeof header === "string" ? header : undefined;
     const user = userOf(msg, options.deps);
     const at = isoNow();
     try {
       request = decodeRequest(msg.content, options.maxBodyBytes);
       // A retried copy is a child of the first attempt's event.
-      event = typeof rootEvent === "string"
-        ? eventIds.retry(rootEvent, attempt)
+      event = firstEvent !== undefined
+        ? eventIds.retry(firstEvent, attempt)
         : eventIds.next(request.event?.parent);
       checkRoute(request, originalRoutingKey(msg));
       const result = await dispatch(request, options.ops, options.deps, { event, user });
@@ -195,7 +175,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     options.events.emit({
       kind: "request",
       event,
-      parent: typeof rootEvent === "string" ? rootEvent : request?.event?.parent,
+      parent: firstEvent ?? request?.event?.parent,
       at,
       node,
       broker,
@@ -230,14 +210,28 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         action: "reply",
       });
     }
-    try {
+    if (disposition.action !== "reply") {
+      try {
+        await storeSafeCopy({
+          msg,
+          disposition,
+          attempt,
+          code,
+          message: errorBody?.message,
+          event,
+          rootEvent: firstEvent,
+          user,
+        }, copyTarget);
+      } catch (error) {
+        // The safe copy was not confirmed: give the delivery back rather than lose it.
+        logger.error(
+          { broker, event, err: (error as Error).message },
+          "could not store retry/dead-letter copy",
+        );
+        channel.nack(msg, false, true);
+        return;
+      }
       if (disposition.action === "retry") {
-        await storeCopy(msg, route.retryQueues[disposition.tier]!, {
-          [HEADERS.attempt]: attempt + 1,
-          [HEADERS.errorCode]: code,
-          [HEADERS.errorMessage]: errorBody?.message,
-          [HEADERS.event]: typeof rootEvent === "string" ? rootEvent : event,
-        });
         logger.warn(
           { broker, event, attempt, delayMs: disposition.delayMs, code },
           "request retry scheduled",
@@ -245,25 +239,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         channel.ack(msg);
         return;
       }
-      if (disposition.action === "dead_letter") {
-        await storeCopy(msg, route.deadLetterQueue, {
-          [HEADERS.attempt]: attempt,
-          [HEADERS.errorCode]: code,
-          [HEADERS.errorMessage]: errorBody?.message,
-          [HEADERS.event]: event,
-          [HEADERS.deadAt]: new Date().toISOString(),
-          "x-beds-reason": disposition.reason,
-        });
-        logger.warn({ broker, event, attempt, code, reason: disposition.reason }, "request dead-lettered");
-      }
-    } catch (error) {
-      // The safe copy was not confirmed: give the delivery back rather than lose it.
-      logger.error(
-        { broker, event, err: (error as Error).message },
-        "could not store retry/dead-letter copy",
-      );
-      channel.nack(msg, false, true);
-      return;
+      logger.warn({ broker, event, attempt, code, reason: disposition.reason }, "request dead-lettered");
     }
     if (replyTo) {
       channel.publish("", replyTo, Buffer.from(JSON.stringify(reply)), {

@@ -13,7 +13,8 @@
  * @module
  */
 export { type BrokerPool, type BrokerPoolOptions, type BrokerStatus, createBrokerPool } from "./pool.ts";
-export { type Consumer, type ConsumerOptions, type RetryRoute, startConsumer } from "./consumer.ts";
+export { type Consumer, type ConsumerOptions, startConsumer } from "./consumer.ts";
+export { type RetryRoute, storeSafeCopy } from "./safe_copy.ts";
 export { decide, type DecisionInput, type Disposition, isWrite } from "./retry_policy.ts";
 export {
   inCrashLoop,

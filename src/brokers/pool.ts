@@ -21,7 +21,8 @@ import type { Logger } from "../logging/mod.ts";
 import type { DispatchDeps } from "../dispatch/mod.ts";
 import type { EventIds } from "../protocol/mod.ts";
 import type { EventSink } from "../logstore/mod.ts";
-import { type Consumer, type RetryRoute, startConsumer } from "./consumer.ts";
+import { type Consumer, startConsumer } from "./consumer.ts";
+import type { RetryRoute } from "./safe_copy.ts";
 import { type BrokerCounters, type CounterSnapshot, createCounters } from "./counters.ts";
 import { inCrashLoop, nextRestart } from "./restart_policy.ts";
 

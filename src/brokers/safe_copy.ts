@@ -1,0 +1,92 @@
+/**
+ * The safe copy of a delivery that will not be answered now: a retry goes to
+ * its delay tier, a dead letter to the dead-letter queue, each published with
+ * confirms before the original is acked. The copy carries what a replay or a
+ * later attempt needs (attempt, error, first event, original routing key and
+ * queue, the requester).
+ *
+ * @module
+ */
+import { type AmqpMessage, HEADERS, type SideChannel } from "../amqp/mod.ts";
+import type { ErrorCode } from "../errors.ts";
+import type { Disposition } from "./retry_policy.ts";
+
+/** Where a broker's retries and dead letters go. */
+export interface RetryRoute {
+  retryQueues: readonly string[];
+  retryDelaysMs: readonly number[];
+  maxAttempts: number;
+  deadLetterQueue: string;
+}
+
+/** What the consumer knows of the delivery when it decides. */
+export interface CopyInput {
+  msg: AmqpMessage;
+  disposition: Disposition;
+  attempt: number;
+  code?: ErrorCode;
+  message?: string;
+  /** This delivery's event id. */
+  event: string;
+  /** The first attempt's event id, when this delivery is a retried copy. */
+  rootEvent?: string;
+  /** The requester the delivery runs as. */
+  user?: string;
+}
+
+/** The consumer's side of the copy. */
+export interface CopyTarget {
+  side: SideChannel;
+  route: RetryRoute;
+  /** The work queue the delivery came from. */
+  queue: string;
+  /** The node's own AMQP user: only it may stamp `user_id` on the copy. */
+  nodeUser?: string;
+}
+
+/**
+ * Stores the copy a retry or a dead letter needs and resolves once RabbitMQ
+ * confirmed it; a reply needs none.
+ * @throws when the copy was not confirmed: the delivery must then go back to its queue.
+ */
+export async function storeSafeCopy(input: CopyInput, target: CopyTarget): Promise<void> {
+  const { disposition, attempt, code, message, event, rootEvent } = input;
+  if (disposition.action === "retry") {
+    await publishCopy(input, target, target.route.retryQueues[disposition.tier]!, {
+      [HEADERS.attempt]: attempt + 1,
+      [HEADERS.errorCode]: code,
+      [HEADERS.errorMessage]: message,
+      [HEADERS.event]: rootEvent ?? event,
+    });
+  } else if (disposition.action === "dead_letter") {
+    await publishCopy(input, target, target.route.deadLetterQueue, {
+      [HEADERS.attempt]: attempt,
+      [HEADERS.errorCode]: code,
+      [HEADERS.errorMessage]: message,
+      [HEADERS.event]: event,
+      [HEADERS.deadAt]: new Date().toISOString(),
+      "x-beds-reason": disposition.reason,
+    });
+  }
+}
+
+function publishCopy(input: CopyInput, target: CopyTarget, queue: string, headers: Record<string, unknown>) {
+  const { msg } = input;
+  const p = msg.properties;
+  return target.side.publish(queue, msg.content, {
+    contentType: p.contentType,
+    correlationId: p.correlationId,
+    replyTo: p.replyTo,
+    messageId: p.messageId ?? crypto.randomUUID(),
+    timestamp: p.timestamp,
+    // Only the node can stamp its own user_id, which makes the requester header trustworthy.
+    userId: target.nodeUser,
+    headers: {
+      ...p.headers,
+      [HEADERS.user]: input.user,
+      [HEADERS.routingKey]: p.headers?.[HEADERS.routingKey] ?? msg.fields.routingKey,
+      [HEADERS.queue]: target.queue,
+      ...headers,
+    },
+  });
+}
