@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createMariadbAdapter } from "../adapters/mod.ts";
+import { type AdapterHealth, createMariadbAdapter } from "../adapters/mod.ts";
 import { configDigest, resolvePath } from "../config/mod.ts";
 import {
   createAmqpLogStore,
@@ -27,8 +27,8 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
   if (settings.store === "off") return { detail: "off: events are not recorded" };
   const store = settings.store;
   try {
-    const { logStore, close } = store === "admin"
-      ? { logStore: adminLogStore(ctx), close: undefined }
+    const { logStore, close, health } = store === "admin"
+      ? { logStore: adminLogStore(ctx), close: undefined, health: undefined }
       : await databaseLogStore(ctx, store);
     const writer = createBatchWriter<LogRow>({
       write: (rows) => logStore.write(rows),
@@ -49,11 +49,13 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
     });
     ctx.sinks.push(sink);
     ctx.logstore = sink;
+    ctx.logstoreHealth = health;
     return {
       detail: `${where(ctx)}, batches of ${settings.batch_size} every ${settings.flush_ms} ms`,
       undo: async () => {
         const i = ctx.sinks.indexOf(sink);
         if (i >= 0) ctx.sinks.splice(i, 1);
+        ctx.logstoreHealth = undefined;
         await writer.close();
         await close?.();
         const { dropped, written } = sink.stats();
@@ -76,7 +78,7 @@ function where(ctx: IplContext): string {
 async function databaseLogStore(
   ctx: IplContext,
   store: "mariadb" | "mongodb",
-): Promise<{ logStore: LogStore; close?: () => Promise<void> }> {
+): Promise<{ logStore: LogStore; close?: () => Promise<void>; health?: () => AdapterHealth }> {
   const settings = ctx.config.logstore;
   const shared = ctx.adapters.get(store);
   if (!shared) throw new Error(`store ${store} is not configured on this node`);
@@ -105,7 +107,11 @@ async function databaseLogStore(
       const first = problems[0]!;
       throw new Error(`template "mst" ${first.path}: ${first.message}`);
     }
-    return { logStore: createLogStore({ adapter, template }), close: own && (() => own.close()) };
+    return {
+      logStore: createLogStore({ adapter, template }),
+      close: own && (() => own.close()),
+      health: own && (() => own.health()),
+    };
   } catch (error) {
     await own?.close();
     throw error;

@@ -58,6 +58,11 @@ Deno.test("a node records IPL, requests and chains in the MariaDB log store and 
       assert.equal(logstore.store, "mariadb");
       assert.equal(logstore.dropped, 0);
       assert.ok(Number(logstore.buffered) >= 4, JSON.stringify(logstore));
+      // The batches' own connection reports its health next to the counters.
+      assert.deepEqual(logstore.connection, {
+        healthy: true,
+        detail: { master: { size: 1, alive: 1, inflight: 0 } },
+      });
     });
 
     assert.equal(await node.stop(), 0);
