@@ -85,6 +85,27 @@ function bestOf(runs: readonly PhaseResult[], open: boolean): PhaseResult {
 /** The rounds of each system, and of BEDS without metrics when measured. */
 export type Runs = Record<System, PhaseResult[]> & { beds_no_metrics?: PhaseResult[] };
 
+/** A counted run's result: BEDS alone, no raw systems and no ratios. */
+export function countedSummary(
+  base: Pick<ScenarioResult, "name" | "description" | "load" | "nodes">,
+  counted: CountedResult,
+): ScenarioResult {
+  return {
+    ...base,
+    rounds: 1,
+    counted,
+    tps: counted.tps,
+    p50_ms: counted.p50_ms,
+    p99_ms: counted.p99_ms,
+    max_ms: counted.max_ms,
+    errors: counted.errors,
+    cpu_us_per_tx: counted.cpu_us_per_tx,
+    rss_before_kib: counted.rss_before_kib,
+    rss_after_kib: counted.samples[counted.samples.length - 1]?.rss_kib ?? 0,
+    rss_growth: counted.rss_growth,
+  };
+}
+
 /** Picks each system's best round and computes BEDS's ratios. */
 export function summarise(
   base: Pick<ScenarioResult, "name" | "description" | "load" | "nodes">,

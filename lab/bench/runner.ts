@@ -12,11 +12,12 @@ import type { BenchEnv } from "./env.ts";
 import type { LoadProgress } from "./load.ts";
 import { type NodeProcess, startNode } from "./node_process.ts";
 import { outcomeOf, runPhase } from "./phase.ts";
-import { type Runs, type ScenarioResult, summarise } from "./results.ts";
+import { countedSummary, type Runs, type ScenarioResult, summarise } from "./results.ts";
+import { probe } from "./probe.ts";
 import { runCounted } from "./counted.ts";
 import { openRawDb, type RawDb, type RawDbMode } from "./raw_db.ts";
 import { rawQueuesLike, startRawService } from "./raw_process.ts";
-import { requestKinds, requestMaker, type Scenario, templatesOf } from "./scenario.ts";
+import { requestMaker, type Scenario } from "./scenario.ts";
 
 /** Options for {@link createRunner}. */
 export interface RunnerOptions {
@@ -130,26 +131,6 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
     return result;
   };
 
-  const probe = async (scenario: Scenario, client: BedsClient): Promise<Record<string, number> | string> => {
-    const replyBytes: Record<string, number> = {};
-    for (const kind of requestKinds(scenario)) {
-      const reply = await client.request(kind.make().body).catch((error) => error as Error);
-      if (reply instanceof Error) {
-        return (reply as { kind?: string }).kind === "UNROUTABLE"
-          ? `no queue is bound for "${kind.key}"`
-          : reply.message;
-      }
-      if (!reply.ok) {
-        const code = reply.error.code;
-        return code === "UNKNOWN_TEMPLATE"
-          ? `template ${templatesOf(scenario).join(", ")} is not loaded in the node (${code})`
-          : `probe of ${kind.key} failed: ${code} ${reply.error.message}`;
-      }
-      replyBytes[kind.key] = new TextEncoder().encode(JSON.stringify(reply)).length;
-    }
-    return replyBytes;
-  };
-
   /** A counted run: one fresh node, BEDS alone, RSS every `rss_every` requests. */
   const runCountedScenario = async (
     scenario: Scenario,
@@ -181,20 +162,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
         );
       },
     });
-    return {
-      ...base,
-      rounds: 1,
-      counted,
-      tps: counted.tps,
-      p50_ms: counted.p50_ms,
-      p99_ms: counted.p99_ms,
-      max_ms: counted.max_ms,
-      errors: counted.errors,
-      cpu_us_per_tx: counted.cpu_us_per_tx,
-      rss_before_kib: counted.rss_before_kib,
-      rss_after_kib: counted.samples[counted.samples.length - 1]?.rss_kib ?? 0,
-      rss_growth: counted.rss_growth,
-    };
+    return countedSummary(base, counted);
   };
 
   const run = async (scenario: Scenario): Promise<ScenarioResult> => {
