@@ -8,6 +8,7 @@
  */
 import amqp from "amqplib";
 import { dropSchema, loadLabSchema } from "../db.ts";
+import { writeConfigDir } from "../config_dir.ts";
 import { type Config, loadConfig } from "../../src/config/mod.ts";
 import { adminExchangeName, deadLetterQueueName, retryQueueName, workQueueName } from "../../src/amqp/mod.ts";
 
@@ -149,48 +150,28 @@ interface WorldSettings {
 
 /** Writes a config dir (`base` plus an `env_lab.toml` override) and loads it. */
 async function writeWorld(base: string, s: WorldSettings): Promise<BenchWorld> {
-  const configDir = await Deno.makeTempDir({ prefix: "beds_bench_" });
-  await Deno.copyFile(base, `${configDir}/beds.toml`);
-  await Deno.writeTextFile(
-    `${configDir}/env_lab.toml`,
-    `# Written by lab/bench for one run.
-[node]
-drain_ms = 2000
-
-[log]
-level = "${s.logLevel}"
-
-[amqp]
-user = "guest"
-pass = "guest"
-exchange = "${s.exchange}"
-queue_prefix = "${s.queuePrefix}"
-
-[databases.mariadb.master]
-user = "root"
-password = ""
-connections = ${s.dbConnections}
-
-[databases.mariadb.schemas]
-lab = "${s.schema}"
-logs = "${s.schema}"
-
-[templates]
-dir = "${s.root}/templates"
-
-[logstore]
-store = "${s.logstore}"
-templates_dir = "${s.root}/templates/logstore"
-
-# Free ports: several nodes (and other people's) may run on this host.
-[http]
-enabled = ${s.http}
-port = 0
-
-[gateway]
-port = 0
-`,
-  );
+  const configDir = await writeConfigDir({
+    base,
+    env: "lab",
+    prefix: "beds_bench_",
+    comment: "Written by lab/bench for one run.",
+    override: {
+      node: { drain_ms: 2000 },
+      log: { level: s.logLevel },
+      amqp: { user: "guest", pass: "guest", exchange: s.exchange, queue_prefix: s.queuePrefix },
+      databases: {
+        mariadb: {
+          master: { user: "root", password: "", connections: s.dbConnections },
+          schemas: { lab: s.schema, logs: s.schema },
+        },
+      },
+      templates: { dir: `${s.root}/templates` },
+      logstore: { store: s.logstore, templates_dir: `${s.root}/templates/logstore` },
+      // Free ports: several nodes (and other people's) may run on this host.
+      http: { enabled: s.http, port: 0 },
+      gateway: { port: 0 },
+    },
+  });
   const config = loadConfig({ dir: configDir, environ: { BEDS_ENV: "lab" } });
   return { configDir, cliArgs: ["--config", configDir, "--env", "lab"], config };
 }

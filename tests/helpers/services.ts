@@ -9,6 +9,7 @@ import amqp from "amqplib";
 import { Buffer } from "node:buffer";
 import mariadb from "mariadb";
 import { dropSchema, loadLabSchema } from "../../lab/db.ts";
+import { writeConfigDir } from "../../lab/config_dir.ts";
 import { consumerCount as queueConsumers } from "../../lab/bench/env.ts";
 import { runCli } from "../../src/cli/mod.ts";
 import { type Config, loadConfig } from "../../src/config/mod.ts";
@@ -60,10 +61,10 @@ export interface TestEnvOptions {
   dedicatedDbUser?: boolean;
   /**
    * Extra settings of `[databases.mariadb.master]` (e.g. `{ connections: 1, max_queue: 2 }`),
-   * written into the table env_test.toml already has (TOML forbids declaring it twice).
+   * merged into the table env_test.toml already has (TOML forbids declaring it twice).
    */
   master?: Record<string, string | number | boolean>;
-  /** Extra settings of `[admin]` (e.g. `{ report_ms: 200 }`), written into the table the env has. */
+  /** Extra settings of `[admin]` (e.g. `{ report_ms: 200 }`), merged into the table the env has. */
   admin?: Record<string, string | number | boolean>;
 }
 
@@ -79,42 +80,26 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
     await loadLabSchema({ schema });
   }
   const dbUser = options.dedicatedDbUser ? await createDbUser(schema, id) : undefined;
-  const configDir = await Deno.makeTempDir({ prefix: "beds_cfg_" });
-  await Deno.copyFile(`${ROOT}/config/beds.toml`, `${configDir}/beds.toml`);
-  await Deno.writeTextFile(
-    `${configDir}/env_test.toml`,
-    `[log]
-level = "silent"
-
-[amqp]
-user = "guest"
-pass = "guest"
-exchange = "${exchange}"
-queue_prefix = "${queuePrefix}"
-
-[databases.mariadb.master]
-user = "${dbUser?.user ?? "root"}"
-password = "${dbUser?.password ?? ""}"
-${Object.entries(options.master ?? {}).map(([k, v]) => `${k} = ${JSON.stringify(v)}\n`).join("")}
-[databases.mariadb.schemas]
-lab = "${schema}"
-logs = "${schema}"
-
-[templates]
-dir = "${options.templatesDir ?? `${ROOT}/templates`}"
-
-[admin]
-templates_dir = "${ROOT}/templates/admin"
-${Object.entries(options.admin ?? {}).map(([k, v]) => `${k} = ${JSON.stringify(v)}\n`).join("")}
-# Free ports, so nodes of one test process never clash (tests/helpers/http.ts finds them).
-[http]
-port = 0
-
-[gateway]
-port = 0
-${options.extraToml ?? ""}
-`,
-  );
+  const configDir = await writeConfigDir({
+    base: `${ROOT}/config/beds.toml`,
+    env: "test",
+    override: {
+      log: { level: "silent" },
+      amqp: { user: "guest", pass: "guest", exchange, queue_prefix: queuePrefix },
+      databases: {
+        mariadb: {
+          master: { user: dbUser?.user ?? "root", password: dbUser?.password ?? "", ...options.master },
+          schemas: { lab: schema, logs: schema },
+        },
+      },
+      templates: { dir: options.templatesDir ?? `${ROOT}/templates` },
+      admin: { templates_dir: `${ROOT}/templates/admin`, ...options.admin },
+      // Free ports, so nodes of one test process never clash (tests/helpers/http.ts finds them).
+      http: { port: 0 },
+      gateway: { port: 0 },
+    },
+    extraToml: options.extraToml,
+  });
   let config: Config;
   try {
     config = loadConfig({ dir: configDir, environ: { BEDS_ENV: "test" } });
