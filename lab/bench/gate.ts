@@ -69,6 +69,26 @@ export async function writeBaseline(path: string, file: GateFile): Promise<void>
   await Deno.writeTextFile(path, JSON.stringify(baseline, null, 2) + "\n");
 }
 
+/** The run's settings a baseline's ratios depend on. */
+const COMPARED_CONDITIONS = ["logstore", "db_connections"] as const;
+
+/**
+ * Where this run's settings differ from the baseline's (the log store, the node's database
+ * connections): its ratios then measure another configuration, so the gate says so.
+ */
+export function conditionMismatches(
+  baseline: Baseline,
+  current: Record<string, unknown>,
+): string[] {
+  return COMPARED_CONDITIONS.filter((key) =>
+    key in baseline.conditions && baseline.conditions[key] !== current[key]
+  ).map((key) =>
+    `${key} is ${JSON.stringify(current[key])} here, ${
+      JSON.stringify(baseline.conditions[key])
+    } in the baseline`
+  );
+}
+
 /** Largest share of BEDS requests that may fail in a gate run. */
 const MAX_ERROR_SHARE = 0.01;
 

@@ -15,7 +15,13 @@
  */
 import { parseArgs } from "node:util";
 import { createBenchEnv, DB_CONNECTIONS } from "./env.ts";
-import { compareWithBaseline, type GateFile, readBaseline, writeBaseline } from "./gate.ts";
+import {
+  compareWithBaseline,
+  conditionMismatches,
+  type GateFile,
+  readBaseline,
+  writeBaseline,
+} from "./gate.ts";
 import { machineLoad } from "./proc.ts";
 import { renderReport } from "./report.ts";
 import type { ScenarioResult } from "./results.ts";
@@ -129,6 +135,12 @@ async function main(): Promise<number> {
     }
     if (gate && !values.baseline) {
       const baseline = await readBaseline(`${root}/${BASELINE}`);
+      const mismatches = baseline
+        ? conditionMismatches(baseline, { logstore, db_connections: dbConnections })
+        : [];
+      for (const line of mismatches) {
+        console.error(`bench: warning: ${line}; the ratios compare other settings`);
+      }
       let verdict = compareWithBaseline(results, baseline, tolerance);
       if (baseline && verdict.failed.length) {
         // A shared machine has noisy moments: measure a regressed scenario once more before failing.

@@ -1,8 +1,8 @@
 /**
  * The log store of a node that has no database of its own for it
  * (`[logstore] store = "admin"`): batches go over AMQP to the admin role's
- * adminLogsBroker as `call.mst log_batch` on the admin exchange (records
- * in the positional form of `sp_mst_log_batch`), and reads
+ * adminLogsBroker as `call.mst log_rows` on the admin exchange (records
+ * as their values in column order), and reads
  * are `read.mst` and `call.mst chain` requests answered there. The admin
  * node writes with its own log store, which must be on MariaDB (the batch
  * call and the paged tail are procedures).
@@ -79,8 +79,8 @@ export function createAmqpLogStore(options: AmqpLogStoreOptions): LogStore {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
     async write(rows) {
-      for (const events of splitBySize(rows.map(batchTuple), options.maxBodyBytes)) {
-        await client.send({ template: LOGSTORE_TEMPLATE, op: "call", call: "log_batch", data: { events } });
+      for (const records of splitBySize(rows.map(batchTuple), options.maxBodyBytes)) {
+        await client.send({ template: LOGSTORE_TEMPLATE, op: "call", call: "log_rows", data: { records } });
       }
     },
     async tail(filter) {

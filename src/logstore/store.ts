@@ -1,6 +1,6 @@
 /**
  * Reads and writes of the log store, all through the adapter interface and
- * the `mst` template: on MariaDB a batch call (`calls.log_batch`, one JSON
+ * the `mst` template: on MariaDB a batch call (`calls.log_rows`, one JSON
  * array of positional records per write), a procedure read (`ops.read`) and a chain call
  * (`calls.chain`); on a store without procedures (MongoDB) one `create` per
  * record and `read` with equality filters.
@@ -98,8 +98,8 @@ export function createLogStore(options: LogStoreOptions): LogStore {
     async write(rows) {
       if (!rows.length) return;
       if (procedures) {
-        const events = rows.map(batchTuple);
-        await adapter.call({ template, call: "log_batch", values: checked(template, { events }) });
+        const records = rows.map(batchTuple);
+        await adapter.call({ template, call: "log_rows", values: checked(template, { records }) });
         return;
       }
       await Promise.all(

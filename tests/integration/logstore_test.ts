@@ -119,7 +119,7 @@ Deno.test("a failing log store drops and counts events without affecting request
   const env = await createTestEnv({ extraToml: logstoreToml("flush_ms = 20\nmax_retries = 0") });
   const node = await startNode(env, "appServer", "logstore-broken");
   try {
-    await query(env, "DROP PROCEDURE sp_mst_log_batch");
+    await query(env, "DROP PROCEDURE sp_mst_log_rows");
     const client = await env.client();
     for (let id = 1; id <= 3; id++) {
       expectOk(await client.request({ template: "prd", op: "read", key: { id } }));
@@ -198,7 +198,7 @@ Deno.test("a log batch that cannot finish does not hold up requests: it has a co
   }
 });
 
-Deno.test("sp_mst_log_batch stores a batch the same in its positional form (BEDS's) and by name", async () => {
+Deno.test("sp_mst_log_rows (BEDS's positional records) stores what sp_mst_log_batch stores by name", async (t) => {
   const env = await createTestEnv();
   try {
     const events = [
@@ -216,28 +216,95 @@ Deno.test("sp_mst_log_batch stores a batch the same in its positional form (BEDS
       const { root: _root, ...rest } = row;
       return { ...rest, event: `named-${row.event}`, parent: row.parent && `named-${row.parent}` };
     });
-    await query(env, "CALL sp_mst_log_batch(?)", [JSON.stringify(rows.map(batchTuple))]);
-    await query(env, "CALL sp_mst_log_batch(?)", [JSON.stringify(named)]);
-    const stored = await query<Array<Record<string, unknown>>>(
-      env,
-      "SELECT event, parent, kind, level, at, node, broker, template, op, code, action, attempt, ms, nrows, " +
-        "message, doc FROM v_ms_logs ORDER BY id",
+    const count = async () =>
+      Number((await query<Array<{ n: bigint }>>(env, "SELECT COUNT(*) AS n FROM ms_logs"))[0]!.n);
+
+    await t.step("both forms store the same columns", async () => {
+      await query(env, "CALL sp_mst_log_rows(?)", [JSON.stringify(rows.map(batchTuple))]);
+      await query(env, "CALL sp_mst_log_batch(?)", [JSON.stringify(named)]);
+      const stored = await query<Array<Record<string, unknown>>>(
+        env,
+        "SELECT event, parent, kind, level, at, node, broker, template, op, code, action, attempt, ms, nrows, " +
+          "message, doc FROM v_ms_logs ORDER BY id",
+      );
+      assert.equal(stored.length, 6);
+      const positional = stored.slice(0, 3);
+      const byName = stored.slice(3).map((r) => ({
+        ...r,
+        event: String(r.event).replace("named-", ""),
+        parent: r.parent === null ? null : String(r.parent).replace("named-", ""),
+      }));
+      assert.deepEqual(byName, positional);
+      assert.deepEqual(positional.map((r) => [r.event, r.parent, r.code, r.template, r.op, r.nrows, r.doc]), [
+        ["pos0001-n-b-0001", null, "NOT_FOUND", "prd", "read", 0, rows[0]!.doc],
+        ["pos0001-n-b-0001.1", "pos0001-n-b-0001", null, "prd", "read:stock", 1, rows[1]!.doc],
+        ["pos0001-n-b-0002", null, null, null, null, 1, rows[2]!.doc],
+      ]);
+      assert.deepEqual(JSON.parse(String(positional[1]!.doc)), { user: "ann", call: "stock" });
+    });
+
+    await t.step(
+      "a batch with anything but positional records fails whole, storing nothing; a repeated one is skipped",
+      async () => {
+        const before = await count();
+        const fresh = rows.map((row) => batchTuple({ ...row, event: `bad-${row.event}` }));
+        const { root: _root, ...object } = rows[0]!;
+        for (
+          const bad of [
+            [...fresh, object], // one record by name among positional ones
+            [object, ...fresh],
+            [...fresh, fresh[0]!.slice(1)], // a value short
+            [[null, ...fresh[0]!.slice(1)]], // no event id
+            "not json",
+            { records: fresh },
+          ]
+        ) {
+          await assert.rejects(
+            query(env, "CALL sp_mst_log_rows(?)", [typeof bad === "string" ? bad : JSON.stringify(bad)]),
+            /p_rows must be a JSON array of records|cannot be null/,
+          );
+        }
+        assert.equal(await count(), before);
+        await query(env, "CALL sp_mst_log_rows(?)", ["[]"]);
+        assert.equal(await count(), before);
+        // The refusals rest on strict mode, which the routine keeps from its creation.
+        const [routine] = await query<Array<{ sql_mode: string }>>(
+          env,
+          "SELECT sql_mode FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = 'sp_mst_log_rows'",
+          [env.schema],
+        );
+        assert.match(routine!.sql_mode, /STRICT_ALL_TABLES/);
+        // A retried batch (the same event ids again) stores nothing twice.
+        await query(env, "CALL sp_mst_log_rows(?)", [JSON.stringify(rows.map(batchTuple))]);
+        assert.equal(await count(), before);
+      },
     );
-    assert.equal(stored.length, 6);
-    const positional = stored.slice(0, 3);
-    const byName = stored.slice(3).map((r) => ({
-      ...r,
-      event: String(r.event).replace("named-", ""),
-      parent: r.parent === null ? null : String(r.parent).replace("named-", ""),
-    }));
-    assert.deepEqual(byName, positional);
-    assert.deepEqual(positional.map((r) => [r.event, r.parent, r.code, r.template, r.op, r.nrows, r.doc]), [
-      ["pos0001-n-b-0001", null, "NOT_FOUND", "prd", "read", 0, rows[0]!.doc],
-      ["pos0001-n-b-0001.1", "pos0001-n-b-0001", null, "prd", "read:stock", 1, rows[1]!.doc],
-      ["pos0001-n-b-0002", null, null, null, null, 1, rows[2]!.doc],
-    ]);
-    assert.deepEqual(JSON.parse(String(positional[1]!.doc)), { user: "ann", call: "stock" });
   } finally {
+    await env.cleanup();
+  }
+});
+
+Deno.test("a log store whose schema predates sp_mst_log_rows is refused at start-up, not written to", async () => {
+  const env = await createTestEnv({ extraToml: logstoreToml("") });
+  const node = await (async () => {
+    await query(env, "DROP PROCEDURE sp_mst_log_rows");
+    // Outside prod a log store that fails its check is a warning; in prod the node would not start.
+    return await startNode(env, "appServer", "logstore-old-schema");
+  })();
+  try {
+    const [status] = await sendAdminCommand({
+      amqp: env.config.amqp,
+      command: "status",
+      node: "logstore-old-schema",
+    });
+    assert.deepEqual((status!.data as { logstore: unknown }).logstore, { store: "off" });
+    expectOk(await (await env.client()).request({ template: "prd", op: "read", key: { id: 1 } }));
+    assert.equal(
+      Number((await query<Array<{ n: bigint }>>(env, "SELECT COUNT(*) AS n FROM ms_logs"))[0]!.n),
+      0,
+    );
+  } finally {
+    await node.stop();
     await env.cleanup();
   }
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Baseline, compareWithBaseline } from "../../lab/bench/gate.ts";
+import { type Baseline, compareWithBaseline, conditionMismatches } from "../../lab/bench/gate.ts";
 import { type Runs, type ScenarioResult, summarise } from "../../lab/bench/results.ts";
 import type { PhaseResult } from "../../lab/bench/phase.ts";
 import { runCounted } from "../../lab/bench/counted.ts";
@@ -204,4 +204,15 @@ Deno.test("sourceOf() groups profile URLs by BEDS folder, npm package and runtim
   );
   assert.equal(sourceOf("ext:deno_node/internal/buffer.mjs", "copy"), "ext:deno_node");
   assert.equal(sourceOf("", "(garbage collector)"), "(garbage collector)");
+});
+
+Deno.test("conditionMismatches() names the settings a run does not share with the baseline", () => {
+  const base: Baseline = { ...baseline, conditions: { logstore: "mariadb", db_connections: 2, git: "abc" } };
+  assert.deepEqual(conditionMismatches(base, { logstore: "mariadb", db_connections: 2 }), []);
+  assert.deepEqual(conditionMismatches(base, { logstore: "off", db_connections: 4 }), [
+    'logstore is "off" here, "mariadb" in the baseline',
+    "db_connections is 4 here, 2 in the baseline",
+  ]);
+  // An older baseline without the setting compares nothing for it.
+  assert.deepEqual(conditionMismatches({ ...baseline, conditions: {} }, { db_connections: 4 }), []);
 });

@@ -320,6 +320,7 @@ Deno.test("loadLogStoreTemplate() points template mst at the configured store", 
     assert.equal(mst.database, "lab");
     assert.equal(mst.ops.read?.procedure, "sp_mst_tail");
     assert.equal(mst.calls.get("log_batch")?.procedure, "sp_mst_log_batch");
+    assert.equal(mst.calls.get("log_rows")?.procedure, "sp_mst_log_rows");
     assert.equal(mst.calls.get("chain")?.procedure, "sp_mst_chain");
   });
   await t.step("MongoDB: documents of collection msLogs, read by equality", async () => {

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { type AmqpMessage, HEADERS, type SideChannel } from "../../src/amqp/mod.ts";
+import { type CopyInput, type CopyTarget, storeSafeCopy } from "../../src/brokers/safe_copy.ts";
+import type { Disposition } from "../../src/brokers/retry_policy.ts";
+
+type Published = { queue: string; content: Buffer; options: Record<string, unknown> };
+
+function target(fail = false): CopyTarget & { published: Published[] } {
+  const published: Published[] = [];
+  const side: SideChannel = {
+    publish(queue, content, options) {
+      if (fail) return Promise.reject(new Error("not confirmed"));
+      published.push({ queue, content, options: options as Record<string, unknown> });
+      return Promise.resolve();
+    },
+    close: () => Promise.resolve(),
+  };
+  return {
+    side,
+    route: {
+      retryQueues: ["q.retry.0", "q.retry.1"],
+      retryDelaysMs: [100, 1000],
+      maxAttempts: 3,
+      deadLetterQueue: "q.dlq",
+    },
+    queue: "q.work",
+    nodeUser: "beds-node",
+    published,
+  };
+}
+
+const msg = {
+  content: Buffer.from('{"template":"prd","op":"create"}'),
+  fields: { routingKey: "create.prd" },
+  properties: {
+    contentType: "application/json",
+    correlationId: "c-1",
+    replyTo: "amq.rabbitmq.reply-to.x",
+    messageId: "m-1",
+    timestamp: 1700000000,
+    headers: { "x-custom": "kept" },
+  },
+} as unknown as AmqpMessage;
+
+const input = (disposition: Disposition, extra: Partial<CopyInput> = {}): CopyInput => ({
+  msg,
+  disposition,
+  attempt: 1,
+  code: "DB_UNAVAILABLE",
+  message: "Database unavailable; try again",
+  event: "e-1",
+  user: "ann",
+  ...extra,
+});
+
+Deno.test("storeSafeCopy() sends a retry to its tier with the next attempt and the first event", async () => {
+  const t = target();
+  await storeSafeCopy(
+    input({ action: "retry", tier: 1, delayMs: 1000 }, { attempt: 2, rootEvent: "e-0" }),
+    t,
+  );
+  assert.equal(t.published.length, 1);
+  const [copy] = t.published;
+  assert.equal(copy!.queue, "q.retry.1");
+  assert.deepEqual(copy!.content, msg.content);
+  assert.equal(copy!.options.userId, "beds-node");
+  assert.equal(copy!.options.correlationId, "c-1");
+  assert.equal(copy!.options.replyTo, "amq.rabbitmq.reply-to.x");
+  assert.deepEqual(copy!.options.headers, {
+    "x-custom": "kept",
+    [HEADERS.user]: "ann",
+    [HEADERS.routingKey]: "create.prd",
+    [HEADERS.queue]: "q.work",
+    [HEADERS.attempt]: 3,
+    [HEADERS.errorCode]: "DB_UNAVAILABLE",
+    [HEADERS.errorMessage]: "Database unavailable; try again",
+    [HEADERS.event]: "e-0",
+  });
+});
+
+Deno.test("storeSafeCopy() dead-letters with the reason and the time, keeping the original routing key", async () => {
+  const t = target();
+  const retried = {
+    ...msg,
+    fields: { routingKey: "q.retry.0" },
+    properties: { ...msg.properties, headers: { [HEADERS.routingKey]: "create.prd" } },
+  } as unknown as AmqpMessage;
+  await storeSafeCopy(
+    input({ action: "dead_letter", reason: "retries_exhausted" }, { msg: retried, attempt: 3 }),
+    t,
+  );
+  const headers = t.published[0]!.options.headers as Record<string, unknown>;
+  assert.equal(t.published[0]!.queue, "q.dlq");
+  assert.equal(headers[HEADERS.routingKey], "create.prd");
+  assert.equal(headers[HEADERS.attempt], 3);
+  assert.equal(headers[HEADERS.event], "e-1");
+  assert.equal(headers["x-beds-reason"], "retries_exhausted");
+  assert.ok(!Number.isNaN(Date.parse(String(headers[HEADERS.deadAt]))));
+});
+
+Deno.test("storeSafeCopy() stores nothing for a reply, and rejects when the copy is not confirmed", async () => {
+  const t = target();
+  await storeSafeCopy(input({ action: "reply" }), t);
+  assert.equal(t.published.length, 0);
+  await assert.rejects(
+    storeSafeCopy(input({ action: "dead_letter", reason: "poison" }), target(true)),
+    /not confirmed/,
+  );
+});
