@@ -74,13 +74,7 @@ export function nodeStatus(ctx: IplContext): NodeSelf {
     amqpReconnects: ctx.amqp?.reconnects() ?? 0,
     brokers: ctx.pool?.status() ?? [],
     databases: Object.fromEntries([...ctx.adapters].map(([name, a]) => [name, a.health()])),
-    logstore: ctx.logstore
-      ? {
-        store: ctx.config.logstore.store,
-        ...ctx.logstore.stats(),
-        ...(ctx.logstoreHealth ? { connection: ctx.logstoreHealth() } : {}),
-      }
-      : { store: "off" },
+    logstore: ctx.logstore ? { store: ctx.config.logstore.store, ...ctx.logstore.stats() } : { store: "off" },
     http: ctx.http ? { host: ctx.http.host, port: ctx.http.port } : undefined,
     gateway: ctx.gateway
       ? { host: ctx.gateway.host, port: ctx.gateway.port, connected: ctx.gateway.connected() }

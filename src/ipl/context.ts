@@ -12,7 +12,6 @@ import type { RegistryHolder, Template } from "../templates/mod.ts";
 import type { BrokerPool } from "../brokers/mod.ts";
 import type { EventIds } from "../protocol/mod.ts";
 import type { EventSink, LogStoreSink } from "../logstore/mod.ts";
-import type { AdapterHealth } from "../adapters/mod.ts";
 import type { NodeMetrics } from "../http/mod.ts";
 import type { ReconnectingClient } from "../client/mod.ts";
 import type { SyslogShipper } from "../admin/mod.ts";
@@ -40,8 +39,6 @@ export interface IplContext {
   pool?: BrokerPool;
   /** The log store sink, when a log store is open (its counters go into the node status). */
   logstore?: LogStoreSink;
-  /** Health of the log store's own database connection, when it has one (MariaDB). */
-  logstoreHealth?: () => AdapterHealth;
   /** The client on the admin exchange, when the node sends anything to the admin role. */
   adminLink?: ReconnectingClient;
   /** Collects this node's warn and error log lines for the admin role (`[admin] syslog`). */

@@ -46,16 +46,15 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
       writer,
       sampleRate: settings.sample_rate,
       newId: () => ctx.eventIds.next(),
+      health,
     });
     ctx.sinks.push(sink);
     ctx.logstore = sink;
-    ctx.logstoreHealth = health;
     return {
       detail: `${where(ctx)}, batches of ${settings.batch_size} every ${settings.flush_ms} ms`,
       undo: async () => {
         const i = ctx.sinks.indexOf(sink);
         if (i >= 0) ctx.sinks.splice(i, 1);
-        ctx.logstoreHealth = undefined;
         await writer.close();
         await close?.();
         const { dropped, written } = sink.stats();

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { AdapterHealth } from "../adapters/mod.ts";
 import type { EventSink, LogEvent } from "./events.ts";
 import type { BatchWriter } from "./buffer.ts";
 import { type LogRow, shouldRecord, toLogRow } from "./rows.ts";
@@ -19,6 +20,8 @@ export interface LogStoreSinkOptions {
   newId: () => string;
   /** @default Math.random */
   random?: () => number;
+  /** Health of the store's own database connection, when it has one (MariaDB). */
+  health?: () => AdapterHealth;
 }
 
 /** Counters of the log store sink, for status and metrics. */
@@ -35,6 +38,8 @@ export interface LogStoreStats {
   failures: number;
   /** Records waiting or being written. */
   buffered: number;
+  /** The store's own connection, when it has one. */
+  connection?: AdapterHealth;
 }
 
 /** An event sink backed by the log store. */
@@ -90,6 +95,7 @@ export function createLogStoreSink(options: LogStoreSinkOptions): LogStoreSink {
         written: w.written,
         failures: w.failures,
         buffered: w.buffered,
+        ...(options.health ? { connection: options.health() } : {}),
       };
     },
   };
