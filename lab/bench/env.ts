@@ -65,6 +65,8 @@ export interface BenchEnvOptions {
    * in production records every request) or "off". @default "mariadb"
    */
   logstore?: "mariadb" | "off";
+  /** `[logstore] fold_parts`: a fan-out's parts inside their parent's record. @default true */
+  foldParts?: boolean;
   /** The base config file to copy. @default `${root}/config/beds.toml` */
   baseConfig?: string;
   /** Pipelined MariaDB connections, the node's and the raw ceiling's alike. @default {@link DB_CONNECTIONS} */
@@ -93,6 +95,7 @@ export async function createBenchEnv(options: BenchEnvOptions = {}): Promise<Ben
     schema,
     logLevel: options.logLevel ?? "warn",
     logstore: options.logstore ?? "mariadb",
+    foldParts: options.foldParts ?? true,
     dbConnections: options.dbConnections ?? DB_CONNECTIONS,
   };
   const main = await writeWorld(base, { ...settings, exchange, queuePrefix, http: true });
@@ -141,6 +144,7 @@ interface WorldSettings {
   schema: string;
   logLevel: string;
   logstore: string;
+  foldParts: boolean;
   dbConnections: number;
   exchange: string;
   queuePrefix: string;
@@ -166,7 +170,7 @@ async function writeWorld(base: string, s: WorldSettings): Promise<BenchWorld> {
         },
       },
       templates: { dir: `${s.root}/templates` },
-      logstore: { store: s.logstore, templates_dir: `${s.root}/templates/logstore` },
+      logstore: { store: s.logstore, fold_parts: s.foldParts, templates_dir: `${s.root}/templates/logstore` },
       // Free ports: several nodes (and other people's) may run on this host.
       http: { enabled: s.http, port: 0 },
       gateway: { port: 0 },

@@ -70,7 +70,7 @@ export async function writeBaseline(path: string, file: GateFile): Promise<void>
 }
 
 /** The run's settings a baseline's ratios depend on. */
-const COMPARED_CONDITIONS = ["logstore", "db_connections"] as const;
+const COMPARED_CONDITIONS = ["logstore", "fold_parts", "db_connections"] as const;
 
 /**
  * Where this run's settings differ from the baseline's (the log store, the node's database

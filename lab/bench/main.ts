@@ -8,7 +8,8 @@
  * Flags: `--gate`, `--baseline`, `--only a,b`, `--warmup MS`, `--duration MS`,
  * `--rounds N`, `--tolerance 0.75`, `--logstore mariadb|off` (where the node records its
  * events; default mariadb), `--db-connections N` (the node's pipelined MariaDB connections and the
- * raw ceiling's; default 2), `--profile` (the node writes a V8 CPU profile). Scenarios marked
+ * raw ceiling's; default 2), `--fold-parts on|off` (`[logstore] fold_parts`, a fan-out's parts in
+ * their parent's record; default on), `--profile` (the node writes a V8 CPU profile). Scenarios marked
  * `explicit` (e.g. `rss_1m`, a million requests) run only when named in `--only`.
  *
  * @module
@@ -56,6 +57,7 @@ async function main(): Promise<number> {
       profile: { type: "boolean", default: false },
       logstore: { type: "string", default: "mariadb" },
       "db-connections": { type: "string" },
+      "fold-parts": { type: "string", default: "on" },
     },
   });
   const gate = values.gate || values.baseline;
@@ -94,7 +96,12 @@ async function main(): Promise<number> {
     console.error(`bench: --db-connections must be a whole number ≥ 1`);
     return 2;
   }
-  const env = await createBenchEnv({ root, logstore, dbConnections });
+  if (values["fold-parts"] !== "on" && values["fold-parts"] !== "off") {
+    console.error(`bench: --fold-parts must be on or off`);
+    return 2;
+  }
+  const foldParts = values["fold-parts"] === "on";
+  const env = await createBenchEnv({ root, logstore, foldParts, dbConnections });
   const results: ScenarioResult[] = [];
   let exitCode = 0;
   let runner: Runner | undefined;
@@ -136,7 +143,7 @@ async function main(): Promise<number> {
     if (gate && !values.baseline) {
       const baseline = await readBaseline(`${root}/${BASELINE}`);
       const mismatches = baseline
-        ? conditionMismatches(baseline, { logstore, db_connections: dbConnections })
+        ? conditionMismatches(baseline, { logstore, fold_parts: foldParts, db_connections: dbConnections })
         : [];
       for (const line of mismatches) {
         console.error(`bench: warning: ${line}; the ratios compare other settings`);
@@ -184,6 +191,7 @@ async function main(): Promise<number> {
       cpus: before.cpus,
       deno: Deno.version.deno,
       logstore,
+      fold_parts: foldParts,
       db_connections: dbConnections,
       git: await gitRevision(),
     },

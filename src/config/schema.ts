@@ -155,6 +155,7 @@ const LOGSTORE_DEFAULTS = {
   buffer_size: 10000,
   max_retries: 3,
   sample_rate: 1,
+  fold_parts: true,
 } as const;
 
 /** The log store: where node events go, and how they are batched. */
@@ -178,6 +179,12 @@ const logstoreSchema = z.strictObject({
   max_retries: z.number().int().min(0).max(10).default(LOGSTORE_DEFAULTS.max_retries),
   /** Share of successful requests recorded (0–1); errors, retries and dead letters always are. */
   sample_rate: z.number().min(0).max(1).default(LOGSTORE_DEFAULTS.sample_rate),
+  /**
+   * Record a fan-out's successful parts inside their parent's record (one record instead of one
+   * per part); readers unfold them. A store-side filter on a part's own template then finds it
+   * only through its parent's.
+   */
+  fold_parts: z.boolean().default(LOGSTORE_DEFAULTS.fold_parts),
 });
 
 const ADMIN_DEFAULTS = { templates_dir: "../templates/admin", report_ms: 0, syslog: false } as const;

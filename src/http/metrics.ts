@@ -13,6 +13,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { EventSink, LogEvent, RequestEvent } from "../logstore/mod.ts";
 import type { AdapterHealth } from "../adapters/mod.ts";
+import { partSuffix } from "../protocol/mod.ts";
 import { startLagSampler } from "./lag.ts";
 import { registerScrapeMetrics } from "./scrape_metrics.ts";
 import { registerRequestStats } from "./request_stats.ts";
@@ -69,22 +70,6 @@ const NONE = "_none";
 /** Label for a template name that is not loaded (template names start with a letter). */
 const UNKNOWN = "_unknown";
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-/**
- * A fan-out part's id is its parent's plus `.<n>` (digits only); a retry's
- * ends in `.r<n>` and a request naming its own parent gets `.<root id>`
- * (which has dashes), so neither is taken for a part.
- */
-function isPart(event: RequestEvent): boolean {
-  const { parent, event: id } = event;
-  if (parent === undefined || id.length <= parent.length + 1) return false;
-  if (id.charCodeAt(parent.length) !== 46 || !id.startsWith(parent)) return false;
-  for (let i = parent.length + 1; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
 
 /** Creates the registry, its metrics and the sink that feeds them. */
 export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
@@ -190,7 +175,7 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
     const template = templateLabel(event);
     const op = event.op ?? NONE;
     const code = event.code ?? "ok";
-    if (isPart(event)) {
+    if (partSuffix(event.event, event.parent) !== undefined) {
       recordPart(template, op, code, event.ms / 1000);
       return;
     }

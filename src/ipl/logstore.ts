@@ -13,6 +13,7 @@ import {
   createBatchWriter,
   createLogStore,
   createLogStoreSink,
+  eventsIn,
   type IplEvent,
   loadLogStoreTemplate,
   type LogRow,
@@ -36,6 +37,7 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
       flushMs: settings.flush_ms,
       capacity: settings.buffer_size,
       maxRetries: settings.max_retries,
+      weight: eventsIn,
       onError: (error, info) =>
         ctx.logger.warn(
           { err: (error as Error).message, records: info.size, attempt: info.attempt, dropped: info.dropped },
@@ -45,13 +47,16 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
     const sink = createLogStoreSink({
       writer,
       sampleRate: settings.sample_rate,
+      foldParts: settings.fold_parts,
       newId: () => ctx.eventIds.next(),
       health,
     });
     ctx.sinks.push(sink);
     ctx.logstore = sink;
     return {
-      detail: `${where(ctx)}, batches of ${settings.batch_size} every ${settings.flush_ms} ms`,
+      detail: `${where(ctx)}, batches of ${settings.batch_size} every ${settings.flush_ms} ms${
+        settings.fold_parts ? ", fan-out parts folded" : ""
+      }`,
       undo: async () => {
         const i = ctx.sinks.indexOf(sink);
         if (i >= 0) ctx.sinks.splice(i, 1);

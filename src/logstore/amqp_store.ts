@@ -17,8 +17,8 @@
 import type { RequestBody } from "../client/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import type { Reply } from "../protocol/mod.ts";
-import { batchTuple, fromStoredRow, type StoredEvent } from "./rows.ts";
-import { filterValues, type LogStore } from "./store.ts";
+import { batchTuple, type StoredEvent, storedRecords } from "./rows.ts";
+import { filterValues, type LogStore, matchesTail } from "./store.ts";
 import { LOGSTORE_TEMPLATE } from "./template.ts";
 
 /** The part of a client the AMQP log store needs (a reconnecting client on the admin exchange). */
@@ -68,9 +68,7 @@ function rowsOf(reply: Reply): StoredEvent[] {
   if (!reply.ok) {
     throw new BedsError(reply.error.code as ErrorCode, `Admin log store: ${reply.error.message}`);
   }
-  return Array.isArray(reply.data)
-    ? reply.data.map((row) => fromStoredRow(row as Record<string, unknown>))
-    : [];
+  return storedRecords(reply.data);
 }
 
 /** Creates a log store that lives behind the admin role's adminLogsBroker. */
@@ -95,7 +93,7 @@ export function createAmqpLogStore(options: AmqpLogStoreOptions): LogStore {
       for (const [k, v] of Object.entries(where)) if (v === undefined) delete where[k];
       return rowsOf(
         await client.request({ template: LOGSTORE_TEMPLATE, op: "read", where, limit }, { timeoutMs }),
-      );
+      ).filter((r) => matchesTail(r, filter));
     },
     async chain(event) {
       return rowsOf(

@@ -22,6 +22,11 @@ export interface BatchWriterOptions<T> {
   maxRetries?: number;
   /** Pause before the first retry, doubled for each further one (at most 5 s). @default 100 */
   retryDelayMs?: number;
+  /**
+   * How many items one stands for in the `written` and `dropped` counters (a log record with
+   * folded parts stands for several events). @default 1 each
+   */
+  weight?: (item: T) => number;
   /** Told about every failed attempt (e.g. to log it); must not throw. */
   onError?: (error: unknown, info: { size: number; attempt: number; dropped: boolean }) => void;
 }
@@ -30,9 +35,9 @@ export interface BatchWriterOptions<T> {
 export interface BatchWriterStats {
   /** Items waiting or being written. */
   buffered: number;
-  /** Items written. */
+  /** Items written (by their `weight`). */
   written: number;
-  /** Items dropped: buffer full, or their batch failed every attempt. */
+  /** Items dropped: buffer full, or their batch failed every attempt (by their `weight`). */
   dropped: number;
   /** Failed write attempts. */
   failures: number;
@@ -59,6 +64,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWriter<T> {
   const { batchSize, flushMs, capacity } = options;
   const maxRetries = options.maxRetries ?? 3;
+  const { weight } = options;
+  const weigh = (items: readonly T[]) => {
+    if (!weight) return items.length;
+    let sum = 0;
+    for (const item of items) sum += weight(item);
+    return sum;
+  };
   const retryDelayMs = options.retryDelayMs ?? 100;
   const queue: T[] = [];
   let inflight = 0;
@@ -76,18 +88,18 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   const writeBatch = async (batch: T[]) => {
     for (let attempt = 1;; attempt++) {
       if (abandoned) {
-        dropped += batch.length;
+        dropped += weigh(batch);
         return;
       }
       try {
         await options.write(batch);
-        written += batch.length;
+        written += weigh(batch);
         batches++;
         return;
       } catch (error) {
         failures++;
         const last = attempt > maxRetries;
-        if (last) dropped += batch.length;
+        if (last) dropped += weigh(batch);
         try {
           options.onError?.(error, { size: batch.length, attempt, dropped: last });
         } catch {
@@ -149,7 +161,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   return {
     push(item) {
       if (closed || queue.length + inflight >= capacity) {
-        dropped++;
+        dropped += weight ? weight(item) : 1;
         return false;
       }
       queue.push(item);
@@ -165,7 +177,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
       clearTimeout(timeout);
       if (queue.length || draining) {
         abandoned = true;
-        dropped += queue.splice(0).length;
+        dropped += weigh(queue.splice(0));
       }
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;

@@ -29,6 +29,10 @@ export {
 } from "./buffer.ts";
 export {
   batchTuple,
+  docText,
+  eventsIn,
+  type FoldedPart,
+  foldedPart,
   fromStoredRow,
   levelOf,
   type LogLevel,
@@ -36,7 +40,9 @@ export {
   shouldRecord,
   sqlTime,
   type StoredEvent,
+  storedRecords,
   toLogRow,
+  unfoldParts,
 } from "./rows.ts";
 export {
   createLogStoreSink,
@@ -50,7 +56,13 @@ export {
   createAmqpLogStore,
   splitBySize,
 } from "./amqp_store.ts";
-export { createLogStore, type LogStore, type LogStoreOptions, type TailFilter } from "./store.ts";
+export {
+  createLogStore,
+  type LogStore,
+  type LogStoreOptions,
+  matchesTail,
+  type TailFilter,
+} from "./store.ts";
 export { buildChainTree, type ChainNode, describeRecord, formatTailLine, renderChainTree } from "./chain.ts";
 export {
   loadLogStoreTemplate,

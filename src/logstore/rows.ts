@@ -37,10 +37,12 @@ export interface LogRow {
    * env, steps and config digest. Each value is stored once.
    */
   doc: string;
+  /** A fan-out's successful parts folded into this record (`[logstore] fold_parts`), stored in `doc`. */
+  parts?: FoldedPart[];
 }
 
 /** A record read back from the store. */
-export interface StoredEvent extends Omit<LogRow, "root" | "doc"> {
+export interface StoredEvent extends Omit<LogRow, "root" | "doc" | "parts"> {
   /** Store-assigned insertion order (the paging cursor), if the store has one. */
   id?: number;
   /** What no column holds (see {@link LogRow.doc}). */
@@ -120,7 +122,7 @@ export function batchTuple(row: LogRow): unknown[] {
     row.ms,
     row.rows,
     row.message,
-    row.doc,
+    docText(row),
   ];
 }
 
@@ -237,6 +239,12 @@ function num(value: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/** The records of a store's reply (rows or documents), folded parts unfolded. */
+export function storedRecords(data: unknown): StoredEvent[] {
+  if (!Array.isArray(data)) return [];
+  return data.flatMap((row) => unfoldParts(fromStoredRow(row as Record<string, unknown>)));
+}
+
 /** Reads one raw record of the store (a MariaDB row or a MongoDB document) back. */
 export function fromStoredRow(raw: Record<string, unknown>): StoredEvent {
   let doc: Record<string, unknown> = {};
@@ -270,4 +278,73 @@ export function fromStoredRow(raw: Record<string, unknown>): StoredEvent {
     message: str(raw.message),
     doc,
   };
+}
+
+/**
+ * A fan-out part folded into its parent's record (`[logstore] fold_parts`): the parent's `doc`
+ * gets `parts`, one `[n, template, op, call, ms, rows]` per successful part `<parent>.<n>`. The
+ * part shares everything else with its parent (time, node, broker, attempt), so one record holds
+ * what 25 would: a store spends its time per record, not per byte (lab/README.md).
+ */
+export type FoldedPart = [
+  n: string,
+  template: string | null,
+  op: string | null,
+  call: string | null,
+  ms: number | null,
+  rows: number | null,
+];
+
+/** The folded form of a part's record (see {@link FoldedPart}); `n` is its part number. */
+export function foldedPart(row: LogRow, n: string, call: string | undefined): FoldedPart {
+  return [n, row.template, row.op, call ?? null, row.ms, row.rows];
+}
+
+/** The `doc` a record is stored with: its own, with its folded parts if it has any. */
+export function docText(row: LogRow): string {
+  if (!row.parts?.length) return row.doc;
+  const parts = JSON.stringify(row.parts);
+  return row.doc === "{}" ? `{"parts":${parts}}` : `${row.doc.slice(0, -1)},"parts":${parts}}`;
+}
+
+/** How many events a record stands for: itself and its folded parts. */
+export function eventsIn(row: LogRow): number {
+  return 1 + (row.parts?.length ?? 0);
+}
+
+/**
+ * A stored record and the parts folded into it, each as the record it would have had on its
+ * own: readers see the same records whether parts were folded or not (only the store's `id`,
+ * which the parts share with their parent, tells them apart). A record without parts is
+ * returned alone; an unreadable part is skipped.
+ */
+export function unfoldParts(record: StoredEvent): StoredEvent[] {
+  const parts = record.doc.parts;
+  if (!Array.isArray(parts)) return [record];
+  const { parts: _, ...doc } = record.doc;
+  const out: StoredEvent[] = [{ ...record, doc }];
+  for (const part of parts) {
+    if (!Array.isArray(part) || typeof part[0] !== "string" || !/^\d+$/.test(part[0])) continue;
+    const call = str(part[3]);
+    out.push({
+      ...(record.id === undefined ? {} : { id: record.id }),
+      event: `${record.event}.${part[0]}`,
+      parent: record.event,
+      kind: "request",
+      level: "info",
+      at: record.at,
+      node: record.node,
+      broker: record.broker,
+      template: str(part[1]),
+      op: str(part[2]),
+      code: null,
+      action: "reply",
+      attempt: record.attempt,
+      ms: num(part[4]),
+      rows: num(part[5]),
+      message: null,
+      doc: call === null ? {} : { call },
+    });
+  }
+  return out;
 }

@@ -3,13 +3,16 @@
  * them in a {@link BatchWriter}. `emit` never blocks and never throws.
  * Sampling keeps chains whole: the parts of a fan-out are recorded exactly
  * when their parent is (and, like any failure, whenever they failed).
+ * With `foldParts`, a fan-out's successful parts go into their parent's
+ * record instead of one record each ({@link FoldedPart}).
  *
  * @module
  */
 import type { AdapterHealth } from "../adapters/mod.ts";
 import type { EventSink, LogEvent } from "./events.ts";
 import type { BatchWriter } from "./buffer.ts";
-import { type LogRow, shouldRecord, toLogRow } from "./rows.ts";
+import { partSuffix } from "../protocol/mod.ts";
+import { eventsIn, foldedPart, type LogRow, shouldRecord, toLogRow } from "./rows.ts";
 
 /** Options for {@link createLogStoreSink}. */
 export interface LogStoreSinkOptions {
@@ -22,17 +25,22 @@ export interface LogStoreSinkOptions {
   random?: () => number;
   /** Health of the store's own database connection, when it has one (MariaDB). */
   health?: () => AdapterHealth;
+  /**
+   * Record a fan-out's successful parts inside their parent's record rather than one record
+   * each; a failed part keeps its own. Readers unfold them (`unfoldParts`). @default false
+   */
+  foldParts?: boolean;
 }
 
 /** Counters of the log store sink, for status and metrics. */
 export interface LogStoreStats {
-  /** Events handed to the store. */
+  /** Events handed to the store (a folded part is one). */
   queued: number;
   /** Successful requests left out by sampling. */
   sampledOut: number;
   /** Events not recorded: buffer full or store failing. */
   dropped: number;
-  /** Records written. */
+  /** Events written (a folded part is one). */
   written: number;
   /** Failed write attempts. */
   failures: number;
@@ -71,6 +79,43 @@ export function createLogStoreSink(options: LogStoreSinkOptions): LogStoreSink {
     }
     return kept;
   };
+  // The record of the last request, held back while its parts may follow. The consumer emits a
+  // fan-out's parts synchronously right after their parent, so a microtask later the record is
+  // complete and goes to the writer, which may take its batch the moment it is pushed.
+  let held: LogRow | undefined;
+  let releasing = false;
+  const push = (row: LogRow) => {
+    if (options.writer.push(row)) queued += eventsIn(row);
+  };
+  const release = () => {
+    releasing = false;
+    const row = held;
+    held = undefined;
+    if (row) push(row);
+  };
+  const record = (event: LogEvent) => {
+    const id = event.kind === "status" ? options.newId() : event.event;
+    const row = toLogRow(event, id);
+    if (!options.foldParts || event.kind !== "request") {
+      release();
+      return push(row);
+    }
+    // Only a successful part folds: a failure keeps a record of its own, to be found by its code.
+    const n = held && event.parent === held.event && row.code === null && row.message === null &&
+        event.user === undefined
+      ? partSuffix(event.event, event.parent)
+      : undefined;
+    if (n !== undefined) {
+      (held!.parts ??= []).push(foldedPart(row, n, event.call));
+      return;
+    }
+    release();
+    held = row;
+    if (!releasing) {
+      releasing = true;
+      queueMicrotask(release);
+    }
+  };
   return {
     emit(event: LogEvent) {
       try {
@@ -78,8 +123,7 @@ export function createLogStoreSink(options: LogStoreSinkOptions): LogStoreSink {
           sampledOut++;
           return;
         }
-        const id = event.kind === "status" ? options.newId() : event.event;
-        if (options.writer.push(toLogRow(event, id))) queued++;
+        record(event);
       } catch {
         // An event that cannot be mapped is lost, not the request that reported it.
         failedToMap++;

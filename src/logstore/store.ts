@@ -11,7 +11,7 @@ import type { Adapter, Values } from "../adapters/mod.ts";
 import { BedsError } from "../errors.ts";
 import type { RecTemplate } from "../templates/mod.ts";
 import { chainRoot, inChain } from "../protocol/mod.ts";
-import { batchTuple, fromStoredRow, type LogRow, sqlTime, type StoredEvent } from "./rows.ts";
+import { batchTuple, docText, type LogRow, sqlTime, type StoredEvent, storedRecords } from "./rows.ts";
 
 /** Filters of {@link LogStore.tail}; absent means any. */
 export interface TailFilter {
@@ -62,8 +62,16 @@ function checked(template: RecTemplate, values: Record<string, unknown>): Values
   return out;
 }
 
-function rowsOf(data: unknown): StoredEvent[] {
-  return Array.isArray(data) ? data.map((row) => fromStoredRow(row as Record<string, unknown>)) : [];
+/**
+ * Whether a record passes the filter's equality terms. The store applies them to the records it
+ * keeps; a part folded into its parent's record is checked here once unfolded.
+ */
+export function matchesTail(record: StoredEvent, filter: TailFilter): boolean {
+  for (const field of ["node", "level", "kind", "template", "code"] as const) {
+    const want = filter[field];
+    if (want !== undefined && record[field] !== want) return false;
+  }
+  return true;
 }
 
 /** The records (newest first) at or after `since`; all when it is unset or no time. */
@@ -103,7 +111,12 @@ export function createLogStore(options: LogStoreOptions): LogStore {
         return;
       }
       await Promise.all(
-        rows.map((row) => adapter.create({ template, values: checked(template, { ...row }) })),
+        rows.map((row) =>
+          adapter.create({
+            template,
+            values: checked(template, { ...row, doc: docText(row), parts: undefined }),
+          })
+        ),
       );
     },
 
@@ -124,7 +137,7 @@ export function createLogStore(options: LogStoreOptions): LogStore {
           offset: 0,
           params,
         });
-        return rowsOf(result.data);
+        return storedRecords(result.data).filter((r) => matchesTail(r, filter));
       }
       const where = new Map<string, unknown[]>();
       for (const [field, value] of Object.entries(filterValues(filter))) {
@@ -140,13 +153,13 @@ export function createLogStore(options: LogStoreOptions): LogStore {
       });
       // Reads filter by equality only. Newest first, the records since a time are a prefix of
       // the page, so cutting the page there is exact; `until` has no such property and is not offered.
-      return sinceCut(rowsOf(result.data), filter.since);
+      return sinceCut(storedRecords(result.data).filter((r) => matchesTail(r, filter)), filter.since);
     },
 
     async chain(event) {
       if (procedures) {
         const result = await adapter.call({ template, call: "chain", values: checked(template, { event }) });
-        return rowsOf(result.data);
+        return storedRecords(result.data);
       }
       const root = chainRoot(event);
       const result = await adapter.read({
@@ -157,7 +170,7 @@ export function createLogStore(options: LogStoreOptions): LogStore {
         offset: 0,
         params: new Map(),
       });
-      return rowsOf(result.data).filter((e) => inChain(e.event, root)).sort(byTime);
+      return storedRecords(result.data).filter((e) => inChain(e.event, root)).sort(byTime);
     },
   };
 }

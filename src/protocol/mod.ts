@@ -31,4 +31,5 @@ export {
   inChain,
   MAX_PARENT_LENGTH,
   parentId,
+  partSuffix,
 } from "./event_id.ts";

@@ -115,6 +115,47 @@ Deno.test("a node records IPL, requests and chains in the MariaDB log store and 
   }
 });
 
+Deno.test("a fan-out is one record with its parts folded in, and reads back as every part", async (t) => {
+  for (const fold of [true, false]) {
+    await t.step(`fold_parts = ${fold}`, async () => {
+      const env = await createTestEnv({ extraToml: logstoreToml(`fold_parts = ${fold}\nflush_ms = 50`) });
+      const node = await startNode(env, "appServer", `fold-${fold}`);
+      try {
+        const client = await env.client();
+        const reply = await client.request({ template: "dsh", op: "read" });
+        expectOk(reply);
+        const parent = reply.meta.event;
+        // Stored: the parent alone when folded, a record per part otherwise (one batch either way).
+        const stored = () =>
+          query<Array<{ event: string }>>(
+            env,
+            "SELECT event FROM ms_logs WHERE event = ? OR event LIKE CONCAT(?, '.%')",
+            [parent, parent],
+          );
+        await waitFor(async () => (await stored()).length > 0, 10_000, "the fan-out's records");
+        assert.equal((await stored()).length, fold ? 1 : 25);
+        // Read back alike either way: the chain of a part is the whole fan-out.
+        const chain = await cli(["logs", "chain", `${parent}.7`, ...env.cliArgs]);
+        assert.equal(chain.code, 0, chain.err);
+        const lines = chain.out.split("\n");
+        assert.equal(lines.length, 25, chain.out);
+        assert.match(lines[0]!, new RegExp(`^${parent}  \\+0ms  read\\.dsh`));
+        assert.ok(
+          lines.slice(1).every((l) => /^└─ \.\d+ {2}\+0ms {2}\S+\.\w+ {2}on fold-/.test(l)),
+          chain.out,
+        );
+        const tail = await cli(["logs", "tail", "--template", "dsh", "--json", ...env.cliArgs]);
+        assert.equal(tail.code, 0, tail.err);
+        const records = tail.out.split("\n").map((l) => JSON.parse(l));
+        assert.deepEqual(records.map((r) => r.event), [parent]);
+      } finally {
+        await node.stop();
+        await env.cleanup();
+      }
+    });
+  }
+});
+
 Deno.test("a failing log store drops and counts events without affecting requests", async () => {
   const env = await createTestEnv({ extraToml: logstoreToml("flush_ms = 20\nmax_retries = 0") });
   const node = await startNode(env, "appServer", "logstore-broken");

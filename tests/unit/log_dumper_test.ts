@@ -4,7 +4,7 @@ import { buildTree } from "../../utilities/log_dumper/tree.ts";
 import { createHandler, filterFrom } from "../../utilities/log_dumper/server.ts";
 import { observerConfig } from "../../utilities/log_dumper/config.ts";
 import { filterSql } from "../../utilities/log_dumper/mariadb_source.ts";
-import type { LogRecord, LogSource } from "../../utilities/log_dumper/source.ts";
+import { type LogRecord, type LogSource, unfolding } from "../../utilities/log_dumper/source.ts";
 
 const XSS = `<script>alert("x")</script>`;
 
@@ -208,5 +208,41 @@ Deno.test("observerConfig() layers environment over TOML over defaults", async (
   });
   await t.step("a bad port names the setting", () => {
     assert.throws(() => observerConfig({ LOG_DUMPER_PORT: "http" }), /Invalid observer setting port/);
+  });
+});
+
+Deno.test("unfolding() shows a fan-out's folded parts as records of their own, filtered like any", async (t) => {
+  const parent = record("p", "2025-01-01T00:00:00.000Z", {
+    id: 7,
+    template: "dsh",
+    rows: 3,
+    doc: {
+      user: "u",
+      parts: [["1", "prd", "read", null, 0.5, 1], ["2", "cus", "call:total", "total", 1, 1], "junk"],
+    },
+  });
+  const failed = record("p.3", "2025-01-01T00:00:00.000Z", { id: 8, parent: "p", code: "NOT_FOUND" });
+  const source = unfolding({
+    recent: () => Promise.resolve([failed, parent]),
+    chain: () => Promise.resolve([parent, failed]),
+    close: () => Promise.resolve(),
+  });
+  await t.step("a chain has every part, each under its parent with the parent's time and node", async () => {
+    const chain = await source.chain("p.2");
+    assert.deepEqual(chain.map((r) => [r.event, r.parent, r.template, r.op]), [
+      ["p", null, "dsh", "read"],
+      ["p.1", "p", "prd", "read"],
+      ["p.2", "p", "cus", "call:total"],
+      ["p.3", "p", "prd", "read"],
+    ]);
+    assert.deepEqual(chain[0]!.doc, { user: "u" });
+    assert.deepEqual(chain[2]!.doc, { call: "total" });
+    assert.ok(chain.slice(1, 3).every((r) => r.id === 7 && r.node === "n1" && r.at === parent.at));
+  });
+  await t.step("a filter applies to the parts once unfolded", async () => {
+    const prd = await source.recent({ template: "prd" }, 10);
+    assert.deepEqual(prd.map((r) => r.event), ["p.3", "p.1"]);
+    const errors = await source.recent({ status: "error" }, 10);
+    assert.deepEqual(errors.map((r) => r.event), ["p.3"]);
   });
 });

@@ -1,16 +1,22 @@
 /**
  * The log store's fast paths (sqlTime by slicing, toLogRow without copying
  * the event) give exactly what the plain forms gave, and sampling keeps a
- * fan-out's chain whole.
+ * fan-out's chain whole; folding a fan-out's parts into their parent's
+ * record changes what is stored, not what readers get back.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   createBatchWriter,
   createLogStoreSink,
+  docText,
+  eventsIn,
   type LogEvent,
   type LogRow,
+  type RequestEvent,
   sqlTime,
+  type StoredEvent,
+  storedRecords,
   toLogRow,
 } from "../../src/logstore/mod.ts";
 import { requestEvent } from "../helpers/log_events.ts";
@@ -149,4 +155,152 @@ Deno.test("createLogStoreSink() samples a fan-out as a whole", async (t) => {
     assert.equal(draws.length, 0);
   });
   await writer.close();
+});
+
+/** Records what the sink writes, with `foldParts` on or off. */
+function recordingSink(foldParts: boolean, sampleRate = 1) {
+  const rows: LogRow[] = [];
+  const writer = createBatchWriter<LogRow>({
+    write: (batch) => Promise.resolve(void rows.push(...batch)),
+    // A batch of one is taken the moment it is pushed: a parent's record must be complete by then.
+    batchSize: 1,
+    flushMs: 60_000,
+    capacity: 10_000,
+  });
+  const sink = createLogStoreSink({ writer, sampleRate, newId: () => "s", foldParts, random: () => 0.9 });
+  return { rows, sink, writer };
+}
+
+/** What a reader gets back from stored rows (the store keeps `doc` as text; ids are the store's). */
+function readBack(rows: readonly LogRow[]): StoredEvent[] {
+  const stored = rows.map((row) => {
+    const { root: _, parts: __, rows: nrows, ...columns } = row;
+    return { ...columns, nrows, doc: docText(row) };
+  });
+  return storedRecords(stored)
+    .sort((a, b) => a.event < b.event ? -1 : a.event > b.event ? 1 : 0);
+}
+
+Deno.test("createLogStoreSink({ foldParts }) keeps a fan-out's successful parts in its parent's record", async (t) => {
+  const fanOut = (sink: { emit(e: LogEvent): void }, root: string) => {
+    sink.emit(request({ event: root, template: "dsh", rows: 3 }));
+    sink.emit(request({ event: `${root}.1`, parent: root, template: "prd", ms: 0.25 }));
+    sink.emit(request({ event: `${root}.2`, parent: root, template: "cus", op: "call", call: "total" }));
+    sink.emit(request({ event: `${root}.3`, parent: root, code: "NOT_FOUND", message: "no row", rows: 0 }));
+  };
+  await t.step("one record for the parent and its parts; a failed part keeps its own", async () => {
+    const { rows, sink, writer } = recordingSink(true);
+    fanOut(sink, "a");
+    await Promise.resolve();
+    await writer.flush();
+    assert.deepEqual(rows.map((r) => r.event), ["a", "a.3"]);
+    assert.deepEqual(JSON.parse(docText(rows[0]!)).parts, [
+      ["1", "prd", "read", null, 0.25, 1],
+      ["2", "cus", "call:total", "total", 1.5, 1],
+    ]);
+    assert.equal(eventsIn(rows[0]!), 3);
+    assert.equal(sink.stats().queued, 4);
+    await writer.close();
+  });
+  await t.step("readers get back what unfolded records give", async () => {
+    const folded = recordingSink(true);
+    const plain = recordingSink(false);
+    for (const { sink } of [folded, plain]) fanOut(sink, "a");
+    await Promise.resolve();
+    for (const { writer } of [folded, plain]) await writer.close();
+    assert.equal(plain.rows.length, 4);
+    assert.deepEqual(readBack(folded.rows), readBack(plain.rows));
+  });
+  await t.step(
+    "a retry, a client-parented request and a part of an earlier request stay records of their own",
+    async () => {
+      const { rows, sink, writer } = recordingSink(true);
+      sink.emit(request({ event: "b" }));
+      sink.emit(request({ event: "b.r2", parent: "b", attempt: 2 }));
+      sink.emit(request({ event: "b.x-n-1-0", parent: "b" }));
+      sink.emit(request({ event: "c" }));
+      sink.emit(request({ event: "b.1", parent: "b" }));
+      await Promise.resolve();
+      await writer.close();
+      assert.deepEqual(rows.map((r) => r.event), ["b", "b.r2", "b.x-n-1-0", "c", "b.1"]);
+      assert.ok(rows.every((r) => r.parts === undefined && !("parts" in JSON.parse(docText(r)))));
+    },
+  );
+  await t.step("a parent sampled out leaves only its failed parts", async () => {
+    const { rows, sink, writer } = recordingSink(true, 0);
+    fanOut(sink, "d");
+    await Promise.resolve();
+    await writer.close();
+    assert.deepEqual(rows.map((r) => r.event), ["d.3"]);
+  });
+});
+
+Deno.test("folded and unfolded fan-outs read back alike, for any parts", async () => {
+  const part = fc.record({
+    template: fc.constantFrom("prd", "cus", "ord"),
+    call: fc.option(fc.constantFrom("total", "orders"), { nil: undefined }),
+    failed: fc.boolean(),
+    ms: fc.double({ min: 0, max: 1e4, noNaN: true }),
+    rows: fc.nat(1000),
+  });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(part, { maxLength: 30 }), { minLength: 1, maxLength: 5 }),
+      async (fanOuts) => {
+        const folded = recordingSink(true);
+        const plain = recordingSink(false);
+        for (const { sink } of [folded, plain]) {
+          fanOuts.forEach((parts, i) => {
+            const root = `r${i}`;
+            sink.emit(request({ event: root, template: "dsh" }));
+            parts.forEach((p, n) => {
+              const event: Partial<RequestEvent> = {
+                event: `${root}.${n + 1}`,
+                parent: root,
+                template: p.template,
+                op: p.call ? "call" : "read",
+                call: p.call,
+                ms: p.ms,
+                rows: p.rows,
+              };
+              sink.emit(request(p.failed ? { ...event, code: "DB_ERROR", message: "boom" } : event));
+            });
+          });
+        }
+        await Promise.resolve();
+        for (const { writer } of [folded, plain]) await writer.close();
+        assert.ok(folded.rows.length <= plain.rows.length);
+        assert.deepEqual(readBack(folded.rows), readBack(plain.rows));
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+Deno.test("a record with folded parts counts as its events when written or dropped", async () => {
+  const written: LogRow[][] = [];
+  const writer = createBatchWriter<LogRow>({
+    write: (batch) => Promise.resolve(void written.push(batch)),
+    batchSize: 10,
+    flushMs: 60_000,
+    capacity: 1,
+    weight: eventsIn,
+  });
+  const sink = createLogStoreSink({ writer, sampleRate: 1, newId: () => "s", foldParts: true });
+  for (const root of ["a", "b"]) {
+    sink.emit(request({ event: root, template: "dsh" }));
+    for (let n = 1; n <= 24; n++) sink.emit(request({ event: `${root}.${n}`, parent: root }));
+  }
+  await Promise.resolve();
+  await writer.close();
+  // Room for one record: "a" and its 24 parts are written, "b" and its parts are dropped.
+  assert.deepEqual(written.map((b) => b.map((r) => r.event)), [["a"]]);
+  assert.deepEqual(sink.stats(), {
+    queued: 25,
+    sampledOut: 0,
+    dropped: 25,
+    written: 25,
+    failures: 0,
+    buffered: 0,
+  });
 });

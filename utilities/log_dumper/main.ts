@@ -10,6 +10,7 @@
 import { type ObserverConfig, observerConfig } from "./config.ts";
 import { createMariadbSource } from "./mariadb_source.ts";
 import { createMongodbSource } from "./mongodb_source.ts";
+import { unfolding } from "./source.ts";
 import { createHandler } from "./server.ts";
 
 /** Where settings are looked for when LOG_DUMPER_CONFIG is unset (relative to the working directory). */
@@ -46,9 +47,9 @@ function storeLabel(config: ObserverConfig): string {
 if (import.meta.main) {
   const env = Deno.env.toObject();
   const config = observerConfig(env, await readToml(env.LOG_DUMPER_CONFIG));
-  const source = config.store === "mongodb"
-    ? createMongodbSource(config.mongodb)
-    : createMariadbSource(config.mariadb);
+  const source = unfolding(
+    config.store === "mongodb" ? createMongodbSource(config.mongodb) : createMariadbSource(config.mariadb),
+  );
   const server = Deno.serve(
     {
       hostname: config.host,
