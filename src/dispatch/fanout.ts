@@ -73,7 +73,10 @@ export async function runFanOut(
     let promise = started.get(part.name);
     if (promise) return promise;
     promise = (async () => {
-      await Promise.all(part.after.map((dep) => run(byName.get(dep)!, indexOf.get(dep)!)));
+      // A part that needs none starts at once: no array, Promise.all or extra microtask for it.
+      if (part.after.length) {
+        await Promise.all(part.after.map((dep) => run(byName.get(dep)!, indexOf.get(dep)!)));
+      }
       const event = childEvent(index + 1);
       const spec = part.spec;
       const t0 = performance.now();
@@ -97,16 +100,14 @@ export async function runFanOut(
         }
         await acquire();
         try {
-          const partRequest: Request = {
-            template: spec.template,
-            op: spec.op,
-            ...(spec.call ? { call: spec.call } : {}),
-            ...(part.key ? { key: resolveValues(part.key, request, done) } : {}),
-            ...(part.where ? { where: resolveValues(part.where, request, done) } : {}),
-            ...(part.data ? { data: resolveValues(part.data, request, done) } : {}),
-            ...(spec.order ? { order: spec.order } : {}),
-            ...(spec.limit ? { limit: spec.limit } : {}),
-          };
+          // Set field by field: each spread of a conditional object allocated one more per part.
+          const partRequest: Request = { template: spec.template, op: spec.op };
+          if (spec.call) partRequest.call = spec.call;
+          if (part.key) partRequest.key = resolveValues(part.key, request, done);
+          if (part.where) partRequest.where = resolveValues(part.where, request, done);
+          if (part.data) partRequest.data = resolveValues(part.data, request, done);
+          if (spec.order) partRequest.order = spec.order;
+          if (spec.limit) partRequest.limit = spec.limit;
           const result = await runPart(partRequest);
           done.set(part.name, result.data);
           record.rows = result.rows;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LogEvent } from "./events.ts";
+import type { LogEvent, RequestEvent } from "./events.ts";
 
 /** Severity of a record, for filtering. */
 export type LogLevel = "info" | "warn" | "error";
@@ -150,7 +150,7 @@ export function toLogRow(event: LogEvent, id: string): LogRow {
         node: event.node,
         broker: event.broker,
         template: event.template ?? null,
-        op: event.call ? `${event.op ?? "call"}:${event.call}` : event.op ?? null,
+        op: opOf(event),
         code: event.code ?? null,
         action: event.action,
         attempt: event.attempt,
@@ -295,9 +295,21 @@ export type FoldedPart = [
   rows: number | null,
 ];
 
-/** The folded form of a part's record (see {@link FoldedPart}); `n` is its part number. */
-export function foldedPart(row: LogRow, n: string, call: string | undefined): FoldedPart {
-  return [n, row.template, row.op, call ?? null, row.ms, row.rows];
+/** A request's `op` column: the op, or `op:call` for a call. */
+function opOf(event: RequestEvent): string | null {
+  return event.call ? `${event.op ?? "call"}:${event.call}` : event.op ?? null;
+}
+
+/**
+ * The folded form of part `n`'s event (see {@link FoldedPart}), or undefined when the event must
+ * keep a record of its own: a failure (to be found by its code), or anything its parent's record
+ * and the part's six values could not give back.
+ */
+export function foldedPart(event: RequestEvent, n: string): FoldedPart | undefined {
+  if (event.code !== undefined || event.message || event.user !== undefined || event.reason !== undefined) {
+    return undefined;
+  }
+  return [n, event.template ?? null, opOf(event), event.call ?? null, event.ms, event.rows];
 }
 
 /** The `doc` a record is stored with: its own, with its folded parts if it has any. */

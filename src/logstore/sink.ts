@@ -94,20 +94,22 @@ export function createLogStoreSink(options: LogStoreSinkOptions): LogStoreSink {
     if (row) push(row);
   };
   const record = (event: LogEvent) => {
+    if (options.foldParts && event.kind === "request" && held && event.parent === held.event) {
+      const n = partSuffix(event.event, event.parent);
+      const part = n === undefined ? undefined : foldedPart(event, n);
+      if (part) {
+        (held.parts ??= []).push(part);
+        return;
+      }
+      // A part that keeps a record of its own (a failure) goes as it is; its parent stays held
+      // for the parts after it.
+      return push(toLogRow(event, event.event));
+    }
     const id = event.kind === "status" ? options.newId() : event.event;
     const row = toLogRow(event, id);
     if (!options.foldParts || event.kind !== "request") {
       release();
       return push(row);
-    }
-    // Only a successful part folds: a failure keeps a record of its own, to be found by its code.
-    const n = held && event.parent === held.event && row.code === null && row.message === null &&
-        event.user === undefined
-      ? partSuffix(event.event, event.parent)
-      : undefined;
-    if (n !== undefined) {
-      (held!.parts ??= []).push(foldedPart(row, n, event.call));
-      return;
     }
     release();
     held = row;

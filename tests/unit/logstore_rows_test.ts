@@ -193,12 +193,13 @@ Deno.test("createLogStoreSink({ foldParts }) keeps a fan-out's successful parts 
     fanOut(sink, "a");
     await Promise.resolve();
     await writer.flush();
-    assert.deepEqual(rows.map((r) => r.event), ["a", "a.3"]);
-    assert.deepEqual(JSON.parse(docText(rows[0]!)).parts, [
+    // The failed part is written at once; its parent when its last part is in.
+    assert.deepEqual(rows.map((r) => r.event), ["a.3", "a"]);
+    assert.deepEqual(JSON.parse(docText(rows[1]!)).parts, [
       ["1", "prd", "read", null, 0.25, 1],
       ["2", "cus", "call:total", "total", 1.5, 1],
     ]);
-    assert.equal(eventsIn(rows[0]!), 3);
+    assert.equal(eventsIn(rows[1]!), 3);
     assert.equal(sink.stats().queued, 4);
     await writer.close();
   });
@@ -222,10 +223,24 @@ Deno.test("createLogStoreSink({ foldParts }) keeps a fan-out's successful parts 
       sink.emit(request({ event: "b.1", parent: "b" }));
       await Promise.resolve();
       await writer.close();
-      assert.deepEqual(rows.map((r) => r.event), ["b", "b.r2", "b.x-n-1-0", "c", "b.1"]);
+      // Children of the held record that are not parts are written at once, ahead of it.
+      assert.deepEqual(rows.map((r) => r.event), ["b.r2", "b.x-n-1-0", "b", "c", "b.1"]);
       assert.ok(rows.every((r) => r.parts === undefined && !("parts" in JSON.parse(docText(r)))));
     },
   );
+  await t.step("the parts after a failed one still fold", async () => {
+    const { rows, sink, writer } = recordingSink(true);
+    sink.emit(request({ event: "f", template: "dsh" }));
+    sink.emit(request({ event: "f.1", parent: "f" }));
+    sink.emit(request({ event: "f.2", parent: "f", code: "DB_ERROR", message: "boom" }));
+    sink.emit(request({ event: "f.3", parent: "f" }));
+    await Promise.resolve();
+    await writer.close();
+    assert.deepEqual(rows.map((r) => [r.event, r.parts?.map((p) => p[0])]), [["f.2", undefined], ["f", [
+      "1",
+      "3",
+    ]]]);
+  });
   await t.step("a parent sampled out leaves only its failed parts", async () => {
     const { rows, sink, writer } = recordingSink(true, 0);
     fanOut(sink, "d");
