@@ -8,6 +8,7 @@
 import { workQueueName } from "../../src/amqp/mod.ts";
 import type { Config } from "../../src/config/mod.ts";
 import { type BenchEnv, type BenchWorld, consumerCount, ROLE } from "./env.ts";
+import { nodeV8Flags } from "../node_flags.ts";
 import { terminate } from "./proc.ts";
 
 /** A node child process. */
@@ -57,6 +58,7 @@ export async function startNode(options: StartNodeOptions): Promise<NodeProcess>
       "run",
       "-A",
       ...(options.srcRoot ? ["--config", `${src}/deno.json`] : []),
+      ...nodeV8Flags(src),
       ...(options.denoFlags ?? []),
       `${src}/src/main.ts`,
       "run",

@@ -7,6 +7,7 @@
  */
 import { boundQueues, queueCounts, ROLE, type SoakEnv } from "./env.ts";
 import { terminate } from "../bench/proc.ts";
+import { nodeV8Flags } from "../node_flags.ts";
 
 /** A node child process. */
 export interface SoakNode {
@@ -34,6 +35,7 @@ export async function startSoakNode(env: SoakEnv, instance: string, logFile: str
     args: [
       "run",
       "-A",
+      ...nodeV8Flags(env.root),
       `${env.root}/src/main.ts`,
       "run",
       "--node",
