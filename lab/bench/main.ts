@@ -24,6 +24,7 @@ import {
   writeBaseline,
 } from "./gate.ts";
 import { machineLoad } from "./proc.ts";
+import { nodeV8Flags } from "../node_flags.ts";
 import { renderReport } from "./report.ts";
 import type { ScenarioResult } from "./results.ts";
 import { createRunner, type Runner } from "./runner.ts";
@@ -193,6 +194,7 @@ async function main(): Promise<number> {
       logstore,
       fold_parts: foldParts,
       db_connections: dbConnections,
+      node_v8_flags: nodeV8Flags(root).join(" "),
       git: await gitRevision(),
     },
     scenarios: results,
