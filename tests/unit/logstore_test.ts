@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   buildChainTree,
   createBatchWriter,
+  createLogStore,
   createLogStoreSink,
   fromStoredRow,
   levelOf,
@@ -13,6 +14,8 @@ import {
   type StoredEvent,
   toLogRow,
 } from "../../src/logstore/mod.ts";
+import type { Adapter } from "../../src/adapters/mod.ts";
+import { documentOf } from "../../src/adapters/mongodb/filters.ts";
 import { configDigest } from "../../src/config/mod.ts";
 import { loadTemplates } from "../../src/templates/mod.ts";
 import { requestEvent } from "../helpers/log_events.ts";
@@ -338,4 +341,65 @@ Deno.test("loadLogStoreTemplate() points template mst at the configured store", 
     const served = await loadTemplates("templates");
     assert.ok(!served.some((s) => s.name === "mst"));
   });
+});
+
+Deno.test("a store without procedures (MongoDB's documents) keeps folded parts in doc and reads them back unfolded", async () => {
+  // MongoDB cannot run here (its contract test needs BEDS_TEST_MONGO_URL): documents are kept in
+  // memory, made by the MongoDB adapter's documentOf and read with equality filters as it reads.
+  const template = await loadLogStoreTemplate({
+    dir: "templates/logstore",
+    store: "mongodb",
+    database: "beds",
+  });
+  const docs: Record<string, unknown>[] = [];
+  const fail = () => Promise.reject(new Error("not used"));
+  const adapter: Adapter = {
+    store: "mongodb",
+    // The MongoDB adapter's own mapping of values to a document (a json field stored as its value).
+    create: ({ template, values }) => {
+      docs.push(documentOf({ template, values, fields: template.ops.create!.params }));
+      return Promise.resolve({ data: null, rows: 1 });
+    },
+    read: ({ where }) => {
+      const data = docs.filter((d) => [...where].every(([field, any]) => any.includes(d[field])));
+      return Promise.resolve({ data, rows: data.length });
+    },
+    update: fail,
+    delete: fail,
+    call: fail,
+    verify: () => Promise.resolve([]),
+    health: () => ({ healthy: true, detail: {} }),
+    close: () => Promise.resolve(),
+  };
+  const store = createLogStore({ adapter, template });
+  const writer = createBatchWriter<LogRow>({
+    write: (rows) => store.write(rows),
+    batchSize: 100,
+    flushMs: 60_000,
+    capacity: 100,
+  });
+  const sink = createLogStoreSink({ writer, sampleRate: 1, newId: () => "s", foldParts: true });
+  sink.emit(request({ event: "r", template: "dsh" }));
+  sink.emit(request({ event: "r.1", parent: "r", template: "cus" }));
+  sink.emit(request({ event: "r.2", parent: "r", template: "prd", op: "call", call: "total" }));
+  await Promise.resolve();
+  await writer.close();
+  assert.equal(docs.length, 1);
+  assert.equal(docs[0]!.parts, undefined, "parts are stored in doc, not as a field of their own");
+  assert.deepEqual(JSON.parse(String(docs[0]!.doc)).parts, [["1", "cus", "read", null, 1.5, 1], [
+    "2",
+    "prd",
+    "call:total",
+    "total",
+    1.5,
+    1,
+  ]]);
+  const chain = await store.chain("r.2");
+  assert.deepEqual(chain.map((r) => [r.event, r.template, r.op]), [["r", "dsh", "read"], [
+    "r.1",
+    "cus",
+    "read",
+  ], ["r.2", "prd", "call:total"]]);
+  const tail = await store.tail({ template: "dsh" });
+  assert.deepEqual(tail.map((r) => r.event), ["r"]);
 });
