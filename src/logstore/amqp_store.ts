@@ -17,7 +17,8 @@
 import type { RequestBody } from "../client/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import type { Reply } from "../protocol/mod.ts";
-import { batchTuple, type StoredEvent, storedRecords } from "./rows.ts";
+import { batchTuple, type StoredEvent } from "./rows.ts";
+import { storedRecords } from "./fold.ts";
 import { filterValues, type LogStore, matchesTail } from "./store.ts";
 import { LOGSTORE_TEMPLATE } from "./template.ts";
 

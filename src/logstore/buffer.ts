@@ -64,11 +64,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWriter<T> {
   const { batchSize, flushMs, capacity } = options;
   const maxRetries = options.maxRetries ?? 3;
-  const { weight } = options;
+  const weightOf = options.weight ?? (() => 1);
   const weigh = (items: readonly T[]) => {
-    if (!weight) return items.length;
     let sum = 0;
-    for (const item of items) sum += weight(item);
+    for (const item of items) sum += weightOf(item);
     return sum;
   };
   const retryDelayMs = options.retryDelayMs ?? 100;
@@ -161,7 +160,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   return {
     push(item) {
       if (closed || queue.length + inflight >= capacity) {
-        dropped += weight ? weight(item) : 1;
+        dropped += weightOf(item);
         return false;
       }
       queue.push(item);

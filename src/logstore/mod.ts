@@ -30,9 +30,7 @@ export {
 export {
   batchTuple,
   docText,
-  eventsIn,
   type FoldedPart,
-  foldedPart,
   fromStoredRow,
   levelOf,
   type LogLevel,
@@ -40,10 +38,9 @@ export {
   shouldRecord,
   sqlTime,
   type StoredEvent,
-  storedRecords,
   toLogRow,
-  unfoldParts,
 } from "./rows.ts";
+export { eventsIn, foldedPart, storedRecords, unfoldParts } from "./fold.ts";
 export {
   createLogStoreSink,
   type LogStoreSink,

@@ -229,20 +229,16 @@ function clip(text: string | undefined): string | null {
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
 }
 
-function str(value: unknown): string | null {
+/** A stored value as text, or null. */
+export function textOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
 }
 
-function num(value: unknown): number | null {
+/** A stored value as a finite number, or null. */
+export function numberOrNull(value: unknown): number | null {
   if (value === null || value === undefined || value === "") return null;
   const n = Number(value);
   return Number.isFinite(n) ? n : null;
-}
-
-/** The records of a store's reply (rows or documents), folded parts unfolded. */
-export function storedRecords(data: unknown): StoredEvent[] {
-  if (!Array.isArray(data)) return [];
-  return data.flatMap((row) => unfoldParts(fromStoredRow(row as Record<string, unknown>)));
 }
 
 /** Reads one raw record of the store (a MariaDB row or a MongoDB document) back. */
@@ -257,25 +253,25 @@ export function fromStoredRow(raw: Record<string, unknown>): StoredEvent {
   } else if (typeof raw.doc === "object" && raw.doc !== null) {
     doc = raw.doc as Record<string, unknown>;
   }
-  const at = raw.at instanceof Date ? raw.at.toISOString() : str(raw.at) ?? "";
-  const id = num(raw.id);
+  const at = raw.at instanceof Date ? raw.at.toISOString() : textOrNull(raw.at) ?? "";
+  const id = numberOrNull(raw.id);
   return {
     ...(id === null ? {} : { id }),
     event: String(raw.event ?? ""),
-    parent: str(raw.parent),
+    parent: textOrNull(raw.parent),
     kind: String(raw.kind ?? "request") as LogEvent["kind"],
     level: String(raw.level ?? "info") as LogLevel,
     at: at.includes("T") ? at : `${at.replace(" ", "T")}Z`,
     node: String(raw.node ?? ""),
-    broker: str(raw.broker),
-    template: str(raw.template),
-    op: str(raw.op),
-    code: str(raw.code),
-    action: str(raw.action),
-    attempt: num(raw.attempt),
-    ms: num(raw.ms),
-    rows: num(raw.rows ?? raw.nrows),
-    message: str(raw.message),
+    broker: textOrNull(raw.broker),
+    template: textOrNull(raw.template),
+    op: textOrNull(raw.op),
+    code: textOrNull(raw.code),
+    action: textOrNull(raw.action),
+    attempt: numberOrNull(raw.attempt),
+    ms: numberOrNull(raw.ms),
+    rows: numberOrNull(raw.rows ?? raw.nrows),
+    message: textOrNull(raw.message),
     doc,
   };
 }
@@ -296,20 +292,8 @@ export type FoldedPart = [
 ];
 
 /** A request's `op` column: the op, or `op:call` for a call. */
-function opOf(event: RequestEvent): string | null {
+export function opOf(event: RequestEvent): string | null {
   return event.call ? `${event.op ?? "call"}:${event.call}` : event.op ?? null;
-}
-
-/**
- * The folded form of part `n`'s event (see {@link FoldedPart}), or undefined when the event must
- * keep a record of its own: a failure (to be found by its code), or anything its parent's record
- * and the part's six values could not give back.
- */
-export function foldedPart(event: RequestEvent, n: string): FoldedPart | undefined {
-  if (event.code !== undefined || event.message || event.user !== undefined || event.reason !== undefined) {
-    return undefined;
-  }
-  return [n, event.template ?? null, opOf(event), event.call ?? null, event.ms, event.rows];
 }
 
 /** The `doc` a record is stored with: its own, with its folded parts if it has any. */
@@ -317,46 +301,4 @@ export function docText(row: LogRow): string {
   if (!row.parts?.length) return row.doc;
   const parts = JSON.stringify(row.parts);
   return row.doc === "{}" ? `{"parts":${parts}}` : `${row.doc.slice(0, -1)},"parts":${parts}}`;
-}
-
-/** How many events a record stands for: itself and its folded parts. */
-export function eventsIn(row: LogRow): number {
-  return 1 + (row.parts?.length ?? 0);
-}
-
-/**
- * A stored record and the parts folded into it, each as the record it would have had on its
- * own: readers see the same records whether parts were folded or not (only the store's `id`,
- * which the parts share with their parent, tells them apart). A record without parts is
- * returned alone; an unreadable part is skipped.
- */
-export function unfoldParts(record: StoredEvent): StoredEvent[] {
-  const parts = record.doc.parts;
-  if (!Array.isArray(parts)) return [record];
-  const { parts: _, ...doc } = record.doc;
-  const out: StoredEvent[] = [{ ...record, doc }];
-  for (const part of parts) {
-    if (!Array.isArray(part) || typeof part[0] !== "string" || !/^\d+$/.test(part[0])) continue;
-    const call = str(part[3]);
-    out.push({
-      ...(record.id === undefined ? {} : { id: record.id }),
-      event: `${record.event}.${part[0]}`,
-      parent: record.event,
-      kind: "request",
-      level: "info",
-      at: record.at,
-      node: record.node,
-      broker: record.broker,
-      template: str(part[1]),
-      op: str(part[2]),
-      code: null,
-      action: "reply",
-      attempt: record.attempt,
-      ms: num(part[4]),
-      rows: num(part[5]),
-      message: null,
-      doc: call === null ? {} : { call },
-    });
-  }
-  return out;
 }

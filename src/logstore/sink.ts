@@ -12,7 +12,8 @@ import type { AdapterHealth } from "../adapters/mod.ts";
 import type { EventSink, LogEvent } from "./events.ts";
 import type { BatchWriter } from "./buffer.ts";
 import { partSuffix } from "../protocol/mod.ts";
-import { eventsIn, foldedPart, type LogRow, shouldRecord, toLogRow } from "./rows.ts";
+import { type LogRow, shouldRecord, toLogRow } from "./rows.ts";
+import { eventsIn, foldedPart } from "./fold.ts";
 
 /** Options for {@link createLogStoreSink}. */
 export interface LogStoreSinkOptions {
@@ -107,11 +108,8 @@ export function createLogStoreSink(options: LogStoreSinkOptions): LogStoreSink {
     }
     const id = event.kind === "status" ? options.newId() : event.event;
     const row = toLogRow(event, id);
-    if (!options.foldParts || event.kind !== "request") {
-      release();
-      return push(row);
-    }
     release();
+    if (!options.foldParts || event.kind !== "request") return push(row);
     held = row;
     if (!releasing) {
       releasing = true;
