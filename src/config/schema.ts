@@ -169,11 +169,11 @@ const logstoreSchema = z.strictObject({
   database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default(LOGSTORE_DEFAULTS.database),
   /** Directory of the log store template, kept apart from the templates the brokers serve. */
   templates_dir: z.string().default(LOGSTORE_DEFAULTS.templates_dir),
-  /** Events per write. */
+  /** Records per write (a fan-out with folded parts is one record). */
   batch_size: z.number().int().min(1).max(5000).default(LOGSTORE_DEFAULTS.batch_size),
   /** Longest an event waits in the buffer before it is written. */
   flush_ms: z.number().int().min(1).default(LOGSTORE_DEFAULTS.flush_ms),
-  /** Events held in memory at most; past that new events are dropped and counted. */
+  /** Events held in memory at most (a folded part is one); past that new events are dropped and counted. */
   buffer_size: z.number().int().min(1).default(LOGSTORE_DEFAULTS.buffer_size),
   /** Further attempts at a failed batch before it is dropped and counted. */
   max_retries: z.number().int().min(0).max(10).default(LOGSTORE_DEFAULTS.max_retries),

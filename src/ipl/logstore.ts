@@ -54,7 +54,7 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
     ctx.sinks.push(sink);
     ctx.logstore = sink;
     return {
-      detail: `${where(ctx)}, batches of ${settings.batch_size} every ${settings.flush_ms} ms${
+      detail: `${where(ctx)}, batches of ${settings.batch_size} records every ${settings.flush_ms} ms${
         settings.fold_parts ? ", fan-out parts folded" : ""
       }`,
       undo: async () => {

@@ -4,6 +4,9 @@
  * `flushMs` passed since the first of them. One batch is written at a time;
  * a failed batch is retried `maxRetries` times, then dropped and counted.
  * When the buffer holds `capacity` items, new ones are dropped and counted.
+ * Capacity and counters weigh items by their `weight` (a log record with a
+ * fan-out's parts folded in stands for its events); batches count items, as
+ * a heavy record costs a write less than the records it stands for would.
  *
  * @module
  */
@@ -12,18 +15,18 @@
 export interface BatchWriterOptions<T> {
   /** Writes one batch; a rejection counts as a failed attempt. */
   write(batch: T[]): Promise<void>;
-  /** Items per write. */
+  /** Items per write (not weighed: see the module doc). */
   batchSize: number;
   /** Longest an item waits before its (partial) batch is written. */
   flushMs: number;
-  /** Items held at most, including the batch being written. */
+  /** Items held at most (by their `weight`, passed by at most the last one's), including the batch being written. */
   capacity: number;
   /** Further attempts at a failed batch. @default 3 */
   maxRetries?: number;
   /** Pause before the first retry, doubled for each further one (at most 5 s). @default 100 */
   retryDelayMs?: number;
   /**
-   * How many items one stands for in the `written` and `dropped` counters (a log record with
+   * How many items one stands for in the capacity and the counters (a log record with
    * folded parts stands for several events). @default 1 each
    */
   weight?: (item: T) => number;
@@ -33,7 +36,7 @@ export interface BatchWriterOptions<T> {
 
 /** Counters of a {@link BatchWriter}. */
 export interface BatchWriterStats {
-  /** Items waiting or being written. */
+  /** Items waiting or being written (by their `weight`). */
   buffered: number;
   /** Items written (by their `weight`). */
   written: number;
@@ -72,6 +75,8 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   };
   const retryDelayMs = options.retryDelayMs ?? 100;
   const queue: T[] = [];
+  // Weights of what waits in `queue` and of the batch being written, for the capacity.
+  let queued = 0;
   let inflight = 0;
   let written = 0;
   let dropped = 0;
@@ -110,13 +115,19 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
     }
   };
 
+  const take = (): T[] => {
+    const batch = queue.splice(0, batchSize);
+    inflight = weigh(batch);
+    queued -= inflight;
+    return batch;
+  };
+
   // One drain loop at a time: batches are written in order, one after another.
   const drain = (): Promise<void> => {
     draining ??= (async () => {
       try {
         while (queue.length && (forcing > 0 || closed || queue.length >= batchSize)) {
-          const batch = queue.splice(0, batchSize);
-          inflight = batch.length;
+          const batch = take();
           await writeBatch(batch);
           inflight = 0;
         }
@@ -159,11 +170,14 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
 
   return {
     push(item) {
-      if (closed || queue.length + inflight >= capacity) {
-        dropped += weightOf(item);
+      const weight = weightOf(item);
+      // Full once `capacity` is reached: a heavy item may pass it by its own weight, never more.
+      if (closed || queued + inflight >= capacity) {
+        dropped += weight;
         return false;
       }
       queue.push(item);
+      queued += weight;
       if (!draining) schedule();
       return true;
     },
@@ -177,11 +191,12 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
       if (queue.length || draining) {
         abandoned = true;
         dropped += weigh(queue.splice(0));
+        queued = 0;
       }
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
     },
     dropped: () => dropped,
-    stats: () => ({ buffered: queue.length + inflight, written, dropped, failures, batches }),
+    stats: () => ({ buffered: queued + inflight, written, dropped, failures, batches }),
   };
 }

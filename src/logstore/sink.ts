@@ -45,7 +45,7 @@ export interface LogStoreStats {
   written: number;
   /** Failed write attempts. */
   failures: number;
-  /** Records waiting or being written. */
+  /** Events waiting or being written (a folded part is one). */
   buffered: number;
   /** The store's own connection, when it has one. */
   connection?: AdapterHealth;

@@ -79,6 +79,41 @@ Deno.test("createBatchWriter() drops and counts items past its capacity, never b
   await writer.close();
 });
 
+Deno.test("createBatchWriter() bounds its buffer by weight (a folded record holds its events)", async (t) => {
+  await t.step("batches count records, the counters count events", async () => {
+    const store = recorder();
+    const writer = createBatchWriter({
+      write: store.write,
+      batchSize: 2,
+      flushMs: 60_000,
+      capacity: 1000,
+      weight: (n: number) => n,
+    });
+    for (const n of [4, 25, 1]) writer.push(n);
+    await writer.flush();
+    assert.deepEqual(store.batches, [[4, 25], [1]]);
+    assert.deepEqual(writer.stats(), { buffered: 0, written: 30, dropped: 0, failures: 0, batches: 2 });
+    await writer.close();
+  });
+  await t.step("capacity counts weight: heavy items fill the buffer sooner", async () => {
+    const store = recorder();
+    store.hold();
+    const writer = createBatchWriter({
+      write: store.write,
+      batchSize: 100,
+      flushMs: 60_000,
+      capacity: 60,
+      weight: (n: number) => n,
+    });
+    const accepted = [25, 25, 25, 1].map((n) => writer.push(n));
+    // 50 held, so a third 25 still enters (the last item may pass capacity by its own weight).
+    assert.deepEqual(accepted, [true, true, true, false]);
+    assert.deepEqual(writer.stats(), { buffered: 75, written: 0, dropped: 1, failures: 0, batches: 0 });
+    store.release();
+    await writer.close();
+    assert.deepEqual(store.batches, [[25, 25, 25]]);
+  });
+});
 Deno.test("createBatchWriter() retries a failed batch, then drops and counts it", async (t) => {
   await t.step("a batch that succeeds on a retry is written once", async () => {
     const store = recorder(2);
