@@ -76,11 +76,14 @@ export async function dispatch(
       return runRec(target, part, deps);
     };
     const result = await runFanOut(template, request, runPart, (i) => `${ctx.event}.${i}`);
-    const parts = Object.fromEntries(
-      result.parts.map((
-        p,
-      ) => [p.part, { event: p.event, ms: p.ms, rows: p.rows, ...(p.code ? { code: p.code } : {}) }]),
-    );
+    const parts: Record<string, unknown> = {};
+    for (const p of result.parts) {
+      parts[p.part] = p.code ? { event: p.event, ms: p.ms, rows: p.rows, code: p.code } : {
+        event: p.event,
+        ms: p.ms,
+        rows: p.rows,
+      };
+    }
     return {
       data: result.data,
       rows: result.rows,
@@ -94,8 +97,12 @@ export async function dispatch(
   return await runRec(template, request, deps);
 }
 
-/** The REC path: op checks, value checks, adapter call. */
-async function runRec(template: RecTemplate, request: Request, deps: DispatchDeps): Promise<AdapterResult> {
+/**
+ * The REC path: op checks, value checks, adapter call. Not `async`: it hands back the adapter's
+ * promise rather than wrapping it in another (one frame less per fan-out part); a failed check
+ * throws, and every caller awaits it inside its own `try` or `async` function.
+ */
+function runRec(template: RecTemplate, request: Request, deps: DispatchDeps): Promise<AdapterResult> {
   const adapter = deps.adapters.get(template.store);
   if (!adapter) {
     throw new BedsError("DB_UNAVAILABLE", `No ${template.store} adapter is configured on this node`);
@@ -103,21 +110,21 @@ async function runRec(template: RecTemplate, request: Request, deps: DispatchDep
   switch (request.op) {
     case "read": {
       if (!template.ops.read) throw notAllowed(request.op, template.name);
-      return await adapter.read(readInput(template, request, deps.limits));
+      return adapter.read(readInput(template, request, deps.limits));
     }
     case "create":
     case "update":
     case "delete": {
       const spec = template.ops[request.op];
       if (!spec) throw notAllowed(request.op, template.name);
-      return await adapter[request.op]({ template, values: writeValues(template, request, spec) });
+      return adapter[request.op]({ template, values: writeValues(template, request, spec) });
     }
     case "call": {
       const spec = template.calls.get(request.call!);
       if (!spec) {
         throw new BedsError("OP_NOT_ALLOWED", `Template "${template.name}" has no call "${request.call}"`);
       }
-      return await adapter.call({
+      return adapter.call({
         template,
         call: request.call!,
         values: callValues(template, request, spec),

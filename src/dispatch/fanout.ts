@@ -47,6 +47,21 @@ export function checkRelInput(rel: RelTemplate, request: Request): void {
   );
 }
 
+/** Each REL's parts by name and their positions, built once per template rather than per request. */
+const partIndex = new WeakMap<RelTemplate, { byName: Map<string, RelPart>; indexOf: Map<string, number> }>();
+
+function indexOfParts(rel: RelTemplate) {
+  let index = partIndex.get(rel);
+  if (!index) {
+    index = {
+      byName: new Map(rel.parts.map((p) => [p.name, p])),
+      indexOf: new Map(rel.parts.map((p, i) => [p.name, i])),
+    };
+    partIndex.set(rel, index);
+  }
+  return index;
+}
+
 /** Runs the parts of `rel` for `request`; `childEvent(i)` names part i's event. */
 export async function runFanOut(
   rel: RelTemplate,
@@ -60,9 +75,11 @@ export async function runFanOut(
   const records: PartRecord[] = [];
   const errors: FanOutResult["errors"] = [];
   const started = new Map<string, Promise<void>>();
+  const { byName, indexOf } = indexOfParts(rel);
   let free = rel.concurrency;
   const waiting: Array<() => void> = [];
-  const acquire = () => free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => waiting.push(r));
+  // Only a part that finds no free slot waits (and yields): the rest go straight on.
+  const wait = () => new Promise<void>((r) => waiting.push(r));
   const release = () => {
     const next = waiting.shift();
     if (next) next();
@@ -98,7 +115,8 @@ export async function runFanOut(
             `Part "${missing}" that "${part.name}" needs failed: ${cause.message}`,
           );
         }
-        await acquire();
+        if (free > 0) free--;
+        else await wait();
         try {
           // Set field by field: each spread of a conditional object allocated one more per part.
           const partRequest: Request = { template: spec.template, op: spec.op };
@@ -136,8 +154,6 @@ export async function runFanOut(
     return promise;
   };
 
-  const byName = new Map(rel.parts.map((p) => [p.name, p]));
-  const indexOf = new Map(rel.parts.map((p, i) => [p.name, i]));
   await Promise.all(rel.parts.map((part, i) => run(part, i)));
   const data: Record<string, unknown> = {};
   let rows = 0;

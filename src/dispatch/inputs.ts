@@ -12,6 +12,10 @@ import type { CallSpec, ProcedureOpSpec, RecTemplate } from "../templates/mod.ts
 import type { OrderBy, ReadInput, Values } from "../adapters/mod.ts";
 
 const MAX_IN_LIST = 1000;
+// Shared by every read that has none: a read by key (most of a fan-out's parts) allocates only its key.
+const NO_WHERE: ReadonlyMap<string, unknown[]> = new Map();
+const NO_VALUES: Values = new Map();
+const NO_ORDER: readonly OrderBy[] = Object.freeze([]);
 
 function invalid(message: string, field?: string): never {
   throw new BedsError("VALIDATION", message, field ? { details: { field } } : {});
@@ -69,19 +73,23 @@ export function readInput(template: RecTemplate, request: Request, limits: Limit
     reject(request, ["order"]);
     const merged = { ...request, data: { ...request.where } };
     const params = paramValues(template, { ...merged, where: undefined }, spec.params, spec.required ?? []);
-    return { template, where: new Map(), order: [], limit, offset: request.offset ?? 0, params };
+    return { template, where: NO_WHERE, order: NO_ORDER, limit, offset: request.offset ?? 0, params };
   }
-  const where = new Map<string, unknown[]>();
-  for (const [field, value] of Object.entries(request.where ?? {})) {
-    const list = Array.isArray(value) ? value : [value];
-    if (!Object.hasOwn(template.fields, field)) {
-      invalid(`Unknown field "${field}" for template "${template.name}"`, field);
+  let where = NO_WHERE;
+  if (request.where) {
+    const map = new Map<string, unknown[]>();
+    for (const [field, value] of Object.entries(request.where)) {
+      const list = Array.isArray(value) ? value : [value];
+      if (!Object.hasOwn(template.fields, field)) {
+        invalid(`Unknown field "${field}" for template "${template.name}"`, field);
+      }
+      if (!spec.where.includes(field)) invalid(`Field "${field}" is not allowed in where`, field);
+      if (list.length === 0 || list.length > MAX_IN_LIST) {
+        invalid(`Field "${field}" takes 1 to ${MAX_IN_LIST} values`, field);
+      }
+      map.set(field, list.map((v) => checked(template, field, v)));
     }
-    if (!spec.where.includes(field)) invalid(`Field "${field}" is not allowed in where`, field);
-    if (list.length === 0 || list.length > MAX_IN_LIST) {
-      invalid(`Field "${field}" takes 1 to ${MAX_IN_LIST} values`, field);
-    }
-    where.set(field, list.map((v) => checked(template, field, v)));
+    where = map;
   }
   let key: Values | undefined;
   if (request.key !== undefined) {
@@ -99,13 +107,15 @@ export function readInput(template: RecTemplate, request: Request, limits: Limit
     }
     key = map;
   }
-  const order: OrderBy[] = (request.order ?? []).map((term) => {
-    const desc = term.startsWith("-");
-    const field = desc ? term.slice(1) : term;
-    if (!spec.order.includes(field)) invalid(`Field "${field}" is not allowed in order`, field);
-    return { field, desc };
-  });
-  return { template, key, where, order, limit, offset: request.offset ?? 0, params: new Map() };
+  const order = request.order?.length
+    ? request.order.map((term): OrderBy => {
+      const desc = term.startsWith("-");
+      const field = desc ? term.slice(1) : term;
+      if (!spec.order.includes(field)) invalid(`Field "${field}" is not allowed in order`, field);
+      return { field, desc };
+    })
+    : NO_ORDER;
+  return { template, key, where, order, limit, offset: request.offset ?? 0, params: NO_VALUES };
 }
 
 /** Default required fields: create → fields declared required; else the op's key. */

@@ -5,7 +5,10 @@ import {
   quoteIdent,
   selectFunction,
   selectView,
+  type Statement,
 } from "../../src/adapters/mariadb/sql.ts";
+import { operations } from "../../src/adapters/mariadb/operations.ts";
+import { createRegistry, loadTemplates, type RecTemplate } from "../../src/templates/mod.ts";
 import { mapMariadbError } from "../../src/adapters/mariadb/errors.ts";
 import { BedsError, type ErrorCode, toErrorBody } from "../../src/errors.ts";
 
@@ -222,5 +225,57 @@ Deno.test("toErrorBody() turns errors into wire bodies", async (t) => {
     );
     assert.equal(body.code, "DB_ERROR");
     assert.ok(!JSON.stringify(body).includes("secret"));
+  });
+});
+
+Deno.test("operations().read by key reuses one SQL text per template, the one selectView() writes", async (t) => {
+  const registry = createRegistry(await loadTemplates(new URL("../../templates", import.meta.url).pathname));
+  const cus = registry.get("cus") as RecTemplate;
+  const sent: Statement[] = [];
+  const answer = (st: Statement) => {
+    sent.push(st);
+    return Promise.resolve([{ id: 1 }]);
+  };
+  const ops = operations(() => "beds_lab", answer, answer);
+  const read = (key: Map<string, unknown> | undefined, where = new Map<string, unknown[]>()) =>
+    ops.read({ template: cus, key, where, order: [], limit: 100, offset: 0, params: new Map() });
+
+  await t.step("the same text for every key, the values bound", async () => {
+    await read(new Map([["id", 1]]));
+    await read(new Map([["id", 2]]));
+    const expected = selectView("beds_lab", "v_customers", new Map([["id", [0]]]), [], 2, 0).sql;
+    assert.equal(sent[0]!.sql, "SELECT * FROM `beds_lab`.`v_customers` WHERE `id` = ? LIMIT ? OFFSET ?");
+    assert.equal(sent[0]!.sql, expected);
+    assert.equal(sent[1]!.sql, sent[0]!.sql);
+    assert.deepEqual(sent.map((s) => s.values), [[1, 2, 0], [2, 2, 0]]);
+  });
+  await t.step("a NULL key value is written IS NULL, not bound", async () => {
+    sent.length = 0;
+    await read(new Map([["id", null]])).catch(() => {});
+    assert.equal(sent[0]!.sql, "SELECT * FROM `beds_lab`.`v_customers` WHERE `id` IS NULL LIMIT ? OFFSET ?");
+    assert.deepEqual(sent[0]!.values, [2, 0]);
+  });
+  await t.step("a key with where filters takes both", async () => {
+    sent.length = 0;
+    await read(new Map([["id", 3]]), new Map([["status", ["active"]]]));
+    assert.equal(
+      sent[0]!.sql,
+      "SELECT * FROM `beds_lab`.`v_customers` WHERE `status` = ? AND `id` = ? LIMIT ? OFFSET ?",
+    );
+    assert.deepEqual(sent[0]!.values, ["active", 3, 2, 0]);
+  });
+  await t.step("a reloaded template (a new object) gets its own text", async () => {
+    sent.length = 0;
+    const renamed = { ...cus, ops: { ...cus.ops, read: { ...cus.ops.read!, view: "v_customers_2" } } };
+    await ops.read({
+      template: renamed,
+      key: new Map([["id", 1]]),
+      where: new Map(),
+      order: [],
+      limit: 100,
+      offset: 0,
+      params: new Map(),
+    });
+    assert.equal(sent[0]!.sql, "SELECT * FROM `beds_lab`.`v_customers_2` WHERE `id` = ? LIMIT ? OFFSET ?");
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
-import { TemplateError } from "../../src/errors.ts";
+import { BedsError, TemplateError } from "../../src/errors.ts";
+import { runFanOut } from "../../src/dispatch/fanout.ts";
 import {
   compileRelTemplate,
   compileTxnTemplate,
@@ -168,4 +169,51 @@ Deno.test("parseValueSource(): each kind of template names its own sections and 
   assert.equal(txn("$parts.order.id"), undefined, "a TXN has steps, not parts");
   assert.equal(txn("$steps.Order"), undefined, "names are lower case");
   assert.equal(parseSource("$steps.order"), undefined, "a REL has parts, not steps");
+});
+
+Deno.test("runFanOut() keeps at most `concurrency` parts running and frees a slot on failure", async (t) => {
+  const parts = Array.from(
+    { length: 6 },
+    (_, i) => `[parts.p${i}]\ntemplate = "cus"\nkey = { id = ${i + 1} }\n`,
+  );
+  const template = rel(`${HEAD.replace('kind = "rel"', 'kind = "rel"\nconcurrency = 2')}${parts.join("")}`);
+  linkRelTemplate(template, recs);
+  for (const failing of [[], [1, 2]]) {
+    await t.step(failing.length ? "failed parts give their slots back" : "all parts succeed", async () => {
+      let running = 0;
+      let most = 0;
+      const started: number[] = [];
+      const result = await runFanOut(
+        template,
+        { template: "x", op: "read", key: { id: 1 } },
+        async (part) => {
+          const id = (part.key as { id: number }).id;
+          started.push(id);
+          most = Math.max(most, ++running);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          running--;
+          if (failing.includes(id)) throw new BedsError("NOT_FOUND", "gone");
+          return { data: { id }, rows: 1 };
+        },
+        (i) => `e.${i}`,
+      ).catch((error: unknown) => error);
+      assert.equal(most, 2, "never more than two at once");
+      if (failing.length) {
+        assert.ok(result instanceof BedsError);
+        assert.equal(result.code, "NOT_FOUND");
+        // The request has its answer; the parts after the two that held both slots still run.
+        const end = Date.now() + 2000;
+        while (started.length < 6 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
+        assert.deepEqual(started, [1, 2, 3, 4, 5, 6]);
+        await new Promise((resolve) => setTimeout(resolve, 20)); // the last parts' timers
+        assert.equal(most, 2);
+        return;
+      }
+      if (result instanceof Error || !result || typeof result !== "object") throw result;
+      const { data, parts: records } = result as Awaited<ReturnType<typeof runFanOut>>;
+      assert.deepEqual(started, [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(data, Object.fromEntries(parts.map((_, i) => [`p${i}`, { id: i + 1 }])));
+      assert.deepEqual(records.map((p) => p.event), ["e.1", "e.2", "e.3", "e.4", "e.5", "e.6"]);
+    });
+  }
 });

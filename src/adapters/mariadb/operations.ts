@@ -54,6 +54,37 @@ export function operations(
     return { data: rows[0] ?? null, rows: rows.length || affected };
   };
 
+  // A read by key alone has the same SQL text every time for a template, so it is built once:
+  // a fan-out makes two dozen such reads per request, and each fresh text was a dozen strings
+  // for the collector and a fresh parse for the driver.
+  const keySql = new WeakMap<RecTemplate, string>();
+  const viewStatement = (input: ReadInput, schema: string, view: string): Statement => {
+    const { key, template } = input;
+    if (!key) return selectView(schema, view, input.where, input.order, input.limit, input.offset);
+    const fields = template.ops.read!.key;
+    if (fields && fields.length === key.size && !input.where.size && !input.order.length) {
+      const values: unknown[] = [];
+      for (const field of fields) {
+        const value = key.get(field);
+        // NULL needs `IS NULL`, not `= ?`: the general path writes it.
+        if (value === null || value === undefined) break;
+        values.push(value);
+      }
+      if (values.length === fields.length) {
+        let sql = keySql.get(template);
+        if (sql === undefined) {
+          sql = selectView(schema, view, new Map(fields.map((f) => [f, [0]])), [], 2, 0).sql;
+          keySql.set(template, sql);
+        }
+        values.push(2, 0);
+        return { sql, values };
+      }
+    }
+    const where = new Map(input.where);
+    for (const [field, value] of key) where.set(field, [value]);
+    return selectView(schema, view, where, input.order, 2, 0);
+  };
+
   return {
     async read(input: ReadInput): Promise<AdapterResult> {
       const { template } = input;
@@ -64,12 +95,7 @@ export function operations(
         const rows = procedureResult(result).rows.slice(input.offset, input.offset + input.limit);
         return { data: rows, rows: rows.length };
       }
-      const where = new Map(input.where);
-      if (input.key) { for (const [field, value] of input.key) where.set(field, [value]); }
-      const limit = input.key ? 2 : input.limit;
-      const rows = await read(
-        selectView(schema, spec.view!, where, input.order, limit, input.key ? 0 : input.offset),
-      ) as Row[];
+      const rows = await read(viewStatement(input, schema, spec.view!)) as Row[];
       if (!input.key) return { data: [...rows], rows: rows.length };
       if (rows.length === 0) {
         throw new BedsError("NOT_FOUND", `No "${template.name}" matches the key`, {
