@@ -33,7 +33,7 @@ interface HeapNode {
 }
 
 /** Starts V8's sampling heap profiler; the returned function stops it and lists the top allocators. */
-async function sampleHeap(): Promise<() => Promise<string[]>> {
+async function sampleHeap(): Promise<() => Promise<{ bytes: number; top: string[] }>> {
   const session = new Session();
   session.connect();
   const post = <T>(method: string, params: object = {}) =>
@@ -59,9 +59,10 @@ async function sampleHeap(): Promise<() => Promise<string[]>> {
     };
     walk(profile.head);
     const all = [...totals.values()].reduce((a, b) => a + b, 0);
-    return [...totals].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([key, bytes]) =>
+    const top = [...totals].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([key, bytes]) =>
       `${(bytes / all * 100).toFixed(1).padStart(5)} %  ${key}`
     );
+    return { bytes: all, top };
   };
 }
 
@@ -147,10 +148,12 @@ if (import.meta.main) {
     if (values.heap) {
       const stop = await sampleHeap();
       for (let i = 0; i < count; i++) await dispatch(request, ops, deps, { event: `e${n++}` });
+      const { bytes, top } = await stop();
       console.log(
-        `where dispatch() + adapter + driver allocate (${count} fan-outs, share of sampled bytes):`,
+        `dispatch() + adapter + driver allocate about ${(bytes / count / 1024).toFixed(0)} KiB per fan-out ` +
+          `(sampled over ${count}); by function:`,
       );
-      for (const line of await stop()) console.log(`  ${line}`);
+      for (const line of top) console.log(`  ${line}`);
     }
   } finally {
     await direct.close();

@@ -102,7 +102,8 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
       }
       const query = async (st: Statement) => {
         try {
-          return await conn.query({ sql: st.sql, namedPlaceholders: false }, st.values);
+          // A plain string, as in connections.ts.
+          return await conn.query(st.sql, st.values);
         } catch (error) {
           throw mapMariadbError(error);
         }
