@@ -5,9 +5,9 @@
  * connection set (`src/adapters/mariadb/connections.ts`, coalesced writes)
  * and (3) through `dispatch()` with the MariaDB adapter (checks, SQL text,
  * concurrency slots, results). One fan-out at a time, interleaved rounds;
- * prints CPU and wall time per fan-out. With `--heap`, also samples where
- * (3) allocates (V8's sampling heap profiler through `node:inspector`),
- * which is what the collector's share of a fan-out comes from.
+ * prints CPU and wall time per fan-out. With `--heap`, also samples what (1)
+ * and (3) allocate per fan-out and where (V8's sampling heap profiler through
+ * `node:inspector`): the collector's share of a fan-out comes from it.
  *
  * Needs the lab schema (`deno task lab:up`). Usage:
  * `deno run -A lab/bench/fanout_micro.ts [--schema beds_lab] [--count 2000] [--rounds 4] [--heap]`.
@@ -59,7 +59,7 @@ async function sampleHeap(): Promise<() => Promise<{ bytes: number; top: string[
     };
     walk(profile.head);
     const all = [...totals.values()].reduce((a, b) => a + b, 0);
-    const top = [...totals].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([key, bytes]) =>
+    const top = [...totals].sort((a, b) => b[1] - a[1]).map(([key, bytes]) =>
       `${(bytes / all * 100).toFixed(1).padStart(5)} %  ${key}`
     );
     return { bytes: all, top };
@@ -146,14 +146,20 @@ if (import.meta.main) {
       );
     }
     if (values.heap) {
-      const stop = await sampleHeap();
-      for (let i = 0; i < count; i++) await dispatch(request, ops, deps, { event: `e${n++}` });
-      const { bytes, top } = await stop();
-      console.log(
-        `dispatch() + adapter + driver allocate about ${(bytes / count / 1024).toFixed(0)} KiB per fan-out ` +
-          `(sampled over ${count}); by function:`,
+      const sampled = async (name: string, run: () => Promise<unknown>) => {
+        const stop = await sampleHeap();
+        for (let i = 0; i < count; i++) await run();
+        const { bytes, top } = await stop();
+        console.log(
+          `${name}: about ${(bytes / count / 1024).toFixed(0)} KiB allocated per fan-out; by function:`,
+        );
+        for (const line of top.slice(0, 12)) console.log(`  ${line}`);
+      };
+      await sampled("driver, pipelined connections", () => direct.run(raw));
+      await sampled(
+        "BEDS dispatch() + MariaDB adapter",
+        () => dispatch(request, ops, deps, { event: `e${n++}` }),
       );
-      for (const line of top) console.log(`  ${line}`);
     }
   } finally {
     await direct.close();
