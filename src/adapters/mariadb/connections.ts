@@ -137,29 +137,34 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       for (const [i, r] of results.entries()) if (r.status === "rejected") schedule(slots[i]!);
     },
 
-    async query<T>(sql: string, values: unknown[]): Promise<T> {
+    query<T>(sql: string, values: unknown[]): Promise<T> {
       const slot = pick();
-      if (!slot) throw new BedsError("DB_UNAVAILABLE", "Database unavailable; try again");
+      if (!slot) return Promise.reject(new BedsError("DB_UNAVAILABLE", "Database unavailable; try again"));
       if (inflight >= server.max_queue) {
-        throw new BedsError("OVERLOADED", "Database queue is full; try again later");
+        return Promise.reject(new BedsError("OVERLOADED", "Database queue is full; try again later"));
       }
       const conn = slot.conn!;
       slot.inflight++;
       inflight++;
-      try {
-        // The SQL as a plain string: an options object makes the driver build every command's
-        // options on a prototype chain of the connection's (and turns those into a prototype,
-        // slowing every option read the parser makes per column). Named placeholders are off
-        // by default, which is what the `?` of our statements need.
-        return await (binary ? conn.execute(sql, values) : conn.query(sql, values)) as T;
-      } catch (error) {
-        // A fatal error (killed, reset) leaves the connection unusable even if no "error" event came.
-        if ((error as { fatal?: boolean }).fatal) lost(slot, conn, error);
-        throw mapMariadbError(error);
-      } finally {
-        slot.inflight--;
-        inflight--;
-      }
+      // The SQL as a plain string: an options object makes the driver build every command's
+      // options on a prototype chain of the connection's (and turns those into a prototype,
+      // slowing every option read the parser makes per column). Named placeholders are off by
+      // default, which is what the `?` of our statements need. `then` rather than `async`: one
+      // frame less per statement, and a fan-out makes two dozen.
+      return (binary ? conn.execute(sql, values) : conn.query(sql, values)).then(
+        (result) => {
+          slot.inflight--;
+          inflight--;
+          return result as T;
+        },
+        (error) => {
+          slot.inflight--;
+          inflight--;
+          // A fatal error (killed, reset) leaves the connection unusable even if no "error" event came.
+          if ((error as { fatal?: boolean }).fatal) lost(slot, conn, error);
+          throw mapMariadbError(error);
+        },
+      );
     },
 
     health: () => ({
