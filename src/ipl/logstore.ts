@@ -99,8 +99,6 @@ async function databaseLogStore(
     ? createMariadbAdapter({
       config: { ...maria, master: { ...maria.master, connections: 1 }, secondary: undefined },
       logger: ctx.logger,
-      // A batch is one large JSON value: bound as it is, it skips escaping into the SQL text.
-      binary: true,
     })
     : undefined;
   try {

