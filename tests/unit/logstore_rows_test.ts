@@ -40,11 +40,35 @@ Deno.test("sqlTime() gives what a Date round trip gives", async (t) => {
       { numRuns: 2000 },
     );
   });
+  await t.step("for every day of every month, leap years included", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 31 }),
+        (year, month, day) => {
+          const pad = (n: number, w: number) => String(n).padStart(w, "0");
+          const iso = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T01:02:03.004Z`;
+          assert.equal(sqlTime(iso), viaDate(iso), iso);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
   await t.step("for strings Date normalises or refuses", () => {
     for (
       const iso of [
         "2025-02-30T00:00:00.000Z", // → March 2
         "2024-02-29T23:59:59.999Z",
+        "2025-02-29T12:00:00.000Z", // not a leap year → March 1
+        "2100-02-29T12:00:00.000Z", // not a leap year either
+        "2000-02-29T12:00:00.000Z",
+        "0000-02-29T12:00:00.000Z",
+        "2025-04-31T00:00:00.000Z", // → May 1
+        "2025-11-29T10:11:12.131Z",
+        "2025-11-30T10:11:12.131Z",
+        "2025-12-31T23:59:59.999Z",
+        "2025-01-31T00:00:00.000Z",
         "2025-01-01T24:00:00.000Z", // → next day
         "2025-01-32T00:00:00.000Z", // invalid → epoch
         "2025-01-02T03:04:05Z",
