@@ -78,11 +78,9 @@ export async function dispatch(
     const result = await runFanOut(template, request, runPart, (i) => `${ctx.event}.${i}`);
     const parts: Record<string, unknown> = {};
     for (const p of result.parts) {
-      parts[p.part] = p.code ? { event: p.event, ms: p.ms, rows: p.rows, code: p.code } : {
-        event: p.event,
-        ms: p.ms,
-        rows: p.rows,
-      };
+      const entry: Record<string, unknown> = { event: p.event, ms: p.ms, rows: p.rows };
+      if (p.code) entry.code = p.code;
+      parts[p.part] = entry;
     }
     return {
       data: result.data,

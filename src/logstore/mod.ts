@@ -36,10 +36,10 @@ export {
   type LogLevel,
   type LogRow,
   shouldRecord,
-  sqlTime,
   type StoredEvent,
   toLogRow,
 } from "./rows.ts";
+export { sqlTime } from "./sql_time.ts";
 export { eventsIn, foldedPart, storedRecords, unfoldParts } from "./fold.ts";
 export {
   createLogStoreSink,

@@ -11,7 +11,8 @@ import type { Adapter, Values } from "../adapters/mod.ts";
 import { BedsError } from "../errors.ts";
 import type { RecTemplate } from "../templates/mod.ts";
 import { chainRoot, inChain } from "../protocol/mod.ts";
-import { batchTuple, docText, type LogRow, sqlTime, type StoredEvent } from "./rows.ts";
+import { batchTuple, docText, type LogRow, type StoredEvent } from "./rows.ts";
+import { sqlTime } from "./sql_time.ts";
 import { storedRecords } from "./fold.ts";
 
 /** Filters of {@link LogStore.tail}; absent means any. */

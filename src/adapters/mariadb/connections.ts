@@ -113,6 +113,12 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
     }, base / 2 + Math.random() * base / 2);
   };
 
+  // A statement left the slot: its answer or its error came.
+  const settle = (slot: Slot) => {
+    slot.inflight--;
+    inflight--;
+  };
+
   const pick = (): Slot | undefined => {
     let best: Slot | undefined;
     for (const slot of slots) {
@@ -153,13 +159,11 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       // frame less per statement, and a fan-out makes two dozen.
       return conn.execute(sql, values).then(
         (result) => {
-          slot.inflight--;
-          inflight--;
+          settle(slot);
           return result as T;
         },
         (error) => {
-          slot.inflight--;
-          inflight--;
+          settle(slot);
           // A fatal error (killed, reset) leaves the connection unusable even if no "error" event came.
           if ((error as { fatal?: boolean }).fatal) lost(slot, conn, error);
           throw mapMariadbError(error);
