@@ -13,7 +13,10 @@
  * schema always come from the working tree.
  *
  * Usage: `deno run -A lab/bench/ab_node.ts --a rev:HEAD~1 --b . [--scenario read_key]
- * [--rounds 3] [--warmup 1000] [--duration 4000] [--logstore mariadb|off]`.
+ * [--rounds 3] [--warmup 1000] [--duration 4000] [--logstore mariadb|off] [--b-set section.key=value …]`.
+ * `--b-set` changes a setting for side B only (the same tree on both sides compares two
+ * settings): B's node then runs on a variant config with its own exchange, so the load generator
+ * holds one client per side.
  *
  * @module
  */
@@ -40,6 +43,24 @@ async function checkout(root: string, rev: string): Promise<string> {
   return dir;
 }
 
+/** `section.key=value` pairs as config sections; a value is read as JSON when it parses, else as text. */
+export function parseSettings(pairs: string[]): Record<string, Record<string, unknown>> {
+  const sections: Record<string, Record<string, unknown>> = {};
+  for (const pair of pairs) {
+    const match = /^([a-z_]+)\.([a-z_]+)=(.*)$/.exec(pair);
+    if (!match) throw new Error(`--b-set takes section.key=value, not "${pair}"`);
+    const [, section, key, text] = match as unknown as [string, string, string, string];
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // plain text
+    }
+    (sections[section] ??= {})[key] = value;
+  }
+  return sections;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 if (import.meta.main) {
@@ -53,6 +74,7 @@ if (import.meta.main) {
       warmup: { type: "string", default: "1000" },
       duration: { type: "string", default: "4000" },
       logstore: { type: "string", default: "mariadb" },
+      "b-set": { type: "string", multiple: true, default: [] },
     },
   });
   const root = Deno.cwd();
@@ -74,11 +96,20 @@ if (import.meta.main) {
     logstore: values.logstore === "off" ? "off" : "mariadb",
     baseConfig: await Deno.stat(configA).then(() => configA, () => undefined),
   });
-  const client = await BedsClient.connect({ amqp: env.config.amqp, name: "bench-ab" });
+  const sections = parseSettings(values["b-set"]);
+  const worldB = Object.keys(sections).length ? await env.variant("b", { sections }) : undefined;
+  const clients = {
+    A: await BedsClient.connect({ amqp: env.config.amqp, name: "bench-ab" }),
+    B: worldB ? await BedsClient.connect({ amqp: worldB.config.amqp, name: "bench-ab-b" }) : undefined,
+  };
   const next = requestMaker(scenario);
   const results: Record<"A" | "B", PhaseResult[]> = { A: [], B: [] };
   try {
-    console.error(`A = ${values.a}, B = ${values.b}; ${scenario.name}, ${values.rounds} rounds`);
+    console.error(
+      `A = ${values.a}, B = ${values.b}${
+        worldB ? ` with ${values["b-set"].join(" ")}` : ""
+      }; ${scenario.name}, ${values.rounds} rounds`,
+    );
     for (let round = 1; round <= Number(values.rounds); round++) {
       const order = round % 2 ? (["A", "B"] as const) : (["B", "A"] as const);
       for (const side of order) {
@@ -86,12 +117,13 @@ if (import.meta.main) {
           env,
           instance: `ab-${env.id}-${side}${round}`,
           srcRoot: sides[side],
+          ...(side === "B" && worldB ? { world: worldB } : {}),
           expectConsumers: (_queue, perNode) => perNode,
         });
         try {
           const r = await runPhase({
             spec: scenario.load,
-            send: () => client.request(next().body).then(outcomeOf),
+            send: () => (clients[side] ?? clients.A).request(next().body).then(outcomeOf),
             warmupMs: Number(values.warmup),
             durationMs: Number(values.duration),
             pids: [node.pid],
@@ -115,7 +147,8 @@ if (import.meta.main) {
         `per-round CPU B/A ${pairs.map((p) => p.toFixed(3)).join(" ")}`,
     );
   } finally {
-    await client.close();
+    await clients.A.close();
+    await clients.B?.close();
     await env.cleanup();
     for (const dir of temps) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

@@ -27,6 +27,8 @@ export interface BenchWorld {
 export interface VariantOverrides {
   /** `[http] enabled`; false also turns the metrics sink off. @default true */
   http?: boolean;
+  /** Further settings by section, laid over the bench's own (e.g. `{ logstore: { flush_ms: 100 } }`). */
+  sections?: Record<string, Record<string, unknown>>;
 }
 
 /** A bench environment. */
@@ -120,6 +122,7 @@ export async function createBenchEnv(options: BenchEnvOptions = {}): Promise<Ben
         exchange: `${exchange}.${tag}`,
         queuePrefix: `${queuePrefix}${tag}.`,
         http: overrides.http ?? true,
+        sections: overrides.sections,
       });
       variants.push(world);
       return world;
@@ -150,31 +153,36 @@ interface WorldSettings {
   queuePrefix: string;
   /** `[http] enabled`: health and metrics (the metrics sink counts every request). */
   http: boolean;
+  sections?: Record<string, Record<string, unknown>>;
 }
 
 /** Writes a config dir (`base` plus an `env_lab.toml` override) and loads it. */
 async function writeWorld(base: string, s: WorldSettings): Promise<BenchWorld> {
+  const override: Record<string, Record<string, unknown>> = {
+    node: { drain_ms: 2000 },
+    log: { level: s.logLevel },
+    amqp: { user: "guest", pass: "guest", exchange: s.exchange, queue_prefix: s.queuePrefix },
+    databases: {
+      mariadb: {
+        master: { user: "root", password: "", connections: s.dbConnections },
+        schemas: { lab: s.schema, logs: s.schema },
+      },
+    },
+    templates: { dir: `${s.root}/templates` },
+    logstore: { store: s.logstore, fold_parts: s.foldParts, templates_dir: `${s.root}/templates/logstore` },
+    // Free ports: several nodes (and other people's) may run on this host.
+    http: { enabled: s.http, port: 0 },
+    gateway: { port: 0 },
+  };
+  for (const [section, values] of Object.entries(s.sections ?? {})) {
+    override[section] = { ...override[section], ...values };
+  }
   const configDir = await writeConfigDir({
     base,
     env: "lab",
     prefix: "beds_bench_",
     comment: "Written by lab/bench for one run.",
-    override: {
-      node: { drain_ms: 2000 },
-      log: { level: s.logLevel },
-      amqp: { user: "guest", pass: "guest", exchange: s.exchange, queue_prefix: s.queuePrefix },
-      databases: {
-        mariadb: {
-          master: { user: "root", password: "", connections: s.dbConnections },
-          schemas: { lab: s.schema, logs: s.schema },
-        },
-      },
-      templates: { dir: `${s.root}/templates` },
-      logstore: { store: s.logstore, fold_parts: s.foldParts, templates_dir: `${s.root}/templates/logstore` },
-      // Free ports: several nodes (and other people's) may run on this host.
-      http: { enabled: s.http, port: 0 },
-      gateway: { port: 0 },
-    },
+    override,
   });
   const config = loadConfig({ dir: configDir, environ: { BEDS_ENV: "lab" } });
   return { configDir, cliArgs: ["--config", configDir, "--env", "lab"], config };

@@ -151,7 +151,7 @@ const LOGSTORE_DEFAULTS = {
   database: "logs",
   templates_dir: "../templates/logstore",
   batch_size: 200,
-  flush_ms: 1000,
+  flush_ms: 100,
   buffer_size: 10000,
   max_retries: 3,
   sample_rate: 1,

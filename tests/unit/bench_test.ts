@@ -7,6 +7,7 @@ import { scenarioTable, summaryTable } from "../../lab/bench/table.ts";
 import { loadScenarios, rawStatements, requestKinds, scenarioSchema } from "../../lab/bench/scenario.ts";
 import { sourceOf } from "../../lab/bench/profile_top.ts";
 import { paddedReply } from "../../lab/bench/raw_service.ts";
+import { parseSettings } from "../../lab/bench/ab_node.ts";
 
 const baseline: Baseline = {
   created: "2026-01-01T00:00:00Z",
@@ -215,4 +216,14 @@ Deno.test("conditionMismatches() names the settings a run does not share with th
   ]);
   // An older baseline without the setting compares nothing for it.
   assert.deepEqual(conditionMismatches({ ...baseline, conditions: {} }, { db_connections: 4 }), []);
+});
+
+Deno.test("parseSettings() turns --b-set pairs into config sections, values as JSON where they parse", () => {
+  assert.deepEqual(parseSettings(["logstore.flush_ms=100", "logstore.store=off", "http.enabled=false"]), {
+    logstore: { flush_ms: 100, store: "off" },
+    http: { enabled: false },
+  });
+  assert.deepEqual(parseSettings([]), {});
+  assert.throws(() => parseSettings(["flush_ms=100"]), /section\.key=value/);
+  assert.throws(() => parseSettings(["logstore.flush_ms"]), /section\.key=value/);
 });
