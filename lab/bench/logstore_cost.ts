@@ -39,22 +39,29 @@ async function recordsOf(fanouts: number, foldParts: boolean, tag: string): Prom
   for (let i = 0; i < fanouts; i++) {
     const at = new Date().toISOString();
     const root = `${tag}${i.toString(36).padStart(6, "0")}-bench-node-b-0000`;
-    sink.emit({ ...base, event: root, at, template: "dsh", op: "read", ms: 9.5, rows: 24, user: "guest" });
-    for (let n = 1; n <= PARTS; n++) {
+    const parts = Array.from({ length: PARTS }, (_, i) => {
+      const n = i + 1;
       const call = n > 21 ? "order_total" : undefined;
-      sink.emit({
-        ...base,
+      return {
         event: `${root}.${n}`,
-        parent: root,
-        at,
         template: n <= 12 ? "prd" : n <= 18 ? "cus" : n <= 21 ? "ord" : "cus",
         op: call ? "call" : "read",
-        call,
+        ...(call ? { call } : {}),
         ms: 4 + n / 10,
         rows: 1,
-      });
-    }
-    await Promise.resolve();
+      };
+    });
+    sink.emit({
+      ...base,
+      event: root,
+      at,
+      template: "dsh",
+      op: "read",
+      ms: 9.5,
+      rows: 24,
+      user: "guest",
+      parts,
+    });
   }
   await writer.close();
   return rows;

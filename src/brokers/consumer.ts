@@ -190,26 +190,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       action: disposition.action,
       reason: disposition.action === "dead_letter" ? disposition.reason : undefined,
       user,
+      parts,
     });
-    for (const part of parts ?? []) {
-      options.events.emit({
-        kind: "request",
-        event: part.event,
-        parent: event,
-        at,
-        node,
-        broker,
-        template: part.template,
-        op: part.op,
-        call: part.call,
-        code: part.code,
-        message: part.message,
-        ms: part.ms,
-        rows: part.rows,
-        attempt,
-        action: "reply",
-      });
-    }
     if (disposition.action !== "reply") {
       try {
         await storeSafeCopy({

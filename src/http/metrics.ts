@@ -13,7 +13,6 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { EventSink, LogEvent, RequestEvent } from "../logstore/mod.ts";
 import type { AdapterHealth } from "../adapters/mod.ts";
-import { partSuffix } from "../protocol/mod.ts";
 import { startLagSampler } from "./lag.ts";
 import { registerScrapeMetrics } from "./scrape_metrics.ts";
 import { registerRequestStats } from "./request_stats.ts";
@@ -164,22 +163,21 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
     startedAtMs: options.startedAtMs ?? Date.now(),
   });
 
-  const templateLabel = (event: RequestEvent): string => {
-    const t = event.template;
+  const templateLabel = (t: string | undefined, code: string | undefined): string => {
     if (t === undefined) return NONE;
-    if (event.code === undefined || !sources.knownTemplate || sources.knownTemplate(t)) return t;
+    if (code === undefined || !sources.knownTemplate || sources.knownTemplate(t)) return t;
     return UNKNOWN;
   };
 
   const onRequest = (event: RequestEvent) => {
-    const template = templateLabel(event);
+    const template = templateLabel(event.template, event.code);
     const op = event.op ?? NONE;
-    const code = event.code ?? "ok";
-    if (partSuffix(event.event, event.parent) !== undefined) {
-      recordPart(template, op, code, event.ms / 1000);
-      return;
+    recordRequest(template, op, event.code ?? "ok", event.ms / 1000);
+    if (event.parts !== undefined) {
+      for (const part of event.parts) {
+        recordPart(templateLabel(part.template, part.code), part.op, part.code ?? "ok", part.ms / 1000);
+      }
     }
-    recordRequest(template, op, code, event.ms / 1000);
     if (event.action === "retry") retries.inc({ broker: event.broker, template, op });
     else if (event.action === "dead_letter") {
       deadLetters.inc({ broker: event.broker, reason: event.reason ?? NONE });

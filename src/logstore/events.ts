@@ -32,6 +32,50 @@ export interface RequestEvent {
   reason?: string;
   /** RabbitMQ-validated user of the publisher, if set. */
   user?: string;
+  /**
+   * A fan-out's parts, each a request of its own run inside this one: carried by their parent's
+   * event rather than emitted apart, so a sink sees a fan-out whole in one call.
+   */
+  parts?: readonly PartEvent[];
+}
+
+/** One part of a fan-out, as its parent's {@link RequestEvent} carries it. */
+export interface PartEvent {
+  /** The part's own event id: its parent's, then `.<n>`. */
+  event: string;
+  template: string;
+  op: string;
+  call?: string;
+  /** Wire error code, absent on success. */
+  code?: string;
+  message?: string;
+  ms: number;
+  rows: number;
+}
+
+/**
+ * A part as the request event it would be on its own: a child of its parent's event, taken with
+ * it (same time, node, broker and attempt), answered within it.
+ */
+export function partRequestEvent(parent: RequestEvent, part: PartEvent): RequestEvent {
+  const event: RequestEvent = {
+    kind: "request",
+    event: part.event,
+    parent: parent.event,
+    at: parent.at,
+    node: parent.node,
+    broker: parent.broker,
+    template: part.template,
+    op: part.op,
+    ms: part.ms,
+    rows: part.rows,
+    attempt: parent.attempt,
+    action: "reply",
+  };
+  if (part.call !== undefined) event.call = part.call;
+  if (part.code !== undefined) event.code = part.code;
+  if (part.message !== undefined) event.message = part.message;
+  return event;
 }
 
 /** A state change of the node (AMQP connection, consumers, pools). */

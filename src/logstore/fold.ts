@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { RequestEvent } from "./events.ts";
+import type { PartEvent } from "./events.ts";
 import {
   type FoldedPart,
   fromStoredRow,
@@ -17,15 +17,13 @@ import {
 } from "./rows.ts";
 
 /**
- * The folded form of part `n`'s event (see {@link FoldedPart}), or undefined when the event must
- * keep a record of its own: a failure (to be found by its code), or anything its parent's record
- * and the part's six values could not give back.
+ * The folded form of part `n` (see {@link FoldedPart}), or undefined when the part must keep a
+ * record of its own: a failure (to be found by its code), or anything its parent's record and
+ * the part's six values could not give back.
  */
-export function foldedPart(event: RequestEvent, n: string): FoldedPart | undefined {
-  if (event.code !== undefined || event.message || event.user !== undefined || event.reason !== undefined) {
-    return undefined;
-  }
-  return [n, event.template ?? null, opOf(event), event.call ?? null, event.ms, event.rows];
+export function foldedPart(part: PartEvent, n: string): FoldedPart | undefined {
+  if (part.code !== undefined || part.message) return undefined;
+  return [n, part.template, opOf(part), part.call ?? null, part.ms, part.rows];
 }
 
 /** How many events a record stands for: itself and its folded parts. */

@@ -18,6 +18,8 @@ export {
   type IplEvent,
   type LogEvent,
   NULL_SINK,
+  type PartEvent,
+  partRequestEvent,
   type RequestEvent,
   type StatusEvent,
 } from "./events.ts";

@@ -1,17 +1,17 @@
 /**
  * The log store's event sink: samples, turns events into records and queues
  * them in a {@link BatchWriter}. `emit` never blocks and never throws.
- * Sampling keeps chains whole: the parts of a fan-out are recorded exactly
- * when their parent is (and, like any failure, whenever they failed).
+ * Sampling keeps chains whole: the parts of a fan-out (carried in their
+ * parent's event) are recorded exactly when their parent is, and, like any
+ * failure, whenever they failed.
  * With `foldParts`, a fan-out's successful parts go into their parent's
  * record instead of one record each ({@link FoldedPart}).
  *
  * @module
  */
 import type { AdapterHealth } from "../adapters/mod.ts";
-import type { EventSink, LogEvent } from "./events.ts";
+import { type EventSink, type LogEvent, partRequestEvent, type RequestEvent } from "./events.ts";
 import type { BatchWriter } from "./buffer.ts";
-import { partSuffix } from "../protocol/mod.ts";
 import { type LogRow, shouldRecord, toLogRow } from "./rows.ts";
 import { eventsIn, foldedPart } from "./fold.ts";
 
@@ -64,65 +64,40 @@ export function createLogStoreSink(options: LogStoreSinkOptions): LogStoreSink {
   let queued = 0;
   let sampledOut = 0;
   let failedToMap = 0;
-  // The last sampled request and its draw. The consumer emits a fan-out's parts right after
-  // their parent, and each part follows the parent's draw, so a sampled chain is kept whole.
-  let drawnFor = "";
-  let drawn = true;
-  const keep = (event: LogEvent): boolean => {
-    if (event.kind === "request" && event.parent !== undefined && event.parent === drawnFor) {
-      // Left out with its parent unless it failed (failures are always recorded); no draw of its own.
-      return drawn || shouldRecord(event, 0, () => 1);
-    }
-    const kept = shouldRecord(event, options.sampleRate, random);
-    if (event.kind === "request") {
-      drawnFor = event.event;
-      drawn = kept;
-    }
-    return kept;
-  };
-  // The record of the last request, held back while its parts may follow. The consumer emits a
-  // fan-out's parts synchronously right after their parent, so a microtask later the record is
-  // complete and goes to the writer, which may take its batch the moment it is pushed.
-  let held: LogRow | undefined;
-  let releasing = false;
   const push = (row: LogRow) => {
     if (options.writer.push(row)) queued += eventsIn(row);
   };
-  const release = () => {
-    releasing = false;
-    const row = held;
-    held = undefined;
+  // A fan-out arrives whole, its parts inside the parent's event: one draw keeps or leaves the
+  // chain together, and a part that failed is recorded either way (failures always are).
+  const recordRequest = (event: RequestEvent) => {
+    const kept = shouldRecord(event, options.sampleRate, random);
+    const row = kept ? toLogRow(event, event.event) : undefined;
+    if (!kept) sampledOut++;
+    if (event.parts === undefined) {
+      if (row) push(row);
+      return;
+    }
+    let own: LogRow[] | undefined;
+    for (const part of event.parts) {
+      const folded = row && options.foldParts
+        ? foldedPart(part, part.event.slice(event.event.length + 1))
+        : undefined;
+      if (folded) (row!.parts ??= []).push(folded);
+      else if (kept || part.code !== undefined) {
+        (own ??= []).push(toLogRow(partRequestEvent(event, part), part.event));
+      } else sampledOut++;
+    }
     if (row) push(row);
+    for (const partRow of own ?? []) push(partRow);
   };
   const record = (event: LogEvent) => {
-    if (options.foldParts && event.kind === "request" && held && event.parent === held.event) {
-      const n = partSuffix(event.event, event.parent);
-      const part = n === undefined ? undefined : foldedPart(event, n);
-      if (part) {
-        (held.parts ??= []).push(part);
-        return;
-      }
-      // A part that keeps a record of its own (a failure) goes as it is; its parent stays held
-      // for the parts after it.
-      return push(toLogRow(event, event.event));
-    }
-    const id = event.kind === "status" ? options.newId() : event.event;
-    const row = toLogRow(event, id);
-    release();
-    if (!options.foldParts || event.kind !== "request") return push(row);
-    held = row;
-    if (!releasing) {
-      releasing = true;
-      queueMicrotask(release);
-    }
+    if (event.kind === "request") return recordRequest(event);
+    if (event.kind === "status") return push(toLogRow(event, options.newId()));
+    push(toLogRow(event, event.event));
   };
   return {
     emit(event: LogEvent) {
       try {
-        if (!keep(event)) {
-          sampledOut++;
-          return;
-        }
         record(event);
       } catch {
         // An event that cannot be mapped is lost, not the request that reported it.

@@ -108,18 +108,3 @@ export function inChain(id: string, ancestor: string): boolean {
 export function chainRange(id: string): { from: string; to: string } {
   return { from: `${id}.`, to: `${id}/` };
 }
-
-/**
- * The part number of `id` when it is fan-out part `.<n>` of `parent` (digits only), else
- * undefined. A retry's id ends in `.r<n>` and a request naming its own parent gets `.<root id>`
- * (which has dashes), so neither is taken for a part.
- */
-export function partSuffix(id: string, parent: string | undefined): string | undefined {
-  if (parent === undefined || id.length <= parent.length + 1) return undefined;
-  if (id.charCodeAt(parent.length) !== 46 || !id.startsWith(parent)) return undefined;
-  for (let i = parent.length + 1; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-  }
-  return id.slice(parent.length + 1);
-}

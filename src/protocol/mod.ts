@@ -31,5 +31,4 @@ export {
   inChain,
   MAX_PARENT_LENGTH,
   parentId,
-  partSuffix,
 } from "./event_id.ts";

@@ -36,6 +36,7 @@ Deno.test("a node serves /live, /ready and /metrics, and is not ready while its 
       }
       const missing = await client.request({ template: "cus", op: "read", key: { id: 999999 } });
       assert.equal(missing.ok ? "ok" : missing.error.code, "NOT_FOUND");
+      assert.equal((await client.request({ template: "dsh", op: "read" })).ok, true);
       const raw = await openRawAmqp(env);
       try {
         const unknown = await raw.request("read.zzq", { template: "zzq", op: "read" });
@@ -55,6 +56,11 @@ Deno.test("a node serves /live, /ready and /metrics, and is not ready while its 
       );
       assert.ok(!text.includes('template="zzq"'), "junk template names stay out of the labels");
       assert.equal(sample(text, 'beds_request_duration_seconds_count{template="cus",op="read"}'), 4);
+      // A fan-out is one request; its 24 parts are counted apart, by their own templates.
+      assert.equal(sample(text, 'beds_requests_total{template="dsh",op="read",code="ok"}'), 1);
+      assert.equal(sample(text, 'beds_request_parts_total{template="prd",op="read",code="ok"}'), 12);
+      assert.equal(sample(text, 'beds_request_parts_total{template="cus",op="read",code="ok"}'), 6);
+      assert.equal(sample(text, 'beds_request_parts_total{template="cus",op="call",code="ok"}'), 3);
       assert.equal(sample(text, 'beds_consumers{broker="rBroker"}'), env.config.brokers.rBroker!.instances);
       assert.equal(sample(text, 'beds_inflight_requests{broker="rBroker"}'), 0);
       assert.equal(sample(text, 'beds_db_pool_size{store="mariadb",server="master"}'), 4);

@@ -67,11 +67,17 @@ Deno.test("createNodeMetrics() counts request events by template, op and result 
     sink.emit(
       request({ event: "root6", broker: "wBroker", op: "create", code: "DB_UNAVAILABLE", action: "retry" }),
     );
-    sink.emit(request({ event: "root7", template: "dsh" }));
-    sink.emit(request({ event: "root7.0", parent: "root7", template: "cus" }));
-    sink.emit(request({ event: "root7.1", parent: "root7", template: "cus", code: "NOT_FOUND" }));
+    sink.emit(request({
+      event: "root7",
+      template: "dsh",
+      parts: [
+        { event: "root7.1", template: "cus", op: "read", ms: 1, rows: 1 },
+        { event: "root7.2", template: "cus", op: "read", code: "NOT_FOUND", ms: 1, rows: 0 },
+      ],
+    }));
     sink.emit(request({ event: "root6.r2", parent: "root6", broker: "wBroker", op: "create", attempt: 2 }));
-    // A request that named its own parent: its id extends the parent's with a root id that starts with digits.
+    // Children emitted as events of their own (a retry above, a request that named its own
+    // parent here) are deliveries, not parts.
     sink.emit(request({ event: "app1.0mx1-n1-b-0000", parent: "app1" }));
     const text = await metrics.render();
 

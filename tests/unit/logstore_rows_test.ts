@@ -13,13 +13,13 @@ import {
   eventsIn,
   type LogEvent,
   type LogRow,
-  type RequestEvent,
+  type PartEvent,
   sqlTime,
   type StoredEvent,
   storedRecords,
   toLogRow,
 } from "../../src/logstore/mod.ts";
-import { requestEvent } from "../helpers/log_events.ts";
+import { fanOutEvent, requestEvent } from "../helpers/log_events.ts";
 
 /** The formula sqlTime used before its fast path. */
 function viaDate(iso: string): string {
@@ -155,14 +155,8 @@ Deno.test("createLogStoreSink() samples a fan-out as a whole", async (t) => {
     newId: () => "id",
     random: () => draws.shift() ?? 0.9,
   });
-  const fanOut = (root: string, failing?: number) => {
-    sink.emit(request({ event: root }));
-    for (let i = 1; i <= 3; i++) {
-      sink.emit(
-        request({ event: `${root}.${i}`, parent: root, ...(i === failing ? { code: "NOT_FOUND" } : {}) }),
-      );
-    }
-  };
+  const fanOut = (root: string, failing?: number) =>
+    sink.emit(fanOutEvent(root, [1, 2, 3].map((i) => i === failing ? { code: "NOT_FOUND" } : {})));
   await t.step("a parent left out takes its parts with it, but not their failures", async () => {
     fanOut("a", 2); // draw 0.9: out
     fanOut("b"); // draw 0.1: in, with every part
@@ -206,24 +200,22 @@ function readBack(rows: readonly LogRow[]): StoredEvent[] {
 }
 
 Deno.test("createLogStoreSink({ foldParts }) keeps a fan-out's successful parts in its parent's record", async (t) => {
-  const fanOut = (sink: { emit(e: LogEvent): void }, root: string) => {
-    sink.emit(request({ event: root, template: "dsh", rows: 3 }));
-    sink.emit(request({ event: `${root}.1`, parent: root, template: "prd", ms: 0.25 }));
-    sink.emit(request({ event: `${root}.2`, parent: root, template: "cus", op: "call", call: "total" }));
-    sink.emit(request({ event: `${root}.3`, parent: root, code: "NOT_FOUND", message: "no row", rows: 0 }));
-  };
+  const fanOut = (sink: { emit(e: LogEvent): void }, root: string) =>
+    sink.emit(fanOutEvent(root, [
+      { template: "prd", ms: 0.25 },
+      { template: "cus", op: "call", call: "total" },
+      { code: "NOT_FOUND", message: "no row", rows: 0 },
+    ]));
   await t.step("one record for the parent and its parts; a failed part keeps its own", async () => {
     const { rows, sink, writer } = recordingSink(true);
     fanOut(sink, "a");
-    await Promise.resolve();
     await writer.flush();
-    // The failed part is written at once; its parent when its last part is in.
-    assert.deepEqual(rows.map((r) => r.event), ["a.3", "a"]);
-    assert.deepEqual(JSON.parse(docText(rows[1]!)).parts, [
+    assert.deepEqual(rows.map((r) => r.event), ["a", "a.3"]);
+    assert.deepEqual(JSON.parse(docText(rows[0]!)).parts, [
       ["1", "prd", "read", null, 0.25, 1],
       ["2", "cus", "call:total", "total", 1.5, 1],
     ]);
-    assert.equal(eventsIn(rows[1]!), 3);
+    assert.equal(eventsIn(rows[0]!), 3);
     assert.equal(sink.stats().queued, 4);
     await writer.close();
   });
@@ -231,13 +223,12 @@ Deno.test("createLogStoreSink({ foldParts }) keeps a fan-out's successful parts 
     const folded = recordingSink(true);
     const plain = recordingSink(false);
     for (const { sink } of [folded, plain]) fanOut(sink, "a");
-    await Promise.resolve();
     for (const { writer } of [folded, plain]) await writer.close();
     assert.equal(plain.rows.length, 4);
     assert.deepEqual(readBack(folded.rows), readBack(plain.rows));
   });
   await t.step(
-    "a retry, a client-parented request and a part of an earlier request stay records of their own",
+    "children emitted as events of their own (a retry, a client-parented request) stay records of their own",
     async () => {
       const { rows, sink, writer } = recordingSink(true);
       sink.emit(request({ event: "b" }));
@@ -245,30 +236,24 @@ Deno.test("createLogStoreSink({ foldParts }) keeps a fan-out's successful parts 
       sink.emit(request({ event: "b.x-n-1-0", parent: "b" }));
       sink.emit(request({ event: "c" }));
       sink.emit(request({ event: "b.1", parent: "b" }));
-      await Promise.resolve();
       await writer.close();
-      // Children of the held record that are not parts are written at once, ahead of it.
-      assert.deepEqual(rows.map((r) => r.event), ["b.r2", "b.x-n-1-0", "b", "c", "b.1"]);
+      // Only the parts a fan-out's event carries fold; ids alone never make a part.
+      assert.deepEqual(rows.map((r) => r.event), ["b", "b.r2", "b.x-n-1-0", "c", "b.1"]);
       assert.ok(rows.every((r) => r.parts === undefined && !("parts" in JSON.parse(docText(r)))));
     },
   );
   await t.step("the parts after a failed one still fold", async () => {
     const { rows, sink, writer } = recordingSink(true);
-    sink.emit(request({ event: "f", template: "dsh" }));
-    sink.emit(request({ event: "f.1", parent: "f" }));
-    sink.emit(request({ event: "f.2", parent: "f", code: "DB_ERROR", message: "boom" }));
-    sink.emit(request({ event: "f.3", parent: "f" }));
-    await Promise.resolve();
+    sink.emit(fanOutEvent("f", [{}, { code: "DB_ERROR", message: "boom" }, {}]));
     await writer.close();
-    assert.deepEqual(rows.map((r) => [r.event, r.parts?.map((p) => p[0])]), [["f.2", undefined], ["f", [
-      "1",
-      "3",
-    ]]]);
+    assert.deepEqual(rows.map((r) => [r.event, r.parts?.map((p) => p[0])]), [["f", ["1", "3"]], [
+      "f.2",
+      undefined,
+    ]]);
   });
   await t.step("a parent sampled out leaves only its failed parts", async () => {
     const { rows, sink, writer } = recordingSink(true, 0);
     fanOut(sink, "d");
-    await Promise.resolve();
     await writer.close();
     assert.deepEqual(rows.map((r) => r.event), ["d.3"]);
   });
@@ -290,23 +275,21 @@ Deno.test("folded and unfolded fan-outs read back alike, for any parts", async (
         const plain = recordingSink(false);
         for (const { sink } of [folded, plain]) {
           fanOuts.forEach((parts, i) => {
-            const root = `r${i}`;
-            sink.emit(request({ event: root, template: "dsh" }));
-            parts.forEach((p, n) => {
-              const event: Partial<RequestEvent> = {
-                event: `${root}.${n + 1}`,
-                parent: root,
-                template: p.template,
-                op: p.call ? "call" : "read",
-                call: p.call,
-                ms: p.ms,
-                rows: p.rows,
-              };
-              sink.emit(request(p.failed ? { ...event, code: "DB_ERROR", message: "boom" } : event));
-            });
+            sink.emit(fanOutEvent(
+              `r${i}`,
+              parts.map((p) => {
+                const part: Partial<PartEvent> = {
+                  template: p.template,
+                  op: p.call ? "call" : "read",
+                  ms: p.ms,
+                  rows: p.rows,
+                };
+                if (p.call) part.call = p.call;
+                return p.failed ? { ...part, code: "DB_ERROR", message: "boom" } : part;
+              }),
+            ));
           });
         }
-        await Promise.resolve();
         for (const { writer } of [folded, plain]) await writer.close();
         assert.ok(folded.rows.length <= plain.rows.length);
         assert.deepEqual(readBack(folded.rows), readBack(plain.rows));
@@ -326,11 +309,7 @@ Deno.test("a record with folded parts counts as its events when written or dropp
     weight: eventsIn,
   });
   const sink = createLogStoreSink({ writer, sampleRate: 1, newId: () => "s", foldParts: true });
-  for (const root of ["a", "b"]) {
-    sink.emit(request({ event: root, template: "dsh" }));
-    for (let n = 1; n <= 24; n++) sink.emit(request({ event: `${root}.${n}`, parent: root }));
-  }
-  await Promise.resolve();
+  for (const root of ["a", "b"]) sink.emit(fanOutEvent(root, Array.from({ length: 24 }, () => ({}))));
   await writer.close();
   // Room for one record: "a" and its 24 parts are written, "b" and its parts are dropped.
   assert.deepEqual(written.map((b) => b.map((r) => r.event)), [["a"]]);

@@ -18,7 +18,7 @@ import type { Adapter } from "../../src/adapters/mod.ts";
 import { documentOf } from "../../src/adapters/mongodb/filters.ts";
 import { configDigest } from "../../src/config/mod.ts";
 import { loadTemplates } from "../../src/templates/mod.ts";
-import { requestEvent } from "../helpers/log_events.ts";
+import { fanOutEvent, requestEvent } from "../helpers/log_events.ts";
 
 const request = requestEvent;
 
@@ -414,10 +414,7 @@ Deno.test("a store without procedures (MongoDB's documents) keeps folded parts i
     capacity: 100,
   });
   const sink = createLogStoreSink({ writer, sampleRate: 1, newId: () => "s", foldParts: true });
-  sink.emit(request({ event: "r", template: "dsh" }));
-  sink.emit(request({ event: "r.1", parent: "r", template: "cus" }));
-  sink.emit(request({ event: "r.2", parent: "r", template: "prd", op: "call", call: "total" }));
-  await Promise.resolve();
+  sink.emit(fanOutEvent("r", [{ template: "cus" }, { template: "prd", op: "call", call: "total" }]));
   await writer.close();
   assert.equal(docs.length, 1);
   assert.equal(docs[0]!.parts, undefined, "parts are stored in doc, not as a field of their own");
