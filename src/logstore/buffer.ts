@@ -1,7 +1,10 @@
 /**
  * A bounded buffer that writes items in batches, off the caller's path:
  * `push` returns at once, a batch is written when `batchSize` items wait or
- * `flushMs` passed since the first of them. One batch is written at a time;
+ * `flushMs` passed since the first of them. Only what is due then goes out
+ * as a partial batch: what arrives while it is written waits for a full
+ * batch or its own `flushMs` (writing it at once instead turned a steady
+ * load into a stream of tiny back-to-back batches). One batch is written at a time;
  * a failed batch is retried `maxRetries` times, then dropped and counted.
  * When the buffer holds `capacity` items, new ones are dropped and counted.
  * Capacity and counters weigh items by their `weight` (a log record with a
@@ -52,7 +55,7 @@ export interface BatchWriterStats {
 export interface BatchWriter<T> {
   /** Queues an item; false (and counted) when the buffer is full or closed. Never blocks. */
   push(item: T): boolean;
-  /** Writes everything queued now; resolves when the buffer is empty. */
+  /** Writes everything queued now; resolves when it is written (or dropped). */
   flush(): Promise<void>;
   /** Stops accepting items and flushes, giving up after `timeoutMs` (the rest counts as dropped). */
   close(timeoutMs?: number): Promise<void>;
@@ -86,8 +89,12 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   let abandoned = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let draining: Promise<void> | undefined;
-  // Flushes and timer runs in progress: while any runs, partial batches are written too.
-  let forcing = 0;
+  // How many of the oldest queued items go out now, whatever the batch size: those whose
+  // flushMs passed, or that a flush asked for.
+  let due = 0;
+  // When the oldest item not yet due was queued (undefined while none waits); when a full batch
+  // took it, the next timer fires early, never late.
+  let waitingSince: number | undefined;
 
   const writeBatch = async (batch: T[]) => {
     for (let attempt = 1;; attempt++) {
@@ -117,6 +124,8 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
 
   const take = (): T[] => {
     const batch = queue.splice(0, batchSize);
+    due = Math.max(0, due - batch.length);
+    if (!queue.length) waitingSince = undefined;
     inflight = weigh(batch);
     queued -= inflight;
     return batch;
@@ -126,7 +135,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   const drain = (): Promise<void> => {
     draining ??= (async () => {
       try {
-        while (queue.length && (forcing > 0 || closed || queue.length >= batchSize)) {
+        while (queue.length && (due > 0 || closed || queue.length >= batchSize)) {
           const batch = take();
           await writeBatch(batch);
           inflight = 0;
@@ -139,33 +148,36 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
     return draining;
   };
 
+  const stopTimer = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+
+  // Everything queued now is due: written in batches of up to batchSize, full or not.
+  const makeDue = () => {
+    stopTimer();
+    due = queue.length;
+    waitingSince = undefined;
+  };
+
   const schedule = () => {
-    if (queue.length >= batchSize) {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
+    if (queue.length >= batchSize || due > 0) {
+      stopTimer();
       void drain();
       return;
     }
-    if (timer === undefined && !draining) {
+    if (timer === undefined && !draining && waitingSince !== undefined) {
       timer = setTimeout(() => {
         timer = undefined;
-        forcing++;
-        void drain().finally(() => forcing--);
-      }, flushMs);
+        makeDue();
+        void drain();
+      }, Math.max(0, waitingSince + flushMs - performance.now()));
     }
   };
 
   const flush = async () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    forcing++;
-    try {
-      while (queue.length || draining) {
-        await (draining ?? drain());
-      }
-    } finally {
-      forcing--;
-    }
+    makeDue();
+    while (due > 0 || draining) await (draining ?? drain());
   };
 
   return {
@@ -178,6 +190,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
       }
       queue.push(item);
       queued += weight;
+      waitingSince ??= performance.now();
       if (!draining) schedule();
       return true;
     },
@@ -192,9 +205,10 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
         abandoned = true;
         dropped += weigh(queue.splice(0));
         queued = 0;
+        due = 0;
+        waitingSince = undefined;
       }
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
+      stopTimer();
     },
     dropped: () => dropped,
     stats: () => ({ buffered: queued + inflight, written, dropped, failures, batches }),

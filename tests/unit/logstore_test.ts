@@ -64,6 +64,64 @@ Deno.test("createBatchWriter() writes a partial batch after flushMs", async () =
   await writer.close();
 });
 
+Deno.test("createBatchWriter() under a steady load writes what is due, not a stream of tiny batches", async () => {
+  // A write takes 10 ms and an item arrives every millisecond or so: far below a full batch. Only
+  // what waited flushMs goes out; what arrives during that write waits its own turn.
+  const batches: Array<{ size: number; waitedMs: number }> = [];
+  const pushedAt = new Map<number, number>();
+  const writer = createBatchWriter<number>({
+    write: async (batch) => {
+      await new Promise((r) => setTimeout(r, 10));
+      const now = performance.now();
+      batches.push({ size: batch.length, waitedMs: Math.max(...batch.map((i) => now - pushedAt.get(i)!)) });
+    },
+    batchSize: 1000,
+    flushMs: 30,
+    capacity: 10_000,
+  });
+  let n = 0;
+  const end = performance.now() + 300;
+  while (performance.now() < end) {
+    pushedAt.set(++n, performance.now());
+    writer.push(n);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await writer.close();
+  const sizes = batches.map((b) => b.size);
+  assert.equal(sizes.reduce((a, b) => a + b, 0), n, "every item written");
+  // One batch per flushMs, and the last on close. Writing whatever arrived during each write
+  // instead gave a batch per write, back to back: 24 of 5 items each where this gives 10 of 14.
+  assert.ok(batches.length <= Math.ceil(300 / 30) + 2, `${batches.length} batches: ${sizes.join(" ")}`);
+  const waited = Math.max(...batches.slice(0, -1).map((b) => b.waitedMs));
+  assert.ok(waited < 30 + 10 + 100, `an item waited ${waited.toFixed(0)} ms`);
+});
+
+Deno.test("createBatchWriter() flush() writes what is queued when it is called, not what comes after", async () => {
+  const batches: number[][] = [];
+  let release = () => {};
+  const writer = createBatchWriter<number>({
+    write: (batch) => {
+      batches.push([...batch]);
+      return new Promise<void>((r) => release = r);
+    },
+    batchSize: 100,
+    flushMs: 60_000,
+    capacity: 100,
+  });
+  for (let i = 1; i <= 3; i++) writer.push(i);
+  const flushed = writer.flush();
+  writer.push(4); // arrives while the flushed batch is being written
+  release();
+  await flushed;
+  assert.deepEqual(batches, [[1, 2, 3]]);
+  assert.equal(writer.stats().buffered, 1, "the later item waits for its own batch");
+  const closing = writer.close();
+  await new Promise((r) => setTimeout(r, 0));
+  release();
+  await closing;
+  assert.deepEqual(batches, [[1, 2, 3], [4]]);
+});
+
 Deno.test("createBatchWriter() drops and counts items past its capacity, never blocking", async () => {
   const store = recorder();
   store.hold();
