@@ -4,8 +4,9 @@
  * `flushMs` passed since the first of them. Only what is due then goes out
  * as a partial batch: what arrives while it is written waits for a full
  * batch or its own `flushMs` (writing it at once instead turned a steady
- * load into a stream of tiny back-to-back batches). One batch is written at a time;
- * a failed batch is retried `maxRetries` times, then dropped and counted.
+ * load into a stream of tiny back-to-back batches). One batch is written at
+ * a time; a failed batch is retried `maxRetries` times, then dropped and
+ * counted.
  * When the buffer holds `capacity` items, new ones are dropped and counted.
  * Capacity and counters weigh items by their `weight` (a log record with a
  * fan-out's parts folded in stands for its events); batches count items, as

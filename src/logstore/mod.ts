@@ -19,7 +19,6 @@ export {
   type LogEvent,
   NULL_SINK,
   type PartEvent,
-  partRequestEvent,
   type RequestEvent,
   type StatusEvent,
 } from "./events.ts";

@@ -138,15 +138,12 @@ Deno.test("createBatchWriter() drops and counts items past its capacity, never b
 });
 
 Deno.test("createBatchWriter() bounds its buffer by weight (a folded record holds its events)", async (t) => {
+  // Each item stands for as many events as its value.
+  const weighted = (store: ReturnType<typeof recorder>, batchSize: number, capacity: number) =>
+    createBatchWriter({ write: store.write, batchSize, flushMs: 60_000, capacity, weight: (n: number) => n });
   await t.step("batches count records, the counters count events", async () => {
     const store = recorder();
-    const writer = createBatchWriter({
-      write: store.write,
-      batchSize: 2,
-      flushMs: 60_000,
-      capacity: 1000,
-      weight: (n: number) => n,
-    });
+    const writer = weighted(store, 2, 1000);
     for (const n of [4, 25, 1]) writer.push(n);
     await writer.flush();
     assert.deepEqual(store.batches, [[4, 25], [1]]);
@@ -156,13 +153,7 @@ Deno.test("createBatchWriter() bounds its buffer by weight (a folded record hold
   await t.step("capacity counts weight: heavy items fill the buffer sooner", async () => {
     const store = recorder();
     store.hold();
-    const writer = createBatchWriter({
-      write: store.write,
-      batchSize: 100,
-      flushMs: 60_000,
-      capacity: 60,
-      weight: (n: number) => n,
-    });
+    const writer = weighted(store, 100, 60);
     const accepted = [25, 25, 25, 1].map((n) => writer.push(n));
     // 50 held, so a third 25 still enters (the last item may pass capacity by its own weight).
     assert.deepEqual(accepted, [true, true, true, false]);
@@ -172,6 +163,7 @@ Deno.test("createBatchWriter() bounds its buffer by weight (a folded record hold
     assert.deepEqual(store.batches, [[25, 25, 25]]);
   });
 });
+
 Deno.test("createBatchWriter() retries a failed batch, then drops and counts it", async (t) => {
   await t.step("a batch that succeeds on a retry is written once", async () => {
     const store = recorder(2);
