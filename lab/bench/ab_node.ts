@@ -131,7 +131,8 @@ if (import.meta.main) {
           results[side].push(r);
           console.error(
             `round ${round} ${side}: ${r.tps} tps, node ${r.cpu_us_per_tx} µs/tx, ` +
-              `mariadb ${r.mariadb_cpu_us_per_tx} µs/tx, p50 ${r.p50_ms} ms, ` +
+              `mariadb ${r.mariadb_cpu_us_per_tx} µs/tx, rabbitmq ${r.rabbitmq_cpu_us_per_tx} µs/tx, ` +
+              `p50 ${r.p50_ms} ms, ` +
               `p99 ${r.p99_ms} ms, errors ${r.errors}, rss ${r.rss_after_kib} KiB`,
           );
         } finally {
@@ -143,11 +144,13 @@ if (import.meta.main) {
     const cpu = (side: "A" | "B") => median(results[side].map((r) => r.cpu_us_per_tx));
     const pairs = results.A.map((a, i) => results.B[i]!.cpu_us_per_tx / a.cpu_us_per_tx);
     const db = (side: "A" | "B") => median(results[side].map((r) => r.mariadb_cpu_us_per_tx));
+    const mq = (side: "A" | "B") => median(results[side].map((r) => r.rabbitmq_cpu_us_per_tx));
     console.log(
       `median tps A ${tps("A")} B ${tps("B")} (B/A ${(tps("B") / tps("A")).toFixed(3)}); ` +
         `median µs/tx A ${cpu("A")} B ${cpu("B")} (B/A ${(cpu("B") / cpu("A")).toFixed(3)}); ` +
         `per-round CPU B/A ${pairs.map((p) => p.toFixed(3)).join(" ")}; ` +
-        `median MariaDB µs/tx A ${db("A")} B ${db("B")} (B/A ${(db("B") / db("A")).toFixed(3)})`,
+        `median MariaDB µs/tx A ${db("A")} B ${db("B")} (B/A ${(db("B") / db("A")).toFixed(3)}); ` +
+        `median RabbitMQ µs/tx A ${mq("A")} B ${mq("B")} (B/A ${(mq("B") / mq("A")).toFixed(3)})`,
     );
   } finally {
     await clients.A.close();

@@ -1,8 +1,9 @@
 /**
  * One consumer instance: its own channel with `prefetch`, and per delivery
- * decode → dispatch → decide → (reply | retry | dead-letter) → ack. Every
- * delivery ends acked (or, if its safe copy could not be stored, requeued),
- * whatever its content, so bad input can never stall or crash the consumer.
+ * decode → dispatch → decide → (reply | retry | dead-letter) → ack (batched
+ * per turn of the event loop, `acks.ts`). Every delivery ends acked (or, if
+ * its safe copy could not be stored, requeued), whatever its content, so bad
+ * input can never stall or crash the consumer.
  *
  * @module
  */
@@ -30,6 +31,7 @@ import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
 import { type RetryRoute, storeSafeCopy } from "./safe_copy.ts";
 import type { BrokerCounters } from "./counters.ts";
+import { createAcks } from "./acks.ts";
 import type { EventSink } from "../logstore/mod.ts";
 
 /** Everything a consumer needs. */
@@ -100,6 +102,11 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     if (!stopping) options.onUnexpectedClose();
   });
   await channel.prefetch(options.prefetch);
+  const acks = createAcks(
+    channel,
+    (error) =>
+      logger.warn({ broker, err: (error as Error).message }, "ack not sent; RabbitMQ requeues the delivery"),
+  );
   const copyTarget = {
     side: options.side,
     route,
@@ -210,7 +217,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           { broker, event, err: (error as Error).message },
           "could not store retry/dead-letter copy",
         );
-        channel.nack(msg, false, true);
+        acks.nack(msg, true);
         return;
       }
       if (disposition.action === "retry") {
@@ -218,7 +225,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           { broker, event, attempt, delayMs: disposition.delayMs, code },
           "request retry scheduled",
         );
-        channel.ack(msg);
+        acks.ack(msg);
         return;
       }
       logger.warn({ broker, event, attempt, code, reason: disposition.reason }, "request dead-lettered");
@@ -229,7 +236,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         contentType: "application/json",
       });
     }
-    channel.ack(msg);
+    acks.ack(msg);
   };
 
   const { consumerTag } = await channel.consume(options.queue, (msg) => {
@@ -240,6 +247,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       return;
     }
     inflight++;
+    acks.received(msg);
     handle(msg)
       .catch((error) => logger.error({ broker, err: (error as Error).message }, "reply or ack failed"))
       .finally(() => {
@@ -264,6 +272,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         });
       }
       // Deliveries still unacked after the drain are requeued by RabbitMQ on close.
+      acks.flush();
       await channel.close().catch(() => {});
     },
   };

@@ -1,0 +1,129 @@
+/**
+ * Batched acknowledgements for one consumer channel: the deliveries done in
+ * one turn of the event loop are acknowledged with a single `basic.ack`
+ * (`multiple`) where they form an unbroken run from the oldest outstanding
+ * delivery, and one by one otherwise.
+ *
+ * Why: every ack frame costs RabbitMQ (and amqplib) work of its own. With
+ * many deliveries in flight, most finish in the order they came, so one
+ * frame can settle a run of them. Measured on a plain amqplib echo at 32 in
+ * flight: about 10 % less RabbitMQ CPU per round trip and more round trips
+ * per second.
+ *
+ * Safety: a multiple ack settles every outstanding delivery up to its tag,
+ * so it is only sent for a run of deliveries that are all done. A delivery
+ * that finishes behind one still running is acked on its own in the same
+ * turn: it never waits for a slow neighbour, so a long request cannot hold
+ * the channel's prefetch window full of finished deliveries. Acks leave in
+ * the turn their deliveries finish, before amqplib writes that turn's
+ * frames, so nothing is held longer than the reply it follows.
+ *
+ * @module
+ */
+import type { AmqpChannel, AmqpMessage } from "../amqp/mod.ts";
+
+/** The acknowledgements of one channel's deliveries. */
+export interface Acks {
+  /** Registers a delivery as it arrives, before it is handled. */
+  received(msg: AmqpMessage): void;
+  /** The delivery is done: its ack leaves with this turn's batch. */
+  ack(msg: AmqpMessage): void;
+  /** Rejects the delivery at once (`requeue`: back to the queue), outside any batch. */
+  nack(msg: AmqpMessage, requeue: boolean): void;
+  /** Sends the acks due now (also run by itself once per turn). */
+  flush(): void;
+  /** Deliveries received and not yet acked or rejected on the channel. */
+  outstanding(): number;
+}
+
+/** A delivery's state: being handled, done (its ack not sent yet), or acked or rejected. */
+const RUNNING = 0;
+const DONE = 1;
+const SETTLED = 2;
+
+/** Reports a failure to send an ack (the channel closed under it: RabbitMQ requeues the delivery). */
+export type AckFailure = (error: unknown) => void;
+
+/** Batches the acks of `channel`'s deliveries; `onError` hears of an ack that could not be sent. */
+export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: AckFailure): Acks {
+  // Deliveries in arrival order (delivery tags only grow on a channel) from `head`, the oldest not
+  // settled; entries behind it that were settled alone stay until the head passes them.
+  let queue: AmqpMessage[] = [];
+  let head = 0;
+  const states = new Map<AmqpMessage, number>();
+  let open = 0;
+  let scheduled = false;
+
+  const send = (fn: () => void) => {
+    try {
+      fn();
+    } catch (error) {
+      onError(error);
+    }
+  };
+
+  const flush = () => {
+    scheduled = false;
+    // The unbroken run of finished deliveries from the oldest: one multiple ack up to its last
+    // unacked delivery (one settled alone is no longer outstanding, so it cannot be the tag).
+    let last: AmqpMessage | undefined;
+    while (head < queue.length) {
+      const msg = queue[head]!;
+      const state = states.get(msg);
+      if (state === RUNNING) break;
+      if (state === DONE) {
+        last = msg;
+        open--;
+      }
+      states.delete(msg);
+      head++;
+    }
+    if (last) send(() => channel.ack(last!, true));
+    // Finished behind a delivery still running: acked one by one, now.
+    for (let i = head; i < queue.length; i++) {
+      const msg = queue[i]!;
+      if (states.get(msg) !== DONE) continue;
+      states.set(msg, SETTLED);
+      open--;
+      send(() => channel.ack(msg));
+    }
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    } else if (queue.length - head > 256 && queue.length - head > 4 * open) {
+      // A delivery held long at the head leaves settled ones piling up behind it: drop them.
+      queue = queue.slice(head).filter((msg) => {
+        if (states.get(msg) !== SETTLED) return true;
+        states.delete(msg);
+        return false;
+      });
+      head = 0;
+    }
+  };
+
+  return {
+    received(msg) {
+      queue.push(msg);
+      states.set(msg, RUNNING);
+      open++;
+    },
+    ack(msg) {
+      if (states.get(msg) !== RUNNING) return;
+      states.set(msg, DONE);
+      if (!scheduled) {
+        scheduled = true;
+        // A microtask runs before the turn's frames are written (amqplib drains them in a later
+        // immediate), so the ack leaves in the same write as the reply.
+        queueMicrotask(flush);
+      }
+    },
+    nack(msg, requeue) {
+      if (states.get(msg) !== RUNNING) return;
+      states.set(msg, SETTLED);
+      open--;
+      send(() => channel.nack(msg, false, requeue));
+    },
+    flush,
+    outstanding: () => open,
+  };
+}
