@@ -14,9 +14,11 @@
  * so it is only sent for a run of deliveries that are all done. A delivery
  * that finishes behind one still running is acked on its own in the same
  * turn: it never waits for a slow neighbour, so a long request cannot hold
- * the channel's prefetch window full of finished deliveries. Acks leave in
- * the turn their deliveries finish, before amqplib writes that turn's
- * frames, so nothing is held longer than the reply it follows.
+ * the channel's prefetch window full of finished deliveries. Acks are
+ * queued in the turn their deliveries finish, before amqplib's multiplexer
+ * drains that turn's frames, so they follow their replies in the same drain
+ * (one socket write, with `coalesceWrites`): nothing is held longer than
+ * the reply it follows.
  *
  * @module
  */
@@ -34,6 +36,8 @@ export interface Acks {
   flush(): void;
   /** Deliveries received and not yet acked or rejected on the channel. */
   outstanding(): number;
+  /** Deliveries the tracker still holds in memory (outstanding ones, and settled ones not yet dropped). */
+  held(): number;
 }
 
 /** A delivery's state: being handled, done (its ack not sent yet), or acked or rejected. */
@@ -90,7 +94,13 @@ export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: 
     if (head === queue.length) {
       queue = [];
       head = 0;
-    } else if (queue.length - head > 256 && queue.length - head > 4 * open) {
+    } else if (head >= 1024 && head * 2 >= queue.length) {
+      // Under a steady load something is always in flight, so the queue never empties: drop what
+      // the head has passed once it is most of the array.
+      queue = queue.slice(head);
+      head = 0;
+    }
+    if (queue.length - head > 256 && queue.length - head > 4 * open) {
       // A delivery held long at the head leaves settled ones piling up behind it: drop them.
       queue = queue.slice(head).filter((msg) => {
         if (states.get(msg) !== SETTLED) return true;
@@ -112,8 +122,8 @@ export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: 
       states.set(msg, DONE);
       if (!scheduled) {
         scheduled = true;
-        // A microtask runs before the turn's frames are written (amqplib drains them in a later
-        // immediate), so the ack leaves in the same write as the reply.
+        // A microtask runs before amqplib's multiplexer drains the turn's frames (in a later
+        // immediate), so the ack follows its reply in the same drain.
         queueMicrotask(flush);
       }
     },
@@ -125,5 +135,6 @@ export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: 
     },
     flush,
     outstanding: () => open,
+    held: () => queue.length,
   };
 }

@@ -249,7 +249,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     inflight++;
     acks.received(msg);
     handle(msg)
-      .catch((error) => logger.error({ broker, err: (error as Error).message }, "reply or ack failed"))
+      .catch((error) =>
+        logger.error(
+          { broker, err: (error as Error).message },
+          "reply failed; the delivery stays unacked until its channel closes",
+        )
+      )
       .finally(() => {
         if (--inflight === 0) idle?.();
       });

@@ -197,3 +197,23 @@ Deno.test("a delivery held long at the head does not keep the ones settled behin
   assert.deepEqual(channel.frames.at(-1), { ack: 1, multiple: true });
   assert.equal(acks.outstanding(), 0);
 });
+
+Deno.test("under a steady overlapping load the tracker holds only what is in flight", async () => {
+  const channel = fakeChannel();
+  const acks = createAcks(channel, noError);
+  // Each delivery arrives before the one before it is done, so the channel is never idle at a flush.
+  let previous = delivery(1);
+  acks.received(previous);
+  let most = 0;
+  for (let tag = 2; tag <= 20_000; tag++) {
+    const msg = delivery(tag);
+    acks.received(msg);
+    acks.ack(previous);
+    await Promise.resolve();
+    most = Math.max(most, acks.held());
+    previous = msg;
+  }
+  assert.equal(acks.outstanding(), 1);
+  assert.ok(most <= 2100, `held at most ${most} deliveries with one in flight`);
+  assert.equal(channel.frames.length, 19_999);
+});
