@@ -10,7 +10,9 @@
  * `deno.json` and `deno.lock`, extracted to a temp dir). Both nodes read
  * side A's `config/beds.toml` when it has one (a newer config may hold keys
  * an older node refuses), else the working tree's; templates and the lab
- * schema always come from the working tree.
+ * schema always come from the working tree. The scenario's `setup`
+ * statements run before every phase, as the bench runs them before each
+ * scenario.
  *
  * Usage: `deno run -A lab/bench/ab_node.ts --a rev:HEAD~1 --b . [--scenario read_key]
  * [--rounds 3] [--warmup 1000] [--duration 4000] [--logstore mariadb|off] [--b-set section.key=value …]`.
@@ -21,6 +23,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import mariadb from "mariadb";
 import { BedsClient } from "../../src/client/mod.ts";
 import { createBenchEnv } from "./env.ts";
 import { startNode } from "./node_process.ts";
@@ -102,6 +105,9 @@ if (import.meta.main) {
     A: await BedsClient.connect({ amqp: env.config.amqp, name: "bench-ab" }),
     B: worldB ? await BedsClient.connect({ amqp: worldB.config.amqp, name: "bench-ab-b" }) : undefined,
   };
+  // The scenario's setup statements (e.g. `write_ord` restocking its products) run before every
+  // phase, so each side starts from the same data however much the one before it wrote.
+  const admin = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: env.schema });
   const next = requestMaker(scenario);
   const results: Record<"A" | "B", PhaseResult[]> = { A: [], B: [] };
   try {
@@ -113,6 +119,7 @@ if (import.meta.main) {
     for (let round = 1; round <= Number(values.rounds); round++) {
       const order = round % 2 ? (["A", "B"] as const) : (["B", "A"] as const);
       for (const side of order) {
+        for (const sql of scenario.setup) await admin.query(sql);
         const node = await startNode({
           env,
           instance: `ab-${env.id}-${side}${round}`,
@@ -153,6 +160,7 @@ if (import.meta.main) {
         `median RabbitMQ µs/tx A ${mq("A")} B ${mq("B")} (B/A ${(mq("B") / mq("A")).toFixed(3)})`,
     );
   } finally {
+    await admin.end().catch(() => {});
     await clients.A.close();
     await clients.B?.close();
     await env.cleanup();
