@@ -34,6 +34,16 @@ export function utcDateTime(text: string): string | undefined {
   return fraction ? `${base}.${iso.slice(20, 23)}${fraction.slice(3)}` : base;
 }
 
+/**
+ * A `Date` as the ISO 8601 text a client would send for it; anything else as it is. Only a fan-out
+ * part's or a transaction step's value can be one: the MariaDB driver reads DATE and DATETIME
+ * columns as `Date`s (in UTC, the session's time zone), and such a value feeds the next part.
+ */
+function isoText(value: unknown): unknown {
+  if (!(value instanceof Date)) return value;
+  return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+}
+
 function fail(field: string, reason: string): never {
   throw new BedsError("VALIDATION", `Field "${field}" ${reason}`, { details: { field } });
 }
@@ -119,11 +129,14 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
       case "boolean":
         if (typeof value !== "boolean") fail(name, `must be a boolean, got ${typeOf(value)}`);
         return value;
-      case "date":
-        if (typeof value !== "string" || !DATE.test(value)) fail(name, "must be a date YYYY-MM-DD");
-        return value;
+      case "date": {
+        const text = value instanceof Date ? (isoText(value) as string | undefined)?.slice(0, 10) : value;
+        if (typeof text !== "string" || !DATE.test(text)) fail(name, "must be a date YYYY-MM-DD");
+        return text;
+      }
       case "datetime": {
-        const utc = typeof value === "string" && DATETIME.test(value) ? utcDateTime(value) : undefined;
+        const text = isoText(value);
+        const utc = typeof text === "string" && DATETIME.test(text) ? utcDateTime(text) : undefined;
         if (utc === undefined) fail(name, "must be an ISO 8601 date-time");
         return utc;
       }

@@ -66,6 +66,60 @@ Deno.test("REL fan-out runs parts as child events and applies required/optional 
   }
 });
 
+Deno.test("a date-time one part read feeds a later part's date-time field", async () => {
+  // The driver reads DATETIME columns as Date objects; a part's values must reach the next part in
+  // the form a client would send them (ISO 8601 text), or its field check refuses them.
+  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
+  await copy(`${ROOT}/templates`, dir);
+  const example = await Deno.readTextFile(`${dir}/example_rec.toml`);
+  await Deno.writeTextFile(
+    `${dir}/cu4_rec.toml`,
+    example.replace('name = "cus"', 'name = "cu4"').replace(
+      'where = ["id", "email", "status"]',
+      'where = ["id", "email", "status", "created_at"]',
+    ),
+  );
+  await Deno.writeTextFile(
+    `${dir}/cdt_rel.toml`,
+    `[template]
+name = "cdt"
+kind = "rel"
+
+[fields.id]
+type = "int"
+min = 1
+
+[input]
+key = ["id"]
+
+[parts.first]
+template = "cus"
+key = { id = "$key.id" }
+
+[parts.same_time]
+template = "cu4"
+where = { created_at = "$parts.first.created_at" }
+`,
+  );
+  const env = await createTestEnv({ templatesDir: dir });
+  const node = await startNode(env);
+  try {
+    const client = await env.client();
+    const reply = await client.request({ template: "cdt", op: "read", key: { id: 1 } });
+    assert.ok(reply.ok, JSON.stringify(reply));
+    const data = reply.data as {
+      first: { id: number; created_at: string };
+      same_time: Array<{ id: number }>;
+    };
+    assert.match(data.first.created_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    assert.ok(data.same_time.some((row) => row.id === 1), JSON.stringify(data.same_time));
+  } finally {
+    await node.stop();
+    await env.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("TXN templates are all-or-nothing on the real database", async (t) => {
   const env = await createTestEnv();
   const node = await startNode(env);

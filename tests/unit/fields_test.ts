@@ -224,6 +224,15 @@ Deno.test("fieldCheck() datetime: ISO 8601, passed on as the databases take it (
   }
 });
 
+Deno.test("fieldCheck() date and datetime take a Date (a part's value read by the driver) as its UTC text", () => {
+  const at = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 120));
+  assert.equal(check({ type: "datetime" })(at), "2024-01-02 03:04:05.120");
+  assert.equal(check({ type: "date" })(new Date(Date.UTC(2024, 1, 29))), "2024-02-29");
+  assertInvalid(() => check({ type: "datetime" })(new Date(NaN)), 'Field "f" must be an ISO 8601 date-time');
+  assertInvalid(() => check({ type: "date" })(new Date(NaN)), 'Field "f" must be a date YYYY-MM-DD');
+  assertInvalid(() => check({ type: "string" })(at), 'Field "f" must be a string, got object');
+});
+
 Deno.test("fieldCheck() json: any value, serialised to JSON text", () => {
   const c = check({ type: "json" });
   assert.equal(c({ a: [1, "x"] }), '{"a":[1,"x"]}');
