@@ -217,3 +217,15 @@ Deno.test("under a steady overlapping load the tracker holds only what is in fli
   assert.ok(most <= 2100, `held at most ${most} deliveries with one in flight`);
   assert.equal(channel.frames.length, 19_999);
 });
+
+Deno.test("the tracker keeps delivery tags, not the messages (their content holds the socket's chunk)", async () => {
+  const sent: AmqpMessage[] = [];
+  const acks = createAcks({ ack: (msg: AmqpMessage) => void sent.push(msg), nack: () => {} }, noError);
+  const [m1, m2, m3] = [1, 2, 3].map(delivery);
+  for (const msg of [m1!, m2!, m3!]) acks.received(msg);
+  acks.ack(m2!);
+  acks.ack(m1!);
+  await turn();
+  assert.deepEqual(sent.map((m) => m.fields.deliveryTag), [2]);
+  assert.ok(sent.every((m) => m !== m1 && m !== m2 && !("content" in m)), "acks name the tag only");
+});
