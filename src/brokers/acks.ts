@@ -50,17 +50,49 @@ export type AckFailure = (error: unknown) => void;
 
 /** Batches the acks of `channel`'s deliveries; `onError` hears of an ack that could not be sent. */
 export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: AckFailure): Acks {
-  // Delivery tags in arrival order (they only grow on a channel) from `head`, the oldest not
-  // settled; entries behind it that were settled alone stay until the head passes them. Tags, not
-  // messages: a message's content is a view of the socket chunk it came in, and holding finished
-  // messages here kept those chunks alive (a node's RSS rose by a third over a million reads).
-  let queue: number[] = [];
-  let head = 0;
-  const states = new Map<number, number>();
-  // amqplib's ack and nack read nothing of a message but its delivery tag.
-  const tagged = (deliveryTag: number) => ({ fields: { deliveryTag } }) as AmqpMessage;
+  // The deliveries not yet passed by the oldest unsettled one, in arrival order (so in ascending tag
+  // order: tags only grow on a channel), as a ring of tags and states that grows by doubling and is
+  // reused: nothing is allocated per delivery, so nothing lives long enough to reach the old
+  // generation. Tags, not messages: a message's content is a view of the socket chunk it came in,
+  // and holding finished messages kept those chunks alive (a node's RSS rose by a third over a
+  // million reads).
+  let capacity = 256;
+  let tags = new Float64Array(capacity);
+  let states = new Uint8Array(capacity);
+  let start = 0;
+  let count = 0;
   let open = 0;
   let scheduled = false;
+  const at = (i: number) => (start + i) & (capacity - 1);
+  // amqplib's ack and nack read nothing of a message but its delivery tag.
+  const tagged = (deliveryTag: number) => ({ fields: { deliveryTag } }) as AmqpMessage;
+
+  const grow = () => {
+    const moreTags = new Float64Array(capacity * 2);
+    const moreStates = new Uint8Array(capacity * 2);
+    for (let i = 0; i < count; i++) {
+      moreTags[i] = tags[at(i)]!;
+      moreStates[i] = states[at(i)]!;
+    }
+    tags = moreTags;
+    states = moreStates;
+    capacity *= 2;
+    start = 0;
+  };
+
+  /** Where `tag` is in the ring, or -1: by bisection, as the tags ascend. */
+  const find = (tag: number): number => {
+    let lo = 0;
+    let hi = count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const value = tags[at(mid)]!;
+      if (value === tag) return at(mid);
+      if (value < tag) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  };
 
   const send = (fn: () => void) => {
     try {
@@ -75,57 +107,52 @@ export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: 
     // The unbroken run of finished deliveries from the oldest: one multiple ack up to its last
     // unacked delivery (one settled alone is no longer outstanding, so it cannot be the tag).
     let last = -1;
-    while (head < queue.length) {
-      const tag = queue[head]!;
-      const state = states.get(tag);
+    while (count > 0) {
+      const state = states[start];
       if (state === RUNNING) break;
       if (state === DONE) {
-        last = tag;
+        last = tags[start]!;
         open--;
       }
-      states.delete(tag);
-      head++;
+      start = (start + 1) & (capacity - 1);
+      count--;
     }
     if (last >= 0) send(() => channel.ack(tagged(last), true));
     // Finished behind a delivery still running: acked one by one, now.
-    for (let i = head; i < queue.length; i++) {
-      const tag = queue[i]!;
-      if (states.get(tag) !== DONE) continue;
-      states.set(tag, SETTLED);
+    for (let i = 0; i < count; i++) {
+      const slot = at(i);
+      if (states[slot] !== DONE) continue;
+      states[slot] = SETTLED;
       open--;
+      const tag = tags[slot]!;
       send(() => channel.ack(tagged(tag)));
     }
-    if (head === queue.length) {
-      queue = [];
-      head = 0;
-    } else if (head >= 1024 && head * 2 >= queue.length) {
-      // Under a steady load something is always in flight, so the queue never empties: drop what
-      // the head has passed once it is most of the array.
-      queue = queue.slice(head);
-      head = 0;
-    }
-    if (queue.length - head > 256 && queue.length - head > 4 * open) {
-      // A delivery held long at the head leaves settled ones piling up behind it: drop them.
-      queue = queue.slice(head).filter((tag) => {
-        if (states.get(tag) !== SETTLED) return true;
-        states.delete(tag);
-        return false;
-      });
-      head = 0;
+    if (count > 256 && count > 4 * open) {
+      // A delivery held long at the head leaves settled ones piling up behind it: drop them, in place.
+      let kept = 0;
+      for (let i = 0; i < count; i++) {
+        const slot = at(i);
+        if (states[slot] === SETTLED) continue;
+        const to = at(kept++);
+        tags[to] = tags[slot]!;
+        states[to] = states[slot]!;
+      }
+      count = kept;
     }
   };
 
   return {
     received(msg) {
-      const tag = msg.fields.deliveryTag;
-      queue.push(tag);
-      states.set(tag, RUNNING);
+      if (count === capacity) grow();
+      const slot = at(count++);
+      tags[slot] = msg.fields.deliveryTag;
+      states[slot] = RUNNING;
       open++;
     },
     ack(msg) {
-      const tag = msg.fields.deliveryTag;
-      if (states.get(tag) !== RUNNING) return;
-      states.set(tag, DONE);
+      const slot = find(msg.fields.deliveryTag);
+      if (slot < 0 || states[slot] !== RUNNING) return;
+      states[slot] = DONE;
       if (!scheduled) {
         scheduled = true;
         // A microtask runs before amqplib's multiplexer drains the turn's frames (in a later
@@ -134,14 +161,14 @@ export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: 
       }
     },
     nack(msg, requeue) {
-      const tag = msg.fields.deliveryTag;
-      if (states.get(tag) !== RUNNING) return;
-      states.set(tag, SETTLED);
+      const slot = find(msg.fields.deliveryTag);
+      if (slot < 0 || states[slot] !== RUNNING) return;
+      states[slot] = SETTLED;
       open--;
       send(() => channel.nack(msg, false, requeue));
     },
     flush,
     outstanding: () => open,
-    held: () => queue.length,
+    held: () => count,
   };
 }
