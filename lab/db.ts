@@ -3,7 +3,7 @@
  * MariaDB schema. Usage: `deno run -A lab/db.ts [--schema beds_lab]`.
  * @module
  */
-import mariadb from "mariadb";
+import mariadb, { type Connection } from "mariadb";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -63,6 +63,11 @@ function checkSchema(schema: string): string {
     throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
   }
   return schema;
+}
+
+/** A root connection to the lab schema `opts.schema` (the bench's setup statements, its admin queries). */
+export function connectLabSchema(opts: LabDbOptions): Promise<Connection> {
+  return connect(opts, checkSchema(opts.schema));
 }
 
 function connect(opts: LabDbOptions, database?: string) {

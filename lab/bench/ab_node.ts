@@ -23,12 +23,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import mariadb from "mariadb";
 import { BedsClient } from "../../src/client/mod.ts";
 import { createBenchEnv } from "./env.ts";
 import { startNode } from "./node_process.ts";
 import { outcomeOf, type PhaseResult, runPhase } from "./phase.ts";
-import { loadScenarios, requestMaker } from "./scenario.ts";
+import { loadScenarios, requestMaker, runSetup } from "./scenario.ts";
+import { connectLabSchema } from "../db.ts";
 
 /** Extracts `src/`, `config/beds.toml`, `deno.json` and `deno.lock` of a git revision into a temp dir. */
 async function checkout(root: string, rev: string): Promise<string> {
@@ -107,7 +107,7 @@ if (import.meta.main) {
   };
   // The scenario's setup statements (e.g. `write_ord` restocking its products) run before every
   // phase, so each side starts from the same data however much the one before it wrote.
-  const admin = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: env.schema });
+  const admin = await connectLabSchema({ schema: env.schema });
   const next = requestMaker(scenario);
   const results: Record<"A" | "B", PhaseResult[]> = { A: [], B: [] };
   try {
@@ -119,7 +119,7 @@ if (import.meta.main) {
     for (let round = 1; round <= Number(values.rounds); round++) {
       const order = round % 2 ? (["A", "B"] as const) : (["B", "A"] as const);
       for (const side of order) {
-        for (const sql of scenario.setup) await admin.query(sql);
+        await runSetup(scenario, admin);
         const node = await startNode({
           env,
           instance: `ab-${env.id}-${side}${round}`,

@@ -11,9 +11,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import mariadb from "mariadb";
 import { batchTuple, createBatchWriter, createLogStoreSink, type LogRow } from "../../src/logstore/mod.ts";
-import { dropSchema, loadLabSchema } from "../db.ts";
+import { connectLabSchema, dropSchema, loadLabSchema } from "../db.ts";
 import { cpuMicros, oldestPidNamed } from "./proc.ts";
 
 const BATCH = 200;
@@ -78,7 +77,7 @@ if (import.meta.main) {
   if (server === undefined) throw new Error("no mariadbd process on this host");
   const schema = `beds_lc_${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
   await loadLabSchema({ schema });
-  const conn = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: schema });
+  const conn = await connectLabSchema({ schema });
   try {
     const results: Record<string, number[]> = { folded: [], "a record per part": [] };
     for (let round = 0; round < rounds; round++) {

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import mariadb from "mariadb";
 import { BedsClient } from "../../src/client/mod.ts";
 import type { BenchEnv } from "./env.ts";
 import type { LoadProgress } from "./load.ts";
@@ -17,7 +16,8 @@ import { probe } from "./probe.ts";
 import { runCounted } from "./counted.ts";
 import { openRawDb, type RawDb, type RawDbMode } from "./raw_db.ts";
 import { rawQueuesLike, startRawService } from "./raw_process.ts";
-import { requestMaker, type Scenario } from "./scenario.ts";
+import { requestMaker, runSetup, type Scenario } from "./scenario.ts";
+import { connectLabSchema } from "../db.ts";
 
 /** Options for {@link createRunner}. */
 export interface RunnerOptions {
@@ -101,7 +101,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
   };
   const echoClient = await rawClient("echo");
   const naiveClient = await rawClient("echodb");
-  const admin = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: env.schema });
+  const admin = await connectLabSchema({ schema: env.schema });
 
   const phase = async (
     scenario: Scenario,
@@ -140,7 +140,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
     if (scenario.load.mode !== "closed") throw new Error("a counted scenario needs a closed loop");
     await ensureNodes(0);
     await ensureNodes(1);
-    for (const sql of scenario.setup) await admin.query(sql);
+    await runSetup(scenario, admin);
     const probed = await probe(scenario, beds);
     if (typeof probed === "string") return { ...base, skipped: probed };
     const next = requestMaker(scenario);
@@ -174,7 +174,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
     };
     if (scenario.count) return await runCountedScenario(scenario, base);
     await ensureNodes(scenario.nodes);
-    for (const sql of scenario.setup) await admin.query(sql);
+    await runSetup(scenario, admin);
     // Probe every request kind once: a template that is not loaded skips the scenario.
     const probed = await probe(scenario, beds);
     if (typeof probed === "string") return { ...base, skipped: probed };

@@ -106,6 +106,14 @@ export async function loadScenarios(dir: string): Promise<Scenario[]> {
   return scenarios;
 }
 
+/** Runs the scenario's `setup` statements (e.g. restocking what its writes use up) on `db`. */
+export async function runSetup(
+  scenario: Scenario,
+  db: { query(sql: string): Promise<unknown> },
+): Promise<void> {
+  for (const sql of scenario.setup) await db.query(sql);
+}
+
 /** Templates a scenario needs loaded in the node. */
 export function templatesOf(scenario: Scenario): string[] {
   return [...new Set(scenario.requests.map((r) => r.body.template))];

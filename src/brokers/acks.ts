@@ -65,8 +65,6 @@ export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: 
   let open = 0;
   let scheduled = false;
   const at = (i: number) => (start + i) & (capacity - 1);
-  // amqplib's ack and nack read nothing of a message but its delivery tag.
-  const tagged = (deliveryTag: number) => ({ fields: { deliveryTag } }) as AmqpMessage;
 
   const grow = () => {
     const moreTags = new Float64Array(capacity * 2);
@@ -95,9 +93,10 @@ export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: 
     return -1;
   };
 
-  const send = (fn: () => void) => {
+  // amqplib's ack reads nothing of a message but its delivery tag.
+  const ack = (deliveryTag: number, multiple: boolean) => {
     try {
-      fn();
+      channel.ack({ fields: { deliveryTag } } as AmqpMessage, multiple);
     } catch (error) {
       onError(error);
     }
@@ -118,15 +117,14 @@ export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: 
       start = (start + 1) & (capacity - 1);
       count--;
     }
-    if (last >= 0) send(() => channel.ack(tagged(last), true));
+    if (last >= 0) ack(last, true);
     // Finished behind a delivery still running: acked one by one, now.
     for (let i = 0; i < count; i++) {
       const slot = at(i);
       if (states[slot] !== DONE) continue;
       states[slot] = SETTLED;
       open--;
-      const tag = tags[slot]!;
-      send(() => channel.ack(tagged(tag)));
+      ack(tags[slot]!, false);
     }
     if (count > 256 && count > 4 * open) {
       // A delivery held long at the head leaves settled ones piling up behind it: drop them, in place.
@@ -166,7 +164,11 @@ export function createAcks(channel: Pick<AmqpChannel, "ack" | "nack">, onError: 
       if (slot < 0 || states[slot] !== RUNNING) return;
       states[slot] = SETTLED;
       open--;
-      send(() => channel.nack(msg, false, requeue));
+      try {
+        channel.nack(msg, false, requeue);
+      } catch (error) {
+        onError(error);
+      }
     },
     flush,
     outstanding: () => open,

@@ -35,12 +35,11 @@ export function utcDateTime(text: string): string | undefined {
 }
 
 /**
- * A `Date` as the ISO 8601 text a client would send for it; anything else as it is. Only a fan-out
- * part's or a transaction step's value can be one: the MariaDB driver reads DATE and DATETIME
- * columns as `Date`s (in UTC, the session's time zone), and such a value feeds the next part.
+ * A `Date` as the ISO 8601 text a client would send for it; undefined when it is no time. Only a
+ * fan-out part's or a transaction step's value can be a `Date`: the MariaDB driver reads DATE and
+ * DATETIME columns as `Date`s (in UTC, the session's time zone), and such a value feeds the next part.
  */
-function isoText(value: unknown): unknown {
-  if (!(value instanceof Date)) return value;
+function isoText(value: Date): string | undefined {
   return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
 }
 
@@ -130,12 +129,12 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
         if (typeof value !== "boolean") fail(name, `must be a boolean, got ${typeOf(value)}`);
         return value;
       case "date": {
-        const text = value instanceof Date ? (isoText(value) as string | undefined)?.slice(0, 10) : value;
+        const text = value instanceof Date ? isoText(value)?.slice(0, 10) : value;
         if (typeof text !== "string" || !DATE.test(text)) fail(name, "must be a date YYYY-MM-DD");
         return text;
       }
       case "datetime": {
-        const text = isoText(value);
+        const text = value instanceof Date ? isoText(value) : value;
         const utc = typeof text === "string" && DATETIME.test(text) ? utcDateTime(text) : undefined;
         if (utc === undefined) fail(name, "must be an ISO 8601 date-time");
         return utc;
