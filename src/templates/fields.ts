@@ -126,7 +126,10 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
         return text;
       }
       case "boolean":
-        if (typeof value !== "boolean") fail(name, `must be a boolean, got ${typeOf(value)}`);
+        // MariaDB's BOOLEAN is TINYINT(1): its reads (and a part's or step's result) carry 1 and 0, and a
+        // client that writes back what it read, or a part fed from another, must not be refused for it.
+        if (value === 1 || value === 0) return value === 1;
+        if (typeof value !== "boolean") fail(name, `must be a boolean (or 1 or 0), got ${typeOf(value)}`);
         return value;
       case "date": {
         const text = value instanceof Date ? isoText(value)?.slice(0, 10) : value;
@@ -151,7 +154,9 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
     }
     if (value === undefined) fail(name, "is missing");
     const checked = checkType(value);
-    if (allowed && !allowed.has(value)) fail(name, `must be one of ${[...allowed].join(", ")}`);
+    if (allowed && !allowed.has(value) && !allowed.has(checked)) {
+      fail(name, `must be one of ${[...allowed].join(", ")}`);
+    }
     return checked;
   };
 }

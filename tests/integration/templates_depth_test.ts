@@ -120,6 +120,81 @@ where = { created_at = "$parts.first.created_at" }
   }
 });
 
+Deno.test("a BOOLEAN column one part read feeds a later part's boolean field", async () => {
+  // MariaDB's BOOLEAN is TINYINT(1), which the driver reads as 1 or 0: the next part's boolean check
+  // must take it, as it takes what a client read and sends back.
+  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
+  await copy(`${ROOT}/templates`, dir);
+  await Deno.writeTextFile(
+    `${dir}/flg_rec.toml`,
+    `[template]
+name = "flg"
+store = "mariadb"
+database = "lab"
+
+[fields.id]
+type = "int"
+min = 1
+
+[fields.active]
+type = "boolean"
+
+[ops.read]
+view = "v_flags"
+key = ["id"]
+where = ["active"]
+order = ["id"]
+`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/fls_rel.toml`,
+    `[template]
+name = "fls"
+kind = "rel"
+
+[fields.id]
+type = "int"
+min = 1
+
+[input]
+key = ["id"]
+
+[parts.first]
+template = "flg"
+key = { id = "$key.id" }
+
+[parts.alike]
+template = "flg"
+where = { active = "$parts.first.active" }
+order = ["id"]
+`,
+  );
+  const env = await createTestEnv({ templatesDir: dir });
+  await dbQuery(env, "CREATE TABLE flags (id INT PRIMARY KEY, active BOOLEAN NOT NULL)");
+  await dbQuery(env, "INSERT INTO flags VALUES (1, TRUE), (2, FALSE), (3, TRUE)");
+  await dbQuery(env, "CREATE VIEW v_flags AS SELECT id, active FROM flags");
+  const node = await startNode(env);
+  try {
+    const client = await env.client();
+    const ids = async (id: number) => {
+      const reply = await client.request({ template: "fls", op: "read", key: { id } });
+      assert.ok(reply.ok, JSON.stringify(reply));
+      const data = reply.data as { first: { active: unknown }; alike: Array<{ id: number }> };
+      return { active: data.first.active, alike: data.alike.map((row) => row.id) };
+    };
+    assert.deepEqual(await ids(1), { active: 1, alike: [1, 3] });
+    assert.deepEqual(await ids(2), { active: 0, alike: [2] });
+    const direct = await client.request({ template: "flg", op: "read", where: { active: false } });
+    assert.deepEqual(direct.ok && direct.data, [{ id: 2, active: 0 }]);
+    const bad = await client.request({ template: "flg", op: "read", where: { active: 2 } });
+    assert.equal(!bad.ok && bad.error.code, "VALIDATION");
+  } finally {
+    await node.stop();
+    await env.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("TXN templates are all-or-nothing on the real database", async (t) => {
   const env = await createTestEnv();
   const node = await startNode(env);

@@ -185,9 +185,16 @@ Deno.test("fieldCheck() boolean", async (t) => {
     assert.equal(c(true), true);
     assert.equal(c(false), false);
   });
-  await t.step("rejects 0, 1 and strings", () => {
-    assertInvalid(() => c(0), 'Field "f" must be a boolean, got number');
-    assertInvalid(() => c("true"), 'Field "f" must be a boolean, got string');
+  await t.step("takes 1 and 0, as MariaDB reads a BOOLEAN column, as true and false", () => {
+    assert.equal(c(1), true);
+    assert.equal(c(0), false);
+  });
+  await t.step("rejects other numbers and strings", () => {
+    for (const value of [2, -1, 0.5, 1.0000001]) {
+      assertInvalid(() => c(value), 'Field "f" must be a boolean (or 1 or 0), got number');
+    }
+    assertInvalid(() => c("true"), 'Field "f" must be a boolean (or 1 or 0), got string');
+    assertInvalid(() => c("1"), 'Field "f" must be a boolean (or 1 or 0), got string');
   });
 });
 
