@@ -55,7 +55,12 @@ export interface ConsumerOptions {
   logger: Logger;
   /** Called when the channel closes without `stop()` having been called. */
   onUnexpectedClose: () => void;
+  /** How long deliveries in flight may finish when the server cancels the consumer. */
+  drainMs: number;
 }
+
+/** How long a delivery whose retry or dead-letter copy was not stored waits before it is requeued. */
+const COPY_FAILED_BACKOFF_MS = 1000;
 
 /** A running consumer. */
 export interface Consumer {
@@ -96,12 +101,17 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   let stopping = false;
   let inflight = 0;
   let idle: (() => void) | undefined;
+  // A close before the consumer is running fails its start instead (its caller retries): the
+  // caller has no consumer yet to restart. amqplib emits a close in the same turn as the frames
+  // before it, so `consume` may have resolved by then without the code after it having run.
+  let running = false;
+  let closedEarly = false;
 
   channel.on("error", (error) => logger.warn({ broker, err: error.message }, "consumer channel error"));
   channel.on("close", () => {
-    if (!stopping) options.onUnexpectedClose();
+    if (!running) closedEarly = true;
+    else if (!stopping) options.onUnexpectedClose();
   });
-  await channel.prefetch(options.prefetch);
   const acks = createAcks(
     channel,
     (error) =>
@@ -217,6 +227,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           { broker, event, err: (error as Error).message },
           "could not store retry/dead-letter copy",
         );
+        // Not at once: a copy that cannot be stored now (a full or leaderless queue) would
+        // otherwise come straight back and run the request again in a tight loop.
+        await new Promise((resolve) => setTimeout(resolve, COPY_FAILED_BACKOFF_MS));
         acks.nack(msg, true);
         return;
       }
@@ -239,11 +252,29 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     acks.ack(msg);
   };
 
-  const { consumerTag } = await channel.consume(options.queue, (msg) => {
+  // Stops taking deliveries, lets those in flight finish (up to `drainMs`) and settles their acks
+  // before the channel closes: a reply or ack sent after it would be lost, and the delivery run again.
+  const drainAndClose = async (drainMs: number) => {
+    if (inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    // Deliveries still unacked after the drain are requeued by RabbitMQ on close.
+    acks.flush();
+    await channel.close().catch(() => {});
+  };
+
+  const onDelivery = (msg: AmqpMessage | null) => {
     if (!msg) {
-      // Cancelled by the server (queue deleted, leader moved): close, so the pool restarts us.
+      // Cancelled by the server (queue deleted, leader moved): finish what runs, then close, so
+      // the pool restarts us.
       logger.warn({ broker, queue: options.queue }, "consumer cancelled by the server");
-      channel.close().catch(() => {});
+      void drainAndClose(options.drainMs);
       return;
     }
     inflight++;
@@ -258,7 +289,18 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       .finally(() => {
         if (--inflight === 0) idle?.();
       });
-  });
+  };
+
+  let consumerTag: string;
+  try {
+    await channel.prefetch(options.prefetch);
+    ({ consumerTag } = await channel.consume(options.queue, onDelivery));
+  } catch (error) {
+    await channel.close().catch(() => {});
+    throw error;
+  }
+  if (closedEarly) throw new Error(`channel of ${broker} closed while its consumer started`);
+  running = true;
   logger.debug({ broker, index: options.index, queue: options.queue }, "consumer started");
 
   return {
@@ -267,18 +309,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       if (stopping) return;
       stopping = true;
       await channel.cancel(consumerTag).catch(() => {});
-      if (inflight > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, drainMs);
-          idle = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-      // Deliveries still unacked after the drain are requeued by RabbitMQ on close.
-      acks.flush();
-      await channel.close().catch(() => {});
+      await drainAndClose(drainMs);
     },
   };
 }

@@ -40,6 +40,8 @@ export interface BrokerPoolOptions {
   logger: Logger;
   /** Runs before a crashed consumer is restarted (re-declares topology, e.g. a deleted queue). */
   beforeRestart?: (connection: AmqpConnection) => Promise<void>;
+  /** How long a consumer the server cancels lets its deliveries finish. @default 10000 */
+  drainMs?: number;
 }
 
 /** Per-broker status. */
@@ -114,9 +116,13 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
     timers.add(timer);
   };
 
+  // The pool stopped, or its connection was replaced, while a consumer started.
+  const stale = (conn: AmqpConnection) => stopping || connection !== conn;
+
   const start = async (group: Group, index: number, conn: AmqpConnection) => {
+    if (stale(conn)) return;
     const startedAt = Date.now();
-    const consumer = await startConsumer({
+    const consumer: Consumer = await startConsumer({
       connection: conn,
       side: side!,
       queue: group.queue,
@@ -132,12 +138,13 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
       counters: group.counters,
       events: options.events,
       logger,
+      drainMs: options.drainMs ?? 10_000,
       onUnexpectedClose: () => {
         if (group.slots[index] === consumer) group.slots[index] = undefined;
         // A lost connection closes its channels just before its own close is handled: decide
         // after that, so a connection loss (the supervisor re-attaches) is not counted as a crash.
         later(0, () => {
-          if (stopping || connection !== conn) return;
+          if (stale(conn)) return;
           group.restarts++;
           group.startedAt[index] = undefined;
           const next = nextRestart({ streak: group.streaks[index] ?? 0, ranMs: Date.now() - startedAt });
@@ -156,12 +163,17 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
         });
       },
     });
+    if (stale(conn)) {
+      // stop() has already drained the consumers it knew of: this one must not take deliveries.
+      await consumer.stop(0);
+      return;
+    }
     group.slots[index] = consumer;
     group.startedAt[index] = startedAt;
   };
 
   const restart = (group: Group, index: number, conn: AmqpConnection) => {
-    if (stopping || connection !== conn) return;
+    if (stale(conn)) return;
     (options.beforeRestart?.(conn) ?? Promise.resolve()).then(() => start(group, index, conn)).then(
       () => logger.info({ broker: group.name, index }, "consumer restarted"),
       (error) => {

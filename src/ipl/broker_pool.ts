@@ -34,6 +34,7 @@ export const brokerPool: IplStep<IplContext> = {
       events: fanOut(ctx.sinks),
       logger: ctx.logger,
       beforeRestart: declareRole(ctx),
+      drainMs: config.node.drain_ms,
     });
     ctx.pool = pool;
     await ctx.amqp!.addSetup(async (connection) => {

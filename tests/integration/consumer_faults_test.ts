@@ -1,0 +1,179 @@
+/**
+ * Consumers under the server's faults: a consumer the server cancels (its
+ * queue deleted, a quorum leader moved) finishes the deliveries it is
+ * running before it restarts; a restart the server refuses is retried
+ * without taking the node's connection down; a delivery whose retry or
+ * dead-letter copy is refused waits before it is requeued.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import amqp from "amqplib";
+import { deadLetterQueueName, declareTopology, workQueueName } from "../../src/amqp/mod.ts";
+import { copy } from "../helpers/files.ts";
+import {
+  AMQP_URL,
+  cli,
+  consumerCount,
+  createTestEnv,
+  dbQuery,
+  ROOT,
+  startNode,
+  waitFor,
+} from "../helpers/services.ts";
+
+Deno.test("a consumer cancelled by the server finishes the deliveries in flight, then restarts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
+  await copy(`${ROOT}/templates`, dir);
+  await Deno.writeTextFile(
+    `${dir}/slw_rec.toml`,
+    `[template]
+name = "slw"
+store = "mariadb"
+database = "lab"
+
+[fields.ms]
+type = "int"
+min = 0
+max = 5000
+
+[calls.nap]
+procedure = "sp_slw_nap"
+params = ["ms"]
+required = ["ms"]
+`,
+  );
+  const env = await createTestEnv({ templatesDir: dir });
+  await dbQuery(
+    env,
+    "CREATE PROCEDURE sp_slw_nap(IN p_ms INT) BEGIN DO SLEEP(p_ms / 1000); SELECT p_ms AS ms; END",
+  );
+  const node = await startNode(env);
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const client = await env.client();
+    const queue = workQueueName(env.queuePrefix, "appServer", "mBroker");
+    const slow = client.request({ template: "slw", op: "call", call: "nap", key: { ms: 1500 } }, {
+      timeoutMs: 10_000,
+    });
+    await waitFor(
+      async () =>
+        await consumerCount(queue) === 1 && (await dbQuery<Array<{ n: number }>>(
+            env,
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(p_ms%'",
+          ))[0]!.n > 0,
+      5_000,
+      "the call to be running",
+    );
+    const ch = await conn.createChannel();
+    await ch.deleteQueue(queue); // the server cancels the queue's consumer
+    await ch.close();
+
+    const reply = await slow;
+    assert.ok(reply.ok, JSON.stringify(reply));
+    assert.deepEqual(reply.data, [{ ms: 1500 }]);
+
+    // The pool re-declares the queue and restarts the consumer, which serves again.
+    await waitFor(async () => await consumerCount(queue) === 1, 15_000, "the consumer to restart");
+    const again = await client.request({ template: "slw", op: "call", call: "nap", key: { ms: 0 } });
+    assert.ok(again.ok, JSON.stringify(again));
+  } finally {
+    await conn.close().catch(() => {});
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a consumer whose restart the server refuses is retried, and the node's connection stays up", async () => {
+  const env = await createTestEnv();
+  const node = await startNode(env);
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const client = await env.client();
+    const queue = workQueueName(env.queuePrefix, "appServer", "mBroker");
+    const broker = env.config.brokers.mBroker!;
+    const ch = await conn.createChannel();
+    // Delete the queue (the server cancels the node's consumer), then take it first, exclusively:
+    // the pool's restart re-declares it and its consume is refused, which closes that channel
+    // while the consumer is still starting.
+    await ch.deleteQueue(queue);
+    await declareTopology(ch, {
+      exchange: env.config.amqp.exchange,
+      queuePrefix: env.queuePrefix,
+      role: "appServer",
+      brokers: [{ name: "mBroker", config: broker }],
+    });
+    const { consumerTag } = await ch.consume(queue, () => {}, { exclusive: true });
+    // Restarts run 0.1, 0.2, 0.4 … s apart: give it a few refusals.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+
+    // The rest of the node kept serving on the same connection.
+    const read = await client.request({ template: "cus", op: "read", key: { id: 1 } });
+    assert.ok(read.ok, JSON.stringify(read));
+
+    // … without a reconnect: the refused start was not mistaken for the loss of the connection.
+    const status = await cli(["status", "--json", ...env.cliArgs]);
+    assert.equal(status.code, 0, status.err);
+    assert.equal((JSON.parse(status.out) as Array<{ amqpReconnects: number }>)[0]!.amqpReconnects, 0);
+
+    await ch.cancel(consumerTag);
+    await waitFor(async () => await consumerCount(queue) === 1, 15_000, "the consumer to restart");
+    const call = await client.request({ template: "cus", op: "call", call: "order_total", key: { id: 1 } });
+    assert.ok(call.ok, JSON.stringify(call));
+    await ch.close();
+  } finally {
+    await conn.close().catch(() => {});
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+Deno.test("a delivery whose dead-letter copy is refused waits before it is requeued, and is kept", async () => {
+  const env = await createTestEnv();
+  const node = await startNode(env);
+  const conn = await amqp.connect(AMQP_URL);
+  // Every dead-letter queue of this run refuses what is published to it.
+  const policy = `beds-test-refuse-${env.queuePrefix.replaceAll(".", "-")}`;
+  const rabbitmqctl = async (...args: string[]) => {
+    const out = await new Deno.Command("rabbitmqctl", { args, stdout: "piped", stderr: "piped" }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  };
+  await rabbitmqctl(
+    "set_policy",
+    policy,
+    `^${env.queuePrefix.replaceAll(".", "\\.")}.*\\.dlq$`,
+    JSON.stringify({ "max-length": 0, overflow: "reject-publish" }),
+    "--apply-to",
+    "queues",
+    "--priority",
+    "100",
+  );
+  const deadLetters = async () => {
+    const run = await cli(["status", "--json", ...env.cliArgs]);
+    assert.equal(run.code, 0, run.err);
+    const nodes = JSON.parse(run.out) as Array<{ brokers: Array<{ broker: string; deadLetters: number }> }>;
+    return nodes[0]!.brokers.find((b) => b.broker === "rBroker")!.deadLetters;
+  };
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the policy reaches the queues
+    const ch = await conn.createConfirmChannel();
+    ch.publish(env.config.amqp.exchange, "read.cus", Buffer.from("not json"));
+    await ch.waitForConfirms();
+    await waitFor(async () => await deadLetters() >= 1, 5_000, "the poison message to be handled");
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // Requeued at once, it would have come back hundreds of times by now.
+    const attempts = await deadLetters();
+    assert.ok(attempts >= 2 && attempts <= 5, `${attempts} attempts in about 3 s`);
+
+    // Once the queue takes copies again, the letter is stored there and leaves the work queue.
+    await rabbitmqctl("clear_policy", policy);
+    const dlq = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "rBroker"));
+    await waitFor(async () => (await ch.checkQueue(dlq)).messageCount === 1, 10_000, "the dead letter");
+    await ch.close();
+  } finally {
+    await rabbitmqctl("clear_policy", policy).catch(() => {});
+    await conn.close().catch(() => {});
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
