@@ -1,7 +1,10 @@
 /**
  * A confirm channel for copies BEDS must not lose (retries, dead letters):
  * `publish` resolves only once RabbitMQ has taken responsibility for the
- * message, so the original delivery is acked only after that.
+ * message, so the original delivery is acked only after that. Copies are
+ * mandatory: RabbitMQ confirms a message no queue took (say, a delay or
+ * dead-letter queue deleted by hand) as readily as a stored one, and only
+ * its return, which comes before that confirm, tells them apart.
  *
  * @module
  */
@@ -19,8 +22,15 @@ export interface SideChannel {
 /** Opens the confirm channel lazily and re-opens it after a channel error. */
 export function createSideChannel(connection: AmqpConnection): SideChannel {
   let channel: Promise<ConfirmChannel> | undefined;
+  // Unconfirmed publishes by queue: a return names only its routing key (the queue), so it fails
+  // every copy to that queue still waiting for its confirm. One routed just before the queue went
+  // may be failed with them: its delivery is requeued and copied again, never lost.
+  const waiting = new Map<string, Set<() => void>>();
   const get = () => {
     channel ??= connection.createConfirmChannel().then((ch) => {
+      ch.on("return", (msg: { fields: { routingKey: string } }) => {
+        for (const returned of waiting.get(msg.fields.routingKey) ?? []) returned();
+      });
       ch.on("error", () => {});
       ch.on("close", () => {
         channel = undefined;
@@ -36,10 +46,24 @@ export function createSideChannel(connection: AmqpConnection): SideChannel {
     async publish(queue, content, options) {
       const ch = await get();
       await new Promise<void>((resolve, reject) => {
-        ch.publish("", queue, content, { ...options, persistent: true }, (error: unknown) => {
-          if (error) reject(error instanceof Error ? error : new Error("Message was nacked by the broker"));
-          else resolve();
-        });
+        let returned = false;
+        const onReturn = () => returned = true;
+        const mine = waiting.get(queue) ?? waiting.set(queue, new Set()).get(queue)!;
+        mine.add(onReturn);
+        ch.publish(
+          "",
+          queue,
+          content,
+          { ...options, persistent: true, mandatory: true },
+          (error: unknown) => {
+            mine.delete(onReturn);
+            if (!mine.size) waiting.delete(queue);
+            if (error) reject(error instanceof Error ? error : new Error("Message was nacked by the broker"));
+            else if (returned) {
+              reject(new Error(`No queue "${queue}" took the message (returned unroutable)`));
+            } else resolve();
+          },
+        );
       });
     },
     async close() {

@@ -3,7 +3,8 @@
  * queue deleted, a quorum leader moved) finishes the deliveries it is
  * running before it restarts; a restart the server refuses is retried
  * without taking the node's connection down; a delivery whose retry or
- * dead-letter copy is refused waits before it is requeued.
+ * dead-letter copy is refused, or finds its queue gone, waits and is
+ * requeued rather than acked.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -172,6 +173,35 @@ Deno.test("a delivery whose dead-letter copy is refused waits before it is reque
     await ch.close();
   } finally {
     await rabbitmqctl("clear_policy", policy).catch(() => {});
+    await conn.close().catch(() => {});
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+Deno.test("a dead-letter copy to a queue that is gone is not acked as stored: the letter waits for the queue", async () => {
+  const env = await createTestEnv();
+  const node = await startNode(env);
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const queue = workQueueName(env.queuePrefix, "appServer", "rBroker");
+    const dlq = deadLetterQueueName(queue);
+    const ch = await conn.createConfirmChannel();
+    await ch.deleteQueue(dlq); // by hand, as an operator might while changing its type
+    ch.publish(env.config.amqp.exchange, "read.cus", Buffer.from("not json"));
+    await ch.waitForConfirms();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // RabbitMQ confirmed the copy to the missing queue as well; only its return told the node.
+    await declareTopology(ch, {
+      exchange: env.config.amqp.exchange,
+      queuePrefix: env.queuePrefix,
+      role: "appServer",
+      brokers: [{ name: "rBroker", config: env.config.brokers.rBroker! }],
+    });
+    await waitFor(async () => (await ch.checkQueue(dlq)).messageCount === 1, 10_000, "the dead letter");
+    assert.equal((await ch.checkQueue(queue)).messageCount, 0);
+    await ch.close();
+  } finally {
     await conn.close().catch(() => {});
     assert.equal(await node.stop(), 0);
     await env.cleanup();
