@@ -28,11 +28,26 @@ function header(msg: AmqpMessage, name: string): string {
   return value === undefined || value === null ? "" : String(value);
 }
 
+/**
+ * The key the request was first published with: BEDS's own header on the copies it stores, else
+ * (a letter RabbitMQ dead-lettered itself, e.g. past a quorum queue's delivery limit) the first
+ * routing key its `x-death` record names.
+ */
+function originalKey(msg: AmqpMessage): string {
+  const own = header(msg, HEADERS.routingKey);
+  if (own) return own;
+  const deaths = msg.properties.headers?.["x-death"];
+  const keys = Array.isArray(deaths)
+    ? (deaths[0] as { "routing-keys"?: unknown })?.["routing-keys"]
+    : undefined;
+  return Array.isArray(keys) && typeof keys[0] === "string" ? keys[0] : "";
+}
+
 function describe(queue: string, msg: AmqpMessage): DeadLetter {
   return {
     id: String(msg.properties.messageId ?? ""),
     queue,
-    routingKey: header(msg, HEADERS.routingKey),
+    routingKey: originalKey(msg),
     attempts: Number(header(msg, HEADERS.attempt) || 1),
     errorCode: header(msg, HEADERS.errorCode),
     errorMessage: header(msg, HEADERS.errorMessage),
@@ -82,10 +97,16 @@ export async function listDeadLetters(
   return out;
 }
 
+/** A dead-letter queue and the exchange its broker's requests come through. */
+export interface DeadLetterSource {
+  queue: string;
+  exchange: string;
+}
+
 /** Options for {@link replayDeadLetters}. */
 export interface ReplayOptions {
-  exchange: string;
-  queues: readonly string[];
+  /** Each letter goes back through its own queue's exchange (a broker may listen on the admin one). */
+  queues: readonly DeadLetterSource[];
   /** Replay only this message id; all when undefined. */
   id?: string;
   /** `reply_to` for the replayed requests (to see their outcome), if any. */
@@ -98,31 +119,46 @@ export interface ReplayOptions {
   userId?: string;
 }
 
+/** What {@link replayDeadLetters} did. */
+export interface ReplayResult {
+  /** Republished (and confirmed) and removed from their DLQ. */
+  replayed: DeadLetter[];
+  /** Left in their DLQ: no routing key to send them with, or no queue is bound for it now. */
+  kept: Array<DeadLetter & { why: string }>;
+}
+
 /**
- * Republishes dead letters to the exchange with their original routing key
- * and acks each only after RabbitMQ confirmed the new copy.
- * @returns the replayed messages.
+ * Republishes dead letters to their broker's exchange with their original routing key and acks
+ * each only after RabbitMQ confirmed the new copy. Copies are mandatory: one that no queue takes is
+ * returned (RabbitMQ would confirm it all the same) and its letter stays where it is.
  */
 export async function replayDeadLetters(
   connection: AmqpConnection,
   options: ReplayOptions,
-): Promise<DeadLetter[]> {
+): Promise<ReplayResult> {
   const publisher = await connection.createConfirmChannel();
   publisher.on("error", () => {});
-  const replayed: DeadLetter[] = [];
+  // One letter is published at a time, and a return comes before its confirm.
+  let returned = false;
+  publisher.on("return", () => returned = true);
+  const result: ReplayResult = { replayed: [], kept: [] };
   try {
-    for (const queue of options.queues) {
+    for (const { queue, exchange } of options.queues) {
       await sweep(connection, queue, async (msg, ack) => {
         const letter = describe(queue, msg);
         if (options.id !== undefined && letter.id !== options.id) return;
-        if (!letter.routingKey) return;
+        if (!letter.routingKey) {
+          result.kept.push({ ...letter, why: "it names no routing key" });
+          return;
+        }
         const headers: Record<string, unknown> = {
           "x-beds-replayed-from": letter.id,
           ...(letter.user ? { [HEADERS.user]: letter.user } : {}),
         };
+        returned = false;
         await new Promise<void>((resolve, reject) => {
           publisher.publish(
-            options.exchange,
+            exchange,
             letter.routingKey,
             Buffer.from(msg.content),
             {
@@ -131,6 +167,7 @@ export async function replayDeadLetters(
               messageId: crypto.randomUUID(),
               replyTo: options.replyTo,
               persistent: true,
+              mandatory: true,
               userId: options.userId,
               headers,
             },
@@ -138,8 +175,15 @@ export async function replayDeadLetters(
               error ? reject(new Error("RabbitMQ refused the replayed message")) : resolve(),
           );
         });
+        if (returned) {
+          result.kept.push({
+            ...letter,
+            why: `no queue is bound for "${letter.routingKey}" on "${exchange}"`,
+          });
+          return;
+        }
         ack();
-        replayed.push(letter);
+        result.replayed.push(letter);
       }).catch((error) => {
         if (!String((error as Error).message).includes("NOT_FOUND")) throw error;
       });
@@ -147,7 +191,7 @@ export async function replayDeadLetters(
   } finally {
     await publisher.close().catch(() => {});
   }
-  return replayed;
+  return result;
 }
 
 /** Empties the given DLQs; returns how many messages each held. */

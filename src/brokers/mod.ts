@@ -28,9 +28,11 @@ export {
 export { type BrokerCounters, type CounterSnapshot, createCounters } from "./counters.ts";
 export {
   type DeadLetter,
+  type DeadLetterSource,
   listDeadLetters,
   purgeDeadLetters,
   replayDeadLetters,
   type ReplayOptions,
+  type ReplayResult,
 } from "./dead_letters.ts";
 export { type AdminCommand, type AdminHandler, startAdminListener } from "./admin.ts";

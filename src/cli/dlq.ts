@@ -4,8 +4,13 @@
  *
  * @module
  */
-import { amqpUser, connectAmqp, deadLetterQueueName, workQueueName } from "../amqp/mod.ts";
-import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from "../brokers/mod.ts";
+import { adminExchangeName, amqpUser, connectAmqp, deadLetterQueueName, workQueueName } from "../amqp/mod.ts";
+import {
+  type DeadLetterSource,
+  listDeadLetters,
+  purgeDeadLetters,
+  replayDeadLetters,
+} from "../brokers/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
 import { configFrom, parse } from "./args.ts";
@@ -15,13 +20,18 @@ export const DLQ_USAGE =
   "beds dlq list [--broker B] [--role R] [--json] | beds dlq replay (--id ID | --all) [--broker B]" +
   " | beds dlq purge --yes [--broker B]";
 
-function queuesOf(config: Config, role?: string, broker?: string): string[] {
-  const out: string[] = [];
+function queuesOf(config: Config, role?: string, broker?: string): DeadLetterSource[] {
+  const out: DeadLetterSource[] = [];
   for (const [name, node] of Object.entries(config.nodes)) {
     if (role && name !== role) continue;
     for (const b of node.brokers) {
       if (broker && b !== broker) continue;
-      out.push(deadLetterQueueName(workQueueName(config.amqp.queue_prefix, name, b)));
+      out.push({
+        queue: deadLetterQueueName(workQueueName(config.amqp.queue_prefix, name, b)),
+        exchange: config.brokers[b]?.exchange === "admin"
+          ? adminExchangeName(config.amqp.exchange)
+          : config.amqp.exchange,
+      });
     }
   }
   if (!out.length) {
@@ -57,7 +67,8 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError("beds dlq purge deletes messages: confirm with --yes");
   }
   const config = configFrom(values, io);
-  const queues = queuesOf(config, values.role, values.broker);
+  const sources = queuesOf(config, values.role, values.broker);
+  const queues = sources.map((s) => s.queue);
   const connection = await connectAmqp(config.amqp, { name: `beds dlq ${action}` });
   try {
     if (action === "list") {
@@ -77,15 +88,15 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (action === "replay") {
-      const replayed = await replayDeadLetters(connection, {
-        exchange: config.amqp.exchange,
-        queues,
+      const { replayed, kept } = await replayDeadLetters(connection, {
+        queues: sources,
         id: values.id,
         userId: amqpUser(config.amqp),
       });
       for (const l of replayed) io.out(`replayed ${l.id} → ${l.routingKey}`);
-      io.out(`${replayed.length} message(s) replayed`);
-      return values.id && !replayed.length ? 1 : 0;
+      for (const l of kept) io.err(`kept ${l.id || "(no id)"} in ${l.queue}: ${l.why}`);
+      io.out(`${replayed.length} message(s) replayed${kept.length ? `, ${kept.length} kept` : ""}`);
+      return kept.length || (values.id && !replayed.length) ? 1 : 0;
     }
     io.out(`${await purgeDeadLetters(connection, queues)} message(s) purged`);
     return 0;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
 import mariadb from "mariadb";
-import { deadLetterQueueName, workQueueName } from "../../src/amqp/mod.ts";
+import { adminExchangeName, deadLetterQueueName, workQueueName } from "../../src/amqp/mod.ts";
 import type { DeadLetter } from "../../src/brokers/mod.ts";
 import { cli, createTestEnv, startNode, type TestEnv, waitFor } from "../helpers/services.ts";
 
@@ -208,6 +208,62 @@ Deno.test("a consumer whose queue is deleted under it is restarted and serves ag
     assert.ok(rBroker.restarts >= 1, `restarts: ${rBroker.restarts}`);
   } finally {
     assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+Deno.test("replay sends each letter through its broker's exchange and keeps one no queue would take", async () => {
+  const env = await createTestEnv();
+  const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+  const ch = await conn.createConfirmChannel();
+  const dataDlq = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "rBroker"));
+  const adminDlq = deadLetterQueueName(workQueueName(env.queuePrefix, "admin", "adminBrokerOut"));
+  // Stand-ins for the brokers' work queues, bound as theirs would be.
+  const dataSeen = `${env.queuePrefix}seen.data`;
+  const adminSeen = `${env.queuePrefix}seen.admin`;
+  try {
+    await ch.assertExchange(env.exchange, "topic", { durable: true });
+    await ch.assertExchange(adminExchangeName(env.exchange), "topic", { durable: true });
+    for (const queue of [dataDlq, adminDlq, dataSeen, adminSeen]) await ch.assertQueue(queue);
+    await ch.bindQueue(dataSeen, env.exchange, "read.*");
+    await ch.bindQueue(adminSeen, adminExchangeName(env.exchange), "create.nst");
+    const letter = (queue: string, id: string, headers: Record<string, unknown>) =>
+      ch.sendToQueue(queue, Buffer.from(`{"id":"${id}"}`), { messageId: id, headers });
+    // An admin broker's letter, one RabbitMQ dead-lettered itself (only `x-death` names its key),
+    // and one whose key no queue is bound for.
+    letter(adminDlq, "adm-1", { "x-beds-routing-key": "create.nst", "x-beds-reason": "unanswered_write" });
+    letter(dataDlq, "lim-1", {
+      "x-death": [{
+        count: 1,
+        reason: "delivery_limit",
+        queue: "q",
+        exchange: env.exchange,
+        "routing-keys": ["read.cus"],
+      }],
+    });
+    letter(dataDlq, "nob-1", { "x-beds-routing-key": "read_nothing", "x-beds-reason": "poison" });
+    await ch.waitForConfirms();
+
+    const run = await cli(["dlq", "replay", "--all", ...env.cliArgs]);
+    assert.equal(run.code, 1, "a letter was kept");
+    assert.match(run.out, /replayed adm-1 → create\.nst/);
+    assert.match(run.out, /replayed lim-1 → read\.cus/);
+    assert.match(run.err, /kept nob-1 in .*rBroker\.dlq: no queue is bound for "read_nothing"/);
+    assert.match(run.out, /2 message\(s\) replayed, 1 kept/);
+
+    assert.equal(
+      (await ch.checkQueue(adminSeen)).messageCount,
+      1,
+      "the admin letter went to the admin exchange",
+    );
+    assert.equal((await ch.checkQueue(dataSeen)).messageCount, 1);
+    const left = await dlq(env);
+    assert.deepEqual(left.map((l) => [l.id, l.routingKey]), [["nob-1", "read_nothing"]]);
+    const listed = await cli(["dlq", "list", "--json", ...env.cliArgs]);
+    assert.equal(listed.code, 0, listed.err);
+  } finally {
+    for (const queue of [dataDlq, adminDlq, dataSeen, adminSeen]) await ch.deleteQueue(queue).catch(() => {});
+    await conn.close().catch(() => {});
     await env.cleanup();
   }
 });
