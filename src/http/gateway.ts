@@ -18,7 +18,7 @@ export type GatewaySend = (body: RequestBody, timeoutMs: number) => Promise<Repl
 /** Options for {@link gatewayHandler}. */
 export interface GatewayOptions {
   send: GatewaySend;
-  /** Time to wait for a reply; also the request's deadline. */
+  /** Time to wait for the request's body, and then for its reply; also the request's deadline. */
   timeoutMs: number;
   maxBodyBytes: number;
   /** This node's instance id, in the meta of answers the gateway makes itself. */
@@ -46,7 +46,11 @@ class HttpError extends BedsError {
   }
 }
 
-async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+/**
+ * The body, up to `limit` bytes, if it has all come within `timeoutMs`: a client that trickles its
+ * body must not hold a handler and its buffers for as long as it likes.
+ */
+async function readBody(request: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
   const tooLarge = (size: number) =>
     new BedsError("TOO_LARGE", `Request body of ${size} bytes exceeds the limit of ${limit}`, {
       details: { limit, size },
@@ -56,10 +60,27 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of request.body) {
-    size += chunk.byteLength;
-    if (size > limit) throw tooLarge(size);
-    chunks.push(chunk);
+  const reader = request.body.getReader();
+  let late = false;
+  // A cancelled stream ends a pending read as if the body were complete: `late` tells them apart.
+  const timer = setTimeout(() => {
+    late = true;
+    reader.cancel().catch(() => {});
+  }, timeoutMs);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (late) throw new HttpError(408, "BAD_REQUEST", `Request body not received within ${timeoutMs} ms`);
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        reader.cancel().catch(() => {});
+        throw tooLarge(size);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    clearTimeout(timer);
   }
   if (chunks.length === 1) return chunks[0]!;
   const body = new Uint8Array(size);
@@ -126,7 +147,7 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
           allow: "POST",
         });
       }
-      const body = parseBody(await readBody(request, options.maxBodyBytes));
+      const body = parseBody(await readBody(request, options.maxBodyBytes, options.timeoutMs));
       const checked = checkRequest({ ...body, template: safeDecode(match[1]!), op: safeDecode(match[2]!) });
       template = checked.template;
       op = checked.op;

@@ -3,7 +3,14 @@
  * gateway role that turns HTTP requests into AMQP requests.
  */
 import assert from "node:assert/strict";
-import { createTestEnv, openRawAmqp, type RunningNode, startNode, waitFor } from "../helpers/services.ts";
+import {
+  cli,
+  createTestEnv,
+  openRawAmqp,
+  type RunningNode,
+  startNode,
+  waitFor,
+} from "../helpers/services.ts";
 import { closeAmqpConnections } from "../helpers/faults.ts";
 import { httpGet, httpPost, nodeUrls, sample } from "../helpers/http.ts";
 
@@ -149,6 +156,22 @@ Deno.test("the HTTP gateway answers with the node's reply and a status mapped fr
       assert.equal(status, 404);
       assert.equal((json.error as { code: string }).code, "UNKNOWN_TEMPLATE");
     });
+
+    await t.step(
+      "a body too large once forwarded answers 413 at the gateway, not as a node's dead letter",
+      async () => {
+        // Under the gateway's own 64 KiB, but over the node's once the gateway adds template, op and deadline.
+        const body = JSON.stringify({ where: { email: `${"a".repeat(65_536 - 60)}@x.io` } });
+        assert.ok(body.length < 65_536 && body.length > 65_536 - 100);
+        const { status, json } = await httpPost(`${gateway}/v1/cus/read`, body);
+        assert.equal(status, 413);
+        assert.equal((json.error as { code: string }).code, "TOO_LARGE");
+        assert.equal((json.meta as { broker: string }).broker, "gateway");
+        const letters = await cli(["dlq", "list", "--json", "--role", "appServer", ...env.cliArgs]);
+        assert.equal(letters.code, 0, letters.err);
+        assert.deepEqual(JSON.parse(letters.out), []);
+      },
+    );
 
     await t.step("the gateway node is ready and counts its answers", async () => {
       assert.equal((await httpGet(`${urls.http}/ready`)).status, 200);

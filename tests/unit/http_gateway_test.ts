@@ -176,3 +176,34 @@ Deno.test("gatewayHandler() answers requests that got no reply", async (t) => {
     });
   }
 });
+
+Deno.test("gatewayHandler() answers 408 to a body that does not come within the timeout", async () => {
+  let sent = 0;
+  const { handle, answers } = handler(() => {
+    sent++;
+    return Promise.reject(new Error("must not be sent"));
+  });
+  let cancelled = false;
+  // A client that sends the start of its body and then nothing more.
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"key":{"id":'));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  const started = performance.now();
+  const response = await handle(
+    new Request("http://gw/v1/cus/read", { method: "POST", body, duplex: "half" } as RequestInit),
+  );
+  const waited = performance.now() - started;
+  const json = await response.json();
+  assert.equal(response.status, 408);
+  assert.equal(json.error.code, "BAD_REQUEST");
+  assert.match(json.error.message, /not received within 250 ms/);
+  assert.ok(waited >= 240 && waited < 5_000, `answered after ${waited} ms`);
+  assert.equal(cancelled, true, "the body stream is cancelled");
+  assert.equal(sent, 0);
+  assert.deepEqual(answers, [["_none", "_none", 408]]);
+});
