@@ -53,7 +53,12 @@ export function pickField(data: unknown, field: string | undefined): unknown {
     : undefined;
 }
 
-/** The values `sources` name, from `request` and the `results` so far (REL parts or TXN steps). */
+/**
+ * The values `sources` name, from `request` and the `results` so far (REL parts or TXN steps). A
+ * field the request left out is left out (an optional filter or value), but an earlier result that
+ * has no such value is `NOT_FOUND`: dropped, it would turn a filter such as "the orders of the
+ * customer found" into no filter at all.
+ */
 export function resolveValues(
   sources: ReadonlyMap<string, ValueSource> | undefined,
   request: Request,
@@ -62,11 +67,16 @@ export function resolveValues(
   if (!sources) return undefined;
   const out: Record<string, unknown> = {};
   for (const [field, source] of sources) {
-    const value = source.from === "literal"
-      ? source.value
-      : source.from === "result"
-      ? pickField(results.get(source.name), source.field)
-      : request[source.from]?.[source.field];
+    let value: unknown;
+    if (source.from === "result") {
+      value = pickField(results.get(source.name), source.field);
+      if (value === undefined) {
+        const ref = source.field === undefined ? `"${source.name}"` : `"${source.name}.${source.field}"`;
+        throw new BedsError("NOT_FOUND", `Field "${field}" takes ${ref}, which has no value (no row)`, {
+          details: { field },
+        });
+      }
+    } else value = source.from === "literal" ? source.value : request[source.from]?.[source.field];
     if (value !== undefined) out[field] = value;
   }
   return out;

@@ -38,7 +38,11 @@ Deno.test("REL fan-out runs parts as child events and applies required/optional 
       assert.deepEqual(data.orders, []);
       assert.equal(data.latest, null);
       assert.deepEqual(reply.meta.errors, [
-        { part: "latest", code: "VALIDATION", message: 'Key field "id" is required' },
+        {
+          part: "latest",
+          code: "NOT_FOUND",
+          message: 'Field "id" takes "orders.id", which has no value (no row)',
+        },
       ]);
     });
     await t.step("a failing required part fails the request with its error", async () => {

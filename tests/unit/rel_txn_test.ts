@@ -217,3 +217,54 @@ Deno.test("runFanOut() keeps at most `concurrency` parts running and frees a slo
     });
   }
 });
+
+Deno.test("runFanOut() never runs a part whose value from an earlier part is missing", async (t) => {
+  // "The orders of the customer found": with no customer found, a dropped filter would read everyone's.
+  const template = rel(`[template]
+name = "x"
+kind = "rel"
+[fields.email]
+type = "string"
+[input]
+where = ["email"]
+[parts.customer]
+template = "cus"
+where = { email = "$where.email", status = "active" }
+[parts.orders]
+template = "ord"
+where = { customer_id = "$parts.customer.id" }
+optional = true
+`);
+  linkRelTemplate(template, recs);
+  const run = async (customers: unknown[], where: Record<string, unknown>) => {
+    const sent: Array<{ template: string; where?: Record<string, unknown> }> = [];
+    const result = await runFanOut(template, { template: "x", op: "read", where }, (part) => {
+      sent.push({ template: part.template, where: part.where });
+      return Promise.resolve(
+        part.template === "cus"
+          ? { data: customers, rows: customers.length }
+          : { data: [{ id: 9 }], rows: 1 },
+      );
+    }, (i) => `e.${i}`);
+    return { sent, result };
+  };
+  await t.step("a customer found: its id filters the orders", async () => {
+    const { sent, result } = await run([{ id: 7 }], { email: "a@b.co" });
+    assert.deepEqual(sent[1], { template: "ord", where: { customer_id: 7 } });
+    assert.deepEqual(result.errors, []);
+  });
+  await t.step("none found: the orders part fails as NOT_FOUND and reads nothing", async () => {
+    const { sent, result } = await run([], { email: "nobody@b.co" });
+    assert.deepEqual(sent.map((s) => s.template), ["cus"]);
+    assert.equal(result.data.orders, null);
+    assert.deepEqual(result.errors, [{
+      part: "orders",
+      code: "NOT_FOUND",
+      message: 'Field "customer_id" takes "customer.id", which has no value (no row)',
+    }]);
+  });
+  await t.step("a request field left out is an optional filter, left out", async () => {
+    const { sent } = await run([{ id: 7 }], {});
+    assert.deepEqual(sent[0], { template: "cus", where: { status: "active" } });
+  });
+});
