@@ -18,7 +18,21 @@ function bedsEnviron(): Record<string, string> {
   return environ;
 }
 
+/**
+ * Runs the process in UTC, whatever the host's zone. The MariaDB driver builds DATE and DATETIME
+ * values with the process's local time while the session runs in UTC, so elsewhere every such value
+ * a reply carries, or a fan-out part passes on, would be off by the zone's offset.
+ */
+function pinUtc(): void {
+  try {
+    if (Deno.env.get("TZ") !== "UTC") Deno.env.set("TZ", "UTC");
+  } catch {
+    // No permission for TZ: the host's zone stays, and the node says so at start-up.
+  }
+}
+
 if (import.meta.main) {
+  pinUtc();
   const controller = new AbortController();
   const stop = () => controller.abort();
   Deno.addSignalListener("SIGINT", stop);

@@ -7,6 +7,8 @@ import {
   readFilter,
   sortOf,
 } from "../../src/adapters/mongodb/filters.ts";
+import type { Collection, Document } from "mongodb";
+import { mongoOperations } from "../../src/adapters/mongodb/operations.ts";
 import { BedsError } from "../../src/errors.ts";
 import { compileTemplate } from "../../src/templates/mod.ts";
 
@@ -215,4 +217,21 @@ Deno.test("plainDocument() drops _id and turns BSON values into JSON values", ()
       nested: { _id: 1, list: ["65a1b2c3d4e5f60718293a4b", 2] },
     },
   );
+});
+
+Deno.test("mongoOperations() read with limit 0 answers no rows, never the driver's 'no limit'", async () => {
+  const finds: Array<Record<string, unknown>> = [];
+  const collection = {
+    find(_filter: unknown, options: Record<string, unknown>) {
+      finds.push(options);
+      return { toArray: () => Promise.resolve([{ id: "a", name: "A" }, { id: "b", name: "B" }]) };
+    },
+  };
+  const ops = mongoOperations(() => collection as unknown as Collection<Document>);
+  const read = (limit: number) =>
+    ops.read({ template: TEMPLATE, where: new Map(), order: [], limit, offset: 0, params: new Map() });
+  assert.deepEqual(await read(0), { data: [], rows: 0 });
+  assert.equal(finds.length, 0, "nothing is asked of the database");
+  assert.equal((await read(2)).rows, 2);
+  assert.equal(finds[0]!.limit, 2);
 });

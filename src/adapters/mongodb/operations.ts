@@ -85,6 +85,8 @@ export function mongoOperations(collectionOf: CollectionOf): MongoOperations {
         if (!doc) throw notFound(template, Object.fromEntries(input.key));
         return { data: plainDocument(doc), rows: 1 };
       }
+      // MongoDB reads a limit of 0 as no limit at all; the protocol's 0 asks for no rows (as LIMIT 0).
+      if (input.limit === 0) return { data: [], rows: 0 };
       const sort = sortOf(input.order, spec.order);
       const docs = await driver(() =>
         collection.find(filter, { projection: NO_ID, sort, skip: input.offset, limit: input.limit }).toArray()
