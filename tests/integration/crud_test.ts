@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { RequestBody } from "../../src/client/mod.ts";
 import type { Reply } from "../../src/protocol/mod.ts";
-import { createTestEnv, startNode } from "../helpers/services.ts";
+import { copy } from "../helpers/files.ts";
+import { createTestEnv, dbQuery, ROOT, startNode } from "../helpers/services.ts";
 import { expectError, expectOk, type Row } from "../helpers/replies.ts";
 
 const ids = (rows: Row[]) => rows.map((r) => r.id);
@@ -316,5 +317,50 @@ Deno.test("a node serves CRUD on the lab templates through RabbitMQ", async (t) 
   } finally {
     assert.equal(await node.stop(), 0);
     await env.cleanup();
+  }
+});
+
+Deno.test("a where list holding null matches NULL as well as the other values", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
+  await copy(`${ROOT}/templates`, dir);
+  await Deno.writeTextFile(
+    `${dir}/tir_rec.toml`,
+    `[template]
+name = "tir"
+store = "mariadb"
+database = "lab"
+
+[fields.id]
+type = "int"
+
+[fields.tier]
+type = "string"
+nullable = true
+
+[ops.read]
+view = "v_tiers"
+key = ["id"]
+where = ["tier"]
+order = ["id"]
+`,
+  );
+  const env = await createTestEnv({ templatesDir: dir });
+  await dbQuery(env, "CREATE TABLE tiers (id INT PRIMARY KEY, tier VARCHAR(10) NULL)");
+  await dbQuery(env, "INSERT INTO tiers VALUES (1, 'gold'), (2, NULL), (3, 'silver'), (4, 'gold')");
+  await dbQuery(env, "CREATE VIEW v_tiers AS SELECT id, tier FROM tiers");
+  const node = await startNode(env);
+  try {
+    const client = await env.client();
+    const ids = async (tier: unknown) =>
+      expectOk<Row[]>(await client.request({ template: "tir", op: "read", where: { tier }, order: ["id"] }))
+        .map((row) => row.id);
+    assert.deepEqual(await ids([null, "gold"]), [1, 2, 4]);
+    assert.deepEqual(await ids(["silver", null]), [2, 3]);
+    assert.deepEqual(await ids(null), [2]);
+    assert.deepEqual(await ids(["gold", "silver"]), [1, 3, 4]);
+  } finally {
+    await node.stop();
+    await env.cleanup();
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -50,6 +50,18 @@ Deno.test("selectView() builds a parameterised SELECT", async (t) => {
       values: ["active", 1, 2, 3, 10, 20],
     });
   });
+  await t.step("a null in an any-of list is IS NULL beside the others (IN never matches NULL)", () => {
+    const statement = (list: unknown[]) => selectView("s", "v", new Map([["tier", list]]), [], 5, 0);
+    assert.deepEqual(statement([null, "gold", "silver"]), {
+      sql: "SELECT * FROM `s`.`v` WHERE (`tier` IN (?, ?) OR `tier` IS NULL) LIMIT ? OFFSET ?",
+      values: ["gold", "silver", 5, 0],
+    });
+    assert.deepEqual(statement(["gold", null]), {
+      sql: "SELECT * FROM `s`.`v` WHERE (`tier` = ? OR `tier` IS NULL) LIMIT ? OFFSET ?",
+      values: ["gold", 5, 0],
+    });
+    assert.equal(statement([null, null]).sql, "SELECT * FROM `s`.`v` WHERE `tier` IS NULL LIMIT ? OFFSET ?");
+  });
   await t.step("a value that looks like SQL stays a bound value", () => {
     const statement = selectView("s", "v", new Map([["name", ["x' OR 1=1 --"]]]), [], 1, 0);
     assert.equal(statement.sql, "SELECT * FROM `s`.`v` WHERE `name` = ? LIMIT ? OFFSET ?");

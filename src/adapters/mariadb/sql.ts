@@ -37,13 +37,17 @@ export function selectView(
   const values: unknown[] = [];
   const terms: string[] = [];
   for (const [field, list] of where) {
-    if (list.length === 1) {
-      terms.push(list[0] === null ? `${quoteIdent(field)} IS NULL` : `${quoteIdent(field)} = ?`);
-      if (list[0] !== null) values.push(list[0]);
-    } else {
-      terms.push(`${quoteIdent(field)} IN (${list.map(() => "?").join(", ")})`);
-      values.push(...list);
-    }
+    const column = quoteIdent(field);
+    // NULL matches only `IS NULL` (`IN (NULL, …)` never does), as a null in the list does on MongoDB.
+    const given = list.filter((value) => value !== null);
+    const orNull = given.length < list.length;
+    const match = given.length === 0
+      ? `${column} IS NULL`
+      : given.length === 1
+      ? `${column} = ?`
+      : `${column} IN (${given.map(() => "?").join(", ")})`;
+    terms.push(orNull && given.length ? `(${match} OR ${column} IS NULL)` : match);
+    values.push(...given);
   }
   let sql = `SELECT * FROM ${qualified(schema, view)}`;
   if (terms.length) sql += ` WHERE ${terms.join(" AND ")}`;
