@@ -106,6 +106,18 @@ export function readInput(template: RecTemplate, request: Request, limits: Limit
       map.set(field, v);
     }
     key = map;
+    // A filter on a key field narrows the key too: both must hold, so a key value outside the
+    // filter's values matches nothing, and one inside makes the filter redundant.
+    for (const [field, value] of map) {
+      const list = where.get(field);
+      if (!list) continue;
+      if (!list.includes(value)) {
+        throw new BedsError("NOT_FOUND", `No "${template.name}" matches the key`, {
+          details: { key: Object.fromEntries(map) },
+        });
+      }
+      (where as Map<string, unknown[]>).delete(field);
+    }
   }
   const order = request.order?.length
     ? request.order.map((term): OrderBy => {

@@ -364,3 +364,35 @@ order = ["id"]
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a read by key with a where on the key's field must satisfy both", async () => {
+  const env = await createTestEnv();
+  const node = await startNode(env);
+  try {
+    const client = await env.client();
+    const outside = await client.request({
+      template: "cus",
+      op: "read",
+      key: { id: 1 },
+      where: { id: [2, 3] },
+    });
+    expectError(outside, "NOT_FOUND");
+    const inside = await client.request({
+      template: "cus",
+      op: "read",
+      key: { id: 1 },
+      where: { id: [1, 2] },
+    });
+    assert.equal(expectOk<Row>(inside).id, 1);
+    const other = await client.request({
+      template: "cus",
+      op: "read",
+      key: { id: 1 },
+      where: { status: "suspended" },
+    });
+    expectError(other, "NOT_FOUND");
+  } finally {
+    await node.stop();
+    await env.cleanup();
+  }
+});
