@@ -37,7 +37,10 @@ export async function runTransaction(
   );
   const targets = txn.steps.map((s) => registry.get(s.spec.template) as RecTemplate);
   const adapter = adapters.get(targets[0]!.store);
-  if (!adapter?.transaction) {
+  if (!adapter) {
+    throw new BedsError("DB_UNAVAILABLE", `No ${targets[0]!.store} adapter is configured on this node`);
+  }
+  if (!adapter.transaction) {
     throw new BedsError("OP_NOT_ALLOWED", `Store "${targets[0]!.store}" does not run transactions`);
   }
   return await adapter.transaction(async (scope) => {

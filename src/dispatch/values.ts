@@ -26,6 +26,12 @@ export function checkInput(
       throw new BedsError("BAD_REQUEST", `Template "${name}" takes only ${accepted.join(" and ")}`);
     }
   }
+  // Its parts or steps have their own: a request's would be ignored without a word.
+  for (const envelope of ["limit", "offset", "order"] as const) {
+    if (request[envelope] !== undefined) {
+      throw new BedsError("BAD_REQUEST", `Template "${name}" does not take "${envelope}"`);
+    }
+  }
   for (const [section, allowed] of sections) {
     for (const [field, value] of Object.entries(request[section] ?? {})) {
       const check = checks.get(field);

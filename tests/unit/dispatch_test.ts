@@ -181,6 +181,21 @@ Deno.test("dispatch() answers DB_UNAVAILABLE when no adapter serves the template
   });
 });
 
+Deno.test("dispatch() answers DB_UNAVAILABLE for a transaction when no adapter serves its store", async () => {
+  const deps: DispatchDeps = { registry: () => REGISTRY, adapters: new Map(), limits: LIMITS };
+  const request: Request = {
+    template: "cat",
+    op: "create",
+    data: { a_sku: "AAA-0001", a_name: "A", b_sku: "BBB-0001", b_name: "B", price: "1.00", stock: 1 },
+  };
+  await assert.rejects(() => dispatch(request, ALL_OPS, deps), (error: unknown) => {
+    assert.ok(error instanceof BedsError);
+    assert.equal(error.code, "DB_UNAVAILABLE");
+    assert.equal(error.message, "No mariadb adapter is configured on this node");
+    return true;
+  });
+});
+
 Deno.test("dispatch() answers VALIDATION for bad fields and values", async (t) => {
   await t.step("an undeclared field in where", async () => {
     await assertFails(
@@ -325,6 +340,17 @@ Deno.test("dispatch() answers BAD_REQUEST for request parts the op does not take
       'Op "call" does not take "offset"',
     ],
     [{ template: "cus", op: "read", data: { id: 1 } }, 'Op "read" does not take "data"'],
+    [{ template: "cov", op: "read", key: { id: 1 }, limit: 5000 }, 'Template "cov" does not take "limit"'],
+    [{ template: "cov", op: "read", key: { id: 1 }, order: ["id"] }, 'Template "cov" does not take "order"'],
+    [
+      {
+        template: "cat",
+        op: "create",
+        data: { a_sku: "A", a_name: "A", b_sku: "B", b_name: "B" },
+        offset: 1,
+      },
+      'Template "cat" does not take "offset"',
+    ],
   ];
   for (const [request, message] of cases) {
     await t.step(message, async () => {
