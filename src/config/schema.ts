@@ -31,8 +31,18 @@ const tlsSchema = z.strictObject({
   reject_unauthorized: z.boolean().default(true),
 });
 
+/**
+ * A URL that parses. Its message never repeats the value: the credentials are in it, and a parse
+ * error's own text (Deno's quotes the whole input) would print them.
+ */
+const urlText = (example: string) =>
+  z.string().refine((text) => URL.canParse(text), {
+    message: `expected a URL such as ${example}; in the user and password, write reserved characters ` +
+      "(# / ? @ : %) as %XX",
+  });
+
 const amqpSchema = z.strictObject({
-  url: z.string().optional(),
+  url: urlText("amqp://user:pass@host:5672/vhost").optional(),
   host: z.string().default("127.0.0.1"),
   port: port.default(5672),
   user: z.string().default("guest"),
@@ -135,7 +145,7 @@ const mariadbSchema = z.strictObject({
 });
 
 const mongodbSchema = z.strictObject({
-  url: z.string().default("mongodb://127.0.0.1:27017"),
+  url: urlText("mongodb://user:pass@host:27017").default("mongodb://127.0.0.1:27017"),
   database: z.string().default("beds"),
   optional: z.boolean().default(true),
   /** Server selection and connect timeout: how long a request waits for a server that is down. */

@@ -99,6 +99,16 @@ Deno.test("beds check --verbose never prints a password from the environment", a
       assert.equal(run.code, 12, run.out + run.err);
       assertNowhere(run, secrets);
     });
+    await t.step(
+      "an AMQP URL that does not parse (a raw # in its password) fails without printing it",
+      async () => {
+        const raw = `Raw#Pass/${id}`;
+        const run = await check(env, { ...good, BEDS_AMQP_URL: `amqp://${amqpUser}:${raw}@127.0.0.1:5672/` });
+        assert.notEqual(run.code, 0, run.out + run.err);
+        assert.match(run.out + run.err, /expected a URL such as amqp:/);
+        assertNowhere(run, [...secrets, raw, raw.split("#")[1]!, raw.split("/")[0]!]);
+      },
+    );
   } finally {
     for (const host of ["%", "localhost"]) await conn.query(`DROP USER IF EXISTS '${dbUser}'@'${host}'`);
     await conn.end();
