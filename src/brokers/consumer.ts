@@ -20,7 +20,9 @@ import type { Logger } from "../logging/mod.ts";
 import {
   decodeRequest,
   errorReply,
+  EVENT_ID_PATTERN,
   type EventIds,
+  MAX_RETRIED_EVENT_LENGTH,
   okReply,
   type Reply,
   type Request,
@@ -89,9 +91,24 @@ function userOf(msg: AmqpMessage, deps: DispatchDeps): string | undefined {
   return requesterOf(msg.properties.userId, msg.properties.headers?.[HEADERS.user], deps.access?.nodeUser);
 }
 
+/** Attempts the header can name; any publisher can set it, and a record keeps it in 16 bits. */
+const MAX_ATTEMPT = 65_535;
+
 function attemptOf(msg: AmqpMessage): number {
   const n = Number(msg.properties.headers?.[HEADERS.attempt] ?? 1);
-  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
+  return Number.isSafeInteger(n) && n >= 1 && n <= MAX_ATTEMPT ? n : 1;
+}
+
+/**
+ * The first attempt's event id a retried copy carries. Any publisher can set the header, so only a
+ * well-formed id short enough for its retries' ids is taken; any other is ignored.
+ */
+function firstEventOf(msg: AmqpMessage): string | undefined {
+  const header = msg.properties.headers?.[HEADERS.event];
+  return typeof header === "string" && header.length <= MAX_RETRIED_EVENT_LENGTH &&
+      EVENT_ID_PATTERN.test(header)
+    ? header
+    : undefined;
 }
 
 /** Opens a channel, sets prefetch and starts consuming `queue`. */
@@ -154,8 +171,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     let code: ErrorCode | undefined;
     let parts: PartRecord[] | undefined;
     // A retried copy carries the first attempt's event id.
-    const header = msg.properties.headers?.[HEADERS.event];
-    const firstEvent = typeof header === "string" ? header : undefined;
+    const firstEvent = firstEventOf(msg);
     const user = userOf(msg, options.deps);
     const at = isoNow();
     try {

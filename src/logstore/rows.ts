@@ -121,8 +121,11 @@ export function toLogRow(event: LogEvent, id: string): LogRow {
   const at = sqlTime(event.at);
   switch (event.kind) {
     case "request": {
+      // Text a client chose (a template or call name, a field name an error echoes, its user) may
+      // hold a lone surrogate, which JSON carries as an escape MariaDB refuses: one such record
+      // would fail its whole batch.
       const message = clip(
-        event.reason && event.message ? `${event.message} (${event.reason})` : event.message,
+        wellFormed(event.reason && event.message ? `${event.message} (${event.reason})` : event.message),
       );
       return {
         event: id,
@@ -133,8 +136,8 @@ export function toLogRow(event: LogEvent, id: string): LogRow {
         at,
         node: event.node,
         broker: event.broker,
-        template: event.template ?? null,
-        op: opOf(event),
+        template: wellFormed(event.template) ?? null,
+        op: wellFormed(opOf(event) ?? undefined) ?? null,
         code: event.code ?? null,
         action: event.action,
         attempt: event.attempt,
@@ -142,10 +145,10 @@ export function toLogRow(event: LogEvent, id: string): LogRow {
         rows: event.rows,
         message,
         doc: JSON.stringify({
-          user: event.user,
-          call: event.call,
+          user: wellFormed(event.user),
+          call: wellFormed(event.call),
           reason: event.reason,
-          message: message === (event.message ?? null) ? undefined : event.message,
+          message: message === (wellFormed(event.message) ?? null) ? undefined : wellFormed(event.message),
         }),
       };
     }
@@ -208,9 +211,19 @@ function statusMessage(status: { type: string } & Record<string, unknown>): stri
     : undefined;
 }
 
+/** `text` with any lone surrogate replaced by U+FFFD. */
+function wellFormed(text: string | undefined): string | undefined {
+  return text === undefined || text.isWellFormed() ? text : text.toWellFormed();
+}
+
+/** At most MAX_MESSAGE UTF-16 units, never cutting a surrogate pair in two. */
 function clip(text: string | undefined): string | null {
   if (text === undefined || text === "") return null;
-  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+  if (text.length <= MAX_MESSAGE) return text;
+  let end = MAX_MESSAGE - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
 }
 
 /** A stored value as text, or null. */

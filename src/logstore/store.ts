@@ -103,6 +103,9 @@ export function filterValues(filter: TailFilter) {
 export function createLogStore(options: LogStoreOptions): LogStore {
   const { adapter, template } = options;
   const procedures = adapter.store === "mariadb";
+  // A store without batch calls takes a record per insert, so a batch can fail half written; its
+  // retry (the same array again) skips the records already stored rather than storing them twice.
+  const stored = new WeakSet<LogRow>();
 
   return {
     async write(rows) {
@@ -112,14 +115,16 @@ export function createLogStore(options: LogStoreOptions): LogStore {
         await adapter.call({ template, call: "log_rows", values: checked(template, { records }) });
         return;
       }
-      await Promise.all(
-        rows.map((row) =>
-          adapter.create({
-            template,
-            values: checked(template, { ...row, doc: docText(row), parts: undefined }),
-          })
+      const pending = rows.filter((row) => !stored.has(row));
+      // Every record checked before the first insert: a bad one fails the batch with nothing written.
+      const values = pending.map((row) => checked(template, { ...row, doc: docText(row), parts: undefined }));
+      const results = await Promise.allSettled(
+        values.map((v, i) =>
+          adapter.create({ template, values: v }).then(() => void stored.add(pending[i]!))
         ),
       );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
     },
 
     async tail(filter) {

@@ -41,6 +41,12 @@ export const EVENT_ID_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 /** Longest accepted `event.parent`, leaving room for the ids BEDS appends (stored ids ≤ 600 chars). */
 export const MAX_PARENT_LENGTH = 400;
 
+/**
+ * Longest first-attempt id a retried copy may carry (`x-beds-event`): the stored ids are at most 600
+ * characters, and a retry appends `.r<n>` (n ≤ 65535) and its fan-out parts `.<n>` to it.
+ */
+export const MAX_RETRIED_EVENT_LENGTH = 584;
+
 const TIME_WIDTH = 9; // 36^9 ms is beyond the year 5000
 const SEQ_WIDTH = 4; // 1.6 million ids per millisecond before the time is borrowed
 

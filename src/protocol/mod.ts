@@ -30,5 +30,6 @@ export {
   type EventIds,
   inChain,
   MAX_PARENT_LENGTH,
+  MAX_RETRIED_EVENT_LENGTH,
   parentId,
 } from "./event_id.ts";

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import amqp from "amqplib";
 import mariadb from "mariadb";
 import { sendAdminCommand } from "../../src/client/mod.ts";
 import { cli, createTestEnv, ROOT, startNode, type TestEnv, waitFor } from "../helpers/services.ts";
@@ -345,6 +347,52 @@ Deno.test("a log store whose schema predates sp_mst_log_rows is refused at start
       0,
     );
   } finally {
+    await node.stop();
+    await env.cleanup();
+  }
+});
+
+Deno.test("what a client chose cannot fail a log batch: odd headers and text are stored with the rest", async () => {
+  const env = await createTestEnv({ extraToml: logstoreToml("flush_ms = 50\nmax_retries = 0") });
+  const node = await startNode(env, "appServer", "logstore-hostile");
+  const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+  try {
+    const ch = await conn.createConfirmChannel();
+    const send = (body: unknown, headers: Record<string, unknown> = {}) =>
+      ch.publish(env.config.amqp.exchange, "read.cus", Buffer.from(JSON.stringify(body)), { headers });
+    // An attempt beyond the record's 16 bits, and a first-attempt id far beyond the stored 600.
+    send({ template: "cus", op: "read", key: { id: 1 } }, { "x-beds-attempt": 70_000 });
+    send({ template: "cus", op: "read", key: { id: 2 } }, { "x-beds-event": `e${"x".repeat(700)}` });
+    // A lone surrogate in a field name the error echoes, and an echoed field name whose message is
+    // clipped right inside an emoji.
+    send({ template: "cus", op: "read", where: { "a\ud800b": 1 } });
+    send({ template: "cus", op: "read", where: { [`${"a".repeat(983)}\u{1F600}`]: 1 } });
+    // And one plain read, in the same batch.
+    send({ template: "cus", op: "read", key: { id: 3 } });
+    await ch.waitForConfirms();
+    const records = async () =>
+      await query<Array<{ attempt: number; template: string | null; code: string | null; event: string }>>(
+        env,
+        "SELECT attempt, template, code, event FROM ms_logs WHERE node = 'logstore-hostile' AND kind = 'request'",
+      );
+    await waitFor(async () => (await records()).length >= 5, 10_000, "all five records");
+    const stored = await records();
+    assert.equal(stored.length, 5);
+    assert.ok(stored.every((r) => r.attempt === 1), JSON.stringify(stored.map((r) => r.attempt)));
+    assert.ok(stored.every((r) => r.event.length < 100), "the long first-attempt id was not taken");
+    const messages = await query<Array<{ message: string | null }>>(
+      env,
+      "SELECT message FROM ms_logs WHERE node = 'logstore-hostile' AND code = 'VALIDATION'",
+    );
+    assert.ok(
+      messages.some((m) => m.message?.includes('"a\ufffdb"')),
+      JSON.stringify(messages).slice(0, 300),
+    );
+    assert.ok(messages.some((m) => m.message?.endsWith("a…")), "clipped before the emoji, not inside it");
+    assert.equal(stored.filter((r) => r.code === "VALIDATION").length, 2);
+    await ch.close();
+  } finally {
+    await conn.close().catch(() => {});
     await node.stop();
     await env.cleanup();
   }

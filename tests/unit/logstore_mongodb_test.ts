@@ -147,3 +147,37 @@ Deno.test("unseen() prints each record once while following a store without ids"
   assert.deepEqual(next.map((x) => x.event), ["C", "D"]);
   assert.deepEqual(unseen([r("D", "2026-01-01T00:00:02.000Z")], mark), []);
 });
+
+Deno.test("a MongoDB log batch that fails part-way is retried without storing a record twice", async (t) => {
+  const memory = memoryMongo();
+  const template = await loadLogStoreTemplate({
+    dir: "templates/logstore",
+    store: "mongodb",
+    database: "logs",
+  });
+  let failOnce = "R2";
+  const create = memory.adapter.create.bind(memory.adapter);
+  memory.adapter.create = (input) => {
+    if (input.values.get("event") === failOnce) {
+      failOnce = "";
+      return Promise.reject(new BedsError("DB_UNAVAILABLE", "connection reset"));
+    }
+    return create(input);
+  };
+  const store = createLogStore({ adapter: memory.adapter, template });
+  const rows = ["R1", "R2", "R3"].map((id) => toLogRow(request(id, "2026-01-02T03:00:00.000Z"), id));
+  await t.step("the failed insert fails the batch; the others are stored", async () => {
+    await assert.rejects(() => store.write(rows), /connection reset/);
+    assert.deepEqual(memory.docs.map((d) => d.event), ["R1", "R3"]);
+  });
+  await t.step("the retry stores only what is missing", async () => {
+    await store.write(rows);
+    assert.deepEqual(memory.docs.map((d) => d.event).sort(), ["R1", "R2", "R3"]);
+  });
+  await t.step("a record its template refuses fails the batch before anything is written", async () => {
+    const bad = toLogRow(request("R5", "2026-01-02T03:00:00.000Z", { node: "n".repeat(200) }), "R5");
+    const fresh = toLogRow(request("R4", "2026-01-02T03:00:00.000Z"), "R4");
+    await assert.rejects(() => store.write([fresh, bad]), BedsError);
+    assert.equal(memory.docs.length, 3, "R4 was not inserted either");
+  });
+});
