@@ -61,6 +61,9 @@ export const brokerPool: IplStep<IplContext> = {
       detail: `${pool.status().length} brokers, ${consumers} consumers, access control ${
         access.enabled ? `on (${users} users, ${config.access.admin_users.length} admins)` : "off"
       }`,
+      // A later step failed: stop taking deliveries before the databases and the connection close
+      // under the consumers (whatever they hold is requeued). After a drained shutdown, a no-op.
+      undo: () => pool.stop(0),
     };
   },
 };

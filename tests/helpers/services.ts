@@ -66,6 +66,8 @@ export interface TestEnvOptions {
   master?: Record<string, string | number | boolean>;
   /** Extra settings of `[admin]` (e.g. `{ report_ms: 200 }`), merged into the table the env has. */
   admin?: Record<string, string | number | boolean>;
+  /** Extra settings of `[gateway]` (e.g. `{ port: 8081 }`), merged into the table the env has. */
+  gateway?: Record<string, string | number | boolean>;
 }
 
 /** Creates an isolated environment with the lab schema loaded. */
@@ -96,7 +98,7 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
       admin: { templates_dir: `${ROOT}/templates/admin`, ...options.admin },
       // Free ports, so nodes of one test process never clash (tests/helpers/http.ts finds them).
       http: { port: 0 },
-      gateway: { port: 0 },
+      gateway: { port: 0, ...options.gateway },
     },
     extraToml: options.extraToml,
   });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { BedsClient, BedsClientError } from "../../src/client/mod.ts";
 import { EXIT_CODES } from "../../src/ipl/mod.ts";
-import { cli, createTestEnv, ROOT } from "../helpers/services.ts";
+import { cli, consumerCount, createTestEnv, ROOT, workQueues } from "../helpers/services.ts";
 
 const DEAD_MONGO = `
 [databases.mongodb]
@@ -97,6 +97,23 @@ Deno.test("every IPL step is logged as one JSON line with its duration and outco
       assert.ok(["ok", "warn"].includes(s.outcome), JSON.stringify(s));
     }
   } finally {
+    await env.cleanup();
+  }
+});
+
+Deno.test("a node whose gateway cannot listen exits with its code and leaves no consumer or timer behind", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  const env = await createTestEnv({ extraToml: "[nodes.appServer]\ngateway = true\n", gateway: { port } });
+  try {
+    // In this process: a consumer left running, or restart timers left behind, would show here
+    // (the test's sanitizers report pending timers).
+    const run = await cli(["run", "--node", "appServer", "--instance", `gwfail-${env.id}`, ...env.cliArgs]);
+    assert.equal(run.code, EXIT_CODES.gateway, run.out + run.err);
+    assert.match(run.err + run.out, /Cannot listen on 127\.0\.0\.1:\d+/);
+    for (const queue of workQueues(env)) assert.equal(await consumerCount(queue), 0, queue);
+  } finally {
+    taken.close();
     await env.cleanup();
   }
 });
