@@ -199,7 +199,11 @@ export function createNodeMetrics(options: NodeMetricsOptions): NodeMetrics {
       },
     },
     recordGateway(template, op, status, seconds) {
-      recordGateway(template, op, String(status), seconds);
+      // The path's template is whatever a client wrote: a name this node does not know is one
+      // label, or every made-up name would add a series.
+      const known = template === NONE || template === UNKNOWN || !sources.knownTemplate ||
+        sources.knownTemplate(template);
+      recordGateway(known ? template : UNKNOWN, op, String(status), seconds);
     },
     render: () => registry.metrics(),
     contentType: registry.contentType,

@@ -263,3 +263,19 @@ Deno.test("nodeHttpHandler() routes /live, /ready and /metrics", async (t) => {
     metrics.close();
   }
 });
+
+Deno.test("createNodeMetrics() labels a gateway answer for a template it does not know as _unknown", async () => {
+  const metrics = metricsWith();
+  try {
+    metrics.recordGateway("cus", "read", 200, 0.001);
+    for (let i = 0; i < 50; i++) metrics.recordGateway(`made_up_${i}`, "read", 403, 0.001);
+    metrics.recordGateway("_none", "_none", 404, 0.001);
+    const text = await metrics.render();
+    assert.equal(value(text, 'beds_gateway_requests_total{template="cus",op="read",status="200"}'), 1);
+    assert.equal(value(text, 'beds_gateway_requests_total{template="_unknown",op="read",status="403"}'), 50);
+    assert.equal(value(text, 'beds_gateway_requests_total{template="_none",op="_none",status="404"}'), 1);
+    assert.doesNotMatch(text, /made_up/);
+  } finally {
+    metrics.close();
+  }
+});
