@@ -37,6 +37,11 @@ export async function shutdownCommand(args: string[], io: CliIo): Promise<number
       io.err(`beds: node "${values.node}" did not answer`);
       return 3;
     }
+    const refused = replies.find((r) => !r.ok);
+    if (refused) {
+      io.err(`beds: node ${values.node} refused: ${refused.error?.code} ${refused.error?.message}`);
+      return 1;
+    }
     io.out(`node ${values.node}: shutting down`);
     return 0;
   } catch (error) {
@@ -90,9 +95,13 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
     io.err(`beds: ${error.message}`);
     return 3;
   }
+  // A node that refused (e.g. FORBIDDEN to this user) has no status to show: it is named on stderr.
+  const refused = replies.filter((r) => !r.ok);
+  for (const r of refused) io.err(`beds: node ${r.meta.node} refused: ${r.error?.code} ${r.error?.message}`);
+  replies = replies.filter((r) => r.ok);
   if (values.json) {
     io.out(JSON.stringify(replies.map((r) => r.data), null, 2));
-    return 0;
+    return refused.length ? 1 : 0;
   }
   io.out(
     `${"NODE".padEnd(24)} ${"ROLE".padEnd(10)} ${"UPTIME".padStart(8)} ${"REQ/S".padStart(8)} ${
@@ -111,6 +120,6 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
       } ${lastErrorOf(s).padEnd(36)} ${brokers.join(", ")}`,
     );
   }
-  io.out(`${replies.length} node(s)`);
-  return 0;
+  io.out(`${replies.length} node(s)${refused.length ? `, ${refused.length} refused` : ""}`);
+  return refused.length ? 1 : 0;
 }

@@ -282,5 +282,16 @@ Deno.test("admin commands are obeyed from admin users only", async () => {
     assert.equal(still.ok, true, "the node keeps running");
     const reload = await sendAdminCommand({ amqp: a.amqp(env.config.amqp), command: "reload", node: NODE });
     assert.equal(reload[0]?.error?.code, "FORBIDDEN");
+    // The CLI says so too, and does not report a refusal as done.
+    const asA = { BEDS_AMQP_USER: a.user, BEDS_AMQP_PASS: a.password };
+    const shutdown = await cli(["shutdown", "--node", NODE, ...env.cliArgs], asA);
+    assert.equal(shutdown.code, 1, shutdown.out);
+    assert.match(shutdown.err, new RegExp(`node ${NODE} refused: FORBIDDEN`));
+    assert.doesNotMatch(shutdown.out, /shutting down/);
+    const table = await cli(["status", ...env.cliArgs], asA);
+    assert.equal(table.code, 1, table.out + table.err);
+    assert.match(table.err, /refused: FORBIDDEN/);
+    assert.match(table.out, /0 node\(s\), 1 refused/);
+    assert.equal((await clientA.request({ template: "cus", op: "read", key: { id: 1 } })).ok, true);
   });
 });
