@@ -37,7 +37,8 @@ export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(
 /** Loads the config named by `--config` / `--env` (or BEDS_CONFIG_DIR / BEDS_ENV). */
 export function configFrom(values: { config?: string; env?: string }, io: CliIo): Config {
   const environ = values.env ? { ...io.environ, BEDS_ENV: values.env } : io.environ;
-  return loadConfig({ dir: values.config ?? io.environ.BEDS_CONFIG_DIR ?? "config", environ });
+  // An empty variable counts as unset, as every BEDS_* variable does.
+  return loadConfig({ dir: values.config ?? (io.environ.BEDS_CONFIG_DIR || "config"), environ });
 }
 
 /** Parses a JSON object flag, e.g. `--key '{"id":1}'`. */

@@ -195,6 +195,10 @@ Deno.test("runCli() returns exit code 10 with a one-line message for a bad confi
       assert.equal(code, 10);
       assert.match(err[0]!, new RegExp(`^beds: Cannot read config file "${missing}/beds\\.toml": `));
     });
+    await t.step("an empty BEDS_CONFIG_DIR counts as unset: ./config", async () => {
+      const { code, err } = await cli(["templates", "list"], { BEDS_CONFIG_DIR: "" });
+      assert.equal(code, 0, err.join("\n"));
+    });
     await t.step("a config file that is not TOML", async () => {
       await Deno.writeTextFile(`${dir}/beds.toml`, "x = = 1\n");
       const { code, err } = await cli(["templates", "list", "--config", dir]);
