@@ -80,6 +80,32 @@ export function unseen(records: readonly StoredEvent[], mark: FollowMark): Store
   return fresh;
 }
 
+/** Stored records one `--follow` poll reads at a time. */
+export const FOLLOW_PAGE = 1000;
+
+/**
+ * Every record stored after id `after`, oldest first, however many arrived since the last poll:
+ * the store answers the newest page first, so a full page is followed by the one before it.
+ */
+export async function storedAfter(
+  store: LogStore,
+  filter: TailFilter,
+  after: number,
+  page = FOLLOW_PAGE,
+): Promise<StoredEvent[]> {
+  const pages: StoredEvent[][] = [];
+  let before: number | undefined;
+  for (;;) {
+    const records = await store.tail({ ...filter, after, before, limit: page });
+    pages.push(records);
+    // Folded parts share their parent's id: a page is full when it holds `page` stored records.
+    const ids = new Set(records.map((r) => r.id ?? 0));
+    if (ids.size < page) break;
+    before = Math.min(...ids);
+  }
+  return pages.reverse().flatMap((records) => [...records].reverse());
+}
+
 async function withStore<T>(config: Config, work: (store: LogStore) => Promise<T>): Promise<T> {
   if (config.logstore.store === "admin") {
     // The records are the admin role's: read them through its adminLogsBroker.
@@ -204,8 +230,8 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
     while (values.follow && !io.signal.aborted) {
       await wait(Math.max(config.logstore.flush_ms, 500), io.signal);
       if (io.signal.aborted) break;
-      const next = await store.tail({ ...filter, after, limit: 1000 });
-      print([...next].reverse());
+      const next = await storedAfter(store, filter, after);
+      print(next);
       after = Math.max(after, ...next.map((r) => r.id ?? 0));
     }
   });

@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import type { Adapter, AdapterResult } from "../../src/adapters/mod.ts";
 import { documentOf, identityOf, plainDocument, readFilter, sortOf } from "../../src/adapters/mongodb/mod.ts";
 import { BedsError } from "../../src/errors.ts";
-import { type FollowMark, unseen } from "../../src/cli/logs.ts";
+import { type FollowMark, storedAfter, unseen } from "../../src/cli/logs.ts";
 import {
   createLogStore,
   loadLogStoreTemplate,
+  type LogStore,
   type RequestEvent,
   type StoredEvent,
   toLogRow,
@@ -180,4 +181,32 @@ Deno.test("a MongoDB log batch that fails part-way is retried without storing a 
     await assert.rejects(() => store.write([fresh, bad]), BedsError);
     assert.equal(memory.docs.length, 3, "R4 was not inserted either");
   });
+});
+
+Deno.test("storedAfter() reads every record since the last poll, oldest first, past a full page", async () => {
+  // A store answering as sp_mst_tail does: ids above `after` (and below `before`), newest first.
+  const rows: StoredEvent[] = Array.from({ length: 2_500 }, (_, i) => ({
+    ...toLogRow(request(`R${i + 1}`, "2026-01-02T03:00:00.000Z"), `R${i + 1}`),
+    id: i + 1,
+    doc: {},
+  } as StoredEvent));
+  const asked: Array<{ after?: number; before?: number }> = [];
+  const store = {
+    tail(filter: { after?: number; before?: number; limit?: number }) {
+      asked.push({ after: filter.after, before: filter.before });
+      const found = rows.filter((r) =>
+        r.id! > (filter.after ?? 0) && (filter.before === undefined || r.id! < filter.before)
+      ).reverse().slice(0, filter.limit);
+      return Promise.resolve(found);
+    },
+  } as unknown as LogStore;
+  const got = await storedAfter(store, {}, 300, 1000);
+  assert.equal(got.length, 2_200);
+  assert.deepEqual(got.map((r) => r.id).slice(0, 3), [301, 302, 303]);
+  assert.equal(got.at(-1)!.id, 2_500);
+  assert.deepEqual(asked, [{ after: 300, before: undefined }, { after: 300, before: 1501 }, {
+    after: 300,
+    before: 501,
+  }]);
+  assert.deepEqual(await storedAfter(store, {}, 2_500, 1000), []);
 });
