@@ -53,48 +53,89 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
   let reconnects = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
+  // One reconnect loop at a time: a connection lost while the loop runs its setups is the loop's
+  // to retry, or two loops would each open a connection and run every setup on it.
+  let reconnecting = false;
+  let wake: (() => void) | undefined;
+
   const open = async (): Promise<AmqpConnection> => {
     const conn = await connectAmqp(options.config, { name: options.name, logger: options.logger });
+    let blocked = false;
     conn.on("error", () => {}); // "close" follows and drives recovery
-    conn.on("blocked", (reason: string) => options.onStatus({ type: "blocked", reason }));
-    conn.on("unblocked", () => options.onStatus({ type: "unblocked" }));
+    conn.on("blocked", (reason: string) => {
+      blocked = true;
+      options.onStatus({ type: "blocked", reason });
+    });
+    conn.on("unblocked", () => {
+      blocked = false;
+      options.onStatus({ type: "unblocked" });
+    });
     conn.on("close", (error?: Error) => {
+      // A connection closed while blocked never says "unblocked", and the next one may never be
+      // blocked at all: say it here, or the blocked state would outlive its connection.
+      if (blocked) options.onStatus({ type: "unblocked" });
       if (connection !== conn) return;
       connection = undefined;
       if (stopped) return;
       options.onStatus({ type: "disconnected", reason: error?.message ?? "connection closed" });
       options.onLost?.();
-      schedule(0);
+      if (!reconnecting) void reconnect();
     });
     return conn;
   };
 
-  const schedule = (attempt: number) => {
-    if (stopped) return;
-    const delayMs = backoffDelay(attempt, { initialMs: options.initialDelayMs, maxMs: options.maxDelayMs });
-    options.onStatus({ type: "reconnecting", attempt: attempt + 1, delayMs });
-    timer = setTimeout(async () => {
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      timer = setTimeout(resolve, ms);
+    }).finally(() => {
       timer = undefined;
-      let conn: AmqpConnection | undefined;
-      try {
-        conn = await open();
-        connection = conn;
-        for (const setup of setups) await setup(conn);
-        reconnects++;
-        options.onStatus({ type: "connected", attempt: attempt + 1 });
-      } catch (error) {
-        options.onStatus({
-          type: "reconnect_failed",
-          attempt: attempt + 1,
-          reason: (error as Error).message,
+      wake = undefined;
+    });
+
+  const reconnect = async () => {
+    reconnecting = true;
+    try {
+      for (let attempt = 0; !stopped; attempt++) {
+        const delayMs = backoffDelay(attempt, {
+          initialMs: options.initialDelayMs,
+          maxMs: options.maxDelayMs,
         });
-        if (conn && connection === conn) {
-          connection = undefined;
-          await conn.close().catch(() => {});
+        options.onStatus({ type: "reconnecting", attempt: attempt + 1, delayMs });
+        await pause(delayMs);
+        if (stopped) return;
+        let conn: AmqpConnection | undefined;
+        try {
+          conn = await open();
+          if (stopped) {
+            await conn.close().catch(() => {});
+            return;
+          }
+          connection = conn;
+          for (const setup of setups) {
+            await setup(conn);
+            if (connection !== conn) throw new Error("connection lost while it was being set up");
+          }
+          if (stopped) return; // stop() closed it
+          reconnects++;
+          options.onStatus({ type: "connected", attempt: attempt + 1 });
+          return;
+        } catch (error) {
+          if (stopped) return;
+          options.onStatus({
+            type: "reconnect_failed",
+            attempt: attempt + 1,
+            reason: (error as Error).message,
+          });
+          if (conn) {
+            if (connection === conn) connection = undefined;
+            await conn.close().catch(() => {});
+          }
         }
-        schedule(attempt + 1);
       }
-    }, delayMs);
+    } finally {
+      reconnecting = false;
+    }
   };
 
   return {
@@ -112,6 +153,7 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      wake?.();
       const conn = connection;
       connection = undefined;
       await conn?.close().catch(() => {});

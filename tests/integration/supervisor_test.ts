@@ -1,0 +1,88 @@
+/**
+ * The AMQP supervisor on the real broker: one reconnect loop at a time, so
+ * a connection lost while a reconnect runs its setups never leaves a second
+ * connection behind, and stop() during a reconnect leaves none open.
+ */
+import assert from "node:assert/strict";
+import { type AmqpConnection, type AmqpStatus, createAmqpSupervisor } from "../../src/amqp/mod.ts";
+import { loadConfig } from "../../src/config/mod.ts";
+import { ROOT, uniqueId, waitFor } from "../helpers/services.ts";
+
+/** Open connections whose name contains `name`, as RabbitMQ lists them. */
+async function openConnections(name: string): Promise<number> {
+  const out = await new Deno.Command("rabbitmqctl", {
+    args: ["list_connections", "client_properties", "-q", "--no-table-headers"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).split("\n");
+  return lines.filter((line) => /\{"connection_name","([^"]*)"\}/.exec(line)?.[1]?.includes(name)).length;
+}
+
+function amqpConfig() {
+  const config = loadConfig({ dir: `${ROOT}/config`, environ: { BEDS_ENV: "test" } });
+  return { ...config.amqp, user: "guest", pass: "guest" };
+}
+
+Deno.test("a connection lost while a reconnect runs its setups is retried by that one loop", async () => {
+  const name = `sup-${uniqueId()}`;
+  const statuses: AmqpStatus[] = [];
+  const supervisor = createAmqpSupervisor({
+    config: amqpConfig(),
+    name,
+    onStatus: (s) => statuses.push(s),
+    initialDelayMs: 20,
+    maxDelayMs: 100,
+  });
+  let calls = 0;
+  try {
+    const first = await supervisor.start();
+    await supervisor.addSetup(async (conn: AmqpConnection) => {
+      calls++;
+      // The first reconnect's setup: its connection is lost under it, and the setup fails.
+      if (calls === 2) {
+        await conn.close();
+        throw new Error("setup failed: connection lost");
+      }
+    });
+    await first.close(); // lost, as far as the supervisor knows
+    await waitFor(
+      () => Promise.resolve(statuses.some((s) => s.type === "connected" && s.attempt >= 2)),
+      10_000,
+      "a reconnect",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500)); // a second loop would connect meanwhile
+    assert.equal(await openConnections(name), 1);
+    assert.equal(calls, 3, "one setup per connection: the first, the lost one, the one that stayed");
+    assert.equal(supervisor.reconnects(), 1);
+  } finally {
+    await supervisor.stop();
+  }
+  assert.equal(await openConnections(name), 0);
+});
+
+Deno.test("stop() while a reconnect runs its setups leaves no connection open and reports nothing after closed", async () => {
+  const name = `sup-${uniqueId()}`;
+  const statuses: AmqpStatus[] = [];
+  const supervisor = createAmqpSupervisor({
+    config: amqpConfig(),
+    name,
+    onStatus: (s) => statuses.push(s),
+    initialDelayMs: 50,
+    maxDelayMs: 50,
+  });
+  const first = await supervisor.start();
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  let calls = 0;
+  await supervisor.addSetup(async () => {
+    if (++calls === 2) await held; // the reconnect's setup is still running when stop() comes
+  });
+  await first.close();
+  await waitFor(() => Promise.resolve(calls === 2), 10_000, "the reconnect's setup");
+  await supervisor.stop();
+  release(); // the setup ends only now, after stop()
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(await openConnections(name), 0);
+  assert.equal(statuses.at(-1)?.type, "closed", statuses.map((s) => s.type).join(" "));
+});
