@@ -146,9 +146,17 @@ export class BedsClient {
           new BedsClientError("UNROUTABLE", `No queue is bound for "${msg.fields.routingKey}"`),
         );
       });
-      const onClose = () => client.#failAll("Connection closed");
-      channel.on("close", onClose);
-      connection.on("close", onClose);
+      // RabbitMQ closes the channel for a request it refuses (no such exchange, a user_id that is not
+      // the login's): the requests waiting on it fail with that reason, and the connection, now of
+      // no use to this client, is closed. Without an "error" listener amqplib would tear the whole
+      // connection down and the reason would be lost.
+      let reason = "Connection closed";
+      channel.on("error", (error: Error) => reason = `Channel closed by RabbitMQ: ${error.message}`);
+      channel.on("close", () => {
+        client.#failAll(reason);
+        connection.close().catch(() => {});
+      });
+      connection.on("close", () => client.#failAll(reason));
       connection.on("error", () => {});
       return client;
     } catch (error) {

@@ -123,3 +123,28 @@ Deno.test("BedsClient with confirms: send() resolves once RabbitMQ holds the mes
     await env.cleanup();
   }
 });
+
+Deno.test("a request RabbitMQ refuses fails with RabbitMQ's reason, and the client is closed", async () => {
+  const env = await createTestEnv();
+  const client = await BedsClient.connect({
+    amqp: { ...env.config.amqp, exchange: `${env.exchange}.missing` },
+    name: `refused-${env.id}`,
+  });
+  try {
+    const results = await Promise.allSettled([
+      client.request({ template: "cus", op: "read", key: { id: 1 } }, { timeoutMs: 5_000 }),
+      client.request({ template: "cus", op: "read", key: { id: 2 } }, { timeoutMs: 5_000 }),
+    ]);
+    for (const result of results) {
+      assert.equal(result.status, "rejected");
+      const error = (result as PromiseRejectedResult).reason;
+      assert.ok(error instanceof BedsClientError, String(error));
+      assert.equal(error.kind, "CLOSED");
+      assert.match(error.message, /Channel closed by RabbitMQ: .*NOT_FOUND - no exchange/);
+    }
+    assert.equal(client.closed, true);
+  } finally {
+    await client.close();
+    await env.cleanup();
+  }
+});
