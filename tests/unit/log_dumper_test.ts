@@ -83,6 +83,27 @@ Deno.test("eventsPage() renders records escaped, with chain links and paging", a
     assert.ok(page.includes('href="/chain?id=e-2"'));
     assert.match(page, /id="older" href="\/\?node=[^"]*&#38;level=error&#38;before=6"/);
   });
+  await t.step(
+    "a full page with a fan-out's folded parts (rows sharing its id) still offers the next",
+    () => {
+      const folded = [
+        record("f-1", "2025-01-02T00:00:02.000Z", { id: 9 }),
+        record("f-1.1", "2025-01-02T00:00:02.000Z", { id: 9 }),
+        record("f-1.2", "2025-01-02T00:00:02.000Z", { id: 9 }),
+        record("e-1", "2025-01-02T00:00:00.000Z", { id: 6 }),
+      ];
+      const full = eventsPage({ records: folded, filter: {}, pageSize: 2, refreshSeconds: 0, paused: false });
+      assert.match(full, /id="older" href="\/\?before=6"/);
+      const short = eventsPage({
+        records: folded.slice(0, 3),
+        filter: {},
+        pageSize: 2,
+        refreshSeconds: 0,
+        paused: false,
+      });
+      assert.ok(!short.includes('id="older"'), "three rows of one stored record are not a full page of two");
+    },
+  );
   await t.step("refreshes itself on the first page only", () => {
     assert.match(page, /http-equiv="refresh" content="5"/);
     const older = eventsPage({

@@ -117,9 +117,12 @@ export function eventsPage(options: EventsPageOptions): string {
 <td class="num">${esc(r.ms ?? "")}</td><td class="num">${esc(r.rows ?? "")}</td>
 <td>${chainLink(r.event)}</td><td>${esc(r.message ?? "")}</td></tr>`
   ).join("\n");
+  // A page holds `pageSize` stored records; the parts folded into one are shown as records of their
+  // own with its id, so the page is full when it shows that many ids, however many rows.
+  const ids = new Set(records.map((r) => r.id));
   const last = records[records.length - 1];
   const base = { ...filter, before: undefined, refresh: options.paused ? "0" : undefined };
-  const more = records.length === options.pageSize && last
+  const more = ids.size >= options.pageSize && last
     ? `<a id="older" href="/${query({ ...base, before: last.id })}">Older →</a>`
     : "";
   const live = !filter.before && !options.paused && options.refreshSeconds > 0;
