@@ -72,6 +72,33 @@ function crossCheck(file: string, t: RecTemplateFile): void {
         invalid(file, `fields.${name}.pattern`, (error as Error).message);
       }
     }
+    // Constraints that cannot hold together, or that the field's type would silently ignore: every
+    // value would be refused, or none checked as the author meant.
+    const at = (key: string) => `fields.${name}.${key}`;
+    const text = spec.type === "string";
+    const numeric = spec.type === "int" || spec.type === "number" || spec.type === "decimal";
+    for (const key of ["min_length", "max_length", "pattern"] as const) {
+      if (spec[key] !== undefined && !text) invalid(file, at(key), "only a string field has it");
+    }
+    for (const key of ["min", "max"] as const) {
+      if (spec[key] !== undefined && !numeric) invalid(file, at(key), "only a numeric field has it");
+    }
+    if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) {
+      invalid(file, at("min"), "must not exceed max");
+    }
+    if (spec.min_length !== undefined && spec.max_length !== undefined && spec.min_length > spec.max_length) {
+      invalid(file, at("min_length"), "must not exceed max_length");
+    }
+    for (const [i, value] of (spec.enum ?? []).entries()) {
+      const fits = text
+        ? typeof value === "string"
+        : spec.type === "int"
+        ? Number.isSafeInteger(value)
+        : spec.type === "number"
+        ? typeof value === "number"
+        : false;
+      if (!fits) invalid(file, at(`enum.${i}`), `${JSON.stringify(value)} is not a ${spec.type} value`);
+    }
     if (spec.type !== "decimal") {
       for (const key of ["precision", "scale"] as const) {
         if (spec[key] !== undefined) {
@@ -93,6 +120,8 @@ function crossCheck(file: string, t: RecTemplateFile): void {
     checkNames(file, "ops.read.order", r.order, fields);
     checkNames(file, "ops.read.required", r.required, fields, r.params);
     if (r.view && r.params.length) invalid(file, "ops.read.params", "a view read takes no params");
+    // A procedure read's key is passed as its params: a key field outside them is refused on every read.
+    if (r.procedure) checkNames(file, "ops.read.key", r.key, fields, r.params);
   }
   for (const op of ["create", "update", "delete"] as const) {
     const spec = ops[op];

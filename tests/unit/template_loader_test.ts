@@ -291,3 +291,65 @@ Deno.test("createRegistry() and createRegistryHolder() serve and swap snapshots"
     assert.equal(inFlight.get("ord")!.name, "ord", "a request in flight keeps its snapshot");
   });
 });
+
+Deno.test("compileTemplate() rejects field constraints that contradict each other or the type", async (t) => {
+  const field = (lines: string) => VALID.replace('type = "string"\nrequired = true', lines);
+  const cases: Array<[string, string, string]> = [
+    ["min above max", field('type = "int"\nmin = 10\nmax = 5'), "fields.name.min: must not exceed max"],
+    [
+      "min_length above max_length",
+      field('type = "string"\nmin_length = 5\nmax_length = 2'),
+      "fields.name.min_length: must not exceed max_length",
+    ],
+    [
+      "a number enum on a string",
+      field('type = "string"\nenum = ["a", 1]'),
+      "fields.name.enum.1: 1 is not a string value",
+    ],
+    [
+      "a string enum on an int",
+      field('type = "int"\nenum = ["1"]'),
+      'fields.name.enum.0: "1" is not a int value',
+    ],
+    [
+      "a fraction in an int enum",
+      field('type = "int"\nenum = [1, 1.5]'),
+      "fields.name.enum.1: 1.5 is not a int value",
+    ],
+    [
+      "max_length on an int",
+      field('type = "int"\nmax_length = 3'),
+      "fields.name.max_length: only a string field has it",
+    ],
+    ["min on a string", field('type = "string"\nmin = 1'), "fields.name.min: only a numeric field has it"],
+    [
+      "an enum on a boolean",
+      field('type = "boolean"\nenum = [1]'),
+      "fields.name.enum.0: 1 is not a boolean value",
+    ],
+  ];
+  for (const [what, text, message] of cases) {
+    await t.step(what, () => assertCompileError(text, `Invalid template "tpl/tst.toml": ${message}`));
+  }
+  await t.step("consistent constraints still compile", () => {
+    compileTemplate("tpl/tst.toml", field('type = "int"\nmin = 1\nmax = 1\nenum = [1]'));
+    compileTemplate("tpl/tst.toml", field('type = "string"\nmin_length = 2\nmax_length = 2\nenum = ["ab"]'));
+  });
+});
+
+Deno.test("compileTemplate() rejects a procedure read whose key is not among its params", () => {
+  assertCompileError(
+    VALID.replace(
+      'view = "v_tst"\nkey = ["id"]\nwhere = ["id", "name"]\norder = ["id"]',
+      'procedure = "sp_tst_read"\nparams = ["name"]\nkey = ["id"]',
+    ),
+    `Invalid template "tpl/tst.toml": ops.read.key.0: "id" is not one of the op's params`,
+  );
+  compileTemplate(
+    "tpl/tst.toml",
+    VALID.replace(
+      'view = "v_tst"\nkey = ["id"]\nwhere = ["id", "name"]\norder = ["id"]',
+      'procedure = "sp_tst_read"\nparams = ["id"]\nkey = ["id"]',
+    ),
+  );
+});
