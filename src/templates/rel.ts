@@ -109,8 +109,10 @@ export function orderParts(
 /** Compiles a parsed REL file; references to other templates are checked by {@link linkRelTemplate}. */
 export function compileRelTemplate(file: string, raw: unknown): RelTemplate {
   const t = parseTemplate(relTemplateSchema, file, raw);
-  for (const [i, f] of [...t.input.key, ...t.input.where].entries()) {
-    if (!Object.hasOwn(t.fields, f)) invalid(file, `input.${i}`, `"${f}" is not a declared field`);
+  for (const list of ["key", "where"] as const) {
+    for (const [i, f] of t.input[list].entries()) {
+      if (!Object.hasOwn(t.fields, f)) invalid(file, `input.${list}.${i}`, `"${f}" is not a declared field`);
+    }
   }
   const parts: RelPart[] = [];
   const after = new Map<string, string[]>();
@@ -184,6 +186,55 @@ export function linkRelTemplate(rel: RelTemplate, recs: ReadonlyMap<string, RecT
           invalid(rel.file, `${path}.${section}.${field}`, `"${field}" is not a field of "${target.name}"`);
         }
       }
+    }
+    linkPartOp(rel.file, path, part, target);
+  }
+}
+
+/**
+ * Checks that the target op takes what the part sends, as dispatch will check each request: a part
+ * it would refuse every time is refused here, when the template is loaded.
+ */
+function linkPartOp(file: string, path: string, part: RelPart, target: RecTemplate): void {
+  const { spec } = part;
+  const names = (section: "key" | "where" | "data") => [...part[section]?.keys() ?? []];
+  const only = (section: "key" | "where" | "data", allowed: readonly string[], what: string) => {
+    for (const field of names(section)) {
+      if (!allowed.includes(field)) invalid(file, `${path}.${section}.${field}`, `"${field}" is not ${what}`);
+    }
+  };
+  const none = (key: "where" | "data" | "order" | "limit", what: string) => {
+    const given = key === "where" || key === "data" ? part[key] : spec[key];
+    if (given !== undefined) invalid(file, `${path}.${key}`, `${what} takes no ${key}`);
+  };
+  if (spec.op === "call") {
+    const call = target.calls.get(spec.call!)!;
+    only("key", call.params, `a param of call "${spec.call}"`);
+    only("data", call.params, `a param of call "${spec.call}"`);
+    none("where", "a call");
+    none("order", "a call");
+    none("limit", "a call");
+    return;
+  }
+  const read = target.ops.read!;
+  none("data", "a read");
+  if (read.procedure) {
+    only("key", read.params, `a param of "${target.name}"'s read`);
+    only("where", read.params, `a param of "${target.name}"'s read`);
+    none("order", "a procedure read");
+    return;
+  }
+  if (part.key) {
+    const keyFields = read.key ?? [];
+    only("key", keyFields, `in the read key of "${target.name}"`);
+    const missing = keyFields.find((field) => !part.key!.has(field));
+    if (missing) invalid(file, `${path}.key`, `"${target.name}"'s read key needs "${missing}" too`);
+  }
+  only("where", read.where, `allowed in where by "${target.name}"`);
+  for (const term of spec.order ?? []) {
+    const field = term.startsWith("-") ? term.slice(1) : term;
+    if (!read.order.includes(field)) {
+      invalid(file, `${path}.order`, `"${field}" is not allowed in order by "${target.name}"`);
     }
   }
 }

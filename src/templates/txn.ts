@@ -75,8 +75,13 @@ export interface TxnTemplate {
 /** Compiles a parsed TXN file; references to REC templates are checked by {@link linkTxnTemplate}. */
 export function compileTxnTemplate(file: string, raw: unknown): TxnTemplate {
   const t = parseTemplate(txnTemplateSchema, file, raw);
-  for (const f of [...t.input.key, ...t.input.data, ...t.input.required]) {
-    if (!Object.hasOwn(t.fields, f)) invalid(file, "input", `"${f}" is not a declared field`);
+  for (const list of ["key", "data", "required"] as const) {
+    for (const [i, f] of t.input[list].entries()) {
+      if (!Object.hasOwn(t.fields, f)) invalid(file, `input.${list}.${i}`, `"${f}" is not a declared field`);
+      if (list === "required" && !t.input.key.includes(f) && !t.input.data.includes(f)) {
+        invalid(file, `input.required.${i}`, `"${f}" is in neither input.key nor input.data`);
+      }
+    }
   }
   const earlier = new Set<string>();
   const steps: TxnStep[] = t.steps.map((spec, i) => {
@@ -146,10 +151,22 @@ export function linkTxnTemplate(txn: TxnTemplate, recs: ReadonlyMap<string, RecT
     if (target.store !== first.store || target.database !== first.database) {
       invalid(txn.file, `${path}.template`, `all steps must use one store and database (one transaction)`);
     }
+    // The op's params are what it takes from key and data: a field outside them is refused on
+    // every request, so it is refused here.
+    const params = step.spec.op === "call"
+      ? target.calls.get(step.spec.call!)!.params
+      : target.ops[step.spec.op]!.params;
     for (const section of ["key", "data"] as const) {
       for (const field of step[section]?.keys() ?? []) {
         if (!Object.hasOwn(target.fields, field)) {
           invalid(txn.file, `${path}.${section}.${field}`, `"${field}" is not a field of "${target.name}"`);
+        }
+        if (!params.includes(field)) {
+          invalid(
+            txn.file,
+            `${path}.${section}.${field}`,
+            `"${field}" is not a param of that ${step.spec.op}`,
+          );
         }
       }
     }

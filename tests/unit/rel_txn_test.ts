@@ -268,3 +268,74 @@ optional = true
     assert.deepEqual(sent[0], { template: "cus", where: { status: "active" } });
   });
 });
+
+Deno.test("linkRelTemplate() refuses a part its target op would refuse on every request", async (t) => {
+  const link = (part: string) => () =>
+    linkRelTemplate(rel(`${HEAD}\n[parts.a]\ntemplate = "cus"\n${part}`), recs);
+  const cases: Array<[string, string, string]> = [
+    [
+      "a where field the read does not allow",
+      'where = { name = "x" }',
+      'parts.a.where.name: "name" is not allowed in where by "cus"',
+    ],
+    [
+      "a key that is not the read key",
+      'key = { email = "x@y.z" }',
+      'parts.a.key.email: "email" is not in the read key of "cus"',
+    ],
+    [
+      "an order field the read does not allow",
+      'order = ["-email"]',
+      'parts.a.order: "email" is not allowed in order by "cus"',
+    ],
+    ["data on a read", 'data = { name = "x" }', "parts.a.data: a read takes no data"],
+    [
+      "a limit on a call",
+      'op = "call"\ncall = "order_total"\nkey = { id = "$key.id" }\nlimit = 5',
+      "parts.a.limit: a call takes no limit",
+    ],
+    [
+      "a call param the call does not take",
+      'op = "call"\ncall = "order_total"\nkey = { email = "x@y.z" }',
+      'parts.a.key.email: "email" is not a param of call "order_total"',
+    ],
+  ];
+  for (const [what, part, message] of cases) {
+    await t.step(what, () => rejects(link(part), `Invalid template "x_rel.toml": ${message}`));
+  }
+  await t.step("the repository's REL templates link", async () => {
+    const all = await loadTemplates(`${Deno.cwd()}/templates`);
+    assert.ok(all.some((x) => x.kind === "rel"));
+  });
+});
+
+Deno.test("linkTxnTemplate() refuses a step field its op does not take, and a required field not in input", async (t) => {
+  await t.step("a data field outside the op's params", () =>
+    rejects(
+      () =>
+        linkTxnTemplate(
+          compileTxnTemplate(
+            "t_txn.toml",
+            parse(
+              `${TXN}\n[[steps]]\nname = "a"\ntemplate = "cus"\nop = "create"\ndata = { email = "$data.s", name = "n", status = "active" }\n`,
+            ),
+          ),
+          recs,
+        ),
+      'Invalid template "t_txn.toml": steps.0.data.status: "status" is not a param of that create',
+    ));
+  await t.step("a required field in neither input.key nor input.data", () =>
+    rejects(
+      () =>
+        compileTxnTemplate(
+          "t_txn.toml",
+          parse(
+            TXN.replace('data = ["s"]', 'data = ["s"]\nrequired = ["s", "t"]').replace(
+              "[input]",
+              '[fields.t]\ntype = "int"\n[input]',
+            ) + '[[steps]]\nname = "a"\ntemplate = "prd"\nop = "create"\n',
+          ),
+        ),
+      'Invalid template "t_txn.toml": input.required.1: "t" is in neither input.key nor input.data',
+    ));
+});
