@@ -68,6 +68,11 @@ function checkMongodb(file: string, t: RecTemplateFile): void {
     if (op !== "create" && !spec.key?.length) {
       invalid(file, `ops.${op}.key`, "missing required value (mongodb updates and deletes by key)");
     }
+    for (const [i, name] of (spec.key ?? []).entries()) {
+      if (fields[name]?.type === "json") {
+        invalid(file, `ops.${op}.key.${i}`, `"${name}" is a json field, which mongodb cannot filter on`);
+      }
+    }
   }
   const call = Object.keys(t.calls)[0];
   if (call !== undefined) {

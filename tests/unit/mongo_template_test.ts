@@ -112,6 +112,14 @@ Deno.test("compileTemplate() rejects what mongodb cannot run, naming file and ke
       'ops.read.where.1: "doc" is a json field, which mongodb cannot filter on',
     ],
     [
+      "a json field as an update key",
+      VALID.replace(
+        'params = ["id", "name", "doc"]\nkey = ["id"]\n\n[ops.delete]',
+        'params = ["id", "name", "doc"]\nkey = ["doc"]\n\n[ops.delete]',
+      ),
+      'ops.update.key.0: "doc" is a json field, which mongodb cannot filter on',
+    ],
+    [
       "a collection name with a dollar",
       VALID.replace('"things"', '"th$ings"'),
       "template.collection: expected a collection name of letters, digits, '_' or '-'",
