@@ -291,6 +291,28 @@ required = true
       /: ops\.update\.params: must pass key field "id"$/,
     );
   });
+  await t.step("a key column MariaDB cannot index: unbounded text, or longer than 768 characters", () => {
+    const keyed = (decl: string) =>
+      `${
+        maria.replace('[fields.id]\ntype = "int"', `[fields.id]\n${decl}`)
+      }[ops.read]\nview = "v_b"\nkey = ["id"]\n`;
+    assert.match(ddlError(keyed('type = "string"')), /: fields\.id: key field "id" needs a max_length/);
+    assert.match(ddlError(keyed('type = "json"')), /: fields\.id: key field "id" needs a max_length/);
+    assert.match(
+      ddlError(keyed('type = "string"\nmax_length = 1000')),
+      /: fields\.id\.max_length: a key column holds at most 768 characters$/,
+    );
+  });
+  await t.step("enum values MariaDB's ENUM takes as one (case, trailing spaces)", () => {
+    assert.match(
+      ddlError(`${maria}[fields.kind]\ntype = "string"\nenum = ["Red", "red"]\n`),
+      /: fields\.kind\.enum\.1: "red" and "Red" are one ENUM value to MariaDB$/,
+    );
+    assert.match(
+      ddlError(`${maria}[fields.kind]\ntype = "string"\nenum = ["b ", "b"]\n`),
+      /: fields\.kind\.enum\.1: "b" and "b " are one ENUM value to MariaDB$/,
+    );
+  });
   await t.step('a field named like a parameter ("p_")', () => {
     assert.match(
       ddlError(`${maria}[fields.p_x]\ntype = "int"\n`),

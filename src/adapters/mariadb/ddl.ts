@@ -17,6 +17,7 @@ import {
   commentText,
   ident,
   indexable,
+  isStringEnum,
   literal,
   uncheckedNotes,
 } from "./ddl_columns.ts";
@@ -41,6 +42,9 @@ export interface MariadbDdl {
 }
 
 const RULE = `-- ${"=".repeat(77)}`;
+
+/** Characters of a utf8mb4 key column within InnoDB's 3072-byte key limit. */
+const MAX_KEY_CHARS = 768;
 
 function fail(t: RecTemplate, path: string, text: string): never {
   throw new TemplateError(`Cannot generate DDL for template "${t.name}" (${t.file}): ${path}: ${text}`);
@@ -74,6 +78,30 @@ function plan(t: RecTemplate): DdlPlan {
   const key = ops.read?.key ?? ops.update?.key ?? ops.delete?.key ?? [];
   if (!key.length && (ops.create || ops.update || ops.delete)) {
     fail(t, "ops.read.key", "the procedures need a key to find the affected row; declare one");
+  }
+  for (const field of key) {
+    // A PRIMARY KEY column needs a bounded type: TEXT and JSON cannot be keys, and InnoDB keys end
+    // at 3072 bytes, 768 characters of utf8mb4.
+    const spec = t.fields[field]!;
+    if (!indexable(spec)) {
+      fail(t, `fields.${field}`, `key field "${field}" needs a max_length to be a key column`);
+    }
+    if (spec.type === "string" && (spec.max_length ?? 0) > MAX_KEY_CHARS) {
+      fail(t, `fields.${field}.max_length`, `a key column holds at most ${MAX_KEY_CHARS} characters`);
+    }
+  }
+  for (const [name, spec] of Object.entries(t.fields)) {
+    // An ENUM column compares as its collation does (case and trailing spaces ignored): values
+    // that differ only so are duplicates to MariaDB, which refuses the table.
+    const seen = new Map<string, string>();
+    for (const [i, value] of (isStringEnum(spec) ? spec.enum! : []).entries()) {
+      const folded = String(value).replace(/ +$/, "").toLowerCase();
+      const twin = seen.get(folded);
+      if (twin !== undefined) {
+        fail(t, `fields.${name}.enum.${i}`, `"${value}" and "${twin}" are one ENUM value to MariaDB`);
+      }
+      seen.set(folded, String(value));
+    }
   }
   const only = key.length === 1 ? key[0]! : undefined;
   const autoKey = only && t.fields[only]!.type === "int" && !ops.create?.params.includes(only)

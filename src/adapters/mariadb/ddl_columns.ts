@@ -29,7 +29,7 @@ export function commentText(text: string): string {
 }
 
 /** A string field whose enum becomes a MariaDB ENUM column. */
-function isStringEnum(spec: FieldSpec): boolean {
+export function isStringEnum(spec: FieldSpec): boolean {
   return spec.type === "string" && spec.enum !== undefined;
 }
 
