@@ -126,6 +126,30 @@ Deno.test("templates verify reports drift against the live catalog", async (t) =
       assert.equal(run.code, 0, run.out + run.err);
       assert.equal(row(run.out, "prd", "ops.update.procedure")[0], "warning");
     });
+
+    await t.step(
+      "a view named in another case is missing where the server keeps names as written",
+      async () => {
+        const [server] = await dbQuery<Array<{ l: number }>>(env, "SELECT @@lower_case_table_names AS l");
+        const file = `${templatesDir}/prd_rec.toml`;
+        const text = await Deno.readTextFile(file);
+        await Deno.writeTextFile(file, text.replace('view = "v_products"', 'view = "V_Products"'));
+        try {
+          const run = await verify();
+          if (Number(server!.l) === 0) {
+            assert.equal(run.code, 16, run.out + run.err);
+            assert.deepEqual(row(run.out, "prd", "ops.read.view").slice(3), [
+              `${env.schema}.V_Products`,
+              "does not exist",
+            ]);
+          } else {
+            assert.equal(run.code, 0, run.out + run.err); // names fold to lower case there
+          }
+        } finally {
+          await Deno.writeTextFile(file, text);
+        }
+      },
+    );
   } finally {
     await env.cleanup();
     await Deno.remove(templatesDir, { recursive: true });

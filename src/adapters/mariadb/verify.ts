@@ -112,7 +112,7 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
   const schemas = [...new Set(items.map((i) => i.schema))];
   if (!schemas.length) return [];
   const marks = schemas.map(() => "?").join(", ");
-  const [tables, routines, params, columns] = await Promise.all([
+  const [tables, routines, params, columns, caseRows] = await Promise.all([
     query(
       `SELECT TABLE_SCHEMA s, TABLE_NAME n, TABLE_TYPE t FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${marks})`,
       schemas,
@@ -132,9 +132,16 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
       `SELECT TABLE_SCHEMA s, TABLE_NAME n, COLUMN_NAME c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (${marks})`,
       schemas,
     ),
+    query("SELECT @@lower_case_table_names AS l", []),
   ]);
-  const has = (rows: Row[], s: string, n: string, t?: string) =>
-    rows.some((r) => r.s === s && sameName(r.n, n) && (!t || r.t === t));
+  // Routine names never depend on case; table and view names do where the server keeps them as
+  // written (lower_case_table_names = 0, the default on Linux): there a view named in another case
+  // would pass here and be missing on every read.
+  const tableCase = Number((caseRows[0] as { l?: unknown } | undefined)?.l ?? 0) === 0;
+  const sameTable = (a: unknown, b: string) => tableCase ? String(a) === b : sameName(a, b);
+  const hasTable = (s: string, n: string) => tables.some((r) => r.s === s && sameTable(r.n, n));
+  const hasRoutine = (s: string, n: string, t: string) =>
+    routines.some((r) => r.s === s && sameName(r.n, n) && r.t === t);
   const problems: VerifyProblem[] = [];
   for (const w of items) {
     const object = `${w.schema}.${w.name}`;
@@ -148,18 +155,18 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
         severity,
       });
     if (w.kind === "VIEW") {
-      if (!has(tables, w.schema, w.name)) {
+      if (!hasTable(w.schema, w.name)) {
         problem(`view "${object}" does not exist`);
         continue;
       }
       for (const column of w.columns) {
-        const found = columns.some((r) => r.s === w.schema && sameName(r.n, w.name) && r.c === column);
+        const found = columns.some((r) => r.s === w.schema && sameTable(r.n, w.name) && r.c === column);
         if (!found) problem(`view "${object}" has no column "${column}"`);
       }
       continue;
     }
     const kind = w.kind.toLowerCase();
-    if (!has(routines, w.schema, w.name, w.kind)) {
+    if (!hasRoutine(w.schema, w.name, w.kind)) {
       problem(`${kind} "${object}" does not exist`);
       continue;
     }
