@@ -162,6 +162,25 @@ Deno.test("documentOf() builds a write from declared fields, parsing json fields
       );
     }
   });
+  await t.step(
+    "json nested deeper than MongoDB takes is VALIDATION, however deep (no stack overflow)",
+    () => {
+      for (const depth of [101, 20_000]) {
+        assertValidation(
+          () =>
+            documentOf({
+              template: TEMPLATE,
+              values: values([["doc", `${"[".repeat(depth)}${"]".repeat(depth)}`]]),
+              fields: ["doc"],
+            }),
+          /^Field "doc" nests deeper than 100 levels$/,
+          "doc",
+        );
+      }
+      const hundred = `${"[".repeat(100)}${"]".repeat(100)}`;
+      documentOf({ template: TEMPLATE, values: values([["doc", hundred]]), fields: ["doc"] });
+    },
+  );
   await t.step("an object in a scalar field is VALIDATION", () => {
     assertValidation(
       () => documentOf({ template: TEMPLATE, values: values([["name", { $gt: "" }]]), fields: ["name"] }),

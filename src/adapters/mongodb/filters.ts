@@ -42,16 +42,29 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** Throws VALIDATION if any key at any depth of a JSON value starts with `$` or contains `.`. */
+/** How deep a document may nest: MongoDB's own limit, and far below a call stack's. */
+const MAX_DEPTH = 100;
+
+/**
+ * Throws VALIDATION if any key at any depth of a JSON value starts with `$` or contains `.`, or if
+ * it nests deeper than MongoDB takes. Walked with a stack of its own: a client's value may nest
+ * deeper than the call stack would take.
+ */
 function assertPlainJson(field: string, value: unknown): void {
-  if (Array.isArray(value)) {
-    for (const item of value) assertPlainJson(field, item);
-  } else if (value !== null && typeof value === "object") {
-    for (const [key, inner] of Object.entries(value)) {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  while (pending.length) {
+    const [node, depth] = pending.pop()!;
+    if (node === null || typeof node !== "object") continue;
+    if (depth > MAX_DEPTH) invalid(`Field "${field}" nests deeper than ${MAX_DEPTH} levels`, field);
+    if (Array.isArray(node)) {
+      for (const item of node) pending.push([item, depth + 1]);
+      continue;
+    }
+    for (const [key, inner] of Object.entries(node)) {
       if (key === "" || key.startsWith("$") || key.includes(".") || key.includes("\0")) {
         invalid(`Field "${field}" holds the key "${key}", which is not allowed in a document`, field);
       }
-      assertPlainJson(field, inner);
+      pending.push([inner, depth + 1]);
     }
   }
 }
