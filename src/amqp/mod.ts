@@ -37,6 +37,7 @@ export {
   workQueueName,
 } from "./names.ts";
 export { backoffDelay, type BackoffOptions } from "./backoff.ts";
+export { shortString } from "./properties.ts";
 export type { AmqpStatus } from "./status.ts";
 export {
   type AmqpSupervisor,

@@ -14,6 +14,7 @@ import {
   adminNodeKey,
   adminQueueName,
   type AmqpConnection,
+  shortString,
 } from "../amqp/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import { BedsError } from "../errors.ts";
@@ -80,11 +81,19 @@ export async function startAdminListener(
         meta: { node: options.instance },
       };
     }
-    if (msg.properties.replyTo) {
-      channel.publish("", msg.properties.replyTo, Buffer.from(JSON.stringify(reply)), {
-        correlationId: msg.properties.correlationId,
-        contentType: "application/json",
-      });
+    const replyTo = shortString(msg.properties.replyTo);
+    const correlationId = msg.properties.correlationId;
+    if (replyTo && (correlationId === undefined || shortString(correlationId) !== undefined)) {
+      try {
+        channel.publish("", replyTo, Buffer.from(JSON.stringify(reply)), {
+          correlationId,
+          contentType: "application/json",
+        });
+      } catch (error) {
+        // Any client may send to the admin exchange: a reply it made unsendable must not take
+        // the node down (this runs in an async callback nothing else catches).
+        options.logger.warn({ err: (error as Error).message }, "admin reply not sent");
+      }
     }
   }, { noAck: true });
 }

@@ -13,6 +13,7 @@ import {
   type AmqpConnection,
   type AmqpMessage,
   HEADERS,
+  shortString,
   type SideChannel,
 } from "../amqp/mod.ts";
 import type { Op } from "../config/mod.ts";
@@ -31,7 +32,7 @@ import {
 import { dispatch, type DispatchDeps, type PartRecord, requesterOf } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
-import { type RetryRoute, storeSafeCopy } from "./safe_copy.ts";
+import { fromNode, type RetryRoute, storeSafeCopy } from "./safe_copy.ts";
 import type { BrokerCounters } from "./counters.ts";
 import { createAcks } from "./acks.ts";
 import type { EventSink } from "../logstore/mod.ts";
@@ -72,9 +73,17 @@ export interface Consumer {
   stop(drainMs: number): Promise<void>;
 }
 
+/**
+ * The BEDS headers a delivery carries, believed only on the node's own copies (retries): on any
+ * other message they are the publisher's words (see {@link fromNode}).
+ */
+function ownHeaders(msg: AmqpMessage, deps: DispatchDeps): Record<string, unknown> {
+  return fromNode(msg, deps.access?.nodeUser) ? msg.properties.headers ?? {} : {};
+}
+
 /** The key the request was published with (a retried copy carries it in a header). */
-function originalRoutingKey(msg: AmqpMessage): string {
-  const header = msg.properties.headers?.[HEADERS.routingKey];
+function originalRoutingKey(msg: AmqpMessage, own: Record<string, unknown>): string {
+  const header = own[HEADERS.routingKey];
   return typeof header === "string" ? header : msg.fields.routingKey;
 }
 
@@ -91,11 +100,11 @@ function userOf(msg: AmqpMessage, deps: DispatchDeps): string | undefined {
   return requesterOf(msg.properties.userId, msg.properties.headers?.[HEADERS.user], deps.access?.nodeUser);
 }
 
-/** Attempts the header can name; any publisher can set it, and a record keeps it in 16 bits. */
+/** Attempts the header can name: a record keeps it in 16 bits. */
 const MAX_ATTEMPT = 65_535;
 
-function attemptOf(msg: AmqpMessage): number {
-  const n = Number(msg.properties.headers?.[HEADERS.attempt] ?? 1);
+function attemptOf(own: Record<string, unknown>): number {
+  const n = Number(own[HEADERS.attempt] ?? 1);
   return Number.isSafeInteger(n) && n >= 1 && n <= MAX_ATTEMPT ? n : 1;
 }
 
@@ -103,8 +112,8 @@ function attemptOf(msg: AmqpMessage): number {
  * The first attempt's event id a retried copy carries. Any publisher can set the header, so only a
  * well-formed id short enough for its retries' ids is taken; any other is ignored.
  */
-function firstEventOf(msg: AmqpMessage): string | undefined {
-  const header = msg.properties.headers?.[HEADERS.event];
+function firstEventOf(own: Record<string, unknown>): string | undefined {
+  const header = own[HEADERS.event];
   return typeof header === "string" && header.length <= MAX_RETRIED_EVENT_LENGTH &&
       EVENT_ID_PATTERN.test(header)
     ? header
@@ -164,14 +173,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
 
   const handle = async (msg: AmqpMessage) => {
     const started = performance.now();
-    const attempt = attemptOf(msg);
+    const own = ownHeaders(msg, options.deps);
+    const attempt = attemptOf(own);
     let event = "";
     let request: Request | undefined;
     let reply: Reply;
     let code: ErrorCode | undefined;
     let parts: PartRecord[] | undefined;
     // A retried copy carries the first attempt's event id.
-    const firstEvent = firstEventOf(msg);
+    const firstEvent = firstEventOf(own);
     const user = userOf(msg, options.deps);
     const at = isoNow();
     try {
@@ -180,7 +190,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       event = firstEvent !== undefined
         ? eventIds.retry(firstEvent, attempt)
         : eventIds.next(request.event?.parent);
-      checkRoute(request, originalRoutingKey(msg));
+      checkRoute(request, originalRoutingKey(msg, own));
       const result = await dispatch(request, options.ops, options.deps, { event, user });
       reply = okReply(result.data, { ...meta(event, started, result.rows), ...result.meta });
       parts = result.parts;
@@ -259,13 +269,30 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       }
       logger.warn({ broker, event, attempt, code, reason: disposition.reason }, "request dead-lettered");
     }
-    if (replyTo) {
-      channel.publish("", replyTo, Buffer.from(JSON.stringify(reply)), {
-        correlationId,
+    if (replyTo) sendReply(replyTo, correlationId, reply, event);
+    acks.ack(msg);
+  };
+
+  // A reply that cannot be sent (properties too long to send back, a closed channel) is logged and
+  // the delivery acked all the same: it ran, and left unacked it would hold a prefetch slot for good.
+  const sendReply = (replyTo: string, correlationId: string | undefined, reply: Reply, event: string) => {
+    const to = shortString(replyTo);
+    const id = correlationId === undefined ? undefined : shortString(correlationId);
+    if (to === undefined || (correlationId !== undefined && id === undefined)) {
+      logger.warn(
+        { broker, event },
+        "reply not sent: its reply_to or correlation_id is too long to send back",
+      );
+      return;
+    }
+    try {
+      channel.publish("", to, Buffer.from(JSON.stringify(reply)), {
+        correlationId: id,
         contentType: "application/json",
       });
+    } catch (error) {
+      logger.warn({ broker, event, err: (error as Error).message }, "reply not sent");
     }
-    acks.ack(msg);
   };
 
   // Stops taking deliveries, lets those in flight finish (up to `drainMs`) and settles their acks

@@ -34,8 +34,11 @@ function header(msg: AmqpMessage, name: string): string {
  * routing key its `x-death` record names.
  */
 function originalKey(msg: AmqpMessage): string {
-  const own = header(msg, HEADERS.routingKey);
-  if (own) return own;
+  return header(msg, HEADERS.routingKey) || deathKey(msg);
+}
+
+/** The first routing key of the newest `x-death` record RabbitMQ wrote, or "". */
+function deathKey(msg: AmqpMessage): string {
   const deaths = msg.properties.headers?.["x-death"];
   const keys = Array.isArray(deaths)
     ? (deaths[0] as { "routing-keys"?: unknown })?.["routing-keys"]
@@ -43,17 +46,23 @@ function originalKey(msg: AmqpMessage): string {
   return Array.isArray(keys) && typeof keys[0] === "string" ? keys[0] : "";
 }
 
-function describe(queue: string, msg: AmqpMessage): DeadLetter {
+/**
+ * A letter as listed. Its BEDS headers are believed only on the node's own copies (`user_id` the
+ * node's, which only it can stamp); a letter RabbitMQ dead-lettered itself is the publisher's own
+ * message, so its requester is its `user_id` and its key the one `x-death` names.
+ */
+function describe(queue: string, msg: AmqpMessage, nodeUser: string | undefined): DeadLetter {
+  const ours = nodeUser === undefined || msg.properties.userId === nodeUser;
   return {
     id: String(msg.properties.messageId ?? ""),
     queue,
-    routingKey: originalKey(msg),
+    routingKey: ours ? originalKey(msg) : deathKey(msg),
     attempts: Number(header(msg, HEADERS.attempt) || 1),
     errorCode: header(msg, HEADERS.errorCode),
     errorMessage: header(msg, HEADERS.errorMessage),
     reason: header(msg, "x-beds-reason") || "rejected",
     deadAt: header(msg, HEADERS.deadAt),
-    user: header(msg, HEADERS.user),
+    user: ours ? header(msg, HEADERS.user) : String(msg.properties.userId ?? ""),
     body: msg.content.toString("utf8"),
   };
 }
@@ -86,11 +95,12 @@ async function sweep(
 export async function listDeadLetters(
   connection: AmqpConnection,
   queues: readonly string[],
+  nodeUser?: string,
 ): Promise<DeadLetter[]> {
   const out: DeadLetter[] = [];
   for (const queue of queues) {
     await sweep(connection, queue, (msg) => {
-      out.push(describe(queue, msg));
+      out.push(describe(queue, msg, nodeUser));
       return Promise.resolve();
     }).catch(() => {});
   }
@@ -145,15 +155,17 @@ export async function replayDeadLetters(
   try {
     for (const { queue, exchange } of options.queues) {
       await sweep(connection, queue, async (msg, ack) => {
-        const letter = describe(queue, msg);
+        const letter = describe(queue, msg, options.userId);
         if (options.id !== undefined && letter.id !== options.id) return;
         if (!letter.routingKey) {
           result.kept.push({ ...letter, why: "it names no routing key" });
           return;
         }
+        // Always named, "" for a request that had no user: the copy goes out with the replaying
+        // user's user_id, and with no header it would run as that user.
         const headers: Record<string, unknown> = {
           "x-beds-replayed-from": letter.id,
-          ...(letter.user ? { [HEADERS.user]: letter.user } : {}),
+          [HEADERS.user]: letter.user,
         };
         returned = false;
         await new Promise<void>((resolve, reject) => {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type AmqpMessage, HEADERS, type SideChannel } from "../amqp/mod.ts";
+import { type AmqpMessage, HEADERS, shortString, type SideChannel } from "../amqp/mod.ts";
 import type { ErrorCode } from "../errors.ts";
 import type { Disposition } from "./retry_policy.ts";
 
@@ -70,21 +70,34 @@ export async function storeSafeCopy(input: CopyInput, target: CopyTarget): Promi
   }
 }
 
+/**
+ * A node's own copy (a retry consumed again) carries BEDS headers the node wrote; on anything else
+ * they are the publisher's words: RabbitMQ lets only the node stamp its own user_id.
+ */
+export function fromNode(msg: AmqpMessage, nodeUser: string | undefined): boolean {
+  return nodeUser === undefined || msg.properties.userId === nodeUser;
+}
+
 function publishCopy(input: CopyInput, target: CopyTarget, queue: string, headers: Record<string, unknown>) {
   const { msg } = input;
   const p = msg.properties;
+  const ours = fromNode(msg, target.nodeUser);
+  const key = ours ? shortString(p.headers?.[HEADERS.routingKey]) : undefined;
+  // Only what a retry or a replay reads is kept: none of the publisher's own headers (an oversized
+  // table would make every copy fail to encode, and the delivery come back for ever), and no
+  // property too long to send again.
   return target.side.publish(queue, msg.content, {
-    contentType: p.contentType,
-    correlationId: p.correlationId,
-    replyTo: p.replyTo,
-    messageId: p.messageId ?? crypto.randomUUID(),
+    contentType: shortString(p.contentType),
+    correlationId: shortString(p.correlationId),
+    replyTo: shortString(p.replyTo),
+    messageId: shortString(p.messageId) ?? crypto.randomUUID(),
     timestamp: p.timestamp,
     // Only the node can stamp its own user_id, which makes the requester header trustworthy.
     userId: target.nodeUser,
     headers: {
-      ...p.headers,
-      [HEADERS.user]: input.user,
-      [HEADERS.routingKey]: p.headers?.[HEADERS.routingKey] ?? msg.fields.routingKey,
+      // "" names an anonymous requester: a replay with the node's credentials must not run it as the node.
+      [HEADERS.user]: input.user ?? "",
+      [HEADERS.routingKey]: key ?? msg.fields.routingKey,
       [HEADERS.queue]: target.queue,
       ...headers,
     },

@@ -89,8 +89,9 @@ export function requesterOf(
   headerUser: unknown,
   nodeUser: string | undefined,
 ): string | undefined {
-  if (userId !== undefined && userId === nodeUser && typeof headerUser === "string" && headerUser !== "") {
-    return headerUser;
+  // An empty header is a copy of a request that had no user: it stays anonymous, never the node.
+  if (userId !== undefined && userId === nodeUser && typeof headerUser === "string") {
+    return headerUser === "" ? undefined : headerUser;
   }
   return userId;
 }

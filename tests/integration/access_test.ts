@@ -21,12 +21,12 @@ import {
 } from "../helpers/services.ts";
 import { type AmqpTestUser, clientPermissions, createAmqpUser } from "../helpers/amqp_users.ts";
 
-function accessToml(a: string, b: string): string {
+function accessToml(a: string, b: string, nodeGrants: readonly string[] = []): string {
   return `
 [access]
 enabled = true
 admin_users = ["guest"]
-
+${nodeGrants.length ? `\n[access.users.guest]\nallow = ${JSON.stringify(nodeGrants)}\n` : ""}
 [access.users.${a}]
 allow = ["read.*"]
 
@@ -71,11 +71,12 @@ async function withUsers(
   fn: (
     ctx: { env: TestEnv; a: AmqpTestUser; b: AmqpTestUser; clientA: BedsClient; clientB: BedsClient },
   ) => Promise<void>,
-  options: { dedicatedDbUser?: boolean } = {},
+  options: { dedicatedDbUser?: boolean; nodeGrants?: readonly string[] } = {},
 ): Promise<void> {
   const suffix = crypto.randomUUID().slice(0, 8);
   const [nameA, nameB] = [`beds_a_${suffix}`, `beds_b_${suffix}`];
-  const env = await createTestEnv({ extraToml: accessToml(nameA, nameB), ...options });
+  const { nodeGrants, ...envOptions } = options;
+  const env = await createTestEnv({ extraToml: accessToml(nameA, nameB, nodeGrants), ...envOptions });
   const users: AmqpTestUser[] = [];
   const clients: BedsClient[] = [];
   try {
@@ -294,4 +295,50 @@ Deno.test("admin commands are obeyed from admin users only", async () => {
     assert.match(table.out, /0 node\(s\), 1 refused/);
     assert.equal((await clientA.request({ template: "cus", op: "read", key: { id: 1 } })).ok, true);
   });
+});
+
+Deno.test("a dead letter with no requester, replayed with the node's credentials, does not run as the node", async () => {
+  await withUsers(async ({ env, a }) => {
+    // A, who may only read, sends a fire-and-forget create with no user_id at all.
+    const conn = await amqp.connect(a.amqp(env.config.amqp));
+    try {
+      const ch = await conn.createConfirmChannel();
+      const email = `anon.${crypto.randomUUID().slice(0, 8)}@example.com`;
+      ch.publish(
+        env.exchange,
+        "create.cus",
+        Buffer.from(JSON.stringify({ template: "cus", op: "create", data: { email, name: "Anon" } })),
+      );
+      await ch.waitForConfirms();
+      await ch.close();
+      await waitFor(
+        async () => (await dlq(env)).some((l) => l.body.includes(email)),
+        10_000,
+        "the dead letter",
+      );
+      const [letter] = (await dlq(env)).filter((l) => l.body.includes(email));
+      assert.equal(letter!.errorCode, "FORBIDDEN");
+      assert.equal(letter!.user, "");
+
+      // The operator replays it with the node's credentials (guest is the node's user here).
+      const replay = await cli(["dlq", "replay", "--id", letter!.id, ...env.cliArgs]);
+      assert.equal(replay.code, 0, replay.out + replay.err);
+      await waitFor(
+        async () => (await dlq(env)).some((l) => l.body.includes(email) && l.id !== letter!.id),
+        10_000,
+        "the replayed copy to be refused and dead-lettered again",
+      );
+      const rows = await dbQuery<Array<{ n: number }>>(
+        env,
+        "SELECT COUNT(*) AS n FROM customers WHERE email = ?",
+        [
+          email,
+        ],
+      );
+      assert.equal(Number(rows[0]!.n), 0, "the create never ran");
+    } finally {
+      await conn.close().catch(() => {});
+    }
+    // The node's user holds grants of its own (as a node's does: its log store, its gateway).
+  }, { nodeGrants: ["*.*"] });
 });

@@ -9,7 +9,12 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
-import { deadLetterQueueName, declareTopology, workQueueName } from "../../src/amqp/mod.ts";
+import {
+  adminExchangeName,
+  deadLetterQueueName,
+  declareTopology,
+  workQueueName,
+} from "../../src/amqp/mod.ts";
 import { copy } from "../helpers/files.ts";
 import {
   AMQP_URL,
@@ -17,6 +22,7 @@ import {
   consumerCount,
   createTestEnv,
   dbQuery,
+  readyCount,
   ROOT,
   startNode,
   waitFor,
@@ -200,6 +206,99 @@ Deno.test("a dead-letter copy to a queue that is gone is not acked as stored: th
     });
     await waitFor(async () => (await ch.checkQueue(dlq)).messageCount === 1, 10_000, "the dead letter");
     assert.equal((await ch.checkQueue(queue)).messageCount, 0);
+    await ch.close();
+  } finally {
+    await conn.close().catch(() => {});
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+/**
+ * Publishes with a correlation_id of 100 raw 0xFF bytes, which no JS string encodes to: RabbitMQ
+ * passes them on, amqplib decodes each as U+FFFD (3 bytes), and the 300 bytes no longer fit a reply.
+ * Buffer.write is swapped only while amqplib encodes this one frame (synchronously, in publish).
+ */
+function publishWithRawCorrelationId(
+  ch: amqp.ConfirmChannel,
+  exchange: string,
+  key: string,
+  body: unknown,
+  replyTo: string,
+): void {
+  const mark = "Q".repeat(100);
+  const write = Buffer.prototype.write;
+  // deno-lint-ignore no-explicit-any
+  (Buffer.prototype as any).write = function (this: Buffer, text: string, ...rest: any[]) {
+    if (text !== mark) return (write as (...a: unknown[]) => number).call(this, text, ...rest);
+    const at = rest[0] as number;
+    this.fill(0xff, at, at + 100);
+    return 100;
+  };
+  try {
+    ch.publish(exchange, key, Buffer.from(JSON.stringify(body)), { replyTo, correlationId: mark });
+  } finally {
+    Buffer.prototype.write = write;
+  }
+}
+
+Deno.test("a reply that cannot be sent back is logged, its delivery acked, and the node goes on", async () => {
+  const env = await createTestEnv();
+  const instance = `badcorr-${env.id}`;
+  const node = await startNode(env, "appServer", instance);
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createConfirmChannel();
+    const { queue: replies } = await ch.assertQueue("", { exclusive: true });
+    // More than every consumer's prefetch: each left unacked would hold a slot for good.
+    for (let i = 0; i < 250; i++) {
+      publishWithRawCorrelationId(ch, env.exchange, "read.cus", {
+        template: "cus",
+        op: "read",
+        key: { id: 1 },
+      }, replies);
+    }
+    // And an admin command, which any client may send to the admin exchange.
+    publishWithRawCorrelationId(ch, adminExchangeName(env.exchange), "all", { command: "status" }, replies);
+    await ch.waitForConfirms();
+    const queue = workQueueName(env.queuePrefix, "appServer", "rBroker");
+    await waitFor(async () => (await readyCount(queue)) === 0, 15_000, "the reads to be taken");
+    const client = await env.client();
+    const reply = await client.request({ template: "cus", op: "read", key: { id: 2 } }, { timeoutMs: 5_000 });
+    assert.ok(reply.ok, JSON.stringify(reply));
+    const status = await cli(["status", "--json", ...env.cliArgs]);
+    assert.equal(status.code, 0, status.err);
+    assert.ok(status.out.includes(instance), "the node still answers admin commands");
+    await ch.close();
+  } finally {
+    await conn.close().catch(() => {});
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+Deno.test("a poison message with a huge header table is dead-lettered once, without the publisher's headers", async () => {
+  const env = await createTestEnv();
+  const node = await startNode(env);
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createConfirmChannel();
+    // Near AMQP's 64 KiB limit for a header table, so a copy that kept it would not encode.
+    ch.publish(env.exchange, "read.cus", Buffer.from("not json"), {
+      headers: { pad: "y".repeat(65_300), "x-beds-routing-key": "create.cus", "x-beds-user": "someone" },
+    });
+    await ch.waitForConfirms();
+    const queue = workQueueName(env.queuePrefix, "appServer", "rBroker");
+    const dlq = deadLetterQueueName(queue);
+    await waitFor(async () => (await ch.checkQueue(dlq)).messageCount === 1, 10_000, "the dead letter");
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal((await ch.checkQueue(dlq)).messageCount, 1, "stored once, not again and again");
+    assert.equal((await ch.checkQueue(queue)).messageCount, 0);
+    const letters = await cli(["dlq", "list", "--json", "--role", "appServer", ...env.cliArgs]);
+    const [letter] = JSON.parse(letters.out) as Array<{ routingKey: string; user: string; reason: string }>;
+    // The publisher's own x-beds-* headers were not believed: the key is the one it used.
+    assert.deepEqual([letter!.routingKey, letter!.reason], ["read.cus", "poison"]);
+    assert.notEqual(letter!.user, "someone");
     await ch.close();
   } finally {
     await conn.close().catch(() => {});

@@ -227,11 +227,18 @@ Deno.test("replay sends each letter through its broker's exchange and keeps one 
     for (const queue of [dataDlq, adminDlq, dataSeen, adminSeen]) await ch.assertQueue(queue);
     await ch.bindQueue(dataSeen, env.exchange, "read.*");
     await ch.bindQueue(adminSeen, adminExchangeName(env.exchange), "create.nst");
-    const letter = (queue: string, id: string, headers: Record<string, unknown>) =>
-      ch.sendToQueue(queue, Buffer.from(`{"id":"${id}"}`), { messageId: id, headers });
+    // BEDS's own copies carry the node's user_id (here guest's, the test's login); a letter
+    // RabbitMQ dead-lettered itself carries its publisher's, or none.
+    const letter = (queue: string, id: string, headers: Record<string, unknown>, userId?: string) =>
+      ch.sendToQueue(queue, Buffer.from(`{"id":"${id}"}`), { messageId: id, headers, userId });
     // An admin broker's letter, one RabbitMQ dead-lettered itself (only `x-death` names its key),
     // and one whose key no queue is bound for.
-    letter(adminDlq, "adm-1", { "x-beds-routing-key": "create.nst", "x-beds-reason": "unanswered_write" });
+    letter(
+      adminDlq,
+      "adm-1",
+      { "x-beds-routing-key": "create.nst", "x-beds-reason": "unanswered_write" },
+      "guest",
+    );
     letter(dataDlq, "lim-1", {
       "x-death": [{
         count: 1,
@@ -241,7 +248,7 @@ Deno.test("replay sends each letter through its broker's exchange and keeps one 
         "routing-keys": ["read.cus"],
       }],
     });
-    letter(dataDlq, "nob-1", { "x-beds-routing-key": "read_nothing", "x-beds-reason": "poison" });
+    letter(dataDlq, "nob-1", { "x-beds-routing-key": "read_nothing", "x-beds-reason": "poison" }, "guest");
     await ch.waitForConfirms();
 
     const run = await cli(["dlq", "replay", "--all", ...env.cliArgs]);

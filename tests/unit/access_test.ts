@@ -98,6 +98,9 @@ Deno.test("requesterOf() trusts the requester header only on the node's own copi
   await t.step("a copy stamped with the node's user runs as the original requester", () => {
     assert.equal(requesterOf("beds", "feeder", "beds"), "feeder");
   });
+  await t.step("a copy of an anonymous request (empty header) stays anonymous, never the node", () => {
+    assert.equal(requesterOf("beds", "", "beds"), undefined);
+  });
   await t.step("the node's own request without header runs as the node's user", () => {
     assert.equal(requesterOf("beds", undefined, "beds"), "beds");
     assert.equal(requesterOf("beds", 42, "beds"), "beds");
