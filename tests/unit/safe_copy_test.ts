@@ -67,8 +67,8 @@ Deno.test("storeSafeCopy() sends a retry to its tier with the next attempt and t
   assert.equal(copy!.options.userId, "beds-node");
   assert.equal(copy!.options.correlationId, "c-1");
   assert.equal(copy!.options.replyTo, "amq.rabbitmq.reply-to.x");
+  // Only what a retry or a replay reads: none of the publisher's own headers.
   assert.deepEqual(copy!.options.headers, {
-    "x-custom": "kept",
     [HEADERS.user]: "ann",
     [HEADERS.routingKey]: "create.prd",
     [HEADERS.queue]: "q.work",
@@ -84,7 +84,8 @@ Deno.test("storeSafeCopy() dead-letters with the reason and the time, keeping th
   const retried = {
     ...msg,
     fields: { routingKey: "q.retry.0" },
-    properties: { ...msg.properties, headers: { [HEADERS.routingKey]: "create.prd" } },
+    // A retry copy the node stored itself: its user_id is the node's.
+    properties: { ...msg.properties, userId: "beds-node", headers: { [HEADERS.routingKey]: "create.prd" } },
   } as unknown as AmqpMessage;
   await storeSafeCopy(
     input({ action: "dead_letter", reason: "retries_exhausted" }, { msg: retried, attempt: 3 }),
@@ -107,4 +108,28 @@ Deno.test("storeSafeCopy() stores nothing for a reply, and rejects when the copy
     storeSafeCopy(input({ action: "dead_letter", reason: "poison" }), target(true)),
     /not confirmed/,
   );
+});
+
+Deno.test("storeSafeCopy() believes a routing-key header only on the node's own copies", async () => {
+  const t = target();
+  const claimed = {
+    ...msg,
+    fields: { routingKey: "read.prd" },
+    properties: { ...msg.properties, userId: "someone", headers: { [HEADERS.routingKey]: "create.cus" } },
+  } as unknown as AmqpMessage;
+  await storeSafeCopy(input({ action: "dead_letter", reason: "poison" }, { msg: claimed }), t);
+  assert.equal((t.published[0]!.options.headers as Record<string, unknown>)[HEADERS.routingKey], "read.prd");
+});
+
+Deno.test("storeSafeCopy() names an anonymous requester as such, and drops properties too long to send", async () => {
+  const t = target();
+  const long = {
+    ...msg,
+    properties: { ...msg.properties, correlationId: "\ufffd".repeat(100), messageId: "x".repeat(300) },
+  } as unknown as AmqpMessage;
+  await storeSafeCopy(input({ action: "dead_letter", reason: "poison" }, { msg: long, user: undefined }), t);
+  const options = t.published[0]!.options;
+  assert.equal((options.headers as Record<string, unknown>)[HEADERS.user], "");
+  assert.equal(options.correlationId, undefined);
+  assert.match(String(options.messageId), /^[0-9a-f-]{36}$/);
 });
