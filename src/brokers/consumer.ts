@@ -297,7 +297,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
 
   // Stops taking deliveries, lets those in flight finish (up to `drainMs`) and settles their acks
   // before the channel closes: a reply or ack sent after it would be lost, and the delivery run again.
-  const drainAndClose = async (drainMs: number) => {
+  let closing: Promise<void> | undefined;
+  const drainAndClose = (drainMs: number) => closing ??= drain(drainMs);
+  const drain = async (drainMs: number) => {
     if (inflight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, drainMs);

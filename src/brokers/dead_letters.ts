@@ -47,12 +47,14 @@ function deathKey(msg: AmqpMessage): string {
 }
 
 /**
- * A letter as listed. Its BEDS headers are believed only on the node's own copies (`user_id` the
- * node's, which only it can stamp); a letter RabbitMQ dead-lettered itself is the publisher's own
- * message, so its requester is its `user_id` and its key the one `x-death` names.
+ * A letter as listed. A dead-letter queue holds two kinds: the copies nodes store there themselves
+ * (clients may publish only to the exchanges), whose BEDS headers are the node's, and messages
+ * RabbitMQ dead-lettered itself (they carry `x-death`), which are the publisher's own: their
+ * requester is their `user_id`, their key the one `x-death` names, and their BEDS headers, if any,
+ * the publisher's words.
  */
-function describe(queue: string, msg: AmqpMessage, nodeUser: string | undefined): DeadLetter {
-  const ours = nodeUser === undefined || msg.properties.userId === nodeUser;
+function describe(queue: string, msg: AmqpMessage): DeadLetter {
+  const ours = msg.properties.headers?.["x-death"] === undefined;
   return {
     id: String(msg.properties.messageId ?? ""),
     queue,
@@ -95,12 +97,11 @@ async function sweep(
 export async function listDeadLetters(
   connection: AmqpConnection,
   queues: readonly string[],
-  nodeUser?: string,
 ): Promise<DeadLetter[]> {
   const out: DeadLetter[] = [];
   for (const queue of queues) {
     await sweep(connection, queue, (msg) => {
-      out.push(describe(queue, msg, nodeUser));
+      out.push(describe(queue, msg));
       return Promise.resolve();
     }).catch(() => {});
   }
@@ -155,7 +156,7 @@ export async function replayDeadLetters(
   try {
     for (const { queue, exchange } of options.queues) {
       await sweep(connection, queue, async (msg, ack) => {
-        const letter = describe(queue, msg, options.userId);
+        const letter = describe(queue, msg);
         if (options.id !== undefined && letter.id !== options.id) return;
         if (!letter.routingKey) {
           result.kept.push({ ...letter, why: "it names no routing key" });

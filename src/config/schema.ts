@@ -35,8 +35,8 @@ const tlsSchema = z.strictObject({
  * A URL that parses. Its message never repeats the value: the credentials are in it, and a parse
  * error's own text (Deno's quotes the whole input) would print them.
  */
-const urlText = (example: string) =>
-  z.string().refine((text) => URL.canParse(text), {
+const urlText = (example: string, parses: (text: string) => boolean = (text) => URL.canParse(text)) =>
+  z.string().refine(parses, {
     message: `expected a URL such as ${example}; in the user and password, write reserved characters ` +
       "(# / ? @ : %) as %XX",
   });
@@ -145,7 +145,9 @@ const mariadbSchema = z.strictObject({
 });
 
 const mongodbSchema = z.strictObject({
-  url: urlText("mongodb://user:pass@host:27017").default("mongodb://127.0.0.1:27017"),
+  // A seed list (`h1:27017,h2:27017`) is no WHATWG URL: only the scheme and a host part are checked.
+  url: urlText("mongodb://user:pass@host:27017", (text) => /^mongodb(\+srv)?:\/\/[^\s/?#]+/.test(text))
+    .default("mongodb://127.0.0.1:27017"),
   database: z.string().default("beds"),
   optional: z.boolean().default(true),
   /** Server selection and connect timeout: how long a request waits for a server that is down. */

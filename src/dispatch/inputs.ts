@@ -106,17 +106,10 @@ export function readInput(template: RecTemplate, request: Request, limits: Limit
       map.set(field, v);
     }
     key = map;
-    // A filter on a key field narrows the key too: both must hold, so a key value outside the
-    // filter's values matches nothing, and one inside makes the filter redundant.
-    for (const [field, value] of map) {
-      const list = where.get(field);
-      if (!list) continue;
-      if (!list.includes(value)) {
-        throw new BedsError("NOT_FOUND", `No "${template.name}" matches the key`, {
-          details: { key: Object.fromEntries(map) },
-        });
-      }
-      (where as Map<string, unknown[]>).delete(field);
+    // The key names the row; a where on a key field would either repeat it or contradict it (as the
+    // store's collation decides, not this code), and the adapters would keep only one of the two.
+    for (const field of map.keys()) {
+      if (where.has(field)) invalid(`Field "${field}" is in the read key and cannot also be in where`, field);
     }
   }
   const order = request.order?.length

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { BedsClientError, type RequestBody } from "../client/mod.ts";
 import { BedsError, type ErrorBody, type ErrorCode, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logging/mod.ts";
@@ -21,6 +22,11 @@ export interface GatewayOptions {
   /** Time to wait for the request's body, and then for its reply; also the request's deadline. */
   timeoutMs: number;
   maxBodyBytes: number;
+  /**
+   * The nodes' body limit (`[limits] max_body_bytes`), checked on the request as it will be sent: a
+   * body the gateway took can grow when re-encoded (`1e9` becomes `1000000000`) and gains a deadline.
+   */
+  maxForwardBytes?: number;
   /** This node's instance id, in the meta of answers the gateway makes itself. */
   node: string;
   /** A new event id for answers the gateway makes itself. */
@@ -92,6 +98,24 @@ async function readBody(request: Request, limit: number, timeoutMs: number): Pro
   return body;
 }
 
+/** Bytes the client adds to a request it sends: `"deadline_ms":<13 digits>,`. */
+const DEADLINE_BYTES = 32;
+
+/** TOO_LARGE (here, with nothing sent) for a request the nodes would refuse, and dead-letter, for its size. */
+function checkForwardSize(request: unknown, limit: number | undefined): void {
+  if (limit === undefined) return;
+  const size = Buffer.byteLength(JSON.stringify(request)) + DEADLINE_BYTES;
+  if (size > limit) {
+    throw new BedsError(
+      "TOO_LARGE",
+      `Request of ${size} bytes as sent to the nodes exceeds their limit of ${limit}`,
+      {
+        details: { limit, size },
+      },
+    );
+  }
+}
+
 function parseBody(bytes: Uint8Array): Record<string, unknown> {
   if (bytes.byteLength === 0) return {};
   let parsed: unknown;
@@ -151,6 +175,7 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
       const checked = checkRequest({ ...body, template: safeDecode(match[1]!), op: safeDecode(match[2]!) });
       template = checked.template;
       op = checked.op;
+      checkForwardSize(checked, options.maxForwardBytes);
       const reply = await options.send(checked as RequestBody, options.timeoutMs);
       status = reply.ok ? 200 : httpStatusOf(reply.error.code);
       if (!reply.ok && reply.error.code === "UNKNOWN_TEMPLATE") template = "_unknown";

@@ -17,9 +17,6 @@ import { VERSION } from "../version.ts";
 import type { IplContext } from "./context.ts";
 import type { StepOutcome } from "./runner.ts";
 
-/** Room for what the gateway adds to a body: `"template":…,"op":…,"deadline_ms":…` and more. */
-const GATEWAY_ADDS_BYTES = 192;
-
 /** Why the node cannot serve now, one check per condition. */
 function readinessChecks(ctx: IplContext): ReadinessCheck[] {
   return [
@@ -115,10 +112,8 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
       handler: gatewayHandler({
         send: (body, timeoutMs) => link.request(body, { timeoutMs }),
         timeoutMs,
-        // The node's limit counts the body as the gateway forwards it, with the template, op and
-        // deadline it adds: leave room for them, or a body near the limit passes here and is
-        // refused by the node as poison (and dead-lettered).
-        maxBodyBytes: Math.min(maxBodyBytes, config.limits.max_body_bytes - GATEWAY_ADDS_BYTES),
+        maxBodyBytes,
+        maxForwardBytes: config.limits.max_body_bytes,
         node: ctx.instance,
         nextEvent: () => ctx.eventIds.next(),
         logger: ctx.logger,

@@ -392,3 +392,37 @@ Deno.test("bindingsOverlap() is true when some routing key matches both bindings
     });
   }
 });
+
+Deno.test("loadConfig() checks URLs without repeating them, and takes a MongoDB seed list", async (t) => {
+  const mongo = (url: string) => `${BASE}\n[databases.mongodb]\nurl = "${url}"\n`;
+  await t.step("a replica set's seed list and an SRV URL load", async () => {
+    for (
+      const url of [
+        "mongodb://u:p@m1:27017,m2:27017/beds?replicaSet=rs0",
+        "mongodb+srv://u:p@cluster.example",
+      ]
+    ) {
+      await withConfigDir({ "beds.toml": mongo(url) }, (dir) => {
+        assert.equal(loadConfig({ dir }).databases.mongodb!.url, url);
+      });
+    }
+  });
+  await t.step(
+    "an AMQP or MongoDB URL that does not parse is refused, its password never printed",
+    async () => {
+      const amqp = BASE.replace(
+        '[amqp]\nuser = "beds"',
+        '[amqp]\nurl = "amqp://beds:S3cr#t/x@mq:5672/"\nuser = "beds"',
+      );
+      for (
+        const [text, path] of [[amqp, "amqp.url"], [mongo("mongo://beds:S3cr#t@m1"), "databases.mongodb.url"]]
+      ) {
+        await withConfigDir({ "beds.toml": text! }, (dir) => {
+          const error = configError(() => loadConfig({ dir }));
+          assert.match(error.message, new RegExp(`${path!.replaceAll(".", "\\.")}: expected a URL such as`));
+          assert.ok(!error.message.includes("S3cr"), error.message);
+        });
+      }
+    },
+  );
+});

@@ -207,3 +207,29 @@ Deno.test("gatewayHandler() answers 408 to a body that does not come within the 
   assert.equal(sent, 0);
   assert.deepEqual(answers, [["_none", "_none", 408]]);
 });
+
+Deno.test("gatewayHandler() answers TOO_LARGE itself for a body that grows past the nodes' limit when sent", async () => {
+  let sent = 0;
+  const handle = gatewayHandler({
+    send: () => {
+      sent++;
+      return Promise.resolve({ ok: true, data: null, meta: META } as Reply);
+    },
+    timeoutMs: 250,
+    maxBodyBytes: 1024,
+    maxForwardBytes: 600,
+    node: "gw",
+    nextEvent: () => "gw-event",
+    logger: silentLogger(),
+  });
+  // 400 bytes as written, about 1,100 once each 1e9 is re-encoded as 1000000000.
+  const ids = Array.from({ length: 100 }, () => "1e9").join(",");
+  const big = await post(handle, "/v1/cus/read", `{"where":{"id":[${ids}]}}`);
+  assert.equal(big.status, 413);
+  assert.equal(big.json.error.code, "TOO_LARGE");
+  assert.match(big.json.error.message, /as sent to the nodes exceeds their limit of 600/);
+  assert.equal(sent, 0);
+  const small = await post(handle, "/v1/cus/read", '{"where":{"id":[1e9]}}');
+  assert.equal(small.status, 200);
+  assert.equal(sent, 1);
+});

@@ -291,7 +291,7 @@ required = true
       /: ops\.update\.params: must pass key field "id"$/,
     );
   });
-  await t.step("a key column MariaDB cannot index: unbounded text, or longer than 768 characters", () => {
+  await t.step("a key MariaDB cannot index: unbounded text, or more than 768 characters in all", () => {
     const keyed = (decl: string) =>
       `${
         maria.replace('[fields.id]\ntype = "int"', `[fields.id]\n${decl}`)
@@ -300,7 +300,17 @@ required = true
     assert.match(ddlError(keyed('type = "json"')), /: fields\.id: key field "id" needs a max_length/);
     assert.match(
       ddlError(keyed('type = "string"\nmax_length = 1000')),
-      /: fields\.id\.max_length: a key column holds at most 768 characters$/,
+      /: fields\.id\.max_length: the key's columns hold at most 768 characters together$/,
+    );
+    const two = `${
+      maria.replace(
+        '[fields.id]\ntype = "int"',
+        '[fields.a]\ntype = "string"\nmax_length = 500\n[fields.b]\ntype = "string"\nmax_length = 500',
+      )
+    }[ops.read]\nview = "v_b"\nkey = ["a", "b"]\n`;
+    assert.match(
+      ddlError(two),
+      /: fields\.b\.max_length: the key's columns hold at most 768 characters together$/,
     );
   });
   await t.step("enum values MariaDB's ENUM takes as one (case, trailing spaces)", () => {

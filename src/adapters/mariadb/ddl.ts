@@ -43,8 +43,8 @@ export interface MariadbDdl {
 
 const RULE = `-- ${"=".repeat(77)}`;
 
-/** Characters of a utf8mb4 key column within InnoDB's 3072-byte key limit. */
-const MAX_KEY_CHARS = 768;
+/** InnoDB's limit on one key's bytes. */
+const MAX_KEY_BYTES = 3072;
 
 function fail(t: RecTemplate, path: string, text: string): never {
   throw new TemplateError(`Cannot generate DDL for template "${t.name}" (${t.file}): ${path}: ${text}`);
@@ -79,15 +79,23 @@ function plan(t: RecTemplate): DdlPlan {
   if (!key.length && (ops.create || ops.update || ops.delete)) {
     fail(t, "ops.read.key", "the procedures need a key to find the affected row; declare one");
   }
+  // A PRIMARY KEY needs bounded columns (TEXT and JSON cannot be keys), and InnoDB ends a key at
+  // 3072 bytes in all, 768 characters of utf8mb4 (4 bytes each; other types take at most 16).
+  let keyBytes = 0;
   for (const field of key) {
-    // A PRIMARY KEY column needs a bounded type: TEXT and JSON cannot be keys, and InnoDB keys end
-    // at 3072 bytes, 768 characters of utf8mb4.
     const spec = t.fields[field]!;
     if (!indexable(spec)) {
       fail(t, `fields.${field}`, `key field "${field}" needs a max_length to be a key column`);
     }
-    if (spec.type === "string" && (spec.max_length ?? 0) > MAX_KEY_CHARS) {
-      fail(t, `fields.${field}.max_length`, `a key column holds at most ${MAX_KEY_CHARS} characters`);
+    keyBytes += spec.type === "string"
+      ? 4 * Math.max(spec.max_length ?? 0, ...(spec.enum ?? []).map((v) => [...String(v)].length))
+      : 16;
+    if (keyBytes > MAX_KEY_BYTES) {
+      fail(
+        t,
+        `fields.${field}.max_length`,
+        `the key's columns hold at most ${MAX_KEY_BYTES / 4} characters together`,
+      );
     }
   }
   for (const [name, spec] of Object.entries(t.fields)) {
