@@ -6,3 +6,44 @@ export async function copy(from: string, to: string): Promise<void> {
     if (entry.isFile) await Deno.copyFile(`${from}/${entry.name}`, `${to}/${entry.name}`);
   }
 }
+
+/**
+ * A copy of the repository's templates plus `cdt`, a REL whose second part (`same_time`, on `cu4`:
+ * `cus` that may filter on `created_at`) filters on the first part's `created_at`: a date-time read
+ * from the database fed to the next part. Returns the directory; the caller removes it.
+ */
+export async function templatesWithDateTimeRel(root: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
+  await copy(`${root}/templates`, dir);
+  const example = await Deno.readTextFile(`${dir}/example_rec.toml`);
+  await Deno.writeTextFile(
+    `${dir}/cu4_rec.toml`,
+    example.replace('name = "cus"', 'name = "cu4"').replace(
+      'where = ["id", "email", "status"]',
+      'where = ["id", "email", "status", "created_at"]',
+    ),
+  );
+  await Deno.writeTextFile(
+    `${dir}/cdt_rel.toml`,
+    `[template]
+name = "cdt"
+kind = "rel"
+
+[fields.id]
+type = "int"
+min = 1
+
+[input]
+key = ["id"]
+
+[parts.first]
+template = "cus"
+key = { id = "$key.id" }
+
+[parts.same_time]
+template = "cu4"
+where = { created_at = "$parts.first.created_at" }
+`,
+  );
+  return dir;
+}

@@ -3,7 +3,7 @@
  * templates, and live reload under load.
  */
 import assert from "node:assert/strict";
-import { copy } from "../helpers/files.ts";
+import { copy, templatesWithDateTimeRel } from "../helpers/files.ts";
 import type { Reply } from "../../src/protocol/mod.ts";
 import { cli, consumerCount, createTestEnv, dbQuery, ROOT, startNode, waitFor } from "../helpers/services.ts";
 import { workQueueName } from "../../src/amqp/mod.ts";
@@ -73,38 +73,7 @@ Deno.test("REL fan-out runs parts as child events and applies required/optional 
 Deno.test("a date-time one part read feeds a later part's date-time field", async () => {
   // The driver reads DATETIME columns as Date objects; a part's values must reach the next part in
   // the form a client would send them (ISO 8601 text), or its field check refuses them.
-  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
-  await copy(`${ROOT}/templates`, dir);
-  const example = await Deno.readTextFile(`${dir}/example_rec.toml`);
-  await Deno.writeTextFile(
-    `${dir}/cu4_rec.toml`,
-    example.replace('name = "cus"', 'name = "cu4"').replace(
-      'where = ["id", "email", "status"]',
-      'where = ["id", "email", "status", "created_at"]',
-    ),
-  );
-  await Deno.writeTextFile(
-    `${dir}/cdt_rel.toml`,
-    `[template]
-name = "cdt"
-kind = "rel"
-
-[fields.id]
-type = "int"
-min = 1
-
-[input]
-key = ["id"]
-
-[parts.first]
-template = "cus"
-key = { id = "$key.id" }
-
-[parts.same_time]
-template = "cu4"
-where = { created_at = "$parts.first.created_at" }
-`,
-  );
+  const dir = await templatesWithDateTimeRel(ROOT);
   const env = await createTestEnv({ templatesDir: dir });
   const node = await startNode(env);
   try {

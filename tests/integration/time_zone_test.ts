@@ -4,42 +4,11 @@
  * them in the process's zone, and the node runs in UTC.
  */
 import assert from "node:assert/strict";
-import { copy } from "../helpers/files.ts";
+import { templatesWithDateTimeRel } from "../helpers/files.ts";
 import { consumerCount, createTestEnv, dbQuery, ROOT, waitFor, workQueues } from "../helpers/services.ts";
 
 Deno.test("a node started with TZ=Europe/Berlin reads and passes on date-times in UTC", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
-  await copy(`${ROOT}/templates`, dir);
-  const example = await Deno.readTextFile(`${dir}/example_rec.toml`);
-  await Deno.writeTextFile(
-    `${dir}/cu4_rec.toml`,
-    example.replace('name = "cus"', 'name = "cu4"').replace(
-      'where = ["id", "email", "status"]',
-      'where = ["id", "email", "status", "created_at"]',
-    ),
-  );
-  await Deno.writeTextFile(
-    `${dir}/cdt_rel.toml`,
-    `[template]
-name = "cdt"
-kind = "rel"
-
-[fields.id]
-type = "int"
-min = 1
-
-[input]
-key = ["id"]
-
-[parts.first]
-template = "cus"
-key = { id = "$key.id" }
-
-[parts.same_time]
-template = "cu4"
-where = { created_at = "$parts.first.created_at" }
-`,
-  );
+  const dir = await templatesWithDateTimeRel(ROOT);
   const env = await createTestEnv({ templatesDir: dir });
   // Winter and summer times, both shifted by a zone east of UTC if read as local time.
   await dbQuery(env, "UPDATE customers SET created_at = '2024-01-08 09:14:22.125' WHERE id = 1");
