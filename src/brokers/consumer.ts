@@ -77,12 +77,14 @@ export interface Consumer {
  * The BEDS headers a delivery carries, believed only on the node's own copies (retries): on any
  * other message they are the publisher's words (see {@link fromNode}).
  */
-function ownHeaders(msg: AmqpMessage, deps: DispatchDeps): Record<string, unknown> {
-  return fromNode(msg, deps.access?.nodeUser) ? msg.properties.headers ?? {} : {};
+function ownHeaders(msg: AmqpMessage, deps: DispatchDeps): Readonly<Record<string, unknown>> {
+  return fromNode(msg, deps.access?.nodeUser) ? msg.properties.headers ?? NO_HEADERS : NO_HEADERS;
 }
 
+const NO_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /** The key the request was published with (a retried copy carries it in a header). */
-function originalRoutingKey(msg: AmqpMessage, own: Record<string, unknown>): string {
+function originalRoutingKey(msg: AmqpMessage, own: Readonly<Record<string, unknown>>): string {
   const header = own[HEADERS.routingKey];
   return typeof header === "string" ? header : msg.fields.routingKey;
 }
@@ -103,7 +105,7 @@ function userOf(msg: AmqpMessage, deps: DispatchDeps): string | undefined {
 /** Attempts the header can name: a record keeps it in 16 bits. */
 const MAX_ATTEMPT = 65_535;
 
-function attemptOf(own: Record<string, unknown>): number {
+function attemptOf(own: Readonly<Record<string, unknown>>): number {
   const n = Number(own[HEADERS.attempt] ?? 1);
   return Number.isSafeInteger(n) && n >= 1 && n <= MAX_ATTEMPT ? n : 1;
 }
@@ -112,7 +114,7 @@ function attemptOf(own: Record<string, unknown>): number {
  * The first attempt's event id a retried copy carries. Any publisher can set the header, so only a
  * well-formed id short enough for its retries' ids is taken; any other is ignored.
  */
-function firstEventOf(own: Record<string, unknown>): string | undefined {
+function firstEventOf(own: Readonly<Record<string, unknown>>): string | undefined {
   const header = own[HEADERS.event];
   return typeof header === "string" && header.length <= MAX_RETRIED_EVENT_LENGTH &&
       EVENT_ID_PATTERN.test(header)

@@ -47,14 +47,16 @@ function deathKey(msg: AmqpMessage): string {
 }
 
 /**
- * A letter as listed. A dead-letter queue holds two kinds: the copies nodes store there themselves
- * (clients may publish only to the exchanges), whose BEDS headers are the node's, and messages
- * RabbitMQ dead-lettered itself (they carry `x-death`), which are the publisher's own: their
- * requester is their `user_id`, their key the one `x-death` names, and their BEDS headers, if any,
- * the publisher's words.
+ * A letter as listed. A dead-letter queue holds the copies nodes store there themselves (clients
+ * may publish only to the exchanges), whose BEDS headers are the node's, and messages RabbitMQ
+ * dead-lettered itself (they carry `x-death`). Those are a node's own copy again when their
+ * `user_id` is the node's (a retry copy past a quorum queue's delivery limit; letters stored before
+ * copies dropped `x-death`); otherwise they are the publisher's own message: its requester is its
+ * `user_id`, its key the one `x-death` names, and its BEDS headers, if any, the publisher's words.
  */
-function describe(queue: string, msg: AmqpMessage): DeadLetter {
-  const ours = msg.properties.headers?.["x-death"] === undefined;
+function describe(queue: string, msg: AmqpMessage, nodeUser: string | undefined): DeadLetter {
+  const ours = msg.properties.headers?.["x-death"] === undefined ||
+    (nodeUser !== undefined && msg.properties.userId === nodeUser);
   return {
     id: String(msg.properties.messageId ?? ""),
     queue,
@@ -97,11 +99,13 @@ async function sweep(
 export async function listDeadLetters(
   connection: AmqpConnection,
   queues: readonly string[],
+  /** The nodes' AMQP user (see {@link describe}). */
+  nodeUser?: string,
 ): Promise<DeadLetter[]> {
   const out: DeadLetter[] = [];
   for (const queue of queues) {
     await sweep(connection, queue, (msg) => {
-      out.push(describe(queue, msg));
+      out.push(describe(queue, msg, nodeUser));
       return Promise.resolve();
     }).catch(() => {});
   }
@@ -156,7 +160,7 @@ export async function replayDeadLetters(
   try {
     for (const { queue, exchange } of options.queues) {
       await sweep(connection, queue, async (msg, ack) => {
-        const letter = describe(queue, msg);
+        const letter = describe(queue, msg, options.userId);
         if (options.id !== undefined && letter.id !== options.id) return;
         if (!letter.routingKey) {
           result.kept.push({ ...letter, why: "it names no routing key" });

@@ -72,7 +72,7 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   const connection = await connectAmqp(config.amqp, { name: `beds dlq ${action}` });
   try {
     if (action === "list") {
-      const letters = await listDeadLetters(connection, queues);
+      const letters = await listDeadLetters(connection, queues, amqpUser(config.amqp));
       if (values.json) io.out(JSON.stringify(letters, null, 2));
       else {
         for (const l of letters) {

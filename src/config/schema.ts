@@ -41,6 +41,9 @@ const urlText = (example: string, parses: (text: string) => boolean = (text) => 
       "(# / ? @ : %) as %XX",
   });
 
+/** `mongodb[+srv]://[user[:pass]@]hosts[/…]`, with no raw `@ / ? # :` in the user or password. */
+const MONGODB_URL = /^mongodb(\+srv)?:\/\/([^:@/?#\s]+(:[^@/?#\s]*)?@)?[^\s/?#@]+([/?].*)?$/;
+
 const amqpSchema = z.strictObject({
   url: urlText("amqp://user:pass@host:5672/vhost").optional(),
   host: z.string().default("127.0.0.1"),
@@ -146,7 +149,7 @@ const mariadbSchema = z.strictObject({
 
 const mongodbSchema = z.strictObject({
   // A seed list (`h1:27017,h2:27017`) is no WHATWG URL: only the scheme and a host part are checked.
-  url: urlText("mongodb://user:pass@host:27017", (text) => /^mongodb(\+srv)?:\/\/[^\s/?#]+/.test(text))
+  url: urlText("mongodb://user:pass@host:27017", (text) => MONGODB_URL.test(text))
     .default("mongodb://127.0.0.1:27017"),
   database: z.string().default("beds"),
   optional: z.boolean().default(true),

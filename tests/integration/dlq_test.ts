@@ -249,21 +249,34 @@ Deno.test("replay sends each letter through its broker's exchange and keeps one 
       }],
     });
     letter(dataDlq, "nob-1", { "x-beds-routing-key": "read_nothing", "x-beds-reason": "poison" }, "guest");
+    // A node's retry copy RabbitMQ dead-lettered itself: x-death names the work queue it was sent
+    // back to, the node's own header the key the request came with.
+    letter(dataDlq, "ret-1", {
+      "x-beds-routing-key": "read.cus",
+      "x-death": [{
+        count: 1,
+        reason: "delivery_limit",
+        queue: "q",
+        exchange: "",
+        "routing-keys": ["q.work"],
+      }],
+    }, "guest");
     await ch.waitForConfirms();
 
     const run = await cli(["dlq", "replay", "--all", ...env.cliArgs]);
     assert.equal(run.code, 1, "a letter was kept");
     assert.match(run.out, /replayed adm-1 → create\.nst/);
     assert.match(run.out, /replayed lim-1 → read\.cus/);
+    assert.match(run.out, /replayed ret-1 → read\.cus/);
     assert.match(run.err, /kept nob-1 in .*rBroker\.dlq: no queue is bound for "read_nothing"/);
-    assert.match(run.out, /2 message\(s\) replayed, 1 kept/);
+    assert.match(run.out, /3 message\(s\) replayed, 1 kept/);
 
     assert.equal(
       (await ch.checkQueue(adminSeen)).messageCount,
       1,
       "the admin letter went to the admin exchange",
     );
-    assert.equal((await ch.checkQueue(dataSeen)).messageCount, 1);
+    assert.equal((await ch.checkQueue(dataSeen)).messageCount, 2);
     const left = await dlq(env);
     assert.deepEqual(left.map((l) => [l.id, l.routingKey]), [["nob-1", "read_nothing"]]);
     const listed = await cli(["dlq", "list", "--json", ...env.cliArgs]);

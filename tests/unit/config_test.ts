@@ -415,7 +415,11 @@ Deno.test("loadConfig() checks URLs without repeating them, and takes a MongoDB 
         '[amqp]\nurl = "amqp://beds:S3cr#t/x@mq:5672/"\nuser = "beds"',
       );
       for (
-        const [text, path] of [[amqp, "amqp.url"], [mongo("mongo://beds:S3cr#t@m1"), "databases.mongodb.url"]]
+        const [text, path] of [
+          [amqp, "amqp.url"],
+          [mongo("mongo://beds:S3cr#t@m1"), "databases.mongodb.url"],
+          [mongo("mongodb://beds:S3cr#t@m1"), "databases.mongodb.url"],
+        ]
       ) {
         await withConfigDir({ "beds.toml": text! }, (dir) => {
           const error = configError(() => loadConfig({ dir }));

@@ -46,6 +46,13 @@ const RULE = `-- ${"=".repeat(77)}`;
 /** InnoDB's limit on one key's bytes. */
 const MAX_KEY_BYTES = 3072;
 
+/** At most the bytes a key column takes (utf8mb4: 4 per character; an ENUM 2; DECIMAL 4 per 9 digits). */
+function keyColumnBytes(spec: RecTemplate["fields"][string]): number {
+  if (spec.type === "string") return spec.enum ? 2 : 4 * (spec.max_length ?? 0);
+  if (spec.type === "decimal") return 4 * Math.ceil((spec.precision ?? 18) / 9) + 4;
+  return 8;
+}
+
 function fail(t: RecTemplate, path: string, text: string): never {
   throw new TemplateError(`Cannot generate DDL for template "${t.name}" (${t.file}): ${path}: ${text}`);
 }
@@ -87,9 +94,7 @@ function plan(t: RecTemplate): DdlPlan {
     if (!indexable(spec)) {
       fail(t, `fields.${field}`, `key field "${field}" needs a max_length to be a key column`);
     }
-    keyBytes += spec.type === "string"
-      ? 4 * Math.max(spec.max_length ?? 0, ...(spec.enum ?? []).map((v) => [...String(v)].length))
-      : 16;
+    keyBytes += keyColumnBytes(spec);
     if (keyBytes > MAX_KEY_BYTES) {
       fail(
         t,
