@@ -14,7 +14,6 @@ import {
   adminNodeKey,
   adminQueueName,
   type AmqpConnection,
-  shortString,
 } from "../amqp/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import { BedsError } from "../errors.ts";
@@ -81,17 +80,15 @@ export async function startAdminListener(
         meta: { node: options.instance },
       };
     }
-    const replyTo = shortString(msg.properties.replyTo);
-    const correlationId = msg.properties.correlationId;
-    if (replyTo && (correlationId === undefined || shortString(correlationId) !== undefined)) {
+    if (msg.properties.replyTo) {
       try {
-        channel.publish("", replyTo, Buffer.from(JSON.stringify(reply)), {
-          correlationId,
+        channel.publish("", msg.properties.replyTo, Buffer.from(JSON.stringify(reply)), {
+          correlationId: msg.properties.correlationId,
           contentType: "application/json",
         });
       } catch (error) {
-        // Any client may send to the admin exchange: a reply it made unsendable must not take
-        // the node down (this runs in an async callback nothing else catches).
+        // Any client may send to the admin exchange: a reply it made unsendable (a property too
+        // long to send back) must not take the node down; nothing else catches in this callback.
         options.logger.warn({ err: (error as Error).message }, "admin reply not sent");
       }
     }

@@ -13,7 +13,6 @@ import {
   type AmqpConnection,
   type AmqpMessage,
   HEADERS,
-  shortString,
   type SideChannel,
 } from "../amqp/mod.ts";
 import type { Op } from "../config/mod.ts";
@@ -21,9 +20,7 @@ import type { Logger } from "../logging/mod.ts";
 import {
   decodeRequest,
   errorReply,
-  EVENT_ID_PATTERN,
   type EventIds,
-  MAX_RETRIED_EVENT_LENGTH,
   okReply,
   type Reply,
   type Request,
@@ -32,7 +29,8 @@ import {
 import { dispatch, type DispatchDeps, type PartRecord, requesterOf } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
-import { fromNode, type RetryRoute, storeSafeCopy } from "./safe_copy.ts";
+import { type RetryRoute, storeSafeCopy } from "./safe_copy.ts";
+import { attemptOf, firstEventOf, originalRoutingKey, ownHeaders } from "./delivery.ts";
 import type { BrokerCounters } from "./counters.ts";
 import { createAcks } from "./acks.ts";
 import type { EventSink } from "../logstore/mod.ts";
@@ -73,22 +71,6 @@ export interface Consumer {
   stop(drainMs: number): Promise<void>;
 }
 
-/**
- * The BEDS headers a delivery carries, believed only on the node's own copies (retries): on any
- * other message they are the publisher's words (see {@link fromNode}).
- */
-function ownHeaders(msg: AmqpMessage, deps: DispatchDeps): Readonly<Record<string, unknown>> {
-  return fromNode(msg, deps.access?.nodeUser) ? msg.properties.headers ?? NO_HEADERS : NO_HEADERS;
-}
-
-const NO_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/** The key the request was published with (a retried copy carries it in a header). */
-function originalRoutingKey(msg: AmqpMessage, own: Readonly<Record<string, unknown>>): string {
-  const header = own[HEADERS.routingKey];
-  return typeof header === "string" ? header : msg.fields.routingKey;
-}
-
 /** The bindings chose this broker by routing key, so the body must say the same. */
 function checkRoute(request: Request, key: string): void {
   const expected = routingKey(request.op, request.template);
@@ -100,26 +82,6 @@ function checkRoute(request: Request, key: string): void {
 /** The user the delivery runs as (see {@link requesterOf}). */
 function userOf(msg: AmqpMessage, deps: DispatchDeps): string | undefined {
   return requesterOf(msg.properties.userId, msg.properties.headers?.[HEADERS.user], deps.access?.nodeUser);
-}
-
-/** Attempts the header can name: a record keeps it in 16 bits. */
-const MAX_ATTEMPT = 65_535;
-
-function attemptOf(own: Readonly<Record<string, unknown>>): number {
-  const n = Number(own[HEADERS.attempt] ?? 1);
-  return Number.isSafeInteger(n) && n >= 1 && n <= MAX_ATTEMPT ? n : 1;
-}
-
-/**
- * The first attempt's event id a retried copy carries. Any publisher can set the header, so only a
- * well-formed id short enough for its retries' ids is taken; any other is ignored.
- */
-function firstEventOf(own: Readonly<Record<string, unknown>>): string | undefined {
-  const header = own[HEADERS.event];
-  return typeof header === "string" && header.length <= MAX_RETRIED_EVENT_LENGTH &&
-      EVENT_ID_PATTERN.test(header)
-    ? header
-    : undefined;
 }
 
 /** Opens a channel, sets prefetch and starts consuming `queue`. */
@@ -175,7 +137,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
 
   const handle = async (msg: AmqpMessage) => {
     const started = performance.now();
-    const own = ownHeaders(msg, options.deps);
+    const own = ownHeaders(msg, options.deps.access?.nodeUser);
     const attempt = attemptOf(own);
     let event = "";
     let request: Request | undefined;
@@ -275,21 +237,14 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     acks.ack(msg);
   };
 
-  // A reply that cannot be sent (properties too long to send back, a closed channel) is logged and
-  // the delivery acked all the same: it ran, and left unacked it would hold a prefetch slot for good.
+  // A reply that cannot be sent is logged and the delivery acked all the same: it ran, and left
+  // unacked it would hold a prefetch slot for good. amqplib throws before it writes anything, both
+  // on a closed channel and on a property too long to send back (a client's bytes that are not
+  // UTF-8 arrive as U+FFFD, three bytes each, and can pass AMQP's 255).
   const sendReply = (replyTo: string, correlationId: string | undefined, reply: Reply, event: string) => {
-    const to = shortString(replyTo);
-    const id = correlationId === undefined ? undefined : shortString(correlationId);
-    if (to === undefined || (correlationId !== undefined && id === undefined)) {
-      logger.warn(
-        { broker, event },
-        "reply not sent: its reply_to or correlation_id is too long to send back",
-      );
-      return;
-    }
     try {
-      channel.publish("", to, Buffer.from(JSON.stringify(reply)), {
-        correlationId: id,
+      channel.publish("", replyTo, Buffer.from(JSON.stringify(reply)), {
+        correlationId,
         contentType: "application/json",
       });
     } catch (error) {

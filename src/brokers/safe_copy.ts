@@ -10,6 +10,7 @@
 import { type AmqpMessage, HEADERS, shortString, type SideChannel } from "../amqp/mod.ts";
 import type { ErrorCode } from "../errors.ts";
 import type { Disposition } from "./retry_policy.ts";
+import { originalRoutingKey, ownHeaders } from "./delivery.ts";
 
 /** Where a broker's retries and dead letters go. */
 export interface RetryRoute {
@@ -70,19 +71,9 @@ export async function storeSafeCopy(input: CopyInput, target: CopyTarget): Promi
   }
 }
 
-/**
- * A node's own copy (a retry consumed again) carries BEDS headers the node wrote; on anything else
- * they are the publisher's words: RabbitMQ lets only the node stamp its own user_id.
- */
-export function fromNode(msg: AmqpMessage, nodeUser: string | undefined): boolean {
-  return nodeUser === undefined || msg.properties.userId === nodeUser;
-}
-
 function publishCopy(input: CopyInput, target: CopyTarget, queue: string, headers: Record<string, unknown>) {
   const { msg } = input;
   const p = msg.properties;
-  const ours = fromNode(msg, target.nodeUser);
-  const key = ours ? shortString(p.headers?.[HEADERS.routingKey]) : undefined;
   // Only what a retry or a replay reads is kept: none of the publisher's own headers (an oversized
   // table would make every copy fail to encode, and the delivery come back for ever), and no
   // property too long to send again.
@@ -97,7 +88,8 @@ function publishCopy(input: CopyInput, target: CopyTarget, queue: string, header
     headers: {
       // "" names an anonymous requester: a replay with the node's credentials must not run it as the node.
       [HEADERS.user]: input.user ?? "",
-      [HEADERS.routingKey]: key ?? msg.fields.routingKey,
+      [HEADERS.routingKey]: shortString(originalRoutingKey(msg, ownHeaders(msg, target.nodeUser))) ??
+        msg.fields.routingKey,
       [HEADERS.queue]: target.queue,
       ...headers,
     },

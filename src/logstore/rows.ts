@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { clip, wellFormed } from "./text.ts";
 import type { LogEvent } from "./events.ts";
 import { sqlTime } from "./sql_time.ts";
 
@@ -49,8 +50,6 @@ export interface StoredEvent extends Omit<LogRow, "root" | "doc" | "parts"> {
   /** What no column holds (see {@link LogRow.doc}). */
   doc: Record<string, unknown>;
 }
-
-const MAX_MESSAGE = 1000;
 
 /** The level of an event: failures are errors, retries and unusual states warnings. */
 export function levelOf(event: LogEvent): LogLevel {
@@ -209,21 +208,6 @@ function statusMessage(status: { type: string } & Record<string, unknown>): stri
   return rest.length
     ? rest.map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")
     : undefined;
-}
-
-/** `text` with any lone surrogate replaced by U+FFFD. */
-function wellFormed(text: string | undefined): string | undefined {
-  return text === undefined || text.isWellFormed() ? text : text.toWellFormed();
-}
-
-/** At most MAX_MESSAGE UTF-16 units, never cutting a surrogate pair in two. */
-function clip(text: string | undefined): string | null {
-  if (text === undefined || text === "") return null;
-  if (text.length <= MAX_MESSAGE) return text;
-  let end = MAX_MESSAGE - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
 }
 
 /** A stored value as text, or null. */

@@ -13,19 +13,13 @@ export async function copy(from: string, to: string): Promise<void> {
  * from the database fed to the next part. Returns the directory; the caller removes it.
  */
 export async function templatesWithDateTimeRel(root: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
-  await copy(`${root}/templates`, dir);
-  const example = await Deno.readTextFile(`${dir}/example_rec.toml`);
-  await Deno.writeTextFile(
-    `${dir}/cu4_rec.toml`,
-    example.replace('name = "cus"', 'name = "cu4"').replace(
+  const example = await Deno.readTextFile(`${root}/templates/example_rec.toml`);
+  return await templatesWith(root, {
+    "cu4_rec.toml": example.replace('name = "cus"', 'name = "cu4"').replace(
       'where = ["id", "email", "status"]',
       'where = ["id", "email", "status", "created_at"]',
     ),
-  );
-  await Deno.writeTextFile(
-    `${dir}/cdt_rel.toml`,
-    `[template]
+    "cdt_rel.toml": `[template]
 name = "cdt"
 kind = "rel"
 
@@ -44,6 +38,13 @@ key = { id = "$key.id" }
 template = "cu4"
 where = { created_at = "$parts.first.created_at" }
 `,
-  );
+  });
+}
+
+/** A temp directory with the repository's templates and `files` (name → text) beside them; the caller removes it. */
+export async function templatesWith(root: string, files: Record<string, string>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
+  await copy(`${root}/templates`, dir);
+  for (const [name, text] of Object.entries(files)) await Deno.writeTextFile(`${dir}/${name}`, text);
   return dir;
 }

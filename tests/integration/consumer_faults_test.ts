@@ -15,7 +15,7 @@ import {
   declareTopology,
   workQueueName,
 } from "../../src/amqp/mod.ts";
-import { copy } from "../helpers/files.ts";
+import { templatesWith } from "../helpers/files.ts";
 import {
   AMQP_URL,
   cli,
@@ -29,11 +29,8 @@ import {
 } from "../helpers/services.ts";
 
 Deno.test("a consumer cancelled by the server finishes the deliveries in flight, then restarts", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
-  await copy(`${ROOT}/templates`, dir);
-  await Deno.writeTextFile(
-    `${dir}/slw_rec.toml`,
-    `[template]
+  const dir = await templatesWith(ROOT, {
+    "slw_rec.toml": `[template]
 name = "slw"
 store = "mariadb"
 database = "lab"
@@ -48,7 +45,7 @@ procedure = "sp_slw_nap"
 params = ["ms"]
 required = ["ms"]
 `,
-  );
+  });
   const env = await createTestEnv({ templatesDir: dir });
   await dbQuery(
     env,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { RequestBody } from "../../src/client/mod.ts";
 import type { Reply } from "../../src/protocol/mod.ts";
-import { copy } from "../helpers/files.ts";
+import { templatesWith } from "../helpers/files.ts";
 import { createTestEnv, dbQuery, ROOT, startNode } from "../helpers/services.ts";
 import { expectError, expectOk, type Row } from "../helpers/replies.ts";
 
@@ -321,11 +321,8 @@ Deno.test("a node serves CRUD on the lab templates through RabbitMQ", async (t) 
 });
 
 Deno.test("a where list holding null matches NULL as well as the other values", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
-  await copy(`${ROOT}/templates`, dir);
-  await Deno.writeTextFile(
-    `${dir}/tir_rec.toml`,
-    `[template]
+  const dir = await templatesWith(ROOT, {
+    "tir_rec.toml": `[template]
 name = "tir"
 store = "mariadb"
 database = "lab"
@@ -343,7 +340,7 @@ key = ["id"]
 where = ["tier"]
 order = ["id"]
 `,
-  );
+  });
   const env = await createTestEnv({ templatesDir: dir });
   await dbQuery(env, "CREATE TABLE tiers (id INT PRIMARY KEY, tier VARCHAR(10) NULL)");
   await dbQuery(env, "INSERT INTO tiers VALUES (1, 'gold'), (2, NULL), (3, 'silver'), (4, 'gold')");

@@ -19,21 +19,23 @@ async function openConnections(name: string): Promise<number> {
   return lines.filter((line) => /\{"connection_name","([^"]*)"\}/.exec(line)?.[1]?.includes(name)).length;
 }
 
-function amqpConfig() {
+/** A supervisor on the test broker under a name of its own, recording every status it reports. */
+function supervised(delayMs: { initial: number; max: number }) {
   const config = loadConfig({ dir: `${ROOT}/config`, environ: { BEDS_ENV: "test" } });
-  return { ...config.amqp, user: "guest", pass: "guest" };
-}
-
-Deno.test("a connection lost while a reconnect runs its setups is retried by that one loop", async () => {
   const name = `sup-${uniqueId()}`;
   const statuses: AmqpStatus[] = [];
   const supervisor = createAmqpSupervisor({
-    config: amqpConfig(),
+    config: { ...config.amqp, user: "guest", pass: "guest" },
     name,
     onStatus: (s) => statuses.push(s),
-    initialDelayMs: 20,
-    maxDelayMs: 100,
+    initialDelayMs: delayMs.initial,
+    maxDelayMs: delayMs.max,
   });
+  return { name, statuses, supervisor };
+}
+
+Deno.test("a connection lost while a reconnect runs its setups is retried by that one loop", async () => {
+  const { name, statuses, supervisor } = supervised({ initial: 20, max: 100 });
   let calls = 0;
   try {
     const first = await supervisor.start();
@@ -62,15 +64,7 @@ Deno.test("a connection lost while a reconnect runs its setups is retried by tha
 });
 
 Deno.test("stop() while a reconnect runs its setups leaves no connection open and reports nothing after closed", async () => {
-  const name = `sup-${uniqueId()}`;
-  const statuses: AmqpStatus[] = [];
-  const supervisor = createAmqpSupervisor({
-    config: amqpConfig(),
-    name,
-    onStatus: (s) => statuses.push(s),
-    initialDelayMs: 50,
-    maxDelayMs: 50,
-  });
+  const { name, statuses, supervisor } = supervised({ initial: 50, max: 50 });
   const first = await supervisor.start();
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => release = resolve);

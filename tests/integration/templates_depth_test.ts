@@ -3,7 +3,7 @@
  * templates, and live reload under load.
  */
 import assert from "node:assert/strict";
-import { copy, templatesWithDateTimeRel } from "../helpers/files.ts";
+import { copy, templatesWith, templatesWithDateTimeRel } from "../helpers/files.ts";
 import type { Reply } from "../../src/protocol/mod.ts";
 import { cli, consumerCount, createTestEnv, dbQuery, ROOT, startNode, waitFor } from "../helpers/services.ts";
 import { workQueueName } from "../../src/amqp/mod.ts";
@@ -96,11 +96,8 @@ Deno.test("a date-time one part read feeds a later part's date-time field", asyn
 Deno.test("a BOOLEAN column one part read feeds a later part's boolean field", async () => {
   // MariaDB's BOOLEAN is TINYINT(1), which the driver reads as 1 or 0: the next part's boolean check
   // must take it, as it takes what a client read and sends back.
-  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
-  await copy(`${ROOT}/templates`, dir);
-  await Deno.writeTextFile(
-    `${dir}/flg_rec.toml`,
-    `[template]
+  const dir = await templatesWith(ROOT, {
+    "flg_rec.toml": `[template]
 name = "flg"
 store = "mariadb"
 database = "lab"
@@ -118,10 +115,7 @@ key = ["id"]
 where = ["active"]
 order = ["id"]
 `,
-  );
-  await Deno.writeTextFile(
-    `${dir}/fls_rel.toml`,
-    `[template]
+    "fls_rel.toml": `[template]
 name = "fls"
 kind = "rel"
 
@@ -141,7 +135,7 @@ template = "flg"
 where = { active = "$parts.first.active" }
 order = ["id"]
 `,
-  );
+  });
   const env = await createTestEnv({ templatesDir: dir });
   await dbQuery(env, "CREATE TABLE flags (id INT PRIMARY KEY, active BOOLEAN NOT NULL)");
   await dbQuery(env, "INSERT INTO flags VALUES (1, TRUE), (2, FALSE), (3, TRUE)");

@@ -1,0 +1,49 @@
+/**
+ * What a delivery says about itself in BEDS's own headers: the attempt, the first attempt's event
+ * and the routing key a retry copy carries. They are believed only on the node's own copies, whose
+ * `user_id` only the node can stamp; on any other message they are the publisher's words.
+ *
+ * @module
+ */
+import { type AmqpMessage, HEADERS } from "../amqp/mod.ts";
+import { EVENT_ID_PATTERN, MAX_RETRIED_EVENT_LENGTH } from "../protocol/mod.ts";
+
+/** Headers of a message that are not believed: none (one shared object, none made per delivery). */
+const NO_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** Attempts the header can name: a record keeps it in 16 bits. */
+const MAX_ATTEMPT = 65_535;
+
+/** Whether `msg` is a node's own copy (a retry consumed again, a dead letter it stored). */
+export function fromNode(msg: AmqpMessage, nodeUser: string | undefined): boolean {
+  return nodeUser === undefined || msg.properties.userId === nodeUser;
+}
+
+/** The headers to believe: the message's own on a node's copy, none on anything else. */
+export function ownHeaders(
+  msg: AmqpMessage,
+  nodeUser: string | undefined,
+): Readonly<Record<string, unknown>> {
+  return fromNode(msg, nodeUser) ? msg.properties.headers ?? NO_HEADERS : NO_HEADERS;
+}
+
+/** The key the request was published with (a retried copy carries it in a header). */
+export function originalRoutingKey(msg: AmqpMessage, own: Readonly<Record<string, unknown>>): string {
+  const header = own[HEADERS.routingKey];
+  return typeof header === "string" ? header : msg.fields.routingKey;
+}
+
+/** The attempt this delivery is (1 unless a retry copy says otherwise). */
+export function attemptOf(own: Readonly<Record<string, unknown>>): number {
+  const n = Number(own[HEADERS.attempt] ?? 1);
+  return Number.isSafeInteger(n) && n >= 1 && n <= MAX_ATTEMPT ? n : 1;
+}
+
+/** The first attempt's event id a retried copy carries, when it is well formed and short enough for its retries' ids. */
+export function firstEventOf(own: Readonly<Record<string, unknown>>): string | undefined {
+  const header = own[HEADERS.event];
+  return typeof header === "string" && header.length <= MAX_RETRIED_EVENT_LENGTH &&
+      EVENT_ID_PATTERN.test(header)
+    ? header
+    : undefined;
+}
