@@ -1,7 +1,8 @@
 /**
  * The AMQP supervisor on the real broker: one reconnect loop at a time, so
  * a connection lost while a reconnect runs its setups never leaves a second
- * connection behind, and stop() during a reconnect leaves none open.
+ * connection behind, stop() during a reconnect leaves none open, and a
+ * blocked connection that is lost takes its blocked state with it.
  */
 import assert from "node:assert/strict";
 import { type AmqpConnection, type AmqpStatus, createAmqpSupervisor } from "../../src/amqp/mod.ts";
@@ -79,4 +80,29 @@ Deno.test("stop() while a reconnect runs its setups leaves no connection open an
   await new Promise((resolve) => setTimeout(resolve, 200));
   assert.equal(await openConnections(name), 0);
   assert.equal(statuses.at(-1)?.type, "closed", statuses.map((s) => s.type).join(" "));
+});
+
+Deno.test("a connection lost while RabbitMQ blocks it reports unblocked, so the blocked state ends with it", async () => {
+  const { statuses, supervisor } = supervised({ initial: 20, max: 100 });
+  try {
+    const first = await supervisor.start();
+    // What amqplib emits on RabbitMQ's connection.blocked; a real resource alarm would block
+    // every other user of the shared broker.
+    first.emit("blocked", "low on memory");
+    await first.close();
+    await waitFor(
+      () => Promise.resolve(statuses.some((s) => s.type === "connected" && s.attempt >= 1)),
+      10_000,
+      "a reconnect",
+    );
+    const types = statuses.map((s) => s.type);
+    assert.deepEqual(
+      types.slice(0, 4),
+      ["connected", "blocked", "unblocked", "disconnected"],
+      types.join(" "),
+    );
+    assert.equal(types.filter((t) => t === "blocked").length, 1);
+  } finally {
+    await supervisor.stop();
+  }
 });
