@@ -48,6 +48,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const drainMs = ctx.config.node.drain_ms;
   logger.info({ drainMs }, "shutdown: stop consuming, draining in-flight requests");
+  // The gateway first: a request it took is answered by the consumers, still running, and one it
+  // took during their drain would only wait in a queue no one reads until its timeout.
+  await ctx.gateway?.close();
   await ctx.pool?.stop(drainMs);
   await ipl.unwind();
   logger.info("shutdown complete");

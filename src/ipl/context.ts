@@ -48,7 +48,13 @@ export interface IplContext {
   /** The node's health and metrics listener, once started. */
   http?: { host: string; port: number; metrics: NodeMetrics };
   /** The HTTP gateway, on roles that run one. */
-  gateway?: { host: string; port: number; connected(): boolean };
+  gateway?: {
+    host: string;
+    port: number;
+    connected(): boolean;
+    /** Takes no more requests and waits for the answers of those it took. */
+    close(): Promise<void>;
+  };
   /** Asks the node to shut down (set by `beds run`; used by the admin command). */
   requestStop?: () => void;
 }

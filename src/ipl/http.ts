@@ -125,7 +125,7 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
     await link.close();
     throw new Error(`Cannot listen on ${host}:${port}: ${(error as Error).message}`);
   }
-  ctx.gateway = { host: server.host, port: server.port, connected: link.connected };
+  ctx.gateway = { host: server.host, port: server.port, connected: link.connected, close: server.close };
   ctx.logger.info({ gateway: { host: server.host, port: server.port } }, "gateway listening");
   return {
     detail: `http://${server.host}:${server.port}/v1/<template>/<op>, timeout ${timeoutMs} ms`,

@@ -1,11 +1,24 @@
 /**
  * Coordinated shutdown loses nothing: SIGTERM on a node process under load,
- * and `beds shutdown` of one of two nodes (hot swap).
+ * `beds shutdown` of one of two nodes (hot swap), and a node's gateway,
+ * which stops before its consumers.
  */
 import assert from "node:assert/strict";
 import type { Reply } from "../../src/protocol/mod.ts";
 import { workQueueName } from "../../src/amqp/mod.ts";
-import { cli, consumerCount, createTestEnv, ROOT, startNode, waitFor } from "../helpers/services.ts";
+import mariadb from "mariadb";
+import {
+  cli,
+  consumerCount,
+  createTestEnv,
+  dbQuery,
+  readyCount,
+  ROOT,
+  startNode,
+  waitFor,
+  workQueues,
+} from "../helpers/services.ts";
+import { nodeUrls } from "../helpers/http.ts";
 import { runLoad } from "../helpers/faults.ts";
 import { assertWritesAccounted, FAST_RETRIES, skus } from "../helpers/writes.ts";
 
@@ -99,6 +112,51 @@ Deno.test("hot swap: `beds shutdown` stops one of two nodes under load and the o
   } finally {
     if (!aStopped) await a.stop();
     assert.equal(await b.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+Deno.test("a node with a gateway stops it before its consumers: what it took is answered, nothing waits in a queue", async () => {
+  const env = await createTestEnv({
+    extraToml: "[nodes.appServer]\ngateway = true\n",
+    gateway: { timeout_ms: 6000 },
+  });
+  const instance = `gwstop-${env.id}`;
+  const node = await startNode(env, "appServer", instance);
+  const lock = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: env.schema });
+  let exited: number | undefined;
+  try {
+    const { gateway } = await nodeUrls(env, instance, { gateway: true });
+    await lock.query("LOCK TABLES customers WRITE");
+    const read = () =>
+      fetch(`${gateway}/v1/cus/read`, { method: "POST", body: JSON.stringify({ key: { id: 1 } }) })
+        .then(async (r) => ({ status: r.status, body: await r.json() }));
+    const taken = read(); // in flight when the node is asked to stop
+    await waitFor(
+      async () =>
+        (await dbQuery<{ n: number }[]>(
+          env,
+          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE STATE LIKE '%lock%' AND (DB = DATABASE() OR INFO LIKE CONCAT('%', DATABASE(), '%'))",
+        ))[0]!.n > 0,
+      10_000,
+      "the read to wait on the lock",
+    );
+    const stopping = node.stop().then((code) => exited = code);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Sent while the node stops: refused at once, never left in a queue for its timeout.
+    const late = await read().then((r) => r.status, () => "refused");
+    assert.ok(late === "refused" || late === 503, `late request: ${late}`);
+    assert.equal(exited, undefined, "the node waits for the request it took");
+    const unlocked = performance.now();
+    await lock.query("UNLOCK TABLES");
+    const answer = await taken;
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(await stopping, 0);
+    assert.ok(performance.now() - unlocked < 4000, "the exit did not wait for a gateway timeout");
+    for (const queue of workQueues(env)) assert.equal(await readyCount(queue), 0, queue);
+  } finally {
+    await lock.end();
+    if (exited === undefined) await node.stop();
     await env.cleanup();
   }
 });
