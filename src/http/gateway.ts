@@ -45,8 +45,14 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 class HttpError extends BedsError {
   readonly status: number;
   readonly headers: Record<string, string>;
-  constructor(status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}) {
-    super(code, message);
+  constructor(
+    status: number,
+    code: ErrorCode,
+    message: string,
+    headers: Record<string, string> = {},
+    cause?: unknown,
+  ) {
+    super(code, message, { cause });
     this.status = status;
     this.headers = headers;
   }
@@ -75,7 +81,14 @@ async function readBody(request: Request, limit: number, timeoutMs: number): Pro
   }, timeoutMs);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        // The client went away mid-body: its fault, not the gateway's, so no 5xx and no error log.
+        throw new HttpError(400, "BAD_REQUEST", "Request body broken off before its end", {}, error);
+      }
+      const { done, value } = chunk;
       if (late) throw new HttpError(408, "BAD_REQUEST", `Request body not received within ${timeoutMs} ms`);
       if (done) break;
       size += value.byteLength;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { BedsClientError, type RequestBody } from "../../src/client/mod.ts";
 import { ERROR_CODES } from "../../src/errors.ts";
 import { gatewayHandler, type GatewaySend, httpStatusOf } from "../../src/http/mod.ts";
-import { silentLogger } from "../../src/logging/mod.ts";
+import { type Logger, silentLogger } from "../../src/logging/mod.ts";
 import type { Reply } from "../../src/protocol/mod.ts";
 
 const META = { event: "e1", node: "n1", broker: "rBroker", ms: 1, rows: 1 };
@@ -206,6 +206,38 @@ Deno.test("gatewayHandler() answers 408 to a body that does not come within the 
   assert.equal(cancelled, true, "the body stream is cancelled");
   assert.equal(sent, 0);
   assert.deepEqual(answers, [["_none", "_none", 408]]);
+});
+
+Deno.test("gatewayHandler() answers 400, and logs no error, when the client breaks its body off", async () => {
+  const errors: unknown[] = [];
+  const answers: Array<[string, string, number]> = [];
+  const handle = gatewayHandler({
+    send: () => Promise.reject(new Error("must not be sent")),
+    timeoutMs: 5_000,
+    maxBodyBytes: 1024,
+    node: "gw",
+    nextEvent: () => "gw-event",
+    logger: { ...silentLogger(), error: (...args: unknown[]) => void errors.push(args) } as Logger,
+    onAnswer: (template, op, status) => answers.push([template, op, status]),
+  });
+  // What the server's body stream does when the client closes its connection mid-body.
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"key":{"id":'));
+      controller.error(
+        new Deno.errors.BadResource("Cannot read request body as underlying resource unavailable"),
+      );
+    },
+  });
+  const response = await handle(
+    new Request("http://gw/v1/cus/read", { method: "POST", body, duplex: "half" } as RequestInit),
+  );
+  const json = await response.json();
+  assert.equal(response.status, 400);
+  assert.equal(json.error.code, "BAD_REQUEST");
+  assert.match(json.error.message, /broken off/);
+  assert.deepEqual(answers, [["_none", "_none", 400]]);
+  assert.deepEqual(errors, []);
 });
 
 Deno.test("gatewayHandler() answers TOO_LARGE itself for a body that grows past the nodes' limit when sent", async () => {
