@@ -65,11 +65,11 @@ export function splitBySize<T>(rows: readonly T[], maxBytes: number): T[][] {
   return batches;
 }
 
-function rowsOf(reply: Reply): StoredEvent[] {
+function rowsOf(reply: Reply, keepPart?: (part: StoredEvent) => boolean): StoredEvent[] {
   if (!reply.ok) {
     throw new BedsError(reply.error.code as ErrorCode, `Admin log store: ${reply.error.message}`);
   }
-  return storedRecords(reply.data);
+  return storedRecords(reply.data, keepPart);
 }
 
 /** Creates a log store that lives behind the admin role's adminLogsBroker. */
@@ -94,7 +94,8 @@ export function createAmqpLogStore(options: AmqpLogStoreOptions): LogStore {
       for (const [k, v] of Object.entries(where)) if (v === undefined) delete where[k];
       return rowsOf(
         await client.request({ template: LOGSTORE_TEMPLATE, op: "read", where, limit }, { timeoutMs }),
-      ).filter((r) => matchesTail(r, filter));
+        (part) => matchesTail(part, filter),
+      );
     },
     async chain(event) {
       return rowsOf(

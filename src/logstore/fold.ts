@@ -68,8 +68,18 @@ export function unfoldParts(record: StoredEvent): StoredEvent[] {
   return out;
 }
 
-/** The records of a store's reply (rows or documents), folded parts unfolded. */
-export function storedRecords(data: unknown): StoredEvent[] {
+/**
+ * The records of a store's reply (rows or documents), folded parts unfolded. The store chose its
+ * rows by its own rules (MariaDB's collation ignores case); a folded part came with its parent,
+ * so `keepPart` decides on the parts alone.
+ */
+export function storedRecords(
+  data: unknown,
+  keepPart: (part: StoredEvent) => boolean = () => true,
+): StoredEvent[] {
   if (!Array.isArray(data)) return [];
-  return data.flatMap((row) => unfoldParts(fromStoredRow(row as Record<string, unknown>)));
+  return data.flatMap((row) => {
+    const [own, ...parts] = unfoldParts(fromStoredRow(row as Record<string, unknown>));
+    return [own!, ...parts.filter(keepPart)];
+  });
 }

@@ -65,13 +65,14 @@ function checked(template: RecTemplate, values: Record<string, unknown>): Values
 }
 
 /**
- * Whether a record passes the filter's equality terms. The store applies them to the records it
- * keeps; a part folded into its parent's record is checked here once unfolded.
+ * Whether a part folded into its parent's record passes the filter's equality terms. The store
+ * applies them to the records it keeps; a part is checked here once unfolded, ignoring case as
+ * the MariaDB store does (its node is its parent's, which the store may have matched so).
  */
 export function matchesTail(record: StoredEvent, filter: TailFilter): boolean {
   for (const field of ["node", "level", "kind", "template", "code"] as const) {
     const want = filter[field];
-    if (want !== undefined && record[field] !== want) return false;
+    if (want !== undefined && record[field]?.toLowerCase() !== want.toLowerCase()) return false;
   }
   return true;
 }
@@ -144,7 +145,7 @@ export function createLogStore(options: LogStoreOptions): LogStore {
           offset: 0,
           params,
         });
-        return storedRecords(result.data).filter((r) => matchesTail(r, filter));
+        return storedRecords(result.data, (part) => matchesTail(part, filter));
       }
       const where = new Map<string, unknown[]>();
       for (const [field, value] of Object.entries(filterValues(filter))) {
@@ -160,7 +161,7 @@ export function createLogStore(options: LogStoreOptions): LogStore {
       });
       // Reads filter by equality only. Newest first, the records since a time are a prefix of
       // the page, so cutting the page there is exact; `until` has no such property and is not offered.
-      return sinceCut(storedRecords(result.data).filter((r) => matchesTail(r, filter)), filter.since);
+      return sinceCut(storedRecords(result.data, (part) => matchesTail(part, filter)), filter.since);
     },
 
     async chain(event) {

@@ -4,7 +4,12 @@ import { buildTree } from "../../utilities/log_dumper/tree.ts";
 import { createHandler, filterFrom } from "../../utilities/log_dumper/server.ts";
 import { observerConfig } from "../../utilities/log_dumper/config.ts";
 import { filterSql } from "../../utilities/log_dumper/mariadb_source.ts";
-import { type LogRecord, type LogSource, unfolding } from "../../utilities/log_dumper/source.ts";
+import {
+  type LogRecord,
+  type LogSource,
+  matchesFilter,
+  unfolding,
+} from "../../utilities/log_dumper/source.ts";
 
 const XSS = `<script>alert("x")</script>`;
 
@@ -244,7 +249,8 @@ Deno.test("unfolding() shows a fan-out's folded parts as records of their own, f
   });
   const failed = record("p.3", "2025-01-01T00:00:00.000Z", { id: 8, parent: "p", code: "NOT_FOUND" });
   const source = unfolding({
-    recent: () => Promise.resolve([failed, parent]),
+    // As a store would: its own rows by the filter (case ignored, as MariaDB's collation does).
+    recent: (filter) => Promise.resolve([failed, parent].filter((r) => matchesFilter(r, filter))),
     chain: () => Promise.resolve([parent, failed]),
     close: () => Promise.resolve(),
   });
@@ -261,9 +267,24 @@ Deno.test("unfolding() shows a fan-out's folded parts as records of their own, f
     assert.ok(chain.slice(1, 3).every((r) => r.id === 7 && r.node === "n1" && r.at === parent.at));
   });
   await t.step("a filter applies to the parts once unfolded", async () => {
+    // The store finds a folded part through its parent's record only (README, log store).
     const prd = await source.recent({ template: "prd" }, 10);
-    assert.deepEqual(prd.map((r) => r.event), ["p.3", "p.1"]);
+    assert.deepEqual(prd.map((r) => r.event), ["p.3"]);
+    const dsh = await source.recent({ template: "dsh" }, 10);
+    assert.deepEqual(dsh.map((r) => r.event), ["p"]);
+    const ofNode = await source.recent({ node: "n1" }, 10);
+    assert.deepEqual(ofNode.map((r) => r.event), ["p.3", "p", "p.1", "p.2"]);
     const errors = await source.recent({ status: "error" }, 10);
     assert.deepEqual(errors.map((r) => r.event), ["p.3"]);
+  });
+  await t.step("a filter in other letter case finds what the store found, parts alike", async () => {
+    assert.deepEqual((await source.recent({ template: "PRD" }, 10)).map((r) => r.event), ["p.3"]);
+    assert.deepEqual((await source.recent({ code: "not_found" }, 10)).map((r) => r.event), ["p.3"]);
+    assert.deepEqual((await source.recent({ node: "N1" }, 10)).map((r) => r.event), [
+      "p.3",
+      "p",
+      "p.1",
+      "p.2",
+    ]);
   });
 });

@@ -87,10 +87,14 @@ export function unfoldParts(record: LogRecord): LogRecord[] {
   return out;
 }
 
-/** Whether a record passes the filter's terms on its own fields (time and paging are the store's). */
+/**
+ * Whether a record passes the filter's terms on its own fields (time and paging are the store's),
+ * ignoring case as the MariaDB store does.
+ */
 export function matchesFilter(record: LogRecord, filter: RecordFilter): boolean {
   for (const field of ["node", "level", "kind", "template", "code"] as const) {
-    if (filter[field] && record[field] !== filter[field]) return false;
+    const want = filter[field];
+    if (want && record[field]?.toLowerCase() !== want.toLowerCase()) return false;
   }
   if (filter.status === "ok" && record.code !== null) return false;
   if (filter.status === "error" && record.code === null) return false;
@@ -99,12 +103,16 @@ export function matchesFilter(record: LogRecord, filter: RecordFilter): boolean 
 
 /**
  * A source whose readers see folded parts as records of their own. The store filters what it
- * keeps, so a part is found through its parent's record, then checked against the filter here.
+ * keeps by its own rules, so a part is found through its parent's record, then checked against
+ * the filter here.
  */
 export function unfolding(source: LogSource): LogSource {
   return {
     recent: async (filter, limit) =>
-      (await source.recent(filter, limit)).flatMap(unfoldParts).filter((r) => matchesFilter(r, filter)),
+      (await source.recent(filter, limit)).flatMap((record) => {
+        const [own, ...parts] = unfoldParts(record);
+        return [own!, ...parts.filter((part) => matchesFilter(part, filter))];
+      }),
     chain: async (event) => (await source.chain(event)).flatMap(unfoldParts),
     close: () => source.close(),
   };
