@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BedsClient, BedsClientError, type RequestBody } from "../client/mod.ts";
+import { BedsClient, BedsClientError, MAX_TIMEOUT_MS, type RequestBody } from "../client/mod.ts";
 import { OPS } from "../config/mod.ts";
 import type { Op } from "../config/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
@@ -56,6 +56,9 @@ export async function callCommand(args: string[], io: CliIo): Promise<number> {
   set("order", values.order?.split(",").filter(Boolean));
   set("event", values.parent ? { parent: values.parent } : undefined);
   const timeoutMs = intFlag("timeout", values.timeout) ?? 10_000;
+  if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new UsageError(`Option --timeout must be 1–${MAX_TIMEOUT_MS} ms`);
+  }
 
   const config = configFrom(values, io);
   const client = await BedsClient.connect({ amqp: config.amqp, timeoutMs, name: "beds call" });

@@ -93,6 +93,16 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
+const CLOSED_BY_CLIENT = "Client closed";
+
+/** The longest wait a timer can hold: longer ones fire at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+function timeoutError(timeoutMs: number): RangeError | undefined {
+  if (Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS) return undefined;
+  return new RangeError(`Timeout must be more than 0 and at most ${MAX_TIMEOUT_MS} ms, got ${timeoutMs}`);
+}
+
 /** An AMQP request/reply client for BEDS. */
 export class BedsClient {
   #connection: AmqpConnection;
@@ -105,6 +115,13 @@ export class BedsClient {
   #closed = false;
   #confirm: boolean;
   #userId: string | undefined;
+  /** What the requests still waiting are told when the channel closes. */
+  #closeReason = "Connection closed";
+  /**
+   * Sends without confirms handed over while amqplib's write buffer was over its mark: they
+   * resolve when it drains, or when close() has sent them.
+   */
+  #afterDrain: Array<() => void> = [];
 
   private constructor(
     connection: AmqpConnection,
@@ -124,6 +141,8 @@ export class BedsClient {
 
   /** Connects and starts listening for replies. */
   static async connect(options: BedsClientOptions): Promise<BedsClient> {
+    const wrong = timeoutError(options.timeoutMs ?? 10_000);
+    if (wrong) throw wrong;
     const connection = await connectAmqp(options.amqp, { name: options.name ?? "beds-client" });
     try {
       const channel = options.confirm
@@ -150,13 +169,18 @@ export class BedsClient {
       // the login's): the requests waiting on it fail with that reason, and the connection, now of
       // no use to this client, is closed. Without an "error" listener amqplib would tear the whole
       // connection down and the reason would be lost.
-      let reason = "Connection closed";
-      channel.on("error", (error: Error) => reason = `Channel closed by RabbitMQ: ${error.message}`);
+      channel.on(
+        "error",
+        (error: Error) => client.#closeReason = `Channel closed by RabbitMQ: ${error.message}`,
+      );
+      channel.on("drain", () => client.#drained());
       channel.on("close", () => {
-        client.#failAll(reason);
+        // Closed by close(): RabbitMQ took everything before the channel's close.
+        if (client.#closeReason === CLOSED_BY_CLIENT) client.#drained();
+        client.#failAll(client.#closeReason);
         connection.close().catch(() => {});
       });
-      connection.on("close", () => client.#failAll(reason));
+      connection.on("close", () => client.#failAll(client.#closeReason));
       connection.on("error", () => {});
       return client;
     } catch (error) {
@@ -182,6 +206,8 @@ export class BedsClient {
   request(body: RequestBody, options: RequestOptions = {}): Promise<Reply> {
     if (this.#closed) return Promise.reject(new BedsClientError("CLOSED", "Client is closed"));
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const wrong = timeoutError(timeoutMs);
+    if (wrong) return Promise.reject(wrong);
     const correlationId = this.#prefix + (this.#seq++).toString(36);
     const payload = options.rawBody ??
       new TextEncoder().encode(JSON.stringify({ deadline_ms: Date.now() + timeoutMs, ...body }));
@@ -193,13 +219,17 @@ export class BedsClient {
         );
       }, timeoutMs);
       this.#pending.set(correlationId, { resolve, reject, timer });
-      this.#channel.publish(this.#exchange, routingKey(body.op, body.template), Buffer.from(payload), {
-        replyTo: DIRECT_REPLY_TO,
+      this.#publish(
         correlationId,
-        contentType: "application/json",
-        mandatory: true,
-        userId: this.#userId,
-      });
+        () =>
+          this.#channel.publish(this.#exchange, routingKey(body.op, body.template), Buffer.from(payload), {
+            replyTo: DIRECT_REPLY_TO,
+            correlationId,
+            contentType: "application/json",
+            mandatory: true,
+            userId: this.#userId,
+          }),
+      );
     });
   }
 
@@ -208,8 +238,10 @@ export class BedsClient {
    * writes). With `confirm`, resolves once RabbitMQ has taken the message;
    * an unroutable one rejects with `UNROUTABLE`, one RabbitMQ refuses with
    * `REFUSED`. Without `confirm` it resolves once the message is handed to
-   * the socket. A failed fire-and-forget write is kept in the broker's
-   * dead-letter queue.
+   * the connection: at once while its write buffer has room, else when the
+   * buffer drains, so a loop of awaited sends goes at the socket's pace.
+   * `close()` sends what was handed over before it closes. A failed
+   * fire-and-forget write is kept in the broker's dead-letter queue.
    */
   send(body: RequestBody): Promise<void> {
     if (this.#closed) return Promise.reject(new BedsClientError("CLOSED", "Client is closed"));
@@ -223,50 +255,79 @@ export class BedsClient {
       );
       this.#pending.set(correlationId, { resolve: () => resolve(), reject, timer });
       // On a plain channel amqplib ignores the callback; the timeout below settles instead.
-      (this.#channel as AmqpConfirmChannel).publish(
-        this.#exchange,
-        routingKey(body.op, body.template),
-        payload,
-        {
-          correlationId,
-          contentType: "application/json",
-          mandatory: true,
-          persistent: true,
-          userId: this.#userId,
-        },
-        (error: unknown) => {
-          const pending = this.#pending.get(correlationId);
-          if (!pending) return;
-          this.#pending.delete(correlationId);
-          clearTimeout(pending.timer);
-          if (!error) return resolve();
-          // amqplib reports a nack and a channel closing with the message unconfirmed alike.
-          pending.reject(
-            /nack/i.test(String((error as Error).message))
-              ? new BedsClientError("REFUSED", "RabbitMQ refused the message")
-              : new BedsClientError("CLOSED", "Channel closed before RabbitMQ confirmed the message"),
-          );
-        },
-      );
-      if (!this.#confirm) {
-        // Without confirms there is nothing to wait for beyond a possible return.
-        setTimeout(() => {
+      const written = this.#publish(correlationId, () =>
+        (this.#channel as AmqpConfirmChannel).publish(
+          this.#exchange,
+          routingKey(body.op, body.template),
+          payload,
+          {
+            correlationId,
+            contentType: "application/json",
+            mandatory: true,
+            persistent: true,
+            userId: this.#userId,
+          },
+          (error: unknown) => {
+            const pending = this.#pending.get(correlationId);
+            if (!pending) return;
+            this.#pending.delete(correlationId);
+            clearTimeout(pending.timer);
+            if (!error) return resolve();
+            // amqplib reports a nack and a channel closing with the message unconfirmed alike.
+            pending.reject(
+              /nack/i.test(String((error as Error).message))
+                ? new BedsClientError("REFUSED", "RabbitMQ refused the message")
+                : new BedsClientError("CLOSED", "Channel closed before RabbitMQ confirmed the message"),
+            );
+          },
+        ));
+      if (!this.#confirm && written !== undefined) {
+        // Without confirms there is nothing to wait for beyond a possible return and room to write.
+        const handedOver = () => {
           const pending = this.#pending.get(correlationId);
           if (!pending) return;
           this.#pending.delete(correlationId);
           clearTimeout(pending.timer);
           resolve();
-        }, 0);
+        };
+        if (written) setTimeout(handedOver, 0);
+        else this.#afterDrain.push(handedOver);
       }
     });
   }
 
-  /** Rejects pending requests and closes the connection. */
+  /**
+   * Closes the channel, then the connection. The channel's close goes out after the messages
+   * still in its write buffer, so RabbitMQ takes every one handed over; the connection's alone
+   * could leave first and RabbitMQ would drop them. Requests still waiting for a reply reject.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#failAll("Client closed");
     this.#closed = true;
+    this.#closeReason = CLOSED_BY_CLIENT;
+    await this.#channel.close().catch(() => {});
+    this.#failAll(CLOSED_BY_CLIENT);
     await this.#connection.close().catch(() => {});
+  }
+
+  /**
+   * Runs one publish for pending `correlationId`: amqplib's answer (false: its write buffer is
+   * over its mark), or undefined when it threw (a closing channel, a key over 255 bytes), and
+   * the request has failed with the reason.
+   */
+  #publish(correlationId: string, publish: () => boolean): boolean | undefined {
+    try {
+      return publish();
+    } catch (error) {
+      this.#fail(correlationId, new BedsClientError("CLOSED", `Not sent: ${(error as Error).message}`));
+      return undefined;
+    }
+  }
+
+  #drained(): void {
+    const waiting = this.#afterDrain;
+    this.#afterDrain = [];
+    for (const handedOver of waiting) handedOver();
   }
 
   #settle(correlationId: string | undefined, content: Buffer): void {

@@ -17,6 +17,7 @@ export {
   BedsClientError,
   type BedsClientOptions,
   type ClientErrorKind,
+  MAX_TIMEOUT_MS,
   type RequestBody,
   type RequestOptions,
 } from "./client.ts";
