@@ -6,16 +6,10 @@
  */
 import { BedsClientError, sendAdminCommand } from "../client/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
-import { configFrom, parse } from "./args.ts";
+import { configFrom, parse, waitFlag } from "./args.ts";
 
 /** Usage of the admin commands. */
 export const ADMIN_USAGE = "beds shutdown --node INSTANCE [--wait MS]   |   beds status [--wait MS] [--json]";
-
-function waitFlag(text: string | undefined, fallback: number): number {
-  const n = Number(text ?? fallback);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError("Option --wait must be a positive integer");
-  return n;
-}
 
 /** Asks one node instance to shut down (drain, then exit 0). */
 export async function shutdownCommand(args: string[], io: CliIo): Promise<number> {

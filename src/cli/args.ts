@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadConfig } from "../config/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
+import { MAX_TIMEOUT_MS } from "../client/mod.ts";
 
 /** Flags every subcommand accepts. */
 export const COMMON_OPTIONS = {
@@ -54,4 +55,13 @@ export function jsonFlag(name: string, text: string | undefined): Record<string,
     throw new UsageError(`Option --${name} must be a JSON object`);
   }
   return value as Record<string, unknown>;
+}
+
+/** `--wait MS`: how long to collect replies, within what a timer can wait. */
+export function waitFlag(text: string | undefined, fallback: number): number {
+  const n = Number(text ?? fallback);
+  if (!Number.isInteger(n) || n <= 0 || n > MAX_TIMEOUT_MS) {
+    throw new UsageError(`Option --wait must be 1–${MAX_TIMEOUT_MS} ms`);
+  }
+  return n;
 }

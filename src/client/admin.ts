@@ -42,29 +42,53 @@ export interface AdminReply {
  */
 export async function sendAdminCommand(request: AdminRequest): Promise<AdminReply[]> {
   const connection = await connectAmqp(request.amqp, { name: "beds admin" });
+  // Without these listeners amqplib throws a channel's or connection's error out of its event
+  // handler, which ends the process: a missing admin exchange must be an answer instead.
+  connection.on("error", () => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const channel = await connection.createChannel();
+    const exchange = adminExchangeName(request.amqp.exchange);
     const replies: AdminReply[] = [];
     const waitMs = request.waitMs ?? 2000;
     const correlationId = crypto.randomUUID();
-    let unroutable = false;
+    let failure: BedsClientError | undefined;
     let wake = () => {};
     const done = new Promise<void>((resolve) => {
       wake = resolve;
-      setTimeout(resolve, waitMs);
+      timer = setTimeout(resolve, waitMs);
+    });
+    const noNode = request.node === undefined
+      ? "No node is listening"
+      : `No node "${request.node}" is listening`;
+    channel.on("error", (error: Error) => {
+      failure = /\b404\b|NOT_FOUND/.test(error.message) && error.message.includes(exchange)
+        ? new BedsClientError(
+          "UNROUTABLE",
+          `${noNode}: no exchange "${exchange}" (no node has started on it)`,
+        )
+        : new BedsClientError("CLOSED", `Channel closed by RabbitMQ: ${error.message}`);
+    });
+    channel.on("close", () => {
+      failure ??= new BedsClientError("CLOSED", "Connection closed before the replies came");
+      wake();
     });
     await channel.consume(DIRECT_REPLY_TO, (msg) => {
       if (!msg || msg.properties.correlationId !== correlationId) return;
-      replies.push(JSON.parse(msg.content.toString("utf8")) as AdminReply);
+      try {
+        replies.push(JSON.parse(msg.content.toString("utf8")) as AdminReply);
+      } catch {
+        return; // not a node's reply
+      }
       if (request.node !== undefined) wake();
     }, { noAck: true });
     channel.on("return", () => {
-      unroutable = true;
+      failure ??= new BedsClientError("UNROUTABLE", noNode);
       wake();
     });
     const key = request.node === undefined ? ADMIN_BROADCAST_KEY : adminNodeKey(request.node);
     channel.publish(
-      adminExchangeName(request.amqp.exchange),
+      exchange,
       key,
       Buffer.from(JSON.stringify({ command: request.command })),
       {
@@ -76,14 +100,11 @@ export async function sendAdminCommand(request: AdminRequest): Promise<AdminRepl
       },
     );
     await done;
-    if (unroutable) {
-      throw new BedsClientError(
-        "UNROUTABLE",
-        request.node === undefined ? "No node is listening" : `No node "${request.node}" is listening`,
-      );
-    }
+    // Replies that came are answers, whatever happened after them.
+    if (failure && !(failure.kind === "CLOSED" && replies.length)) throw failure;
     return replies;
   } finally {
+    clearTimeout(timer);
     await connection.close().catch(() => {});
   }
 }

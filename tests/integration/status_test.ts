@@ -33,3 +33,21 @@ Deno.test("beds status prints one row per node with role, uptime, rate, last err
     await env.cleanup();
   }
 });
+
+Deno.test("admin commands on an exchange no node has started on exit 3 with the reason", async () => {
+  const env = await createTestEnv({ emptySchema: true });
+  try {
+    for (
+      const args of [["status"], ["shutdown", "--node", "nobody"], ["templates", "reload", "--wait", "500"]]
+    ) {
+      const run = await cli([...args, ...env.cliArgs]);
+      assert.equal(run.code, 3, `${args.join(" ")}: ${run.err}`);
+      assert.match(
+        run.err,
+        /No node (is|"nobody" is) listening: no exchange ".*\.admin" \(no node has started on it\)/,
+      );
+    }
+  } finally {
+    await env.cleanup();
+  }
+});
