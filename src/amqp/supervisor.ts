@@ -55,7 +55,7 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
 
   // One reconnect loop at a time: a connection lost while the loop runs its setups is the loop's
   // to retry, or two loops would each open a connection and run every setup on it.
-  let reconnecting = false;
+  let reconnecting: Promise<void> | undefined;
   let wake: (() => void) | undefined;
 
   const open = async (): Promise<AmqpConnection> => {
@@ -79,7 +79,7 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
       if (stopped) return;
       options.onStatus({ type: "disconnected", reason: error?.message ?? "connection closed" });
       options.onLost?.();
-      if (!reconnecting) void reconnect();
+      reconnecting ??= reconnect().finally(() => reconnecting = undefined);
     });
     return conn;
   };
@@ -94,47 +94,42 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
     });
 
   const reconnect = async () => {
-    reconnecting = true;
-    try {
-      for (let attempt = 0; !stopped; attempt++) {
-        const delayMs = backoffDelay(attempt, {
-          initialMs: options.initialDelayMs,
-          maxMs: options.maxDelayMs,
-        });
-        options.onStatus({ type: "reconnecting", attempt: attempt + 1, delayMs });
-        await pause(delayMs);
-        if (stopped) return;
-        let conn: AmqpConnection | undefined;
-        try {
-          conn = await open();
-          if (stopped) {
-            await conn.close().catch(() => {});
-            return;
-          }
-          connection = conn;
-          for (const setup of setups) {
-            await setup(conn);
-            if (connection !== conn) throw new Error("connection lost while it was being set up");
-          }
-          if (stopped) return; // stop() closed it
-          reconnects++;
-          options.onStatus({ type: "connected", attempt: attempt + 1 });
+    for (let attempt = 0; !stopped; attempt++) {
+      const delayMs = backoffDelay(attempt, {
+        initialMs: options.initialDelayMs,
+        maxMs: options.maxDelayMs,
+      });
+      options.onStatus({ type: "reconnecting", attempt: attempt + 1, delayMs });
+      await pause(delayMs);
+      if (stopped) return;
+      let conn: AmqpConnection | undefined;
+      try {
+        conn = await open();
+        if (stopped) {
+          await conn.close().catch(() => {});
           return;
-        } catch (error) {
-          if (stopped) return;
-          options.onStatus({
-            type: "reconnect_failed",
-            attempt: attempt + 1,
-            reason: (error as Error).message,
-          });
-          if (conn) {
-            if (connection === conn) connection = undefined;
-            await conn.close().catch(() => {});
-          }
+        }
+        connection = conn;
+        for (const setup of setups) {
+          await setup(conn);
+          if (connection !== conn) throw new Error("connection lost while it was being set up");
+        }
+        if (stopped) return; // stop() closed it
+        reconnects++;
+        options.onStatus({ type: "connected", attempt: attempt + 1 });
+        return;
+      } catch (error) {
+        if (stopped) return;
+        options.onStatus({
+          type: "reconnect_failed",
+          attempt: attempt + 1,
+          reason: (error as Error).message,
+        });
+        if (conn) {
+          if (connection === conn) connection = undefined;
+          await conn.close().catch(() => {});
         }
       }
-    } finally {
-      reconnecting = false;
     }
   };
 
@@ -146,7 +141,10 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
     },
     async addSetup(setup) {
       setups.push(setup);
-      if (connection) await setup(connection);
+      // A reconnect under way runs it after the setups before it, on the connection it opens;
+      // run here as well, it would run twice, and before them.
+      if (reconnecting) await reconnecting;
+      else if (connection) await setup(connection);
     },
     current: () => connection,
     reconnects: () => reconnects,

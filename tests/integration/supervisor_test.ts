@@ -106,3 +106,32 @@ Deno.test("a connection lost while RabbitMQ blocks it reports unblocked, so the 
     await supervisor.stop();
   }
 });
+
+Deno.test("a setup added while a reconnect runs its setups runs once, after them, on the new connection", async () => {
+  const { statuses, supervisor } = supervised({ initial: 20, max: 100 });
+  const ran: string[] = [];
+  try {
+    const first = await supervisor.start();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => release = resolve);
+    let calls = 0;
+    await supervisor.addSetup(async () => {
+      ran.push(`a${++calls}`);
+      if (calls === 2) await held; // the reconnect's first setup is still running
+    });
+    await first.close();
+    await waitFor(() => Promise.resolve(calls === 2), 10_000, "the reconnect's first setup");
+    const added = supervisor.addSetup(() => {
+      ran.push("b");
+      return Promise.resolve();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(ran, ["a1", "a2"], "nothing runs before the setups already registered");
+    release();
+    await added;
+    assert.deepEqual(ran, ["a1", "a2", "b"]);
+    assert.ok(statuses.some((s) => s.type === "connected" && s.attempt >= 1));
+  } finally {
+    await supervisor.stop();
+  }
+});
