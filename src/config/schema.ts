@@ -62,6 +62,20 @@ const amqpSchema = z.strictObject({
   /** Longest wait between reconnect attempts: bounds how long a node stays away after RabbitMQ is back. */
   reconnect_max_ms: z.number().int().min(100).max(300_000).default(5000),
   tls: tlsSchema.optional(),
+}).superRefine((amqp, ctx) => {
+  if (amqp.url === undefined || !URL.canParse(amqp.url)) return;
+  const { protocol } = new URL(amqp.url);
+  if (protocol !== "amqp:" && protocol !== "amqps:") {
+    ctx.addIssue({ code: "custom", path: ["url"], message: `expected amqp:// or amqps://, got ${protocol}//` });
+  } else if (amqp.tls && protocol === "amqp:") {
+    // The URL decides the protocol: with amqp:// the TLS files would be ignored, and the
+    // credentials sent in the clear.
+    ctx.addIssue({
+      code: "custom",
+      path: ["url"],
+      message: "is amqp:// but [amqp.tls] is set: use an amqps:// URL, or remove [amqp.tls]",
+    });
+  }
 });
 
 /** An access grant "<op|*>.<template|*>": `*` stands for any op or any template. */

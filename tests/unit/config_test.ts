@@ -429,4 +429,27 @@ Deno.test("loadConfig() checks URLs without repeating them, and takes a MongoDB 
       }
     },
   );
+  await t.step("an AMQP URL is amqp:// or amqps://, and amqps:// where [amqp.tls] is set", async () => {
+    const withUrl = (url: string, tls = "") =>
+      BASE.replace('[amqp]\nuser = "beds"', `[amqp]\nurl = "${url}"\nuser = "beds"`) + tls;
+    const tls = '\n[amqp.tls]\nca = "/etc/ssl/ca.pem"\n';
+    for (
+      const [text, message] of [
+        [
+          withUrl("http://beds:S3cret@mq:5672/"),
+          /amqp\.url: expected amqp:\/\/ or amqps:\/\/, got http:\/\//,
+        ],
+        [withUrl("amqp://beds:S3cret@mq:5672/", tls), /amqp\.url: is amqp:\/\/ but \[amqp\.tls\] is set/],
+      ] as const
+    ) {
+      await withConfigDir({ "beds.toml": text }, (dir) => {
+        const error = configError(() => loadConfig({ dir }));
+        assert.match(error.message, message);
+        assert.ok(!error.message.includes("S3cret"), error.message);
+      });
+    }
+    await withConfigDir({ "beds.toml": withUrl("amqps://beds:S3cret@mq:5671/", tls) }, (dir) => {
+      assert.equal(loadConfig({ dir }).amqp.url, "amqps://beds:S3cret@mq:5671/");
+    });
+  });
 });
