@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type AdapterHealth, createMariadbAdapter } from "../adapters/mod.ts";
+import { type AdapterHealth, createMariadbAdapter, type MongodbAdapter } from "../adapters/mod.ts";
 import { configDigest, resolvePath } from "../config/mod.ts";
 import {
   createAmqpLogStore,
@@ -18,6 +18,7 @@ import {
   loadLogStoreTemplate,
   type LogRow,
   type LogStore,
+  LOGSTORE_INDEXES,
 } from "../logstore/mod.ts";
 import type { IplContext } from "./context.ts";
 import type { IplRecord, StepOutcome } from "./runner.ts";
@@ -104,6 +105,10 @@ async function databaseLogStore(
   try {
     await own?.open();
     const adapter = own ?? shared;
+    // No DBA creates the MongoDB log collection: without it every record would fail the check below.
+    if (store === "mongodb" && "ensureCollection" in adapter) {
+      await (adapter as MongodbAdapter).ensureCollection(template, LOGSTORE_INDEXES);
+    }
     const problems = (await adapter.verify([template])).filter((p) => p.severity === "error");
     if (problems.length) {
       const first = problems[0]!;

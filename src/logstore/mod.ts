@@ -65,6 +65,7 @@ export { buildChainTree, type ChainNode, describeRecord, formatTailLine, renderC
 export {
   loadLogStoreTemplate,
   LOGSTORE_COLLECTION,
+  LOGSTORE_INDEXES,
   LOGSTORE_TEMPLATE,
   type LogStoreTemplateOptions,
 } from "./template.ts";

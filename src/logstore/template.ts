@@ -32,6 +32,12 @@ export async function loadLogStoreTemplate(options: LogStoreTemplateOptions): Pr
 /** The MongoDB collection of the log store. */
 export const LOGSTORE_COLLECTION = "msLogs";
 
+/** Indexes of a log collection a node creates: newest first (`logs tail`, the observer), and a chain. */
+export const LOGSTORE_INDEXES: ReadonlyArray<Record<string, 1 | -1>> = [
+  { at: -1, event: -1 },
+  { root: 1, at: 1 },
+];
+
 /** Record fields a MongoDB document holds (`root` lets a chain be read by equality). */
 const DOCUMENT_FIELDS = [
   "event",

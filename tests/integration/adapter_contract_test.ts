@@ -15,6 +15,7 @@ import {
 } from "../../src/adapters/mod.ts";
 import { BedsError, type ErrorCode } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logging/mod.ts";
+import { loadLogStoreTemplate, LOGSTORE_COLLECTION, LOGSTORE_INDEXES } from "../../src/logstore/mod.ts";
 import { loadTemplates, type RecTemplate, recTemplates } from "../../src/templates/mod.ts";
 import { createTestEnv, ROOT, uniqueId } from "../helpers/services.ts";
 
@@ -212,6 +213,52 @@ Deno.test({
       await adapter.open();
       const missing = { ...template, collection: "no_such" };
       await contract(t, { adapter, template, missing, refusesOperators: true });
+    } finally {
+      await adapter.close();
+      await direct.db(database).dropDatabase().catch(() => {});
+      await direct.close();
+    }
+  },
+});
+
+Deno.test({
+  name: MONGO_URL
+    ? "mongodb: the log collection is created with its indexes when missing, and left alone when it exists"
+    : "mongodb log collection — skipped: BEDS_TEST_MONGO_URL is not set",
+  ignore: !MONGO_URL,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const database = `beds_t_${uniqueId()}`;
+    const direct = new MongoClient(MONGO_URL!, { serverSelectionTimeoutMS: 5000 });
+    const adapter = createMongodbAdapter({
+      config: {
+        url: MONGO_URL!,
+        database,
+        optional: false,
+        connect_timeout_ms: 5000,
+        databases: { logs: database },
+      },
+      logger: silentLogger(),
+    });
+    try {
+      await direct.connect();
+      await adapter.open();
+      const template = await loadLogStoreTemplate({
+        dir: `${ROOT}/templates/logstore`,
+        store: "mongodb",
+        database: "logs",
+      });
+      await adapter.ensureCollection(template, LOGSTORE_INDEXES);
+      await adapter.ensureCollection(template, LOGSTORE_INDEXES); // a second node starting
+      const keys = (await direct.db(database).collection(LOGSTORE_COLLECTION).listIndexes().toArray())
+        .map((index) => JSON.stringify(index.key));
+      assert.deepEqual(keys.sort(), ['{"_id":1}', '{"at":-1,"event":-1}', '{"root":1,"at":1}'].sort());
+      assert.deepEqual(await adapter.verify([template]), []);
+      // A collection that exists is the DBA's: no index is added to it.
+      await direct.db(database).createCollection("dbaLogs");
+      await adapter.ensureCollection({ ...template, collection: "dbaLogs" }, LOGSTORE_INDEXES);
+      assert.equal((await direct.db(database).collection("dbaLogs").listIndexes().toArray()).length, 1);
     } finally {
       await adapter.close();
       await direct.db(database).dropDatabase().catch(() => {});

@@ -36,6 +36,11 @@ export interface MongodbAdapter extends Adapter {
   open(): Promise<void>;
   /** Physical database of a logical database name. */
   databaseOf(database: string): string;
+  /**
+   * Creates the template's collection with these indexes when it does not exist; one that
+   * exists is left as it is. For collections BEDS owns (its log store), which no DBA creates.
+   */
+  ensureCollection(template: RecTemplate, indexes: ReadonlyArray<Record<string, 1 | -1>>): Promise<void>;
 }
 
 /** Creates the MongoDB adapter. */
@@ -75,6 +80,24 @@ export function createMongodbAdapter(options: MongodbAdapterOptions): MongodbAda
         await client.connect();
         await client.db(config.database).command({ ping: 1 });
         healthy = true;
+      } catch (error) {
+        throw mapMongoError(error);
+      }
+    },
+    async ensureCollection(template, indexes) {
+      const name = template.collection;
+      if (!name) throw new BedsError("INTERNAL", `Template "${template.name}" names no collection`);
+      try {
+        const db = client.db(databaseOf(template.database));
+        if ((await db.listCollections({ name }, { nameOnly: true }).toArray()).length) return;
+        try {
+          await db.createCollection(name);
+        } catch (error) {
+          // Another node created it meanwhile: it creates the indexes too.
+          if ((error as { codeName?: string }).codeName === "NamespaceExists") return;
+          throw error;
+        }
+        if (indexes.length) await db.collection(name).createIndexes(indexes.map((key) => ({ key })));
       } catch (error) {
         throw mapMongoError(error);
       }
