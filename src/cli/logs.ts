@@ -160,6 +160,13 @@ const wait = (ms: number, signal: AbortSignal) =>
     }
   });
 
+/** The highest store id of `records`, or `from` (a loop: a spread of 250,000 records overflows the stack). */
+function newestId(records: readonly StoredEvent[], from: number): number {
+  let newest = from;
+  for (const r of records) if ((r.id ?? 0) > newest) newest = r.id!;
+  return newest;
+}
+
 /** Prints recent log records, or one chain as a tree. */
 export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
@@ -213,7 +220,8 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   };
   const config = configFrom(values, io);
   await withStore(config, async (store) => {
-    const first = await store.tail(filter);
+    // The store counts stored records, and a fan-out's folded parts are records of their own here.
+    const first = (await store.tail(filter)).slice(0, filter.limit);
     if (config.logstore.store === "mongodb") {
       // No insertion ids to follow: go on from the newest time printed, skipping what was printed at it.
       const mark: FollowMark = { at: undefined, events: new Set() };
@@ -226,13 +234,13 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
       return;
     }
     print([...first].reverse());
-    let after = Math.max(0, ...first.map((r) => r.id ?? 0));
+    let after = newestId(first, 0);
     while (values.follow && !io.signal.aborted) {
       await wait(Math.max(config.logstore.flush_ms, 500), io.signal);
       if (io.signal.aborted) break;
       const next = await storedAfter(store, filter, after);
       print(next);
-      after = Math.max(after, ...next.map((r) => r.id ?? 0));
+      after = newestId(next, after);
     }
   });
   return 0;

@@ -156,6 +156,8 @@ Deno.test("a fan-out is one record with its parts folded in, and reads back as e
         assert.deepEqual(await tail("--template", "DSH"), [parent]);
         const ofNode = await tail("--node", `FOLD-${fold}`.toUpperCase(), "--limit", "100");
         assert.equal(ofNode.filter((e) => e === parent || e.startsWith(`${parent}.`)).length, 25);
+        // --limit counts the records printed, folded parts among them.
+        assert.equal((await tail("--node", `fold-${fold}`, "--limit", "3")).length, 3);
       } finally {
         await node.stop();
         await env.cleanup();
