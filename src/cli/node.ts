@@ -12,6 +12,8 @@ import {
   EXIT_CODES,
   type IplContext,
   IplError,
+  iplEvent,
+  type IplRecord,
   type IplResult,
   type IplStep,
   runIpl,
@@ -19,6 +21,7 @@ import {
   syslogFailure,
 } from "../ipl/mod.ts";
 import { createSyslogShipper } from "../admin/mod.ts";
+import { fanOut } from "../logstore/mod.ts";
 import type { CliIo } from "./io.ts";
 import { configFrom } from "./args.ts";
 
@@ -30,6 +33,8 @@ export interface BootOptions {
   requestStop?: () => void;
   /** Log JSON lines to this fd; none logs nothing. */
   logFd?: number;
+  /** Keep the IPL record of a failed start in the log store, when a step before opened it. */
+  recordFailure?: boolean;
 }
 
 /** A booted (or failed) node. */
@@ -101,7 +106,10 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
   };
   onShipError = syslogFailure(ctx);
   try {
-    const ipl = await runIpl(options.steps, ctx, logger, [configRecord]);
+    const onFailed = options.recordFailure
+      ? (record: IplRecord) => fanOut(ctx.sinks).emit(iplEvent(ctx, record))
+      : undefined;
+    const ipl = await runIpl(options.steps, ctx, logger, [configRecord], onFailed);
     return { ok: true, ctx, ipl };
   } catch (error) {
     if (!(error instanceof IplError)) throw error;

@@ -31,7 +31,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   // A reload asked for before the node is resident waits until it is.
   const reload: { run?: () => void; pending: boolean } = { pending: false };
   io.onReload?.(() => reload.run ? reload.run() : reload.pending = true);
-  const boot = await bootNode({ values, steps: RUN_STEPS, logFd: 1, requestStop }, io);
+  const boot = await bootNode({ values, steps: RUN_STEPS, logFd: 1, requestStop, recordFailure: true }, io);
   if (!boot.ok) {
     io.err(`beds: IPL failed at ${boot.message}`);
     return boot.exitCode;

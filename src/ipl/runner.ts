@@ -67,7 +67,9 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
 
 /**
  * Runs `steps` in order over `ctx`; `done` are records of steps that ran
- * before (config loading, which must precede the logger).
+ * before (config loading, which must precede the logger). `onFailed` sees
+ * the record of a failed IPL before the steps are undone (while a log store
+ * opened by an earlier step can still take it).
  * @throws {IplError} on the first failure.
  */
 export async function runIpl<C>(
@@ -75,6 +77,7 @@ export async function runIpl<C>(
   ctx: C,
   logger: Logger,
   done: readonly StepRecord[] = [],
+  onFailed?: (record: IplRecord) => void,
 ): Promise<IplResult> {
   const started = performance.now() - done.reduce((ms, s) => ms + s.ms, 0);
   const record: IplRecord = { ok: true, ms: 0, steps: [...done] };
@@ -111,6 +114,11 @@ export async function runIpl<C>(
       record.ok = false;
       record.ms = round(performance.now() - started);
       logger.error({ ipl: rec }, `ipl ${step.name} failed`);
+      try {
+        onFailed?.(record);
+      } catch (error) {
+        logger.warn({ err: (error as Error).message }, "the failed IPL's record could not be kept");
+      }
       await unwind();
       throw new IplError(step.name, step.exitCode, message, record, error);
     }

@@ -405,3 +405,33 @@ Deno.test("what a client chose cannot fail a log batch: odd headers and text are
     await env.cleanup();
   }
 });
+
+Deno.test("a start that fails after the log store opened leaves its IPL record there, failed", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const env = await createTestEnv({
+    extraToml: logstoreToml("flush_ms = 50") + "\n[nodes.appServer]\ngateway = true\n",
+    gateway: { port: (taken.addr as Deno.NetAddr).port },
+  });
+  try {
+    const run = await cli([
+      "run",
+      "--node",
+      "appServer",
+      "--instance",
+      `ipl-failed-${env.id}`,
+      ...env.cliArgs,
+    ]);
+    assert.equal(run.code, 20, run.err); // the gateway's exit code: its port is taken
+    const rows = await query<Array<{ level: string; action: string; message: string | null }>>(
+      env,
+      "SELECT level, action, message FROM ms_logs WHERE kind = 'ipl' AND node = ?",
+      [`ipl-failed-${env.id}`],
+    );
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    assert.equal(rows[0]!.level, "error");
+    assert.equal(rows[0]!.action, "failed");
+  } finally {
+    taken.close();
+    await env.cleanup();
+  }
+});
