@@ -66,7 +66,11 @@ const amqpSchema = z.strictObject({
   if (amqp.url === undefined || !URL.canParse(amqp.url)) return;
   const { protocol } = new URL(amqp.url);
   if (protocol !== "amqp:" && protocol !== "amqps:") {
-    ctx.addIssue({ code: "custom", path: ["url"], message: `expected amqp:// or amqps://, got ${protocol}//` });
+    ctx.addIssue({
+      code: "custom",
+      path: ["url"],
+      message: `expected amqp:// or amqps://, got ${protocol}//`,
+    });
   } else if (amqp.tls && protocol === "amqp:") {
     // The URL decides the protocol: with amqp:// the TLS files would be ignored, and the
     // credentials sent in the clear.
