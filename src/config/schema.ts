@@ -154,6 +154,13 @@ const mariadbServerSchema = z.strictObject({
   /** Exclusive connections for multi-procedure transactions (opened on first use). */
   transaction_connections: z.number().int().min(1).max(64).default(2),
   connect_timeout_ms: z.number().int().positive().default(3000),
+  /**
+   * Longest wait for a statement's answer. Past it the connection is closed (the only way to
+   * cancel a pipelined statement; the server rolls back what it had not committed) and the
+   * statement fails DB_UNAVAILABLE: a lock held elsewhere or a server that stopped answering
+   * must not hold a node's requests for ever.
+   */
+  query_timeout_ms: z.number().int().min(100).max(86_400_000).default(30_000),
   tls: tlsSchema.optional(),
 });
 
@@ -269,6 +276,17 @@ export const configSchema = z.strictObject({
     max_body_bytes: z.number().int().min(256).default(65536),
     default_read_limit: z.number().int().min(1).default(100),
     max_read_limit: z.number().int().min(1).default(1000),
+  }).superRefine((limits, ctx) => {
+    // A read that names no limit is given the default, and one above the maximum is refused: every
+    // such read would fail VALIDATION while the node looked healthy.
+    if (limits.default_read_limit > limits.max_read_limit) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["default_read_limit"],
+        message: `${limits.default_read_limit} is greater than limits.max_read_limit ` +
+          `(${limits.max_read_limit}): every read without a limit would be refused`,
+      });
+    }
   }).default({
     max_body_bytes: 65536,
     default_read_limit: 100,

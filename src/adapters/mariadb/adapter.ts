@@ -11,13 +11,13 @@ import type { MariadbConfig } from "../../config/mod.ts";
 import type { Logger } from "../../logging/mod.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { Adapter, TransactionScope, VerifyOptions, VerifyProblem } from "../types.ts";
-import { type ConnectionSet, createConnectionSet } from "./connections.ts";
+import { type ConnectionSet, createConnectionSet, driverOptions } from "./connections.ts";
+import { parseJsonColumns } from "./json_columns.ts";
 import { mapMariadbError } from "./errors.ts";
 import { BedsError } from "../../errors.ts";
 import { operations } from "./operations.ts";
 import type { Statement } from "./sql.ts";
 import { verifyTemplates } from "./verify.ts";
-import { tlsOptions } from "../../tls.ts";
 
 /** Options for {@link createMariadbAdapter}. */
 export interface MariadbAdapterOptions {
@@ -47,7 +47,8 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
     ? createConnectionSet({ name: "secondary", server: config.secondary, logger })
     : undefined;
   const reader = secondary ?? master;
-  const schemaOf = (database: string) => config.schemas[database] ?? database;
+  const schemaOf = (database: string) =>
+    Object.hasOwn(config.schemas, database) ? config.schemas[database]! : database;
   const shared = operations(
     schemaOf,
     (st) => reader.query(st.sql, st.values),
@@ -58,16 +59,9 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
   let txWaiting = 0;
   const txConnections = () =>
     txPool ??= mariadb.createPool({
-      host: config.master.host,
-      port: config.master.port,
-      user: config.master.user,
-      password: config.master.password,
+      ...driverOptions(config.master),
       connectionLimit: config.master.transaction_connections,
       acquireTimeout: config.master.connect_timeout_ms,
-      bigIntAsNumber: true,
-      insertIdAsNumber: true,
-      timezone: "Z",
-      ssl: config.master.tls ? tlsOptions(config.master.tls) : undefined,
     });
 
   return {
@@ -99,11 +93,27 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
       }
       // The steps prepared, as on the shared connections (connections.ts), so their rows come back
       // typed exactly as a REC read's; the transaction's own statements as plain text.
+      const timeoutMs = config.master.query_timeout_ms;
       const query = async (st: Statement | string) => {
+        // Past the timeout the connection is closed: the server rolls the transaction back.
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          conn.destroy();
+        }, timeoutMs);
         try {
-          return await (typeof st === "string" ? conn.query(st) : conn.execute(st.sql, st.values));
+          return parseJsonColumns(
+            await (typeof st === "string" ? conn.query(st) : conn.execute(st.sql, st.values)),
+          );
         } catch (error) {
+          if (timedOut) {
+            throw new BedsError("DB_UNAVAILABLE", `No answer from MariaDB within ${timeoutMs} ms`, {
+              cause: error,
+            });
+          }
           throw mapMariadbError(error);
+        } finally {
+          clearTimeout(timer);
         }
       };
       try {

@@ -21,12 +21,40 @@ import type { Logger } from "../../logging/mod.ts";
 import { mapMariadbError } from "./errors.ts";
 import { tlsOptions } from "../../tls.ts";
 import { coalescedSocket } from "./socket.ts";
+import { parseJsonColumns } from "./json_columns.ts";
 
 interface Slot {
   conn: Connection | undefined;
   inflight: number;
+  /**
+   * When each statement in flight on `conn` was sent, oldest first (a pipelined connection
+   * answers in order, so the first is the one waited on). A new array per connection.
+   */
+  sent: number[];
   retries: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** SERVER_STATUS_IN_TRANS of the server's status flags. */
+const IN_TRANSACTION = 1;
+
+/** The driver options every MariaDB connection of a node shares (the transaction pool's too). */
+export function driverOptions(server: MariadbServerConfig) {
+  return {
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    bigIntAsNumber: true,
+    decimalAsNumber: false,
+    insertIdAsNumber: true,
+    dateStrings: false,
+    // JSON columns as text, parsed by parseJsonColumns: the driver's own parse can end the process.
+    jsonStrings: true,
+    // Session and values in UTC, whatever the node's own time zone.
+    timezone: "Z",
+    ssl: server.tls ? tlsOptions(server.tls) : undefined,
+  };
 }
 
 /** Options for {@link createConnectionSet}. */
@@ -61,38 +89,36 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
   const { server, logger, name } = options;
   const slots: Slot[] = Array.from(
     { length: server.connections },
-    () => ({ conn: undefined, inflight: 0, retries: 0, timer: undefined }),
+    () => ({ conn: undefined, inflight: 0, sent: [], retries: 0, timer: undefined }),
   );
   let closed = false;
   let inflight = 0;
+  let watchdog: ReturnType<typeof setInterval> | undefined;
+  /** Connections closed because a statement outlived `query_timeout_ms`: their statements say so. */
+  const expired = new WeakSet<Connection>();
 
   const connect = async (slot: Slot) => {
     const conn = await mariadb.createConnection({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      password: server.password,
+      ...driverOptions(server),
       connectTimeout: server.connect_timeout_ms,
       pipelining: true,
-      bigIntAsNumber: true,
-      decimalAsNumber: false,
-      insertIdAsNumber: true,
-      dateStrings: false,
-      // Session and values in UTC, whatever the node's own time zone.
-      timezone: "Z",
-      ssl: server.tls ? tlsOptions(server.tls) : undefined,
       // Plain TCP: the queries of one turn of the event loop leave in one write (see socket.ts).
       // Over TLS the driver upgrades the socket itself; its writes stay as they are.
       ...(server.tls ? {} : { stream: () => coalescedSocket(server.host, server.port) }),
     });
     conn.on("error", (error: unknown) => lost(slot, conn, error));
     slot.conn = conn;
+    slot.sent = [];
     slot.retries = 0;
   };
 
   const lost = (slot: Slot, conn: Connection, error: unknown) => {
     if (slot.conn !== conn) return;
     slot.conn = undefined;
+    // Closed, not only forgotten: a connection the driver calls lost may still be open (KILL QUERY,
+    // a statement timeout, a transaction left open), and would hold its session, its prepared
+    // statements and any open transaction until the server's wait_timeout.
+    conn.destroy();
     if (closed) return;
     logger.warn({ db: name, err: (error as Error)?.message }, "mariadb connection lost");
     schedule(slot);
@@ -114,9 +140,25 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
   };
 
   // A statement left the slot: its answer or its error came.
-  const settle = (slot: Slot) => {
+  const settle = (slot: Slot, sent: number[]) => {
     slot.inflight--;
     inflight--;
+    sent.shift();
+  };
+
+  // One timer for the set, not one per statement: a fan-out sends two dozen statements.
+  const expire = () => {
+    const now = performance.now();
+    for (const slot of slots) {
+      const oldest = slot.sent[0];
+      if (!slot.conn || oldest === undefined || now - oldest <= server.query_timeout_ms) continue;
+      expired.add(slot.conn);
+      logger.warn(
+        { db: name, timeoutMs: server.query_timeout_ms },
+        "mariadb statement timed out; connection closed",
+      );
+      lost(slot, slot.conn, new Error("statement timed out"));
+    }
   };
 
   const pick = (): Slot | undefined => {
@@ -141,6 +183,9 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
         );
       }
       for (const [i, r] of results.entries()) if (r.status === "rejected") schedule(slots[i]!);
+      const timer = setInterval(expire, Math.min(1000, Math.max(25, server.query_timeout_ms / 4)));
+      Deno.unrefTimer(timer);
+      watchdog = timer;
     },
 
     query<T>(sql: string, values: unknown[]): Promise<T> {
@@ -150,8 +195,10 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
         return Promise.reject(new BedsError("OVERLOADED", "Database queue is full; try again later"));
       }
       const conn = slot.conn!;
+      const sent = slot.sent;
       slot.inflight++;
       inflight++;
+      sent.push(performance.now());
       // The SQL as a plain string: an options object makes the driver build every command's
       // options on a prototype chain of the connection's (and turns those into a prototype,
       // slowing every option read the parser makes per column). Named placeholders are off by
@@ -159,11 +206,30 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       // frame less per statement, and a fan-out makes two dozen.
       return conn.execute(sql, values).then(
         (result) => {
-          settle(slot);
-          return result as T;
+          settle(slot, sent);
+          if ((conn.info?.status ?? 0) & IN_TRANSACTION) {
+            // A procedure began a transaction and did not end it: what follows on this connection
+            // would join it, and be lost or committed with it. Closing it rolls the transaction back.
+            lost(slot, conn, new Error("transaction left open"));
+            throw new BedsError(
+              "DB_UNAVAILABLE",
+              "The statement left a transaction open (a procedure without COMMIT or ROLLBACK on every path); " +
+                "it was rolled back",
+            );
+          }
+          return parseJsonColumns(result) as T;
         },
         (error) => {
-          settle(slot);
+          settle(slot, sent);
+          if (expired.has(conn)) {
+            throw new BedsError(
+              "DB_UNAVAILABLE",
+              `No answer from MariaDB within ${server.query_timeout_ms} ms`,
+              {
+                cause: error,
+              },
+            );
+          }
           // A fatal error (killed, reset) leaves the connection unusable even if no "error" event came.
           if ((error as { fatal?: boolean }).fatal) lost(slot, conn, error);
           throw mapMariadbError(error);
@@ -179,6 +245,7 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
 
     async close() {
       closed = true;
+      clearInterval(watchdog);
       await Promise.allSettled(slots.map(async (slot) => {
         clearTimeout(slot.timer);
         const conn = slot.conn;

@@ -1,0 +1,159 @@
+/**
+ * The node's pipelined MariaDB connections against the real server: a
+ * statement that never answers times out, a killed statement does not leave
+ * its session behind, a procedure that leaves a transaction open has it
+ * rolled back, and a JSON column JavaScript cannot parse arrives as its text
+ * instead of ending the process.
+ */
+import assert from "node:assert/strict";
+import { createMariadbAdapter, type TransactionScope } from "../../src/adapters/mod.ts";
+import { createConnectionSet } from "../../src/adapters/mariadb/connections.ts";
+import { loadTemplates, recTemplates } from "../../src/templates/mod.ts";
+import { BedsError } from "../../src/errors.ts";
+import { silentLogger } from "../../src/logging/mod.ts";
+import { createTestEnv, dbQuery, type TestEnv, waitFor } from "../helpers/services.ts";
+
+function connectionSet(env: TestEnv, settings: { query_timeout_ms?: number } = {}) {
+  const master = env.config.databases.mariadb!.master;
+  return createConnectionSet({
+    name: "master",
+    server: { ...master, connections: 1, ...settings },
+    logger: silentLogger(),
+  });
+}
+
+const sessionOpen = async (env: TestEnv, id: number) =>
+  (await dbQuery<Array<{ n: number }>>(
+    env,
+    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ?",
+    [
+      id,
+    ],
+  ))[0]!.n > 0;
+
+const unavailable = (message: RegExp) => (error: unknown) =>
+  error instanceof BedsError && error.code === "DB_UNAVAILABLE" && message.test(error.message);
+
+Deno.test("MariaDB connections: timeouts, killed statements, open transactions and JSON columns", async (t) => {
+  const env = await createTestEnv({ emptySchema: true });
+  const set = connectionSet(env, { query_timeout_ms: 300 });
+  await set.open();
+  const sessionId = async () =>
+    (await set.query<Array<{ id: number }>>("SELECT CONNECTION_ID() AS id", []))[0]!.id;
+  const reopened = () =>
+    waitFor(() => Promise.resolve(set.health().alive === 1), 10_000, "the connection to reopen");
+  try {
+    await t.step(
+      "a statement with no answer within query_timeout_ms fails, and its session is closed",
+      async () => {
+        const id = await sessionId();
+        const started = performance.now();
+        await assert.rejects(
+          set.query("SELECT SLEEP(20)", []),
+          unavailable(/No answer from MariaDB within 300 ms/),
+        );
+        assert.ok(performance.now() - started < 5_000);
+        await waitFor(async () => !(await sessionOpen(env, id)), 5_000, "the timed-out session to close");
+        await reopened();
+        assert.notEqual(await sessionId(), id);
+      },
+    );
+
+    await t.step("a killed statement fails, and its session does not stay open", async () => {
+      const id = await sessionId();
+      const sleeping = set.query("SELECT SLEEP(0.25) AS s, SLEEP(20)", []);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await dbQuery(env, `KILL QUERY ${id}`);
+      await assert.rejects(sleeping, BedsError);
+      await waitFor(
+        async () => !(await sessionOpen(env, id)),
+        5_000,
+        "the killed statement's session to close",
+      );
+      await reopened();
+    });
+
+    await t.step(
+      "a procedure that leaves a transaction open fails, and what it wrote is rolled back",
+      async () => {
+        await dbQuery(env, "CREATE TABLE tx_left (id INT PRIMARY KEY) ENGINE=InnoDB");
+        await dbQuery(
+          env,
+          "CREATE PROCEDURE sp_tx_left(IN p_id INT) BEGIN START TRANSACTION; INSERT INTO tx_left VALUES (p_id); END",
+        );
+        await assert.rejects(
+          set.query(`CALL \`${env.schema}\`.sp_tx_left(?)`, [1]),
+          unavailable(/left a transaction open/),
+        );
+        await reopened();
+        // The next statement on the node's connection is not part of that transaction.
+        await set.query(`INSERT INTO \`${env.schema}\`.tx_left VALUES (?)`, [2]);
+        const rows = await dbQuery<Array<{ id: number }>>(env, "SELECT id FROM tx_left ORDER BY id");
+        assert.deepEqual(rows.map((r) => r.id), [2]);
+      },
+    );
+
+    await t.step(
+      "JSON columns arrive parsed, and as their text where JavaScript cannot parse them",
+      async () => {
+        await dbQuery(env, "CREATE TABLE docs (id INT PRIMARY KEY, doc JSON)");
+        await dbQuery(
+          env,
+          String.raw`INSERT INTO docs VALUES (1, '{"a":[1,2]}'), (2, '{"path":"C:\\data\\x"}'), (3, '1.')`,
+        );
+        await dbQuery(env, "CREATE PROCEDURE sp_docs() SELECT id, doc FROM docs ORDER BY id");
+        const expected = [{ id: 1, doc: { a: [1, 2] } }, { id: 2, doc: String.raw`{"path":"C:\data\x"}` }, {
+          id: 3,
+          doc: "1.",
+        }];
+        const rows = await set.query<unknown[]>(`SELECT id, doc FROM \`${env.schema}\`.docs ORDER BY id`, []);
+        assert.deepEqual([...rows], expected);
+        const [sets] = await set.query<[unknown[]]>(`CALL \`${env.schema}\`.sp_docs()`, []);
+        assert.deepEqual([...sets], expected);
+        assert.equal(set.health().alive, 1);
+      },
+    );
+    await t.step(
+      "a transaction's statement with no answer within query_timeout_ms fails and is rolled back",
+      async () => {
+        await dbQuery(
+          env,
+          "CREATE PROCEDURE sp_nap_nap(IN p_ms INT) BEGIN DO SLEEP(p_ms / 1000); SELECT p_ms AS ms; END",
+        );
+        const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
+        await Deno.writeTextFile(
+          `${dir}/nap_rec.toml`,
+          `[template]\nname = "nap"\nstore = "mariadb"\ndatabase = "lab"\n\n[fields.ms]\ntype = "int"\n\n` +
+            `[calls.nap]\nprocedure = "sp_nap_nap"\nparams = ["ms"]\n`,
+        );
+        const [template] = recTemplates(await loadTemplates(dir));
+        await Deno.remove(dir, { recursive: true });
+        const mariadbConfig = env.config.databases.mariadb!;
+        const adapter = createMariadbAdapter({
+          config: {
+            ...mariadbConfig,
+            master: { ...mariadbConfig.master, connections: 1, query_timeout_ms: 300 },
+          },
+          logger: silentLogger(),
+        });
+        await adapter.open();
+        try {
+          const nap = (ms: number) => (scope: TransactionScope) =>
+            scope.call({ template: template!, call: "nap", values: new Map([["ms", ms]]) });
+          const started = performance.now();
+          await assert.rejects(
+            adapter.transaction!(nap(20_000)),
+            unavailable(/No answer from MariaDB within 300 ms/),
+          );
+          assert.ok(performance.now() - started < 5_000);
+          assert.deepEqual((await adapter.transaction!(nap(1))).data, [{ ms: 1 }]);
+        } finally {
+          await adapter.close();
+        }
+      },
+    );
+  } finally {
+    await set.close();
+    await env.cleanup();
+  }
+});
