@@ -1,11 +1,11 @@
 /**
  * The BEDS entry point, and the only module with top-level effects: it reads
- * the arguments, wires SIGINT/SIGTERM to an abort signal, runs one command
- * and exits with its code.
+ * the arguments, wires SIGINT/SIGTERM to an abort signal (for the commands
+ * that stop by themselves) or to exit, runs one command and exits with its code.
  *
  * @module
  */
-import { runCli } from "./cli/mod.ts";
+import { runCli, SIGNAL_EXIT_CODES } from "./cli/mod.ts";
 import { ENV_VARIABLES } from "./config/mod.ts";
 
 /** The BEDS variables that are set; reads only those, so `--allow-env=BEDS_*` suffices. */
@@ -31,17 +31,36 @@ function pinUtc(): void {
   }
 }
 
+/** Signals closer together than this are one request to stop. */
+const SAME_SIGNAL_MS = 500;
+
 if (import.meta.main) {
   pinUtc();
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  let handled = false;
+  let stoppingSince = 0;
+  // A listener takes the signal's default action away for good, so a command that does not stop by
+  // itself is ended here, as the signal would have ended it; so is any command on a second signal
+  // (a drain that hangs, a publish RabbitMQ holds back). One Ctrl-C may arrive twice within a few
+  // milliseconds, straight from the terminal and forwarded by `deno task`: that is still the first.
+  const onSignal = (name: keyof typeof SIGNAL_EXIT_CODES) => () => {
+    if (handled && !controller.signal.aborted) {
+      stoppingSince = performance.now();
+      controller.abort(name);
+    } else if (!handled || performance.now() - stoppingSince >= SAME_SIGNAL_MS) {
+      Deno.exit(SIGNAL_EXIT_CODES[name]);
+    }
+  };
+  Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
+  Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
   const code = await runCli(Deno.args, {
     out: (line) => console.log(line),
     err: (line) => console.error(line),
     environ: bedsEnviron(),
     signal: controller.signal,
+    handleSignals: () => {
+      handled = true;
+    },
     onReload: (handler) => Deno.addSignalListener("SIGHUP", handler),
   });
   Deno.exit(code);

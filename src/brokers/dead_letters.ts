@@ -7,6 +7,10 @@
  */
 import { Buffer } from "node:buffer";
 import { type AmqpAnyMessage as AmqpMessage, type AmqpConnection, HEADERS } from "../amqp/mod.ts";
+import { attemptOf, fromNode, ownHeaders } from "./delivery.ts";
+
+/** Why a node stored the letter (set by the safe copy). */
+const REASON_HEADER = "x-beds-reason";
 
 /** One dead-lettered message, as listed. */
 export interface DeadLetter {
@@ -23,18 +27,10 @@ export interface DeadLetter {
   body: string;
 }
 
-function header(msg: AmqpMessage, name: string): string {
-  const value = msg.properties.headers?.[name];
+/** A header to believe, as text ("" when absent). */
+function text(own: Readonly<Record<string, unknown>>, name: string): string {
+  const value = own[name];
   return value === undefined || value === null ? "" : String(value);
-}
-
-/**
- * The key the request was first published with: BEDS's own header on the copies it stores, else
- * (a letter RabbitMQ dead-lettered itself, e.g. past a quorum queue's delivery limit) the first
- * routing key its `x-death` record names.
- */
-function originalKey(msg: AmqpMessage): string {
-  return header(msg, HEADERS.routingKey) || deathKey(msg);
 }
 
 /** The first routing key of the newest `x-death` record RabbitMQ wrote, or "". */
@@ -47,47 +43,53 @@ function deathKey(msg: AmqpMessage): string {
 }
 
 /**
- * A letter as listed. A dead-letter queue holds the copies nodes store there themselves (clients
- * may publish only to the exchanges), whose BEDS headers are the node's, and messages RabbitMQ
- * dead-lettered itself (they carry `x-death`). Those are a node's own copy again when their
- * `user_id` is the node's (a retry copy past a quorum queue's delivery limit; letters stored before
- * copies dropped `x-death`); otherwise they are the publisher's own message: its requester is its
- * `user_id`, its key the one `x-death` names, and its BEDS headers, if any, the publisher's words.
+ * A letter as listed. A dead-letter queue holds the copies nodes store there themselves, and
+ * messages RabbitMQ dead-lettered itself (they carry `x-death`, e.g. past a quorum queue's delivery
+ * limit). It may also hold what anyone who may write to the default exchange published straight
+ * into it, with whatever headers they liked. So the BEDS headers (requester, original routing key,
+ * attempt, error) are believed only on a letter stamped with the nodes' own `user_id`, by the same
+ * rule a consumer applies to a retry copy. Any other letter is its publisher's own message: its
+ * requester is its `user_id` (none: anonymous), its key the one `x-death` names or, failing that,
+ * the key it was published with (the queue's own name says only that it came through the default
+ * exchange, so it counts as none).
  */
 function describe(queue: string, msg: AmqpMessage, nodeUser: string | undefined): DeadLetter {
-  const ours = msg.properties.headers?.["x-death"] === undefined ||
-    (nodeUser !== undefined && msg.properties.userId === nodeUser);
+  const ours = fromNode(msg, nodeUser);
+  const own = ownHeaders(msg, nodeUser);
+  const published = msg.fields.routingKey === queue ? "" : msg.fields.routingKey;
   return {
     id: String(msg.properties.messageId ?? ""),
     queue,
-    routingKey: ours ? originalKey(msg) : deathKey(msg),
-    attempts: Number(header(msg, HEADERS.attempt) || 1),
-    errorCode: header(msg, HEADERS.errorCode),
-    errorMessage: header(msg, HEADERS.errorMessage),
-    reason: header(msg, "x-beds-reason") || "rejected",
-    deadAt: header(msg, HEADERS.deadAt),
-    user: ours ? header(msg, HEADERS.user) : String(msg.properties.userId ?? ""),
+    routingKey: text(own, HEADERS.routingKey) || deathKey(msg) || (ours ? "" : published),
+    attempts: attemptOf(own),
+    errorCode: text(own, HEADERS.errorCode),
+    errorMessage: text(own, HEADERS.errorMessage),
+    reason: text(own, REASON_HEADER) || "rejected",
+    deadAt: text(own, HEADERS.deadAt),
+    user: ours ? text(own, HEADERS.user) : String(msg.properties.userId ?? ""),
     body: msg.content.toString("utf8"),
   };
 }
 
-/** Takes every message of `queue` unacked, hands them to `fn`, then closes the channel (requeueing the rest). */
+/**
+ * Takes the messages `queue` holds when the sweep begins, unacked, hands them to `fn`, then closes
+ * the channel (requeueing those not acked). Only those: what arrives meanwhile (a replayed letter
+ * that failed again comes back under a new id) waits for the next sweep, or a replay would go on
+ * for ever, running its writes again and again.
+ */
 async function sweep(
   connection: AmqpConnection,
   queue: string,
   fn: (msg: AmqpMessage, ack: () => void) => Promise<void>,
+  signal?: AbortSignal,
 ): Promise<void> {
   const channel = await connection.createChannel();
   channel.on("error", () => {});
   try {
-    await channel.checkQueue(queue);
-    const seen = new Set<string>();
-    for (;;) {
+    const { messageCount } = await channel.checkQueue(queue);
+    for (let taken = 0; taken < messageCount && !signal?.aborted; taken++) {
       const msg = await channel.get(queue, { noAck: false });
       if (!msg) break;
-      const tag = String(msg.properties.messageId ?? msg.fields.deliveryTag);
-      if (msg.fields.redelivered && seen.has(tag)) break;
-      seen.add(tag);
       await fn(msg, () => channel.ack(msg));
     }
   } finally {
@@ -99,7 +101,7 @@ async function sweep(
 export async function listDeadLetters(
   connection: AmqpConnection,
   queues: readonly string[],
-  /** The nodes' AMQP user (see {@link describe}). */
+  /** The nodes' AMQP user (see {@link describe}); without it, every letter's headers are believed. */
   nodeUser?: string,
 ): Promise<DeadLetter[]> {
   const out: DeadLetter[] = [];
@@ -130,8 +132,11 @@ export interface ReplayOptions {
    * `user_id` of the replayed copies: the replaying connection's AMQP user.
    * When that is the node's own user, the copy runs as its original
    * requester again (kept in a header); otherwise as the replaying user.
+   * It is also the user whose letters' BEDS headers are believed (see {@link describe}).
    */
   userId?: string;
+  /** Stops the run before the next letter (the one in hand is finished: replayed or kept). */
+  signal?: AbortSignal;
 }
 
 /** What {@link replayDeadLetters} did. */
@@ -157,10 +162,15 @@ export async function replayDeadLetters(
   let returned = false;
   publisher.on("return", () => returned = true);
   const result: ReplayResult = { replayed: [], kept: [] };
+  // The ids of the copies this run published: one that failed again and is back already is left
+  // for the next run, so that each letter is replayed once per run.
+  const published = new Set<string>();
   try {
     for (const { queue, exchange } of options.queues) {
+      if (options.signal?.aborted) break;
       await sweep(connection, queue, async (msg, ack) => {
         const letter = describe(queue, msg, options.userId);
+        if (published.has(letter.id)) return;
         if (options.id !== undefined && letter.id !== options.id) return;
         if (!letter.routingKey) {
           result.kept.push({ ...letter, why: "it names no routing key" });
@@ -172,6 +182,8 @@ export async function replayDeadLetters(
           "x-beds-replayed-from": letter.id,
           [HEADERS.user]: letter.user,
         };
+        const messageId = crypto.randomUUID();
+        published.add(messageId);
         returned = false;
         await new Promise<void>((resolve, reject) => {
           publisher.publish(
@@ -181,7 +193,7 @@ export async function replayDeadLetters(
             {
               contentType: msg.properties.contentType,
               correlationId: letter.id,
-              messageId: crypto.randomUUID(),
+              messageId,
               replyTo: options.replyTo,
               persistent: true,
               mandatory: true,
@@ -201,7 +213,7 @@ export async function replayDeadLetters(
         }
         ack();
         result.replayed.push(letter);
-      }).catch((error) => {
+      }, options.signal).catch((error) => {
         if (!String((error as Error).message).includes("NOT_FOUND")) throw error;
       });
     }

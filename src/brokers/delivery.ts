@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type AmqpMessage, HEADERS } from "../amqp/mod.ts";
+import { type AmqpAnyMessage, type AmqpMessage, HEADERS } from "../amqp/mod.ts";
 import { EVENT_ID_PATTERN, MAX_RETRIED_EVENT_LENGTH } from "../protocol/mod.ts";
 
 /** Headers of a message that are not believed: none (one shared object, none made per delivery). */
@@ -15,13 +15,13 @@ const NO_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
 const MAX_ATTEMPT = 65_535;
 
 /** Whether `msg` is a node's own copy (a retry consumed again, a dead letter it stored). */
-export function fromNode(msg: AmqpMessage, nodeUser: string | undefined): boolean {
+export function fromNode(msg: AmqpAnyMessage, nodeUser: string | undefined): boolean {
   return nodeUser === undefined || msg.properties.userId === nodeUser;
 }
 
 /** The headers to believe: the message's own on a node's copy, none on anything else. */
 export function ownHeaders(
-  msg: AmqpMessage,
+  msg: AmqpAnyMessage,
   nodeUser: string | undefined,
 ): Readonly<Record<string, unknown>> {
   return fromNode(msg, nodeUser) ? msg.properties.headers ?? NO_HEADERS : NO_HEADERS;

@@ -12,7 +12,7 @@ import {
   replayDeadLetters,
 } from "../brokers/mod.ts";
 import type { Config } from "../config/mod.ts";
-import { type CliIo, UsageError } from "./io.ts";
+import { type CliIo, stoppedExitCode, UsageError } from "./io.ts";
 import { configFrom, parse } from "./args.ts";
 
 /** Usage of `beds dlq`. */
@@ -88,14 +88,22 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (action === "replay") {
+      // Stopped between letters, never between a copy's confirm and its letter's ack: a letter
+      // left in its queue after its copy went out would be replayed twice.
+      io.handleSignals?.();
       const { replayed, kept } = await replayDeadLetters(connection, {
         queues: sources,
         id: values.id,
         userId: amqpUser(config.amqp),
+        signal: io.signal,
       });
       for (const l of replayed) io.out(`replayed ${l.id} → ${l.routingKey}`);
       for (const l of kept) io.err(`kept ${l.id || "(no id)"} in ${l.queue}: ${l.why}`);
       io.out(`${replayed.length} message(s) replayed${kept.length ? `, ${kept.length} kept` : ""}`);
+      if (io.signal.aborted) {
+        io.err("beds: stopped by a signal; the letters not replayed stay in their queues");
+        return stoppedExitCode(io.signal);
+      }
       return kept.length || (values.id && !replayed.length) ? 1 : 0;
     }
     io.out(`${await purgeDeadLetters(connection, queues)} message(s) purged`);

@@ -13,8 +13,14 @@ export interface CliIo {
   err(line: string): void;
   /** Environment variables. */
   environ: Record<string, string | undefined>;
-  /** Aborted when the process is asked to stop (SIGINT/SIGTERM). */
+  /** Aborted when the process is asked to stop (SIGINT/SIGTERM), once the command called {@link handleSignals}. */
   signal: AbortSignal;
+  /**
+   * Declares that the command stops by itself once `signal` aborts. SIGINT or SIGTERM ends a
+   * command that has not declared it at once (exit 130 or 143), and a second one ends any command.
+   * Absent where there are no signals.
+   */
+  handleSignals?: () => void;
   /** Registers what to do on a reload request (SIGHUP); absent where there are no signals. */
   onReload?: (handler: () => void) => void;
 }
@@ -25,4 +31,12 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
+}
+
+/** The exit codes of a process ended by a signal: 128 + its number, as a shell reports it. */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/** The exit code of a command that stopped early because `signal` aborted (its reason: the signal's name). */
+export function stoppedExitCode(signal: AbortSignal): number {
+  return signal.reason === "SIGTERM" ? SIGNAL_EXIT_CODES.SIGTERM : SIGNAL_EXIT_CODES.SIGINT;
 }

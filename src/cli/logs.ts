@@ -219,6 +219,7 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
     limit: limitOf(values.limit),
   };
   const config = configFrom(values, io);
+  if (values.follow) io.handleSignals?.();
   await withStore(config, async (store) => {
     // The store counts stored records, and a fan-out's folded parts are records of their own here.
     const first = (await store.tail(filter)).slice(0, filter.limit);

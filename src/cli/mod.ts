@@ -25,7 +25,7 @@ import { logsCommand } from "./logs.ts";
 import { EXIT_CODES } from "../ipl/mod.ts";
 
 export type { CliIo } from "./io.ts";
-export { UsageError } from "./io.ts";
+export { SIGNAL_EXIT_CODES, UsageError } from "./io.ts";
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   run: runCommand,

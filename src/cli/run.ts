@@ -21,6 +21,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     io.out(RUN_USAGE);
     return 0;
   }
+  io.handleSignals?.();
   let requestStop = () => {};
   const stopped = new Promise<void>((resolve) => {
     requestStop = resolve;

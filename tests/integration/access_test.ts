@@ -342,3 +342,86 @@ Deno.test("a dead letter with no requester, replayed with the node's credentials
     // The node's user holds grants of its own (as a node's does: its log store, its gateway).
   }, { nodeGrants: ["*.*"] });
 });
+
+Deno.test("a letter published straight into a dead-letter queue is listed and replayed as its publisher's", async () => {
+  await withUsers(async ({ env, b }) => {
+    // C may write to the default exchange, so into any queue, dead-letter queues included.
+    const suffix = crypto.randomUUID().slice(0, 8);
+    const c = await createAmqpUser(`beds_c_${suffix}`, `pw-c-${suffix}`, {
+      configure: "^$",
+      write: "^amq\\.default$",
+      read: "^$",
+    });
+    const conn = await amqp.connect({ hostname: "127.0.0.1", username: c.user, password: c.password });
+    conn.on("error", () => {});
+    try {
+      const queue = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker"));
+      const emails = [`plant.hdr.${suffix}@example.com`, `plant.death.${suffix}@example.com`];
+      const create = (email: string) =>
+        Buffer.from(JSON.stringify({ template: "cus", op: "create", data: { email, name: "Planted" } }));
+      const ch = await conn.createConfirmChannel();
+      // Headers as a node's copy has them, claiming B (who may create customers) as the requester.
+      ch.sendToQueue(queue, create(emails[0]!), {
+        messageId: "plant-hdr",
+        userId: c.user,
+        headers: {
+          "x-beds-user": b.user,
+          "x-beds-routing-key": "create.cus",
+          "x-beds-reason": "retries_exhausted",
+          "x-beds-attempt": 3,
+          "x-beds-error-code": "DB_UNAVAILABLE",
+        },
+      });
+      // The same claim on a letter that looks dead-lettered by RabbitMQ.
+      ch.sendToQueue(queue, create(emails[1]!), {
+        messageId: "plant-death",
+        userId: c.user,
+        headers: {
+          "x-beds-user": b.user,
+          "x-death": [{
+            count: 1,
+            reason: "delivery_limit",
+            queue: "q",
+            exchange: env.exchange,
+            "routing-keys": ["create.cus"],
+          }],
+        },
+      });
+      await ch.waitForConfirms();
+
+      const listed = await dlq(env);
+      const hdr = listed.find((l) => l.id === "plant-hdr")!;
+      assert.deepEqual(
+        [hdr.user, hdr.routingKey, hdr.attempts, hdr.reason, hdr.errorCode],
+        [c.user, "", 1, "rejected", ""],
+        "none of its BEDS headers is believed",
+      );
+      const death = listed.find((l) => l.id === "plant-death")!;
+      assert.deepEqual([death.user, death.routingKey], [c.user, "create.cus"]);
+
+      // The operator replays everything with the node's credentials.
+      const replay = await cli(["dlq", "replay", "--all", ...env.cliArgs]);
+      assert.equal(replay.code, 1, replay.out + replay.err);
+      assert.match(replay.err, /kept plant-hdr in .*wBroker\.dlq: it names no routing key/);
+      assert.match(replay.out, /replayed plant-death → create\.cus/);
+      let back: DeadLetter | undefined;
+      await waitFor(
+        async () => {
+          back = (await dlq(env)).find((l) => l.body.includes(emails[1]!) && l.id !== "plant-death");
+          return back !== undefined;
+        },
+        10_000,
+        "the replayed letter to be refused and dead-lettered again",
+      );
+      assert.equal(back!.user, c.user, "it ran as its publisher, not as the user it named");
+      assert.equal(back!.errorCode, "FORBIDDEN");
+      for (const email of emails) {
+        const rows = await dbQuery(env, "SELECT id FROM customers WHERE email = ?", [email]);
+        assert.equal(rows.length, 0, `${email} was not created`);
+      }
+    } finally {
+      await conn.close().catch(() => {});
+      await c.drop();
+    }
+  });
+});

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import amqp from "amqplib";
+import mariadb from "mariadb";
 import { loadLabSchema } from "../../lab/db.ts";
 import {
+  AMQP_URL,
   cli,
   consumerCount,
   createTestEnv,
@@ -152,6 +155,141 @@ Deno.test("deno run src/main.ts run serves requests and exits 0 on SIGTERM", asy
       child.kill("SIGKILL");
       await output.catch(() => {});
     }
+    await env.cleanup();
+  }
+});
+
+/** Spawns `deno run -A src/main.ts ARGS` with its output collected. */
+function spawnBeds(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "src/main.ts", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.output();
+  let exited = false;
+  output.finally(() => exited = true);
+  return {
+    child,
+    exited: () => exited,
+    /** Its exit code, or a failure when it has not exited within `ms`. */
+    async code(ms: number, what: string): Promise<number> {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const result = await Promise.race([
+        output,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${what}: still running after ${ms} ms`)), ms);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      return result.code;
+    },
+    async kill(): Promise<void> {
+      if (!exited) child.kill("SIGKILL");
+      await output.catch(() => {});
+    },
+  };
+}
+
+Deno.test("a command that does not stop by itself ends at once on SIGINT (130) or SIGTERM (143)", async () => {
+  const env = await createTestEnv();
+  const conn = await amqp.connect(AMQP_URL);
+  const ch = await conn.createChannel();
+  // A stand-in for the read broker's queue that no one consumes: the request waits for its reply.
+  const queue = `${env.queuePrefix}unanswered`;
+  try {
+    await ch.assertExchange(env.exchange, "topic", { durable: true });
+    await ch.assertQueue(queue);
+    await ch.bindQueue(queue, env.exchange, "read.*");
+    for (const [signal, expected] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+      const call = spawnBeds([
+        "call",
+        "cus",
+        "read",
+        "--key",
+        '{"id":1}',
+        "--timeout",
+        "60000",
+        ...env.cliArgs,
+      ]);
+      try {
+        await waitFor(
+          async () => {
+            if (call.exited()) throw new Error(`beds call exited early with ${await call.code(0, "")}`);
+            return (await ch.checkQueue(queue)).messageCount === 1;
+          },
+          20_000,
+          "the request",
+        );
+        call.child.kill(signal);
+        assert.equal(await call.code(5000, `beds call after ${signal}`), expected);
+      } finally {
+        await call.kill();
+        await ch.purgeQueue(queue);
+      }
+    }
+  } finally {
+    await ch.deleteQueue(queue).catch(() => {});
+    await conn.close().catch(() => {});
+    await env.cleanup();
+  }
+});
+
+Deno.test("run drains on the first signal and ends on a second one during its drain", async () => {
+  const env = await createTestEnv({ extraToml: "\n[node]\ndrain_ms = 60000\n" });
+  const instance = `drain-${env.id}`;
+  const node = spawnBeds(["run", "--node", "appServer", "--instance", instance, ...env.cliArgs]);
+  // A lock held here keeps the node's update waiting: a request in flight that its drain waits for.
+  const db = await mariadb.createConnection({
+    host: "127.0.0.1",
+    user: "root",
+    password: "",
+    database: env.schema,
+  });
+  try {
+    await waitFor(
+      async () => {
+        if (node.exited()) throw new Error(`node exited early with ${await node.code(0, "")}`);
+        for (const queue of workQueues(env)) if (await consumerCount(queue) < 1) return false;
+        return true;
+      },
+      20_000,
+      "the subprocess node's consumers",
+    );
+    await db.beginTransaction();
+    await db.query("SELECT id FROM customers WHERE id = 1 FOR UPDATE");
+    const client = await env.client();
+    void client.request(
+      { template: "cus", op: "update", key: { id: 1 }, data: { name: "Held" } },
+      { timeoutMs: 60_000 },
+    ).catch((error) => error);
+    await waitFor(
+      async () => {
+        const rows = await dbQuery<Array<{ n: number }>>(
+          env,
+          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST" +
+            " WHERE DB = ? AND ID <> CONNECTION_ID() AND INFO LIKE '%sp_cus_update%'",
+          [env.schema],
+        );
+        return Number(rows[0]!.n) >= 1;
+      },
+      10_000,
+      "the update to be running",
+    );
+
+    // One stop request delivered twice at once, as `deno task` forwards a Ctrl-C the node also gets.
+    node.child.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    node.child.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(node.exited(), false, "the first signal drains: the update in flight is waited for");
+    node.child.kill("SIGINT");
+    assert.equal(await node.code(5000, "run after a second signal"), 130);
+  } finally {
+    await db.rollback().catch(() => {});
+    await db.end().catch(() => {});
+    await node.kill();
     await env.cleanup();
   }
 });

@@ -8,7 +8,16 @@ import amqp from "amqplib";
 import mariadb from "mariadb";
 import { adminExchangeName, deadLetterQueueName, workQueueName } from "../../src/amqp/mod.ts";
 import type { DeadLetter } from "../../src/brokers/mod.ts";
-import { cli, createTestEnv, startNode, type TestEnv, waitFor } from "../helpers/services.ts";
+import { runCli } from "../../src/cli/mod.ts";
+import {
+  cli,
+  type CliRun,
+  createTestEnv,
+  readyCount,
+  startNode,
+  type TestEnv,
+  waitFor,
+} from "../helpers/services.ts";
 
 const SLOW_DB_RETRIES = `
 [brokers.wBroker]
@@ -283,6 +292,130 @@ Deno.test("replay sends each letter through its broker's exchange and keeps one 
     assert.equal(listed.code, 0, listed.err);
   } finally {
     for (const queue of [dataDlq, adminDlq, dataSeen, adminSeen]) await ch.deleteQueue(queue).catch(() => {});
+    await conn.close().catch(() => {});
+    await env.cleanup();
+  }
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Publishes each body fire-and-forget to `routingKey` on the env's exchange, over one channel. */
+async function publishAll(env: TestEnv, routingKey: string, bodies: Uint8Array[]): Promise<void> {
+  const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+  try {
+    const ch = await conn.createConfirmChannel();
+    for (const body of bodies) {
+      ch.publish(env.exchange, routingKey, Buffer.from(body), { contentType: "application/json" });
+    }
+    await ch.waitForConfirms();
+  } finally {
+    await conn.close();
+  }
+}
+
+async function wBrokerRequests(env: TestEnv): Promise<number> {
+  const status = await cli(["status", "--json", ...env.cliArgs]);
+  const nodes = JSON.parse(status.out) as Array<{ brokers: Array<{ broker: string; requests: number }> }>;
+  return nodes[0]!.brokers.find((b) => b.broker === "wBroker")!.requests;
+}
+
+Deno.test("replay --all replays each letter once per run, though those that fail again are back at once", async () => {
+  const env = await createTestEnv();
+  const node = await startNode(env);
+  const queue = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker"));
+  const enc = (v: unknown) => new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));
+  // Poison, and writes that run and fail again on every replay (a customer with that email exists).
+  const bodies = Array.from(
+    { length: 40 },
+    (_, i) =>
+      i % 2
+        ? enc("{not json")
+        : enc({ template: "cus", op: "create", data: { email: "ana.garcia@example.com", name: `Dup ${i}` } }),
+  );
+  let replay: Promise<CliRun> | undefined;
+  try {
+    await publishAll(env, "create.cus", bodies);
+    await waitFor(async () => await readyCount(queue) === bodies.length, 10_000, "the dead letters");
+    const before = (await dlq(env)).map((l) => l.id);
+    assert.equal(before.length, bodies.length);
+
+    replay = cli(["dlq", "replay", "--all", "--broker", "wBroker", ...env.cliArgs]);
+    const run = await Promise.race([replay, sleep(20_000).then(() => undefined)]);
+    assert.ok(run, "replay --all did not end within 20 s");
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, /^40 message\(s\) replayed$/m);
+    const replayed = run.out.split("\n").filter((l) => l.startsWith("replayed ")).map((l) => l.split(" ")[1]);
+    assert.deepEqual(replayed.toSorted(), before.toSorted(), "each letter replayed once");
+
+    // Each failed again and came back once, under the id of its replayed copy.
+    await waitFor(
+      async () => await wBrokerRequests(env) === 2 * bodies.length,
+      10_000,
+      "the replayed copies",
+    );
+    await waitFor(async () => await readyCount(queue) === bodies.length, 10_000, "the letters back");
+    await sleep(300);
+    const after = await dlq(env);
+    assert.equal(after.length, bodies.length);
+    assert.ok(after.every((l) => !before.includes(l.id) && l.routingKey === "create.cus"));
+    assert.deepEqual(
+      after.map((l) => l.reason).toSorted(),
+      [...Array(20).fill("poison"), ...Array(20).fill("unanswered_write")],
+    );
+    assert.equal(await wBrokerRequests(env), 2 * bodies.length, "no write ran a third time");
+  } finally {
+    assert.equal(await node.stop(), 0);
+    await replay?.catch(() => {});
+    await env.cleanup();
+  }
+});
+
+Deno.test("replay stopped by a signal finishes the letter in hand and leaves the rest", async () => {
+  const env = await createTestEnv();
+  const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+  const ch = await conn.createConfirmChannel();
+  const dataDlq = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "rBroker"));
+  const seen = `${env.queuePrefix}seen.data`;
+  const letters = 1000;
+  try {
+    await ch.assertExchange(env.exchange, "topic", { durable: true });
+    for (const queue of [dataDlq, seen]) await ch.assertQueue(queue);
+    await ch.bindQueue(seen, env.exchange, "read.*");
+    for (let i = 0; i < letters; i++) {
+      ch.sendToQueue(dataDlq, Buffer.from(`{"n":${i}}`), {
+        messageId: `sig-${i}`,
+        headers: { "x-beds-routing-key": "read.cus" },
+        userId: "guest",
+      });
+    }
+    await ch.waitForConfirms();
+
+    const controller = new AbortController();
+    const out: string[] = [];
+    const err: string[] = [];
+    let handled = false;
+    const running = runCli(["dlq", "replay", "--all", "--broker", "rBroker", ...env.cliArgs], {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      environ: {},
+      signal: controller.signal,
+      handleSignals: () => handled = true,
+    });
+    let done = false;
+    running.finally(() => done = true);
+    // The signal comes once the first copies are out.
+    while (!done && (await ch.checkQueue(seen)).messageCount === 0) await sleep(2);
+    controller.abort("SIGTERM");
+    const code = await running;
+    assert.ok(handled, "replay stops by itself on a signal");
+    assert.equal(code, 143, err.join("\n"));
+    assert.match(err.join("\n"), /stopped by a signal/);
+    const replayed = out.filter((l) => l.startsWith("replayed ")).length;
+    assert.ok(replayed >= 1 && replayed < letters, `${replayed} replayed`);
+    assert.equal((await ch.checkQueue(seen)).messageCount, replayed, "each replayed copy went out once");
+    assert.equal((await ch.checkQueue(dataDlq)).messageCount, letters - replayed, "the rest stay");
+  } finally {
+    for (const queue of [dataDlq, seen]) await ch.deleteQueue(queue).catch(() => {});
     await conn.close().catch(() => {});
     await env.cleanup();
   }

@@ -453,3 +453,35 @@ Deno.test("loadConfig() checks URLs without repeating them, and takes a MongoDB 
     });
   });
 });
+
+Deno.test("loadConfig() refuses a default read limit above the maximum", async (t) => {
+  await t.step("set above the maximum in the env file", async () => {
+    await withConfigDir({
+      "beds.toml": BASE,
+      "env_qa.toml": "[limits]\ndefault_read_limit = 5000\n",
+    }, (dir) => {
+      const error = configError(() => loadConfig({ dir, environ: { BEDS_ENV: "qa" } }));
+      assert.equal(
+        error.message,
+        `Invalid config "${dir}/env_qa.toml": limits.default_read_limit: 5000 is greater than ` +
+          "limits.max_read_limit (1000): every read without a limit would be refused",
+      );
+    });
+  });
+  await t.step("a maximum lowered below the default", async () => {
+    await withConfigDir({ "beds.toml": `${BASE}\n[limits]\nmax_read_limit = 50\n` }, (dir) => {
+      const error = configError(() => loadConfig({ dir }));
+      assert.match(
+        error.message,
+        /limits\.default_read_limit: 100 is greater than limits\.max_read_limit \(50\)/,
+      );
+    });
+  });
+  await t.step("equal limits load", async () => {
+    await withConfigDir({
+      "beds.toml": `${BASE}\n[limits]\ndefault_read_limit = 50\nmax_read_limit = 50\n`,
+    }, (dir) => {
+      assert.equal(loadConfig({ dir }).limits.default_read_limit, 50);
+    });
+  });
+});
