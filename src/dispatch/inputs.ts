@@ -8,7 +8,7 @@
 import { BedsError } from "../errors.ts";
 import type { LimitsConfig } from "../config/mod.ts";
 import type { Request } from "../protocol/mod.ts";
-import type { CallSpec, ProcedureOpSpec, RecTemplate } from "../templates/mod.ts";
+import { type CallSpec, type ProcedureOpSpec, type RecTemplate, requiredFields } from "../templates/mod.ts";
 import type { OrderBy, ReadInput, Values } from "../adapters/mod.ts";
 
 const MAX_IN_LIST = 1000;
@@ -123,21 +123,14 @@ export function readInput(template: RecTemplate, request: Request, limits: Limit
   return { template, key, where, order, limit, offset: request.offset ?? 0, params: NO_VALUES };
 }
 
-/** Default required fields: create → fields declared required; else the op's key. */
-function requiredOf(template: RecTemplate, op: string, spec: ProcedureOpSpec): readonly string[] {
-  if (spec.required) return spec.required;
-  if (op === "create") return spec.params.filter((f) => template.fields[f]?.required);
-  return spec.key ?? [];
-}
-
 /** Builds the checked values of a create, update or delete. */
 export function writeValues(template: RecTemplate, request: Request, spec: ProcedureOpSpec): Values {
   reject(request, ["where", "limit", "offset", "order"]);
-  return paramValues(template, request, spec.params, requiredOf(template, request.op, spec));
+  return paramValues(template, request, spec.params, requiredFields(template.fields, request.op, spec));
 }
 
 /** Builds the checked values of a named call. */
 export function callValues(template: RecTemplate, request: Request, spec: CallSpec): Values {
   reject(request, ["where", "limit", "offset", "order"]);
-  return paramValues(template, request, spec.params, spec.required ?? []);
+  return paramValues(template, request, spec.params, requiredFields(template.fields, "call", spec));
 }

@@ -13,7 +13,31 @@ export type FieldCheck = (value: unknown) => unknown;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
-const DECIMAL = /^-?\d{1,30}(\.\d{1,30})?$/;
+/** As many digits as MariaDB's widest DECIMAL holds: 65 before the point, 30 after it. */
+const DECIMAL = /^-?\d{1,65}(\.\d{1,30})?$/;
+
+/** Whether year-month-day is a day of the (proleptic Gregorian) calendar. */
+function calendarDay(y: number, m: number, d: number): boolean {
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+  return days !== undefined && d >= 1 && d <= days;
+}
+
+/**
+ * A finite number in plain notation: JavaScript writes 0.00000001 and 1e21 in exponent form, which
+ * is no decimal text. The digits are the shortest that read back as the same number, as `String`'s.
+ */
+function plainNumber(n: number): string {
+  const text = String(n);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!m) return text;
+  const [, sign, first, rest = "", exponent] = m;
+  const digits = first! + rest;
+  const point = 1 + Number(exponent); // digits before the decimal point
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
 
 /**
  * A date-time as the databases take it: `YYYY-MM-DD HH:MM[:SS[.f]]`, in UTC
@@ -23,8 +47,7 @@ const DECIMAL = /^-?\d{1,30}(\.\d{1,30})?$/;
  */
 export function utcDateTime(text: string): string | undefined {
   const [y, m, d] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
-  const day = new Date(Date.UTC(y, m - 1, d));
-  if (day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return undefined; // Date would roll Feb 30 over
+  if (!calendarDay(y, m, d)) return undefined; // Date.parse would roll Feb 30 over to March
   if (!/(Z|[+-]\d{2}:\d{2})$/.test(text)) return text.replace("T", " ");
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) return undefined;
@@ -117,7 +140,7 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
         checkRange(value);
         return value;
       case "decimal": {
-        const text = typeof value === "number" && Number.isFinite(value) ? String(value) : value;
+        const text = typeof value === "number" && Number.isFinite(value) ? plainNumber(value) : value;
         if (typeof text !== "string" || !DECIMAL.test(text)) {
           fail(name, "must be a decimal number or numeric string");
         }
@@ -133,7 +156,8 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
         return value;
       case "date": {
         const text = value instanceof Date ? isoText(value)?.slice(0, 10) : value;
-        if (typeof text !== "string" || !DATE.test(text)) fail(name, "must be a date YYYY-MM-DD");
+        const day = typeof text === "string" && DATE.test(text) ? text.split("-").map(Number) : [];
+        if (!calendarDay(day[0]!, day[1]!, day[2]!)) fail(name, "must be a date YYYY-MM-DD");
         return text;
       }
       case "datetime": {

@@ -33,6 +33,7 @@ export { parseValueSource, type ValueSource } from "./sources.ts";
 export { createRegistry, createRegistryHolder, type Registry, type RegistryHolder } from "./registry.ts";
 export { type FileValidation, validateTemplates } from "./validate.ts";
 export { type FieldCheck, fieldCheck } from "./fields.ts";
+export { type OpName, requiredFields, type RequiredSpec } from "./required.ts";
 export {
   type CallSpec,
   DECIMAL_DEFAULTS,

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { invalid, parseTemplate } from "./invalid.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import type { RecTemplate } from "./loader.ts";
+import { checkLiterals, checkRequired, requiredFields } from "./required.ts";
 import { fieldSpecSchema } from "./schema.ts";
 import { parseValueSource, type ValueSource } from "./sources.ts";
 
@@ -168,7 +169,10 @@ export function compileRelTemplate(file: string, raw: unknown): RelTemplate {
   });
 }
 
-/** Checks that every part names an existing REC template, op or call, and declared fields. */
+/**
+ * Checks that every part names an existing REC template, op or call, and declared fields, gives
+ * the op what it requires and no literal the field refuses.
+ */
 export function linkRelTemplate(rel: RelTemplate, recs: ReadonlyMap<string, RecTemplate>): void {
   for (const part of rel.parts) {
     const path = `parts.${part.name}`;
@@ -188,6 +192,7 @@ export function linkRelTemplate(rel: RelTemplate, recs: ReadonlyMap<string, RecT
       }
     }
     linkPartOp(rel.file, path, part, target);
+    checkLiterals(rel.file, path, part, target);
   }
 }
 
@@ -214,6 +219,8 @@ function linkPartOp(file: string, path: string, part: RelPart, target: RecTempla
     none("where", "a call");
     none("order", "a call");
     none("limit", "a call");
+    const required = requiredFields(target.fields, "call", call);
+    checkRequired(file, path, part, required, `call "${spec.call}" of "${target.name}"`);
     return;
   }
   const read = target.ops.read!;
@@ -222,6 +229,8 @@ function linkPartOp(file: string, path: string, part: RelPart, target: RecTempla
     only("key", read.params, `a param of "${target.name}"'s read`);
     only("where", read.params, `a param of "${target.name}"'s read`);
     none("order", "a procedure read");
+    // Dispatch passes a procedure read's key and where together as its params.
+    checkRequired(file, path, part, requiredFields(target.fields, "read", read), `"${target.name}"'s read`);
     return;
   }
   if (part.key) {

@@ -14,6 +14,7 @@ import { z } from "zod";
 import { invalid, parseTemplate } from "./invalid.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import type { RecTemplate } from "./loader.ts";
+import { checkLiterals, checkRequired, requiredFields } from "./required.ts";
 import { fieldSpecSchema } from "./schema.ts";
 import { parseValueSource, type ValueSource } from "./sources.ts";
 
@@ -126,7 +127,10 @@ export function compileTxnTemplate(file: string, raw: unknown): TxnTemplate {
   });
 }
 
-/** Checks steps against the REC templates: ops exist, fields exist, one store and database. */
+/**
+ * Checks steps against the REC templates: ops exist, fields exist, one store and database, each op
+ * gets what it requires and no literal its field refuses.
+ */
 export function linkTxnTemplate(txn: TxnTemplate, recs: ReadonlyMap<string, RecTemplate>): void {
   let first: RecTemplate | undefined;
   for (const [i, step] of txn.steps.entries()) {
@@ -153,9 +157,8 @@ export function linkTxnTemplate(txn: TxnTemplate, recs: ReadonlyMap<string, RecT
     }
     // The op's params are what it takes from key and data: a field outside them is refused on
     // every request, so it is refused here.
-    const params = step.spec.op === "call"
-      ? target.calls.get(step.spec.call!)!.params
-      : target.ops[step.spec.op]!.params;
+    const op = step.spec.op === "call" ? target.calls.get(step.spec.call!)! : target.ops[step.spec.op]!;
+    const { params } = op;
     for (const section of ["key", "data"] as const) {
       for (const field of step[section]?.keys() ?? []) {
         if (!Object.hasOwn(target.fields, field)) {
@@ -170,5 +173,10 @@ export function linkTxnTemplate(txn: TxnTemplate, recs: ReadonlyMap<string, RecT
         }
       }
     }
+    const what = step.spec.op === "call"
+      ? `call "${step.spec.call}" of "${target.name}"`
+      : `"${target.name}"'s ${step.spec.op}`;
+    checkRequired(txn.file, path, step, requiredFields(target.fields, step.spec.op, op), what);
+    checkLiterals(txn.file, path, step, target);
   }
 }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { loadLabSchema } from "../../lab/db.ts";
-import { cli, createTestEnv, dbQuery, ROOT, startNode } from "../helpers/services.ts";
+import { connectLabSchema, dropSchema, loadLabSchema } from "../../lab/db.ts";
+import { generateMariadbDdl } from "../../src/adapters/mod.ts";
+import { compileTemplate } from "../../src/templates/mod.ts";
+import { cli, createTestEnv, dbQuery, ROOT, startNode, uniqueId } from "../helpers/services.ts";
 import { expectError, expectOk, type Row } from "../helpers/replies.ts";
 
 const SUP_TEMPLATE = `${ROOT}/tests/testdata/sup_rec.toml`;
@@ -158,5 +160,109 @@ Deno.test("a new domain round-trips: generated DDL loads, check passes and BEDS 
     await env.cleanup();
     await Deno.remove(templatesDir, { recursive: true });
     await Deno.remove(sqlDir, { recursive: true });
+  }
+});
+
+/** A domain whose fields reach MariaDB's limits: epoch milliseconds, long and many strings, a natural key. */
+const WIDE_TEMPLATE = `[template]
+name = "evt"
+store = "mariadb"
+database = "lab"
+
+[fields.id]
+type = "int"
+min = 1
+
+[fields.code]
+type = "string"
+required = true
+max_length = 20
+
+[fields.at_ms]
+type = "int"
+min = 1000000000000
+
+[fields.offset_ms]
+type = "int"
+max = -3000000000
+
+[fields.body]
+type = "string"
+max_length = 20000
+
+${["a", "b", "c", "d", "e"].map((f) => `[fields.${f}]\ntype = "string"\nmax_length = 5000\n`).join("\n")}
+[ops.read]
+view = "v_events"
+key = ["id"]
+where = ["code", "at_ms", "at_ms", "a"]
+
+[ops.create]
+procedure = "sp_evt_create"
+params = ["code", "at_ms", "offset_ms", "body", "a", "b", "c", "d", "e"]
+
+[ops.update]
+procedure = "sp_evt_update"
+params = ["code", "at_ms", "body"]
+key = ["code"]
+
+[ops.delete]
+procedure = "sp_evt_delete"
+params = ["code"]
+key = ["code"]
+`;
+
+Deno.test("generated DDL loads and holds values at MariaDB's limits", async (t) => {
+  const schema = `beds_t_${uniqueId()}`;
+  const dir = await Deno.makeTempDir({ prefix: "beds_sql_" });
+  const { sql } = generateMariadbDdl(compileTemplate("evt_rec.toml", WIDE_TEMPLATE));
+  await Deno.writeTextFile(`${dir}/010_evt.sql`, sql);
+  try {
+    await t.step(
+      "the script loads: no VARCHAR beyond 16383 characters, the row within 65535 bytes",
+      async () => {
+        assert.equal((await loadLabSchema({ schema, dir })).statements, 5);
+      },
+    );
+    const conn = await connectLabSchema({ schema });
+    try {
+      const create = (code: string, atMs: number) =>
+        conn.query("CALL sp_evt_create(?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+          code,
+          atMs,
+          -3_600_000_000,
+          "x".repeat(20000),
+          ..."abcde".split("").map((f) => f.repeat(5000)),
+        ]);
+      await t.step("epoch milliseconds and a 20000-character body are stored as given", async () => {
+        await create("E1", 1_700_000_000_000);
+        const [row] = await conn.query("SELECT at_ms, offset_ms, CHAR_LENGTH(body) AS n FROM v_events");
+        assert.deepEqual([row.at_ms, row.offset_ms, row.n].map(Number), [
+          1_700_000_000_000,
+          -3_600_000_000,
+          20000,
+        ]);
+      });
+      await t.step(
+        "the update and delete key is unique: a second row with it is refused (1062)",
+        async () => {
+          await assert.rejects(() => create("E1", 1_700_000_000_001), (error: { errno?: number }) => {
+            assert.equal(error.errno, 1062);
+            return true;
+          });
+          await create("E2", 1_700_000_000_002);
+          await conn.query("CALL sp_evt_update(?, ?, ?)", ["E1", 1_800_000_000_000, null]);
+          const rows = await conn.query("SELECT code, at_ms FROM v_events ORDER BY code");
+          assert.deepEqual(rows.map((r: Record<string, unknown>) => [r.code, Number(r.at_ms)]), [
+            ["E1", 1_800_000_000_000],
+            ["E2", 1_700_000_000_002],
+          ]);
+        },
+      );
+    } finally {
+      await conn.end();
+    }
+  } finally {
+    await dropSchema({ schema });
+    await Deno.remove(dir, { recursive: true });
   }
 });

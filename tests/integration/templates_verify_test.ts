@@ -155,3 +155,24 @@ Deno.test("templates verify reports drift against the live catalog", async (t) =
     await Deno.remove(templatesDir, { recursive: true });
   }
 });
+
+Deno.test("templates verify warns when the account cannot read a TXN step's routine definition", async () => {
+  const templatesDir = await templatesWithTxn();
+  // SELECT and EXECUTE on the schema only: the catalog lists the routines but not their bodies.
+  const env = await createTestEnv({ templatesDir, dedicatedDbUser: true });
+  try {
+    const run = await cli(["templates", "verify", ...env.cliArgs]);
+    assert.equal(run.code, 0, run.out + run.err);
+    assert.deepEqual(row(run.out, "otx", "steps.0"), [
+      "warning",
+      "otx",
+      "steps.0",
+      `${env.schema}.sp_ord_create`,
+      "cannot be checked for COMMIT or ROLLBACK: its definition is not readable; only its definer, or an " +
+      "account with SELECT on mysql.proc (SHOW CREATE ROUTINE from MariaDB 11.3) sees it",
+    ]);
+  } finally {
+    await env.cleanup();
+    await Deno.remove(templatesDir, { recursive: true });
+  }
+});

@@ -177,6 +177,51 @@ Deno.test("fieldCheck() decimal: declared precision and scale bound the digits",
   await t.step("undeclared digits are not limited here", () => {
     assert.equal(check({ type: "decimal" })("123456789012345678901.12345"), "123456789012345678901.12345");
   });
+  await t.step("the whole part may have as many digits as MariaDB's DECIMAL(65)", () => {
+    const whole = "9".repeat(65);
+    assert.equal(check({ type: "decimal", precision: 65, scale: 0 })(whole), whole);
+    assertInvalid(
+      () => check({ type: "decimal", precision: 65, scale: 0 })(`${whole}9`),
+      'Field "f" must be a decimal number or numeric string',
+    );
+    assertInvalid(
+      () => check({ type: "decimal", precision: 40, scale: 0 })("9".repeat(41)),
+      'Field "f" must have at most 40 digits before the decimal point',
+    );
+  });
+});
+
+Deno.test("fieldCheck() decimal: a number JavaScript writes with an exponent is taken in plain notation", async (t) => {
+  const cases: Array<[number, string]> = [
+    [0.00000001, "0.00000001"],
+    [5e-7, "0.0000005"],
+    [-1.25e-7, "-0.000000125"],
+    [1e21, "1000000000000000000000"],
+    [1.5e25, "15000000000000000000000000"],
+  ];
+  for (const [value, text] of cases) {
+    await t.step(`${value} is "${text}"`, () => assert.equal(check({ type: "decimal" })(value), text));
+  }
+  await t.step("declared digits still bound it", () => {
+    assertInvalid(
+      () => check({ type: "decimal", precision: 10, scale: 4 })(5e-7),
+      'Field "f" must have at most 4 digits after the decimal point',
+    );
+    assert.equal(check({ type: "decimal", precision: 30, scale: 8 })(1e-8), "0.00000001");
+    assert.equal(check({ type: "decimal", precision: 30, scale: 0 })(1e21), "1000000000000000000000");
+  });
+  await t.step("any double with at most 41 digits before and 27 after the point reads back as itself", () => {
+    const bounded = fc.double({ noNaN: true, min: -1e40, max: 1e40 }).filter((n) =>
+      n === 0 || Math.abs(n) >= 1e-10
+    );
+    fc.assert(
+      fc.property(bounded, (n) => {
+        const text = check({ type: "decimal" })(n) as string;
+        assert.match(text, /^-?\d+(\.\d+)?$/);
+        assert.ok(Number(text) === n, `${text} is not ${n}`); // -0 is written 0, as String(-0) is
+      }),
+    );
+  });
 });
 
 Deno.test("fieldCheck() boolean", async (t) => {
@@ -201,7 +246,21 @@ Deno.test("fieldCheck() boolean", async (t) => {
 Deno.test("fieldCheck() date: YYYY-MM-DD", async (t) => {
   const c = check({ type: "date" });
   await t.step("accepts a date", () => assert.equal(c("2024-02-29"), "2024-02-29"));
-  for (const value of ["2024-2-29", "2024-02-29T00:00:00Z", "29/02/2024", 20240229]) {
+  for (
+    const value of [
+      "2024-2-29",
+      "2024-02-29T00:00:00Z",
+      "29/02/2024",
+      20240229,
+      "2024-02-30",
+      "2023-02-29",
+      "1900-02-29",
+      "2024-04-31",
+      "2024-13-01",
+      "2024-00-10",
+      "2024-01-00",
+    ]
+  ) {
     await t.step(`rejects ${JSON.stringify(value)}`, () => {
       assertInvalid(() => c(value), 'Field "f" must be a date YYYY-MM-DD');
     });

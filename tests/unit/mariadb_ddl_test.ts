@@ -336,3 +336,143 @@ Deno.test("generateMariadbDdl() generates every MariaDB REC template of the repo
   assert.ok(recs.length >= 3);
   for (const t of recs) assert.match(generateMariadbDdl(t).sql, /CREATE TABLE IF NOT EXISTS/);
 });
+
+Deno.test("generateMariadbDdl() takes BIGINT when either bound is outside INT's range", async (t) => {
+  const cases: Array<[string, string]> = [
+    ['type = "int"\nmin = 1000000000000', "`f`  BIGINT UNSIGNED NULL"],
+    ['type = "int"\nmin = 4294967296', "`f`  BIGINT UNSIGNED NULL"],
+    ['type = "int"\nmin = 0\nmax = 4294967295', "`f`  INT UNSIGNED NULL"],
+    ['type = "int"\nmax = -2147483649', "`f`  BIGINT NULL"],
+    ['type = "int"\nmin = -2147483648\nmax = 2147483647', "`f`  INT NULL"],
+    ['type = "int"\nmin = -2147483649', "`f`  BIGINT NULL"],
+  ];
+  for (const [decl, column] of cases) {
+    await t.step(decl.replaceAll("\n", ", "), () => {
+      const sql = oneField(decl);
+      assert.ok(sql.includes(`\n  ${column},\n`), sql);
+    });
+  }
+});
+
+/** A template of an int key `id` and string fields `name = max_length` (`where` lists where fields). */
+function strings(lengths: Record<string, number>, where: string[] = [], ops = ""): string {
+  const fields = Object.entries(lengths)
+    .map(([name, n]) => `[fields.${name}]\ntype = "string"\nmax_length = ${n}\n`).join("");
+  return generateMariadbDdl(compileTemplate(
+    "wide.toml",
+    `[template]\nname = "wid"\nstore = "mariadb"\ndatabase = "lab"\n[fields.id]\ntype = "int"\nmin = 1\n${fields}` +
+      `[ops.read]\nview = "v_wides"\nkey = ["id"]\nwhere = ${JSON.stringify(where)}\n${ops}`,
+  )).sql;
+}
+
+Deno.test("generateMariadbDdl() keeps strings within what MariaDB's VARCHAR and row hold", async (t) => {
+  await t.step("beyond 16383 characters a VARCHAR cannot be: MEDIUMTEXT, then LONGTEXT", () => {
+    const sql = strings(
+      { big: 20000, huge: 5000000 },
+      [],
+      '[ops.create]\nprocedure = "sp_c"\nparams = ["big"]\n',
+    );
+    assert.ok(sql.includes("  `big`  MEDIUMTEXT NULL,\n"), sql);
+    assert.ok(sql.includes("  `huge` LONGTEXT NULL,\n"), sql);
+    assert.ok(sql.includes("  IN p_big MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci\n"), sql);
+  });
+  await t.step("a row of exactly 65535 bytes keeps its VARCHAR, one byte more does not", () => {
+    // 4 (id) + 4 * 16382 + 2 (length) + 1 (NULL bits) = 65535
+    assert.ok(strings({ s: 16382 }).includes("  `s`  VARCHAR(16382) NULL,\n"));
+    assert.ok(strings({ s: 16383 }).includes("  `s`  TEXT NULL,\n"));
+  });
+  await t.step("the largest VARCHARs become TEXT until the row fits, where fields last", () => {
+    const sql = strings({ a: 5000, b: 4000, c: 5000, d: 6000, e: 3000 }, ["d"]);
+    assert.ok(sql.includes("  `a`  TEXT NULL,\n"), sql);
+    assert.ok(sql.includes("  `b`  VARCHAR(4000) NULL,\n"), sql);
+    assert.ok(sql.includes("  `c`  TEXT NULL,\n"), sql);
+    assert.ok(sql.includes("  `d`  VARCHAR(6000) NULL,\n"), sql);
+    assert.ok(sql.includes("  `e`  VARCHAR(3000) NULL,\n"), sql);
+    assert.ok(sql.includes("  KEY `ix_wides_d` (`d`)"), sql);
+    assert.match(
+      sql,
+      /^-- a: TEXT, not VARCHAR\(5000\): the VARCHARs together exceed MariaDB's 65535-byte row\.$/m,
+    );
+  });
+  await t.step("a where field made TEXT loses its index, and says so", () => {
+    const sql = strings({ a: 16000, b: 16000 }, ["a", "b"]);
+    assert.ok(sql.includes("  `a`  TEXT NULL,\n"), sql);
+    assert.ok(sql.includes("  `b`  VARCHAR(16000) NULL,\n"), sql);
+    assert.ok(!sql.includes("KEY `ix_wides_a`"), sql);
+    assert.ok(sql.includes("KEY `ix_wides_b` (`b`)"), sql);
+    assert.match(sql, /^-- a: TEXT, not VARCHAR\(16000\): .* \(so no index for its where\)\.$/m);
+  });
+  await t.step("key columns stay VARCHARs", () => {
+    const sql = strings(
+      { a: 16000, b: 16000, c: 700 },
+      [],
+      '[ops.delete]\nprocedure = "sp_d"\nparams = ["c"]\nkey = ["c"]\n',
+    );
+    assert.ok(sql.includes("  `c`  VARCHAR(700) NULL,\n"), sql);
+    assert.ok(sql.includes("  `a`  TEXT NULL,\n"), sql);
+  });
+});
+
+Deno.test("generateMariadbDdl() gives an update or delete key other than the primary key a UNIQUE KEY", async (t) => {
+  const keyed = (ops: string, fields = "") =>
+    generateMariadbDdl(compileTemplate(
+      "acc.toml",
+      `[template]\nname = "acc"\nstore = "mariadb"\ndatabase = "lab"\n[fields.id]\ntype = "int"\nmin = 1\n` +
+        `[fields.code]\ntype = "string"\nmax_length = 20\n[fields.region]\ntype = "string"\nmax_length = 8\n` +
+        `[fields.note]\ntype = "string"\nmax_length = 50\n${fields}` +
+        `[ops.read]\nview = "v_accounts"\nkey = ["id"]\nwhere = ["code", "region", "note"]\n${ops}`,
+    )).sql;
+  await t.step("one UNIQUE KEY for a key update and delete share; no second index on its column", () => {
+    const sql = keyed(
+      '[ops.update]\nprocedure = "sp_u"\nparams = ["code", "note"]\nkey = ["code"]\n' +
+        '[ops.delete]\nprocedure = "sp_d"\nparams = ["code"]\nkey = ["code"]\n',
+    );
+    assert.ok(sql.includes("  PRIMARY KEY (`id`),\n  UNIQUE KEY `uk_accounts_code` (`code`),\n"), sql);
+    assert.equal(sql.match(/UNIQUE KEY/g)?.length, 1);
+    assert.ok(!sql.includes("`ix_accounts_code`"), sql);
+    assert.ok(sql.includes("KEY `ix_accounts_region` (`region`)"), sql);
+  });
+  await t.step("a key of two fields", () => {
+    const sql = keyed(
+      '[ops.update]\nprocedure = "sp_u"\nparams = ["code", "region", "note"]\nkey = ["code", "region"]\n',
+    );
+    assert.ok(sql.includes("  UNIQUE KEY `uk_accounts_code_region` (`code`, `region`),\n"), sql);
+  });
+  await t.step("a key that holds another op's key is unique already", () => {
+    const sql = keyed(
+      '[ops.update]\nprocedure = "sp_u"\nparams = ["code", "region", "note"]\nkey = ["code", "region"]\n' +
+        '[ops.delete]\nprocedure = "sp_d"\nparams = ["region"]\nkey = ["region"]\n',
+    );
+    assert.ok(sql.includes("  UNIQUE KEY `uk_accounts_region` (`region`),\n"), sql);
+    assert.equal(sql.match(/UNIQUE KEY/g)?.length, 1, sql);
+  });
+  await t.step("a key that holds the primary key needs none", () => {
+    const sql = keyed('[ops.delete]\nprocedure = "sp_d"\nparams = ["id", "code"]\nkey = ["code", "id"]\n');
+    assert.ok(!sql.includes("UNIQUE KEY"), sql);
+  });
+  await t.step("the key-length checks hold for it too", () => {
+    assert.match(
+      ddlError(
+        `[template]\nname = "acc"\nstore = "mariadb"\ndatabase = "lab"\n[fields.id]\ntype = "int"\n` +
+          `[fields.code]\ntype = "string"\n[fields.note]\ntype = "string"\n` +
+          `[ops.read]\nview = "v_accounts"\nkey = ["id"]\n` +
+          `[ops.update]\nprocedure = "sp_u"\nparams = ["code", "note"]\nkey = ["code"]\n`,
+      ),
+      /: fields\.code: key field "code" needs a max_length of at most 768 to be a key column$/,
+    );
+    assert.match(
+      ddlError(
+        `[template]\nname = "acc"\nstore = "mariadb"\ndatabase = "lab"\n[fields.id]\ntype = "int"\n` +
+          `[fields.code]\ntype = "string"\nmax_length = 800\n[fields.note]\ntype = "string"\n` +
+          `[ops.read]\nview = "v_accounts"\nkey = ["id"]\n` +
+          `[ops.delete]\nprocedure = "sp_d"\nparams = ["code"]\nkey = ["code"]\n`,
+      ),
+      /: fields\.code\.max_length: ops\.delete\.key's columns hold at most 768 characters together$/,
+    );
+  });
+});
+
+Deno.test("generateMariadbDdl() indexes a field listed twice in where once", () => {
+  const sql = strings({ a: 10 }, ["a", "a"]);
+  assert.equal(sql.match(/KEY `ix_wides_a`/g)?.length, 1, sql);
+});

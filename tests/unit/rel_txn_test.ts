@@ -4,6 +4,7 @@ import { BedsError, TemplateError } from "../../src/errors.ts";
 import { runFanOut } from "../../src/dispatch/fanout.ts";
 import {
   compileRelTemplate,
+  compileTemplate,
   compileTxnTemplate,
   linkRelTemplate,
   linkTxnTemplate,
@@ -338,4 +339,110 @@ Deno.test("linkTxnTemplate() refuses a step field its op does not take, and a re
         ),
       'Invalid template "t_txn.toml": input.required.1: "t" is in neither input.key nor input.data',
     ));
+});
+
+Deno.test("linkTxnTemplate() refuses a step that leaves out what its op requires or gives a literal it refuses", async (t) => {
+  const link = (steps: string) => () =>
+    linkTxnTemplate(compileTxnTemplate("t_txn.toml", parse(`${TXN}${steps}`)), recs);
+  const cases: Array<[string, string, string]> = [
+    [
+      "a create without a field its op requires",
+      'template = "ord"\nop = "create"\ndata = { customer_id = 1, product_id = 2 }',
+      'steps.0: "ord"\'s create requires "qty", which is not given',
+    ],
+    [
+      "a create without a field declared required",
+      'template = "prd"\nop = "create"\ndata = { sku = "$data.s", price = "1.00" }',
+      'steps.0: "prd"\'s create requires "name", which is not given',
+    ],
+    [
+      "an update without its key",
+      'template = "prd"\nop = "update"\ndata = { stock = 1 }',
+      'steps.0: "prd"\'s update requires "id", which is not given',
+    ],
+    [
+      "a call without its required param",
+      'template = "ord"\nop = "call"\ncall = "cancel"',
+      'steps.0: call "cancel" of "ord" requires "id", which is not given',
+    ],
+    [
+      "a literal of the wrong type",
+      'template = "ord"\nop = "create"\ndata = { customer_id = 1, product_id = 2, qty = "abc" }',
+      'steps.0.data.qty: "abc" is refused: Field "qty" must be an integer, got string',
+    ],
+    [
+      "a literal outside the field's range",
+      'template = "ord"\nop = "create"\ndata = { customer_id = 1, product_id = 2, qty = 0 }',
+      'steps.0.data.qty: 0 is refused: Field "qty" must be at least 1',
+    ],
+  ];
+  for (const [what, step, message] of cases) {
+    await t.step(
+      what,
+      () => rejects(link(`[[steps]]\nname = "a"\n${step}\n`), `Invalid template "t_txn.toml": ${message}`),
+    );
+  }
+  await t.step("a required field given as null (which a template read from JSON can hold)", () => {
+    const raw = parse(TXN) as Record<string, unknown>;
+    raw.steps = [{ name: "a", template: "ord", op: "call", call: "cancel", key: { id: null } }];
+    rejects(
+      () => linkTxnTemplate(compileTxnTemplate("t_txn.toml", raw), recs),
+      'Invalid template "t_txn.toml": steps.0: call "cancel" of "ord" requires "id", which is given as null',
+    );
+  });
+  await t.step("a step that gives all, from the request, a literal or an earlier step, links", () =>
+    link(
+      '[[steps]]\nname = "a"\ntemplate = "ord"\nop = "create"\ndata = { customer_id = 1, product_id = 2, qty = 3 }\n' +
+        '[[steps]]\nname = "b"\ntemplate = "ord"\nop = "call"\ncall = "cancel"\nkey = { id = "$steps.a.id" }\n',
+    )());
+});
+
+Deno.test("linkRelTemplate() refuses a call or procedure-read part that leaves out what its op requires", async (t) => {
+  const withSearch = new Map(recs);
+  withSearch.set(
+    "srh",
+    compileTemplate(
+      "srh_rec.toml",
+      `[template]\nname = "srh"\nstore = "mariadb"\ndatabase = "lab"\n` +
+        `[fields.q]\ntype = "string"\n[fields.n]\ntype = "int"\n` +
+        `[ops.read]\nprocedure = "sp_srh"\nparams = ["q", "n"]\nrequired = ["q"]\n`,
+    ),
+  );
+  const link = (part: string) => () =>
+    linkRelTemplate(rel(`${HEAD}\n[fields.q]\ntype = "string"\n[parts.a]\n${part}`), withSearch);
+  const cases: Array<[string, string, string]> = [
+    [
+      "a call part without the call's required param",
+      'template = "cus"\nop = "call"\ncall = "orders"',
+      'parts.a: call "orders" of "cus" requires "id", which is not given',
+    ],
+    [
+      "a procedure read without its required param",
+      'template = "srh"\nwhere = { n = 5 }',
+      'parts.a: "srh"\'s read requires "q", which is not given',
+    ],
+    [
+      "a key literal of the wrong type",
+      'template = "cus"\nkey = { id = "abc" }',
+      'parts.a.key.id: "abc" is refused: Field "id" must be an integer, got string',
+    ],
+    [
+      "a where literal outside the field's enum",
+      'template = "cus"\nwhere = { status = "gone" }',
+      'parts.a.where.status: "gone" is refused: Field "status" must be one of active, suspended',
+    ],
+    [
+      "a call literal of the wrong type",
+      'template = "cus"\nop = "call"\ncall = "order_total"\nkey = { id = 1.5 }',
+      'parts.a.key.id: 1.5 is refused: Field "id" must be an integer, got number',
+    ],
+  ];
+  for (const [what, part, message] of cases) {
+    await t.step(what, () => rejects(link(part), `Invalid template "x_rel.toml": ${message}`));
+  }
+  await t.step("parts that give what their op requires link", () => {
+    link('template = "srh"\nkey = { q = "$key.id" }\nwhere = { n = 5 }')();
+    link('template = "cus"\nop = "call"\ncall = "orders"\ndata = { id = "$key.id" }')();
+    link('template = "cus"\nkey = { id = 7 }')();
+  });
 });

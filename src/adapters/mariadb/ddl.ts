@@ -18,7 +18,10 @@ import {
   ident,
   indexable,
   isStringEnum,
+  isVarchar,
   literal,
+  MAX_ROW_BYTES,
+  rowBytes,
   uncheckedNotes,
 } from "./ddl_columns.ts";
 import {
@@ -86,23 +89,10 @@ function plan(t: RecTemplate): DdlPlan {
   if (!key.length && (ops.create || ops.update || ops.delete)) {
     fail(t, "ops.read.key", "the procedures need a key to find the affected row; declare one");
   }
-  // A PRIMARY KEY needs bounded columns (TEXT and JSON cannot be keys), and InnoDB ends a key at
-  // 3072 bytes in all, 768 characters of utf8mb4 (4 bytes each; other types take at most 16).
-  let keyBytes = 0;
-  for (const field of key) {
-    const spec = t.fields[field]!;
-    if (!indexable(spec)) {
-      fail(t, `fields.${field}`, `key field "${field}" needs a max_length to be a key column`);
-    }
-    keyBytes += keyColumnBytes(spec);
-    if (keyBytes > MAX_KEY_BYTES) {
-      fail(
-        t,
-        `fields.${field}.max_length`,
-        `the key's columns hold at most ${MAX_KEY_BYTES / 4} characters together`,
-      );
-    }
-  }
+  checkKeyColumns(t, key, "the key's");
+  const unique = opUniqueKeys(t, key);
+  for (const { op, fields } of unique) checkKeyColumns(t, fields, `ops.${op}.key's`);
+  const uniqueKeys = unique.map((u) => u.fields);
   for (const [name, spec] of Object.entries(t.fields)) {
     // An ENUM column compares as its collation does (case and trailing spaces ignored): values
     // that differ only so are duplicates to MariaDB, which refuses the table.
@@ -146,7 +136,100 @@ function plan(t: RecTemplate): DdlPlan {
     fail(t, "ops.update.params", "passes no field besides the key, so there is nothing to update");
   }
   const table = tableName(t);
-  return { t, table, source: ops.read?.view ?? table, key, autoKey, columns };
+  const asText = rowFit(t, columns, key, uniqueKeys);
+  return { t, table, source: ops.read?.view ?? table, key, autoKey, columns, uniqueKeys, asText };
+}
+
+/**
+ * The update and delete keys that need a UNIQUE KEY: without one, two rows may share such a key and
+ * one update or delete changes both. A key holding the whole primary key, or another of these
+ * keys, is unique already.
+ */
+function opUniqueKeys(
+  t: RecTemplate,
+  primary: readonly string[],
+): Array<{ op: "update" | "delete"; fields: readonly string[] }> {
+  const keys: Array<{ op: "update" | "delete"; fields: readonly string[] }> = [];
+  const covers = (fields: readonly string[], unique: readonly string[]) =>
+    unique.length > 0 && unique.every((f) => fields.includes(f));
+  const candidates = (["update", "delete"] as const).flatMap((op) => {
+    const fields = t.ops[op]?.key;
+    return fields?.length ? [{ op, fields }] : [];
+  });
+  // The narrowest first, so that a wider key holding it is seen as unique already.
+  for (const c of candidates.sort((a, b) => a.fields.length - b.fields.length)) {
+    if (covers(c.fields, primary) || keys.some((k) => covers(c.fields, k.fields))) continue;
+    keys.push(c);
+  }
+  return keys;
+}
+
+/**
+ * A PRIMARY or UNIQUE KEY needs bounded columns (TEXT and JSON cannot be keys), and InnoDB ends a
+ * key at 3072 bytes in all, 768 characters of utf8mb4 (4 bytes each; other types take at most 16).
+ * A longer UNIQUE KEY MariaDB would turn into a hash of the columns, which no lookup by key uses.
+ */
+function checkKeyColumns(t: RecTemplate, fields: readonly string[], whose: string): void {
+  let keyBytes = 0;
+  for (const field of fields) {
+    const spec = t.fields[field]!;
+    if (!indexable(spec)) {
+      fail(t, `fields.${field}`, `key field "${field}" needs a max_length of at most 768 to be a key column`);
+    }
+    keyBytes += keyColumnBytes(spec);
+    if (keyBytes > MAX_KEY_BYTES) {
+      fail(
+        t,
+        `fields.${field}.max_length`,
+        `${whose} columns hold at most ${MAX_KEY_BYTES / 4} characters together`,
+      );
+    }
+  }
+}
+
+/**
+ * The VARCHAR columns made TEXT so that the row fits MariaDB's 65,535 bytes (error 1118 otherwise):
+ * the largest first, and columns a `where` index would lose only when the others are not enough.
+ * Key columns stay VARCHARs: a TEXT column cannot be a key.
+ * @throws {TemplateError} naming the fields when even that does not make the row fit.
+ */
+function rowFit(
+  t: RecTemplate,
+  columns: readonly string[],
+  key: readonly string[],
+  uniqueKeys: readonly (readonly string[])[],
+): Set<string> {
+  const keyed = new Set([...key, ...uniqueKeys.flat()]);
+  const nullable = columns.filter((name) => !key.includes(name) && !notNull(t, name)).length;
+  let bytes = Math.ceil(nullable / 8) + columns.reduce((n, name) => n + rowBytes(t.fields[name]!), 0);
+  const where = new Set(t.ops.read?.where ?? []);
+  const candidates = columns
+    .filter((name) => !keyed.has(name) && isVarchar(t.fields[name]!))
+    .sort((a, b) =>
+      Number(where.has(a)) - Number(where.has(b)) || t.fields[b]!.max_length! - t.fields[a]!.max_length!
+    );
+  const asText = new Set<string>();
+  for (const name of candidates) {
+    if (bytes <= MAX_ROW_BYTES) break;
+    bytes -= rowBytes(t.fields[name]!) - rowBytes(t.fields[name]!, true);
+    asText.add(name);
+  }
+  if (bytes > MAX_ROW_BYTES) {
+    const varchars = columns.filter((name) => isVarchar(t.fields[name]!) && !asText.has(name));
+    fail(
+      t,
+      "fields",
+      `the row needs ${bytes} bytes, more than MariaDB's ${MAX_ROW_BYTES}, even with every other string ` +
+        `as TEXT; shorten the max_length of ${varchars.join(", ")}`,
+    );
+  }
+  return asText;
+}
+
+/** Whether the field's column is NOT NULL apart from keys (a required field that is not nullable). */
+function notNull(t: RecTemplate, name: string): boolean {
+  const f = t.fields[name]!;
+  return f.required && !f.nullable;
 }
 
 function header(p: DdlPlan): string[] {
@@ -179,16 +262,24 @@ function tableDdl(p: DdlPlan): string[] {
   const width = Math.max(...p.columns.map((c) => ident(c).length));
   const defs = p.columns.map((name) => {
     const f = fieldOf(p, name);
-    const notNull = key.includes(name) || (f.required && !f.nullable);
-    let def = `  ${ident(name).padEnd(width)} ${columnType(f)} ${notNull ? "NOT NULL" : "NULL"}`;
+    const required = key.includes(name) || notNull(t, name);
+    const type = p.asText.has(name) ? "TEXT" : columnType(f);
+    let def = `  ${ident(name).padEnd(width)} ${type} ${required ? "NOT NULL" : "NULL"}`;
     if (name === autoKey) def += " AUTO_INCREMENT";
     if (f.description) def += ` COMMENT ${literal(f.description)}`;
     return def;
   });
   if (key.length) defs.push(`  PRIMARY KEY (${key.map(ident).join(", ")})`);
-  for (const name of p.t.ops.read?.where ?? []) {
+  for (const fields of p.uniqueKeys) {
+    defs.push(
+      `  UNIQUE KEY ${ident(objectName("uk", table, fields.join("_")))} (${fields.map(ident).join(", ")})`,
+    );
+  }
+  // A key's first column is indexed by that key already.
+  const leading = new Set([key[0], ...p.uniqueKeys.map((k) => k[0])]);
+  for (const name of new Set(p.t.ops.read?.where ?? [])) {
     const f = fieldOf(p, name);
-    if (name !== key[0] && indexable(f) && f.type !== "boolean") {
+    if (!leading.has(name) && indexable(f) && !p.asText.has(name) && f.type !== "boolean") {
       defs.push(`  KEY ${ident(objectName("ix", table, name))} (${ident(name)})`);
     }
   }
@@ -196,7 +287,13 @@ function tableDdl(p: DdlPlan): string[] {
     const condition = checkCondition(name, fieldOf(p, name), name === autoKey);
     if (condition) defs.push(`  CONSTRAINT ${ident(objectName("ck", table, name))} CHECK (${condition})`);
   }
-  const notes = p.columns.flatMap((name) => uncheckedNotes(name, fieldOf(p, name)));
+  const notes = [
+    ...p.columns.flatMap((name) => uncheckedNotes(name, fieldOf(p, name))),
+    ...[...p.asText].map((name) =>
+      `${name}: TEXT, not ${columnType(fieldOf(p, name))}: the VARCHARs together exceed MariaDB's ` +
+      `${MAX_ROW_BYTES}-byte row${p.t.ops.read?.where.includes(name) ? " (so no index for its where)" : ""}`
+    ),
+  ];
   return [
     `-- ${table}: the records of template "${t.name}", one column per template field.`,
     ...(key.length ? [] : ["-- The template declares no key: add a PRIMARY KEY."]),

@@ -9,8 +9,19 @@ import { DECIMAL_DEFAULTS, type FieldSpec } from "../../templates/mod.ts";
 /** The collation every generated text column and parameter uses (as the lab schema). */
 export const TEXT_CHARSET = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci";
 
+const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
 const UINT_MAX = 2 ** 32 - 1;
+
+/**
+ * The longest VARCHAR of utf8mb4 (4 bytes a character) MariaDB creates: 65,535 bytes, the whole row.
+ * Beyond it strict mode refuses the column (error 1074).
+ */
+export const VARCHAR_MAX_CHARS = 16383;
+/** Characters of utf8mb4 a MEDIUMTEXT holds (16 MiB - 1 bytes); LONGTEXT takes the rest. */
+const MEDIUMTEXT_MAX_CHARS = 4194303;
+/** MariaDB's limit on a row's bytes, BLOB and TEXT columns counting only their length and pointer. */
+export const MAX_ROW_BYTES = 65535;
 
 /** A quoted identifier; names come from a validated template. */
 export function ident(name: string): string {
@@ -39,9 +50,10 @@ function unsigned(spec: FieldSpec): boolean {
 }
 
 function intType(spec: FieldSpec): string {
-  const big = unsigned(spec)
-    ? spec.max !== undefined && spec.max > UINT_MAX
-    : (spec.min !== undefined && spec.min < -INT_MAX - 1) || (spec.max !== undefined && spec.max > INT_MAX);
+  const [low, high] = unsigned(spec) ? [0, UINT_MAX] : [INT_MIN, INT_MAX];
+  // Either bound outside INT's range means values INT cannot store: a minimum beyond it (epoch
+  // milliseconds, say) makes every value out of range.
+  const big = [spec.min, spec.max].some((bound) => bound !== undefined && (bound < low || bound > high));
   return `${big ? "BIGINT" : "INT"}${unsigned(spec) ? " UNSIGNED" : ""}`;
 }
 
@@ -54,7 +66,9 @@ export function columnType(spec: FieldSpec): string {
   switch (spec.type) {
     case "string":
       if (isStringEnum(spec)) return `ENUM(${spec.enum!.map((v) => literal(String(v))).join(",")})`;
-      return spec.max_length === undefined ? "TEXT" : `VARCHAR(${spec.max_length})`;
+      if (spec.max_length === undefined) return "TEXT";
+      if (spec.max_length <= VARCHAR_MAX_CHARS) return `VARCHAR(${spec.max_length})`;
+      return spec.max_length <= MEDIUMTEXT_MAX_CHARS ? "MEDIUMTEXT" : "LONGTEXT";
     case "int":
       return intType(spec);
     case "number":
@@ -82,9 +96,53 @@ export function paramType(spec: FieldSpec): string {
   return columnType(spec);
 }
 
+/** Whether the field's own column type is a VARCHAR (not an ENUM, nor a TEXT type). */
+export function isVarchar(spec: FieldSpec): boolean {
+  return spec.type === "string" && !spec.enum && spec.max_length !== undefined &&
+    spec.max_length <= VARCHAR_MAX_CHARS;
+}
+
 /** Whether a column of this field can be indexed without a prefix length. */
 export function indexable(spec: FieldSpec): boolean {
-  return !(spec.type === "json" || (spec.type === "string" && spec.max_length === undefined && !spec.enum));
+  if (spec.type === "json") return false;
+  return spec.type !== "string" || spec.enum !== undefined || isVarchar(spec);
+}
+
+/** Bytes of MariaDB's DECIMAL: 4 for each 9 digits on either side of the point, fewer for the rest. */
+function decimalBytes(digits: number): number {
+  return 4 * Math.floor(digits / 9) + [0, 1, 1, 2, 2, 3, 3, 4, 4][digits % 9]!;
+}
+
+/**
+ * The bytes the field's column counts toward {@link MAX_ROW_BYTES}, not counting its NULL bit: a
+ * VARCHAR its characters at 4 bytes plus its length, a TEXT type or JSON only its length and pointer.
+ * `asText`: the column is a TEXT instead of its VARCHAR.
+ */
+export function rowBytes(spec: FieldSpec, asText = false): number {
+  switch (spec.type) {
+    case "string": {
+      if (spec.enum) return spec.enum.length > 255 ? 2 : 1;
+      if (asText || !isVarchar(spec)) return { MEDIUMTEXT: 11, LONGTEXT: 12 }[columnType(spec)] ?? 10;
+      const bytes = 4 * spec.max_length!;
+      return bytes + (bytes > 255 ? 2 : 1);
+    }
+    case "int":
+      return intType(spec).startsWith("BIGINT") ? 8 : 4;
+    case "number":
+      return 8;
+    case "decimal": {
+      const scale = spec.scale ?? DECIMAL_DEFAULTS.scale;
+      return decimalBytes((spec.precision ?? DECIMAL_DEFAULTS.precision) - scale) + decimalBytes(scale);
+    }
+    case "boolean":
+      return 1;
+    case "date":
+      return 3;
+    case "datetime":
+      return 7;
+    case "json":
+      return 12;
+  }
 }
 
 /**

@@ -20,6 +20,10 @@ export interface DdlPlan {
   autoKey?: string;
   /** Every template field, in declaration order. */
   columns: readonly string[];
+  /** The update and delete keys that are not the primary key, each a UNIQUE KEY of the table. */
+  uniqueKeys: readonly (readonly string[])[];
+  /** VARCHAR fields whose column is a TEXT, so that the row fits. */
+  asText: ReadonlySet<string>;
 }
 
 /** A thin separator line. */

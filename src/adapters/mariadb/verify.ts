@@ -137,11 +137,12 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
   // Routine names never depend on case; table and view names do where the server keeps them as
   // written (lower_case_table_names = 0, the default on Linux): there a view named in another case
   // would pass here and be missing on every read.
+  // Schema names are directories too: the server compares them as it does table names.
   const tableCase = Number((caseRows[0] as { l?: unknown } | undefined)?.l ?? 0) === 0;
   const sameTable = (a: unknown, b: string) => tableCase ? String(a) === b : sameName(a, b);
-  const hasTable = (s: string, n: string) => tables.some((r) => r.s === s && sameTable(r.n, n));
+  const hasTable = (s: string, n: string) => tables.some((r) => sameTable(r.s, s) && sameTable(r.n, n));
   const hasRoutine = (s: string, n: string, t: string) =>
-    routines.some((r) => r.s === s && sameName(r.n, n) && r.t === t);
+    routines.some((r) => sameTable(r.s, s) && sameName(r.n, n) && r.t === t);
   const problems: VerifyProblem[] = [];
   for (const w of items) {
     const object = `${w.schema}.${w.name}`;
@@ -160,7 +161,9 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
         continue;
       }
       for (const column of w.columns) {
-        const found = columns.some((r) => r.s === w.schema && sameTable(r.n, w.name) && r.c === column);
+        const found = columns.some((r) =>
+          sameTable(r.s, w.schema) && sameTable(r.n, w.name) && r.c === column
+        );
         if (!found) problem(`view "${object}" has no column "${column}"`);
       }
       continue;
@@ -171,7 +174,7 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
       continue;
     }
     const names = params
-      .filter((r) => r.s === w.schema && sameName(r.n, w.name) && r.t === w.kind)
+      .filter((r) => sameTable(r.s, w.schema) && sameName(r.n, w.name) && r.t === w.kind)
       .map((r) => String(r.p));
     if (names.length !== w.params.length) {
       problem(`${kind} "${object}" takes ${names.length} parameters, the template passes ${w.params.length}`);
@@ -194,6 +197,7 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
       recs: options.templates,
       schemaOf: options.schemaOf,
       routines,
+      sameSchema: sameTable,
     }));
   }
   return problems;

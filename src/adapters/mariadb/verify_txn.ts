@@ -29,11 +29,21 @@ export interface TxnCheckOptions {
   schemaOf: (database: string) => string;
   /** ROUTINES rows: `s` schema, `n` name, `t` type, `d` definition. */
   routines: readonly Row[];
+  /**
+   * Whether a catalog schema name is `schema`, as the server compares them (lower_case_table_names).
+   * @default exact comparison
+   */
+  sameSchema?: (catalog: unknown, schema: string) => boolean;
 }
+
+/** Who may read a routine's definition in the catalog (else ROUTINE_DEFINITION is NULL). */
+const DEFINITION_PRIVILEGE =
+  "its definer, or an account with SELECT on mysql.proc (SHOW CREATE ROUTINE from MariaDB 11.3)";
 
 /** Warnings for TXN steps whose routine controls the transaction itself. */
 export function txnProblems(options: TxnCheckOptions): VerifyProblem[] {
   const recs = new Map(options.recs.map((t) => [t.name, t]));
+  const sameSchema = options.sameSchema ?? ((catalog: unknown, schema: string) => catalog === schema);
   const problems: VerifyProblem[] = [];
   for (const txn of options.transactions) {
     for (const [i, step] of txn.steps.entries()) {
@@ -48,20 +58,29 @@ export function txnProblems(options: TxnCheckOptions): VerifyProblem[] {
       if (!name) continue;
       const schema = options.schemaOf(target.database);
       const row = options.routines.find((r) =>
-        r.s === schema && String(r.n).toLowerCase() === name.toLowerCase()
+        sameSchema(r.s, schema) && String(r.n).toLowerCase() === name.toLowerCase()
       );
-      const found = transactionControl(String(row?.d ?? ""));
-      if (!row || !found) continue;
+      if (!row) continue;
       const kind = String(row.t).toLowerCase();
-      problems.push({
-        template: txn.name,
-        file: txn.file,
-        path: `steps.${i}`,
-        object: `${schema}.${name}`,
-        message:
-          `${kind} "${schema}.${name}" runs ${found} itself, which ends step "${step.spec.name}"'s transaction early`,
-        severity: "warning",
-      });
+      const warn = (message: string) =>
+        problems.push({
+          template: txn.name,
+          file: txn.file,
+          path: `steps.${i}`,
+          object: `${schema}.${name}`,
+          message: `${kind} "${schema}.${name}" ${message}`,
+          severity: "warning",
+        });
+      // The catalog hides the definition from an account that may not read it: unread, a COMMIT
+      // in it would pass as none.
+      if (row.d === null || row.d === undefined) {
+        warn(
+          `cannot be checked for COMMIT or ROLLBACK: its definition is not readable; only ${DEFINITION_PRIVILEGE} sees it`,
+        );
+        continue;
+      }
+      const found = transactionControl(String(row.d));
+      if (found) warn(`runs ${found} itself, which ends step "${step.spec.name}"'s transaction early`);
     }
   }
   return problems;
