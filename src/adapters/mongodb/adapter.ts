@@ -63,7 +63,8 @@ export function createMongodbAdapter(options: MongodbAdapterOptions): MongodbAda
     }
     healthy = now;
   });
-  const databaseOf = (database: string) => config.databases[database] ?? database;
+  const databaseOf = (database: string) =>
+    Object.hasOwn(config.databases, database) ? config.databases[database]! : database;
   const collectionOf = (template: RecTemplate) => {
     if (!template.collection) {
       throw new BedsError("INTERNAL", `Template "${template.name}" names no collection`);
