@@ -17,6 +17,7 @@ import {
   killDbSessions,
   restartBroker,
   runFaults,
+  startBroker,
 } from "./soak/faults.ts";
 import { runLoad } from "./soak/load.ts";
 import { rssKiB, type SoakNode, startSoakNode } from "./soak/node.ts";
@@ -92,15 +93,55 @@ async function main(args: string[]): Promise<number> {
   if (v.external && (!v.config || !v.env)) throw new Error("--external needs --config DIR and --env ENV");
   const root = Deno.cwd(); // the repository root: deno task runs there
   const db = adminDb();
-  const env: SoakEnv = v.external
-    ? externalEnv(root, { configDir: v.config!, env: v.env!, dbUser: v["db-user"] })
-    : await createOwnEnv(root);
+  const stopFaults = new AbortController();
+  let brokerStopped = false;
+  let env: SoakEnv | undefined;
+  let envStarting: Promise<SoakEnv> | undefined;
   let node: SoakNode | undefined;
+  let nodeStarting: Promise<SoakNode> | undefined;
+  // Once, whichever asks first: the end of the run or a signal in the middle of it.
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () =>
+    cleaning ??= (async () => {
+      stopFaults.abort();
+      if (brokerStopped) await startBroker();
+      const running = node ?? await nodeStarting?.catch(() => undefined);
+      if (running) log(`node stopped with exit code ${await running.stop()}`);
+      const world = env ?? await envStarting?.catch(() => undefined);
+      await world?.cleanup();
+    })();
+  // The node, its schema, MariaDB account, queues, exchanges and config dir outlive an interrupted
+  // run: stop and remove them before exiting, and start RabbitMQ again if a fault had stopped it.
+  let interruption: Promise<never> | undefined;
+  const interrupted = () => {
+    interruption ??= (async () => {
+      log("soak: interrupted; stopping the node, cleaning up");
+      await cleanUp().catch((e) => log(`soak: cleanup: ${(e as Error).message}`));
+      Deno.exit(130);
+    })();
+  };
+  Deno.addSignalListener("SIGINT", interrupted);
+  Deno.addSignalListener("SIGTERM", interrupted);
   try {
+    envStarting = v.external
+      ? Promise.resolve(externalEnv(root, { configDir: v.config!, env: v.env!, dbUser: v["db-user"] }))
+      : createOwnEnv(root);
+    env = await envStarting;
+    return await soak(env);
+  } finally {
+    await cleanUp().finally(async () => {
+      // An interrupted run ends in the handler, which exits once the cleanup is done.
+      if (interruption) await interruption;
+      Deno.removeSignalListener("SIGINT", interrupted);
+      Deno.removeSignalListener("SIGTERM", interrupted);
+    });
+  }
+
+  async function soak(env: SoakEnv): Promise<number> {
     await Deno.mkdir(`${root}/lab/results`, { recursive: true });
     const instance = v.external ? v.instance : `soak-${crypto.randomUUID().slice(0, 8)}`;
     const logFile = `${root}/lab/results/soak_${new Date().toISOString().replace(/[:.]/g, "-")}.node.log`;
-    if (!v.external) node = await startSoakNode(env, instance!, logFile);
+    if (!v.external) node = await (nodeStarting = startSoakNode(env, instance!, logFile));
     const pid = node?.pid ?? num(v.pid, "pid");
     const rssStart = pid === undefined ? undefined : rssKiB(pid);
     log(
@@ -141,14 +182,18 @@ async function main(args: string[]): Promise<number> {
         firstMs: (every ?? seconds / 2) * 1000,
         everyMs: (every ?? seconds * 10) * 1000,
         inject: async () => {
-          await restartBroker(downMs);
+          brokerStopped = true;
+          try {
+            await restartBroker(downMs);
+          } finally {
+            brokerStopped = false;
+          }
           return `RabbitMQ stopped for ${downMs} ms and started again`;
         },
       });
     }
     let rssWarm: number | undefined;
     let rssPeak: number | undefined;
-    const stopFaults = new AbortController();
     const faults = runFaults(schedules, stopFaults.signal, log);
     const rate = num(v.rate, "rate");
     const tally = await runLoad({
@@ -209,9 +254,6 @@ node RSS       start ${mib(rssStart)}, end ${mib(rssEnd)}${
       );
     }
     return lost || stranded ? 1 : 0;
-  } finally {
-    if (node) log(`node stopped with exit code ${await node.stop()}`);
-    await env.cleanup();
   }
 }
 

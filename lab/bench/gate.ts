@@ -31,6 +31,12 @@ export interface Baseline {
 export interface Verdict {
   lines: string[];
   failed: string[];
+  /**
+   * The failed scenarios worth measuring once more: those that failed on their numbers alone
+   * (ratio, cpu_ratio, error share). A scenario that failed to run, lost a node or has no
+   * baseline entry fails whatever a second measurement says.
+   */
+  remeasure: string[];
 }
 
 /** Reads the baseline; undefined when there is none. */
@@ -43,12 +49,36 @@ export async function readBaseline(path: string): Promise<Baseline | undefined> 
   }
 }
 
-/** Writes the ratios of a gate run as the new baseline. */
-export async function writeBaseline(path: string, file: GateFile): Promise<void> {
-  if (file.mode !== "gate") throw new Error("A baseline must come from a gate run (--baseline)");
+/**
+ * Why a gate run cannot become the baseline: a gate scenario it was to measure is missing,
+ * was skipped or failed, or lost more requests than the gate allows. Empty when it can.
+ */
+export function baselineProblems(file: GateFile, gateScenarios: readonly string[]): string[] {
+  const problems: string[] = [];
+  if (file.mode !== "gate") problems.push("a baseline must come from a gate run (--baseline)");
+  for (const name of gateScenarios) {
+    const s = file.scenarios.find((r) => r.name === name);
+    if (!s) problems.push(`${name} was not measured`);
+    else if (s.skipped) problems.push(`${name} did not run: ${s.skipped}`);
+    else if (errorShare(s) > MAX_ERROR_SHARE) problems.push(`${name}: ${describeErrors(s)}`);
+  }
+  return problems;
+}
+
+/**
+ * Writes the ratios of a gate run as the new baseline. It replaces the whole file, so the run
+ * must have measured every gate scenario: a partial or broken run would drop the others'
+ * entries, and the gate would no longer check them.
+ */
+export async function writeBaseline(
+  path: string,
+  file: GateFile,
+  gateScenarios: readonly string[],
+): Promise<void> {
+  const problems = baselineProblems(file, gateScenarios);
+  if (problems.length) throw new Error(`the baseline was not written: ${problems.join("; ")}`);
   const scenarios: Baseline["scenarios"] = {};
   for (const s of file.scenarios) {
-    if (s.skipped) continue;
     scenarios[s.name] = {
       ratio: s.ratio!,
       cpu_ratio: s.cpu_ratio!,
@@ -92,11 +122,70 @@ export function conditionMismatches(
 /** Largest share of BEDS requests that may fail in a gate run. */
 const MAX_ERROR_SHARE = 0.01;
 
+/** BEDS's requests over all rounds (older results: the reported round's). */
+const requestsOf = (s: ScenarioResult) => s.completed ?? s.beds?.completed ?? 0;
+
+/** Share of BEDS's requests that failed, over all rounds; 1 when none completed. */
+function errorShare(s: ScenarioResult): number {
+  const requests = requestsOf(s);
+  return requests ? (s.errors ?? 0) / requests : 1;
+}
+
+function describeErrors(s: ScenarioResult): string {
+  const codes = Object.entries(s.error_codes ?? {}).map(([code, n]) => `${code} ${n}`).join(", ");
+  return `${s.errors ?? 0} errors of ${requestsOf(s)} requests over ${s.rounds ?? 1} round(s)${
+    codes ? ` (${codes})` : ""
+  }`;
+}
+
+/** One scenario against the baseline: its line, whether it failed, and whether a retry may help. */
+function judge(
+  s: ScenarioResult,
+  baseline: Baseline,
+  tolerance: number,
+): { line: string; failed: boolean; remeasure: boolean } {
+  const b = baseline.scenarios[s.name];
+  if (s.skipped) {
+    const notLoaded = /not loaded|no queue is bound/.test(s.skipped);
+    // One line per scenario: a dead node's last output follows its first line, printed already.
+    const reason = s.skipped.split("\n")[0];
+    return {
+      line: `  ${notLoaded ? "SKIP" : "FAIL"} ${s.name}: ${reason}`,
+      failed: !notLoaded,
+      remeasure: false,
+    };
+  }
+  if (!b) {
+    return {
+      line:
+        `  FAIL ${s.name}: no baseline entry to compare ratio ${s.ratio}, cpu_ratio ${s.cpu_ratio} with; ` +
+        "record one with `deno task bench:baseline`",
+      failed: true,
+      remeasure: false,
+    };
+  }
+  const problems: string[] = [];
+  const minRatio = b.ratio * tolerance;
+  const maxCpu = b.cpu_ratio / tolerance;
+  if (s.ratio! < minRatio) problems.push(`ratio ${s.ratio} < ${minRatio.toFixed(3)}`);
+  if (s.cpu_ratio! > maxCpu) problems.push(`cpu_ratio ${s.cpu_ratio} > ${maxCpu.toFixed(3)}`);
+  if (errorShare(s) > MAX_ERROR_SHARE) problems.push(describeErrors(s));
+  const numbers =
+    `ratio ${s.ratio} (baseline ${b.ratio}), cpu_ratio ${s.cpu_ratio} (baseline ${b.cpu_ratio})`;
+  const failed = problems.length > 0;
+  return {
+    line: `  ${failed ? "FAIL" : "ok  "} ${s.name}: ${numbers}${failed ? ": " + problems.join("; ") : ""}`,
+    failed,
+    remeasure: failed,
+  };
+}
+
 /**
  * Fails a scenario when its throughput ratio drops below `baseline × tolerance`,
  * its CPU ratio rises above `baseline ÷ tolerance`, more than 1 % of its
- * requests fail, or its probe failed. A scenario skipped because its
- * template is not loaded is reported, not failed.
+ * requests fail over all its rounds, it has no baseline entry, or it failed
+ * to run (probe, node exit, a round that completed nothing). A scenario
+ * skipped because its template is not loaded is reported, not failed.
  */
 export function compareWithBaseline(
   results: readonly ScenarioResult[],
@@ -107,43 +196,44 @@ export function compareWithBaseline(
     return {
       lines: ["gate: no baseline; create one with `deno task bench:baseline`"],
       failed: ["(baseline)"],
+      remeasure: [],
     };
   }
   const lines = [
     `gate: tolerance ${tolerance}: ratio must stay ≥ baseline × ${tolerance}, cpu_ratio ≤ baseline ÷ ${tolerance}`,
   ];
   const failed: string[] = [];
+  const remeasure: string[] = [];
   for (const s of results) {
-    const b = baseline.scenarios[s.name];
-    if (s.skipped) {
-      const notLoaded = /not loaded|no queue is bound/.test(s.skipped);
-      lines.push(`  ${notLoaded ? "SKIP" : "FAIL"} ${s.name}: ${s.skipped}`);
-      if (!notLoaded) failed.push(s.name);
-      continue;
-    }
-    if (!b) {
-      lines.push(`  NEW  ${s.name}: ratio ${s.ratio}, cpu_ratio ${s.cpu_ratio} (no baseline yet)`);
-      continue;
-    }
-    const problems: string[] = [];
-    const minRatio = b.ratio * tolerance;
-    const maxCpu = b.cpu_ratio / tolerance;
-    if (s.ratio! < minRatio) problems.push(`ratio ${s.ratio} < ${minRatio.toFixed(3)}`);
-    if (s.cpu_ratio! > maxCpu) problems.push(`cpu_ratio ${s.cpu_ratio} > ${maxCpu.toFixed(3)}`);
-    const share = s.beds!.completed ? s.errors! / s.beds!.completed : 1;
-    if (share > MAX_ERROR_SHARE) problems.push(`${s.errors} errors of ${s.beds!.completed} requests`);
-    const numbers =
-      `ratio ${s.ratio} (baseline ${b.ratio}), cpu_ratio ${s.cpu_ratio} (baseline ${b.cpu_ratio})`;
-    lines.push(
-      `  ${problems.length ? "FAIL" : "ok  "} ${s.name}: ${numbers}${
-        problems.length ? ": " + problems.join("; ") : ""
-      }`,
-    );
-    if (problems.length) failed.push(s.name);
+    const verdict = judge(s, baseline, tolerance);
+    lines.push(verdict.line);
+    if (verdict.failed) failed.push(s.name);
+    if (verdict.remeasure) remeasure.push(s.name);
   }
   for (const name of Object.keys(baseline.scenarios)) {
     if (!results.some((s) => s.name === name)) lines.push(`  SKIP ${name}: not run`);
   }
   lines.push(failed.length ? `gate: FAILED (${failed.join(", ")})` : "gate: passed");
-  return { lines, failed };
+  return { lines, failed, remeasure };
+}
+
+/**
+ * A scenario measured a second time after failing: the second measurement is judged on its
+ * own and used if it passes, whatever the first measured; otherwise the first stands. Both
+ * are described.
+ */
+export function judgeRemeasured(
+  first: ScenarioResult,
+  again: ScenarioResult,
+  baseline: Baseline,
+  tolerance: number,
+): { result: ScenarioResult; lines: string[] } {
+  const second = judge(again, baseline, tolerance);
+  return {
+    result: second.failed ? first : again,
+    lines: [
+      `bench: ${first.name}, first measurement:${judge(first, baseline, tolerance).line.slice(1)}`,
+      `bench: ${first.name}, measured again:   ${second.line.slice(1)}${second.failed ? "" : " (used)"}`,
+    ],
+  };
 }

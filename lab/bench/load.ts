@@ -8,7 +8,10 @@
  * Both run a warm-up that is not recorded, then a measured window whose
  * start and end are reported through hooks (the runner reads process CPU
  * time there). What completes inside the window is counted, whenever it
- * was sent.
+ * was sent. A request that was still in flight while the window was open
+ * and ends in an error later counts as an error too, and so does one with
+ * no outcome at all by the end of the drain (`UNFINISHED`): a lost reply
+ * must never look like a clean run.
  *
  * @module
  */
@@ -52,12 +55,24 @@ export interface LoadOptions {
   onMeasureStart?: () => void;
   /** Called right as the measured window closes (before in-flight requests drain). */
   onMeasureEnd?: () => void;
+  /**
+   * How long after the window closes in-flight requests may still settle; any
+   * left then count as `UNFINISHED` errors. @default {@link DRAIN_MS}
+   */
+  drainMs?: number;
   onProgress?: (progress: LoadProgress) => void;
 }
 
-/** What a load run measured (only requests that completed inside the window count). */
+/** What a load run measured (only requests that completed inside the window count towards throughput). */
 export interface LoadResult {
+  /** Requests that completed (ok or not) inside the window. */
   completed: number;
+  /** Requests that completed successfully inside the window. */
+  ok: number;
+  /**
+   * Failed requests: those that failed inside the window, those in flight during it that failed
+   * after it, and those with no outcome by the end of the drain (`UNFINISHED`).
+   */
   errors: number;
   /** Error count per code. */
   errorCodes: Record<string, number>;
@@ -73,6 +88,15 @@ export interface LoadResult {
 }
 
 const MAX_LATENCY_US = 120_000_000;
+
+/**
+ * Default drain after the window: far beyond any latency the scenarios see, and shorter
+ * than the client's 10 s reply timeout, so a lost reply is counted instead of waited for.
+ */
+export const DRAIN_MS = 5000;
+
+/** The error code of a request still without an outcome when the drain ends. */
+export const UNFINISHED = "UNFINISHED";
 
 /** A latency histogram in microseconds, 3 significant digits (pure JS build). */
 export function newHistogram(): hdr.Histogram {
@@ -91,30 +115,43 @@ function codeOf(error: unknown): string {
 /** Runs one load (closed or open loop) and resolves when the measured window is over and drained. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const bucketMs = options.bucketMs ?? 250;
+  const drainMs = options.drainMs ?? DRAIN_MS;
   const histogram = newHistogram();
   const buckets = new Array<number>(Math.ceil(options.durationMs / bucketMs)).fill(0);
   const errorCodes: Record<string, number> = {};
   let completed = 0;
+  let ok = 0;
   let errors = 0;
   let inflight = 0;
   let seq = 0;
+  // Set once the result is taken: outcomes of requests abandoned by the drain no longer count.
+  let settled = false;
   const t0 = performance.now();
   const measureFrom = t0 + options.warmupMs;
   const measureTo = measureFrom + options.durationMs;
   let measuring = false;
 
+  const countError = (code: string) => {
+    errors++;
+    errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+  };
   const record = (dueAt: number, outcome: Outcome | undefined, error: unknown) => {
+    if (settled) return;
     const now = performance.now();
-    if (now < measureFrom || now >= measureTo) return;
+    if (now < measureFrom) return;
+    if (now >= measureTo) {
+      // Sent before the window closed and still in flight while it was open: its failure counts.
+      if (!outcome?.ok) countError(outcome?.code ?? codeOf(error));
+      return;
+    }
     completed++;
     buckets[Math.min(buckets.length - 1, Math.floor((now - measureFrom) / bucketMs))]!++;
     if (outcome?.ok) {
+      ok++;
       histogram.recordValue(Math.min(MAX_LATENCY_US, Math.max(1, Math.round((now - dueAt) * 1000))));
       return;
     }
-    errors++;
-    const code = outcome?.code ?? codeOf(error);
-    errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+    countError(outcome?.code ?? codeOf(error));
   };
 
   const fire = async (dueAt: number) => {
@@ -148,15 +185,23 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }, options.warmupMs + options.durationMs),
   ];
 
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
   try {
-    if (options.spec.mode === "closed") {
-      await closedLoop(options.spec.concurrency, measureTo, fire);
-    } else {
-      await openLoop(options.spec, t0, measureTo, fire, () => inflight, (dueAt) => {
+    const loop = options.spec.mode === "closed"
+      ? closedLoop(options.spec.concurrency, measureTo, fire)
+      : openLoop(options.spec, t0, measureTo, fire, () => inflight, (dueAt) => {
         record(dueAt, { ok: false, code: "SATURATED" }, undefined);
       });
-    }
+    // The loops return once every request they sent has settled, which a lost reply delays for
+    // the client's whole timeout: stop waiting when the drain is over.
+    await Promise.race([
+      loop,
+      new Promise<void>((resolve) => {
+        drainTimer = setTimeout(resolve, Math.max(0, measureTo + drainMs - performance.now()));
+      }),
+    ]);
   } finally {
+    clearTimeout(drainTimer);
     clearInterval(progressTimer);
   }
   // Both window hooks have fired by now (the loops end only after measureTo), unless timers lagged.
@@ -166,9 +211,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     measuring = false;
     options.onMeasureEnd?.();
   }
+  // Every request still in flight was sent before the window closed and has not answered since.
+  for (let i = 0; i < inflight; i++) countError(UNFINISHED);
+  settled = true;
   const windowMs = options.durationMs;
   return {
     completed,
+    ok,
     errors,
     errorCodes,
     windowMs,

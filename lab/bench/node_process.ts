@@ -19,6 +19,8 @@ export interface NodeProcess {
   stop(timeoutMs?: number): Promise<number>;
   /** The last lines it wrote (stdout and stderr). */
   output(): string;
+  /** Its exit code once it has exited (by itself or stopped); undefined while it runs. */
+  exitCode(): number | undefined;
 }
 
 /** Options for {@link startNode}. */
@@ -95,6 +97,7 @@ export async function startNode(options: StartNodeOptions): Promise<NodeProcess>
       return exited ?? -1;
     },
     output: () => lines.join("\n"),
+    exitCode: () => exited,
   };
   const deadline = Date.now() + 60_000;
   for (const { queue, instances } of boundQueues(world.config)) {

@@ -30,7 +30,11 @@ export const CURVE_PERCENTILES = [
 /** What one phase measured. */
 export interface PhaseResult {
   tps: number;
+  /** Requests that completed (ok or not) inside the window. */
   completed: number;
+  /** Requests that completed successfully inside the window. */
+  ok: number;
+  /** Failed requests, including those failing after the window and those never answered (`UNFINISHED`). */
   errors: number;
   error_codes: Record<string, number>;
   p50_ms: number;
@@ -65,6 +69,8 @@ export interface PhaseOptions {
   durationMs: number;
   /** Processes doing the serving work, whose CPU counts; empty = this process (in-process raw DB calls). */
   pids: readonly number[];
+  /** How long in-flight requests may settle after the window. @default load.ts's DRAIN_MS */
+  drainMs?: number;
   onProgress?: (progress: LoadProgress) => void;
 }
 
@@ -88,6 +94,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     send: options.send,
     warmupMs: options.warmupMs,
     durationMs: options.durationMs,
+    drainMs: options.drainMs,
     onProgress: options.onProgress,
     onMeasureStart: () => {
       cpu0 = serverCpu();
@@ -108,6 +115,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   return {
     tps: round(load.tps, 1),
     completed: load.completed,
+    ok: load.ok,
     errors: load.errors,
     error_codes: load.errorCodes,
     p50_ms: ms(h.getValueAtPercentile(50)),

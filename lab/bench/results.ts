@@ -1,6 +1,8 @@
 /**
  * Scenario results: BEDS's phases and the raw ceilings' phases of one
  * scenario, each system's best round, and BEDS's ratios to the raw ceiling.
+ * BEDS's errors are summed over every round, never taken from the best one:
+ * a round that lost requests is exactly the one the best round hides.
  *
  * @module
  */
@@ -42,7 +44,12 @@ export interface ScenarioResult {
   p90_ms?: number;
   p99_ms?: number;
   max_ms?: number;
+  /** BEDS's requests completed inside the measured windows, all rounds together. */
+  completed?: number;
+  /** BEDS's failed requests over all rounds (`UNFINISHED`: never answered), what the gate checks. */
   errors?: number;
+  /** {@link errors} per code. */
+  error_codes?: Record<string, number>;
   cpu_us_per_tx?: number;
   rss_before_kib?: number;
   rss_after_kib?: number;
@@ -98,11 +105,28 @@ export function countedSummary(
     p50_ms: counted.p50_ms,
     p99_ms: counted.p99_ms,
     max_ms: counted.max_ms,
+    completed: counted.completed,
     errors: counted.errors,
+    error_codes: counted.error_codes,
     cpu_us_per_tx: counted.cpu_us_per_tx,
     rss_before_kib: counted.rss_before_kib,
     rss_after_kib: counted.samples[counted.samples.length - 1]?.rss_kib ?? 0,
     rss_growth: counted.rss_growth,
+  };
+}
+
+/** Adds up the requests and errors of every round. */
+export function allRounds(
+  runs: readonly PhaseResult[],
+): Pick<PhaseResult, "completed" | "errors" | "error_codes"> {
+  const error_codes: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [code, n] of Object.entries(run.error_codes)) error_codes[code] = (error_codes[code] ?? 0) + n;
+  }
+  return {
+    completed: runs.reduce((sum, r) => sum + r.completed, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    error_codes,
   };
 }
 
@@ -144,7 +168,7 @@ export function summarise(
     p90_ms: beds.p90_ms,
     p99_ms: beds.p99_ms,
     max_ms: beds.max_ms,
-    errors: beds.errors,
+    ...allRounds(runs.beds),
     cpu_us_per_tx: beds.cpu_us_per_tx,
     rss_before_kib: runs.beds[0]!.rss_before_kib,
     rss_after_kib: runs.beds[runs.beds.length - 1]!.rss_after_kib,

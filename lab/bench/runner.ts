@@ -2,7 +2,9 @@
  * Runs scenarios: for each, the raw ceilings and BEDS, one after the other,
  * with the same load generator, the same requests and the same message
  * sizes, and turns the phases into one result with BEDS's ratios to the raw
- * ceiling.
+ * ceiling. A scenario fails (throws) when a node process exits under it or a
+ * phase completes no request at all: the best-round summary would otherwise
+ * report the rounds before as if nothing had happened.
  *
  * @module
  */
@@ -10,7 +12,7 @@ import { BedsClient } from "../../src/client/mod.ts";
 import type { BenchEnv } from "./env.ts";
 import type { LoadProgress } from "./load.ts";
 import { type NodeProcess, startNode } from "./node_process.ts";
-import { outcomeOf, runPhase } from "./phase.ts";
+import { outcomeOf, type PhaseResult, runPhase } from "./phase.ts";
 import { countedSummary, type Runs, type ScenarioResult, summarise } from "./results.ts";
 import { probe } from "./probe.ts";
 import { runCounted } from "./counted.ts";
@@ -36,6 +38,8 @@ export interface RunnerOptions {
   progress: (line: string, final: boolean) => void;
   /** Measure the BEDS variants scenarios ask for (`metrics_off`). @default true */
   variants?: boolean;
+  /** How long in-flight requests may settle after each window. @default load.ts's DRAIN_MS */
+  drainMs?: number;
 }
 
 /** Runs scenarios against one bench environment. */
@@ -44,6 +48,13 @@ export interface Runner {
   /** PIDs of the BEDS nodes running now. */
   nodePids(): number[];
   close(): Promise<void>;
+}
+
+/** Why a phase cannot count as a measurement: it completed no request successfully. */
+export function phaseFailure(label: string, result: PhaseResult): string | undefined {
+  if (result.ok > 0) return undefined;
+  const codes = Object.entries(result.error_codes).map(([code, n]) => `${code} ${n}`).join(", ");
+  return `${label} completed no request in its window (${result.errors} errors${codes ? `: ${codes}` : ""})`;
 }
 
 /** Starts one BEDS node and the clients; nodes are added or removed per scenario. */
@@ -83,6 +94,32 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
       const client = await BedsClient.connect({ amqp: world.config.amqp, name: "bench-beds-nometrics" });
       return { node, client };
     })();
+  /**
+   * Fails the scenario if a node has exited. Exited nodes are dropped (so the next scenario
+   * starts fresh ones) after their last output is collected for the message.
+   */
+  const checkNodes = async (during: string) => {
+    const dead = nodes.filter((n) => n.exitCode() !== undefined);
+    for (const node of dead) nodes.splice(nodes.indexOf(node), 1);
+    const off = await noMetrics?.catch(() => undefined);
+    if (off && off.node.exitCode() !== undefined) {
+      dead.push(off.node);
+      noMetrics = undefined;
+      await off.client.close().catch(() => {});
+    }
+    if (!dead.length) return;
+    const lines: string[] = [];
+    for (const node of dead) {
+      const code = await node.stop();
+      const tail = node.output().split("\n").slice(-10).join("\n");
+      lines.push(
+        `BEDS node ${node.instance} (pid ${node.pid}) exited with ${code} ${during}${
+          tail ? `:\n${tail}` : ""
+        }`,
+      );
+    }
+    throw new Error(lines.join("\n"));
+  };
   const active: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     while (active.length) await active.pop()!().catch(() => {});
@@ -119,6 +156,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
       send,
       warmupMs: options.warmupMs,
       durationMs: options.durationMs,
+      drainMs: options.drainMs,
       pids,
       onProgress: show,
     });
@@ -128,6 +166,9 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
       }/s  p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  cpu ${result.cpu_us_per_tx} µs/tx (client ${result.client_cpu_us_per_tx}, rabbitmq ${result.rabbitmq_cpu_us_per_tx}, mariadb ${result.mariadb_cpu_us_per_tx})  errors ${result.errors}`,
       true,
     );
+    await checkNodes(`during ${scenario.name} · ${label}`);
+    const failure = phaseFailure(`${scenario.name} · ${label}`, result);
+    if (failure) throw new Error(failure);
     return result;
   };
 
@@ -162,6 +203,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
         );
       },
     });
+    await checkNodes(`during ${scenario.name}`);
     return countedSummary(base, counted);
   };
 
@@ -172,6 +214,8 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
       load: scenario.load,
       nodes: scenario.nodes,
     };
+    // A node that died after the last check (e.g. at the very end of the previous scenario).
+    await checkNodes(`before ${scenario.name}`);
     if (scenario.count) return await runCountedScenario(scenario, base);
     await ensureNodes(scenario.nodes);
     await runSetup(scenario, admin);

@@ -61,8 +61,13 @@ export function scenarioTable(s: ScenarioResult): string[] {
         `metrics_cpu_ratio ${s.metrics_cpu_ratio} (BEDS ÷ BEDS without metrics, CPU/tx)`,
     );
   }
-  const codes = Object.entries(s.beds!.error_codes);
-  if (codes.length) lines.push(`  BEDS errors: ${codes.map(([c, n]) => `${c} ${n}`).join(", ")}`);
+  // Every round's errors, not the best round's: the row above shows one round only.
+  const codes = Object.entries(s.error_codes ?? s.beds!.error_codes);
+  if (codes.length) {
+    lines.push(
+      `  BEDS errors over ${s.rounds ?? 1} round(s): ${codes.map(([c, n]) => `${c} ${n}`).join(", ")}`,
+    );
+  }
   return lines;
 }
 

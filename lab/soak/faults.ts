@@ -65,8 +65,13 @@ export async function restartBroker(downMs: number): Promise<void> {
   try {
     await new Promise((r) => setTimeout(r, downMs));
   } finally {
-    await run("rabbitmqctl", ["start_app"]);
+    await startBroker();
   }
+}
+
+/** Starts the RabbitMQ application (nothing happens if it runs already). */
+export async function startBroker(): Promise<void> {
+  await run("rabbitmqctl", ["start_app"]);
 }
 
 /** One kind of fault on a schedule. */

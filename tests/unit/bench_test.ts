@@ -79,6 +79,7 @@ function phaseOf(tps: number, cpu: number): PhaseResult {
   return {
     tps,
     completed: tps,
+    ok: tps,
     errors: 0,
     error_codes: {},
     p50_ms: 1,
