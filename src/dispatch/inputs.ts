@@ -43,8 +43,11 @@ function paramValues(
   required: readonly string[],
 ): Values {
   const values = new Map<string, unknown>();
+  // Sent as null: a json field's check turns null into the text "null", which is still no value.
+  const nulls = new Set<string>();
   for (const source of [request.data, request.key]) {
     for (const [field, value] of Object.entries(source ?? {})) {
+      if (value === null) nulls.add(field);
       const v = checked(template, field, value);
       if (!params.includes(field)) {
         invalid(`Field "${field}" is not accepted by ${request.op} of "${template.name}"`, field);
@@ -56,7 +59,9 @@ function paramValues(
     }
   }
   for (const field of required) {
-    if (!values.has(field) || values.get(field) === null) invalid(`Field "${field}" is required`, field);
+    if (!values.has(field) || values.get(field) === null || nulls.has(field)) {
+      invalid(`Field "${field}" is required`, field);
+    }
   }
   return values;
 }

@@ -44,7 +44,8 @@ export function checkInput(
     }
   }
   for (const field of required) {
-    if (sections.every(([section]) => request[section]?.[field] === undefined)) {
+    // Missing or null, as for a REC request (protocol.md §3).
+    if (sections.every(([section]) => (request[section]?.[field] ?? null) === null)) {
       throw new BedsError("VALIDATION", `Field "${field}" is required`, { details: { field } });
     }
   }
@@ -76,11 +77,17 @@ export function resolveValues(
     let value: unknown;
     if (source.from === "result") {
       value = pickField(results.get(source.name), source.field);
-      if (value === undefined) {
+      // NULL is no value either: "the parent of the row found" when its parent_id is NULL is
+      // not found, not a request to fix (VALIDATION).
+      if (value === undefined || value === null) {
         const ref = source.field === undefined ? `"${source.name}"` : `"${source.name}.${source.field}"`;
-        throw new BedsError("NOT_FOUND", `Field "${field}" takes ${ref}, which has no value (no row)`, {
-          details: { field },
-        });
+        throw new BedsError(
+          "NOT_FOUND",
+          `Field "${field}" takes ${ref}, which has no value (no row, or NULL)`,
+          {
+            details: { field },
+          },
+        );
       }
     } else value = source.from === "literal" ? source.value : request[source.from]?.[source.field];
     if (value !== undefined) out[field] = value;

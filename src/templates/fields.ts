@@ -40,21 +40,32 @@ function plainNumber(n: number): string {
 }
 
 /**
- * A date-time as the databases take it: `YYYY-MM-DD HH:MM[:SS[.f]]`, in UTC
- * when it named a zone (MariaDB refuses `T…Z` and offsets in DATETIME
- * values). Fractions beyond milliseconds are kept. Undefined when it is no
- * real time (e.g. February 30th with a zone).
+ * A date-time as the databases take it, in one form whatever form it came in, so that the same
+ * time is the same text (MongoDB compares the strings): `YYYY-MM-DD HH:MM:SS.mmm[uuu]`, seconds and
+ * milliseconds always, microseconds when not zero, in UTC when it named a zone (MariaDB
+ * refuses `T…Z` and offsets in DATETIME values). Undefined when it is no real time (February 30th,
+ * 25:00).
  */
 export function utcDateTime(text: string): string | undefined {
   const [y, m, d] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
   if (!calendarDay(y, m, d)) return undefined; // Date.parse would roll Feb 30 over to March
-  if (!/(Z|[+-]\d{2}:\d{2})$/.test(text)) return text.replace("T", " ");
+  const time = /^.{10}[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?/.exec(text);
+  if (!time) return undefined;
+  const [, hh = "", mm = "", ss = "00", fraction = ""] = time;
+  if (Number(hh) > 23 || Number(mm) > 59 || Number(ss) > 59) return undefined;
+  if (!/(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+    return dateTimeText(text.slice(0, 10), `${hh}:${mm}:${ss}`, fraction);
+  }
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) return undefined;
   const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  const fraction = /\.(\d+)/.exec(text)?.[1];
-  const base = iso.slice(0, 19).replace("T", " ");
-  return fraction ? `${base}.${iso.slice(20, 23)}${fraction.slice(3)}` : base;
+  return dateTimeText(iso.slice(0, 10), iso.slice(11, 19), iso.slice(20, 23) + fraction.slice(3));
+}
+
+function dateTimeText(day: string, time: string, fraction: string): string {
+  // Milliseconds always, so that texts sort as their times (the log store orders by them).
+  const micro = fraction.slice(3).replace(/0+$/, "");
+  return `${day} ${time}.${fraction.slice(0, 3).padEnd(3, "0")}${micro}`;
 }
 
 /**

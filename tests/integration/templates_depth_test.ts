@@ -41,7 +41,7 @@ Deno.test("REL fan-out runs parts as child events and applies required/optional 
         {
           part: "latest",
           code: "NOT_FOUND",
-          message: 'Field "id" takes "orders.id", which has no value (no row)',
+          message: 'Field "id" takes "orders.id", which has no value (no row, or NULL)',
         },
       ]);
     });

@@ -533,3 +533,42 @@ Deno.test("dispatch() passes adapter errors through unchanged", async () => {
     },
   );
 });
+
+Deno.test("dispatch() refuses a required json field sent as null, though a json field takes null", async () => {
+  const template = compileTemplate(
+    "jsn.toml",
+    `[template]
+name = "jsn"
+store = "mariadb"
+database = "lab"
+
+[fields.id]
+type = "int"
+
+[fields.meta]
+type = "json"
+required = true
+
+[fields.note]
+type = "json"
+
+[ops.create]
+procedure = "sp_jsn_create"
+params = ["meta", "note"]
+`,
+  );
+  const registry = createRegistry([template]);
+  await assertFails(
+    { template: "jsn", op: "create", data: { meta: null } },
+    "VALIDATION",
+    'Field "meta" is required',
+    { registry, field: "meta" },
+  );
+  const { adapter } = await run({ template: "jsn", op: "create", data: { meta: {}, note: null } }, ALL_OPS, {
+    registry,
+  });
+  assert.deepEqual(
+    (adapter.calls[0]!.input as WriteInput).values,
+    new Map([["meta", "{}"], ["note", "null"]]),
+  );
+});

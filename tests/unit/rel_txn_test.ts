@@ -261,8 +261,13 @@ optional = true
     assert.deepEqual(result.errors, [{
       part: "orders",
       code: "NOT_FOUND",
-      message: 'Field "customer_id" takes "customer.id", which has no value (no row)',
+      message: 'Field "customer_id" takes "customer.id", which has no value (no row, or NULL)',
     }]);
+  });
+  await t.step("a NULL found is no value either: NOT_FOUND, not VALIDATION", async () => {
+    const { sent, result } = await run([{ id: null }], { email: "a@b.co" });
+    assert.deepEqual(sent.map((s) => s.template), ["cus"]);
+    assert.deepEqual(result.errors.map((e) => e.code), ["NOT_FOUND"]);
   });
   await t.step("a request field left out is an optional filter, left out", async () => {
     const { sent } = await run([{ id: 7 }], {});
