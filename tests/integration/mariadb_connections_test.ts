@@ -1,8 +1,8 @@
 /**
  * The node's pipelined MariaDB connections against the real server: a
- * statement that never answers times out, a killed statement does not leave
- * its session behind, a procedure that leaves a transaction open has it
- * rolled back, and a JSON column JavaScript cannot parse arrives as its text
+ * statement that never answers times out (a partition too), a killed
+ * statement does not leave its session behind, a transaction a procedure
+ * leaves open is committed, and a JSON column JavaScript cannot parse arrives as its text
  * instead of ending the process.
  */
 import assert from "node:assert/strict";
@@ -12,6 +12,7 @@ import { loadTemplates, recTemplates } from "../../src/templates/mod.ts";
 import { BedsError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logging/mod.ts";
 import { createTestEnv, dbQuery, type TestEnv, waitFor } from "../helpers/services.ts";
+import { startSlowProxy } from "../helpers/slow_proxy.ts";
 
 function connectionSet(env: TestEnv, settings: { query_timeout_ms?: number } = {}) {
   const master = env.config.databases.mariadb!.master;
@@ -59,6 +60,34 @@ Deno.test("MariaDB connections: timeouts, killed statements, open transactions a
       },
     );
 
+    await t.step(
+      "a statement cut off from the server fails within query_timeout_ms all the same",
+      async () => {
+        const master = env.config.databases.mariadb!.master;
+        const proxy = startSlowProxy({ target: master.port });
+        const partitioned = createConnectionSet({
+          name: "master",
+          server: { ...master, port: proxy.port, connections: 1, query_timeout_ms: 300 },
+          logger: silentLogger(),
+        });
+        await partitioned.open();
+        try {
+          proxy.freeze();
+          const started = performance.now();
+          await assert.rejects(
+            partitioned.query("SELECT 1", []),
+            unavailable(/No answer from MariaDB within 300 ms/),
+          );
+          assert.ok(performance.now() - started < 5_000);
+          assert.equal(partitioned.health().inflight, 0, "nothing is left counted in flight");
+          proxy.thaw();
+        } finally {
+          proxy.close();
+          await partitioned.close();
+        }
+      },
+    );
+
     await t.step("a killed statement fails, and its session does not stay open", async () => {
       const id = await sessionId();
       const sleeping = set.query("SELECT SLEEP(0.25) AS s, SLEEP(20)", []);
@@ -73,25 +102,22 @@ Deno.test("MariaDB connections: timeouts, killed statements, open transactions a
       await reopened();
     });
 
-    await t.step(
-      "a procedure that leaves a transaction open fails, and what it wrote is rolled back",
-      async () => {
-        await dbQuery(env, "CREATE TABLE tx_left (id INT PRIMARY KEY) ENGINE=InnoDB");
-        await dbQuery(
-          env,
-          "CREATE PROCEDURE sp_tx_left(IN p_id INT) BEGIN START TRANSACTION; INSERT INTO tx_left VALUES (p_id); END",
-        );
-        await assert.rejects(
-          set.query(`CALL \`${env.schema}\`.sp_tx_left(?)`, [1]),
-          unavailable(/left a transaction open/),
-        );
-        await reopened();
-        // The next statement on the node's connection is not part of that transaction.
-        await set.query(`INSERT INTO \`${env.schema}\`.tx_left VALUES (?)`, [2]);
-        const rows = await dbQuery<Array<{ id: number }>>(env, "SELECT id FROM tx_left ORDER BY id");
-        assert.deepEqual(rows.map((r) => r.id), [2]);
-      },
-    );
+    await t.step("a transaction a procedure leaves open is committed, as its answer said", async () => {
+      await dbQuery(env, "CREATE TABLE tx_left (id INT PRIMARY KEY) ENGINE=InnoDB");
+      await dbQuery(
+        env,
+        "CREATE PROCEDURE sp_tx_left(IN p_id INT) BEGIN START TRANSACTION; INSERT INTO tx_left VALUES (p_id); END",
+      );
+      await set.query(`CALL \`${env.schema}\`.sp_tx_left(?)`, [1]);
+      // The write answered ok is there for every session, and the connection is out of the transaction.
+      await waitFor(
+        async () => (await dbQuery<unknown[]>(env, "SELECT id FROM tx_left")).length === 1,
+        5_000,
+        "the write to be committed",
+      );
+      const [state] = await set.query<Array<{ open: number }>>("SELECT @@in_transaction AS open", []);
+      assert.equal(state!.open, 0);
+    });
 
     await t.step(
       "JSON columns arrive parsed, and as their text where JavaScript cannot parse them",

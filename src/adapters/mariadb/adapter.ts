@@ -94,24 +94,25 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
       // The steps prepared, as on the shared connections (connections.ts), so their rows come back
       // typed exactly as a REC read's; the transaction's own statements as plain text.
       const timeoutMs = config.master.query_timeout_ms;
+      let destroyed = false;
       const query = async (st: Statement | string) => {
-        // Past the timeout the connection is closed: the server rolls the transaction back.
-        let timedOut = false;
-        const timer = setTimeout(() => {
-          timedOut = true;
-          conn.destroy();
-        }, timeoutMs);
+        // Past the timeout the statement fails here, whatever the driver does (cut off from its
+        // server it may never settle it), and the connection is closed: the server rolls back.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            destroyed = true;
+            conn.destroy();
+            reject(new BedsError("DB_UNAVAILABLE", `No answer from MariaDB within ${timeoutMs} ms`));
+          }, timeoutMs);
+        });
+        const answer = (typeof st === "string" ? conn.query(st) : conn.execute(st.sql, st.values)).catch(
+          (error) => {
+            throw mapMariadbError(error);
+          },
+        );
         try {
-          return parseJsonColumns(
-            await (typeof st === "string" ? conn.query(st) : conn.execute(st.sql, st.values)),
-          );
-        } catch (error) {
-          if (timedOut) {
-            throw new BedsError("DB_UNAVAILABLE", `No answer from MariaDB within ${timeoutMs} ms`, {
-              cause: error,
-            });
-          }
-          throw mapMariadbError(error);
+          return parseJsonColumns(await Promise.race([answer, timedOut]));
         } finally {
           clearTimeout(timer);
         }
@@ -122,7 +123,7 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
         await query("COMMIT");
         return result;
       } catch (error) {
-        await conn.query("ROLLBACK").catch(() => conn.destroy());
+        if (!destroyed) await conn.query("ROLLBACK").catch(() => conn.destroy());
         throw error;
       } finally {
         conn.release().catch(() => {});

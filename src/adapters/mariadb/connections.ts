@@ -23,14 +23,21 @@ import { tlsOptions } from "../../tls.ts";
 import { coalescedSocket } from "./socket.ts";
 import { parseJsonColumns } from "./json_columns.ts";
 
+/** A statement in flight. */
+interface Sent {
+  at: number;
+  /** Settles it as failed: its connection is gone, and its answer, should one come, is ignored. */
+  fail(error: Error): void;
+}
+
 interface Slot {
   conn: Connection | undefined;
   inflight: number;
   /**
-   * When each statement in flight on `conn` was sent, oldest first (a pipelined connection
-   * answers in order, so the first is the one waited on). A new array per connection.
+   * The statements in flight on `conn`, oldest first (a pipelined connection answers in order,
+   * so the first is the one waited on). A new list per connection.
    */
-  sent: number[];
+  sent: Sent[];
   retries: number;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
@@ -94,8 +101,8 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
   let closed = false;
   let inflight = 0;
   let watchdog: ReturnType<typeof setInterval> | undefined;
-  /** Connections closed because a statement outlived `query_timeout_ms`: their statements say so. */
-  const expired = new WeakSet<Connection>();
+  /** Connections a COMMIT was sent on for a transaction a statement left open. */
+  const committing = new WeakSet<Connection>();
 
   const connect = async (slot: Slot) => {
     const conn = await mariadb.createConnection({
@@ -116,9 +123,12 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
     if (slot.conn !== conn) return;
     slot.conn = undefined;
     // Closed, not only forgotten: a connection the driver calls lost may still be open (KILL QUERY,
-    // a statement timeout, a transaction left open), and would hold its session, its prepared
-    // statements and any open transaction until the server's wait_timeout.
+    // a statement timeout), and would hold its session and prepared statements until the server's
+    // wait_timeout.
     conn.destroy();
+    // What was in flight on it fails here: a driver cut off from its server may never settle it.
+    const gone = new BedsError("DB_UNAVAILABLE", "Connection to MariaDB lost; try again", { cause: error });
+    for (const statement of slot.sent.splice(0)) statement.fail(gone);
     if (closed) return;
     logger.warn({ db: name, err: (error as Error)?.message }, "mariadb connection lost");
     schedule(slot);
@@ -139,27 +149,95 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
     }, base / 2 + Math.random() * base / 2);
   };
 
-  // A statement left the slot: its answer or its error came.
-  const settle = (slot: Slot, sent: number[]) => {
-    slot.inflight--;
-    inflight--;
-    sent.shift();
-  };
-
   // One timer for the set, not one per statement: a fan-out sends two dozen statements.
   const expire = () => {
     const now = performance.now();
     for (const slot of slots) {
       const oldest = slot.sent[0];
-      if (!slot.conn || oldest === undefined || now - oldest <= server.query_timeout_ms) continue;
-      expired.add(slot.conn);
+      if (!slot.conn || oldest === undefined || now - oldest.at <= server.query_timeout_ms) continue;
       logger.warn(
         { db: name, timeoutMs: server.query_timeout_ms },
         "mariadb statement timed out; connection closed",
       );
-      lost(slot, slot.conn, new Error("statement timed out"));
+      const timedOut = new BedsError(
+        "DB_UNAVAILABLE",
+        `No answer from MariaDB within ${server.query_timeout_ms} ms`,
+      );
+      for (const statement of slot.sent.splice(0)) statement.fail(timedOut);
+      lost(slot, slot.conn, timedOut);
     }
   };
+
+  /**
+   * A procedure began a transaction and left it open (no COMMIT or ROLLBACK on the path it took):
+   * every statement after it on this connection would join it. The server reports it only for the
+   * connection as a whole, not for one statement of the pipeline, so none is blamed: a COMMIT
+   * ends it, which keeps what autocommit would have kept had the procedure not begun one, and what
+   * the statements' answers already told their clients.
+   */
+  const endLeftOpen = (slot: Slot, conn: Connection) => {
+    if (committing.has(conn)) return;
+    committing.add(conn);
+    logger.warn(
+      { db: name },
+      "a statement left a transaction open (a procedure without COMMIT or ROLLBACK); committed",
+    );
+    send<unknown>(slot, conn, "COMMIT", []).then(
+      () => committing.delete(conn),
+      (error) =>
+        logger.warn({ db: name, err: (error as Error).message }, "commit of a transaction left open failed"),
+    );
+  };
+
+  // The SQL as a plain string: an options object makes the driver build every command's options on
+  // a prototype chain of the connection's (and turns those into a prototype, slowing every option
+  // read the parser makes per column). Named placeholders are off by default, which is what the `?`
+  // of our statements need.
+  const send = <T>(slot: Slot, conn: Connection, sql: string, values: unknown[]): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const list = slot.sent;
+      let settled = false;
+      const done = () => {
+        settled = true;
+        slot.inflight--;
+        inflight--;
+      };
+      const statement: Sent = {
+        at: performance.now(),
+        fail(error) {
+          if (settled) return;
+          done();
+          reject(error);
+        },
+      };
+      list.push(statement);
+      slot.inflight++;
+      inflight++;
+      const leave = () => {
+        if (list[0] === statement) list.shift();
+        else {
+          const i = list.indexOf(statement);
+          if (i >= 0) list.splice(i, 1);
+        }
+      };
+      conn.execute(sql, values).then(
+        (result) => {
+          if (settled) return;
+          leave();
+          done();
+          if ((conn.info?.status ?? 0) & IN_TRANSACTION && slot.conn === conn) endLeftOpen(slot, conn);
+          resolve(parseJsonColumns(result) as T);
+        },
+        (error) => {
+          if (settled) return;
+          leave();
+          done();
+          // A fatal error (killed, reset) leaves the connection unusable even if no "error" event came.
+          if ((error as { fatal?: boolean }).fatal) lost(slot, conn, error);
+          reject(mapMariadbError(error));
+        },
+      );
+    });
 
   const pick = (): Slot | undefined => {
     let best: Slot | undefined;
@@ -194,47 +272,7 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       if (inflight >= server.max_queue) {
         return Promise.reject(new BedsError("OVERLOADED", "Database queue is full; try again later"));
       }
-      const conn = slot.conn!;
-      const sent = slot.sent;
-      slot.inflight++;
-      inflight++;
-      sent.push(performance.now());
-      // The SQL as a plain string: an options object makes the driver build every command's
-      // options on a prototype chain of the connection's (and turns those into a prototype,
-      // slowing every option read the parser makes per column). Named placeholders are off by
-      // default, which is what the `?` of our statements need. `then` rather than `async`: one
-      // frame less per statement, and a fan-out makes two dozen.
-      return conn.execute(sql, values).then(
-        (result) => {
-          settle(slot, sent);
-          if ((conn.info?.status ?? 0) & IN_TRANSACTION) {
-            // A procedure began a transaction and did not end it: what follows on this connection
-            // would join it, and be lost or committed with it. Closing it rolls the transaction back.
-            lost(slot, conn, new Error("transaction left open"));
-            throw new BedsError(
-              "DB_UNAVAILABLE",
-              "The statement left a transaction open (a procedure without COMMIT or ROLLBACK on every path); " +
-                "it was rolled back",
-            );
-          }
-          return parseJsonColumns(result) as T;
-        },
-        (error) => {
-          settle(slot, sent);
-          if (expired.has(conn)) {
-            throw new BedsError(
-              "DB_UNAVAILABLE",
-              `No answer from MariaDB within ${server.query_timeout_ms} ms`,
-              {
-                cause: error,
-              },
-            );
-          }
-          // A fatal error (killed, reset) leaves the connection unusable even if no "error" event came.
-          if ((error as { fatal?: boolean }).fatal) lost(slot, conn, error);
-          throw mapMariadbError(error);
-        },
-      );
+      return send<T>(slot, slot.conn!, sql, values);
     },
 
     health: () => ({
