@@ -122,6 +122,10 @@ export class BedsClient {
    * resolve when it drains, or when close() has sent them.
    */
   #afterDrain: Array<() => void> = [];
+  /** RabbitMQ blocks the connection (a resource alarm): it reads nothing, a channel close included. */
+  #blocked = false;
+  /** Called when the connection closes or is blocked: a channel close waited on will not complete. */
+  #stuck = () => {};
 
   private constructor(
     connection: AmqpConnection,
@@ -180,7 +184,15 @@ export class BedsClient {
         client.#failAll(client.#closeReason);
         connection.close().catch(() => {});
       });
-      connection.on("close", () => client.#failAll(client.#closeReason));
+      connection.on("close", () => {
+        client.#stuck();
+        client.#failAll(client.#closeReason);
+      });
+      connection.on("blocked", () => {
+        client.#blocked = true;
+        client.#stuck();
+      });
+      connection.on("unblocked", () => client.#blocked = false);
       connection.on("error", () => {});
       return client;
     } catch (error) {
@@ -290,6 +302,9 @@ export class BedsClient {
           clearTimeout(pending.timer);
           resolve();
         };
+        // Handed over, the message leaves with the buffer whenever it drains: no "No confirm"
+        // timeout for it (the caller would send it again), only a lost connection fails it.
+        clearTimeout(this.#pending.get(correlationId)?.timer);
         if (written) setTimeout(handedOver, 0);
         else this.#afterDrain.push(handedOver);
       }
@@ -299,13 +314,22 @@ export class BedsClient {
   /**
    * Closes the channel, then the connection. The channel's close goes out after the messages
    * still in its write buffer, so RabbitMQ takes every one handed over; the connection's alone
-   * could leave first and RabbitMQ would drop them. Requests still waiting for a reply reject.
+   * could leave first and RabbitMQ would drop them. While RabbitMQ blocks the connection (a
+   * resource alarm) it reads nothing: the connection then closes at once, and what is still
+   * buffered is lost (`confirm` tells). Requests still waiting for a reply reject.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = CLOSED_BY_CLIENT;
-    await this.#channel.close().catch(() => {});
+    // Blocked, RabbitMQ would not read the channel's close (amqplib closes a blocked connection at
+    // once), and on a connection that closed meanwhile amqplib never completes it.
+    if (!this.#blocked) {
+      await Promise.race([
+        this.#channel.close().catch(() => {}),
+        new Promise<void>((resolve) => this.#stuck = resolve),
+      ]);
+    }
     this.#failAll(CLOSED_BY_CLIENT);
     await this.#connection.close().catch(() => {});
   }

@@ -8,8 +8,9 @@ import amqp from "amqplib";
 import { BedsClient, BedsClientError, MAX_TIMEOUT_MS } from "../../src/client/mod.ts";
 import type { AmqpConfig } from "../../src/config/mod.ts";
 import { loadConfig } from "../../src/config/mod.ts";
-import { AMQP_URL, cli, ROOT, uniqueId } from "../helpers/services.ts";
+import { AMQP_URL, cli, ROOT, uniqueId, waitFor } from "../helpers/services.ts";
 import { startSlowProxy } from "../helpers/slow_proxy.ts";
+import { startBlockingProxy } from "../helpers/amqp_block_proxy.ts";
 
 /** An exchange of its own with one queue bound for every key, and the test config's AMQP settings on it. */
 async function boundQueue() {
@@ -107,5 +108,59 @@ Deno.test("beds call refuses a --timeout a timer cannot wait", async () => {
     ]);
     assert.equal(run.code, 2, run.err);
     assert.match(run.err, /--timeout must be 1–2147483647 ms/);
+  }
+});
+
+Deno.test("while RabbitMQ blocks the connection: sends handed over do not time out, and close() does not hang", async (t) => {
+  const bound = await boundQueue();
+  const proxy = startBlockingProxy();
+  try {
+    await t.step("sends wait for the block to end, and are all delivered", async () => {
+      const client = await BedsClient.connect({
+        amqp: { ...bound.amqpConfig, port: proxy.port },
+        name: `send-blocked-${uniqueId()}`,
+        timeoutMs: 500,
+      });
+      await proxy.block();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const filler = "x".repeat(8 * 1024);
+      const n = 2000; // 16 MiB: past what the sockets hold, so most wait for amqplib's buffer to drain
+      const outcomes: string[] = [];
+      const sends = Array.from(
+        { length: n },
+        (_, i) =>
+          client.send({ template: "prd", op: "create", data: { sku: `B-${i}`, filler } }).then(
+            () => outcomes.push("sent"),
+            (error) => outcomes.push(error.kind ?? String(error)),
+          ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // three client timeouts
+      assert.ok(!outcomes.includes("TIMEOUT"), "no send timed out while its message waited in the buffer");
+      await proxy.unblock();
+      await Promise.all(sends);
+      assert.deepEqual(new Set(outcomes), new Set(["sent"]));
+      // Closed while still blocked, a connection closes at once and what it buffered is lost: wait
+      // for the client to see the block end.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await client.close();
+      await waitFor(async () => await bound.count() === n, 10_000, "every message in the queue");
+    });
+
+    await t.step("close() while blocked returns at once", async () => {
+      const client = await BedsClient.connect({
+        amqp: { ...bound.amqpConfig, port: proxy.port },
+        name: `close-blocked-${uniqueId()}`,
+        timeoutMs: 30_000,
+      });
+      await proxy.block();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = performance.now();
+      await client.close();
+      assert.ok(performance.now() - started < 2_000, `close() took ${performance.now() - started} ms`);
+      await proxy.unblock();
+    });
+  } finally {
+    proxy.close();
+    await bound.cleanup();
   }
 });
