@@ -50,20 +50,30 @@ export function createSideChannel(connection: AmqpConnection): SideChannel {
         const onReturn = () => returned = true;
         const mine = waiting.get(queue) ?? waiting.set(queue, new Set()).get(queue)!;
         mine.add(onReturn);
-        ch.publish(
-          "",
-          queue,
-          content,
-          { ...options, persistent: true, mandatory: true },
-          (error: unknown) => {
-            mine.delete(onReturn);
-            if (!mine.size) waiting.delete(queue);
-            if (error) reject(error instanceof Error ? error : new Error("Message was nacked by the broker"));
-            else if (returned) {
-              reject(new Error(`No queue "${queue}" took the message (returned unroutable)`));
-            } else resolve();
-          },
-        );
+        const done = () => {
+          mine.delete(onReturn);
+          if (!mine.size) waiting.delete(queue);
+        };
+        try {
+          ch.publish(
+            "",
+            queue,
+            content,
+            { ...options, persistent: true, mandatory: true },
+            (error: unknown) => {
+              done();
+              if (error) {
+                reject(error instanceof Error ? error : new Error("Message was nacked by the broker"));
+              } else if (returned) {
+                reject(new Error(`No queue "${queue}" took the message (returned unroutable)`));
+              } else resolve();
+            },
+          );
+        } catch (error) {
+          // Refused before anything was written (a closing channel, properties that do not encode).
+          done();
+          reject(error);
+        }
       });
     },
     async close() {

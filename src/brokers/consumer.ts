@@ -58,10 +58,13 @@ export interface ConsumerOptions {
   onUnexpectedClose: () => void;
   /** How long deliveries in flight may finish when the server cancels the consumer. */
   drainMs: number;
+  /** Declares the role's queues again (a copy came back unroutable: its queue was deleted). */
+  redeclare?: () => Promise<void>;
 }
 
-/** How long a delivery whose retry or dead-letter copy was not stored waits before it is requeued. */
-const COPY_FAILED_BACKOFF_MS = 1000;
+/** First and longest wait before a retry or dead-letter copy that was not stored is tried again. */
+const COPY_RETRY_MS = 1000;
+const COPY_RETRY_MAX_MS = 30_000;
 
 /** A running consumer. */
 export interface Consumer {
@@ -96,9 +99,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   // before it, so `consume` may have resolved by then without the code after it having run.
   let running = false;
   let closedEarly = false;
+  let closed = false;
 
   channel.on("error", (error) => logger.warn({ broker, err: error.message }, "consumer channel error"));
   channel.on("close", () => {
+    closed = true;
+    wakeCopies();
     if (!running) closedEarly = true;
     else if (!stopping) options.onUnexpectedClose();
   });
@@ -200,29 +206,17 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       parts,
     });
     if (disposition.action !== "reply") {
-      try {
-        await storeSafeCopy({
-          msg,
-          disposition,
-          attempt,
-          code,
-          message: errorBody?.message,
-          event,
-          rootEvent: firstEvent,
-          user,
-        }, copyTarget);
-      } catch (error) {
-        // The safe copy was not confirmed: give the delivery back rather than lose it.
-        logger.error(
-          { broker, event, err: (error as Error).message },
-          "could not store retry/dead-letter copy",
-        );
-        // Not at once: a copy that cannot be stored now (a full or leaderless queue) would
-        // otherwise come straight back and run the request again in a tight loop.
-        await new Promise((resolve) => setTimeout(resolve, COPY_FAILED_BACKOFF_MS));
-        acks.nack(msg, true);
-        return;
-      }
+      const copy = {
+        msg,
+        disposition,
+        attempt,
+        code,
+        message: errorBody?.message,
+        event,
+        rootEvent: firstEvent,
+        user,
+      };
+      if (!await storeCopy(copy, event)) return; // the channel closed: RabbitMQ requeues the delivery
       if (disposition.action === "retry") {
         logger.warn(
           { broker, event, attempt, delayMs: disposition.delayMs, code },
@@ -235,6 +229,48 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     }
     if (replyTo) sendReply(replyTo, correlationId, reply, event);
     acks.ack(msg);
+  };
+
+  // Copies wait for the channel's close too: a closed channel gives the delivery back by itself.
+  const copyWaits = new Set<() => void>();
+  const wakeCopies = () => {
+    for (const wake of copyWaits) wake();
+  };
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        copyWaits.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      copyWaits.add(wake);
+    });
+
+  /**
+   * Stores the copy, trying again until RabbitMQ confirms it or the channel closes (false). The
+   * delivery stays unacked meanwhile: given back to its queue it would run the request again, a
+   * write included, outside the attempts counted, and on a quorum queue each return spends one of
+   * its deliveries, past which RabbitMQ dead-letters it itself. A copy no queue took (its delay or
+   * dead-letter queue was deleted) has the role's queues declared again first.
+   */
+  const storeCopy = async (copy: Parameters<typeof storeSafeCopy>[0], event: string): Promise<boolean> => {
+    for (let wait = COPY_RETRY_MS;; wait = Math.min(wait * 2, COPY_RETRY_MAX_MS)) {
+      try {
+        await storeSafeCopy(copy, copyTarget);
+        return true;
+      } catch (error) {
+        const reason = (error as Error).message;
+        logger.error({ broker, event, err: reason, retryMs: wait }, "could not store retry/dead-letter copy");
+        await pause(wait);
+        if (closed) return false;
+        if (/returned unroutable/.test(reason)) {
+          await options.redeclare?.().catch((e) =>
+            logger.warn({ broker, err: (e as Error).message }, "could not declare the queues again")
+          );
+        }
+      }
+    }
   };
 
   // A reply that cannot be sent is logged and the delivery acked all the same: it ran, and left
@@ -282,12 +318,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     inflight++;
     acks.received(msg);
     handle(msg)
-      .catch((error) =>
+      .catch((error) => {
+        // Not left unacked (it would hold a prefetch slot for good) nor requeued (it would fail
+        // again): rejected, RabbitMQ moves it to the broker's dead-letter queue.
         logger.error(
           { broker, err: (error as Error).message },
-          "reply failed; the delivery stays unacked until its channel closes",
-        )
-      )
+          "delivery could not be handled; dead-lettered",
+        );
+        acks.nack(msg, false);
+      })
       .finally(() => {
         if (--inflight === 0) idle?.();
       });

@@ -35,7 +35,13 @@ export function originalRoutingKey(msg: AmqpMessage, own: Readonly<Record<string
 
 /** The attempt this delivery is (1 unless a retry copy says otherwise). */
 export function attemptOf(own: Readonly<Record<string, unknown>>): number {
-  const n = Number(own[HEADERS.attempt] ?? 1);
+  // A number, or digits: never coerced otherwise (a table's own valueOf or toString could throw).
+  const raw = own[HEADERS.attempt];
+  const n = typeof raw === "number"
+    ? raw
+    : typeof raw === "string" && /^\d{1,5}$/.test(raw)
+    ? Number(raw)
+    : 1;
   return Number.isSafeInteger(n) && n >= 1 && n <= MAX_ATTEMPT ? n : 1;
 }
 

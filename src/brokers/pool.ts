@@ -139,6 +139,7 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
       events: options.events,
       logger,
       drainMs: options.drainMs ?? 10_000,
+      redeclare: options.beforeRestart && (() => options.beforeRestart!(conn)),
       onUnexpectedClose: () => {
         if (group.slots[index] === consumer) group.slots[index] = undefined;
         // A lost connection closes its channels just before its own close is handled: decide

@@ -11,6 +11,16 @@ import { type AmqpMessage, HEADERS, shortString, type SideChannel } from "../amq
 import type { ErrorCode } from "../errors.ts";
 import type { Disposition } from "./retry_policy.ts";
 import { originalRoutingKey, ownHeaders } from "./delivery.ts";
+import { clip, wellFormed } from "../logstore/text.ts";
+
+/**
+ * An error message as a header: bounded, as the record keeps it. It can repeat what a client sent
+ * (an unknown key of 60 KB), and amqplib encodes a header table into 64 KiB at most: past that
+ * every copy would fail, and the delivery never be settled.
+ */
+function headerText(message: string | undefined): string | undefined {
+  return clip(wellFormed(message)) ?? undefined;
+}
 
 /** Where a broker's retries and dead letters go. */
 export interface RetryRoute {
@@ -56,14 +66,14 @@ export async function storeSafeCopy(input: CopyInput, target: CopyTarget): Promi
     await publishCopy(input, target, target.route.retryQueues[disposition.tier]!, {
       [HEADERS.attempt]: attempt + 1,
       [HEADERS.errorCode]: code,
-      [HEADERS.errorMessage]: message,
+      [HEADERS.errorMessage]: headerText(message),
       [HEADERS.event]: rootEvent ?? event,
     });
   } else if (disposition.action === "dead_letter") {
     await publishCopy(input, target, target.route.deadLetterQueue, {
       [HEADERS.attempt]: attempt,
       [HEADERS.errorCode]: code,
-      [HEADERS.errorMessage]: message,
+      [HEADERS.errorMessage]: headerText(message),
       [HEADERS.event]: event,
       [HEADERS.deadAt]: new Date().toISOString(),
       "x-beds-reason": disposition.reason,

@@ -37,8 +37,11 @@ export const brokerPool: IplStep<IplContext> = {
       drainMs: config.node.drain_ms,
     });
     ctx.pool = pool;
+    // The admin listener first: its exclusive queue can be refused (RESOURCE_LOCKED while the server
+    // still holds a connection of this instance that died), which fails this setup and closes the
+    // connection; consumers attached before it would have taken deliveries, run their writes and
+    // lost their replies, again on every reconnect attempt.
     await ctx.amqp!.addSetup(async (connection) => {
-      await pool.attach(connection);
       await startAdminListener(connection, {
         exchange: config.amqp.exchange,
         queuePrefix: config.amqp.queue_prefix,
@@ -54,6 +57,7 @@ export const brokerPool: IplStep<IplContext> = {
           },
         },
       });
+      await pool.attach(connection);
     });
     const consumers = pool.status().reduce((n, s) => n + s.consumers, 0);
     const users = Object.keys(config.access.users).length;
