@@ -121,7 +121,7 @@ export async function runFanOut(
           // Set field by field: each spread of a conditional object allocated one more per part.
           const partRequest: Request = { template: spec.template, op: spec.op };
           if (spec.call) partRequest.call = spec.call;
-          if (part.key) partRequest.key = resolveValues(part.key, request, done);
+          if (part.key) partRequest.key = resolveValues(part.key, request, done, true);
           if (part.where) partRequest.where = resolveValues(part.where, request, done);
           if (part.data) partRequest.data = resolveValues(part.data, request, done);
           if (spec.order) partRequest.order = spec.order;

@@ -54,7 +54,7 @@ export async function runTransaction(
           template: spec.template,
           op: spec.op,
           ...(spec.call ? { call: spec.call } : {}),
-          ...(step.key ? { key: resolveValues(step.key, request, done) } : {}),
+          ...(step.key ? { key: resolveValues(step.key, request, done, true) } : {}),
           ...(step.data ? { data: resolveValues(step.data, request, done) } : {}),
         };
         const result = spec.op === "call"

@@ -64,12 +64,15 @@ export function pickField(data: unknown, field: string | undefined): unknown {
  * The values `sources` name, from `request` and the `results` so far (REL parts or TXN steps). A
  * field the request left out is left out (an optional filter or value), but an earlier result that
  * has no such value is `NOT_FOUND`: dropped, it would turn a filter such as "the orders of the
- * customer found" into no filter at all.
+ * customer found" into no filter at all. For a `key` a NULL is no value either ("the parent of the
+ * row found" when its parent_id is NULL is not found, not a request to fix); in `where` and `data`
+ * it is a value like any.
  */
 export function resolveValues(
   sources: ReadonlyMap<string, ValueSource> | undefined,
   request: Request,
   results: ReadonlyMap<string, unknown>,
+  key = false,
 ): Record<string, unknown> | undefined {
   if (!sources) return undefined;
   const out: Record<string, unknown> = {};
@@ -77,13 +80,11 @@ export function resolveValues(
     let value: unknown;
     if (source.from === "result") {
       value = pickField(results.get(source.name), source.field);
-      // NULL is no value either: "the parent of the row found" when its parent_id is NULL is
-      // not found, not a request to fix (VALIDATION).
-      if (value === undefined || value === null) {
+      if (value === undefined || (key && value === null)) {
         const ref = source.field === undefined ? `"${source.name}"` : `"${source.name}.${source.field}"`;
         throw new BedsError(
           "NOT_FOUND",
-          `Field "${field}" takes ${ref}, which has no value (no row, or NULL)`,
+          `Field "${field}" takes ${ref}, which has no value (no row${key ? ", or NULL" : ""})`,
           {
             details: { field },
           },

@@ -327,7 +327,7 @@ Deno.test("a request whose error repeats 64 KB of its own text is dead-lettered 
     assert.equal(letter!.errorCode, "BAD_REQUEST");
     assert.ok(
       letter!.errorMessage.length <= 1000 && letter!.errorMessage.endsWith("…"),
-      letter!.errorMessage.length,
+      String(letter!.errorMessage.length),
     );
     await ch.close();
   } finally {
@@ -360,7 +360,7 @@ Deno.test("a header table where a number belongs is no attempt count: the reques
       },
     );
     await waitFor(() => Promise.resolve(replies.length === 1), 5_000, "the reply");
-    assert.equal(JSON.parse(replies[0]!).ok, true, replies[0]);
+    assert.equal(JSON.parse(replies[0]!).ok, true, replies[0]!);
     await ch.close();
   } finally {
     await conn.close().catch(() => {});

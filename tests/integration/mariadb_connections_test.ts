@@ -120,6 +120,24 @@ Deno.test("MariaDB connections: timeouts, killed statements, open transactions a
     });
 
     await t.step(
+      "such a write is answered only once committed: a commit that cannot run fails it",
+      async () => {
+        await reopened();
+        // The COMMIT waits behind a statement that times out: the connection closes, the server rolls back.
+        const [left, slow] = await Promise.allSettled([
+          set.query(`CALL \`${env.schema}\`.sp_tx_left(?)`, [5]),
+          set.query("SELECT SLEEP(2)", []),
+        ]);
+        assert.equal(slow.status, "rejected");
+        assert.equal(left.status, "rejected", "not answered ok before its commit");
+        assert.ok(unavailable(/./)((left as PromiseRejectedResult).reason));
+        await reopened();
+        assert.deepEqual(await dbQuery<unknown[]>(env, "SELECT id FROM tx_left WHERE id = 5"), []);
+        assert.equal(set.health().inflight, 0);
+      },
+    );
+
+    await t.step(
       "JSON columns arrive parsed, and as their text where JavaScript cannot parse them",
       async () => {
         await dbQuery(env, "CREATE TABLE docs (id INT PRIMARY KEY, doc JSON)");

@@ -261,13 +261,46 @@ optional = true
     assert.deepEqual(result.errors, [{
       part: "orders",
       code: "NOT_FOUND",
-      message: 'Field "customer_id" takes "customer.id", which has no value (no row, or NULL)',
+      message: 'Field "customer_id" takes "customer.id", which has no value (no row)',
     }]);
   });
-  await t.step("a NULL found is no value either: NOT_FOUND, not VALIDATION", async () => {
-    const { sent, result } = await run([{ id: null }], { email: "a@b.co" });
-    assert.deepEqual(sent.map((s) => s.template), ["cus"]);
-    assert.deepEqual(result.errors.map((e) => e.code), ["NOT_FOUND"]);
+  await t.step("a NULL found is a value in where: it filters by NULL", async () => {
+    const { sent } = await run([{ id: null }], { email: "a@b.co" });
+    assert.deepEqual(sent[1], { template: "ord", where: { customer_id: null } });
+  });
+  await t.step("as a key, a NULL found is no value: NOT_FOUND, not VALIDATION", async () => {
+    const byKey = rel(`[template]
+name = "y"
+kind = "rel"
+[fields.email]
+type = "string"
+[input]
+where = ["email"]
+[parts.customer]
+template = "cus"
+where = { email = "$where.email" }
+[parts.again]
+template = "cus"
+key = { id = "$parts.customer.id" }
+optional = true
+`);
+    linkRelTemplate(byKey, recs);
+    const sent: string[] = [];
+    const result = await runFanOut(
+      byKey,
+      { template: "y", op: "read", where: { email: "a@b.co" } },
+      (part) => {
+        sent.push(part.template);
+        return Promise.resolve({ data: [{ id: null }], rows: 1 });
+      },
+      (i) => `e.${i}`,
+    );
+    assert.deepEqual(sent, ["cus"]);
+    assert.deepEqual(result.errors, [{
+      part: "again",
+      code: "NOT_FOUND",
+      message: 'Field "id" takes "customer.id", which has no value (no row, or NULL)',
+    }]);
   });
   await t.step("a request field left out is an optional filter, left out", async () => {
     const { sent } = await run([{ id: 7 }], {});

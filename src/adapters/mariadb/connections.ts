@@ -101,8 +101,8 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
   let closed = false;
   let inflight = 0;
   let watchdog: ReturnType<typeof setInterval> | undefined;
-  /** Connections a COMMIT was sent on for a transaction a statement left open. */
-  const committing = new WeakSet<Connection>();
+  /** The COMMIT sent on a connection for a transaction a statement left open, until it is answered. */
+  const commits = new WeakMap<Connection, Promise<void>>();
 
   const connect = async (slot: Slot) => {
     const conn = await mariadb.createConnection({
@@ -172,28 +172,45 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
    * A procedure began a transaction and left it open (no COMMIT or ROLLBACK on the path it took):
    * every statement after it on this connection would join it. The server reports it only for the
    * connection as a whole, not for one statement of the pipeline, so none is blamed: a COMMIT
-   * ends it, which keeps what autocommit would have kept had the procedure not begun one, and what
-   * the statements' answers already told their clients.
+   * ends it, which keeps what autocommit would have kept had the procedure not begun one. The
+   * statements answered meanwhile are settled only with it: should it fail, or the connection go
+   * first, their work was rolled back, and they fail DB_UNAVAILABLE (a write is tried again).
    */
-  const endLeftOpen = (slot: Slot, conn: Connection) => {
-    if (committing.has(conn)) return;
-    committing.add(conn);
+  const endLeftOpen = (slot: Slot, conn: Connection): Promise<void> => {
+    let commit = commits.get(conn);
+    if (commit) return commit;
     logger.warn(
       { db: name },
-      "a statement left a transaction open (a procedure without COMMIT or ROLLBACK); committed",
+      "a statement left a transaction open (a procedure without COMMIT or ROLLBACK); committing",
     );
-    send<unknown>(slot, conn, "COMMIT", []).then(
-      () => committing.delete(conn),
-      (error) =>
-        logger.warn({ db: name, err: (error as Error).message }, "commit of a transaction left open failed"),
+    commit = send<unknown>(slot, conn, "COMMIT", [], true).then(
+      () => {
+        commits.delete(conn);
+      },
+      (error) => {
+        commits.delete(conn);
+        // Not committed, and maybe still open: closed, the server rolls it back.
+        lost(slot, conn, error);
+        throw new BedsError("DB_UNAVAILABLE", "A transaction left open could not be committed; rolled back", {
+          cause: error,
+        });
+      },
     );
+    commits.set(conn, commit);
+    return commit;
   };
 
   // The SQL as a plain string: an options object makes the driver build every command's options on
   // a prototype chain of the connection's (and turns those into a prototype, slowing every option
   // read the parser makes per column). Named placeholders are off by default, which is what the `?`
   // of our statements need.
-  const send = <T>(slot: Slot, conn: Connection, sql: string, values: unknown[]): Promise<T> =>
+  const send = <T>(
+    slot: Slot,
+    conn: Connection,
+    sql: string,
+    values: unknown[],
+    commit = false,
+  ): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const list = slot.sent;
       let settled = false;
@@ -225,8 +242,11 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
           if (settled) return;
           leave();
           done();
-          if ((conn.info?.status ?? 0) & IN_TRANSACTION && slot.conn === conn) endLeftOpen(slot, conn);
-          resolve(parseJsonColumns(result) as T);
+          const value = parseJsonColumns(result) as T;
+          const open = !commit && ((conn.info?.status ?? 0) & IN_TRANSACTION) !== 0 && slot.conn === conn;
+          const pending = open ? endLeftOpen(slot, conn) : commit ? undefined : commits.get(conn);
+          if (pending) pending.then(() => resolve(value), reject);
+          else resolve(value);
         },
         (error) => {
           if (settled) return;
