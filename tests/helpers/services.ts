@@ -68,6 +68,8 @@ export interface TestEnvOptions {
   admin?: Record<string, string | number | boolean>;
   /** Extra settings of `[gateway]` (e.g. `{ port: 8081 }`), merged into the table the env has. */
   gateway?: Record<string, string | number | boolean>;
+  /** Extra settings of `[amqp]` (e.g. `{ reconnect_initial_ms: 3000 }`), merged into the table the env has. */
+  amqp?: Record<string, string | number | boolean>;
 }
 
 /** Creates an isolated environment with the lab schema loaded. */
@@ -87,7 +89,7 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
     env: "test",
     override: {
       log: { level: "silent" },
-      amqp: { user: "guest", pass: "guest", exchange, queue_prefix: queuePrefix },
+      amqp: { user: "guest", pass: "guest", exchange, queue_prefix: queuePrefix, ...options.amqp },
       databases: {
         mariadb: {
           master: { user: dbUser?.user ?? "root", password: dbUser?.password ?? "", ...options.master },

@@ -3,7 +3,9 @@
  * killed MariaDB sessions, and every request is answered or dead-lettered.
  */
 import assert from "node:assert/strict";
-import { createTestEnv, startNode, waitFor } from "../helpers/services.ts";
+import amqp from "amqplib";
+import { adminQueueName } from "../../src/amqp/mod.ts";
+import { AMQP_URL, createTestEnv, startNode, waitFor } from "../helpers/services.ts";
 import { assertWritesAccounted, FAST_RETRIES, skus } from "../helpers/writes.ts";
 import { closeAmqpConnections, runLoad } from "../helpers/faults.ts";
 
@@ -86,6 +88,48 @@ Deno.test("MariaDB sessions killed mid-load: reads get DB_UNAVAILABLE, writes ar
     }
     assert.equal(after.ok, true, `the pool recovered without a restart: ${JSON.stringify(after)}`);
   } finally {
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+Deno.test("a reconnect whose admin queue is refused takes no deliveries: no write runs until the setup succeeds", async () => {
+  // Slow to reconnect, so the test can take the node's exclusive admin queue in between, as a
+  // connection of the same instance the server had not dropped yet would hold it.
+  const env = await createTestEnv({ amqp: { reconnect_initial_ms: 4000, reconnect_max_ms: 4000 } });
+  const instance = `adminlock-${env.id}`;
+  const node = await startNode(env, "appServer", instance);
+  const holder = await amqp.connect(AMQP_URL);
+  let held = true;
+  try {
+    assert.equal(await closeAmqpConnections(`beds appServer ${instance}`), 1);
+    const ch = await holder.createChannel();
+    await ch.assertQueue(adminQueueName(env.config.amqp.queue_prefix, instance), {
+      exclusive: true,
+      autoDelete: true,
+      durable: false,
+    });
+    const client = await env.client();
+    const sku = (i: number) => `LCK-${String(i).padStart(4, "0")}`;
+    for (let i = 0; i < 3; i++) {
+      await client.send({
+        template: "prd",
+        op: "create",
+        data: { sku: sku(i), name: `p${i}`, price: "1.00", stock: 1 },
+      });
+    }
+    // Two reconnect attempts fail on the admin queue meanwhile; no consumer may take a write.
+    await new Promise((resolve) => setTimeout(resolve, 9_000));
+    assert.equal((await skus(env, "LCK")).size, 0, "no write ran while the setup failed");
+    await holder.close();
+    held = false;
+    await waitFor(
+      async () => (await skus(env, "LCK")).size === 3,
+      20_000,
+      "the writes, once the node is back",
+    );
+  } finally {
+    if (held) await holder.close().catch(() => {});
     assert.equal(await node.stop(), 0);
     await env.cleanup();
   }
