@@ -67,6 +67,21 @@ export interface BatchWriter<T> {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A write that stored part of its batch before it failed (a store without batch statements
+ * writes item by item): those count as written, and only the rest is tried again or dropped.
+ */
+export class PartialWriteError<T> extends Error {
+  readonly stored: readonly T[];
+  constructor(stored: readonly T[], cause: unknown) {
+    super(`${stored.length} of the batch stored, the rest failed: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+    });
+    this.name = "PartialWriteError";
+    this.stored = stored;
+  }
+}
+
 /** Creates a batch writer; nothing runs until the first `push`. */
 export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWriter<T> {
   const { batchSize, flushMs, capacity } = options;
@@ -99,6 +114,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
 
   const writeBatch = async (batch: T[]) => {
     for (let attempt = 1;; attempt++) {
+      if (!batch.length) return;
       if (abandoned) {
         dropped += weigh(batch);
         return;
@@ -110,6 +126,11 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
         return;
       } catch (error) {
         failures++;
+        if (error instanceof PartialWriteError) {
+          const stored = new Set<T>(error.stored);
+          written += weigh(error.stored);
+          batch = batch.filter((item) => !stored.has(item));
+        }
         const last = attempt > maxRetries;
         if (last) dropped += weigh(batch);
         try {

@@ -27,6 +27,7 @@ export {
   type BatchWriterOptions,
   type BatchWriterStats,
   createBatchWriter,
+  PartialWriteError,
 } from "./buffer.ts";
 export {
   batchTuple,

@@ -13,6 +13,7 @@ import type { RecTemplate } from "../templates/mod.ts";
 import { chainRoot, inChain } from "../protocol/mod.ts";
 import { batchTuple, docText, type LogRow, type StoredEvent } from "./rows.ts";
 import { sqlTime } from "./sql_time.ts";
+import { PartialWriteError } from "./buffer.ts";
 import { storedRecords } from "./fold.ts";
 
 /** Filters of {@link LogStore.tail}; absent means any. */
@@ -104,9 +105,6 @@ export function filterValues(filter: TailFilter) {
 export function createLogStore(options: LogStoreOptions): LogStore {
   const { adapter, template } = options;
   const procedures = adapter.store === "mariadb";
-  // A store without batch calls takes a record per insert, so a batch can fail half written; its
-  // retry (the same array again) skips the records already stored rather than storing them twice.
-  const stored = new WeakSet<LogRow>();
 
   return {
     async write(rows) {
@@ -116,16 +114,15 @@ export function createLogStore(options: LogStoreOptions): LogStore {
         await adapter.call({ template, call: "log_rows", values: checked(template, { records }) });
         return;
       }
-      const pending = rows.filter((row) => !stored.has(row));
+      // A store without batch calls takes a record per insert, so a batch can fail half written:
+      // what was stored is reported, and the writer tries again only the rest.
       // Every record checked before the first insert: a bad one fails the batch with nothing written.
-      const values = pending.map((row) => checked(template, { ...row, doc: docText(row), parts: undefined }));
-      const results = await Promise.allSettled(
-        values.map((v, i) =>
-          adapter.create({ template, values: v }).then(() => void stored.add(pending[i]!))
-        ),
-      );
+      const values = rows.map((row) => checked(template, { ...row, doc: docText(row), parts: undefined }));
+      const results = await Promise.allSettled(values.map((v) => adapter.create({ template, values: v })));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
+      if (failed) {
+        throw new PartialWriteError(rows.filter((_, i) => results[i]!.status === "fulfilled"), failed.reason);
+      }
     },
 
     async tail(filter) {

@@ -6,7 +6,9 @@ import { type FollowMark, storedAfter, unseen } from "../../src/cli/logs.ts";
 import {
   createLogStore,
   loadLogStoreTemplate,
+  type LogRow,
   type LogStore,
+  PartialWriteError,
   type RequestEvent,
   type StoredEvent,
   toLogRow,
@@ -149,7 +151,7 @@ Deno.test("unseen() prints each record once while following a store without ids"
   assert.deepEqual(unseen([r("D", "2026-01-01T00:00:02.000Z")], mark), []);
 });
 
-Deno.test("a MongoDB log batch that fails part-way is retried without storing a record twice", async (t) => {
+Deno.test("a MongoDB log batch that fails part-way reports what it stored, so nothing is stored twice", async (t) => {
   const memory = memoryMongo();
   const template = await loadLogStoreTemplate({
     dir: "templates/logstore",
@@ -167,12 +169,17 @@ Deno.test("a MongoDB log batch that fails part-way is retried without storing a 
   };
   const store = createLogStore({ adapter: memory.adapter, template });
   const rows = ["R1", "R2", "R3"].map((id) => toLogRow(request(id, "2026-01-02T03:00:00.000Z"), id));
-  await t.step("the failed insert fails the batch; the others are stored", async () => {
-    await assert.rejects(() => store.write(rows), /connection reset/);
+  let rest = rows;
+  await t.step("the failed insert fails the batch, which says what was stored", async () => {
+    const error = await store.write(rows).then(() => undefined, (e) => e);
+    assert.ok(error instanceof PartialWriteError, String(error));
+    assert.match(error.message, /connection reset/);
+    assert.deepEqual(error.stored.map((r: LogRow) => r.event), ["R1", "R3"]);
     assert.deepEqual(memory.docs.map((d) => d.event), ["R1", "R3"]);
+    rest = rows.filter((r) => !error.stored.includes(r));
   });
-  await t.step("the retry stores only what is missing", async () => {
-    await store.write(rows);
+  await t.step("the writer tries again only the rest", async () => {
+    await store.write(rest);
     assert.deepEqual(memory.docs.map((d) => d.event).sort(), ["R1", "R2", "R3"]);
   });
   await t.step("a record its template refuses fails the batch before anything is written", async () => {

@@ -9,6 +9,7 @@ import {
   loadLogStoreTemplate,
   type LogEvent,
   type LogRow,
+  PartialWriteError,
   renderChainTree,
   shouldRecord,
   type StoredEvent,
@@ -484,4 +485,54 @@ Deno.test("a store without procedures (MongoDB's documents) keeps folded parts i
   ], ["r.2", "prd", "call:total"]]);
   const tail = await store.tail({ template: "dsh" });
   assert.deepEqual(tail.map((r) => r.event), ["r"]);
+});
+
+Deno.test("createBatchWriter() counts what a partial write stored as written, and retries or drops only the rest", async (t) => {
+  const partial = (failures: number) => {
+    const batches: number[][] = [];
+    let left = failures;
+    return {
+      batches,
+      write(batch: number[]) {
+        batches.push([...batch]);
+        if (left-- > 0) {
+          // The even items went in; the odd ones failed.
+          return Promise.reject(new PartialWriteError(batch.filter((n) => n % 2 === 0), new Error("reset")));
+        }
+        return Promise.resolve();
+      },
+    };
+  };
+  await t.step("the retry writes the rest, and nothing is dropped", async () => {
+    const store = partial(1);
+    const writer = createBatchWriter({
+      write: store.write,
+      batchSize: 4,
+      flushMs: 60_000,
+      capacity: 10,
+      retryDelayMs: 1,
+    });
+    for (const i of [1, 2, 3, 4]) writer.push(i);
+    await writer.flush();
+    assert.deepEqual(store.batches, [[1, 2, 3, 4], [1, 3]]);
+    assert.equal(writer.stats().written, 4);
+    assert.equal(writer.dropped(), 0);
+    await writer.close();
+  });
+  await t.step("past its retries only the rest counts as dropped", async () => {
+    const store = partial(10);
+    const writer = createBatchWriter({
+      write: store.write,
+      batchSize: 4,
+      flushMs: 60_000,
+      capacity: 10,
+      maxRetries: 1,
+      retryDelayMs: 1,
+    });
+    for (const i of [1, 2, 3, 4]) writer.push(i);
+    await writer.flush();
+    assert.equal(writer.stats().written, 2);
+    assert.equal(writer.dropped(), 2);
+    await writer.close();
+  });
 });
