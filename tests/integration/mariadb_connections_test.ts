@@ -88,6 +88,19 @@ Deno.test("MariaDB connections: timeouts, killed statements, open transactions a
       },
     );
 
+    await t.step("close() settles what is still in flight", async () => {
+      const closing = connectionSet(env);
+      await closing.open();
+      const inFlight = closing.query("SELECT SLEEP(0.5)", []).then(() => "answered", () => "failed");
+      await closing.close();
+      const outcome = await Promise.race([
+        inFlight,
+        new Promise((resolve) => setTimeout(() => resolve("pending"), 3_000)),
+      ]);
+      assert.notEqual(outcome, "pending");
+      assert.equal(closing.health().inflight, 0);
+    });
+
     await t.step("a killed statement fails, and its session does not stay open", async () => {
       const id = await sessionId();
       const sleeping = set.query("SELECT SLEEP(0.25) AS s, SLEEP(20)", []);

@@ -183,14 +183,11 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       { db: name },
       "a statement left a transaction open (a procedure without COMMIT or ROLLBACK); committing",
     );
+    // `send` forgets the COMMIT the moment its answer is read (an answer read right after it is
+    // no longer in this transaction), and closes the connection if it failed.
     commit = send<unknown>(slot, conn, "COMMIT", [], true).then(
-      () => {
-        commits.delete(conn);
-      },
+      () => {},
       (error) => {
-        commits.delete(conn);
-        // Not committed, and maybe still open: closed, the server rolls it back.
-        lost(slot, conn, error);
         throw new BedsError("DB_UNAVAILABLE", "A transaction left open could not be committed; rolled back", {
           cause: error,
         });
@@ -242,6 +239,7 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
           if (settled) return;
           leave();
           done();
+          if (commit) commits.delete(conn);
           const value = parseJsonColumns(result) as T;
           const open = !commit && ((conn.info?.status ?? 0) & IN_TRANSACTION) !== 0 && slot.conn === conn;
           const pending = open ? endLeftOpen(slot, conn) : commit ? undefined : commits.get(conn);
@@ -252,8 +250,16 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
           if (settled) return;
           leave();
           done();
+          if (commit) commits.delete(conn);
           // A fatal error (killed, reset) leaves the connection unusable even if no "error" event came.
-          if ((error as { fatal?: boolean }).fatal) lost(slot, conn, error);
+          // So does a failed COMMIT of a transaction left open (it may still be open), and a deadlock
+          // inside one: InnoDB rolled the whole transaction back, work already answered included, and
+          // the COMMIT would succeed with nothing to commit. Closing fails the COMMIT and its waiters.
+          const errno = (error as { errno?: number }).errno;
+          if (
+            (error as { fatal?: boolean }).fatal || commit ||
+            (commits.has(conn) && (errno === 1213 || errno === 1205))
+          ) lost(slot, conn, error);
           reject(mapMariadbError(error));
         },
       );
@@ -307,8 +313,12 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       await Promise.allSettled(slots.map(async (slot) => {
         clearTimeout(slot.timer);
         const conn = slot.conn;
+        const sent = slot.sent;
         slot.conn = undefined;
         await conn?.end().catch(() => conn.destroy());
+        // What the driver dropped at the end is settled here, or its callers would wait for ever.
+        const closing = new BedsError("DB_UNAVAILABLE", "Connection to MariaDB closed; try again");
+        for (const statement of sent.splice(0)) statement.fail(closing);
       }));
     },
   };
