@@ -186,22 +186,33 @@ function compileRec(file: string, raw: unknown): RecTemplate {
 }
 
 /**
- * Loads every `*.toml` file of `dir` (sorted by name) and links REL
- * templates to the REC templates they read.
- * @throws {TemplateError} naming the file and key, or a duplicate name.
+ * The `.toml` files of `dir`, sorted. A symlink counts when it leads to a file: a Kubernetes
+ * ConfigMap mounts each file as one, and skipped they would leave a node with no templates.
+ * @throws {TemplateError} when the directory, or a link in it, cannot be read.
  */
-export async function loadTemplates(dir: string): Promise<Template[]> {
+export async function templateFiles(dir: string): Promise<string[]> {
   const files: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
-      if (entry.isFile && entry.name.endsWith(".toml")) files.push(`${dir}/${entry.name}`);
+      if (!entry.name.endsWith(".toml")) continue;
+      const path = `${dir}/${entry.name}`;
+      if (entry.isFile || (entry.isSymlink && (await Deno.stat(path)).isFile)) files.push(path);
     }
   } catch (error) {
     throw new TemplateError(`Cannot read templates directory "${dir}": ${(error as Error).message}`, {
       cause: error,
     });
   }
-  files.sort();
+  return files.sort();
+}
+
+/**
+ * Loads every `*.toml` file of `dir` (sorted by name) and links REL
+ * templates to the REC templates they read.
+ * @throws {TemplateError} naming the file and key, or a duplicate name.
+ */
+export async function loadTemplates(dir: string): Promise<Template[]> {
+  const files = await templateFiles(dir);
   const byName = new Map<string, Template>();
   for (const file of files) {
     const template = compileAnyTemplate(file, await Deno.readTextFile(file));

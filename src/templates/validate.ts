@@ -6,7 +6,7 @@
  * @module
  */
 import { TemplateError } from "../errors.ts";
-import { compileAnyTemplate, type RecTemplate, type Template } from "./loader.ts";
+import { compileAnyTemplate, type RecTemplate, type Template, templateFiles } from "./loader.ts";
 import { linkRelTemplate } from "./rel.ts";
 import { linkTxnTemplate } from "./txn.ts";
 
@@ -14,20 +14,6 @@ import { linkTxnTemplate } from "./txn.ts";
 export type FileValidation =
   | { file: string; ok: true; template: Template }
   | { file: string; ok: false; error: string };
-
-async function tomlFiles(dir: string): Promise<string[]> {
-  const files: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (entry.isFile && entry.name.endsWith(".toml")) files.push(`${dir}/${entry.name}`);
-    }
-  } catch (error) {
-    throw new TemplateError(`Cannot read templates directory "${dir}": ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  return files.sort();
-}
 
 function errorText(error: unknown): string {
   if (error instanceof TemplateError) return error.message;
@@ -42,7 +28,7 @@ function errorText(error: unknown): string {
 export async function validateTemplates(dir: string): Promise<FileValidation[]> {
   const results: FileValidation[] = [];
   const byName = new Map<string, Template>();
-  for (const file of await tomlFiles(dir)) {
+  for (const file of await templateFiles(dir)) {
     let text: string;
     try {
       text = await Deno.readTextFile(file);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { compileTemplate, loadTemplates, recTemplates } from "../../src/templates/loader.ts";
 import { createRegistry, createRegistryHolder } from "../../src/templates/registry.ts";
 import { TemplateError } from "../../src/errors.ts";
+import { validateTemplates } from "../../src/templates/validate.ts";
 
 const TEMPLATES_DIR = new URL("../../templates", import.meta.url).pathname;
 
@@ -352,4 +353,25 @@ Deno.test("compileTemplate() rejects a procedure read whose key is not among its
       'procedure = "sp_tst_read"\nparams = ["id"]\nkey = ["id"]',
     ),
   );
+});
+
+Deno.test("loadTemplates() reads template files that are symlinks, as a Kubernetes ConfigMap mounts them", async () => {
+  const source = new URL("../../templates", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_links_" });
+  try {
+    let linked = 0;
+    for await (const entry of Deno.readDir(source)) {
+      if (!entry.isFile || !entry.name.endsWith(".toml")) continue;
+      await Deno.symlink(`${source}/${entry.name}`, `${dir}/${entry.name}`);
+      linked++;
+    }
+    assert.ok(linked > 0);
+    const direct = await loadTemplates(source);
+    const viaLinks = await loadTemplates(dir);
+    assert.deepEqual(viaLinks.map((t) => t.name).sort(), direct.map((t) => t.name).sort());
+    const validated = await validateTemplates(dir);
+    assert.equal(validated.filter((v) => v.ok).length, linked);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
