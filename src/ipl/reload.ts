@@ -18,8 +18,21 @@ export interface ReloadResult {
   error?: string;
 }
 
-/** Loads, verifies and swaps the registry of a running node. */
-export async function reloadTemplates(ctx: IplContext): Promise<ReloadResult> {
+/** The reload of each node that runs or waits last. */
+const queued = new WeakMap<IplContext, Promise<unknown>>();
+
+/**
+ * Loads, verifies and swaps the registry of a running node. Reloads run one at a time, in the
+ * order asked (SIGHUP, the admin command): one that read older files but verified slower would
+ * otherwise swap them in over a newer one, and both would say ok.
+ */
+export function reloadTemplates(ctx: IplContext): Promise<ReloadResult> {
+  const next = (queued.get(ctx) ?? Promise.resolve()).then(() => reloadOnce(ctx));
+  queued.set(ctx, next);
+  return next;
+}
+
+async function reloadOnce(ctx: IplContext): Promise<ReloadResult> {
   const current = ctx.registry!.current().list().length;
   try {
     const templates = await loadRoleTemplates(ctx);
