@@ -173,6 +173,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(`Invalid config "${file}": ${path || "(root)"}: ${text}`);
   }
   const parsed = result.data;
+  // With a URL, the URL's credentials are the ones used: these would be dropped without a word.
+  const credentials = ["BEDS_AMQP_USER", "BEDS_AMQP_PASS"].filter((v) => environ[v]);
+  if (parsed.amqp.url !== undefined && credentials.length) {
+    throw new ConfigError(
+      `${credentials.join(" and ")} set, but amqp.url decides the login: put the credentials in the URL ` +
+        "(or BEDS_AMQP_URL), or remove amqp.url",
+    );
+  }
   const problem = checkBindings(parsed);
   if (problem) {
     const file = originOf(origins, problem.path, baseFile);

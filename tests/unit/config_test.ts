@@ -429,6 +429,18 @@ Deno.test("loadConfig() checks URLs without repeating them, and takes a MongoDB 
       }
     },
   );
+  await t.step("BEDS_AMQP_USER or BEDS_AMQP_PASS with an amqp.url is refused, not dropped", async () => {
+    const withUrl = BASE.replace(
+      '[amqp]\nuser = "beds"',
+      '[amqp]\nurl = "amqp://mq:5672/%2F"\nuser = "beds"',
+    );
+    await withConfigDir({ "beds.toml": withUrl }, (dir) => {
+      const error = configError(() => loadConfig({ dir, environ: { BEDS_AMQP_PASS: "S3cret" } }));
+      assert.match(error.message, /BEDS_AMQP_PASS set, but amqp\.url decides the login/);
+      assert.ok(!error.message.includes("S3cret"), error.message);
+      assert.equal(loadConfig({ dir }).amqp.url, "amqp://mq:5672/%2F");
+    });
+  });
   await t.step("an AMQP URL is amqp:// or amqps://, and amqps:// where [amqp.tls] is set", async () => {
     const withUrl = (url: string, tls = "") =>
       BASE.replace('[amqp]\nuser = "beds"', `[amqp]\nurl = "${url}"\nuser = "beds"`) + tls;
