@@ -173,9 +173,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(`Invalid config "${file}": ${path || "(root)"}: ${text}`);
   }
   const parsed = result.data;
-  // With a URL, the URL's credentials are the ones used: these would be dropped without a word.
+  // A file's URL decides the login: secrets from the environment would be dropped without a word.
+  // (BEDS_AMQP_URL replaces them by design: the environment chose it too.)
   const credentials = ["BEDS_AMQP_USER", "BEDS_AMQP_PASS"].filter((v) => environ[v]);
-  if (parsed.amqp.url !== undefined && credentials.length) {
+  if (parsed.amqp.url !== undefined && !environ.BEDS_AMQP_URL && credentials.length) {
     throw new ConfigError(
       `${credentials.join(" and ")} set, but amqp.url decides the login: put the credentials in the URL ` +
         "(or BEDS_AMQP_URL), or remove amqp.url",
