@@ -235,6 +235,16 @@ Deno.test("observerConfig() layers environment over TOML over defaults", async (
   await t.step("a bad port names the setting", () => {
     assert.throws(() => observerConfig({ LOG_DUMPER_PORT: "http" }), /Invalid observer setting port/);
   });
+  await t.step("an empty variable is unset: the file's value stands", () => {
+    const config = observerConfig(
+      { LOG_DUMPER_PORT: "", LOG_DUMPER_HOST: "", LOG_DUMPER_DB_PASSWORD: "", LOG_DUMPER_REFRESH: "" },
+      '[server]\nport = 8100\nhost = "0.0.0.0"\nrefresh_seconds = 5\n[mariadb]\npassword = "from-file"\n',
+    );
+    assert.equal(config.port, 8100);
+    assert.equal(config.host, "0.0.0.0");
+    assert.equal(config.refreshSeconds, 5);
+    assert.equal(config.mariadb.password, "from-file");
+  });
 });
 
 Deno.test("unfolding() shows a fan-out's folded parts as records of their own, filtered like any", async (t) => {

@@ -91,8 +91,9 @@ export function observerConfig(env: Record<string, string | undefined>, toml = "
   const server = file.server ?? {};
   const db = file.mariadb ?? {};
   const mongo = file.mongodb ?? {};
+  // An empty variable is unset, as for BEDS itself: a compose file passes `${VAR}` as "" when VAR is unset.
   const pick = (key: string, fromFile: unknown, fallback: unknown) =>
-    env[`LOG_DUMPER_${key}`] ?? fromFile ?? fallback;
+    env[`LOG_DUMPER_${key}`] || (fromFile ?? fallback);
   const tlsCaFile = pick("MONGODB_TLS_CA_FILE", mongo.tls_ca_file, undefined);
   return {
     host: text("host", pick("HOST", server.host, DEFAULTS.host)),
