@@ -27,7 +27,7 @@ const queued = new WeakMap<IplContext, Promise<unknown>>();
  * otherwise swap them in over a newer one, and both would say ok.
  */
 export function reloadTemplates(ctx: IplContext): Promise<ReloadResult> {
-  const next = (queued.get(ctx) ?? Promise.resolve()).then(() => reloadOnce(ctx));
+  const next = (queued.get(ctx) ?? Promise.resolve()).catch(() => {}).then(() => reloadOnce(ctx));
   queued.set(ctx, next);
   return next;
 }

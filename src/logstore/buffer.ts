@@ -129,6 +129,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
         if (error instanceof PartialWriteError) {
           const stored = new Set<T>(error.stored);
           written += weigh(error.stored);
+          inflight -= weigh(error.stored);
           batch = batch.filter((item) => !stored.has(item));
         }
         const last = attempt > maxRetries;

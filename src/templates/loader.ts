@@ -185,6 +185,16 @@ function compileRec(file: string, raw: unknown): RecTemplate {
   });
 }
 
+/** Whether a symlink leads to a file; one that leads nowhere (a ConfigMap key being removed) does not. */
+async function linksToFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
 /**
  * The `.toml` files of `dir`, sorted. A symlink counts when it leads to a file: a Kubernetes
  * ConfigMap mounts each file as one, and skipped they would leave a node with no templates.
@@ -196,7 +206,7 @@ export async function templateFiles(dir: string): Promise<string[]> {
     for await (const entry of Deno.readDir(dir)) {
       if (!entry.name.endsWith(".toml")) continue;
       const path = `${dir}/${entry.name}`;
-      if (entry.isFile || (entry.isSymlink && (await Deno.stat(path)).isFile)) files.push(path);
+      if (entry.isFile || (entry.isSymlink && await linksToFile(path))) files.push(path);
     }
   } catch (error) {
     throw new TemplateError(`Cannot read templates directory "${dir}": ${(error as Error).message}`, {
