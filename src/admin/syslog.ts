@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { clip, wellFormed } from "../logstore/text.ts";
 import { createBatchWriter, splitBySize } from "../logstore/mod.ts";
 import type { BatchWriter, BatchWriterStats } from "../logstore/mod.ts";
 
@@ -47,7 +48,9 @@ export function toSyslogLine(line: string, node: string, id: string): SyslogLine
     at: at.slice(0, 23).replace("T", " "),
     node,
     level: parsed.level as SyslogLine["level"],
-    msg: typeof parsed.msg === "string" ? parsed.msg.slice(0, 1000) : "",
+    // Well-formed and cut by whole characters: a lone surrogate (half an emoji) goes into the
+    // batch's JSON as an escape MariaDB refuses, and fails every line of the batch with it.
+    msg: typeof parsed.msg === "string" ? clip(wellFormed(parsed.msg)) ?? "" : "",
     line: line.trimEnd(),
   };
 }

@@ -78,6 +78,16 @@ Deno.test("toSyslogLine() takes warn, error and fatal lines only, and never the 
   assert.equal(toSyslogLine('{"level":"warn", broken', "n1", "i"), undefined);
 });
 
+Deno.test("toSyslogLine() keeps a message MariaDB's JSON takes: whole characters, no lone surrogate", () => {
+  const line = (msg: string) =>
+    JSON.stringify({ level: "error", time: "2026-11-28T10:00:00.123Z", msg }) + "\n";
+  for (const msg of ["a".repeat(999) + "😀" + "tail", "bad \ud83d half", "😀".repeat(600)]) {
+    const kept = toSyslogLine(line(msg), "n1", "i")!.msg;
+    assert.ok(kept.isWellFormed(), JSON.stringify(kept.slice(-3)));
+    assert.ok(kept.length <= 1000);
+  }
+});
+
 Deno.test("splitBySize() keeps every batch under the limit and every row in order", () => {
   const rows = Array.from({ length: 50 }, (_, i) => ({ i, text: "x".repeat(i * 10) }));
   const batches = splitBySize(rows, 2000);
