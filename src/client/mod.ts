@@ -20,6 +20,7 @@ export {
   MAX_TIMEOUT_MS,
   type RequestBody,
   type RequestOptions,
+  type SendOptions,
 } from "./client.ts";
 export {
   createReconnectingClient,

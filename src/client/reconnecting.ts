@@ -16,7 +16,13 @@ import { backoffDelay } from "../amqp/mod.ts";
 import type { AmqpConfig } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import type { Reply } from "../protocol/mod.ts";
-import { BedsClient, BedsClientError, type RequestBody, type RequestOptions } from "./client.ts";
+import {
+  BedsClient,
+  BedsClientError,
+  type RequestBody,
+  type RequestOptions,
+  type SendOptions,
+} from "./client.ts";
 
 /** Options for {@link createReconnectingClient}. */
 export interface ReconnectingClientOptions {
@@ -57,7 +63,7 @@ export interface ReconnectingClient {
    * Publishes a request with no reply expected, as {@link BedsClient.send}.
    * @throws {BedsClientError} `DISCONNECTED` when there is no connection.
    */
-  send(body: RequestBody): Promise<void>;
+  send(body: RequestBody, options?: SendOptions): Promise<void>;
   /** True while a client is connected. */
   connected(): boolean;
   /** Resolves once connected (at once if connected now). */
@@ -156,9 +162,9 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
       const c = await live();
       return await c.request(body, requestOptions);
     },
-    async send(body) {
+    async send(body, sendOptions) {
       const c = await live();
-      await c.send(body);
+      await c.send(body, sendOptions);
     },
     connected: () => client !== undefined && !client.closed,
     whenConnected,

@@ -42,7 +42,10 @@ export async function openAdminLink(ctx: IplContext): Promise<StepOutcome> {
       everyMs: config.admin.report_ms,
       report: () => reportOf(nodeStatus(ctx), VERSION),
       send: async (report) => {
-        await link.send({ template: "nst", op: "create", data: { ...report } });
+        // Stale once the next is due: kept no longer than two periods while no admin node consumes them.
+        await link.send({ template: "nst", op: "create", data: { ...report } }, {
+          expirationMs: 2 * config.admin.report_ms,
+        });
         if (reportFailing) logger.info("status reports reach the admin role again");
         reportFailing = false;
       },
