@@ -9,7 +9,8 @@
 --   grf  graphs: template calls per minute from the log store (ms_logs of
 --        part 5), by template, op and outcome (read.grf; adminGraphBroker).
 --        A REL request counts once for itself and once per part (each part
---        is a call of its own template); retried attempts do not count.
+--        is a call of its own template, folded into the request's record or
+--        not); retried attempts do not count.
 --
 -- Schema-agnostic and idempotent. Uses DELIMITER for the routines.
 -- =============================================================================
@@ -164,16 +165,33 @@ BEGIN
   DECLARE v_until DATETIME(3) DEFAULT COALESCE(p_until, UTC_TIMESTAMP(3));
   DECLARE v_since DATETIME(3) DEFAULT GREATEST(COALESCE(p_since, v_until - INTERVAL 1 HOUR),
                                                v_until - INTERVAL 24 HOUR);
-  SELECT DATE_FORMAT(at, '%Y-%m-%dT%H:%i:00Z') AS minute, template, op,
-         COALESCE(code, 'OK') AS outcome, COUNT(*) AS requests,
-         ROUND(AVG(ms), 3) AS mean_ms, MAX(ms) AS max_ms
-    FROM ms_logs
-   WHERE kind = 'request' AND action IN ('reply', 'dead_letter')
-     AND at >= v_since AND at < v_until
-     AND (p_template IS NULL OR template = p_template)
-     AND (p_node IS NULL OR node = p_node)
-   GROUP BY minute, template, op, outcome
-   ORDER BY minute, template, op, outcome
+  -- A fan-out's successful parts are folded into its record ([logstore] fold_parts): each
+  -- [n, template, op, call, ms, rows] of doc.parts counts as the call it was.
+  SELECT DATE_FORMAT(r.at, '%Y-%m-%dT%H:%i:00Z') AS minute, r.template, r.op, r.outcome,
+         COUNT(*) AS requests, ROUND(AVG(r.ms), 3) AS mean_ms, MAX(r.ms) AS max_ms
+    FROM (
+      SELECT at, template, op, COALESCE(code, 'OK') AS outcome, ms
+        FROM ms_logs
+       WHERE kind = 'request' AND action IN ('reply', 'dead_letter')
+         AND at >= v_since AND at < v_until
+         AND (p_template IS NULL OR template = p_template)
+         AND (p_node IS NULL OR node = p_node)
+      UNION ALL
+      SELECT l.at, p.template, p.op, 'OK', p.ms
+        FROM ms_logs l,
+             JSON_TABLE(l.doc, '$.parts[*]' COLUMNS (
+               template VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$[1]',
+               op       VARCHAR(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$[2]',
+               ms       DOUBLE PATH '$[4]'
+             )) AS p
+       WHERE l.kind = 'request' AND l.action = 'reply'
+         AND l.at >= v_since AND l.at < v_until
+         AND (p_node IS NULL OR l.node = p_node)
+         AND JSON_CONTAINS_PATH(l.doc, 'one', '$.parts')
+         AND (p_template IS NULL OR p.template = p_template)
+    ) AS r
+   GROUP BY minute, r.template, r.op, r.outcome
+   ORDER BY minute, r.template, r.op, r.outcome
    LIMIT 10000;
 END$$
 

@@ -129,6 +129,26 @@ Deno.test("the admin role serves the log store, fleet status, system log and gra
       assert.equal(count("NOT_FOUND"), 1, JSON.stringify(minutes));
     });
 
+    await t.step(
+      "read.grf counts a fan-out's parts, folded into its record, as calls of their templates",
+      async () => {
+        expectOk(await client.request({ template: "dsh", op: "read" }));
+        let ord = 0;
+        await waitFor(
+          async () => {
+            const minutes = rows(
+              await ops.request({ template: "grf", op: "read", where: { node: app, template: "ord" } }),
+            );
+            ord = minutes.filter((m) => m.outcome === "OK").reduce((n, m) => n + Number(m.requests), 0);
+            return ord > 0;
+          },
+          20_000,
+          "the fan-out's records",
+        );
+        assert.equal(ord, 3, "the three ord parts of dsh");
+      },
+    );
+
     await t.step("admin templates are not reachable on the data exchange", async () => {
       const reply = await client.request({ template: "mst", op: "read", where: { node: app } }).catch((e) =>
         e
