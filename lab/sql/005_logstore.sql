@@ -237,4 +237,29 @@ BEGIN
    LIMIT 10000;
 END$$
 
+-- sp_mst_purge: retention. Deletes records older than p_before, at most
+-- p_max_rows of them per call (in chunks of 10000, so no statement holds
+-- locks for long), and answers how many went. Run it from a MariaDB event or
+-- cron, e.g. CALL sp_mst_purge(UTC_TIMESTAMP(3) - INTERVAL 7 DAY, 1000000).
+DROP PROCEDURE IF EXISTS sp_mst_purge$$
+CREATE PROCEDURE sp_mst_purge(IN p_before DATETIME(3), IN p_max_rows INT)
+  MODIFIES SQL DATA
+  COMMENT 'Delete log records older than p_before, at most p_max_rows per call'
+BEGIN
+  DECLARE v_left INT DEFAULT GREATEST(COALESCE(p_max_rows, 100000), 0);
+  DECLARE v_chunk INT;
+  DECLARE v_n INT;
+  DECLARE v_done INT DEFAULT 0;
+  chunks: LOOP
+    SET v_chunk = LEAST(v_left, 10000);
+    IF v_chunk = 0 OR p_before IS NULL THEN LEAVE chunks; END IF;
+    DELETE FROM ms_logs WHERE at < p_before ORDER BY at LIMIT v_chunk;
+    SET v_n = ROW_COUNT();
+    SET v_done = v_done + v_n;
+    SET v_left = v_left - v_chunk;
+    IF v_n < v_chunk THEN LEAVE chunks; END IF;
+  END LOOP;
+  SELECT v_done AS deleted;
+END$$
+
 DELIMITER ;

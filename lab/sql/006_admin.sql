@@ -195,4 +195,35 @@ BEGIN
    LIMIT 10000;
 END$$
 
+-- sp_adm_purge: retention of the admin tables. Deletes system log lines older
+-- than p_before (at most p_max_rows per call, in chunks of 10000) and forgets
+-- nodes whose last report is older than p_before (stopped nodes, and nodes
+-- restarted under a new instance id). Answers how many of each went. Run it
+-- from a MariaDB event or cron, like sp_mst_purge.
+DROP PROCEDURE IF EXISTS sp_adm_purge$$
+CREATE PROCEDURE sp_adm_purge(IN p_before DATETIME(3), IN p_max_rows INT)
+  MODIFIES SQL DATA
+  COMMENT 'Delete system log lines and node reports older than p_before'
+BEGIN
+  DECLARE v_left INT DEFAULT GREATEST(COALESCE(p_max_rows, 100000), 0);
+  DECLARE v_chunk INT;
+  DECLARE v_n INT;
+  DECLARE v_lines INT DEFAULT 0;
+  DECLARE v_nodes INT DEFAULT 0;
+  IF p_before IS NOT NULL THEN
+    chunks: LOOP
+      SET v_chunk = LEAST(v_left, 10000);
+      IF v_chunk = 0 THEN LEAVE chunks; END IF;
+      DELETE FROM ms_syslog WHERE at < p_before ORDER BY at LIMIT v_chunk;
+      SET v_n = ROW_COUNT();
+      SET v_lines = v_lines + v_n;
+      SET v_left = v_left - v_chunk;
+      IF v_n < v_chunk THEN LEAVE chunks; END IF;
+    END LOOP;
+    DELETE FROM ms_node_status WHERE at < p_before;
+    SET v_nodes = ROW_COUNT();
+  END IF;
+  SELECT v_lines AS lines_deleted, v_nodes AS nodes_forgotten;
+END$$
+
 DELIMITER ;

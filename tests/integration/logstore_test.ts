@@ -435,3 +435,54 @@ Deno.test("a start that fails after the log store opened leaves its IPL record t
     await env.cleanup();
   }
 });
+
+Deno.test("retention: sp_mst_purge and sp_adm_purge delete what is older than the cutoff, at most as many as asked", async () => {
+  const env = await createTestEnv();
+  try {
+    const day = (d: number) => `2025-01-${String(d).padStart(2, "0")}T00:00:00.000Z`;
+    const events = Array.from(
+      { length: 25 },
+      (_, i) =>
+        requestEvent({ event: `ret${String(i).padStart(4, "0")}-n-b-0001`, at: day(i < 20 ? 1 : 10) }),
+    );
+    await query(env, "CALL sp_mst_log_rows(?)", [
+      JSON.stringify(events.map((e) => batchTuple(toLogRow(e, e.event)))),
+    ]);
+    const purge = async (max: number) =>
+      Number(
+        (await query<Array<Array<{ deleted: bigint }>>>(env, "CALL sp_mst_purge(?, ?)", [
+          "2025-01-05 00:00:00",
+          max,
+        ]))[0]![0]!.deleted,
+      );
+    const left = async () =>
+      Number((await query<Array<{ n: bigint }>>(env, "SELECT COUNT(*) AS n FROM ms_logs"))[0]!.n);
+    assert.equal(await purge(15), 15, "at most as many as asked");
+    assert.equal(await left(), 10);
+    assert.equal(await purge(1000), 5, "the rest of the old ones");
+    assert.equal(await left(), 5, "the recent ones stay");
+
+    await query(
+      env,
+      "INSERT INTO ms_syslog (line_id, at, node, level, msg, line) VALUES (?, ?, 'n', 'warn', 'm', '{}'), (?, ?, 'n', 'warn', 'm', '{}')",
+      [
+        "old-1",
+        "2025-01-01 00:00:00",
+        "new-1",
+        "2025-01-10 00:00:00",
+      ],
+    );
+    const [[admin]] = await query<Array<Array<{ lines_deleted: bigint; nodes_forgotten: bigint }>>>(
+      env,
+      "CALL sp_adm_purge(?, ?)",
+      ["2025-01-05 00:00:00", 1000],
+    );
+    assert.equal(Number(admin!.lines_deleted), 1);
+    assert.equal(
+      Number((await query<Array<{ n: bigint }>>(env, "SELECT COUNT(*) AS n FROM ms_syslog"))[0]!.n),
+      1,
+    );
+  } finally {
+    await env.cleanup();
+  }
+});
