@@ -79,15 +79,6 @@ export interface BedsClientOptions {
   userId?: string | false;
 }
 
-/** Options of {@link BedsClient.send}. */
-export interface SendOptions {
-  /**
-   * RabbitMQ drops the message if it has waited this long in a queue (a report that is stale once
-   * the next one is due, and must not pile up while no one consumes it).
-   */
-  expirationMs?: number;
-}
-
 /** Per-request options. */
 export interface RequestOptions {
   /** Time to wait for this reply; also sent as the request's deadline. */
@@ -264,7 +255,7 @@ export class BedsClient {
    * `close()` sends what was handed over before it closes. A failed
    * fire-and-forget write is kept in the broker's dead-letter queue.
    */
-  send(body: RequestBody, options: SendOptions = {}): Promise<void> {
+  send(body: RequestBody): Promise<void> {
     if (this.#closed) return Promise.reject(new BedsClientError("CLOSED", "Client is closed"));
     const correlationId = this.#prefix + (this.#seq++).toString(36);
     const payload = Buffer.from(JSON.stringify(body));
@@ -287,7 +278,6 @@ export class BedsClient {
             mandatory: true,
             persistent: true,
             userId: this.#userId,
-            ...(options.expirationMs === undefined ? {} : { expiration: String(options.expirationMs) }),
           },
           (error: unknown) => {
             const pending = this.#pending.get(correlationId);

@@ -20,7 +20,6 @@ export {
   MAX_TIMEOUT_MS,
   type RequestBody,
   type RequestOptions,
-  type SendOptions,
 } from "./client.ts";
 export {
   createReconnectingClient,

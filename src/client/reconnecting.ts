@@ -16,13 +16,7 @@ import { backoffDelay } from "../amqp/mod.ts";
 import type { AmqpConfig } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import type { Reply } from "../protocol/mod.ts";
-import {
-  BedsClient,
-  BedsClientError,
-  type RequestBody,
-  type RequestOptions,
-  type SendOptions,
-} from "./client.ts";
+import { BedsClient, BedsClientError, type RequestBody, type RequestOptions } from "./client.ts";
 
 /** Options for {@link createReconnectingClient}. */
 export interface ReconnectingClientOptions {
@@ -63,7 +57,7 @@ export interface ReconnectingClient {
    * Publishes a request with no reply expected, as {@link BedsClient.send}.
    * @throws {BedsClientError} `DISCONNECTED` when there is no connection.
    */
-  send(body: RequestBody, options?: SendOptions): Promise<void>;
+  send(body: RequestBody): Promise<void>;
   /** True while a client is connected. */
   connected(): boolean;
   /** Resolves once connected (at once if connected now). */
@@ -162,9 +156,9 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
       const c = await live();
       return await c.request(body, requestOptions);
     },
-    async send(body, sendOptions) {
+    async send(body) {
       const c = await live();
-      await c.send(body, sendOptions);
+      await c.send(body);
     },
     connected: () => client !== undefined && !client.closed,
     whenConnected,

@@ -42,10 +42,7 @@ export async function openAdminLink(ctx: IplContext): Promise<StepOutcome> {
       everyMs: config.admin.report_ms,
       report: () => reportOf(nodeStatus(ctx), VERSION),
       send: async (report) => {
-        // Stale once the next is due: kept no longer than two periods while no admin node consumes them.
-        await link.send({ template: "nst", op: "create", data: { ...report } }, {
-          expirationMs: 2 * config.admin.report_ms,
-        });
+        await link.send({ template: "nst", op: "create", data: { ...report } });
         if (reportFailing) logger.info("status reports reach the admin role again");
         reportFailing = false;
       },

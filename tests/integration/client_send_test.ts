@@ -164,21 +164,3 @@ Deno.test("while RabbitMQ blocks the connection: sends handed over do not time o
     await bound.cleanup();
   }
 });
-
-Deno.test("send() with expirationMs: RabbitMQ drops the message once it has waited that long", async () => {
-  const bound = await boundQueue();
-  const client = await BedsClient.connect({
-    amqp: bound.amqpConfig,
-    confirm: true,
-    name: `send-expire-${uniqueId()}`,
-  });
-  try {
-    await client.send({ template: "nst", op: "create", data: { node: "n" } }, { expirationMs: 1_000 });
-    await client.send({ template: "nst", op: "create", data: { node: "kept" } });
-    assert.equal(await bound.count(), 2, "both are queued (confirmed)");
-    await waitFor(async () => await bound.count() === 1, 5_000, "the expiring one to go");
-  } finally {
-    await client.close();
-    await bound.cleanup();
-  }
-});
