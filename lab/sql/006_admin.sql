@@ -10,7 +10,7 @@
 --        part 5), by template, op and outcome (read.grf; adminGraphBroker).
 --        A REL request counts once for itself and once per part (each part
 --        is a call of its own template, folded into the request's record or
---        not); retried attempts do not count.
+--        not); a request's retried attempts do not count, the parts they ran do.
 --
 -- Schema-agnostic and idempotent. Uses DELIMITER for the routines.
 -- =============================================================================
@@ -180,14 +180,18 @@ BEGIN
       SELECT l.at, p.template, p.op, 'OK', p.ms
         FROM ms_logs l,
              JSON_TABLE(l.doc, '$.parts[*]' COLUMNS (
-               template VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$[1]',
-               op       VARCHAR(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$[2]',
-               ms       DOUBLE PATH '$[4]'
+               n        VARCHAR(16) CHARACTER SET ascii PATH '$[0]' NULL ON ERROR,
+               template VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$[1]' NULL ON ERROR,
+               op       VARCHAR(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$[2]' NULL ON ERROR,
+               ms       DOUBLE PATH '$[4]' NULL ON ERROR
              )) AS p
-       WHERE l.kind = 'request' AND l.action = 'reply'
+       -- Whatever the parent's outcome: stored unfolded, each part is a reply record of its own.
+       -- Entries the readers skip (not [n, template, …]) are skipped here too.
+       WHERE l.kind = 'request'
          AND l.at >= v_since AND l.at < v_until
          AND (p_node IS NULL OR l.node = p_node)
          AND JSON_CONTAINS_PATH(l.doc, 'one', '$.parts')
+         AND p.n REGEXP '^[0-9]+$' AND p.template IS NOT NULL
          AND (p_template IS NULL OR p.template = p_template)
     ) AS r
    GROUP BY minute, r.template, r.op, r.outcome

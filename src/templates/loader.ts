@@ -185,12 +185,12 @@ function compileRec(file: string, raw: unknown): RecTemplate {
   });
 }
 
-/** Whether a symlink leads to a file; one that leads nowhere (a ConfigMap key being removed) does not. */
+/** Whether a symlink leads to a file; one that leads nowhere (a ConfigMap key being removed, a loop) does not. */
 async function linksToFile(path: string): Promise<boolean> {
   try {
     return (await Deno.stat(path)).isFile;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.FilesystemLoop) return false;
     throw error;
   }
 }

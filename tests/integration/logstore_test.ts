@@ -486,3 +486,35 @@ Deno.test("retention: sp_mst_purge and sp_adm_purge delete what is older than th
     await env.cleanup();
   }
 });
+
+Deno.test("sp_grf_minutes counts folded parts the readers read, whatever the parent's outcome, and no junk", async () => {
+  const env = await createTestEnv();
+  try {
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const row = toLogRow(
+      requestEvent({
+        event: "grf00001-n-b-0001",
+        template: "dsh",
+        action: "dead_letter",
+        code: "DB_UNAVAILABLE",
+        at,
+      }),
+      "grf00001-n-b-0001",
+    );
+    // One part the readers unfold, and entries they skip.
+    row.parts = [["1", "prd", "read", null, 2, 1], ["x", "cus", "read", null, "abc", 1], "junk", {
+      x: 1,
+    }] as never;
+    await query(env, "CALL sp_mst_log_rows(?)", [JSON.stringify([batchTuple(row)])]);
+    const [minutes] = await query<Array<Array<Record<string, unknown>>>>(
+      env,
+      "CALL sp_grf_minutes(NULL, NULL, NULL, NULL)",
+    );
+    assert.deepEqual(
+      minutes!.map((m) => [m.template, m.op, m.outcome, Number(m.requests), Number(m.mean_ms)]),
+      [["dsh", "read", "DB_UNAVAILABLE", 1, 1.5], ["prd", "read", "OK", 1, 2]],
+    );
+  } finally {
+    await env.cleanup();
+  }
+});
