@@ -29,7 +29,7 @@ import {
 import { dispatch, type DispatchDeps, type PartRecord, requesterOf } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
-import { type RetryRoute, storeSafeCopy } from "./safe_copy.ts";
+import { type RetryRoute, storeSafeCopyUntilStored } from "./safe_copy.ts";
 import { attemptOf, firstEventOf, originalRoutingKey, ownHeaders } from "./delivery.ts";
 import type { BrokerCounters } from "./counters.ts";
 import { createAcks } from "./acks.ts";
@@ -61,10 +61,6 @@ export interface ConsumerOptions {
   /** Declares the role's queues again (a copy came back unroutable: its queue was deleted). */
   redeclare?: () => Promise<void>;
 }
-
-/** First and longest wait before a retry or dead-letter copy that was not stored is tried again. */
-const COPY_RETRY_MS = 1000;
-const COPY_RETRY_MAX_MS = 30_000;
 
 /** A running consumer. */
 export interface Consumer {
@@ -99,12 +95,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   // before it, so `consume` may have resolved by then without the code after it having run.
   let running = false;
   let closedEarly = false;
-  let closed = false;
+  // Aborted when the channel closes: a copy still being tried gives up (RabbitMQ requeues its delivery).
+  const channelClosed = new AbortController();
 
   channel.on("error", (error) => logger.warn({ broker, err: error.message }, "consumer channel error"));
   channel.on("close", () => {
-    closed = true;
-    wakeCopies();
+    channelClosed.abort();
     if (!running) closedEarly = true;
     else if (!stopping) options.onUnexpectedClose();
   });
@@ -216,7 +212,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         rootEvent: firstEvent,
         user,
       };
-      if (!await storeCopy(copy, event)) return; // the channel closed: RabbitMQ requeues the delivery
+      const stored = await storeSafeCopyUntilStored(copy, copyTarget, {
+        signal: channelClosed.signal,
+        redeclare: options.redeclare,
+        onFailure: (reason, retryMs) =>
+          logger.error({ broker, event, err: reason, retryMs }, "could not store retry/dead-letter copy"),
+        onRedeclareFailure: (reason) =>
+          logger.warn({ broker, err: reason }, "could not declare the queues again"),
+      });
+      if (!stored) return; // the channel closed: RabbitMQ requeues the delivery
       if (disposition.action === "retry") {
         logger.warn(
           { broker, event, attempt, delayMs: disposition.delayMs, code },
@@ -229,48 +233,6 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     }
     if (replyTo) sendReply(replyTo, correlationId, reply, event);
     acks.ack(msg);
-  };
-
-  // Copies wait for the channel's close too: a closed channel gives the delivery back by itself.
-  const copyWaits = new Set<() => void>();
-  const wakeCopies = () => {
-    for (const wake of copyWaits) wake();
-  };
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        copyWaits.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      copyWaits.add(wake);
-    });
-
-  /**
-   * Stores the copy, trying again until RabbitMQ confirms it or the channel closes (false). The
-   * delivery stays unacked meanwhile: given back to its queue it would run the request again, a
-   * write included, outside the attempts counted, and on a quorum queue each return spends one of
-   * its deliveries, past which RabbitMQ dead-letters it itself. A copy no queue took (its delay or
-   * dead-letter queue was deleted) has the role's queues declared again first.
-   */
-  const storeCopy = async (copy: Parameters<typeof storeSafeCopy>[0], event: string): Promise<boolean> => {
-    for (let wait = COPY_RETRY_MS;; wait = Math.min(wait * 2, COPY_RETRY_MAX_MS)) {
-      try {
-        await storeSafeCopy(copy, copyTarget);
-        return true;
-      } catch (error) {
-        const reason = (error as Error).message;
-        logger.error({ broker, event, err: reason, retryMs: wait }, "could not store retry/dead-letter copy");
-        await pause(wait);
-        if (closed) return false;
-        if (/returned unroutable/.test(reason)) {
-          await options.redeclare?.().catch((e) =>
-            logger.warn({ broker, err: (e as Error).message }, "could not declare the queues again")
-          );
-        }
-      }
-    }
   };
 
   // A reply that cannot be sent is logged and the delivery acked all the same: it ran, and left

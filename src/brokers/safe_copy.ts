@@ -81,6 +81,62 @@ export async function storeSafeCopy(input: CopyInput, target: CopyTarget): Promi
   }
 }
 
+/** First and longest wait before a copy that was not stored is tried again. */
+const COPY_RETRY_MS = 1000;
+const COPY_RETRY_MAX_MS = 30_000;
+
+/** What {@link storeSafeCopyUntilStored} needs besides the copy. */
+export interface CopyRetry {
+  /** Aborted when the delivery's channel closes: RabbitMQ then gives the delivery back itself. */
+  signal: AbortSignal;
+  /** Declares the role's queues again (a copy no queue took: its queue was deleted). */
+  redeclare?: () => Promise<void>;
+  onFailure(reason: string, retryMs: number): void;
+  onRedeclareFailure(reason: string): void;
+}
+
+/**
+ * Stores the copy, trying again at doubling intervals until RabbitMQ confirms it (true) or the
+ * channel closes (false). The delivery stays unacked meanwhile: given back to its queue it would
+ * run the request again, a write included, outside the attempts counted, and on a quorum queue
+ * each return spends one of its deliveries, past which RabbitMQ dead-letters it itself. A copy no
+ * queue took has the role's queues declared again first.
+ */
+export async function storeSafeCopyUntilStored(
+  input: CopyInput,
+  target: CopyTarget,
+  retry: CopyRetry,
+): Promise<boolean> {
+  for (let wait = COPY_RETRY_MS;; wait = Math.min(wait * 2, COPY_RETRY_MAX_MS)) {
+    try {
+      await storeSafeCopy(input, target);
+      return true;
+    } catch (error) {
+      const reason = (error as Error).message;
+      retry.onFailure(reason, wait);
+      await pause(wait, retry.signal);
+      if (retry.signal.aborted) return false;
+      if (/returned unroutable/.test(reason)) {
+        await retry.redeclare?.().catch((e) => retry.onRedeclareFailure((e as Error).message));
+      }
+    }
+  }
+}
+
+/** Waits `ms`, or until `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
 function publishCopy(input: CopyInput, target: CopyTarget, queue: string, headers: Record<string, unknown>) {
   const { msg } = input;
   const p = msg.properties;

@@ -4,12 +4,23 @@
  *
  * @module
  */
-import { BedsClientError, sendAdminCommand } from "../client/mod.ts";
+import { type AdminReply, type AdminRequest, BedsClientError, sendAdminCommand } from "../client/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
 import { configFrom, parse, waitFlag } from "./args.ts";
 
 /** Usage of the admin commands. */
 export const ADMIN_USAGE = "beds shutdown --node INSTANCE [--wait MS]   |   beds status [--wait MS] [--json]";
+
+/** The replies to an admin command, or exit code 3 (said on stderr) when it reached no node. */
+export async function adminReplies(io: CliIo, request: AdminRequest): Promise<AdminReply[] | 3> {
+  try {
+    return await sendAdminCommand(request);
+  } catch (error) {
+    if (!(error instanceof BedsClientError)) throw error;
+    io.err(`beds: ${error.message}`);
+    return 3;
+  }
+}
 
 /** Asks one node instance to shut down (drain, then exit 0). */
 export async function shutdownCommand(args: string[], io: CliIo): Promise<number> {
@@ -20,29 +31,24 @@ export async function shutdownCommand(args: string[], io: CliIo): Promise<number
   }
   if (!values.node) throw new UsageError("beds shutdown needs --node INSTANCE");
   const config = configFrom(values, io);
-  try {
-    const replies = await sendAdminCommand({
-      amqp: config.amqp,
-      command: "shutdown",
-      node: values.node,
-      waitMs: waitFlag(values.wait, 5000),
-    });
-    if (!replies.length) {
-      io.err(`beds: node "${values.node}" did not answer`);
-      return 3;
-    }
-    const refused = replies.find((r) => !r.ok);
-    if (refused) {
-      io.err(`beds: node ${values.node} refused: ${refused.error?.code} ${refused.error?.message}`);
-      return 1;
-    }
-    io.out(`node ${values.node}: shutting down`);
-    return 0;
-  } catch (error) {
-    if (!(error instanceof BedsClientError)) throw error;
-    io.err(`beds: ${error.message}`);
+  const replies = await adminReplies(io, {
+    amqp: config.amqp,
+    command: "shutdown",
+    node: values.node,
+    waitMs: waitFlag(values.wait, 5000),
+  });
+  if (replies === 3) return 3;
+  if (!replies.length) {
+    io.err(`beds: node "${values.node}" did not answer`);
     return 3;
   }
+  const refused = replies.find((r) => !r.ok);
+  if (refused) {
+    io.err(`beds: node ${values.node} refused: ${refused.error?.code} ${refused.error?.message}`);
+    return 1;
+  }
+  io.out(`node ${values.node}: shutting down`);
+  return 0;
 }
 
 interface StatusData {
@@ -77,18 +83,12 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
     return 0;
   }
   const config = configFrom(values, io);
-  let replies;
-  try {
-    replies = await sendAdminCommand({
-      amqp: config.amqp,
-      command: "status",
-      waitMs: waitFlag(values.wait, 1000),
-    });
-  } catch (error) {
-    if (!(error instanceof BedsClientError)) throw error;
-    io.err(`beds: ${error.message}`);
-    return 3;
-  }
+  let replies = await adminReplies(io, {
+    amqp: config.amqp,
+    command: "status",
+    waitMs: waitFlag(values.wait, 1000),
+  });
+  if (replies === 3) return 3;
   // A node that refused (e.g. FORBIDDEN to this user) has no status to show: it is named on stderr.
   const refused = replies.filter((r) => !r.ok);
   for (const r of refused) io.err(`beds: node ${r.meta.node} refused: ${r.error?.code} ${r.error?.message}`);

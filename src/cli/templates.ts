@@ -8,7 +8,7 @@
 import { loadTemplates, type RecTemplate, type Template } from "../templates/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
 import { configFrom, parse, waitFlag } from "./args.ts";
-import { BedsClientError, sendAdminCommand } from "../client/mod.ts";
+import { adminReplies } from "./admin.ts";
 import { validateCommand, verifyCommand } from "./templates_check.ts";
 
 /** Usage of `beds templates`. */
@@ -112,18 +112,12 @@ async function reloadFleet(
   io: CliIo,
 ): Promise<number> {
   const config = configFrom(values, io);
-  let replies;
-  try {
-    replies = await sendAdminCommand({
-      amqp: config.amqp,
-      command: "reload",
-      waitMs: waitFlag(values.wait, 3000),
-    });
-  } catch (error) {
-    if (!(error instanceof BedsClientError)) throw error;
-    io.err(`beds: ${error.message}`);
-    return 3;
-  }
+  const replies = await adminReplies(io, {
+    amqp: config.amqp,
+    command: "reload",
+    waitMs: waitFlag(values.wait, 3000),
+  });
+  if (replies === 3) return 3;
   if (!replies.length) {
     io.err("beds: no node answered");
     return 3;

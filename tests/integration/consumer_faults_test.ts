@@ -25,8 +25,23 @@ import {
   readyCount,
   ROOT,
   startNode,
+  type TestEnv,
   waitFor,
 } from "../helpers/services.ts";
+
+/** Runs `work` against a node on an env of its own, with a plain amqplib connection; the node then stops cleanly. */
+async function withNode(work: (env: TestEnv, conn: amqp.ChannelModel) => Promise<void>): Promise<void> {
+  const env = await createTestEnv();
+  const node = await startNode(env);
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    await work(env, conn);
+  } finally {
+    await conn.close().catch(() => {});
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+}
 
 Deno.test("a consumer cancelled by the server finishes the deliveries in flight, then restarts", async () => {
   const dir = await templatesWith(ROOT, {
@@ -89,10 +104,7 @@ required = ["ms"]
 });
 
 Deno.test("a consumer whose restart the server refuses is retried, and the node's connection stays up", async () => {
-  const env = await createTestEnv();
-  const node = await startNode(env);
-  const conn = await amqp.connect(AMQP_URL);
-  try {
+  await withNode(async (env, conn) => {
     const client = await env.client();
     const queue = workQueueName(env.queuePrefix, "appServer", "mBroker");
     const broker = env.config.brokers.mBroker!;
@@ -125,11 +137,7 @@ Deno.test("a consumer whose restart the server refuses is retried, and the node'
     const call = await client.request({ template: "cus", op: "call", call: "order_total", key: { id: 1 } });
     assert.ok(call.ok, JSON.stringify(call));
     await ch.close();
-  } finally {
-    await conn.close().catch(() => {});
-    assert.equal(await node.stop(), 0);
-    await env.cleanup();
-  }
+  });
 });
 
 Deno.test("a delivery whose dead-letter copy is refused runs once, keeps its place and is stored once the queue takes it", async () => {
@@ -187,10 +195,7 @@ Deno.test("a delivery whose dead-letter copy is refused runs once, keeps its pla
 });
 
 Deno.test("a dead-letter copy to a queue that is gone is not acked as stored: the node declares the queue again", async () => {
-  const env = await createTestEnv();
-  const node = await startNode(env);
-  const conn = await amqp.connect(AMQP_URL);
-  try {
+  await withNode(async (env, conn) => {
     const queue = workQueueName(env.queuePrefix, "appServer", "rBroker");
     const dlq = deadLetterQueueName(queue);
     const ch = await conn.createConfirmChannel();
@@ -202,11 +207,7 @@ Deno.test("a dead-letter copy to a queue that is gone is not acked as stored: th
     await waitFor(async () => await readyCount(dlq) === 1, 10_000, "the dead letter");
     assert.equal((await ch.checkQueue(queue)).messageCount, 0);
     await ch.close();
-  } finally {
-    await conn.close().catch(() => {});
-    assert.equal(await node.stop(), 0);
-    await env.cleanup();
-  }
+  });
 });
 
 /**
@@ -273,10 +274,7 @@ Deno.test("a reply that cannot be sent back is logged, its delivery acked, and t
 });
 
 Deno.test("a poison message with a huge header table is dead-lettered once, without the publisher's headers", async () => {
-  const env = await createTestEnv();
-  const node = await startNode(env);
-  const conn = await amqp.connect(AMQP_URL);
-  try {
+  await withNode(async (env, conn) => {
     const ch = await conn.createConfirmChannel();
     // Near AMQP's 64 KiB limit for a header table, so a copy that kept it would not encode.
     ch.publish(env.exchange, "read.cus", Buffer.from("not json"), {
@@ -295,18 +293,11 @@ Deno.test("a poison message with a huge header table is dead-lettered once, with
     assert.deepEqual([letter!.routingKey, letter!.reason], ["read.cus", "poison"]);
     assert.notEqual(letter!.user, "someone");
     await ch.close();
-  } finally {
-    await conn.close().catch(() => {});
-    assert.equal(await node.stop(), 0);
-    await env.cleanup();
-  }
+  });
 });
 
 Deno.test("a request whose error repeats 64 KB of its own text is dead-lettered once, the message clipped", async () => {
-  const env = await createTestEnv();
-  const node = await startNode(env);
-  const conn = await amqp.connect(AMQP_URL);
-  try {
+  await withNode(async (env, conn) => {
     const ch = await conn.createConfirmChannel();
     // Within max_body_bytes; its unknown key comes back in the error message.
     const key = "k".repeat(env.config.limits.max_body_bytes - 100);
@@ -330,18 +321,11 @@ Deno.test("a request whose error repeats 64 KB of its own text is dead-lettered 
       String(letter!.errorMessage.length),
     );
     await ch.close();
-  } finally {
-    await conn.close().catch(() => {});
-    assert.equal(await node.stop(), 0);
-    await env.cleanup();
-  }
+  });
 });
 
 Deno.test("a header table where a number belongs is no attempt count: the request is answered", async () => {
-  const env = await createTestEnv();
-  const node = await startNode(env);
-  const conn = await amqp.connect(AMQP_URL);
-  try {
+  await withNode(async (env, conn) => {
     const ch = await conn.createChannel();
     const replies: string[] = [];
     await ch.consume("amq.rabbitmq.reply-to", (msg) => msg && replies.push(msg.content.toString()), {
@@ -362,9 +346,5 @@ Deno.test("a header table where a number belongs is no attempt count: the reques
     await waitFor(() => Promise.resolve(replies.length === 1), 5_000, "the reply");
     assert.equal(JSON.parse(replies[0]!).ok, true, replies[0]!);
     await ch.close();
-  } finally {
-    await conn.close().catch(() => {});
-    assert.equal(await node.stop(), 0);
-    await env.cleanup();
-  }
+  });
 });
