@@ -14,7 +14,7 @@ import {
   DIRECT_REPLY_TO,
 } from "../amqp/mod.ts";
 import type { AmqpConfig } from "../config/mod.ts";
-import { BedsClientError } from "./client.ts";
+import { BedsClientError } from "./types.ts";
 
 /** Options for {@link sendAdminCommand}. */
 export interface AdminRequest {

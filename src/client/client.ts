@@ -15,77 +15,14 @@ import {
   connectAmqp,
   DIRECT_REPLY_TO,
 } from "../amqp/mod.ts";
-import type { AmqpConfig, Op } from "../config/mod.ts";
+import {
+  BedsClientError,
+  type BedsClientOptions,
+  type RequestBody,
+  type RequestOptions,
+  timeoutError,
+} from "./types.ts";
 import { type Reply, routingKey } from "../protocol/mod.ts";
-
-/** A request body as sent on the wire. */
-export interface RequestBody {
-  template: string;
-  op: Op;
-  call?: string;
-  key?: Record<string, unknown>;
-  data?: Record<string, unknown>;
-  where?: Record<string, unknown>;
-  limit?: number;
-  offset?: number;
-  order?: string[];
-  event?: { parent: string };
-  deadline_ms?: number;
-}
-
-/**
- * Why a request got no reply: none came in time, no queue is bound for its
- * routing key, the connection closed, or (send() with confirms) RabbitMQ
- * refused the message (a nack, e.g. a queue over its length limit), or (a
- * reconnecting client) there was no connection, so nothing was sent.
- */
-export type ClientErrorKind = "TIMEOUT" | "UNROUTABLE" | "CLOSED" | "REFUSED" | "DISCONNECTED";
-
-/** A request that got no reply from BEDS. */
-export class BedsClientError extends Error {
-  /** Why there was no reply. */
-  readonly kind: ClientErrorKind;
-  constructor(kind: ClientErrorKind, message: string) {
-    super(message);
-    this.name = "BedsClientError";
-    this.kind = kind;
-  }
-}
-
-/** Options for {@link BedsClient.connect}. */
-export interface BedsClientOptions {
-  /** Where to connect (the `[amqp]` section shape). */
-  amqp: AmqpConfig;
-  /** Default time to wait for a reply. @default 10000 */
-  timeoutMs?: number;
-  /** Connection name shown by RabbitMQ. @default "beds-client" */
-  name?: string;
-  /**
-   * Exchange requests are published to, e.g. the admin exchange for the admin role's
-   * brokers. @default the config's `amqp.exchange`
-   */
-  exchange?: string;
-  /**
-   * Use publisher confirms: `send()` resolves only once RabbitMQ has the
-   * message, and a request the broker refuses fails at once. @default false
-   */
-  confirm?: boolean;
-  /**
-   * `user_id` stamped on every request: the AMQP user this client logs in
-   * as, which RabbitMQ verifies and BEDS's access control trusts. RabbitMQ
-   * closes the channel if it names anyone else. `false` sends none.
-   * @default the config's AMQP user (`amqp.user`, or the URL's user)
-   */
-  userId?: string | false;
-}
-
-/** Per-request options. */
-export interface RequestOptions {
-  /** Time to wait for this reply; also sent as the request's deadline. */
-  timeoutMs?: number;
-  /** Raw body bytes to send instead of the JSON of the request (tests, tools). */
-  rawBody?: Uint8Array;
-}
 
 interface Pending {
   resolve: (reply: Reply) => void;
@@ -94,14 +31,6 @@ interface Pending {
 }
 
 const CLOSED_BY_CLIENT = "Client closed";
-
-/** The longest wait a timer can hold: longer ones fire at once. */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-function timeoutError(timeoutMs: number): RangeError | undefined {
-  if (Number.isFinite(timeoutMs) && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS) return undefined;
-  return new RangeError(`Timeout must be more than 0 and at most ${MAX_TIMEOUT_MS} ms, got ${timeoutMs}`);
-}
 
 /** An AMQP request/reply client for BEDS. */
 export class BedsClient {

@@ -12,15 +12,15 @@
  *
  * @module
  */
+export { BedsClient } from "./client.ts";
 export {
-  BedsClient,
   BedsClientError,
   type BedsClientOptions,
   type ClientErrorKind,
   MAX_TIMEOUT_MS,
   type RequestBody,
   type RequestOptions,
-} from "./client.ts";
+} from "./types.ts";
 export {
   createReconnectingClient,
   type ReconnectingClient,

@@ -16,7 +16,8 @@ import { backoffDelay } from "../amqp/mod.ts";
 import type { AmqpConfig } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import type { Reply } from "../protocol/mod.ts";
-import { BedsClient, BedsClientError, type RequestBody, type RequestOptions } from "./client.ts";
+import { BedsClient } from "./client.ts";
+import { BedsClientError, type RequestBody, type RequestOptions } from "./types.ts";
 
 /** Options for {@link createReconnectingClient}. */
 export interface ReconnectingClientOptions {
