@@ -266,3 +266,99 @@ Deno.test("generated DDL loads and holds values at MariaDB's limits", async (t) 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A form of many short strings: each VARCHAR stays in InnoDB's page, together more than it holds. */
+const FORM_FIELDS = Array.from({ length: 40 }, (_, i) => `f${String(i + 1).padStart(2, "0")}`);
+const FORM_TEMPLATE = `[template]
+name = "frm"
+store = "mariadb"
+database = "lab"
+
+[fields.id]
+type = "int"
+min = 1
+
+${FORM_FIELDS.map((f) => `[fields.${f}]\ntype = "string"\nmax_length = 60\n`).join("\n")}
+[ops.read]
+view = "v_forms"
+key = ["id"]
+where = ["f40"]
+
+[ops.create]
+procedure = "sp_frm_create"
+params = ${JSON.stringify(FORM_FIELDS)}
+`;
+
+/** A row one byte short of InnoDB's limit in a page, as the generator counts it: it keeps its VARCHARs. */
+const EDGE_TEMPLATE = `[template]
+name = "edg"
+store = "mariadb"
+database = "lab"
+
+[fields.id]
+type = "int"
+min = 1
+
+${FORM_FIELDS.slice(0, 33).map((f) => `[fields.${f}]\ntype = "string"\nmax_length = 60\n`).join("\n")}
+[fields.t]
+type = "string"
+max_length = 36
+
+[ops.read]
+view = "v_edges"
+key = ["id"]
+`;
+
+Deno.test("generated DDL keeps a row of many short strings within InnoDB's page", async (t) => {
+  const schema = `beds_t_${uniqueId()}`;
+  const dir = await Deno.makeTempDir({ prefix: "beds_sql_" });
+  await Deno.writeTextFile(
+    `${dir}/010_frm.sql`,
+    generateMariadbDdl(compileTemplate("frm_rec.toml", FORM_TEMPLATE)).sql,
+  );
+  const edge = generateMariadbDdl(compileTemplate("edg_rec.toml", EDGE_TEMPLATE)).sql;
+  await Deno.writeTextFile(`${dir}/020_edg.sql`, edge);
+  try {
+    await t.step("the script loads (40 × VARCHAR(60) would be refused with error 1118)", async () => {
+      assert.ok(!edge.includes(" TEXT "), edge);
+      // The form's table, view and procedure; the edge's table and view, all VARCHARs: the server
+      // counts the bytes as the generator does.
+      assert.equal((await loadLabSchema({ schema, dir })).statements, 5);
+    });
+    const conn = await connectLabSchema({ schema });
+    try {
+      await t.step(
+        "the longest strings became TEXT, the where field last, so it keeps its index",
+        async () => {
+          const columns: Row[] = await conn.query(
+            "SELECT column_name AS name, data_type AS type FROM information_schema.columns " +
+              "WHERE table_schema = ? AND table_name = 'forms' AND column_name LIKE 'f%'",
+            [schema],
+          );
+          const text = columns.filter((c) => c.type === "text").map((c) => c.name);
+          assert.ok(text.length > 0 && text.length < FORM_FIELDS.length, text.join());
+          assert.ok(!text.includes("f40"), text.join());
+          const [index] = await conn.query(
+            "SELECT COUNT(*) AS n FROM information_schema.statistics " +
+              "WHERE table_schema = ? AND table_name = 'forms' AND column_name = 'f40'",
+            [schema],
+          );
+          assert.equal(Number(index.n), 1);
+        },
+      );
+      await t.step("a row with every string at its max_length is stored and read back whole", async () => {
+        const values = FORM_FIELDS.map((f) => f.repeat(20));
+        const [[row]] = await conn.query(
+          `CALL sp_frm_create(${FORM_FIELDS.map(() => "?").join(", ")})`,
+          values,
+        );
+        assert.deepEqual(FORM_FIELDS.map((f) => row[f]), values);
+      });
+    } finally {
+      await conn.end();
+    }
+  } finally {
+    await dropSchema({ schema });
+    await Deno.remove(dir, { recursive: true });
+  }
+});

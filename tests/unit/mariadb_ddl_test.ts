@@ -402,6 +402,35 @@ Deno.test("generateMariadbDdl() keeps strings within what MariaDB's VARCHAR and 
     assert.ok(sql.includes("KEY `ix_wides_b` (`b`)"), sql);
     assert.match(sql, /^-- a: TEXT, not VARCHAR\(16000\): .* \(so no index for its where\)\.$/m);
   });
+  await t.step("a row over InnoDB's 8126 bytes in a page: short VARCHARs become TEXT too", () => {
+    const short = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}`, 60]));
+    // 4 (id) + 18 (header, transaction id, roll pointer) + 5 (NULL bits) + 33 × 241 + 145 = 8125
+    const fits = strings({ ...short(33), t: 36 });
+    assert.ok(!fits.includes(" TEXT NULL"), fits);
+    const over = strings({ ...short(33), t: 37 });
+    assert.equal(over.match(/ TEXT NULL/g)?.length, 1, over);
+    assert.match(
+      over,
+      /^-- s0: TEXT, not VARCHAR\(60\): the VARCHARs together exceed InnoDB's 8126-byte row in a page\.$/m,
+    );
+  });
+  await t.step("a row of fixed-size columns over a page is refused, naming the limit", () => {
+    const fields = Array.from(
+      { length: 280 },
+      (_, i) => `[fields.d${i}]\ntype = "decimal"\nprecision = 65\nscale = 30\n`,
+    );
+    assert.throws(
+      () =>
+        generateMariadbDdl(compileTemplate(
+          "dec.toml",
+          `[template]\nname = "dec"\nstore = "mariadb"\ndatabase = "lab"\n[fields.id]\ntype = "int"\n${
+            fields.join("")
+          }` +
+            `[ops.read]\nview = "v_decs"\nkey = ["id"]\n`,
+        )),
+      /fields: the row needs \d+ bytes, more than InnoDB's 8126-byte row in a page, .*declare fewer fields/,
+    );
+  });
   await t.step("key columns stay VARCHARs", () => {
     const sql = strings(
       { a: 16000, b: 16000, c: 700 },

@@ -18,7 +18,6 @@ import {
   indexable,
   isStringEnum,
   literal,
-  MAX_ROW_BYTES,
   uncheckedNotes,
 } from "./ddl_columns.ts";
 import {
@@ -205,9 +204,9 @@ function tableDdl(p: DdlPlan): string[] {
   }
   const notes = [
     ...p.columns.flatMap((name) => uncheckedNotes(name, fieldOf(p, name))),
-    ...[...p.asText].map((name) =>
-      `${name}: TEXT, not ${columnType(fieldOf(p, name))}: the VARCHARs together exceed MariaDB's ` +
-      `${MAX_ROW_BYTES}-byte row${p.t.ops.read?.where.includes(name) ? " (so no index for its where)" : ""}`
+    ...[...p.asText].map(([name, limit]) =>
+      `${name}: TEXT, not ${columnType(fieldOf(p, name))}: the VARCHARs together exceed ${limit}` +
+      (p.t.ops.read?.where.includes(name) ? " (so no index for its where)" : "")
     ),
   ];
   return [

@@ -6,8 +6,16 @@
  * @module
  */
 import { TemplateError } from "../../errors.ts";
-import type { RecTemplate } from "../../templates/mod.ts";
-import { indexable, isVarchar, MAX_ROW_BYTES, rowBytes } from "./ddl_columns.ts";
+import type { FieldSpec, RecTemplate } from "../../templates/mod.ts";
+import {
+  indexable,
+  isVarchar,
+  MAX_PAGE_ROW_BYTES,
+  MAX_ROW_BYTES,
+  PAGE_ROW_OVERHEAD,
+  pageBytes,
+  rowBytes,
+} from "./ddl_columns.ts";
 
 /** InnoDB's limit on one key's bytes. */
 const MAX_KEY_BYTES = 3072;
@@ -47,10 +55,20 @@ export function checkKeyColumns(t: RecTemplate, fields: readonly string[], whose
   }
 }
 
+/** A limit on a row's bytes, and what a column counts toward it (as its VARCHAR, or as TEXT). */
+interface RowLimit {
+  /** Named in the DDL's comments and errors. */
+  name: string;
+  bytes: number;
+  fits(bytes: number): boolean;
+  size(spec: FieldSpec, asText?: boolean): number;
+}
+
 /**
- * The VARCHAR columns made TEXT so that the row fits MariaDB's 65,535 bytes (error 1118 otherwise):
- * the largest first, and columns a `where` index would lose only when the others are not enough.
- * Key columns stay VARCHARs: a TEXT column cannot be a key.
+ * The VARCHAR columns made TEXT so that the row fits MariaDB's 65,535 bytes and InnoDB's 8,126 in
+ * a page (error 1118 otherwise), with the limit each was made TEXT for: the largest first, and
+ * columns a `where` index would lose only when the others are not enough. Key columns stay
+ * VARCHARs: a TEXT column cannot be a key.
  * @throws {TemplateError} naming the fields when even that does not make the row fit.
  */
 export function rowFit(
@@ -58,29 +76,49 @@ export function rowFit(
   columns: readonly string[],
   key: readonly string[],
   uniqueKeys: readonly (readonly string[])[],
-): Set<string> {
+): Map<string, string> {
   const keyed = new Set([...key, ...uniqueKeys.flat()]);
-  const nullable = columns.filter((name) => !key.includes(name) && !notNull(t, name)).length;
-  let bytes = Math.ceil(nullable / 8) + columns.reduce((n, name) => n + rowBytes(t.fields[name]!), 0);
+  const nullBytes = Math.ceil(columns.filter((name) => !key.includes(name) && !notNull(t, name)).length / 8);
+  const sum = (size: (spec: FieldSpec) => number) =>
+    columns.reduce((n, name) => n + size(t.fields[name]!), 0);
+  const limits: RowLimit[] = [
+    {
+      name: `MariaDB's ${MAX_ROW_BYTES}-byte row`,
+      bytes: nullBytes + sum(rowBytes),
+      fits: (bytes) => bytes <= MAX_ROW_BYTES,
+      size: rowBytes,
+    },
+    {
+      name: `InnoDB's ${MAX_PAGE_ROW_BYTES}-byte row in a page`,
+      // Without a primary key InnoDB adds a 6-byte row id.
+      bytes: nullBytes + PAGE_ROW_OVERHEAD + (key.length ? 0 : 6) + sum(pageBytes),
+      fits: (bytes) => bytes < MAX_PAGE_ROW_BYTES,
+      size: pageBytes,
+    },
+  ];
   const where = new Set(t.ops.read?.where ?? []);
   const candidates = columns
     .filter((name) => !keyed.has(name) && isVarchar(t.fields[name]!))
     .sort((a, b) =>
       Number(where.has(a)) - Number(where.has(b)) || t.fields[b]!.max_length! - t.fields[a]!.max_length!
     );
-  const asText = new Set<string>();
+  const asText = new Map<string, string>();
   for (const name of candidates) {
-    if (bytes <= MAX_ROW_BYTES) break;
-    bytes -= rowBytes(t.fields[name]!) - rowBytes(t.fields[name]!, true);
-    asText.add(name);
+    const spec = t.fields[name]!;
+    // A column goes TEXT only for a limit the row is over and that TEXT saves bytes of.
+    const over = limits.find((l) => !l.fits(l.bytes) && l.size(spec, true) < l.size(spec));
+    if (!over) continue;
+    for (const l of limits) l.bytes -= l.size(spec) - l.size(spec, true);
+    asText.set(name, over.name);
   }
-  if (bytes > MAX_ROW_BYTES) {
+  const over = limits.find((l) => !l.fits(l.bytes));
+  if (over) {
     const varchars = columns.filter((name) => isVarchar(t.fields[name]!) && !asText.has(name));
     fail(
       t,
       "fields",
-      `the row needs ${bytes} bytes, more than MariaDB's ${MAX_ROW_BYTES}, even with every other string ` +
-        `as TEXT; shorten the max_length of ${varchars.join(", ")}`,
+      `the row needs ${over.bytes} bytes, more than ${over.name}, even with every other string as TEXT; ` +
+        (varchars.length ? `shorten the max_length of ${varchars.join(", ")}` : "declare fewer fields"),
     );
   }
   return asText;

@@ -22,8 +22,8 @@ export interface DdlPlan {
   columns: readonly string[];
   /** The update and delete keys that are not the primary key, each a UNIQUE KEY of the table. */
   uniqueKeys: readonly (readonly string[])[];
-  /** VARCHAR fields whose column is a TEXT, so that the row fits. */
-  asText: ReadonlySet<string>;
+  /** VARCHAR fields whose column is a TEXT, so that the row fits, with the limit it fits. */
+  asText: ReadonlyMap<string, string>;
 }
 
 /** A thin separator line. */
