@@ -431,6 +431,17 @@ Deno.test("generateMariadbDdl() keeps strings within what MariaDB's VARCHAR and 
       /fields: the row needs \d+ bytes, more than InnoDB's 8126-byte row in a page, .*declare fewer fields/,
     );
   });
+  await t.step("more than 1017 fields are refused: InnoDB creates no such table", () => {
+    const table = (n: number) =>
+      generateMariadbDdl(compileTemplate(
+        "many.toml",
+        `[template]\nname = "man"\nstore = "mariadb"\ndatabase = "lab"\n` +
+          Array.from({ length: n }, (_, i) => `[fields.b${i}]\ntype = "boolean"\n`).join("") +
+          `[ops.read]\nview = "v_many"\nkey = ["b0"]\n`,
+      ));
+    assert.ok(table(1017).sql.includes("`b1016`"));
+    assert.throws(() => table(1018), /fields: 1018 fields, but an InnoDB table holds at most 1017 columns/);
+  });
   await t.step("key columns stay VARCHARs", () => {
     const sql = strings(
       { a: 16000, b: 16000, c: 700 },

@@ -41,6 +41,9 @@ export interface MariadbDdl {
   view?: string;
 }
 
+/** InnoDB's limit on a table's columns (errno 185 "Too many columns" beyond). */
+const MAX_COLUMNS = 1017;
+
 const RULE = `-- ${"=".repeat(77)}`;
 
 /** The base table: the view's name without `v_`, else the template's name. */
@@ -60,6 +63,9 @@ function plan(t: RecTemplate): DdlPlan {
   if (t.store !== "mariadb") fail(t, "template.store", `is "${t.store}", not "mariadb"`);
   const { ops } = t;
   const columns = Object.keys(t.fields);
+  if (columns.length > MAX_COLUMNS) {
+    fail(t, "fields", `${columns.length} fields, but an InnoDB table holds at most ${MAX_COLUMNS} columns`);
+  }
   for (const name of columns) {
     if (name.startsWith("p_")) {
       fail(t, `fields.${name}`, 'a field name starting with "p_" clashes with parameter names');
