@@ -150,8 +150,11 @@ export class BedsClient {
     const wrong = timeoutError(timeoutMs);
     if (wrong) return Promise.reject(wrong);
     const correlationId = this.#prefix + (this.#seq++).toString(36);
-    const payload = options.rawBody ??
-      new TextEncoder().encode(JSON.stringify({ deadline_ms: Date.now() + timeoutMs, ...body }));
+    const { rawBody } = options;
+    // amqplib wants a Buffer: a view of the caller's bytes, not a copy.
+    const payload = rawBody
+      ? Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength)
+      : Buffer.from(JSON.stringify({ deadline_ms: Date.now() + timeoutMs, ...body }));
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#fail(
@@ -163,7 +166,7 @@ export class BedsClient {
       this.#publish(
         correlationId,
         () =>
-          this.#channel.publish(this.#exchange, routingKey(body.op, body.template), Buffer.from(payload), {
+          this.#channel.publish(this.#exchange, routingKey(body.op, body.template), payload, {
             replyTo: DIRECT_REPLY_TO,
             correlationId,
             contentType: "application/json",

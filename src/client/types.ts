@@ -71,7 +71,7 @@ export interface BedsClientOptions {
 export interface RequestOptions {
   /** Time to wait for this reply; also sent as the request's deadline. */
   timeoutMs?: number;
-  /** Raw body bytes to send instead of the JSON of the request (tests, tools). */
+  /** Body bytes to send as they are instead of the JSON of the request (the gateway, tests, tools). */
   rawBody?: Uint8Array;
 }
 

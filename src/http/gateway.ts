@@ -13,8 +13,11 @@ import type { Logger } from "../logging/mod.ts";
 import { checkRequest, type Reply } from "../protocol/mod.ts";
 import { httpStatusOf } from "./status_codes.ts";
 
-/** Sends one request over AMQP and resolves with the node's reply. */
-export type GatewaySend = (body: RequestBody, timeoutMs: number) => Promise<Reply>;
+/**
+ * Sends one request over AMQP and resolves with the node's reply: `payload` is the body as it goes
+ * on the wire (`body` with its deadline), encoded once by the gateway, which checked its size.
+ */
+export type GatewaySend = (body: RequestBody, timeoutMs: number, payload: Uint8Array) => Promise<Reply>;
 
 /** Options for {@link gatewayHandler}. */
 export interface GatewayOptions {
@@ -23,8 +26,8 @@ export interface GatewayOptions {
   timeoutMs: number;
   maxBodyBytes: number;
   /**
-   * The nodes' body limit (`[limits] max_body_bytes`), checked on the request as it will be sent: a
-   * body the gateway took can grow when re-encoded (`1e9` becomes `1000000000`) and gains a deadline.
+   * The nodes' body limit (`[limits] max_body_bytes`), checked on the request as it is sent: a body
+   * the gateway took can grow when re-encoded (`1e9` becomes `1000000000`) and gains a deadline.
    */
   maxForwardBytes?: number;
   /** This node's instance id, in the meta of answers the gateway makes itself. */
@@ -111,22 +114,21 @@ async function readBody(request: Request, limit: number, timeoutMs: number): Pro
   return body;
 }
 
-/** Bytes the client adds to a request it sends: `"deadline_ms":<13 digits>,`. */
-const DEADLINE_BYTES = 32;
-
-/** TOO_LARGE (here, with nothing sent) for a request the nodes would refuse, and dead-letter, for its size. */
-function checkForwardSize(request: unknown, limit: number | undefined): void {
-  if (limit === undefined) return;
-  const size = Buffer.byteLength(JSON.stringify(request)) + DEADLINE_BYTES;
-  if (size > limit) {
+/**
+ * The request as the nodes get it, with its deadline, as a client's `request()` would encode it.
+ * @throws {BedsError} TOO_LARGE (with nothing sent) for one the nodes would refuse, and dead-letter,
+ * for its size.
+ */
+function encodeRequest(request: RequestBody, timeoutMs: number, limit: number | undefined): Uint8Array {
+  const payload = Buffer.from(JSON.stringify({ deadline_ms: Date.now() + timeoutMs, ...request }));
+  if (limit !== undefined && payload.byteLength > limit) {
     throw new BedsError(
       "TOO_LARGE",
-      `Request of ${size} bytes as sent to the nodes exceeds their limit of ${limit}`,
-      {
-        details: { limit, size },
-      },
+      `Request of ${payload.byteLength} bytes as sent to the nodes exceeds their limit of ${limit}`,
+      { details: { limit, size: payload.byteLength } },
     );
   }
+  return payload;
 }
 
 function parseBody(bytes: Uint8Array): Record<string, unknown> {
@@ -188,8 +190,8 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
       const checked = checkRequest({ ...body, template: safeDecode(match[1]!), op: safeDecode(match[2]!) });
       template = checked.template;
       op = checked.op;
-      checkForwardSize(checked, options.maxForwardBytes);
-      const reply = await options.send(checked as RequestBody, options.timeoutMs);
+      const payload = encodeRequest(checked as RequestBody, options.timeoutMs, options.maxForwardBytes);
+      const reply = await options.send(checked as RequestBody, options.timeoutMs, payload);
       status = reply.ok ? 200 : httpStatusOf(reply.error.code);
       if (!reply.ok && reply.error.code === "UNKNOWN_TEMPLATE") template = "_unknown";
       response = answer(status, reply);

@@ -110,7 +110,7 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
       port,
       logger: ctx.logger,
       handler: gatewayHandler({
-        send: (body, timeoutMs) => link.request(body, { timeoutMs }),
+        send: (body, timeoutMs, payload) => link.request(body, { timeoutMs, rawBody: payload }),
         timeoutMs,
         maxBodyBytes,
         maxForwardBytes: config.limits.max_body_bytes,

@@ -265,3 +265,40 @@ Deno.test("gatewayHandler() answers TOO_LARGE itself for a body that grows past 
   assert.equal(small.status, 200);
   assert.equal(sent, 1);
 });
+
+Deno.test("gatewayHandler() encodes a request once: the bytes it checks against the nodes' limit are the bytes sent", async () => {
+  const payloads: Uint8Array[] = [];
+  const gateway = (maxForwardBytes: number) =>
+    gatewayHandler({
+      send: (_body, _timeoutMs, payload) => {
+        payloads.push(payload);
+        return Promise.resolve({ ok: true, data: null, meta: META } as Reply);
+      },
+      timeoutMs: 250,
+      maxBodyBytes: 1024,
+      maxForwardBytes,
+      node: "gw",
+      nextEvent: () => "gw-event",
+      logger: silentLogger(),
+    });
+  const before = Date.now();
+  assert.equal((await post(gateway(1024), "/v1/cus/read", '{"key":{"id":1e3}}')).status, 200);
+  const sent = JSON.parse(new TextDecoder().decode(payloads[0]));
+  assert.deepEqual({ ...sent, deadline_ms: 0 }, {
+    deadline_ms: 0,
+    key: { id: 1000 },
+    template: "cus",
+    op: "read",
+  });
+  assert.ok(
+    sent.deadline_ms >= before + 250 && sent.deadline_ms <= Date.now() + 250,
+    String(sent.deadline_ms),
+  );
+  // A limit of exactly those bytes lets the same request through; one byte less does not.
+  const size = payloads[0]!.byteLength;
+  assert.equal((await post(gateway(size), "/v1/cus/read", '{"key":{"id":1e3}}')).status, 200);
+  const refused = await post(gateway(size - 1), "/v1/cus/read", '{"key":{"id":1e3}}');
+  assert.equal(refused.status, 413);
+  assert.equal(refused.json.error.details.size, size);
+  assert.equal(payloads.length, 2);
+});
