@@ -102,6 +102,7 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
     adapters: new Map(),
     sinks: [],
     requestStop: options.requestStop,
+    reloadConfig: () => configFrom(options.values, io),
     syslog,
   };
   onShipError = syslogFailure(ctx);

@@ -10,6 +10,7 @@ import { type CliIo, UsageError } from "./io.ts";
 import { configFrom, parse, waitFlag } from "./args.ts";
 import { adminReplies } from "./admin.ts";
 import { validateCommand, verifyCommand } from "./templates_check.ts";
+import type { ReloadResult } from "../ipl/mod.ts";
 
 /** Usage of `beds templates`. */
 export const TEMPLATES_USAGE =
@@ -105,7 +106,8 @@ export async function templatesCommand(args: string[], io: CliIo): Promise<numbe
 
 /**
  * `beds templates reload`: asks every node (broadcast over AMQP) to load and
- * verify its templates and swap them in. Exit 1 if any node refused.
+ * verify its templates and its config's access grants and swap them in.
+ * Exit 1 if any node refused.
  */
 async function reloadFleet(
   values: { config?: string; env?: string; wait?: string },
@@ -124,9 +126,11 @@ async function reloadFleet(
   }
   let failed = 0;
   for (const reply of replies) {
-    const result = reply.data as { ok: boolean; templates: number; error?: string } | undefined;
-    if (reply.ok && result?.ok) io.out(`${reply.meta.node}: reloaded, ${result.templates} templates`);
-    else {
+    const result = reply.data as ReloadResult | undefined;
+    if (reply.ok && result?.ok) {
+      const access = result.access ? `, access control ${result.access}` : "";
+      io.out(`${reply.meta.node}: reloaded, ${result.templates} templates${access}`);
+    } else {
       failed++;
       io.out(
         `${reply.meta.node}: refused, kept ${result?.templates ?? "?"} templates: ${

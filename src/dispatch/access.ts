@@ -77,6 +77,31 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   };
 }
 
+/** An access policy whose grants a live reload replaces (`templates reload`, SIGHUP). */
+export interface ReloadableAccessPolicy extends AccessPolicy {
+  /**
+   * Takes the grants of a newly loaded `[access]` section, for every check from then on. A
+   * request already past its check keeps the answer it got.
+   */
+  replace(config: AccessConfig): void;
+}
+
+/** {@link createAccessPolicy} behind one reference that {@link ReloadableAccessPolicy.replace} swaps. */
+export function createReloadableAccessPolicy(options: AccessPolicyOptions): ReloadableAccessPolicy {
+  let current = createAccessPolicy(options);
+  return {
+    get enabled() {
+      return current.enabled;
+    },
+    nodeUser: options.nodeUser,
+    check: (user, op, template) => current.check(user, op, template),
+    mayAdminister: (user) => current.mayAdminister(user),
+    replace(config) {
+      current = createAccessPolicy({ config, nodeUser: options.nodeUser });
+    },
+  };
+}
+
 /**
  * The user a delivery runs as. Normally its `user_id`. A copy the node
  * republished itself (a retry, or a dead letter replayed with the node's

@@ -18,6 +18,8 @@ export {
   type AccessPolicy,
   type AccessPolicyOptions,
   createAccessPolicy,
+  createReloadableAccessPolicy,
   grantMatches,
+  type ReloadableAccessPolicy,
   requesterOf,
 } from "./access.ts";

@@ -6,7 +6,7 @@
  */
 import { amqpUser } from "../amqp/mod.ts";
 import { createBrokerPool, startAdminListener } from "../brokers/mod.ts";
-import { createAccessPolicy } from "../dispatch/mod.ts";
+import { createReloadableAccessPolicy } from "../dispatch/mod.ts";
 import { fanOut } from "../logstore/mod.ts";
 import type { NodeSelf } from "../admin/mod.ts";
 import type { IplContext } from "./context.ts";
@@ -22,7 +22,8 @@ export const brokerPool: IplStep<IplContext> = {
   async run(ctx) {
     const { config } = ctx;
     const registry = ctx.registry!;
-    const access = createAccessPolicy({ config: config.access, nodeUser: amqpUser(config.amqp) });
+    const access = createReloadableAccessPolicy({ config: config.access, nodeUser: amqpUser(config.amqp) });
+    ctx.access = access;
     const pool = createBrokerPool({
       role: ctx.role,
       queuePrefix: config.amqp.queue_prefix,

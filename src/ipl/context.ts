@@ -15,6 +15,7 @@ import type { EventSink, LogStoreSink } from "../logstore/mod.ts";
 import type { NodeMetrics } from "../http/mod.ts";
 import type { ReconnectingClient } from "../client/mod.ts";
 import type { SyslogShipper } from "../admin/mod.ts";
+import type { ReloadableAccessPolicy } from "../dispatch/mod.ts";
 
 /** Mutable IPL state for one node process. */
 export interface IplContext {
@@ -55,6 +56,10 @@ export interface IplContext {
     /** Takes no more requests and waits for the answers of those it took. */
     close(): Promise<void>;
   };
+  /** The node's access policy, once the broker pool started; a reload replaces its grants. */
+  access?: ReloadableAccessPolicy;
+  /** Loads the config again, as at start (same files, environment and options), for a reload. */
+  reloadConfig?: () => Config;
   /** Asks the node to shut down (set by `beds run`; used by the admin command). */
   requestStop?: () => void;
 }

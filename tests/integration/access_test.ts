@@ -297,6 +297,50 @@ Deno.test("admin commands are obeyed from admin users only", async () => {
   });
 });
 
+Deno.test("a reload takes the config's new grants; a config that no longer loads keeps the old ones", async (t) => {
+  await withUsers(async ({ env, a, clientA, clientB }) => {
+    const file = `${env.configDir}/env_test.toml`;
+    const original = await Deno.readTextFile(file);
+    const readA = () => clientA.request({ template: "cus", op: "read", key: { id: 1 } });
+    await t.step("A reads before", async () => assert.equal((await readA()).ok, true));
+    await t.step("A's grant revoked in the file: after `templates reload` A is FORBIDDEN", async () => {
+      const revoked = original.replace(
+        `[access.users.${a.user}]\nallow = ["read.*"]`,
+        `[access.users.${a.user}]\nallow = []`,
+      );
+      assert.notEqual(revoked, original);
+      await Deno.writeTextFile(file, revoked);
+      const run = await cli(["templates", "reload", "--wait", "2000", ...env.cliArgs]);
+      assert.equal(run.code, 0, run.out + run.err);
+      assert.match(
+        run.out,
+        new RegExp(`${NODE}: reloaded, \\d+ templates, access control on \\(2 users, 1 admins\\)`),
+      );
+      assert.equal(code(await readA()), "FORBIDDEN");
+    });
+    await t.step("a config that does not load refuses the reload and keeps the grants", async () => {
+      await Deno.writeTextFile(file, original + "\n[access\n");
+      const [reply] = await sendAdminCommand({ amqp: env.config.amqp, command: "reload", node: NODE });
+      const result = reply?.data as { ok: boolean; error?: string };
+      assert.equal(result.ok, false, JSON.stringify(reply));
+      assert.match(result.error ?? "", /env_test\.toml/);
+      assert.equal(code(await readA()), "FORBIDDEN", "still revoked");
+      const created = await clientB.request({
+        template: "cus",
+        op: "create",
+        data: { email: "b.after.reload@example.com", name: "B" },
+      });
+      assert.equal(created.ok, true, JSON.stringify(created));
+    });
+    await t.step("the grant given back and reloaded, A reads again", async () => {
+      await Deno.writeTextFile(file, original);
+      const [reply] = await sendAdminCommand({ amqp: env.config.amqp, command: "reload", node: NODE });
+      assert.equal((reply?.data as { ok: boolean }).ok, true, JSON.stringify(reply));
+      assert.equal((await readA()).ok, true);
+    });
+  });
+});
+
 Deno.test("a dead letter with no requester, replayed with the node's credentials, does not run as the node", async () => {
   await withUsers(async ({ env, a }) => {
     // A, who may only read, sends a fire-and-forget create with no user_id at all.

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   type AccessPolicy,
   createAccessPolicy,
+  createReloadableAccessPolicy,
   grantMatches,
   requesterOf,
 } from "../../src/dispatch/access.ts";
@@ -168,4 +169,22 @@ Deno.test("config [access] rejects malformed grants and unknown keys", async (t)
   await t.step("an unknown key is an error", () => {
     assert.equal(access.safeParse({ enabled: true, users: { a: { allow: [], deny: [] } } }).success, false);
   });
+});
+
+Deno.test("createReloadableAccessPolicy() checks with the grants it was last given, through references taken before", () => {
+  const before = { enabled: true, admin_users: ["ops"], users: { web: { allow: ["read.*"] } } };
+  const policy = createReloadableAccessPolicy({ config: before, nodeUser: "beds" });
+  // Held as the admin listener and dispatch hold them: taken once, at start.
+  const { check, mayAdminister } = policy;
+  assert.doesNotThrow(() => check("web", "read", "cus"));
+  assert.equal(mayAdminister("ops"), true);
+  policy.replace({ enabled: true, admin_users: ["root"], users: { web: { allow: ["create.cus"] } } });
+  assert.throws(() => check("web", "read", "cus"), /User "web" may not read template "cus"/);
+  assert.doesNotThrow(() => check("web", "create", "cus"));
+  assert.equal(mayAdminister("ops"), false);
+  assert.equal(mayAdminister("root"), true);
+  assert.equal(policy.nodeUser, "beds");
+  policy.replace({ enabled: false, admin_users: [], users: {} });
+  assert.equal(policy.enabled, false);
+  assert.doesNotThrow(() => check(undefined, "delete", "ord"));
 });
