@@ -17,9 +17,9 @@
 import mariadb, { type Connection } from "mariadb";
 import { BedsError } from "../../errors.ts";
 import type { MariadbServerConfig } from "../../config/mod.ts";
+import { driverOptions } from "./driver_options.ts";
 import type { Logger } from "../../logging/mod.ts";
 import { mapMariadbError } from "./errors.ts";
-import { tlsOptions } from "../../tls.ts";
 import { coalescedSocket } from "./socket.ts";
 import { parseJsonColumns } from "./json_columns.ts";
 
@@ -44,25 +44,6 @@ interface Slot {
 
 /** SERVER_STATUS_IN_TRANS of the server's status flags. */
 const IN_TRANSACTION = 1;
-
-/** The driver options every MariaDB connection of a node shares (the transaction pool's too). */
-export function driverOptions(server: MariadbServerConfig) {
-  return {
-    host: server.host,
-    port: server.port,
-    user: server.user,
-    password: server.password,
-    bigIntAsNumber: true,
-    decimalAsNumber: false,
-    insertIdAsNumber: true,
-    dateStrings: false,
-    // JSON columns as text, parsed by parseJsonColumns: the driver's own parse can end the process.
-    jsonStrings: true,
-    // Session and values in UTC, whatever the node's own time zone.
-    timezone: "Z",
-    ssl: server.tls ? tlsOptions(server.tls) : undefined,
-  };
-}
 
 /** Options for {@link createConnectionSet}. */
 export interface ConnectionSetOptions {

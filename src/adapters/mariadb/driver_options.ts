@@ -1,0 +1,28 @@
+/**
+ * The mariadb driver's options every connection of a node shares: the
+ * pipelined connection sets and the transaction pool alike, so that values
+ * come back in one form whichever connection ran the statement.
+ *
+ * @module
+ */
+import type { MariadbServerConfig } from "../../config/mod.ts";
+import { tlsOptions } from "../../tls.ts";
+
+/** The driver options every MariaDB connection of a node shares (the transaction pool's too). */
+export function driverOptions(server: MariadbServerConfig) {
+  return {
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    bigIntAsNumber: true,
+    decimalAsNumber: false,
+    insertIdAsNumber: true,
+    dateStrings: false,
+    // JSON columns as text, parsed by parseJsonColumns: the driver's own parse can end the process.
+    jsonStrings: true,
+    // Session and values in UTC, whatever the node's own time zone.
+    timezone: "Z",
+    ssl: server.tls ? tlsOptions(server.tls) : undefined,
+  };
+}
