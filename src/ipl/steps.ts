@@ -19,7 +19,7 @@ import { fanOut } from "../logstore/mod.ts";
 import type { IplStep, StepOutcome } from "./runner.ts";
 import { tcpReachable } from "./reachability.ts";
 import { openLogStore } from "./logstore.ts";
-import { mongoEndpoint, openMongodb } from "./mongodb.ts";
+import { anySeedReachable, describeSeeds, type MongoHost, mongoSeeds, openMongodb } from "./mongodb.ts";
 import { startGateway, startNodeHttp } from "./http.ts";
 
 const reachability: IplStep<IplContext> = {
@@ -28,38 +28,32 @@ const reachability: IplStep<IplContext> = {
   async run(ctx) {
     const { config } = ctx;
     const timeout = config.amqp.connect_timeout_ms;
-    const services: Array<{ name: string; host: string; port: number; optional: boolean }> = [
-      { name: "amqp", ...amqpEndpoint(config.amqp), optional: false },
+    // A service is up when any of its hosts answers (a MongoDB seed list names several).
+    const services: Array<{ name: string; hosts: MongoHost[]; optional: boolean }> = [
+      { name: "amqp", hosts: [amqpEndpoint(config.amqp)], optional: false },
     ];
     const maria = config.databases.mariadb;
     if (maria) {
-      services.push({
-        name: "mariadb master",
-        host: maria.master.host,
-        port: maria.master.port,
-        optional: false,
-      });
+      services.push({ name: "mariadb master", hosts: [maria.master], optional: false });
       if (maria.secondary) {
-        services.push({
-          name: "mariadb secondary",
-          host: maria.secondary.host,
-          port: maria.secondary.port,
-          optional: false,
-        });
+        services.push({ name: "mariadb secondary", hosts: [maria.secondary], optional: false });
       }
     }
     const mongo = config.databases.mongodb;
-    if (mongo) services.push({ name: "mongodb", ...mongoEndpoint(mongo.url), optional: mongo.optional });
+    const seeds = mongo && mongoSeeds(mongo.url);
+    if (seeds) services.push({ name: "mongodb", hosts: seeds, optional: mongo!.optional });
 
     const results = await Promise.all(
-      services.map(async (s) => ({ ...s, up: await tcpReachable(s.host, s.port, timeout) })),
+      services.map(async (s) => ({ ...s, up: await anySeedReachable(s.hosts, timeout) })),
     );
     const down = results.filter((r) => !r.up);
     const fatal = down.filter((r) => !r.optional || config.env === "prod");
-    const label = (r: typeof results[number]) => `${r.name} ${r.host}:${r.port}`;
+    const label = (r: typeof results[number]) => `${r.name} ${describeSeeds(r.hosts)}`;
     if (fatal.length) throw new Error(`Unreachable: ${fatal.map(label).join(", ")}`);
+    // An SRV name (or a socket path) is no host to probe: opening the adapter (db_pools) decides.
+    const unprobed = mongo && !seeds ? ["mongodb not probed (the driver resolves its URL)"] : [];
     return {
-      detail: results.map((r) => `${label(r)} ${r.up ? "up" : "down"}`).join("; "),
+      detail: [...results.map((r) => `${label(r)} ${r.up ? "up" : "down"}`), ...unprobed].join("; "),
       warnings: down.map((r) => `optional service ${label(r)} is down`),
     };
   },
@@ -244,10 +238,18 @@ export const CHECK_STEPS: readonly IplStep<IplContext>[] = [
   templatesVerify,
 ];
 
-/** Steps `beds run` runs before the node is resident. */
+/**
+ * Steps `beds run` runs before the node is resident. The admin link opens as soon as the admin
+ * exchange is declared: a start that fails after it ships its fatal line to the admin role.
+ */
 export const RUN_STEPS: readonly IplStep<IplContext>[] = [
-  ...CHECK_STEPS,
+  reachability,
+  amqpAuth,
+  topology,
   adminLink,
+  dbPools,
+  templatesLoad,
+  templatesVerify,
   logstore,
   brokerPool,
   http,

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { adminExchangeName } from "../../src/amqp/mod.ts";
 import { BedsClient } from "../../src/client/mod.ts";
 import type { Reply } from "../../src/protocol/mod.ts";
-import { cli, createTestEnv, ROOT, startNode, type TestEnv, waitFor } from "../helpers/services.ts";
+import { cli, createTestEnv, dbQuery, ROOT, startNode, type TestEnv, waitFor } from "../helpers/services.ts";
 import { expectError, expectOk } from "../helpers/replies.ts";
 
 type Row = Record<string, unknown>;
@@ -156,6 +156,36 @@ Deno.test("the admin role serves the log store, fleet status, system log and gra
       // appServer's rBroker takes read.* on the data exchange and has no template mst.
       assert.equal((reply as Reply).ok, false);
       assert.equal((reply as Reply & { ok: false }).error.code, "UNKNOWN_TEMPLATE");
+    });
+
+    await t.step("a node whose start fails after the topology ships its fatal line", async () => {
+      const bad = `bad-${env.id}`;
+      // Verification fails for a node starting now; the running ones verified at their start.
+      await dbQuery(env, "DROP PROCEDURE sp_cus_delete");
+      const run = await cli([
+        "run",
+        "--node",
+        "appServer",
+        "--instance",
+        bad,
+        "--config",
+        dirs.app,
+        "--env",
+        "test",
+      ]);
+      assert.equal(run.code, 16, run.out + run.err);
+      let lines: Row[] = [];
+      await waitFor(
+        async () => {
+          lines = rows(await ops.request({ template: "slg", op: "read", where: { node: bad } }));
+          return lines.some((l) => l.level === "error");
+        },
+        20_000,
+        "the failed node's error line",
+      );
+      const fatal = lines.find((l) => l.level === "error")!;
+      assert.match(String(fatal.line), /ipl templates_verify failed/);
+      assert.match(String(fatal.line), /sp_cus_delete/);
     });
   } finally {
     await ops.close();
