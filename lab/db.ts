@@ -150,9 +150,15 @@ if (import.meta.main) {
     password: Deno.env.get("BEDS_MARIADB_PASSWORD") ?? "",
   };
   const dir = resolve(Deno.cwd(), "lab/sql");
-  const { statements } = await loadLabSchema({ ...opts, dir });
-  const files = (await sqlFiles(dir)).length;
-  console.log(
-    `lab schema "${opts.schema}": ${statements} statements from ${files} files`,
-  );
+  try {
+    const { statements } = await loadLabSchema({ ...opts, dir });
+    const files = (await sqlFiles(dir)).length;
+    console.log(
+      `lab schema "${opts.schema}": ${statements} statements from ${files} files`,
+    );
+  } catch (error) {
+    // One line a user can act on (wrong password, server down, a bad SQL file), not a stack trace.
+    console.error(`lab:db: ${opts.user}@${opts.host}:${opts.port}: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
 }

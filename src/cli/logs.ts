@@ -41,19 +41,25 @@ async function openAdapter(config: Config): Promise<Adapter> {
     const maria = config.databases.mariadb;
     if (!maria) throw new Error('[logstore] store = "mariadb" needs [databases.mariadb]');
     const adapter = createMariadbAdapter({ config: maria, logger: silentLogger() });
-    await adapter.open();
-    return adapter;
+    return await opened(adapter, `MariaDB at ${maria.master.host}:${maria.master.port}`);
   }
   const mongo = config.databases.mongodb;
   if (!mongo) throw new Error('[logstore] store = "mongodb" needs [databases.mongodb]');
   const adapter = createMongodbAdapter({ config: mongo, logger: silentLogger() });
+  return await opened(adapter, "MongoDB of [databases.mongodb]");
+}
+
+/** `adapter`, opened; or an error naming the log store and why it did not open (retrying rarely helps). */
+async function opened(adapter: Adapter & { open(): Promise<void> }, store: string): Promise<Adapter> {
   try {
     await adapter.open();
+    return adapter;
   } catch (error) {
-    await adapter.close();
-    throw error;
+    await adapter.close().catch(() => {});
+    const cause = (error as Error).cause;
+    const why = cause instanceof Error ? cause.message.split("\n")[0] : (error as Error).message;
+    throw new Error(`Cannot open the log store (${store}): ${why}`, { cause: error });
   }
-  return adapter;
 }
 
 /** Where `--follow` is on a store without insertion ids: the newest time printed and the events printed at it. */

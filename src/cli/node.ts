@@ -54,7 +54,7 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
     return {
       ok: false,
       exitCode: EXIT_CODES.config,
-      message,
+      message: `config: ${message}`,
       records: [{ step: "config", outcome: "failed", ms: elapsed(t0), error: message }],
     };
   }
@@ -87,7 +87,7 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
     return {
       ok: false,
       exitCode: EXIT_CODES.config,
-      message,
+      message: `config: ${message}`,
       records: [{ ...configRecord, outcome: "failed", error: message }],
     };
   }

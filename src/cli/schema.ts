@@ -40,7 +40,17 @@ export async function schemaCommand(args: string[], io: CliIo): Promise<number> 
     io.out(ddl.sql.trimEnd());
     return 0;
   }
-  await Deno.writeTextFile(values.out, ddl.sql);
+  try {
+    await Deno.writeTextFile(values.out, ddl.sql);
+  } catch (error) {
+    // The binary, and `deno task beds` like it, may not write files: a node never needs to.
+    if (!(error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied)) {
+      throw error;
+    }
+    io.err(`beds: cannot write ${values.out}: ${(error as Error).message}`);
+    io.err(`beds: print it instead and redirect: beds schema generate ${name} > ${values.out}`);
+    return 1;
+  }
   const objects = [`table ${ddl.table}`, ...(ddl.view ? [`view ${ddl.view}`] : [])];
   const procedures = (["create", "update", "delete"] as const).filter((op) => template.ops[op]).length;
   io.out(`wrote ${values.out}: ${objects.join(", ")}, ${procedures} procedure(s)`);

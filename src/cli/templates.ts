@@ -127,16 +127,16 @@ async function reloadFleet(
   let failed = 0;
   for (const reply of replies) {
     const result = reply.data as ReloadResult | undefined;
-    if (reply.ok && result?.ok) {
+    if (!reply.ok || !result) {
+      // The command itself was refused (e.g. FORBIDDEN): the node tried nothing.
+      failed++;
+      io.err(`beds: node ${reply.meta.node} refused: ${reply.error?.code} ${reply.error?.message}`);
+    } else if (result.ok) {
       const access = result.access ? `, access control ${result.access}` : "";
       io.out(`${reply.meta.node}: reloaded, ${result.templates} templates${access}`);
     } else {
       failed++;
-      io.out(
-        `${reply.meta.node}: refused, kept ${result?.templates ?? "?"} templates: ${
-          result?.error ?? reply.error?.message
-        }`,
-      );
+      io.out(`${reply.meta.node}: refused, kept ${result.templates} templates: ${result.error}`);
     }
   }
   return failed ? 1 : 0;

@@ -13,7 +13,6 @@ const POOL_STATS: ReadonlyArray<[string, string]> = [
   ["size", "Connections configured"],
   ["alive", "Connections open now"],
   ["inflight", "Queries running or queued on the connections"],
-  ["waiting", "Queries waiting for a connection"],
 ];
 
 /** A counter that follows a cumulative value read at scrape time. */

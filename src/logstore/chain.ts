@@ -14,6 +14,9 @@ export interface ChainNode {
   children: ChainNode[];
 }
 
+/** Ids in order with their numbers read as numbers: a fan-out's part `.2` before `.10`. */
+const BY_NUMBER = new Intl.Collator("en", { numeric: true });
+
 const startOf = (node: ChainNode): string => node.record?.at ?? node.children.map(startOf).sort()[0] ?? "";
 
 /**
@@ -46,7 +49,7 @@ export function buildChainTree(records: readonly StoredEvent[]): ChainNode[] {
     !node.record && node.children.length === 1 && node.children[0]!.record ? fold(node.children[0]!) : node;
   const sort = (list: ChainNode[]): ChainNode[] => {
     list.sort((a, b) =>
-      startOf(a) < startOf(b) ? -1 : startOf(a) > startOf(b) ? 1 : a.event < b.event ? -1 : 1
+      startOf(a) < startOf(b) ? -1 : startOf(a) > startOf(b) ? 1 : BY_NUMBER.compare(a.event, b.event)
     );
     for (const node of list) node.children = sort(node.children);
     return list;

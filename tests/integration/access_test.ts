@@ -289,6 +289,13 @@ Deno.test("admin commands are obeyed from admin users only", async () => {
     assert.equal(shutdown.code, 1, shutdown.out);
     assert.match(shutdown.err, new RegExp(`node ${NODE} refused: FORBIDDEN`));
     assert.doesNotMatch(shutdown.out, /shutting down/);
+    const reloadRun = await cli(["templates", "reload", "--wait", "1000", ...env.cliArgs], asA);
+    assert.equal(reloadRun.code, 1, reloadRun.out + reloadRun.err);
+    assert.match(
+      reloadRun.err,
+      new RegExp(`node ${NODE} refused: FORBIDDEN User "${a.user}" may not send admin`),
+    );
+    assert.doesNotMatch(reloadRun.out, /kept/);
     const table = await cli(["status", ...env.cliArgs], asA);
     assert.equal(table.code, 1, table.out + table.err);
     assert.match(table.err, /refused: FORBIDDEN/);

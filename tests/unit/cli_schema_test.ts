@@ -103,3 +103,39 @@ Deno.test("runCli() help lists schema generate and templates validate/verify", a
   assert.match(run.out, /beds schema generate TEMPLATE \[--out FILE\] \[--dir DIR\]/);
   assert.match(run.out, /beds templates list \| show NAME \| validate \[DIR\] \| verify/);
 });
+
+Deno.test("beds schema generate --out, run as the beds task runs it (no write permission), says to redirect instead", async () => {
+  const task = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url))).tasks
+    .beds as string;
+  const flags = task.split(" ").filter((word) => word.startsWith("--"));
+  assert.ok(!flags.some((flag) => flag.startsWith("--allow-write")), task);
+  const file = await Deno.makeTempFile({ prefix: "beds_ddl_" });
+  try {
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...flags,
+        "src/main.ts",
+        "schema",
+        "generate",
+        "cus",
+        "--dir",
+        TEMPLATES_DIR,
+        "--out",
+        file,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(run.stderr);
+    assert.equal(run.code, 1, err);
+    assert.match(err, new RegExp(`^beds: cannot write ${file}: `, "m"));
+    assert.match(
+      err,
+      new RegExp(`^beds: print it instead and redirect: beds schema generate cus > ${file}$`, "m"),
+    );
+    assert.equal(await Deno.readTextFile(file), "", "nothing written");
+  } finally {
+    await Deno.remove(file);
+  }
+});

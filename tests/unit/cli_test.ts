@@ -218,7 +218,15 @@ Deno.test("runCli() returns exit code 10 with a one-line message for a bad confi
       assert.equal(code, 10);
       assert.match(
         out.at(-1)!,
-        new RegExp(`^check failed: Cannot read config file "${missing}/beds\\.toml": `),
+        new RegExp(`^check failed: config: Cannot read config file "${missing}/beds\\.toml": `),
+      );
+    });
+    await t.step("run names the failed step, config, as for every other step", async () => {
+      const { code, err } = await cli(["run", "--config", missing]);
+      assert.equal(code, 10);
+      assert.match(
+        err.join("\n"),
+        new RegExp(`^beds: IPL failed at config: Cannot read config file "${missing}/`),
       );
     });
     await t.step("an unknown --env", async () => {
@@ -229,4 +237,14 @@ Deno.test("runCli() returns exit code 10 with a one-line message for a bad confi
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("runCli() logs names the log store it cannot open, and why", async () => {
+  const { code, err } = await cli(["logs", "tail", "--config", "config", "--env", "lab"], {
+    BEDS_MONGODB_URL: "mongodb://127.0.0.1:9",
+  });
+  assert.equal(code, 1);
+  assert.deepEqual(err, [
+    "beds: Cannot open the log store (MongoDB of [databases.mongodb]): connect ECONNREFUSED 127.0.0.1:9",
+  ]);
 });

@@ -124,6 +124,13 @@ Deno.test("eventsPage() renders records escaped, with chain links and paging", a
   });
 });
 
+Deno.test("buildTree() puts parts that started in the same millisecond in their number's order", () => {
+  const root = "000000001-n-b-0000";
+  const parts = [10, 2, 1, 24].map((n) => record(`${root}.${n}`, "2025-01-02T00:00:00.100Z"));
+  const tree = buildTree([record(root, "2025-01-02T00:00:00.000Z"), ...parts]);
+  assert.deepEqual(tree[0]!.children.map((c) => c.event.slice(root.length)), [".1", ".2", ".10", ".24"]);
+});
+
 Deno.test("buildTree() nests a chain by id and chainPage() shows timings and errors", () => {
   const root = "000000001-n-b-0000";
   const tree = buildTree([

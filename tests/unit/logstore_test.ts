@@ -355,6 +355,18 @@ Deno.test("buildChainTree() hangs each record under the id it extends, oldest fi
     assert.deepEqual(tree[0]!.children.map((c) => c.event), [`${root}.1`, `${root}.2`, `${root}.r2`]);
     assert.deepEqual(tree[0]!.children[2]!.children.map((c) => c.event), [`${root}.r2.1`]);
   });
+  await t.step("parts that started in the same millisecond in their number's order: .2 before .10", () => {
+    const parts = [10, 2, 1, 24, 3, 11].map((n) => stored(`${root}.${n}`, "2025-01-02 00:00:00.100"));
+    const tree = buildChainTree([stored(root, "2025-01-02 00:00:00.000"), ...parts]);
+    assert.deepEqual(tree[0]!.children.map((c) => c.event.slice(root.length)), [
+      ".1",
+      ".2",
+      ".3",
+      ".10",
+      ".11",
+      ".24",
+    ]);
+  });
   await t.step("a client's own parent id becomes a placeholder root", () => {
     const tree = buildChainTree([
       stored(`order-42.${root}`, "2025-01-02 00:00:00.000"),

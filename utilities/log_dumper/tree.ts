@@ -18,6 +18,9 @@ function parentOf(event: string): string | undefined {
   return dot < 0 ? undefined : event.slice(0, dot);
 }
 
+/** Ids in order with their numbers read as numbers: a fan-out's part `.2` before `.10`. */
+const BY_NUMBER = new Intl.Collator("en", { numeric: true });
+
 const startOf = (node: TreeNode): string => node.record?.at ?? node.children.map(startOf).sort()[0] ?? "";
 
 /** Builds the tree, children oldest first. */
@@ -38,7 +41,7 @@ export function buildTree(records: readonly LogRecord[]): TreeNode[] {
     (parent ? parent.children : roots).push(node);
   }
   const sort = (list: TreeNode[]) => {
-    list.sort((a, b) => startOf(a).localeCompare(startOf(b)) || a.event.localeCompare(b.event));
+    list.sort((a, b) => startOf(a).localeCompare(startOf(b)) || BY_NUMBER.compare(a.event, b.event));
     for (const node of list) sort(node.children);
     return list;
   };
