@@ -248,7 +248,11 @@ export async function labUp(options: {
       service: "MongoDB",
       where: `${mongo.host}:${mongo.port}`,
       state: open ? (up?.ok ? "docker" : "running") : "missing",
-      detail: open ? "port open" : "optional: not reachable; nodes warn and go on outside prod",
+      detail: open ? "port open" : "optional: not reachable; nodes warn and go on outside prod" +
+        // The log store then keeps nothing, and `beds logs` and the observer have nothing to read.
+        (config.logstore.store === "mongodb"
+          ? `; the log store records nothing (set [logstore] store = "mariadb" to keep it in MariaDB)`
+          : ""),
       ok: true,
     });
   }

@@ -211,6 +211,26 @@ Deno.test("the observer handler is read-only and reports a store outage", async 
     const body = await response.text();
     assert.ok(!body.includes("<script>"));
   });
+  await t.step("a pool that gave up names the connection error behind it", async () => {
+    const pooled: LogSource = {
+      recent: () =>
+        Promise.reject(
+          new Error("pool failed to retrieve a connection from pool\n    (pool connections: active=0)", {
+            cause: new Error("Access denied for user 'beds_observer'@'127.0.0.1'\n    (pool connections)"),
+          }),
+        ),
+      chain: () => Promise.resolve([]),
+      close: () => Promise.resolve(),
+    };
+    const response = await createHandler({ source: pooled, pageSize: 10, refreshSeconds: 0 })(
+      new Request("http://127.0.0.1/"),
+    );
+    assert.equal(response.status, 503);
+    assert.match(
+      await response.text(),
+      /pool failed to retrieve a connection from pool: Access denied for user &#39;beds_observer&#39;@&#39;127\.0\.0\.1&#39;/,
+    );
+  });
   await t.step("a bad chain id is a 400", async () => {
     const response = await handle(new Request("http://127.0.0.1/chain?id=%3Cx%3E"));
     assert.equal(response.status, 400);

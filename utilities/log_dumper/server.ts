@@ -87,7 +87,14 @@ export function createHandler(options: HandlerOptions): (request: Request) => Pr
           return html(errorPage("Not found", url.pathname), 404);
       }
     } catch (error) {
-      return html(errorPage("Log store unavailable", (error as Error).message ?? String(error)), 503);
+      return html(errorPage("Log store unavailable", reasonOf(error)), 503);
     }
   };
+}
+
+/** What went wrong, first lines only: a pool's timeout names its last connection error as its cause. */
+function reasonOf(error: unknown): string {
+  const text = (e: unknown) => String((e as Error)?.message ?? e).split("\n")[0];
+  const cause = (error as Error)?.cause;
+  return cause === undefined ? text(error) : `${text(error)}: ${text(cause)}`;
 }
