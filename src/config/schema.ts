@@ -180,6 +180,13 @@ const mongodbSchema = z.strictObject({
   optional: z.boolean().default(true),
   /** Server selection and connect timeout: how long a request waits for a server that is down. */
   connect_timeout_ms: z.number().int().positive().default(3000),
+  /**
+   * Longest a read, update or delete may run on the server (its `maxTimeMS`), and a write may wait
+   * for its write concern (`wtimeoutMS`); past it the request fails DB_UNAVAILABLE, as a MariaDB
+   * statement past its own `query_timeout_ms` does. A socket with no answer a little after it is
+   * closed, for a server that stopped answering altogether.
+   */
+  query_timeout_ms: z.number().int().min(100).max(86_400_000).default(30_000),
   /** TLS to MongoDB (CA, client certificate and key files); the URL's own tls options also work. */
   tls: tlsSchema.optional(),
   /** Logical database name (used by templates) → physical MongoDB database; unlisted names are used as-is. */

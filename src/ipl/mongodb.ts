@@ -3,7 +3,9 @@
  * `[databases.mongodb]` is configured. A MongoDB that cannot be reached is
  * fatal unless it is optional and the environment is not prod; then the
  * node runs without it, and `templates_load` rejects any template that
- * needs it, as it does for every store the node lacks.
+ * needs it, as it does for every store the node lacks. Reachable means any
+ * host of the URL's seed list answers TCP; an SRV URL is not probed (the
+ * driver resolves its name to hosts), and opening the adapter decides.
  *
  * @module
  */
@@ -13,10 +15,48 @@ import type { IplContext } from "./context.ts";
 import { tcpReachable } from "./reachability.ts";
 import type { StepOutcome } from "./runner.ts";
 
-/** Host and port of a MongoDB URL (the first host of a list; 27017 by default). */
-export function mongoEndpoint(url: string): { host: string; port: number } {
-  const match = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/:,?]+)(?::(\d+))?/.exec(url);
-  return { host: match?.[1] ?? "127.0.0.1", port: Number(match?.[2] ?? 27017) };
+/** One host of a MongoDB seed list. */
+export interface MongoHost {
+  host: string;
+  port: number;
+}
+
+/**
+ * The hosts of a MongoDB URL's seed list (27017 where none is given), or undefined when no TCP
+ * probe can judge it: an SRV name (`mongodb+srv://`), which the driver resolves to hosts of its
+ * own, or a Unix socket path.
+ */
+export function mongoSeeds(url: string): MongoHost[] | undefined {
+  const match = /^mongodb:\/\/(?:[^@/?#]*@)?([^/?#]+)/.exec(url);
+  if (!match) return undefined;
+  const hosts: MongoHost[] = [];
+  for (const seed of match[1]!.split(",")) {
+    // `[::1]:27017`, `host:27017` or `host`.
+    const parts = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(seed);
+    const host = parts?.[1] ?? parts?.[2];
+    if (!host || /%2f/i.test(host)) return undefined; // a socket path, `%2Ftmp%2Fmongodb.sock`
+    hosts.push({ host, port: Number(parts![3] ?? 27017) });
+  }
+  return hosts;
+}
+
+/** `host:port` of each seed, as a reader looks for them in a message. */
+export function describeSeeds(seeds: readonly MongoHost[]): string {
+  const one = ({ host, port }: MongoHost) => host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  return seeds.map(one).join(",");
+}
+
+/**
+ * Whether any host of a seed list answers TCP within `timeoutMs`: one that answers is enough for
+ * the driver to find the rest of a replica set, whichever seed is down.
+ */
+export async function anySeedReachable(seeds: readonly MongoHost[], timeoutMs: number): Promise<boolean> {
+  const answers = async ({ host, port }: MongoHost) => {
+    if (!await tcpReachable(host, port, timeoutMs)) throw new Error(`${host}:${port} is down`);
+    return true;
+  };
+  // The first host that answers decides; only when every one fails is the list down.
+  return await Promise.any(seeds.map(answers)).catch(() => false);
 }
 
 /** Opens and registers the MongoDB adapter, or explains why the node goes on without it. */
@@ -24,11 +64,11 @@ export async function openMongodb(ctx: IplContext): Promise<StepOutcome> {
   const config = ctx.config.databases.mongodb;
   if (!config) return {};
   const where = redact(config.url);
-  const { host, port } = mongoEndpoint(config.url);
-  // A closed port answers at once, while the driver would wait out its whole server
-  // selection timeout. The reachability step has already reported that case.
-  const srv = config.url.startsWith("mongodb+srv:");
-  const reachable = srv || await tcpReachable(host, port, config.connect_timeout_ms);
+  // A closed port answers at once, while the driver would wait out its whole server selection
+  // timeout. The reachability step has already reported that case. An SRV name is left to the
+  // driver, which resolves it.
+  const seeds = mongoSeeds(config.url);
+  const reachable = !seeds || await anySeedReachable(seeds, config.connect_timeout_ms);
   const adapter = createMongodbAdapter({ config, logger: ctx.logger });
   let failure: string | undefined;
   if (reachable) {
@@ -39,7 +79,8 @@ export async function openMongodb(ctx: IplContext): Promise<StepOutcome> {
       failure = String(cause?.message ?? (error as Error).message).split("\n")[0];
     }
   } else {
-    failure = `${host}:${port} is not reachable`;
+    const list = describeSeeds(seeds!);
+    failure = seeds!.length > 1 ? `none of ${list} is reachable` : `${list} is not reachable`;
   }
   if (failure === undefined) {
     ctx.adapters.set("mongodb", adapter);

@@ -19,8 +19,17 @@ import { fanOut } from "../logstore/mod.ts";
 import type { IplStep, StepOutcome } from "./runner.ts";
 import { tcpReachable } from "./reachability.ts";
 import { openLogStore } from "./logstore.ts";
-import { anySeedReachable, describeSeeds, type MongoHost, mongoSeeds, openMongodb } from "./mongodb.ts";
+import { anySeedReachable, describeSeeds, mongoSeeds, openMongodb } from "./mongodb.ts";
 import { startGateway, startNodeHttp } from "./http.ts";
+
+/** A service the reachability step probes: up when `probe` resolves true. */
+interface Probed {
+  name: string;
+  /** `host:port`, or a seed list's `host:port,host:port`. */
+  where: string;
+  optional: boolean;
+  probe: () => Promise<boolean>;
+}
 
 const reachability: IplStep<IplContext> = {
   name: "reachability",
@@ -28,29 +37,35 @@ const reachability: IplStep<IplContext> = {
   async run(ctx) {
     const { config } = ctx;
     const timeout = config.amqp.connect_timeout_ms;
-    // A service is up when any of its hosts answers (a MongoDB seed list names several).
-    const services: Array<{ name: string; hosts: MongoHost[]; optional: boolean }> = [
-      { name: "amqp", hosts: [amqpEndpoint(config.amqp)], optional: false },
-    ];
+    const tcp = (name: string, { host, port }: { host: string; port: number }): Probed => ({
+      name,
+      where: `${host}:${port}`,
+      optional: false,
+      probe: () => tcpReachable(host, port, timeout),
+    });
+    const services: Probed[] = [tcp("amqp", amqpEndpoint(config.amqp))];
     const maria = config.databases.mariadb;
     if (maria) {
-      services.push({ name: "mariadb master", hosts: [maria.master], optional: false });
-      if (maria.secondary) {
-        services.push({ name: "mariadb secondary", hosts: [maria.secondary], optional: false });
-      }
+      services.push(tcp("mariadb master", maria.master));
+      if (maria.secondary) services.push(tcp("mariadb secondary", maria.secondary));
     }
     const mongo = config.databases.mongodb;
+    // An SRV name (or a socket path) is no host to probe: opening the adapter (db_pools) decides.
     const seeds = mongo && mongoSeeds(mongo.url);
-    if (seeds) services.push({ name: "mongodb", hosts: seeds, optional: mongo!.optional });
+    if (seeds) {
+      services.push({
+        name: "mongodb",
+        where: describeSeeds(seeds),
+        optional: mongo!.optional,
+        probe: () => anySeedReachable(seeds, timeout),
+      });
+    }
 
-    const results = await Promise.all(
-      services.map(async (s) => ({ ...s, up: await anySeedReachable(s.hosts, timeout) })),
-    );
+    const results = await Promise.all(services.map(async (s) => ({ ...s, up: await s.probe() })));
     const down = results.filter((r) => !r.up);
     const fatal = down.filter((r) => !r.optional || config.env === "prod");
-    const label = (r: typeof results[number]) => `${r.name} ${describeSeeds(r.hosts)}`;
+    const label = (r: Probed) => `${r.name} ${r.where}`;
     if (fatal.length) throw new Error(`Unreachable: ${fatal.map(label).join(", ")}`);
-    // An SRV name (or a socket path) is no host to probe: opening the adapter (db_pools) decides.
     const unprobed = mongo && !seeds ? ["mongodb not probed (the driver resolves its URL)"] : [];
     return {
       detail: [...results.map((r) => `${label(r)} ${r.up ? "up" : "down"}`), ...unprobed].join("; "),

@@ -33,6 +33,15 @@ function checkMongodb(file: string, t: RecTemplateFile): void {
   if (t.template.collection === undefined) {
     invalid(file, "template.collection", "missing required value (a mongodb template names its collection)");
   }
+  // `_id` is MongoDB's own identity, mostly an ObjectId: a filter would compare it with text, and
+  // replies leave it out. A template names its document by a key field of its own.
+  if (Object.hasOwn(fields, "_id")) {
+    invalid(
+      file,
+      "fields._id",
+      "not allowed on mongodb (MongoDB's own identity; declare a key field of your own)",
+    );
+  }
   const read = ops.read;
   if (read) {
     for (const key of ["view", "procedure"] as const) {

@@ -32,7 +32,7 @@ function memoryMongo() {
       const spec = template.ops.create!;
       const doc = documentOf({ template, values, fields: [...spec.params, ...identityOf(template)] });
       docs.push(doc);
-      return Promise.resolve({ data: plainDocument(doc), rows: 1 });
+      return Promise.resolve({ data: plainDocument(doc, template), rows: 1 });
     },
     read({ template, where, order, limit, offset }): Promise<AdapterResult> {
       const spec = template.ops.read!;
@@ -48,7 +48,7 @@ function memoryMongo() {
           return 0;
         })
         .slice(offset, offset + limit)
-        .map(plainDocument);
+        .map((doc) => plainDocument(doc, template));
       return Promise.resolve({ data: found, rows: found.length });
     },
     update: () => Promise.reject(new Error("not used")),

@@ -5,6 +5,7 @@ import {
   MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
+  MongoWriteConcernError,
 } from "mongodb";
 import { mapMongoError } from "../../src/adapters/mongodb/errors.ts";
 import { BedsError, type ErrorCode, isTransient } from "../../src/errors.ts";
@@ -83,5 +84,52 @@ Deno.test("mapMongoError() answers DB_ERROR for anything else, without the serve
   await t.step("a BedsError passes through unchanged", () => {
     const error = new BedsError("NOT_FOUND", "gone");
     assert.equal(mapMongoError(error), error);
+  });
+});
+
+Deno.test("mapMongoError() answers DB_UNAVAILABLE past query_timeout_ms, as MariaDB for its statement timeout", async (t) => {
+  const cases: Array<[string, unknown]> = [
+    [
+      "maxTimeMS expired (50) on a read or find-and-modify",
+      new MongoServerError({
+        code: 50,
+        codeName: "MaxTimeMSExpired",
+        errmsg: "operation exceeded time limit",
+      }),
+    ],
+    [
+      "a write concern not met within wtimeoutMS (64)",
+      new MongoWriteConcernError({
+        ok: 1,
+        n: 1,
+        writeConcernError: {
+          code: 64,
+          codeName: "WriteConcernFailed",
+          errmsg: "waiting for replication timed out",
+          errInfo: { wtimeout: true },
+        },
+      }),
+    ],
+    [
+      "errInfo.wtimeout under another code",
+      { name: "MongoWriteConcernError", code: 100, errInfo: { wtimeout: true } },
+    ],
+  ];
+  for (const [name, error] of cases) {
+    await t.step(name, () => {
+      const mapped = assertCode(error, "DB_UNAVAILABLE");
+      assert.ok(isTransient(mapped), "retried as MariaDB's statement timeout is");
+      assert.equal(mapped.message, "No answer from MongoDB within query_timeout_ms; try again");
+    });
+  }
+  await t.step("another write concern error is no timeout", () => {
+    const mapped = assertCode(
+      new MongoWriteConcernError({
+        ok: 1,
+        writeConcernError: { code: 100, codeName: "UnsatisfiableWriteConcern", errmsg: "no" },
+      }),
+      "DB_ERROR",
+    );
+    assert.deepEqual(mapped.details, { code: 100, codeName: "UnsatisfiableWriteConcern" });
   });
 });

@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
-import {
-  documentOf,
-  identityOf,
-  keyFilter,
-  plainDocument,
-  readFilter,
-  sortOf,
-} from "../../src/adapters/mongodb/filters.ts";
+import { documentOf, identityOf, keyFilter, readFilter, sortOf } from "../../src/adapters/mongodb/filters.ts";
 import type { Collection, Document } from "mongodb";
 import { mongoOperations } from "../../src/adapters/mongodb/operations.ts";
+import { plainDocument } from "../../src/adapters/mongodb/replies.ts";
 import { BedsError } from "../../src/errors.ts";
-import { compileTemplate } from "../../src/templates/mod.ts";
+import { compileTemplate, type RecTemplate } from "../../src/templates/mod.ts";
 
 const TEMPLATE = compileTemplate(
   "tpl/mtt.toml",
@@ -210,11 +204,14 @@ Deno.test("identityOf() is the create key, else the first key declared", () => {
   assert.deepEqual(identityOf({ ...TEMPLATE, ops: {} }), []);
 });
 
-Deno.test("plainDocument() drops _id and turns BSON values into JSON values", () => {
+Deno.test("plainDocument() drops _id and turns BSON values of the template's fields into JSON values", () => {
   const objectId = { _bsontype: "ObjectId", toHexString: () => "65a1b2c3d4e5f60718293a4b" };
   const long = { _bsontype: "Long", toString: () => "42" };
   const bigLong = { _bsontype: "Long", toString: () => "9223372036854775807" };
   const decimal = { _bsontype: "Decimal128", toString: () => "12.50" };
+  const fields = Object.fromEntries(
+    ["id", "ref", "at", "count", "big", "price", "nested"].map((name) => [name, { type: "string" }]),
+  );
   assert.deepEqual(
     plainDocument({
       _id: objectId,
@@ -225,7 +222,7 @@ Deno.test("plainDocument() drops _id and turns BSON values into JSON values", ()
       big: bigLong,
       price: decimal,
       nested: { _id: 1, list: [objectId, 2] },
-    }),
+    }, { fields } as unknown as RecTemplate),
     {
       id: "a",
       ref: "65a1b2c3d4e5f60718293a4b",
@@ -246,7 +243,7 @@ Deno.test("mongoOperations() read with limit 0 answers no rows, never the driver
       return { toArray: () => Promise.resolve([{ id: "a", name: "A" }, { id: "b", name: "B" }]) };
     },
   };
-  const ops = mongoOperations(() => collection as unknown as Collection<Document>);
+  const ops = mongoOperations(() => collection as unknown as Collection<Document>, { maxTimeMS: 30_000 });
   const read = (limit: number) =>
     ops.read({ template: TEMPLATE, where: new Map(), order: [], limit, offset: 0, params: new Map() });
   assert.deepEqual(await read(0), { data: [], rows: 0 });

@@ -120,6 +120,16 @@ Deno.test("compileTemplate() rejects what mongodb cannot run, naming file and ke
       'ops.update.key.0: "doc" is a json field, which mongodb cannot filter on',
     ],
     [
+      "_id as a field (MongoDB's own identity)",
+      VALID.replace("[fields.id]", '[fields._id]\ntype = "string"\n\n[fields.id]'),
+      "fields._id: not allowed on mongodb (MongoDB's own identity; declare a key field of your own)",
+    ],
+    [
+      "_id as a field and the key",
+      VALID.replaceAll('"id"', '"_id"').replace("[fields.id]", "[fields._id]"),
+      "fields._id: not allowed on mongodb (MongoDB's own identity; declare a key field of your own)",
+    ],
+    [
       "a collection name with a dollar",
       VALID.replace('"things"', '"th$ings"'),
       "template.collection: expected a collection name of letters, digits, '_' or '-'",

@@ -94,7 +94,7 @@ export function createHandler(options: HandlerOptions): (request: Request) => Pr
 
 /** What went wrong, first lines only: a pool's timeout names its last connection error as its cause. */
 function reasonOf(error: unknown): string {
-  const text = (e: unknown) => String((e as Error)?.message ?? e).split("\n")[0];
+  const text = (e: unknown) => String((e as Error)?.message ?? e).split("\n")[0] ?? "";
   const cause = (error as Error)?.cause;
   return cause === undefined ? text(error) : `${text(error)}: ${text(cause)}`;
 }

@@ -14,8 +14,11 @@ import { BedsError } from "../../errors.ts";
 import type { Logger } from "../../logging/mod.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { Adapter, VerifyOptions, VerifyProblem } from "../types.ts";
+import { ensureCollectionIn } from "./ensure_collection.ts";
 import { mapMongoError } from "./errors.ts";
 import { mongoOperations } from "./operations.ts";
+import { clientOptions } from "./options.ts";
+import { topologyHealth } from "./topology.ts";
 import { verifyCollections } from "./verify.ts";
 
 /** The driver's TLS options from `[databases.mongodb.tls]` (files read now; unset keys left out). */
@@ -37,8 +40,8 @@ export interface MongodbAdapter extends Adapter {
   /** Physical database of a logical database name. */
   databaseOf(database: string): string;
   /**
-   * Creates the template's collection with these indexes when it does not exist; one that
-   * exists is left as it is. For collections BEDS owns (its log store), which no DBA creates.
+   * Creates the template's collection when it does not exist, and these indexes on it either
+   * way (an index that exists is left as it is). For collections BEDS owns (its log store).
    */
   ensureCollection(template: RecTemplate, indexes: ReadonlyArray<Record<string, 1 | -1>>): Promise<void>;
 }
@@ -47,17 +50,15 @@ export interface MongodbAdapter extends Adapter {
 export function createMongodbAdapter(options: MongodbAdapterOptions): MongodbAdapter {
   const { config, logger } = options;
   const client = new MongoClient(config.url, {
-    appName: "beds",
-    // Short, so a request to a server that is down fails (and is retried) instead of hanging.
-    serverSelectionTimeoutMS: config.connect_timeout_ms,
-    connectTimeoutMS: config.connect_timeout_ms,
+    ...clientOptions(config),
     ...(config.tls ? mongoTls(config.tls) : {}),
   });
+  // Set by the driver's events, which connect() has sent by the time it resolves.
   let healthy = false;
   let servers = 0;
   client.on("topologyDescriptionChanged", (event) => {
-    const now = event.newDescription.hasDataBearingServers;
-    servers = [...event.newDescription.servers.values()].filter((s) => s.type !== "Unknown").length;
+    const { healthy: now, servers: known } = topologyHealth(event.newDescription);
+    servers = known;
     if (now !== healthy) {
       (now ? logger.info : logger.warn).call(logger, { servers }, now ? "mongodb up" : "mongodb down");
     }
@@ -71,7 +72,7 @@ export function createMongodbAdapter(options: MongodbAdapterOptions): MongodbAda
     }
     return client.db(databaseOf(template.database)).collection(template.collection);
   };
-  const ops = mongoOperations(collectionOf);
+  const ops = mongoOperations(collectionOf, { maxTimeMS: config.query_timeout_ms });
 
   return {
     store: "mongodb",
@@ -80,7 +81,6 @@ export function createMongodbAdapter(options: MongodbAdapterOptions): MongodbAda
       try {
         await client.connect();
         await client.db(config.database).command({ ping: 1 });
-        healthy = true;
       } catch (error) {
         throw mapMongoError(error);
       }
@@ -89,16 +89,7 @@ export function createMongodbAdapter(options: MongodbAdapterOptions): MongodbAda
       const name = template.collection;
       if (!name) throw new BedsError("INTERNAL", `Template "${template.name}" names no collection`);
       try {
-        const db = client.db(databaseOf(template.database));
-        if ((await db.listCollections({ name }, { nameOnly: true }).toArray()).length) return;
-        try {
-          await db.createCollection(name);
-        } catch (error) {
-          // Another node created it meanwhile: it creates the indexes too.
-          if ((error as { codeName?: string }).codeName === "NamespaceExists") return;
-          throw error;
-        }
-        if (indexes.length) await db.collection(name).createIndexes(indexes.map((key) => ({ key })));
+        await ensureCollectionIn(client.db(databaseOf(template.database)), { name, indexes });
       } catch (error) {
         throw mapMongoError(error);
       }

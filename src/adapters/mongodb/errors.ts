@@ -1,9 +1,10 @@
 /**
  * Maps MongoDB driver errors to wire errors: a duplicate key (11000) is
  * CONFLICT, a document the collection's validator rejects (121) is
- * VALIDATION, a lost or unreachable server is DB_UNAVAILABLE (so writes are
- * retried), anything else DB_ERROR. Pure: it reads only names, codes and
- * labels, so it needs no driver import.
+ * VALIDATION, a lost or unreachable server or an operation past
+ * `query_timeout_ms` is DB_UNAVAILABLE (so writes are retried), as for
+ * MariaDB, anything else DB_ERROR. Pure: it reads only names, codes, labels
+ * and `errInfo`, so it needs no driver import.
  *
  * @module
  */
@@ -18,6 +19,8 @@ export interface MongoErrorLike {
   message?: string;
   keyPattern?: Record<string, unknown>;
   errorLabels?: readonly string[];
+  /** A write concern error's detail: `wtimeout` when it was not met in time. */
+  errInfo?: { wtimeout?: unknown };
 }
 
 /** Driver error classes meaning "the server cannot be reached now" (subclasses count too). */
@@ -37,7 +40,6 @@ const UNAVAILABLE_NAMES = new Set([
 const UNAVAILABLE_CODES = new Set([
   6, // HostUnreachable
   7, // HostNotFound
-  50, // MaxTimeMSExpired
   89, // NetworkTimeout
   91, // ShutdownInProgress
   189, // PrimarySteppedDown
@@ -74,6 +76,14 @@ function hasLabel(e: MongoErrorLike, label: string): boolean {
   return Array.isArray(e.errorLabels) && e.errorLabels.includes(label);
 }
 
+/**
+ * Whether the operation ran out of `query_timeout_ms`: its `maxTimeMS` (50 MaxTimeMSExpired) or its
+ * write concern's `wtimeoutMS` (64, WriteConcernFailed before MongoDB 8.1, `errInfo.wtimeout`).
+ */
+function timedOut(e: MongoErrorLike, code: number | undefined): boolean {
+  return code === 50 || code === 64 || e.errInfo?.wtimeout === true;
+}
+
 /** Converts any error thrown by the MongoDB driver into a {@link BedsError}. */
 export function mapMongoError(error: unknown): BedsError {
   if (error instanceof BedsError) return error;
@@ -96,6 +106,14 @@ export function mapMongoError(error: unknown): BedsError {
         : "Field name rejected by the database",
       { cause: error, details: { code } },
     );
+  }
+  if (timedOut(e, code)) {
+    // What MariaDB answers for a statement past its query_timeout_ms. A write concern timeout
+    // leaves the write applied on the primary, as a MariaDB connection lost mid-statement may.
+    return new BedsError("DB_UNAVAILABLE", "No answer from MongoDB within query_timeout_ms; try again", {
+      cause: error,
+      details: { reason: e.codeName ?? e.name, code },
+    });
   }
   const names = classNames(error);
   if (

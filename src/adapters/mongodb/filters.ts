@@ -169,33 +169,3 @@ export function documentOf(options: DocumentOptions): Doc {
   }
   return doc;
 }
-
-type Bsonish = { _bsontype?: unknown; toHexString?: () => string; toString(): string };
-
-/**
- * Turns a stored document into the reply's plain JSON: `_id` is dropped (the
- * template's key is the identity) and BSON values written by other tools
- * become strings or numbers.
- */
-export function plainDocument(doc: Doc): Doc {
-  const { _id: _, ...rest } = doc;
-  return plainObject(rest);
-}
-
-function plainObject(doc: Doc): Doc {
-  return Object.fromEntries(Object.entries(doc).map(([key, value]) => [key, plainValue(value)]));
-}
-
-function plainValue(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(plainValue);
-  if (value === null || typeof value !== "object") return value;
-  const bson = (value as Bsonish)._bsontype;
-  if (bson === "ObjectId") return (value as Bsonish).toHexString!();
-  if (bson === "Long" || bson === "Int32" || bson === "Double") {
-    const n = Number(String(value));
-    return Number.isSafeInteger(n) || bson === "Double" ? n : String(value);
-  }
-  if (typeof bson === "string") return String(value);
-  return plainObject(value as Doc);
-}

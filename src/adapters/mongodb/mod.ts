@@ -1,7 +1,8 @@
 /**
  * The MongoDB adapter: CRUD on the collection a template names, documents
  * identified by the template's key, filters and writes limited to declared
- * fields with operator-free values, driver errors mapped to wire codes.
+ * fields with operator-free values, replies limited to the template's fields
+ * in the MariaDB adapter's form, driver errors mapped to wire codes.
  *
  * @module
  */
@@ -13,8 +14,8 @@ export {
   documentOf,
   identityOf,
   keyFilter,
-  plainDocument,
   readFilter,
   sortOf,
 } from "./filters.ts";
+export { plainDocument } from "./replies.ts";
 export { verifyCollections } from "./verify.ts";

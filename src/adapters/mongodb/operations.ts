@@ -3,7 +3,9 @@
  * Documents are identified by the template's key fields, never by `_id`,
  * which is left to MongoDB and not returned. Filters and writes are built
  * by the pure builders in filters.ts, so only declared fields with scalar
- * (or, for `json` fields, operator-free) values reach the driver.
+ * (or, for `json` fields, operator-free) values reach the driver; replies
+ * by replies.ts, so only the template's fields leave it. Every read and
+ * find-and-modify runs under the server's `maxTimeMS`.
  *
  * @module
  */
@@ -12,7 +14,8 @@ import { BedsError } from "../../errors.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { AdapterResult, CallInput, ReadInput, Values, WriteInput } from "../types.ts";
 import { mapMongoError } from "./errors.ts";
-import { documentOf, identityOf, keyFilter, plainDocument, readFilter, sortOf } from "./filters.ts";
+import { documentOf, identityOf, keyFilter, readFilter, sortOf } from "./filters.ts";
+import { plainDocument, projectionOf } from "./replies.ts";
 
 /** The collection a template names, in its physical database. */
 export type CollectionOf = (template: RecTemplate) => Collection<Document>;
@@ -25,8 +28,6 @@ export interface MongoOperations {
   delete(input: WriteInput): Promise<AdapterResult>;
   call(input: CallInput): Promise<AdapterResult>;
 }
-
-const NO_ID = { _id: 0 } as const;
 
 function notFound(template: RecTemplate, key: Record<string, unknown>): BedsError {
   return new BedsError("NOT_FOUND", `No "${template.name}" matches the key`, { details: { key } });
@@ -64,8 +65,20 @@ function keyValues(values: Values, keyFields: readonly string[]): Values {
   return new Map(keyFields.filter((f) => values.has(f)).map((f) => [f, values.get(f)]));
 }
 
+/** Options for {@link mongoOperations}. */
+export interface MongoOperationsOptions {
+  /** The server's time limit of each read and find-and-modify (`query_timeout_ms`). */
+  maxTimeMS: number;
+}
+
 /** Binds the operations to a collection lookup. */
-export function mongoOperations(collectionOf: CollectionOf): MongoOperations {
+export function mongoOperations(
+  collectionOf: CollectionOf,
+  options: MongoOperationsOptions,
+): MongoOperations {
+  const { maxTimeMS } = options;
+  /** Options of a read or find-and-modify: the template's fields only, within the time limit. */
+  const limited = (template: RecTemplate) => ({ projection: projectionOf(template), maxTimeMS });
   return {
     async read(input: ReadInput): Promise<AdapterResult> {
       const { template } = input;
@@ -81,17 +94,18 @@ export function mongoOperations(collectionOf: CollectionOf): MongoOperations {
       });
       const collection = collectionOf(template);
       if (input.key) {
-        const doc = await driver(() => collection.findOne(filter, { projection: NO_ID }));
+        const doc = await driver(() => collection.findOne(filter, limited(template)));
         if (!doc) throw notFound(template, Object.fromEntries(input.key));
-        return { data: plainDocument(doc), rows: 1 };
+        return { data: plainDocument(doc, template), rows: 1 };
       }
       // MongoDB reads a limit of 0 as no limit at all; the protocol's 0 asks for no rows (as LIMIT 0).
       if (input.limit === 0) return { data: [], rows: 0 };
       const sort = sortOf(input.order, spec.order);
       const docs = await driver(() =>
-        collection.find(filter, { projection: NO_ID, sort, skip: input.offset, limit: input.limit }).toArray()
+        collection.find(filter, { ...limited(template), sort, skip: input.offset, limit: input.limit })
+          .toArray()
       );
-      return { data: docs.map(plainDocument), rows: docs.length };
+      return { data: docs.map((doc) => plainDocument(doc, template)), rows: docs.length };
     },
 
     async create(input: WriteInput): Promise<AdapterResult> {
@@ -101,7 +115,7 @@ export function mongoOperations(collectionOf: CollectionOf): MongoOperations {
       const doc = documentOf({ template, values, fields: [...spec.params, ...identityOf(template)] });
       // insertOne adds `_id` to the object it is given: keep the reply's copy apart.
       await driver(() => collectionOf(template).insertOne({ ...doc }));
-      return { data: plainDocument(doc), rows: 1 };
+      return { data: plainDocument(doc, template), rows: 1 };
     },
 
     async update(input: WriteInput): Promise<AdapterResult> {
@@ -113,20 +127,23 @@ export function mongoOperations(collectionOf: CollectionOf): MongoOperations {
       const collection = collectionOf(template);
       const doc = await driver(() =>
         Object.keys(set).length
-          ? collection.findOneAndUpdate(filter, { $set: set }, { projection: NO_ID, returnDocument: "after" })
-          : collection.findOne(filter, { projection: NO_ID })
+          ? collection.findOneAndUpdate(filter, { $set: set }, {
+            ...limited(template),
+            returnDocument: "after",
+          })
+          : collection.findOne(filter, limited(template))
       );
       if (!doc) throw notFound(template, filter);
-      return { data: plainDocument(doc), rows: 1 };
+      return { data: plainDocument(doc, template), rows: 1 };
     },
 
     async delete(input: WriteInput): Promise<AdapterResult> {
       const { template, values } = input;
       const keyFields = opSpec(template, "delete").key ?? [];
       const filter = keyFilter(keyValues(values, keyFields), keyFields);
-      const doc = await driver(() => collectionOf(template).findOneAndDelete(filter, { projection: NO_ID }));
+      const doc = await driver(() => collectionOf(template).findOneAndDelete(filter, limited(template)));
       if (!doc) throw notFound(template, filter);
-      return { data: plainDocument(doc), rows: 1 };
+      return { data: plainDocument(doc, template), rows: 1 };
     },
 
     call(input: CallInput): Promise<AdapterResult> {

@@ -1,0 +1,221 @@
+/**
+ * The MongoDB adapter's pure parts that need no server: client options and
+ * time limits, the options each operation passes to the driver, health from
+ * the topology, and the log collection's indexes.
+ */
+import assert from "node:assert/strict";
+import { type Collection, type Document, MongoClient } from "mongodb";
+import { type DbLike, ensureCollectionIn } from "../../src/adapters/mongodb/ensure_collection.ts";
+import { mongoOperations } from "../../src/adapters/mongodb/operations.ts";
+import { clientOptions, SOCKET_MARGIN_MS } from "../../src/adapters/mongodb/options.ts";
+import { topologyHealth } from "../../src/adapters/mongodb/topology.ts";
+import { loadConfig, type MongodbConfig } from "../../src/config/mod.ts";
+import { compileTemplate } from "../../src/templates/mod.ts";
+
+const CONFIG: MongodbConfig = {
+  url: "mongodb://m1:27017,m2:27017/beds?replicaSet=rs0&w=majority",
+  database: "beds",
+  optional: false,
+  connect_timeout_ms: 3000,
+  query_timeout_ms: 30_000,
+  databases: {},
+};
+
+Deno.test("[databases.mongodb] query_timeout_ms defaults to 30000, as MariaDB's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "beds_mongo_config_" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/beds.toml`,
+      `[amqp]\nuser = "beds"\npass = ""\n\n[brokers.rBroker]\nops = ["read"]\nbindings = ["read.*"]\n\n` +
+        `[nodes.appServer]\nbrokers = ["rBroker"]\n\n[databases.mongodb]\nurl = "mongodb://m1"\n`,
+    );
+    assert.equal(loadConfig({ dir }).databases.mongodb!.query_timeout_ms, 30_000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("clientOptions() bounds sockets a little past query_timeout_ms and write concerns at it", async (t) => {
+  await t.step("the options", () => {
+    const options = clientOptions(CONFIG);
+    assert.equal(options.socketTimeoutMS, 30_000 + SOCKET_MARGIN_MS);
+    assert.ok(SOCKET_MARGIN_MS > 0, "the server's maxTimeMS answers first");
+    assert.deepEqual(options.writeConcern, { wtimeoutMS: 30_000 });
+    assert.equal(options.serverSelectionTimeoutMS, 3000);
+    assert.equal(options.connectTimeoutMS, 3000);
+  });
+  await t.step("as the driver reads them: the URL's w kept, wtimeoutMS from query_timeout_ms", () => {
+    // A client that is never connected opens nothing.
+    const client = new MongoClient(CONFIG.url, clientOptions(CONFIG));
+    assert.equal(client.options.socketTimeoutMS, 35_000);
+    assert.equal(client.options.writeConcern?.w, "majority");
+    assert.equal(client.options.writeConcern?.wtimeoutMS, 30_000);
+    const own = new MongoClient(`${CONFIG.url}&wtimeoutMS=5000`, clientOptions(CONFIG));
+    assert.equal(own.options.writeConcern?.wtimeoutMS, 30_000);
+  });
+});
+
+const TEMPLATE = compileTemplate(
+  "tpl/mtt.toml",
+  `[template]
+name = "mtt"
+store = "mongodb"
+database = "lab"
+collection = "things"
+
+[fields.id]
+type = "string"
+
+[fields.name]
+type = "string"
+
+[ops.read]
+key = ["id"]
+where = ["name"]
+order = ["name"]
+
+[ops.create]
+params = ["id", "name"]
+key = ["id"]
+
+[ops.update]
+params = ["id", "name"]
+key = ["id"]
+
+[ops.delete]
+params = ["id"]
+key = ["id"]
+`,
+);
+
+Deno.test("mongoOperations() reads and finds-and-modifies the template's fields within maxTimeMS", async () => {
+  const calls: Array<[string, Record<string, unknown> | undefined]> = [];
+  // A document as another writer keeps it: more than the template declares.
+  const stored = { _id: "x", id: "a", name: "A", password_hash: "$2b$secret" };
+  const collection = {
+    find(_filter: unknown, options: Record<string, unknown>) {
+      calls.push(["find", options]);
+      return { toArray: () => Promise.resolve([stored]) };
+    },
+    findOne(_filter: unknown, options: Record<string, unknown>) {
+      calls.push(["findOne", options]);
+      return Promise.resolve(stored);
+    },
+    findOneAndUpdate(_filter: unknown, _update: unknown, options: Record<string, unknown>) {
+      calls.push(["findOneAndUpdate", options]);
+      return Promise.resolve(stored);
+    },
+    findOneAndDelete(_filter: unknown, options: Record<string, unknown>) {
+      calls.push(["findOneAndDelete", options]);
+      return Promise.resolve(stored);
+    },
+    insertOne(_doc: unknown, options?: Record<string, unknown>) {
+      calls.push(["insertOne", options]);
+      return Promise.resolve({ acknowledged: true });
+    },
+  };
+  const ops = mongoOperations(() => collection as unknown as Collection<Document>, { maxTimeMS: 1234 });
+  const values = (entries: Record<string, unknown>) => new Map(Object.entries(entries));
+  const read = { template: TEMPLATE, where: new Map(), order: [], limit: 10, offset: 0, params: new Map() };
+  const replies = [
+    (await ops.read(read)).data,
+    (await ops.read({ ...read, key: values({ id: "a" }) })).data,
+    (await ops.update({ template: TEMPLATE, values: values({ id: "a", name: "B" }) })).data,
+    (await ops.update({ template: TEMPLATE, values: values({ id: "a" }) })).data,
+    (await ops.delete({ template: TEMPLATE, values: values({ id: "a" }) })).data,
+  ];
+  await ops.create({ template: TEMPLATE, values: values({ id: "b", name: "B" }) });
+  const limited = { projection: { _id: 0, id: 1, name: 1 }, maxTimeMS: 1234 };
+  assert.deepEqual(calls.map(([name]) => name), [
+    "find",
+    "findOne",
+    "findOneAndUpdate",
+    "findOne",
+    "findOneAndDelete",
+    "insertOne",
+  ]);
+  for (const [name, options] of calls.slice(0, 5)) {
+    assert.deepEqual(
+      { projection: options?.projection, maxTimeMS: options?.maxTimeMS },
+      limited,
+      `${name} asks for the template's fields within the time limit`,
+    );
+  }
+  assert.deepEqual(replies, [[{ id: "a", name: "A" }], ...Array(4).fill({ id: "a", name: "A" })]);
+});
+
+Deno.test("topologyHealth() is healthy only while a writable server is known", async (t) => {
+  const server = (type: string) => ({
+    type,
+    isWritable: ["RSPrimary", "Standalone", "Mongos", "LoadBalancer"].includes(type),
+  });
+  const topology = (...types: string[]) => ({
+    servers: new Map(types.map((type, i) => [`h${i}:27017`, server(type)])),
+  });
+  await t.step("a replica set with its primary", () => {
+    assert.deepEqual(topologyHealth(topology("RSPrimary", "RSSecondary", "Unknown")), {
+      healthy: true,
+      servers: 2,
+    });
+  });
+  await t.step("secondaries without a primary: every write fails, so not healthy", () => {
+    assert.deepEqual(topologyHealth(topology("RSSecondary", "RSSecondary", "Unknown")), {
+      healthy: false,
+      servers: 2,
+    });
+  });
+  await t.step("a standalone, a mongos, a load balancer", () => {
+    for (const type of ["Standalone", "Mongos", "LoadBalancer"]) {
+      assert.ok(topologyHealth(topology(type)).healthy);
+    }
+  });
+  await t.step("nothing known yet, or an arbiter alone", () => {
+    assert.deepEqual(topologyHealth(topology("Unknown")), { healthy: false, servers: 0 });
+    assert.equal(topologyHealth(topology("RSArbiter")).healthy, false);
+  });
+});
+
+/** A database of one collection that may or may not exist, recording what is asked of it. */
+function fakeDb(exists: boolean, createError?: { codeName: string }) {
+  const asked: string[] = [];
+  const db: DbLike = {
+    listCollections: () => ({ toArray: () => Promise.resolve(exists ? [{ name: "msLogs" }] : []) }),
+    createCollection(name) {
+      asked.push(`createCollection ${name}`);
+      return createError ? Promise.reject(createError) : Promise.resolve();
+    },
+    collection: (name) => ({
+      createIndexes(specs) {
+        asked.push(`createIndexes ${name} ${JSON.stringify(specs)}`);
+        return Promise.resolve();
+      },
+    }),
+  };
+  return { db, asked };
+}
+
+Deno.test("ensureCollectionIn() asks for the indexes whether it created the collection or found it", async (t) => {
+  const indexes = [{ root: 1, at: 1 } as const];
+  const createIndexes = 'createIndexes msLogs [{"key":{"root":1,"at":1}}]';
+  await t.step("missing: created, then its indexes", async () => {
+    const { db, asked } = fakeDb(false);
+    await ensureCollectionIn(db, { name: "msLogs", indexes });
+    assert.deepEqual(asked, ["createCollection msLogs", createIndexes]);
+  });
+  await t.step("found (a start that failed before its indexes): the indexes", async () => {
+    const { db, asked } = fakeDb(true);
+    await ensureCollectionIn(db, { name: "msLogs", indexes });
+    assert.deepEqual(asked, [createIndexes]);
+  });
+  await t.step("created by another node meanwhile: the indexes all the same", async () => {
+    const { db, asked } = fakeDb(false, { codeName: "NamespaceExists" });
+    await ensureCollectionIn(db, { name: "msLogs", indexes });
+    assert.deepEqual(asked, ["createCollection msLogs", createIndexes]);
+  });
+  await t.step("any other failure is thrown", async () => {
+    const { db } = fakeDb(false, { codeName: "Unauthorized" });
+    await assert.rejects(() => ensureCollectionIn(db, { name: "msLogs", indexes }), {
+      codeName: "Unauthorized",
+    });
+  });
+});

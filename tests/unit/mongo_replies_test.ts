@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { plainDocument, projectionOf, storedTime } from "../../src/adapters/mongodb/replies.ts";
+import { compileTemplate } from "../../src/templates/mod.ts";
+
+const TEMPLATE = compileTemplate(
+  "tpl/mtm.toml",
+  `[template]
+name = "mtm"
+store = "mongodb"
+database = "lab"
+collection = "members"
+
+[fields.id]
+type = "string"
+
+[fields.email]
+type = "string"
+
+[fields.seen_at]
+type = "datetime"
+nullable = true
+
+[fields.born]
+type = "date"
+nullable = true
+
+[fields.price]
+type = "decimal"
+
+[ops.read]
+key = ["id"]
+where = ["email"]
+order = ["email"]
+`,
+);
+
+/** What a client receives: the reply's JSON. */
+const wire = (value: unknown) => JSON.parse(JSON.stringify(value));
+
+Deno.test("projectionOf() asks for the template's fields and never _id", () => {
+  assert.deepEqual(projectionOf(TEMPLATE), { _id: 0, id: 1, email: 1, seen_at: 1, born: 1, price: 1 });
+});
+
+Deno.test("plainDocument() keeps only the template's fields: what other writers store does not leak", () => {
+  const reply = plainDocument(
+    {
+      _id: { _bsontype: "ObjectId", toHexString: () => "65a1b2c3d4e5f60718293a4b" },
+      id: "m1",
+      email: "a@b.c",
+      password_hash: "$2b$12$secret",
+      role: "admin",
+    },
+    TEMPLATE,
+  );
+  assert.deepEqual(reply, { id: "m1", email: "a@b.c" });
+});
+
+Deno.test("plainDocument() renders datetime and date fields as the MariaDB adapter replies", async (t) => {
+  const render = (doc: Record<string, unknown>) => wire(plainDocument({ id: "m1", ...doc }, TEMPLATE));
+  await t.step("a datetime as stored: ISO 8601 in UTC with milliseconds and Z", () => {
+    assert.deepEqual(render({ seen_at: "2024-01-08 09:14:00.000" }), {
+      id: "m1",
+      seen_at: "2024-01-08T09:14:00.000Z",
+    });
+    assert.equal(render({ seen_at: "2024-01-08 09:14:22.125" }).seen_at, "2024-01-08T09:14:22.125Z");
+  });
+  await t.step("microseconds dropped, as the MariaDB driver's Date drops them", () => {
+    assert.equal(render({ seen_at: "2024-01-08 09:14:22.125999" }).seen_at, "2024-01-08T09:14:22.125Z");
+  });
+  await t.step("a date at midnight UTC", () => {
+    assert.equal(render({ born: "2024-01-08" }).born, "2024-01-08T00:00:00.000Z");
+  });
+  await t.step("as a Date, the value MariaDB's driver gives a fan-out's next part", () => {
+    const reply = plainDocument({ seen_at: "2024-01-08 09:14:00.000", born: "2024-01-08" }, TEMPLATE);
+    assert.ok(reply.seen_at instanceof Date && reply.born instanceof Date);
+    // Fed back through the field checks, it is the text stored and matched: nothing changes there.
+    assert.equal(TEMPLATE.checks.get("seen_at")!(reply.seen_at), "2024-01-08 09:14:00.000");
+    assert.equal(TEMPLATE.checks.get("born")!(reply.born), "2024-01-08");
+  });
+  await t.step("older stored forms: T, no seconds, a zone", () => {
+    assert.equal(render({ seen_at: "2024-01-08T09:14" }).seen_at, "2024-01-08T09:14:00.000Z");
+    assert.equal(render({ seen_at: "2024-01-08 09:14:05" }).seen_at, "2024-01-08T09:14:05.000Z");
+    assert.equal(render({ seen_at: "2024-01-08T11:14:00+02:00" }).seen_at, "2024-01-08T09:14:00.000Z");
+  });
+  await t.step("a BSON date another tool wrote, and null, as MariaDB's", () => {
+    assert.equal(render({ seen_at: new Date("2024-01-08T09:14:00Z") }).seen_at, "2024-01-08T09:14:00.000Z");
+    assert.equal(render({ seen_at: null, born: null }).seen_at, null);
+  });
+  await t.step("text that names no time is left as it is", () => {
+    assert.equal(render({ born: "2024-02-30" }).born, "2024-02-30");
+    assert.equal(render({ seen_at: "yesterday" }).seen_at, "yesterday");
+  });
+  await t.step("other fields are untouched: a decimal stays its text", () => {
+    assert.equal(render({ price: "19.90" }).price, "19.90");
+  });
+});
+
+Deno.test("storedTime() reads stored dates and date-times, and refuses what names no time", () => {
+  assert.equal(storedTime("2024-02-29")?.toISOString(), "2024-02-29T00:00:00.000Z");
+  assert.equal(storedTime("2024-01-08 23:59:59.999")?.toISOString(), "2024-01-08T23:59:59.999Z");
+  for (const text of ["2023-02-29", "2024-01-08 24:00:00.000", "2024-01-08 09:60", "2024-1-8", ""]) {
+    assert.equal(storedTime(text), undefined, text);
+  }
+});
