@@ -59,4 +59,6 @@ export const HEADERS = {
   event: "x-beds-event",
   /** The original requester, on copies the node republished with its own `user_id`. */
   user: "x-beds-user",
+  /** On a replayed dead letter: the letter's id. */
+  replayedFrom: "x-beds-replayed-from",
 } as const;

@@ -14,6 +14,7 @@ import {
   adminNodeKey,
   adminQueueName,
   type AmqpConnection,
+  HEADERS,
 } from "../amqp/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import { BedsError } from "../errors.ts";
@@ -58,6 +59,12 @@ export async function startAdminListener(
     let reply: unknown;
     const user = msg.properties.userId as string | undefined;
     try {
+      // A command is never dead-lettered by BEDS, so a replayed one was put in a dead-letter queue
+      // by someone, to be run with the credentials of whoever replays it.
+      if (msg.properties.headers?.[HEADERS.replayedFrom] !== undefined) {
+        options.logger.warn({ user: user ?? null }, "replayed admin command refused");
+        throw new BedsError("FORBIDDEN", "An admin command is never replayed from a dead-letter queue");
+      }
       if (options.authorize && !options.authorize(user)) {
         options.logger.warn({ user: user ?? null }, "admin command refused");
         throw new BedsError(

@@ -26,7 +26,7 @@ import {
   type Request,
   routingKey,
 } from "../protocol/mod.ts";
-import { dispatch, type DispatchDeps, type PartRecord, requesterOf } from "../dispatch/mod.ts";
+import { dispatch, type DispatchDeps, type PartRecord, replayRefusal, requesterOf } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
 import { type RetryRoute, storeSafeCopyUntilStored } from "./safe_copy.ts";
@@ -76,6 +76,19 @@ function checkRoute(request: Request, key: string): void {
   if (key !== expected) {
     throw new BedsError("BAD_REQUEST", `Routing key "${key}" does not match the request ("${expected}")`);
   }
+}
+
+/** FORBIDDEN for a replayed dead letter that would run as another user (see {@link replayRefusal}). */
+function checkReplay(msg: AmqpMessage, deps: DispatchDeps): void {
+  if (!deps.access?.enabled) return;
+  const headers = msg.properties.headers;
+  const refusal = replayRefusal(
+    headers?.[HEADERS.replayedFrom],
+    msg.properties.userId,
+    headers?.[HEADERS.user],
+    deps.access.nodeUser,
+  );
+  if (refusal) throw new BedsError("FORBIDDEN", refusal);
 }
 
 /** The user the delivery runs as (see {@link requesterOf}). */
@@ -157,6 +170,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         ? eventIds.retry(firstEvent, attempt)
         : eventIds.next(request.event?.parent);
       checkRoute(request, originalRoutingKey(msg, own));
+      checkReplay(msg, options.deps);
       const result = await dispatch(request, options.ops, options.deps, { event, user });
       reply = okReply(result.data, { ...meta(event, started, result.rows), ...result.meta });
       parts = result.parts;

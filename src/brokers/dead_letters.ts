@@ -6,7 +6,12 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { type AmqpAnyMessage as AmqpMessage, type AmqpConnection, HEADERS } from "../amqp/mod.ts";
+import {
+  type AmqpAnyMessage as AmqpMessage,
+  type AmqpConnection,
+  HEADERS,
+  topicMatches,
+} from "../amqp/mod.ts";
 import { attemptOf, fromNode, ownHeaders } from "./delivery.ts";
 
 /** Why a node stored the letter (set by the safe copy). */
@@ -114,10 +119,16 @@ export async function listDeadLetters(
   return out;
 }
 
-/** A dead-letter queue and the exchange its broker's requests come through. */
+/** A dead-letter queue, the exchange its broker's requests come through, and the keys it binds there. */
 export interface DeadLetterSource {
   queue: string;
   exchange: string;
+  /**
+   * The broker's binding keys: a letter goes back only with a routing key one of them routes. Its
+   * key may come from headers its publisher wrote, and a key of another broker, or an admin
+   * command's, would run something that never failed in this queue.
+   */
+  bindings: readonly string[];
 }
 
 /** Options for {@link replayDeadLetters}. */
@@ -166,7 +177,7 @@ export async function replayDeadLetters(
   // for the next run, so that each letter is replayed once per run.
   const published = new Set<string>();
   try {
-    for (const { queue, exchange } of options.queues) {
+    for (const { queue, exchange, bindings } of options.queues) {
       if (options.signal?.aborted) break;
       await sweep(connection, queue, async (msg, ack) => {
         const letter = describe(queue, msg, options.userId);
@@ -176,10 +187,17 @@ export async function replayDeadLetters(
           result.kept.push({ ...letter, why: "it names no routing key" });
           return;
         }
+        if (!bindings.some((binding) => topicMatches(binding, letter.routingKey))) {
+          result.kept.push({
+            ...letter,
+            why: `its routing key "${letter.routingKey}" is not one this broker binds`,
+          });
+          return;
+        }
         // Always named, "" for a request that had no user: the copy goes out with the replaying
         // user's user_id, and with no header it would run as that user.
         const headers: Record<string, unknown> = {
-          "x-beds-replayed-from": letter.id,
+          [HEADERS.replayedFrom]: letter.id,
           [HEADERS.user]: letter.user,
         };
         const messageId = crypto.randomUUID();

@@ -14,6 +14,7 @@ import {
 import type { Config } from "../config/mod.ts";
 import { type CliIo, stoppedExitCode, UsageError } from "./io.ts";
 import { configFrom, parse } from "./args.ts";
+import { printable } from "./printable.ts";
 
 /** Usage of `beds dlq`. */
 export const DLQ_USAGE =
@@ -31,6 +32,7 @@ function queuesOf(config: Config, role?: string, broker?: string): DeadLetterSou
         exchange: config.brokers[b]?.exchange === "admin"
           ? adminExchangeName(config.amqp.exchange)
           : config.amqp.exchange,
+        bindings: config.brokers[b]?.bindings ?? [],
       });
     }
   }
@@ -76,12 +78,13 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
       if (values.json) io.out(JSON.stringify(letters, null, 2));
       else {
         for (const l of letters) {
-          io.out(
-            `${l.id}  ${l.queue}  ${l.routingKey}  attempts=${l.attempts}  ${
+          // The requester too: a letter anyone published straight into the queue runs as them.
+          io.out(printable(
+            `${l.id}  ${l.queue}  ${l.routingKey}  user=${l.user || "(none)"}  attempts=${l.attempts}  ${
               l.errorCode || l.reason
             }: ${l.errorMessage}`,
-          );
-          io.out(`    ${l.deadAt}  ${l.body.length > 200 ? `${l.body.slice(0, 200)}…` : l.body}`);
+          ));
+          io.out(printable(`    ${l.deadAt}  ${l.body.length > 200 ? `${l.body.slice(0, 200)}…` : l.body}`));
         }
         io.out(`${letters.length} dead letter(s)`);
       }
@@ -97,8 +100,10 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
         userId: amqpUser(config.amqp),
         signal: io.signal,
       });
-      for (const l of replayed) io.out(`replayed ${l.id} → ${l.routingKey}`);
-      for (const l of kept) io.err(`kept ${l.id || "(no id)"} in ${l.queue}: ${l.why}`);
+      for (const l of replayed) {
+        io.out(printable(`replayed ${l.id} → ${l.routingKey} as ${l.user || "(no user)"}`));
+      }
+      for (const l of kept) io.err(printable(`kept ${l.id || "(no id)"} in ${l.queue}: ${l.why}`));
       io.out(`${replayed.length} message(s) replayed${kept.length ? `, ${kept.length} kept` : ""}`);
       if (io.signal.aborted) {
         io.err("beds: stopped by a signal; the letters not replayed stay in their queues");

@@ -23,6 +23,7 @@ import {
 } from "../logstore/mod.ts";
 import { EVENT_ID_PATTERN } from "../protocol/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
+import { printable } from "./printable.ts";
 import { configFrom, parse } from "./args.ts";
 
 /** Usage of `beds logs`. */
@@ -192,7 +193,7 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const print = (records: StoredEvent[]) => {
-    for (const r of records) io.out(values.json ? JSON.stringify(r) : formatTailLine(r));
+    for (const r of records) io.out(values.json ? JSON.stringify(r) : printable(formatTailLine(r)));
   };
 
   if (action === "chain") {
@@ -206,7 +207,7 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
       return 1;
     }
     if (values.json) print(records);
-    else for (const line of renderChainTree(buildChainTree(records))) io.out(line);
+    else for (const line of renderChainTree(buildChainTree(records))) io.out(printable(line));
     return 0;
   }
 

@@ -120,3 +120,22 @@ export function requesterOf(
   }
   return userId;
 }
+
+/**
+ * Why a replayed dead letter may not run, or undefined when it may. A replay names the letter's
+ * requester in a header, which only a copy stamped with the nodes' own user can make believed:
+ * replayed by anyone else, it would run as the replaying user, with that user's grants, whoever
+ * sent it (a letter anyone may publish straight into a dead-letter queue). Only a letter of the
+ * replaying user's own may then run.
+ */
+export function replayRefusal(
+  replayedFrom: unknown,
+  userId: string | undefined,
+  headerUser: unknown,
+  nodeUser: string | undefined,
+): string | undefined {
+  if (replayedFrom === undefined || userId === nodeUser || headerUser === userId) return undefined;
+  const requester = typeof headerUser === "string" && headerUser !== "" ? `"${headerUser}"` : "no user";
+  return `A dead letter of ${requester} replayed by "${userId ?? ""}": only the nodes' AMQP user replays ` +
+    "a letter as its requester";
+}

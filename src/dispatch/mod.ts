@@ -21,5 +21,6 @@ export {
   createReloadableAccessPolicy,
   grantMatches,
   type ReloadableAccessPolicy,
+  replayRefusal,
   requesterOf,
 } from "./access.ts";

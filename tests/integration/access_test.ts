@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
-import { deadLetterQueueName, workQueueName } from "../../src/amqp/mod.ts";
+import { adminExchangeName, adminNodeKey, deadLetterQueueName, workQueueName } from "../../src/amqp/mod.ts";
 import type { DeadLetter } from "../../src/brokers/mod.ts";
 import { BedsClient, sendAdminCommand } from "../../src/client/mod.ts";
 import type { Reply } from "../../src/protocol/mod.ts";
@@ -19,7 +19,12 @@ import {
   type TestEnv,
   waitFor,
 } from "../helpers/services.ts";
-import { type AmqpTestUser, clientPermissions, createAmqpUser } from "../helpers/amqp_users.ts";
+import {
+  type AmqpPermissions,
+  type AmqpTestUser,
+  clientPermissions,
+  createAmqpUser,
+} from "../helpers/amqp_users.ts";
 
 function accessToml(a: string, b: string, nodeGrants: readonly string[] = []): string {
   return `
@@ -71,18 +76,18 @@ async function withUsers(
   fn: (
     ctx: { env: TestEnv; a: AmqpTestUser; b: AmqpTestUser; clientA: BedsClient; clientB: BedsClient },
   ) => Promise<void>,
-  options: { dedicatedDbUser?: boolean; nodeGrants?: readonly string[] } = {},
+  options: { dedicatedDbUser?: boolean; nodeGrants?: readonly string[]; permissionsB?: AmqpPermissions } = {},
 ): Promise<void> {
   const suffix = crypto.randomUUID().slice(0, 8);
   const [nameA, nameB] = [`beds_a_${suffix}`, `beds_b_${suffix}`];
-  const { nodeGrants, ...envOptions } = options;
+  const { nodeGrants, permissionsB, ...envOptions } = options;
   const env = await createTestEnv({ extraToml: accessToml(nameA, nameB, nodeGrants), ...envOptions });
   const users: AmqpTestUser[] = [];
   const clients: BedsClient[] = [];
   try {
     const made = await Promise.allSettled([
       createAmqpUser(nameA, `pw-a-${suffix}`, clientPermissions(env.exchange)),
-      createAmqpUser(nameB, `pw-b-${suffix}`, clientPermissions(env.exchange)),
+      createAmqpUser(nameB, `pw-b-${suffix}`, permissionsB ?? clientPermissions(env.exchange)),
     ]);
     for (const m of made) if (m.status === "fulfilled") users.push(m.value);
     for (const m of made) if (m.status === "rejected") throw m.reason;
@@ -473,6 +478,118 @@ Deno.test("a letter published straight into a dead-letter queue is listed and re
     } finally {
       await conn.close().catch(() => {});
       await c.drop();
+    }
+  });
+});
+
+Deno.test("a letter replayed by an operator who is not the nodes' user runs as no one else", async (t) => {
+  // B may create customers and, as an operator, read and replay dead letters; B is not the nodes' user.
+  await withUsers(async ({ env, b }) => {
+    const suffix = crypto.randomUUID().slice(0, 8);
+    const c = await createAmqpUser(`beds_c_${suffix}`, `pw-c-${suffix}`, {
+      configure: "^$",
+      write: "^amq\\.default$",
+      read: "^$",
+    });
+    const conn = await amqp.connect({ hostname: "127.0.0.1", username: c.user, password: c.password });
+    conn.on("error", () => {});
+    const asB = { BEDS_AMQP_USER: b.user, BEDS_AMQP_PASS: b.password };
+    try {
+      const queue = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker"));
+      const email = `plant.replay.${suffix}@example.com`;
+      const death = (key: string) => ({
+        "x-death": [{
+          count: 1,
+          reason: "delivery_limit",
+          queue: "q",
+          exchange: env.exchange,
+          "routing-keys": [key],
+        }],
+      });
+      const ch = await conn.createConfirmChannel();
+      // C, who may create nothing, plants a create, and a read under this write broker's queue.
+      ch.sendToQueue(
+        queue,
+        Buffer.from(JSON.stringify({ template: "cus", op: "create", data: { email, name: "Planted" } })),
+        { messageId: "plant-create", userId: c.user, headers: death("create.cus") },
+      );
+      ch.sendToQueue(
+        queue,
+        Buffer.from(JSON.stringify({ template: "cus", op: "read", key: { id: 1 } })),
+        { messageId: "plant-read", userId: c.user, headers: death("read.cus") },
+      );
+      await ch.waitForConfirms();
+
+      await t.step("dlq list names each letter's user", async () => {
+        const list = await cli(["dlq", "list", "--role", "appServer", ...env.cliArgs], asB);
+        assert.equal(list.code, 0, list.err);
+        assert.match(list.out, new RegExp(`plant-create .* create\\.cus  user=${c.user} `));
+      });
+      const replay = await cli(["dlq", "replay", "--all", "--role", "appServer", ...env.cliArgs], asB);
+      await t.step("a key this broker does not bind is kept", () => {
+        assert.equal(replay.code, 1, replay.out + replay.err);
+        assert.match(
+          replay.err,
+          /kept plant-read in .*wBroker\.dlq: its routing key "read\.cus" is not one this broker binds/,
+        );
+      });
+      await t.step("C's create, replayed by B, is refused: it does not run with B's grants", async () => {
+        assert.match(replay.out, new RegExp(`replayed plant-create → create\\.cus as ${c.user}`));
+        let back: DeadLetter | undefined;
+        await waitFor(
+          async () => {
+            back = (await dlq(env)).find((l) => l.body.includes(email) && l.id !== "plant-create");
+            return back !== undefined;
+          },
+          10_000,
+          "the replayed copy to be refused and dead-lettered again",
+        );
+        assert.equal(back!.errorCode, "FORBIDDEN");
+        assert.match(back!.errorMessage, /only the nodes' AMQP user replays a letter as its requester/);
+        const rows = await dbQuery(env, "SELECT id FROM customers WHERE email = ?", [email]);
+        assert.equal(rows.length, 0, "the planted create never ran");
+      });
+    } finally {
+      await conn.close().catch(() => {});
+      await c.drop();
+    }
+  }, { permissionsB: { configure: "^$", write: ".*", read: ".*" } });
+});
+
+Deno.test("an admin command replayed from a dead-letter queue is refused, even from an admin user", async () => {
+  await withUsers(async ({ env }) => {
+    const conn = await amqp.connect(
+      env.config.amqp.url ?? {
+        hostname: "127.0.0.1",
+        username: env.config.amqp.user,
+        password: env.config.amqp.pass,
+      },
+    );
+    try {
+      const ch = await conn.createChannel();
+      const reply = new Promise<Record<string, unknown>>((resolve) => {
+        ch.consume("amq.rabbitmq.reply-to", (msg) => msg && resolve(JSON.parse(msg.content.toString())), {
+          noAck: true,
+        });
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      ch.publish(
+        `${env.exchange}.admin`,
+        `node.${NODE}`,
+        Buffer.from(JSON.stringify({ command: "shutdown" })),
+        {
+          replyTo: "amq.rabbitmq.reply-to",
+          userId: env.config.amqp.user,
+          headers: { "x-beds-replayed-from": "planted" },
+        },
+      );
+      const answer = await reply as { ok: boolean; error?: { code: string; message: string } };
+      assert.equal(answer.ok, false);
+      assert.equal(answer.error?.code, "FORBIDDEN");
+      assert.match(answer.error?.message ?? "", /never replayed/);
+      assert.ok(await wBrokerRequests(env) >= 0, "the node is still running");
+    } finally {
+      await conn.close().catch(() => {});
     }
   });
 });

@@ -4,6 +4,7 @@ import {
   createAccessPolicy,
   createReloadableAccessPolicy,
   grantMatches,
+  replayRefusal,
   requesterOf,
 } from "../../src/dispatch/access.ts";
 import { dispatch, type DispatchDeps } from "../../src/dispatch/dispatch.ts";
@@ -187,4 +188,16 @@ Deno.test("createReloadableAccessPolicy() checks with the grants it was last giv
   policy.replace({ enabled: false, admin_users: [], users: {} });
   assert.equal(policy.enabled, false);
   assert.doesNotThrow(() => check(undefined, "delete", "ord"));
+});
+
+Deno.test("replayRefusal() lets a replay run only as its requester", () => {
+  // Not a replay, or replayed by the nodes' user (whose header is believed): no refusal.
+  assert.equal(replayRefusal(undefined, "ops", "mallory", "beds"), undefined);
+  assert.equal(replayRefusal("letter-1", "beds", "mallory", "beds"), undefined);
+  // Replayed by the letter's own requester: it runs as that user, which it is.
+  assert.equal(replayRefusal("letter-1", "ops", "ops", "beds"), undefined);
+  // Anyone else's letter, or one with no requester, would run as the replaying user.
+  assert.match(replayRefusal("letter-1", "ops", "mallory", "beds")!, /of "mallory" replayed by "ops"/);
+  assert.match(replayRefusal("letter-1", "ops", "", "beds")!, /of no user replayed by "ops"/);
+  assert.match(replayRefusal("letter-1", "ops", undefined, "beds")!, /of no user/);
 });
