@@ -22,7 +22,8 @@ const startOf = (node: ChainNode): string => node.record?.at ?? node.children.ma
 /**
  * Builds the tree of a chain's records. A record hangs under the longest
  * prefix id of it that is in the chain (so a missing middle link is bridged
- * by a placeholder node for the id it extends).
+ * by a placeholder node for the id it extends, itself under the longest
+ * prefix of its own that is there).
  */
 export function buildChainTree(records: readonly StoredEvent[]): ChainNode[] {
   const nodes = new Map<string, ChainNode>();
@@ -31,17 +32,17 @@ export function buildChainTree(records: readonly StoredEvent[]): ChainNode[] {
     if (existing) existing.record ??= record;
     else nodes.set(record.event, { event: record.event, record, children: [] });
   }
-  // Every missing ancestor becomes a placeholder, so each record reaches the root.
+  // The id a record extends becomes a placeholder when nobody recorded it; the ids above it do not
+  // (a client's parent may have dozens of words): at most one placeholder per record.
   for (const event of [...nodes.keys()]) {
-    for (let up = parentId(event); up !== undefined && !nodes.has(up); up = parentId(up)) {
-      nodes.set(up, { event: up, children: [] });
-    }
+    const up = parentId(event);
+    if (up !== undefined && !nodes.has(up)) nodes.set(up, { event: up, children: [] });
   }
   const roots: ChainNode[] = [];
   for (const node of nodes.values()) {
-    const up = parentId(node.event);
-    const parent = up === undefined ? undefined : nodes.get(up);
-    if (parent) parent.children.push(node);
+    let up = parentId(node.event);
+    while (up !== undefined && !nodes.has(up)) up = parentId(up);
+    if (up !== undefined) nodes.get(up)!.children.push(node);
     else roots.push(node);
   }
   // A placeholder with a single child adds nothing to the picture: fold it away.

@@ -42,6 +42,13 @@ export const EVENT_ID_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 export const MAX_PARENT_LENGTH = 400;
 
 /**
+ * Most dot-separated words an `event.parent` may have. BEDS's own ids are a word per link (a chain
+ * of requests 400 characters long has about ten), while 200 one-letter words would make every
+ * reader of the chain build a level for each.
+ */
+export const MAX_PARENT_PARTS = 32;
+
+/**
  * Longest first-attempt id a retried copy may carry (`x-beds-event`): the stored ids are at most 600
  * characters, and a retry appends `.r<n>` (n ≤ 65535) and its fan-out parts `.<n>` to it.
  */

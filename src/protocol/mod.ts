@@ -30,6 +30,7 @@ export {
   type EventIds,
   inChain,
   MAX_PARENT_LENGTH,
+  MAX_PARENT_PARTS,
   MAX_RETRIED_EVENT_LENGTH,
   parentId,
 } from "./event_id.ts";

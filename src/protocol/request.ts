@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { OPS } from "../config/mod.ts";
 import { BedsError } from "../errors.ts";
-import { EVENT_ID_PATTERN, MAX_PARENT_LENGTH } from "./event_id.ts";
+import { EVENT_ID_PATTERN, MAX_PARENT_LENGTH, MAX_PARENT_PARTS } from "./event_id.ts";
 
 /** Template names are three-letter acronyms or short snake_case names. */
 export const TEMPLATE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
@@ -17,6 +17,13 @@ export const FIELD_NAME = /^[a-z_][a-z0-9_]{0,63}$/;
 const ORDER_TERM_PATTERN = /^-?[a-z_][a-z0-9_]{0,63}$/;
 
 const fieldMap = z.record(z.string(), z.unknown());
+
+/** The dot-separated words of an event id. */
+function partsOf(id: string): number {
+  let parts = 1;
+  for (let i = id.indexOf("."); i >= 0; i = id.indexOf(".", i + 1)) parts++;
+  return parts;
+}
 
 /** zod schema of the request body. Unknown top-level keys are rejected. */
 export const requestSchema = z.strictObject({
@@ -37,6 +44,8 @@ export const requestSchema = z.strictObject({
   event: z.strictObject({
     parent: z.string().max(MAX_PARENT_LENGTH).regex(EVENT_ID_PATTERN, {
       message: "expected an event id (dot-separated words of letters, digits, '_' or '-')",
+    }).refine((parent) => partsOf(parent) <= MAX_PARENT_PARTS, {
+      message: `expected at most ${MAX_PARENT_PARTS} dot-separated words`,
     }),
   }).optional(),
   deadline_ms: z.number().int().positive().optional(),
@@ -116,7 +125,10 @@ function wellFormed(body: Record<string, unknown>): Request | undefined {
     if (!isMap(event)) return undefined;
     for (const k in event as object) if (k !== "parent") return undefined;
     const parent = (event as { parent?: unknown }).parent;
-    if (typeof parent !== "string" || parent.length > MAX_PARENT_LENGTH || !EVENT_ID_PATTERN.test(parent)) {
+    if (
+      typeof parent !== "string" || parent.length > MAX_PARENT_LENGTH || !EVENT_ID_PATTERN.test(parent) ||
+      partsOf(parent) > MAX_PARENT_PARTS
+    ) {
       return undefined;
     }
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   buildChainTree,
+  type ChainNode,
   createBatchWriter,
   createLogStore,
   createLogStoreSink,
@@ -387,6 +388,20 @@ Deno.test("buildChainTree() hangs each record under the id it extends, oldest fi
     assert.equal(middle.record, undefined);
     assert.deepEqual(middle.children.map((c) => c.event), [`${root}.r2.1`]);
     assert.equal(renderChainTree(tree)[1], "└─ .r2  (not recorded)");
+  });
+  await t.step("deep client parents make one placeholder per record, not one per missing word", () => {
+    const deep = (i: number) => `${root}.${Array(30).fill(`p${i}`).join(".")}.leaf`;
+    const tree = buildChainTree([
+      stored(root, "2025-01-02 00:00:00.000"),
+      ...Array.from({ length: 50 }, (_, i) => stored(deep(i), "2025-01-02 00:00:00.100")),
+    ]);
+    const count = (nodes: readonly ChainNode[]): number =>
+      nodes.reduce((n, node) => n + 1 + count(node.children), 0);
+    // The root, and each record under the one placeholder for the id it extends (31 words below it).
+    assert.equal(count(tree), 101);
+    assert.equal(tree[0]!.children.length, 50);
+    assert.ok(tree[0]!.children.every((p) => !p.record && p.children.length === 1));
+    assert.equal(renderChainTree(tree).length, 101);
   });
 });
 

@@ -48,9 +48,16 @@ const parts = {
     ),
   ),
   event: mostly(
-    fc.oneof(absent, fc.record({ parent: oneOf("abc-node-boot-0", "a.b.c", "x".repeat(400), "A_-9") })),
     fc.oneof(
-      fc.record({ parent: oneOf("x".repeat(401), "a..b", "", "a b", ".a", 5) }),
+      absent,
+      fc.record({
+        parent: oneOf("abc-node-boot-0", "a.b.c", "x".repeat(400), "A_-9", Array(32).fill("a").join(".")),
+      }),
+    ),
+    fc.oneof(
+      fc.record({
+        parent: oneOf("x".repeat(401), "a..b", "", "a b", ".a", 5, Array(33).fill("a").join(".")),
+      }),
       oneOf({}, { parent: "a", extra: 1 }, null, "a"),
     ),
   ),

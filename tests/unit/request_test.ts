@@ -226,3 +226,17 @@ Deno.test("routingKey() is <op>.<template>", () => {
   assert.equal(routingKey("read", "cus"), "read.cus");
   assert.equal(routingKey("call", "ord"), "call.ord");
 });
+
+Deno.test("checkRequest() takes an event.parent of at most 32 words", () => {
+  const request = (parts: number) => ({
+    template: "cus",
+    op: "read",
+    event: { parent: Array.from({ length: parts }, (_, i) => `w${i}`).join(".") },
+  });
+  assert.equal(checkRequest(request(32)).event?.parent.split(".").length, 32);
+  assert.throws(() => checkRequest(request(33)), (error: BedsError) => {
+    assert.equal(error.code, "BAD_REQUEST");
+    assert.match(error.message, /event\.parent.*at most 32 dot-separated words/);
+    return true;
+  });
+});
