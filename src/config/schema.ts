@@ -132,6 +132,11 @@ const httpSchema = z.strictObject({
   enabled: z.boolean().default(true),
   host: z.string().default("127.0.0.1"),
   port: listenPort.default(9464),
+  /**
+   * DNS names requests may carry as `Host` besides IP literals, `localhost` and `host` (e.g. the
+   * name Prometheus scrapes by): any other is answered 421, against DNS rebinding.
+   */
+  allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,253}$/)).default([]),
 });
 
 const gatewaySchema = z.strictObject({
@@ -271,7 +276,7 @@ export const configSchema = z.strictObject({
   }).default({ dir: "../templates" }),
   logstore: logstoreSchema.default(LOGSTORE_DEFAULTS),
   admin: adminSchema.default(ADMIN_DEFAULTS),
-  http: httpSchema.default({ enabled: true, host: "127.0.0.1", port: 9464 }),
+  http: httpSchema.default({ enabled: true, host: "127.0.0.1", port: 9464, allowed_hosts: [] }),
   gateway: gatewaySchema.default({
     enabled: true,
     host: "127.0.0.1",

@@ -3,6 +3,8 @@
  * body as JSON (key, data, where, limit, offset, order, call, event) becomes
  * the same AMQP request a BedsClient sends. The answer is the reply body,
  * with an HTTP status mapped from its error code (docs/protocol.md §12).
+ * Browsers are refused (an `Origin` header, a body not typed JSON), so no
+ * web page the operator opens can send requests through it.
  *
  * @module
  */
@@ -114,6 +116,28 @@ async function readBody(request: Request, limit: number, timeoutMs: number): Pro
   return body;
 }
 
+/** `application/json`, with parameters (`; charset=utf-8`) or not, in any case. */
+const JSON_TYPE = /^application\/json\s*(?:;.*)?$/i;
+
+/**
+ * Refuses what a web page can send. The gateway serves no pages and sends no CORS headers, so a
+ * request with an `Origin` (which browsers add to every POST, same-origin too, and so to a page
+ * reached by DNS rebinding) is never a legitimate client. And a body of any type but JSON is what a
+ * page can POST cross-site without a preflight (`text/plain`, forms), run before any answer is read.
+ */
+function refuseBrowsers(request: Request): void {
+  const origin = request.headers.get("origin");
+  if (origin !== null) {
+    const shown = origin.slice(0, 100);
+    throw new HttpError(403, "FORBIDDEN", `Requests from web pages are not allowed: Origin "${shown}"`);
+  }
+  const type = request.headers.get("content-type");
+  if (type === null || !JSON_TYPE.test(type.trim())) {
+    const what = type === null ? "Content-Type missing" : `Content-Type "${type.slice(0, 100)}" not allowed`;
+    throw new HttpError(415, "BAD_REQUEST", `${what}: send the body as application/json`);
+  }
+}
+
 /**
  * The request as the nodes get it, with its deadline, as a client's `request()` would encode it.
  * @throws {BedsError} TOO_LARGE (with nothing sent) for one the nodes would refuse, and dead-letter,
@@ -186,6 +210,7 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
           allow: "POST",
         });
       }
+      refuseBrowsers(request);
       const body = parseBody(await readBody(request, options.maxBodyBytes, options.timeoutMs));
       const checked = checkRequest({ ...body, template: safeDecode(match[1]!), op: safeDecode(match[2]!) });
       template = checked.template;

@@ -1,9 +1,11 @@
 /**
  * The node's own endpoints: `GET /live` (the process answers), `GET /ready`
- * (it can serve requests now) and `GET /metrics` (Prometheus text).
+ * (it can serve requests now) and `GET /metrics` (Prometheus text), for a
+ * `Host` that is an IP literal, `localhost` or the bind host (host_check.ts).
  *
  * @module
  */
+import { misdirected } from "./host_check.ts";
 import type { NodeMetrics } from "./metrics.ts";
 
 /** One readiness condition: a reason the node is not ready, or undefined when it is. */
@@ -36,6 +38,11 @@ export interface NodeHttpOptions {
   role: string;
   checks: readonly ReadinessCheck[];
   metrics: NodeMetrics;
+  /**
+   * Names a request's `Host` may carry besides IP literals and `localhost`: the listener's bind host.
+   * @default []
+   */
+  hosts?: readonly string[];
 }
 
 const NO_STORE = { "cache-control": "no-store" };
@@ -51,6 +58,8 @@ function json(status: number, body: unknown): Response {
 export function nodeHttpHandler(options: NodeHttpOptions): (request: Request) => Promise<Response> {
   const { node, role } = options;
   return async (request) => {
+    const refused = misdirected(request, options.hosts);
+    if (refused) return refused;
     const path = new URL(request.url).pathname;
     const route = path === "/live" || path === "/ready" || path === "/metrics";
     if (!route) return json(404, { error: `No endpoint "${path}": try /live, /ready or /metrics` });

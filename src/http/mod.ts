@@ -10,7 +10,14 @@
  *
  * @module
  */
-export { type HttpServer, type HttpServerOptions, startHttpServer } from "./server.ts";
+export {
+  type HttpServer,
+  type HttpServerOptions,
+  type Listen,
+  type Listener,
+  listenerRestartDelay,
+  startHttpServer,
+} from "./server.ts";
 export {
   evaluateReadiness,
   nodeHttpHandler,
@@ -25,6 +32,7 @@ export {
   type NodeMetrics,
   type NodeMetricsOptions,
 } from "./metrics.ts";
+export { hostAllowed } from "./host_check.ts";
 export { gatewayHandler, type GatewayOptions, type GatewaySend } from "./gateway.ts";
 export { httpStatusOf } from "./status_codes.ts";
 export { type LagSampler, startLagSampler } from "./lag.ts";

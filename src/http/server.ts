@@ -1,11 +1,27 @@
 /**
  * A small HTTP listener on Deno's native server, shared by the health and
  * metrics endpoints and by the gateway. A handler that throws is answered
- * 500 without taking the listener down.
+ * 500 without taking the listener down, and a listener that fails (accept
+ * failing with EMFILE when idle connections use up the file descriptors)
+ * is logged and started again on the same address, never ending the node.
  *
  * @module
  */
 import type { Logger } from "../logging/mod.ts";
+
+/** What {@link startHttpServer} needs of a running listener: what `Deno.serve` returns. */
+export interface Listener {
+  readonly addr: Deno.NetAddr;
+  /** Settles when the listener ends: rejects when accepting failed. */
+  readonly finished: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Starts one listener; throws when it cannot bind. */
+export type Listen = (
+  options: Deno.ServeTcpOptions,
+  handler: (request: Request) => Response | Promise<Response>,
+) => Listener;
 
 /** Options for {@link startHttpServer}. */
 export interface HttpServerOptions {
@@ -17,35 +33,114 @@ export interface HttpServerOptions {
   port: number;
   handler: (request: Request) => Response | Promise<Response>;
   logger: Logger;
+  /** Wait before the n-th start again (0-based) of a failed listener. @default listenerRestartDelay */
+  restartDelayMs?: (attempt: number) => number;
+  /** Starts a listener; tests pass one that fails. @default Deno.serve */
+  listen?: Listen;
 }
 
 /** A running listener. */
 export interface HttpServer {
-  /** The bound port (the real one when 0 was asked for). */
+  /** The bound port (the real one when 0 was asked for); a listener started again keeps it. */
   readonly port: number;
   readonly host: string;
-  /** Stops accepting, lets responses in progress finish, and closes. */
+  /** False from a failure of the listener until it has been started again. */
+  listening(): boolean;
+  /** Stops accepting (and any start again), lets responses in progress finish, and closes. */
   close(): Promise<void>;
 }
+
+/** A listener that stayed up this long before failing starts its backoff over. */
+const HEALTHY_MS = 60_000;
+
+/**
+ * Milliseconds before the `attempt`-th (0-based) start again of a failed listener: 100 ms doubling
+ * to at most 30 s, so a cause that persists (descriptors still used up) costs a line every 30 s.
+ */
+export function listenerRestartDelay(attempt: number): number {
+  return Math.min(100 * 2 ** Math.max(0, attempt), 30_000);
+}
+
+const denoServe: Listen = (options, handler) => Deno.serve(options, handler);
 
 /** Starts listening at once; a bind failure (port in use) throws. */
 export function startHttpServer(options: HttpServerOptions): HttpServer {
   const { logger, name } = options;
   const host = options.host ?? "127.0.0.1";
-  const server = Deno.serve({
-    hostname: host,
-    port: options.port,
-    onListen: () => {},
-    onError: (error) => {
-      logger.error({ http: name, err: (error as Error)?.message }, "http handler failed");
-      return new Response("Internal error\n", { status: 500 });
-    },
-  }, options.handler);
-  const port = server.addr.port;
+  const listen = options.listen ?? denoServe;
+  const delayOf = options.restartDelayMs ?? listenerRestartDelay;
+  const start = (port: number) =>
+    listen({
+      hostname: host,
+      port,
+      onListen: () => {},
+      onError: (error) => {
+        logger.error({ http: name, err: (error as Error)?.message }, "http handler failed");
+        return new Response("Internal error\n", { status: 500 });
+      },
+    }, options.handler);
+
+  let current = start(options.port);
+  // A listener started again binds the port the first one got, so the address reported stays true.
+  const port = current.addr.port;
+  let up = true;
+  let stopped = false;
+  let failures = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const retry = () => {
+    const delayMs = delayOf(failures++);
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (stopped) return;
+      try {
+        current = start(port);
+      } catch (error) {
+        logger.error(
+          { http: name, err: (error as Error)?.message, retryMs: delayOf(failures) },
+          "http listener start failed",
+        );
+        retry();
+        return;
+      }
+      up = true;
+      logger.warn({ http: name, host, port, attempt: failures }, "http listener started again");
+      watch(current);
+    }, delayMs);
+    return delayMs;
+  };
+
+  // Left alone, a rejected `finished` is an unhandled rejection, and Deno ends the process on it.
+  const watch = (listener: Listener) => {
+    const since = Date.now();
+    const ended = (error?: unknown) => {
+      if (stopped) return;
+      up = false;
+      if (Date.now() - since >= HEALTHY_MS) failures = 0;
+      // Release whatever the failed listener still holds before binding its port again.
+      listener.shutdown().catch(() => {});
+      const retryMs = retry();
+      logger.error(
+        { http: name, host, port, err: (error as Error)?.message ?? "ended on its own", retryMs },
+        "http listener failed; starting it again",
+      );
+    };
+    listener.finished.then(() => ended(), ended);
+  };
+  watch(current);
+
   let closing: Promise<void> | undefined;
   return {
     port,
     host,
-    close: () => closing ??= server.shutdown(),
+    listening: () => up,
+    close: () =>
+      closing ??= (() => {
+        stopped = true;
+        up = false;
+        clearTimeout(timer);
+        // A listener that already failed has nothing left to shut down.
+        return current.shutdown().catch(() => {});
+      })(),
   };
 }

@@ -37,7 +37,10 @@ function readinessChecks(ctx: IplContext): ReadinessCheck[] {
         `broker ${s.broker}: ${s.consumers} of ${ctx.config.brokers[s.broker]!.instances} consumers attached`
       ).join("; ");
     },
-    () => ctx.gateway && !ctx.gateway.connected() ? "gateway has no AMQP connection" : undefined,
+    () =>
+      ctx.gateway && !ctx.gateway.connected()
+        ? "gateway cannot take requests: no AMQP connection, or its listener failed and is starting again"
+        : undefined,
   ];
 }
 
@@ -65,7 +68,13 @@ export function startNodeHttp(ctx: IplContext): StepOutcome {
       host: config.http.host,
       port: config.http.port,
       logger: ctx.logger,
-      handler: nodeHttpHandler({ node: ctx.instance, role: ctx.role, checks: readinessChecks(ctx), metrics }),
+      handler: nodeHttpHandler({
+        node: ctx.instance,
+        role: ctx.role,
+        checks: readinessChecks(ctx),
+        metrics,
+        hosts: [config.http.host, ...config.http.allowed_hosts],
+      }),
     });
   } catch (error) {
     metrics.close();
@@ -125,7 +134,14 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
     await link.close();
     throw new Error(`Cannot listen on ${host}:${port}: ${(error as Error).message}`);
   }
-  ctx.gateway = { host: server.host, port: server.port, connected: link.connected, close: server.close };
+  const listening = server.listening;
+  ctx.gateway = {
+    host: server.host,
+    port: server.port,
+    // What /ready and `beds status` read: a gateway serves only while both its sides are up.
+    connected: () => link.connected() && listening(),
+    close: server.close,
+  };
   ctx.logger.info({ gateway: { host: server.host, port: server.port } }, "gateway listening");
   return {
     detail: `http://${server.host}:${server.port}/v1/<template>/<op>, timeout ${timeoutMs} ms`,

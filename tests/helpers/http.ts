@@ -73,3 +73,24 @@ export function sample(text: string, series: string): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * GETs `path` from `url`'s listener with this `Host` header, over a plain socket: fetch writes the
+ * URL's own host, whatever the headers say. Returns the status.
+ */
+export async function statusWithHost(url: string, path: string, host: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    await conn.write(
+      new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+    );
+    const buffer = new Uint8Array(64);
+    const n = await conn.read(buffer);
+    const status = /^HTTP\/1\.1 (\d{3})/.exec(new TextDecoder().decode(buffer.subarray(0, n ?? 0)));
+    if (!status) throw new Error(`No HTTP status from ${url}`);
+    return Number(status[1]);
+  } finally {
+    conn.close();
+  }
+}

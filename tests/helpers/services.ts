@@ -66,6 +66,8 @@ export interface TestEnvOptions {
   master?: Record<string, string | number | boolean>;
   /** Extra settings of `[admin]` (e.g. `{ report_ms: 200 }`), merged into the table the env has. */
   admin?: Record<string, string | number | boolean>;
+  /** Extra settings of `[http]` (e.g. `{ allowed_hosts: ["metrics.internal"] }`), merged into the env's table. */
+  http?: Record<string, unknown>;
   /** Extra settings of `[gateway]` (e.g. `{ port: 8081 }`), merged into the table the env has. */
   gateway?: Record<string, string | number | boolean>;
   /** Extra settings of `[amqp]` (e.g. `{ reconnect_initial_ms: 3000 }`), merged into the table the env has. */
@@ -99,7 +101,7 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
       templates: { dir: options.templatesDir ?? `${ROOT}/templates` },
       admin: { templates_dir: `${ROOT}/templates/admin`, ...options.admin },
       // Free ports, so nodes of one test process never clash (tests/helpers/http.ts finds them).
-      http: { port: 0 },
+      http: { port: 0, ...options.http },
       gateway: { port: 0, ...options.gateway },
     },
     extraToml: options.extraToml,

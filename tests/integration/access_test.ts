@@ -574,8 +574,8 @@ Deno.test("an admin command replayed from a dead-letter queue is refused, even f
       });
       await new Promise((r) => setTimeout(r, 100));
       ch.publish(
-        `${env.exchange}.admin`,
-        `node.${NODE}`,
+        adminExchangeName(env.exchange),
+        adminNodeKey(NODE),
         Buffer.from(JSON.stringify({ command: "shutdown" })),
         {
           replyTo: "amq.rabbitmq.reply-to",

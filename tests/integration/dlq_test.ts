@@ -221,7 +221,7 @@ Deno.test("a consumer whose queue is deleted under it is restarted and serves ag
   }
 });
 
-Deno.test("replay sends each letter through its broker's exchange and keeps one no queue would take", async () => {
+Deno.test("replay sends each letter through its broker's exchange and keeps one no queue would take, or its broker does not bind", async () => {
   const env = await createTestEnv();
   const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
   const ch = await conn.createConfirmChannel();
@@ -234,7 +234,7 @@ Deno.test("replay sends each letter through its broker's exchange and keeps one 
     await ch.assertExchange(env.exchange, "topic", { durable: true });
     await ch.assertExchange(adminExchangeName(env.exchange), "topic", { durable: true });
     for (const queue of [dataDlq, adminDlq, dataSeen, adminSeen]) await ch.assertQueue(queue);
-    await ch.bindQueue(dataSeen, env.exchange, "read.*");
+    await ch.bindQueue(dataSeen, env.exchange, "read.cus");
     await ch.bindQueue(adminSeen, adminExchangeName(env.exchange), "create.nst");
     // BEDS's own copies carry the node's user_id (here guest's, the test's login); a letter
     // RabbitMQ dead-lettered itself carries its publisher's, or none.
@@ -257,7 +257,9 @@ Deno.test("replay sends each letter through its broker's exchange and keeps one 
         "routing-keys": ["read.cus"],
       }],
     });
-    letter(dataDlq, "nob-1", { "x-beds-routing-key": "read_nothing", "x-beds-reason": "poison" }, "guest");
+    // rBroker binds read.*, but no queue is bound for this one; and a key rBroker does not bind.
+    letter(dataDlq, "nob-1", { "x-beds-routing-key": "read.nothing", "x-beds-reason": "poison" }, "guest");
+    letter(dataDlq, "oth-1", { "x-beds-routing-key": "create.cus", "x-beds-reason": "poison" }, "guest");
     // A node's retry copy RabbitMQ dead-lettered itself: x-death names the work queue it was sent
     // back to, the node's own header the key the request came with.
     letter(dataDlq, "ret-1", {
@@ -277,8 +279,12 @@ Deno.test("replay sends each letter through its broker's exchange and keeps one 
     assert.match(run.out, /replayed adm-1 → create\.nst/);
     assert.match(run.out, /replayed lim-1 → read\.cus/);
     assert.match(run.out, /replayed ret-1 → read\.cus/);
-    assert.match(run.err, /kept nob-1 in .*rBroker\.dlq: no queue is bound for "read_nothing"/);
-    assert.match(run.out, /3 message\(s\) replayed, 1 kept/);
+    assert.match(run.err, /kept nob-1 in .*rBroker\.dlq: no queue is bound for "read\.nothing"/);
+    assert.match(
+      run.err,
+      /kept oth-1 in .*rBroker\.dlq: its routing key "create\.cus" is not one this broker binds/,
+    );
+    assert.match(run.out, /3 message\(s\) replayed, 2 kept/);
 
     assert.equal(
       (await ch.checkQueue(adminSeen)).messageCount,
@@ -287,7 +293,10 @@ Deno.test("replay sends each letter through its broker's exchange and keeps one 
     );
     assert.equal((await ch.checkQueue(dataSeen)).messageCount, 2);
     const left = await dlq(env);
-    assert.deepEqual(left.map((l) => [l.id, l.routingKey]), [["nob-1", "read_nothing"]]);
+    assert.deepEqual(left.map((l) => [l.id, l.routingKey]), [["nob-1", "read.nothing"], [
+      "oth-1",
+      "create.cus",
+    ]]);
     const listed = await cli(["dlq", "list", "--json", ...env.cliArgs]);
     assert.equal(listed.code, 0, listed.err);
   } finally {

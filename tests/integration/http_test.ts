@@ -12,7 +12,7 @@ import {
   waitFor,
 } from "../helpers/services.ts";
 import { closeAmqpConnections } from "../helpers/faults.ts";
-import { httpGet, httpPost, nodeUrls, sample } from "../helpers/http.ts";
+import { httpGet, httpPost, nodeUrls, sample, statusWithHost } from "../helpers/http.ts";
 
 Deno.test("a node serves /live, /ready and /metrics, and is not ready while its AMQP connection is down", async (t) => {
   const env = await createTestEnv();
@@ -151,6 +151,18 @@ Deno.test("the HTTP gateway answers with the node's reply and a status mapped fr
       assert.equal(json.ok, false);
     });
 
+    await t.step("a body not sent as application/json answers 415, and one from a web page 403", async () => {
+      const send = async (headers: Record<string, string>) => {
+        const response = await fetch(`${gateway}/v1/cus/read`, { method: "POST", headers, body: "{}" });
+        return [response.status, (await response.json()).error?.code];
+      };
+      assert.deepEqual(await send({ "content-type": "text/plain" }), [415, "BAD_REQUEST"]);
+      assert.deepEqual(
+        await send({ "content-type": "application/json", origin: "https://evil.example" }),
+        [403, "FORBIDDEN"],
+      );
+    });
+
     await t.step("an unknown template answers 404 UNKNOWN_TEMPLATE", async () => {
       const { status, json } = await httpPost(`${gateway}/v1/zzq/read`, {});
       assert.equal(status, 404);
@@ -185,6 +197,21 @@ Deno.test("the HTTP gateway answers with the node's reply and a status mapped fr
     });
   } finally {
     for (const node of nodes.reverse()) assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
+
+Deno.test("/metrics answers to IP literals and the names in [http] allowed_hosts only", async () => {
+  const env = await createTestEnv({ http: { allowed_hosts: ["metrics.internal"] } });
+  const instance = `hosts-${env.id}`;
+  const node = await startNode(env, "appServer", instance);
+  try {
+    const { http } = await nodeUrls(env, instance);
+    assert.equal(await statusWithHost(http, "/metrics", "metrics.internal:9464"), 200);
+    assert.equal(await statusWithHost(http, "/metrics", new URL(http).host), 200);
+    assert.equal(await statusWithHost(http, "/metrics", "rebound.evil.example"), 421);
+  } finally {
+    assert.equal(await node.stop(), 0);
     await env.cleanup();
   }
 });

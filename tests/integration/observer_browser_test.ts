@@ -1,7 +1,8 @@
 /**
  * The observer end to end: a node writes to the MariaDB log store, the
  * observer (its own process, read-only account) serves it, and headless
- * Chromium filters the events, opens a chain and sees its children and error.
+ * Chromium filters the events, opens a chain and sees its children and error,
+ * and a page on a DNS name rebound to 127.0.0.1 is refused.
  * Screenshots go to tests/output/.
  */
 import assert from "node:assert/strict";
@@ -83,7 +84,8 @@ async function startObserver(env: TestEnv, account: { user: string; password: st
 }
 
 Deno.test({
-  name: "the observer shows events, filters them, and opens a chain with its children and error",
+  name:
+    "the observer shows events, filters them, opens a chain with its children and error, and refuses a rebound name",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -144,7 +146,14 @@ flush_ms = 50
 
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          // What an attacker's DNS does after rebinding: their name now points at this machine.
+          "--host-resolver-rules=MAP rebind.test 127.0.0.1",
+        ],
       });
       cleanups.unshift(() => browser.close());
       const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
@@ -188,6 +197,11 @@ flush_ms = 50
 
       await page.click('header a[href="/ipl"]');
       assert.match((await page.textContent("main"))!, /observer-node[\s\S]*logstore/);
+
+      // A page on a rebound name would be same-origin with the observer, free to read the log.
+      const rebound = await page.goto(`http://rebind.test:${new URL(observer.url).port}/`);
+      assert.equal(rebound?.status(), 421);
+      assert.ok(!(await page.content()).includes("observer-node"), "no log records on a rebound name");
       assert.equal(dialogs, 0);
     } finally {
       for (const cleanup of cleanups) await cleanup().catch((e) => console.error("cleanup:", e));

@@ -129,8 +129,11 @@ Deno.test("a node with a gateway stops it before its consumers: what it took is 
     const { gateway } = await nodeUrls(env, instance, { gateway: true });
     await lock.query("LOCK TABLES customers WRITE");
     const read = () =>
-      fetch(`${gateway}/v1/cus/read`, { method: "POST", body: JSON.stringify({ key: { id: 1 } }) })
-        .then(async (r) => ({ status: r.status, body: await r.json() }));
+      fetch(`${gateway}/v1/cus/read`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ key: { id: 1 } }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
     const taken = read(); // in flight when the node is asked to stop
     await waitFor(
       async () =>

@@ -21,13 +21,23 @@ function handler(send: GatewaySend, maxBodyBytes = 1024) {
   return { handle, answers };
 }
 
+/** What a JSON client sends; a test overrides or removes (`null`) a header to play a browser. */
+const JSON_HEADERS = { "content-type": "application/json" };
+
 async function post(
   handle: (r: Request) => Promise<Response>,
   path: string,
   body?: string,
   method = "POST",
+  headers: Record<string, string | null> = {},
 ) {
-  const response = await handle(new Request(`http://gw${path}`, { method, body }));
+  const sent = new Headers(JSON_HEADERS);
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === null) sent.delete(name);
+    else sent.set(name, value);
+  }
+  // A string body without a content-type header would get text/plain from the Request constructor.
+  const response = await handle(new Request(`http://gw${path}`, { method, body, headers: sent }));
   return { status: response.status, headers: response.headers, json: await response.json() };
 }
 
@@ -130,7 +140,11 @@ Deno.test("gatewayHandler() rejects bad input before anything is sent", async (t
   }
   await t.step("invalid UTF-8 bytes answer 400 BAD_REQUEST", async () => {
     const response = await handle(
-      new Request("http://gw/v1/cus/read", { method: "POST", body: new Uint8Array([0x7b, 0xff, 0x7d]) }),
+      new Request("http://gw/v1/cus/read", {
+        method: "POST",
+        headers: JSON_HEADERS,
+        body: new Uint8Array([0x7b, 0xff, 0x7d]),
+      }),
     );
     assert.equal(response.status, 400);
     assert.equal((await response.json()).error.code, "BAD_REQUEST");
@@ -144,11 +158,118 @@ Deno.test("gatewayHandler() rejects bad input before anything is sent", async (t
         controller.close();
       },
     });
-    const response = await handle(new Request("http://gw/v1/cus/read", { method: "POST", body: stream }));
+    const response = await handle(
+      new Request("http://gw/v1/cus/read", { method: "POST", headers: JSON_HEADERS, body: stream }),
+    );
     assert.equal(response.status, 413);
     assert.deepEqual((await response.json()).error.details, { limit: 300, size: 400 });
   });
   assert.equal(sends, 0);
+});
+
+Deno.test("gatewayHandler() refuses what a web page can send, before reading the body", async (t) => {
+  let sends = 0;
+  const { handle, answers } = handler(() => {
+    sends++;
+    return Promise.resolve({ ok: true, data: null, meta: META });
+  }, 300);
+  const update = '{"key":{"id":1},"data":{"status":"closed"}}';
+  const EVIL = "https://evil.example";
+  const cases: Array<[string, string, string, Record<string, string | null>, number, string]> = [
+    // What a page may POST cross-site without a preflight: its request runs before any answer is read.
+    [
+      "a no-cors text/plain POST",
+      "/v1/cus/update",
+      "POST",
+      { "content-type": "text/plain" },
+      415,
+      "BAD_REQUEST",
+    ],
+    [
+      "a form post",
+      "/v1/cus/update",
+      "POST",
+      { "content-type": "application/x-www-form-urlencoded" },
+      415,
+      "BAD_REQUEST",
+    ],
+    [
+      "a multipart form",
+      "/v1/cus/update",
+      "POST",
+      { "content-type": "multipart/form-data" },
+      415,
+      "BAD_REQUEST",
+    ],
+    ["no content type", "/v1/cus/update", "POST", { "content-type": null }, 415, "BAD_REQUEST"],
+    [
+      "a type that only starts like JSON",
+      "/v1/cus/update",
+      "POST",
+      { "content-type": "application/jsonx" },
+      415,
+      "BAD_REQUEST",
+    ],
+    ["any Origin, even with a JSON body", "/v1/cus/update", "POST", { origin: EVIL }, 403, "FORBIDDEN"],
+    ["an opaque Origin (null)", "/v1/cus/update", "POST", { origin: "null" }, 403, "FORBIDDEN"],
+    // A page reached by DNS rebinding is same-origin with the gateway, and still sends its Origin.
+    ["a same-origin page", "/v1/cus/update", "POST", { origin: "http://gw" }, 403, "FORBIDDEN"],
+    [
+      "an Origin with a text/plain body",
+      "/v1/cus/update",
+      "POST",
+      { origin: EVIL, "content-type": "text/plain" },
+      403,
+      "FORBIDDEN",
+    ],
+    [
+      "a CORS preflight",
+      "/v1/cus/update",
+      "OPTIONS",
+      { origin: EVIL, "access-control-request-method": "POST" },
+      405,
+      "BAD_REQUEST",
+    ],
+    ["a path outside /v1 from a page", "/v2/cus/read", "POST", { origin: EVIL }, 404, "NOT_FOUND"],
+  ];
+  for (const [what, path, method, headers, status, code] of cases) {
+    await t.step(`${what} answers ${status} ${code}`, async () => {
+      const answer = await post(handle, path, method === "OPTIONS" ? undefined : update, method, headers);
+      assert.equal(answer.status, status, JSON.stringify(answer.json));
+      assert.equal(answer.json.error.code, code);
+      assert.equal(answer.headers.get("access-control-allow-origin"), null, "no CORS grant");
+      if (status === 405) assert.equal(answer.headers.get("allow"), "POST");
+    });
+  }
+  await t.step("a refused body is not read: one that never ends is not waited for", async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new TextEncoder().encode("{")),
+    });
+    const response = await handle(
+      new Request(
+        "http://gw/v1/cus/update",
+        { method: "POST", headers: { "content-type": "text/plain" }, body, duplex: "half" } as RequestInit,
+      ),
+    );
+    assert.equal(response.status, 415);
+    await response.body?.cancel();
+  });
+  await t.step("a content type refused before a body over the limit is measured", async () => {
+    const big = `{"key":{"id":"${"x".repeat(400)}"}}`;
+    const answer = await post(handle, "/v1/cus/read", big, "POST", { "content-type": "text/plain" });
+    assert.equal(answer.status, 415);
+  });
+  assert.equal(sends, 0, "nothing refused was sent");
+  await t.step("application/json with parameters, in any case, is a JSON body", async () => {
+    for (
+      const type of ["application/json; charset=utf-8", "Application/JSON", "application/json ;charset=UTF-8"]
+    ) {
+      const answer = await post(handle, "/v1/cus/update", update, "POST", { "content-type": type });
+      assert.equal(answer.status, 200, type);
+    }
+    assert.equal(sends, 3);
+  });
+  assert.ok(answers.slice(0, cases.length).every(([template, op]) => template === "_none" && op === "_none"));
 });
 
 Deno.test("gatewayHandler() answers requests that got no reply", async (t) => {
@@ -195,7 +316,10 @@ Deno.test("gatewayHandler() answers 408 to a body that does not come within the 
   });
   const started = performance.now();
   const response = await handle(
-    new Request("http://gw/v1/cus/read", { method: "POST", body, duplex: "half" } as RequestInit),
+    new Request(
+      "http://gw/v1/cus/read",
+      { method: "POST", headers: JSON_HEADERS, body, duplex: "half" } as RequestInit,
+    ),
   );
   const waited = performance.now() - started;
   const json = await response.json();
@@ -230,7 +354,10 @@ Deno.test("gatewayHandler() answers 400, and logs no error, when the client brea
     },
   });
   const response = await handle(
-    new Request("http://gw/v1/cus/read", { method: "POST", body, duplex: "half" } as RequestInit),
+    new Request(
+      "http://gw/v1/cus/read",
+      { method: "POST", headers: JSON_HEADERS, body, duplex: "half" } as RequestInit,
+    ),
   );
   const json = await response.json();
   assert.equal(response.status, 400);

@@ -264,6 +264,42 @@ Deno.test("nodeHttpHandler() routes /live, /ready and /metrics", async (t) => {
   }
 });
 
+Deno.test("nodeHttpHandler() answers 421 to a Host that is not an IP literal, localhost or its bind host", async (t) => {
+  const metrics = metricsWith();
+  const handle = nodeHttpHandler({
+    node: "n1",
+    role: "appServer",
+    checks: [],
+    metrics,
+    hosts: ["beds-node-1"],
+  });
+  const get = async (path: string, host: string) => {
+    const response = await handle(new Request(`http://${host}${path}`, { headers: { host } }));
+    return {
+      status: response.status,
+      type: response.headers.get("content-type"),
+      text: await response.text(),
+    };
+  };
+  try {
+    await t.step("a page on a rebound DNS name reads neither metrics nor readiness", async () => {
+      for (const path of ["/metrics", "/ready", "/live", "/nope"]) {
+        const refused = await get(path, "rebind.evil.example:9100");
+        assert.equal(refused.status, 421, path);
+        assert.match(refused.type ?? "", /^text\/plain/);
+        assert.ok(!refused.text.includes("beds_"), "no metrics in the refusal");
+      }
+    });
+    await t.step("IP literals, localhost and the bind host are answered", async () => {
+      for (const host of ["127.0.0.1:9100", "[::1]:9100", "localhost:9100", "10.0.0.7", "beds-node-1:9100"]) {
+        assert.equal((await get("/metrics", host)).status, 200, host);
+      }
+    });
+  } finally {
+    metrics.close();
+  }
+});
+
 Deno.test("createNodeMetrics() labels a gateway answer for a template it does not know as _unknown", async () => {
   const metrics = metricsWith();
   try {

@@ -3,6 +3,7 @@ import { chainPage, esc, eventsPage, iplPage } from "../../utilities/log_dumper/
 import { buildTree } from "../../utilities/log_dumper/tree.ts";
 import { createHandler, filterFrom } from "../../utilities/log_dumper/server.ts";
 import { observerConfig } from "../../utilities/log_dumper/config.ts";
+import { type Listener, restartDelay, serveKeptUp } from "../../utilities/log_dumper/listener.ts";
 import { filterSql } from "../../utilities/log_dumper/mariadb_source.ts";
 import {
   type LogRecord,
@@ -238,6 +239,74 @@ Deno.test("the observer handler is read-only and reports a store outage", async 
   });
 });
 
+Deno.test("the observer handler answers 421 to a Host that is not an IP literal, localhost or allowed", async (t) => {
+  const source: LogSource = {
+    recent: () => Promise.resolve([record("secret-event", "2026-01-01T00:00:00.000Z")]),
+    chain: () => Promise.resolve([record("secret-event", "2026-01-01T00:00:00.000Z")]),
+    close: () => Promise.resolve(),
+  };
+  const handle = createHandler({ source, pageSize: 10, refreshSeconds: 0, hosts: ["observer.internal"] });
+  const get = async (path: string, host: string) => {
+    const response = await handle(new Request(`http://${host}${path}`, { headers: { host } }));
+    return {
+      status: response.status,
+      type: response.headers.get("content-type"),
+      text: await response.text(),
+    };
+  };
+  await t.step("a page on a rebound DNS name reads no log page", async () => {
+    for (const path of ["/", "/chain?id=secret-event", "/ipl", "/favicon.ico"]) {
+      const refused = await get(path, "rebind.evil.example:8089");
+      assert.equal(refused.status, 421, path);
+      assert.match(refused.type ?? "", /^text\/plain/);
+      assert.ok(!refused.text.includes("secret-event"), path);
+    }
+  });
+  await t.step("IP literals, localhost and allowed names are answered", async () => {
+    for (const host of ["127.0.0.1:8089", "[::1]:8089", "localhost:8089", "OBSERVER.internal"]) {
+      const page = await get("/", host);
+      assert.equal(page.status, 200, host);
+      assert.ok(page.text.includes("secret-event"), host);
+    }
+  });
+});
+
+Deno.test("serveKeptUp() logs an observer listener that failed and starts it again on its port", async () => {
+  const started: Array<{ port: number; fail(error: Error): void }> = [];
+  const listen = (options: Deno.ServeTcpOptions): Listener => {
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const finished = new Promise<void>((res, rej) => [resolve, reject] = [res, rej]);
+    started.push({ port: options.port!, fail: reject });
+    return {
+      addr: { transport: "tcp", hostname: options.hostname!, port: options.port || 40124 },
+      finished,
+      shutdown: () => (resolve(), finished.catch(() => {})),
+    };
+  };
+  const lines: string[] = [];
+  const server = serveKeptUp({
+    hostname: "127.0.0.1",
+    port: 0,
+    handler: () => new Response("ok"),
+    log: (line) => lines.push(line),
+    listen,
+    restartDelayMs: () => 10,
+  });
+  started[0]!.fail(new Error("Too many open files (os error 24)"));
+  for (const since = Date.now(); started.length < 2 && Date.now() - since < 5_000;) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.deepEqual(started.map((s) => s.port), [0, 40124]);
+  assert.deepEqual(lines, [
+    "observer listener failed: Too many open files (os error 24); starting it again in 10 ms",
+    "observer listener started again on http://127.0.0.1:40124/",
+  ]);
+  await server.stop();
+  await server.stopped;
+  assert.deepEqual([0, 1, 9, 20].map(restartDelay), [100, 200, 30_000, 30_000]);
+});
+
 Deno.test("observerConfig() layers environment over TOML over defaults", async (t) => {
   await t.step("defaults bind to localhost", () => {
     const config = observerConfig({});
@@ -258,6 +327,19 @@ Deno.test("observerConfig() layers environment over TOML over defaults", async (
       password: "s3cret",
       database: "logs",
     });
+  });
+  await t.step("allowed hosts come from a TOML array or a comma-separated variable", () => {
+    assert.deepEqual(observerConfig({}).allowedHosts, []);
+    const toml = '[server]\nallowed_hosts = ["observer.internal", "logs.example"]\n';
+    assert.deepEqual(observerConfig({}, toml).allowedHosts, ["observer.internal", "logs.example"]);
+    assert.deepEqual(
+      observerConfig({ LOG_DUMPER_ALLOWED_HOSTS: " a.internal, ,b.internal " }, toml).allowedHosts,
+      ["a.internal", "b.internal"],
+    );
+    assert.throws(
+      () => observerConfig({}, "[server]\nallowed_hosts = 3\n"),
+      /Invalid observer setting allowed_hosts: expected a list of host names/,
+    );
   });
   await t.step("a bad port names the setting", () => {
     assert.throws(() => observerConfig({ LOG_DUMPER_PORT: "http" }), /Invalid observer setting port/);

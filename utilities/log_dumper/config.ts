@@ -14,6 +14,12 @@ export interface ObserverConfig {
   host: string;
   /** @default 8089 */
   port: number;
+  /**
+   * Names the `Host` header may carry besides IP literals, `localhost` and `host`, e.g. the name of a
+   * proxy in front (`[server] allowed_hosts`, LOG_DUMPER_ALLOWED_HOSTS comma-separated). Any other is
+   * answered 421, so a page reached through a rebound DNS name cannot read the log. @default []
+   */
+  allowedHosts: string[];
   /** Seconds between refreshes of the event list; 0 turns it off. @default 5 */
   refreshSeconds: number;
   /** Events per page. @default 50 */
@@ -43,6 +49,7 @@ export interface ObserverConfig {
 const DEFAULTS: ObserverConfig = {
   host: "127.0.0.1",
   port: 8089,
+  allowedHosts: [],
   refreshSeconds: 5,
   pageSize: 50,
   store: "mariadb",
@@ -77,6 +84,15 @@ function text(name: string, value: unknown): string {
   return value;
 }
 
+/** A list of host names: a TOML array of strings, or one string of comma-separated names (env). */
+function names(name: string, value: unknown): string[] {
+  const list = typeof value === "string" ? value.split(",") : value;
+  if (!Array.isArray(list) || !list.every((item) => typeof item === "string")) {
+    throw new Error(`Invalid observer setting ${name}: expected a list of host names`);
+  }
+  return list.map((item) => item.trim()).filter((item) => item !== "");
+}
+
 /**
  * Builds the config from TOML text (top-level `store`, sections `[server]`,
  * `[mariadb]` and `[mongodb]`) and environment variables, the latter winning.
@@ -98,6 +114,7 @@ export function observerConfig(env: Record<string, string | undefined>, toml = "
   return {
     host: text("host", pick("HOST", server.host, DEFAULTS.host)),
     port: int("port", pick("PORT", server.port, DEFAULTS.port), 0, 65535),
+    allowedHosts: names("allowed_hosts", pick("ALLOWED_HOSTS", server.allowed_hosts, DEFAULTS.allowedHosts)),
     refreshSeconds: int(
       "refresh_seconds",
       pick("REFRESH", server.refresh_seconds, DEFAULTS.refreshSeconds),

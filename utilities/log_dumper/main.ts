@@ -12,6 +12,7 @@ import { createMariadbSource } from "./mariadb_source.ts";
 import { createMongodbSource } from "./mongodb_source.ts";
 import { unfolding } from "./source.ts";
 import { createHandler } from "./server.ts";
+import { serveKeptUp } from "./listener.ts";
 
 /** Where settings are looked for when LOG_DUMPER_CONFIG is unset (relative to the working directory). */
 const DEFAULT_FILES = ["log_dumper.toml", "utilities/log_dumper/log_dumper.toml"];
@@ -50,21 +51,24 @@ if (import.meta.main) {
   const source = unfolding(
     config.store === "mongodb" ? createMongodbSource(config.mongodb) : createMariadbSource(config.mariadb),
   );
-  const server = Deno.serve(
-    {
-      hostname: config.host,
-      port: config.port,
-      onListen: ({ hostname, port }) =>
-        console.log(
-          `observer on http://${hostname}:${port}/ reading ${storeLabel(config)}`,
-        ),
-    },
-    createHandler({ source, pageSize: config.pageSize, refreshSeconds: config.refreshSeconds }),
-  );
+  const server = serveKeptUp({
+    hostname: config.host,
+    port: config.port,
+    onListen: ({ hostname, port }) =>
+      console.log(
+        `observer on http://${hostname}:${port}/ reading ${storeLabel(config)}`,
+      ),
+    handler: createHandler({
+      source,
+      pageSize: config.pageSize,
+      refreshSeconds: config.refreshSeconds,
+      hosts: [config.host, ...config.allowedHosts],
+    }),
+  });
   const stop = () => {
-    server.shutdown().finally(() => source.close());
+    server.stop().finally(() => source.close());
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  await server.finished;
+  await server.stopped;
 }

@@ -1,10 +1,12 @@
 /**
  * The observer's HTTP side: GET-only routes over a {@link LogSource}.
  * `/` events with filters and paging, `/chain?id=` one chain as a tree,
- * `/ipl` IPL records.
+ * `/ipl` IPL records. A `Host` that is not an IP literal, `localhost` or
+ * an allowed name is answered 421 (host_check.ts: DNS rebinding).
  *
  * @module
  */
+import { misdirected } from "./host_check.ts";
 import { chainPage, errorPage, eventsPage, iplPage } from "./render.ts";
 import type { LogSource, RecordFilter } from "./source.ts";
 import { buildTree } from "./tree.ts";
@@ -14,6 +16,8 @@ export interface HandlerOptions {
   source: LogSource;
   pageSize: number;
   refreshSeconds: number;
+  /** Names `Host` may carry besides IP literals and `localhost`: the bind host, `allowed_hosts`. @default [] */
+  hosts?: readonly string[];
 }
 
 const HEADERS = {
@@ -57,6 +61,8 @@ export function filterFrom(params: URLSearchParams): RecordFilter {
 export function createHandler(options: HandlerOptions): (request: Request) => Promise<Response> {
   const { source } = options;
   return async (request) => {
+    const refused = misdirected(request, options.hosts);
+    if (refused) return refused;
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("read-only\n", { status: 405, headers: { allow: "GET, HEAD" } });
     }
