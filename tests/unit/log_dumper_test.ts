@@ -132,6 +132,18 @@ Deno.test("buildTree() puts parts that started in the same millisecond in their 
   assert.deepEqual(tree[0]!.children.map((c) => c.event.slice(root.length)), [".1", ".2", ".10", ".24"]);
 });
 
+Deno.test("buildTree() makes one placeholder per record for deep made-up parents, not one per word", () => {
+  const root = "000000001-n-b-0000";
+  const deep = (i: number) => `${root}.${Array(30).fill(`p${i}`).join(".")}.leaf`;
+  const tree = buildTree([
+    record(root, "2025-01-02T00:00:00.000Z"),
+    ...Array.from({ length: 50 }, (_, i) => record(deep(i), "2025-01-02T00:00:00.100Z")),
+  ]);
+  const count = (nodes: readonly { children: readonly unknown[] }[]): number =>
+    nodes.reduce((n, node) => n + 1 + count(node.children as { children: unknown[] }[]), 0);
+  assert.equal(count(tree), 101);
+});
+
 Deno.test("buildTree() nests a chain by id and chainPage() shows timings and errors", () => {
   const root = "000000001-n-b-0000";
   const tree = buildTree([

@@ -1,6 +1,7 @@
 /**
  * The records of one chain as a tree: each record under the longest id it
- * extends (`<parent>.<suffix>`), placeholders for ids nobody recorded.
+ * extends (`<parent>.<suffix>`), a placeholder for the id it extends when
+ * nobody recorded that one.
  *
  * @module
  */
@@ -29,16 +30,17 @@ export function buildTree(records: readonly LogRecord[]): TreeNode[] {
   for (const record of records) {
     if (!nodes.has(record.event)) nodes.set(record.event, { event: record.event, record, children: [] });
   }
+  // The id a record extends becomes a placeholder when nobody recorded it; the ids above it do not
+  // (a client's parent may have dozens of words): at most one placeholder per record.
   for (const event of [...nodes.keys()]) {
-    for (let up = parentOf(event); up !== undefined && !nodes.has(up); up = parentOf(up)) {
-      nodes.set(up, { event: up, children: [] });
-    }
+    const up = parentOf(event);
+    if (up !== undefined && !nodes.has(up)) nodes.set(up, { event: up, children: [] });
   }
   const roots: TreeNode[] = [];
   for (const node of nodes.values()) {
-    const up = parentOf(node.event);
-    const parent = up === undefined ? undefined : nodes.get(up);
-    (parent ? parent.children : roots).push(node);
+    let up = parentOf(node.event);
+    while (up !== undefined && !nodes.has(up)) up = parentOf(up);
+    (up !== undefined ? nodes.get(up)!.children : roots).push(node);
   }
   const sort = (list: TreeNode[]) => {
     list.sort((a, b) => startOf(a).localeCompare(startOf(b)) || BY_NUMBER.compare(a.event, b.event));
