@@ -8,13 +8,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import {
-  type AmqpChannel,
-  type AmqpConnection,
-  type AmqpMessage,
-  HEADERS,
-  type SideChannel,
-} from "../amqp/mod.ts";
+import type { AmqpChannel, AmqpConnection, AmqpMessage, SideChannel } from "../amqp/mod.ts";
 import type { Op } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import {
@@ -26,11 +20,11 @@ import {
   type Request,
   routingKey,
 } from "../protocol/mod.ts";
-import { dispatch, type DispatchDeps, type PartRecord, replayRefusal, requesterOf } from "../dispatch/mod.ts";
+import { dispatch, type DispatchDeps, type PartRecord } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
 import { type RetryRoute, storeSafeCopyUntilStored } from "./safe_copy.ts";
-import { attemptOf, firstEventOf, originalRoutingKey, ownHeaders } from "./delivery.ts";
+import { attemptOf, firstEventOf, originalRoutingKey, ownHeaders, runsAs } from "./delivery.ts";
 import type { BrokerCounters } from "./counters.ts";
 import { createAcks } from "./acks.ts";
 import type { EventSink } from "../logstore/mod.ts";
@@ -76,24 +70,6 @@ function checkRoute(request: Request, key: string): void {
   if (key !== expected) {
     throw new BedsError("BAD_REQUEST", `Routing key "${key}" does not match the request ("${expected}")`);
   }
-}
-
-/** FORBIDDEN for a replayed dead letter that would run as another user (see {@link replayRefusal}). */
-function checkReplay(msg: AmqpMessage, deps: DispatchDeps): void {
-  if (!deps.access?.enabled) return;
-  const headers = msg.properties.headers;
-  const refusal = replayRefusal(
-    headers?.[HEADERS.replayedFrom],
-    msg.properties.userId,
-    headers?.[HEADERS.user],
-    deps.access.nodeUser,
-  );
-  if (refusal) throw new BedsError("FORBIDDEN", refusal);
-}
-
-/** The user the delivery runs as (see {@link requesterOf}). */
-function userOf(msg: AmqpMessage, deps: DispatchDeps): string | undefined {
-  return requesterOf(msg.properties.userId, msg.properties.headers?.[HEADERS.user], deps.access?.nodeUser);
 }
 
 /** Opens a channel, sets prefetch and starts consuming `queue`. */
@@ -161,7 +137,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     let parts: PartRecord[] | undefined;
     // A retried copy carries the first attempt's event id.
     const firstEvent = firstEventOf(own);
-    const user = userOf(msg, options.deps);
+    const { user, refused } = runsAs(msg, options.deps.access);
     const at = isoNow();
     try {
       request = decodeRequest(msg.content, options.maxBodyBytes);
@@ -170,7 +146,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         ? eventIds.retry(firstEvent, attempt)
         : eventIds.next(request.event?.parent);
       checkRoute(request, originalRoutingKey(msg, own));
-      checkReplay(msg, options.deps);
+      if (refused) throw new BedsError("FORBIDDEN", refused);
       const result = await dispatch(request, options.ops, options.deps, { event, user });
       reply = okReply(result.data, { ...meta(event, started, result.rows), ...result.meta });
       parts = result.parts;

@@ -7,6 +7,7 @@
  */
 import { type AmqpAnyMessage, type AmqpMessage, HEADERS } from "../amqp/mod.ts";
 import { EVENT_ID_PATTERN, MAX_RETRIED_EVENT_LENGTH } from "../protocol/mod.ts";
+import { type AccessPolicy, replayRefusal, requesterOf } from "../dispatch/mod.ts";
 
 /** Headers of a message that are not believed: none (one shared object, none made per delivery). */
 const NO_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -52,4 +53,28 @@ export function firstEventOf(own: Readonly<Record<string, unknown>>): string | u
       EVENT_ID_PATTERN.test(header)
     ? header
     : undefined;
+}
+
+/**
+ * The user a delivery runs as (see {@link requesterOf}), or, for a replayed dead letter that may not
+ * run (see {@link replayRefusal}), why not. A refused replay runs as no one, and its safe copy names
+ * no one: named after the replaying user, it would run with that user's grants when the nodes' user
+ * replays it again.
+ */
+export function runsAs(
+  msg: AmqpMessage,
+  access: AccessPolicy | undefined,
+): { user: string | undefined; refused?: string } {
+  const headers = msg.properties.headers;
+  const userId = msg.properties.userId as string | undefined;
+  if (access?.enabled) {
+    const refused = replayRefusal(
+      headers?.[HEADERS.replayedFrom],
+      userId,
+      headers?.[HEADERS.user],
+      access.nodeUser,
+    );
+    if (refused) return { user: undefined, refused };
+  }
+  return { user: requesterOf(userId, headers?.[HEADERS.user], access?.nodeUser) };
 }

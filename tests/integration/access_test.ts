@@ -520,6 +520,7 @@ Deno.test("a letter replayed by an operator who is not the nodes' user runs as n
       );
       await ch.waitForConfirms();
 
+      let refusedId = "";
       await t.step("dlq list names each letter's user", async () => {
         const list = await cli(["dlq", "list", "--role", "appServer", ...env.cliArgs], asB);
         assert.equal(list.code, 0, list.err);
@@ -548,6 +549,22 @@ Deno.test("a letter replayed by an operator who is not the nodes' user runs as n
         assert.match(back!.errorMessage, /only the nodes' AMQP user replays a letter as its requester/);
         const rows = await dbQuery(env, "SELECT id FROM customers WHERE email = ?", [email]);
         assert.equal(rows.length, 0, "the planted create never ran");
+        assert.equal(back!.user, "", "the refused copy names no one, not B");
+        refusedId = back!.id;
+      });
+      await t.step("replayed again with the nodes' credentials, it runs as no one", async () => {
+        const again = await cli(["dlq", "replay", "--all", "--role", "appServer", ...env.cliArgs]);
+        assert.match(again.out, /→ create\.cus as \(no user\)/);
+        await waitFor(
+          async () =>
+            (await dlq(env)).some((l) =>
+              l.body.includes(email) && l.id !== refusedId && l.errorCode === "FORBIDDEN" && l.user === ""
+            ),
+          10_000,
+          "the copy refused again",
+        );
+        const rows = await dbQuery(env, "SELECT id FROM customers WHERE email = ?", [email]);
+        assert.equal(rows.length, 0, "the planted create never ran with B's grants");
       });
     } finally {
       await conn.close().catch(() => {});
