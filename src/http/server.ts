@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { backoffDelay } from "../amqp/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 
 /** What {@link startHttpServer} needs of a running listener: what `Deno.serve` returns. */
@@ -54,11 +55,12 @@ export interface HttpServer {
 const HEALTHY_MS = 60_000;
 
 /**
- * Milliseconds before the `attempt`-th (0-based) start again of a failed listener: 100 ms doubling
- * to at most 30 s, so a cause that persists (descriptors still used up) costs a line every 30 s.
+ * Milliseconds before the `attempt`-th (0-based) start again of a failed listener: about 100 ms
+ * doubling to at most 30 s, with jitter as the AMQP reconnects have, so a cause that persists
+ * (descriptors still used up) costs a line every 30 s at most.
  */
-export function listenerRestartDelay(attempt: number): number {
-  return Math.min(100 * 2 ** Math.max(0, attempt), 30_000);
+export function listenerRestartDelay(attempt: number, random: () => number = Math.random): number {
+  return backoffDelay(attempt, { initialMs: 100, maxMs: 30_000, random });
 }
 
 const denoServe: Listen = (options, handler) => Deno.serve(options, handler);
@@ -68,7 +70,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
   const { logger, name } = options;
   const host = options.host ?? "127.0.0.1";
   const listen = options.listen ?? denoServe;
-  const delayOf = options.restartDelayMs ?? listenerRestartDelay;
+  const delayOf = options.restartDelayMs ?? ((attempt: number) => listenerRestartDelay(attempt));
   const start = (port: number) =>
     listen({
       hostname: host,

@@ -12,6 +12,8 @@ import { DECIMAL_DEFAULTS, type FieldSpec } from "./schema.ts";
 export type FieldCheck = (value: unknown) => unknown;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** A date as a reply gives it: midnight UTC. */
+const READ_DATE = /^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0{1,6})?Z$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
 /** As many digits as MariaDB's widest DECIMAL holds: 65 before the point, 30 after it. */
 const DECIMAL = /^-?\d{1,65}(\.\d{1,30})?$/;
@@ -166,7 +168,10 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
         if (typeof value !== "boolean") fail(name, `must be a boolean (or 1 or 0), got ${typeOf(value)}`);
         return value;
       case "date": {
-        const text = value instanceof Date ? isoText(value)?.slice(0, 10) : value;
+        // A date reads back as midnight UTC (`2024-01-08T00:00:00.000Z`, as the MariaDB driver's `Date`
+        // is sent): a client that sends back what it read must not be refused for it.
+        const read = typeof value === "string" ? READ_DATE.exec(value)?.[1] : undefined;
+        const text = value instanceof Date ? isoText(value)?.slice(0, 10) : read ?? value;
         const day = typeof text === "string" && DATE.test(text) ? text.split("-").map(Number) : [];
         if (!calendarDay(day[0]!, day[1]!, day[2]!)) fail(name, "must be a date YYYY-MM-DD");
         return text;

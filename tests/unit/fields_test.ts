@@ -246,10 +246,17 @@ Deno.test("fieldCheck() boolean", async (t) => {
 Deno.test("fieldCheck() date: YYYY-MM-DD", async (t) => {
   const c = check({ type: "date" });
   await t.step("accepts a date", () => assert.equal(c("2024-02-29"), "2024-02-29"));
+  await t.step("accepts a date as a reply gives it back: midnight UTC", () => {
+    assert.equal(c("2024-02-29T00:00:00.000Z"), "2024-02-29");
+    assert.equal(c("2024-02-29T00:00:00Z"), "2024-02-29");
+  });
   for (
     const value of [
       "2024-2-29",
-      "2024-02-29T00:00:00Z",
+      "2024-02-29T00:00:00+02:00",
+      "2024-02-29T01:00:00.000Z",
+      "2024-02-30T00:00:00.000Z",
+      "2024-02-29T00:00:00.001Z",
       "29/02/2024",
       20240229,
       "2024-02-30",

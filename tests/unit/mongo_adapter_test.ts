@@ -219,3 +219,54 @@ Deno.test("ensureCollectionIn() asks for the indexes whether it created the coll
     });
   });
 });
+
+Deno.test("mongoOperations() stores and matches datetimes to the millisecond, so what a reply gives matches again", async () => {
+  const template = compileTemplate(
+    "tpl/evt.toml",
+    `[template]\nname = "evt"\nstore = "mongodb"\ndatabase = "lab"\ncollection = "events"\n\n` +
+      `[fields.id]\ntype = "string"\n\n[fields.at]\ntype = "datetime"\n\n` +
+      `[ops.read]\nkey = ["id"]\nwhere = ["at"]\n\n[ops.create]\nparams = ["id", "at"]\nkey = ["id"]\n\n` +
+      `[ops.update]\nparams = ["id", "at"]\nkey = ["id"]\n`,
+  );
+  const docs: Record<string, unknown>[] = [];
+  const filters: unknown[] = [];
+  const collection = {
+    insertOne(doc: Record<string, unknown>) {
+      docs.push(doc);
+      return Promise.resolve({ acknowledged: true });
+    },
+    find(filter: unknown) {
+      filters.push(filter);
+      return { toArray: () => Promise.resolve(docs) };
+    },
+    findOneAndUpdate(filter: unknown, update: { $set: Record<string, unknown> }) {
+      filters.push(filter);
+      docs.push(update.$set);
+      return Promise.resolve(docs[0]);
+    },
+  };
+  const ops = mongoOperations(() => collection as unknown as Collection<Document>, { maxTimeMS: 1000 });
+  // As the field check passes them on: UTC, microseconds kept.
+  const at = "2024-01-08 09:14:00.123456";
+  const created = await ops.create({
+    template,
+    values: new Map<string, unknown>([["id", "e1"], ["at", at]]),
+  });
+  assert.equal(docs[0]!.at, "2024-01-08 09:14:00.123", "stored to the millisecond");
+  const read = (created.data as { at: Date }).at;
+  assert.equal(read.toISOString(), "2024-01-08T09:14:00.123Z");
+  // The reply's value, checked again as a client's would be, matches what is stored.
+  const where = new Map([["at", ["2024-01-08 09:14:00.123"]]]);
+  await ops.read({ template, where, order: [], limit: 10, offset: 0, params: new Map() });
+  await ops.read({
+    template,
+    where: new Map([["at", [at]]]),
+    order: [],
+    limit: 10,
+    offset: 0,
+    params: new Map(),
+  });
+  assert.deepEqual(filters, [{ at: "2024-01-08 09:14:00.123" }, { at: "2024-01-08 09:14:00.123" }]);
+  await ops.update({ template, values: new Map<string, unknown>([["id", "e1"], ["at", at]]) });
+  assert.equal(docs[1]!.at, "2024-01-08 09:14:00.123");
+});

@@ -16,6 +16,7 @@ import type { AdapterResult, CallInput, ReadInput, Values, WriteInput } from "..
 import { mapMongoError } from "./errors.ts";
 import { documentOf, identityOf, keyFilter, readFilter, sortOf } from "./filters.ts";
 import { plainDocument, projectionOf } from "./replies.ts";
+import { storedValues, storedWhere } from "./stored.ts";
 
 /** The collection a template names, in its physical database. */
 export type CollectionOf = (template: RecTemplate) => Collection<Document>;
@@ -87,9 +88,9 @@ export function mongoOperations(
         throw new BedsError("OP_NOT_ALLOWED", `Template "${template.name}" does not allow op "read"`);
       }
       const filter = readFilter({
-        where: input.where,
+        where: storedWhere(template, input.where),
         whereFields: spec.where,
-        key: input.key,
+        key: input.key && storedValues(template, input.key),
         keyFields: spec.key,
       });
       const collection = collectionOf(template);
@@ -111,7 +112,7 @@ export function mongoOperations(
     async create(input: WriteInput): Promise<AdapterResult> {
       const { template } = input;
       const spec = opSpec(template, "create");
-      const values = withIdentity(template, input.values);
+      const values = withIdentity(template, storedValues(template, input.values));
       const doc = documentOf({ template, values, fields: [...spec.params, ...identityOf(template)] });
       // insertOne adds `_id` to the object it is given: keep the reply's copy apart.
       await driver(() => collectionOf(template).insertOne({ ...doc }));
@@ -119,7 +120,8 @@ export function mongoOperations(
     },
 
     async update(input: WriteInput): Promise<AdapterResult> {
-      const { template, values } = input;
+      const { template } = input;
+      const values = storedValues(template, input.values);
       const spec = opSpec(template, "update");
       const keyFields = spec.key ?? [];
       const filter = keyFilter(keyValues(values, keyFields), keyFields);
@@ -138,7 +140,8 @@ export function mongoOperations(
     },
 
     async delete(input: WriteInput): Promise<AdapterResult> {
-      const { template, values } = input;
+      const { template } = input;
+      const values = storedValues(template, input.values);
       const keyFields = opSpec(template, "delete").key ?? [];
       const filter = keyFilter(keyValues(values, keyFields), keyFields);
       const doc = await driver(() => collectionOf(template).findOneAndDelete(filter, limited(template)));
