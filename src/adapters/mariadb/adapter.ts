@@ -6,18 +6,13 @@
  *
  * @module
  */
-import mariadb, { type Pool, type PoolConnection } from "mariadb";
 import type { MariadbConfig } from "../../config/mod.ts";
 import type { Logger } from "../../logging/mod.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
-import type { Adapter, TransactionScope, VerifyOptions, VerifyProblem } from "../types.ts";
+import type { Adapter, VerifyOptions, VerifyProblem } from "../types.ts";
 import { type ConnectionSet, createConnectionSet } from "./connections.ts";
-import { driverOptions } from "./driver_options.ts";
-import { parseJsonColumns } from "./json_columns.ts";
-import { mapMariadbError } from "./errors.ts";
-import { BedsError } from "../../errors.ts";
 import { operations } from "./operations.ts";
-import type { Statement } from "./sql.ts";
+import { createTransactions } from "./transactions.ts";
 import { verifyTemplates } from "./verify.ts";
 
 /** Options for {@link createMariadbAdapter}. */
@@ -55,15 +50,7 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
     (st) => reader.query(st.sql, st.values),
     (st) => master.query(st.sql, st.values),
   );
-  // Transactions need a connection of their own: the shared ones are pipelined.
-  let txPool: Pool | undefined;
-  let txWaiting = 0;
-  const txConnections = () =>
-    txPool ??= mariadb.createPool({
-      ...driverOptions(config.master),
-      connectionLimit: config.master.transaction_connections,
-      acquireTimeout: config.master.connect_timeout_ms,
-    });
+  const transactions = createTransactions({ server: config.master, schemaOf, logger });
 
   return {
     store: "mariadb",
@@ -78,58 +65,7 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
     delete: shared.delete,
     call: shared.call,
 
-    async transaction<T>(work: (scope: TransactionScope) => Promise<T>): Promise<T> {
-      // The driver's pool queues without a bound; cap the waiters like the shared connections do.
-      if (txWaiting >= config.master.max_queue) {
-        throw new BedsError("OVERLOADED", "Database queue is full; try again later");
-      }
-      let conn: PoolConnection;
-      txWaiting++;
-      try {
-        conn = await txConnections().getConnection();
-      } catch (error) {
-        throw mapMariadbError(error);
-      } finally {
-        txWaiting--;
-      }
-      // The steps prepared, as on the shared connections (connections.ts), so their rows come back
-      // typed exactly as a REC read's; the transaction's own statements as plain text.
-      const timeoutMs = config.master.query_timeout_ms;
-      let destroyed = false;
-      const query = async (st: Statement | string) => {
-        // Past the timeout the statement fails here, whatever the driver does (cut off from its
-        // server it may never settle it), and the connection is closed: the server rolls back.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const timedOut = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            destroyed = true;
-            conn.destroy();
-            reject(new BedsError("DB_UNAVAILABLE", `No answer from MariaDB within ${timeoutMs} ms`));
-          }, timeoutMs);
-        });
-        const answer = (typeof st === "string" ? conn.query(st) : conn.execute(st.sql, st.values)).catch(
-          (error) => {
-            throw mapMariadbError(error);
-          },
-        );
-        try {
-          return parseJsonColumns(await Promise.race([answer, timedOut]));
-        } finally {
-          clearTimeout(timer);
-        }
-      };
-      try {
-        await query("START TRANSACTION");
-        const result = await work(operations(schemaOf, query, query));
-        await query("COMMIT");
-        return result;
-      } catch (error) {
-        if (!destroyed) await conn.query("ROLLBACK").catch(() => conn.destroy());
-        throw error;
-      } finally {
-        conn.release().catch(() => {});
-      }
-    },
+    transaction: (work) => transactions.run(work),
 
     verify(templates: readonly RecTemplate[], options?: VerifyOptions): Promise<VerifyProblem[]> {
       return verifyTemplates({
@@ -152,7 +88,7 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
     },
 
     async close() {
-      await Promise.all([master.close(), secondary?.close(), txPool?.end().catch(() => {})]);
+      await Promise.all([master.close(), secondary?.close(), transactions.close()]);
     },
   };
 }

@@ -17,7 +17,7 @@
 import mariadb, { type Connection } from "mariadb";
 import { BedsError } from "../../errors.ts";
 import type { MariadbServerConfig } from "../../config/mod.ts";
-import { driverOptions } from "./driver_options.ts";
+import { driverOptions, SERVER_STATUS_IN_TRANS } from "./driver_options.ts";
 import type { Logger } from "../../logging/mod.ts";
 import { mapMariadbError } from "./errors.ts";
 import { coalescedSocket } from "./socket.ts";
@@ -41,9 +41,6 @@ interface Slot {
   retries: number;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
-
-/** SERVER_STATUS_IN_TRANS of the server's status flags. */
-const IN_TRANSACTION = 1;
 
 /** Options for {@link createConnectionSet}. */
 export interface ConnectionSetOptions {
@@ -222,7 +219,8 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
           done();
           if (commit) commits.delete(conn);
           const value = parseJsonColumns(result) as T;
-          const open = !commit && ((conn.info?.status ?? 0) & IN_TRANSACTION) !== 0 && slot.conn === conn;
+          const open = !commit && ((conn.info?.status ?? 0) & SERVER_STATUS_IN_TRANS) !== 0 &&
+            slot.conn === conn;
           const pending = open ? endLeftOpen(slot, conn) : commit ? undefined : commits.get(conn);
           if (pending) pending.then(() => resolve(value), reject);
           else resolve(value);

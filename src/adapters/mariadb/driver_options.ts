@@ -8,6 +8,9 @@
 import type { MariadbServerConfig } from "../../config/mod.ts";
 import { tlsOptions } from "../../tls.ts";
 
+/** SERVER_STATUS_IN_TRANS of the server's status flags: a transaction is open on the connection. */
+export const SERVER_STATUS_IN_TRANS = 1;
+
 /** The driver options every MariaDB connection of a node shares (the transaction pool's too). */
 export function driverOptions(server: MariadbServerConfig) {
   return {

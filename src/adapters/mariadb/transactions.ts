@@ -1,0 +1,160 @@
+/**
+ * TXN templates' transactions: each on a connection of its own (the shared
+ * ones are pipelined), from a small driver pool opened on first use. A
+ * transaction is all or nothing only while it stays open, and its COMMIT
+ * either is answered or leaves the outcome unknown; both are checked here,
+ * because a retry of a transaction that committed applies it twice.
+ *
+ * @module
+ */
+import mariadb, { type Pool, type PoolConnection } from "mariadb";
+import type { MariadbServerConfig } from "../../config/mod.ts";
+import { BedsError } from "../../errors.ts";
+import type { Logger } from "../../logging/mod.ts";
+import type { TransactionScope } from "../types.ts";
+import { driverOptions, SERVER_STATUS_IN_TRANS } from "./driver_options.ts";
+import { mapMariadbError } from "./errors.ts";
+import { parseJsonColumns } from "./json_columns.ts";
+import { operations } from "./operations.ts";
+import type { Statement } from "./sql.ts";
+
+/** Options for {@link createTransactions}. */
+export interface TransactionsOptions {
+  /** The master server: its `transaction_connections`, `max_queue` and timeouts. */
+  server: MariadbServerConfig;
+  schemaOf: (database: string) => string;
+  logger: Logger;
+}
+
+/** Runs transactions; `close()` ends the pool. */
+export interface Transactions {
+  run<T>(work: (scope: TransactionScope) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A savepoint set when the transaction begins: a COMMIT or START TRANSACTION inside a step drops it. */
+const SAVEPOINT = "beds_txn";
+
+/**
+ * Whether a failed COMMIT may have committed all the same: its answer never came (a timeout, a
+ * connection lost or killed), as opposed to an error the server gave for the COMMIT itself.
+ */
+function outcomeUnknown(error: unknown): boolean {
+  const errno = (error as { cause?: { errno?: unknown } }).cause?.errno;
+  return typeof errno !== "number" || errno >= 2000 || errno === 1053 || errno === 1927;
+}
+
+/** The error of a transaction a step ended: what came before it may be committed. */
+function endedEarly(): BedsError {
+  return new BedsError(
+    "DB_ERROR",
+    "The transaction ended before its last step (a COMMIT, START TRANSACTION or a statement that " +
+      "commits, such as TRUNCATE or DDL, in a procedure): the steps before may be committed",
+    { details: { reason: "transaction_ended" } },
+  );
+}
+
+/** Creates the transactions of a MariaDB adapter (nothing opens until the first one). */
+export function createTransactions(options: TransactionsOptions): Transactions {
+  const { server, schemaOf, logger } = options;
+  let pool: Pool | undefined;
+  let waiting = 0;
+  const connections = () =>
+    pool ??= mariadb.createPool({
+      ...driverOptions(server),
+      connectionLimit: server.transaction_connections,
+      acquireTimeout: server.connect_timeout_ms,
+    });
+
+  return {
+    async run<T>(work: (scope: TransactionScope) => Promise<T>): Promise<T> {
+      // The driver's pool queues without a bound; cap the waiters like the shared connections do.
+      if (waiting >= server.max_queue) {
+        throw new BedsError("OVERLOADED", "Database queue is full; try again later");
+      }
+      let conn: PoolConnection;
+      waiting++;
+      try {
+        conn = await connections().getConnection();
+      } catch (error) {
+        throw mapMariadbError(error);
+      } finally {
+        waiting--;
+      }
+      // The steps prepared, as on the shared connections (connections.ts), so their rows come back
+      // typed exactly as a REC read's; the transaction's own statements as plain text.
+      const timeoutMs = server.query_timeout_ms;
+      let destroyed = false;
+      const query = async (st: Statement | string) => {
+        // Past the timeout the statement fails here, whatever the driver does (cut off from its
+        // server it may never settle it), and the connection is closed: the server rolls back.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            destroyed = true;
+            conn.destroy();
+            reject(new BedsError("DB_UNAVAILABLE", `No answer from MariaDB within ${timeoutMs} ms`));
+          }, timeoutMs);
+        });
+        const answer = (typeof st === "string" ? conn.query(st) : conn.execute(st.sql, st.values)).catch(
+          (error) => {
+            throw mapMariadbError(error);
+          },
+        );
+        try {
+          return parseJsonColumns(await Promise.race([answer, timedOut]));
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      const ended = () => {
+        logger.error("a TXN step ended its transaction: the steps before it may be committed");
+        return endedEarly();
+      };
+      // A step answered with the transaction no longer open (a COMMIT, or a statement that commits
+      // implicitly) has left the steps before it committed, whatever comes after.
+      const step = async (st: Statement) => {
+        const result = await query(st);
+        if (((conn.info?.status ?? 0) & SERVER_STATUS_IN_TRANS) === 0) throw ended();
+        return result;
+      };
+      try {
+        await query("START TRANSACTION");
+        await query(`SAVEPOINT ${SAVEPOINT}`);
+        const result = await work(operations(schemaOf, step, step));
+        // A START TRANSACTION inside a step committed what came before and began anew, which the
+        // server's status does not tell: the savepoint is gone with the transaction it was set in.
+        await query(`RELEASE SAVEPOINT ${SAVEPOINT}`).catch((error) => {
+          throw (error as { cause?: { errno?: unknown } }).cause?.errno === 1305 ? ended() : error;
+        });
+        try {
+          await query("COMMIT");
+        } catch (error) {
+          if (!outcomeUnknown(error)) throw error;
+          // Not DB_UNAVAILABLE: a retry of a transaction that did commit would apply it twice.
+          throw new BedsError(
+            "DB_ERROR",
+            "No answer to the COMMIT: the transaction may have been committed; check before sending it again",
+            { cause: error, details: { step: "commit", outcome: "unknown" } },
+          );
+        }
+        return result;
+      } catch (error) {
+        // Bounded as every statement is: on a connection that stopped answering it would wait for ever.
+        if (!destroyed) {
+          await query("ROLLBACK").catch(() => {
+            if (!destroyed) conn.destroy();
+            destroyed = true;
+          });
+        }
+        throw error;
+      } finally {
+        conn.release().catch(() => {});
+      }
+    },
+
+    async close() {
+      await pool?.end().catch(() => {});
+    },
+  };
+}

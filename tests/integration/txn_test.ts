@@ -1,0 +1,234 @@
+/**
+ * A TXN template's transaction against the real MariaDB, where it can stop being all or nothing:
+ * a step that ends the transaction itself, a COMMIT whose answer never comes, and a ROLLBACK on a
+ * link that stopped answering.
+ */
+import assert from "node:assert/strict";
+import { createMariadbAdapter, type TransactionScope } from "../../src/adapters/mod.ts";
+import { decide } from "../../src/brokers/mod.ts";
+import { dispatch, type DispatchDeps } from "../../src/dispatch/mod.ts";
+import { BedsError } from "../../src/errors.ts";
+import { silentLogger } from "../../src/logging/mod.ts";
+import { createRegistry, loadTemplates, recTemplates } from "../../src/templates/mod.ts";
+import { createTestEnv, dbQuery, ROOT, type TestEnv } from "../helpers/services.ts";
+import { startSlowProxy } from "../helpers/slow_proxy.ts";
+
+const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e) => e as BedsError);
+
+/** Templates plus a call whose procedure ends the transaction in a way `verify` does not see. */
+async function withEndingStep(
+  env: TestEnv,
+  ending: string,
+  fn: (deps: DispatchDeps) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "beds_txn_" });
+  try {
+    await Deno.copyFile(`${ROOT}/templates/prd_rec.toml`, `${dir}/prd_rec.toml`);
+    await dbQuery(env, "CREATE TABLE IF NOT EXISTS staging (x INT)");
+    // Nested: the step's own procedure has no COMMIT or START TRANSACTION in its text.
+    await dbQuery(env, `CREATE OR REPLACE PROCEDURE sp_helper() BEGIN ${ending}; END`);
+    await dbQuery(
+      env,
+      "CREATE OR REPLACE PROCEDURE sp_stg_reset(IN p_id INT) BEGIN CALL sp_helper(); SELECT p_id AS id; END",
+    );
+    await Deno.writeTextFile(
+      `${dir}/stg_rec.toml`,
+      `[template]\nname = "stg"\nstore = "mariadb"\ndatabase = "lab"\n[fields.id]\ntype = "int"\n` +
+        `[calls.reset]\nprocedure = "sp_stg_reset"\nparams = ["id"]\n`,
+    );
+    await Deno.writeTextFile(
+      `${dir}/imp_txn.toml`,
+      `[template]\nname = "imp"\nkind = "txn"\n[fields.sku]\ntype = "string"\n[input]\ndata = ["sku"]\nrequired = ["sku"]\n` +
+        `[[steps]]\nname = "first"\ntemplate = "prd"\nop = "create"\n` +
+        `data = { sku = "$data.sku", name = "A", price = "1.00", stock = 0 }\n` +
+        `[[steps]]\nname = "reset"\ntemplate = "stg"\nop = "call"\ncall = "reset"\ndata = { id = "$steps.first.id" }\n`,
+    );
+    const registry = createRegistry(await loadTemplates(dir));
+    const adapter = createMariadbAdapter({ config: env.config.databases.mariadb!, logger: silentLogger() });
+    await adapter.open();
+    try {
+      await fn({
+        registry: () => registry,
+        adapters: new Map([["mariadb", adapter]]),
+        limits: env.config.limits,
+      });
+    } finally {
+      await adapter.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("a TXN step that ends the transaction fails the TXN as DB_ERROR, saying what may be committed", async (t) => {
+  const env = await createTestEnv();
+  try {
+    for (
+      const [label, ending, step] of [
+        ["an implicit commit (TRUNCATE in a nested procedure)", "TRUNCATE TABLE staging", "reset"],
+        ["a COMMIT in a nested procedure", "COMMIT", "reset"],
+        // Still in a transaction afterwards, a new one: only the savepoint set at the start tells.
+        ["a START TRANSACTION in a nested procedure", "START TRANSACTION", undefined],
+      ] as const
+    ) {
+      await t.step(label, async () => {
+        const sku = `END-${String(Math.floor(Math.random() * 9000) + 1000)}`;
+        await withEndingStep(env, ending, async (deps) => {
+          const error = await failure(
+            dispatch({ template: "imp", op: "create", data: { sku } }, new Set(["create"] as const), deps),
+          );
+          assert.ok(error instanceof BedsError, String(error));
+          assert.equal(error.code, "DB_ERROR", error.message);
+          assert.match(error.message, /ended before its last step.*may be committed/);
+          assert.equal((error.details as { step?: string } | undefined)?.step, step);
+          // Not retried as a whole: its first step may be there already.
+          assert.equal(
+            decide({
+              code: error.code,
+              op: "create",
+              attempt: 1,
+              retryDelaysMs: [100],
+              maxAttempts: 4,
+              now: 0,
+              hasReplyTo: true,
+            }).action,
+            "reply",
+          );
+        });
+      });
+    }
+  } finally {
+    await env.cleanup();
+  }
+});
+
+/**
+ * A proxy to MariaDB that, once the client has sent a COMMIT, passes it on and drops every byte
+ * the server sends back: the COMMIT runs, and its answer is lost.
+ */
+function commitAnswerLost() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open: Deno.Conn[] = [];
+  let cut = false;
+  const commit = new TextEncoder().encode("COMMIT");
+  const holds = (bytes: Uint8Array) => bytes.some((_, i) => commit.every((c, j) => bytes[i + j] === c));
+  (async () => {
+    for await (const client of listener) {
+      const server = await Deno.connect({ hostname: "127.0.0.1", port: 3306 });
+      open.push(client, server);
+      const pump = async (from: Deno.Conn, to: Deno.Conn, up: boolean) => {
+        const buffer = new Uint8Array(65536);
+        try {
+          for (let n = await from.read(buffer); n !== null; n = await from.read(buffer)) {
+            const bytes = buffer.subarray(0, n);
+            if (up && holds(bytes)) cut = true;
+            if (!up && cut) continue;
+            for (let at = 0; at < n;) at += await to.write(bytes.subarray(at));
+          }
+        } catch { /* closed */ }
+      };
+      void pump(client, server, true);
+      void pump(server, client, false);
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close() {
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+Deno.test({
+  name: "a TXN whose COMMIT's answer is lost fails as DB_ERROR with an unknown outcome, not retried",
+  // The proxy's sockets end with the test's own cleanup.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const env = await createTestEnv();
+    const proxy = commitAnswerLost();
+    const prd = recTemplates(await loadTemplates(`${ROOT}/templates`)).find((t) => t.name === "prd")!;
+    const m = env.config.databases.mariadb!;
+    const adapter = createMariadbAdapter({
+      config: { ...m, master: { ...m.master, port: proxy.port, connections: 1, query_timeout_ms: 500 } },
+      logger: silentLogger(),
+    });
+    try {
+      await adapter.open();
+      const error = await failure(adapter.transaction!(async (scope: TransactionScope) => {
+        await scope.create({
+          template: prd,
+          values: new Map<string, unknown>([["sku", "CMT-0001"], ["name", "x"], ["price", "1.00"], [
+            "stock",
+            0,
+          ]]),
+        });
+      }));
+      assert.ok(error instanceof BedsError, String(error));
+      assert.equal(error.code, "DB_ERROR", error.message);
+      assert.match(error.message, /may have been committed/);
+      assert.deepEqual(error.details, { step: "commit", outcome: "unknown" });
+      // It was: a retry would have created the product twice (or failed CONFLICT for one that exists).
+      const rows = await dbQuery(env, "SELECT sku FROM products WHERE sku = 'CMT-0001'");
+      assert.equal(rows.length, 1);
+      const { action } = decide({
+        code: error.code,
+        op: "create",
+        attempt: 1,
+        retryDelaysMs: [100],
+        maxAttempts: 4,
+        now: 0,
+        hasReplyTo: false,
+      });
+      assert.notEqual(action, "retry");
+    } finally {
+      proxy.close();
+      await adapter.close().catch(() => {});
+      await env.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "the ROLLBACK after a failed TXN step is bounded by query_timeout_ms",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const env = await createTestEnv();
+    const proxy = startSlowProxy({ target: 3306 });
+    const prd = recTemplates(await loadTemplates(`${ROOT}/templates`)).find((t) => t.name === "prd")!;
+    const m = env.config.databases.mariadb!;
+    const adapter = createMariadbAdapter({
+      config: { ...m, master: { ...m.master, port: proxy.port, connections: 1, query_timeout_ms: 500 } },
+      logger: silentLogger(),
+    });
+    try {
+      await adapter.open();
+      const outcome = failure(adapter.transaction!(async (scope: TransactionScope) => {
+        await scope.create({
+          template: prd,
+          values: new Map<string, unknown>([["sku", "HNG-0001"], ["name", "x"], ["price", "1.00"], [
+            "stock",
+            0,
+          ]]),
+        });
+        proxy.freeze(); // the link stops answering before the ROLLBACK
+        throw new BedsError("NOT_FOUND", 'Step "second" failed: no value');
+      }));
+      const pending = new Promise((resolve) => setTimeout(() => resolve("still pending"), 3000));
+      const settled = await Promise.race([outcome, pending]);
+      assert.ok(settled instanceof BedsError, String(settled));
+      assert.equal(settled.code, "NOT_FOUND", "the step's own error, once the ROLLBACK gave up");
+    } finally {
+      proxy.thaw();
+      proxy.close();
+      await adapter.close().catch(() => {});
+      await env.cleanup();
+    }
+  },
+});
