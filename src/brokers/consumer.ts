@@ -20,7 +20,7 @@ import {
   type Request,
   routingKey,
 } from "../protocol/mod.ts";
-import { dispatch, type DispatchDeps, type PartRecord } from "../dispatch/mod.ts";
+import { dispatch, type DispatchDeps, FanOutError, type PartRecord } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
 import { type RetryRoute, storeSafeCopyUntilStored } from "./safe_copy.ts";
@@ -152,6 +152,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       parts = result.parts;
     } catch (error) {
       if (!event) event = eventIds.next();
+      // The parts of a fan-out that failed ran all the same: they are recorded and counted.
+      if (error instanceof FanOutError) parts = error.parts;
       reply = errorReply(error, meta(event, started, 0));
       code = reply.error.code;
       if (!(error instanceof BedsError) || code === "INTERNAL" || code === "DB_ERROR") {

@@ -33,6 +33,18 @@ export interface FanOutResult {
   errors: Array<{ part: string; code: string; message: string }>;
 }
 
+/**
+ * A fan-out that failed for a required part: that part's error, with the records of the parts that
+ * ran (the log store and the metrics count them as for a fan-out that succeeded).
+ */
+export class FanOutError extends BedsError {
+  readonly parts: PartRecord[];
+  constructor(failure: BedsError, parts: PartRecord[]) {
+    super(failure.code, failure.message, { cause: failure.cause, details: failure.details });
+    this.parts = parts;
+  }
+}
+
 /** Runs one part's request (through the REC path of dispatch). */
 export type RunPart = (request: Request) => Promise<{ data: unknown; rows: number }>;
 
@@ -75,6 +87,9 @@ export async function runFanOut(
   const records: PartRecord[] = [];
   const errors: FanOutResult["errors"] = [];
   const started = new Map<string, Promise<void>>();
+  // Set by the first required part that fails: the request has failed, and parts not started by
+  // then are not started at all (their work would be done for a reply that has been decided).
+  let failure: BedsError | undefined;
   const { byName, indexOf } = indexOfParts(rel);
   let free = rel.concurrency;
   const waiting: Array<() => void> = [];
@@ -94,6 +109,8 @@ export async function runFanOut(
       if (part.after.length) {
         await Promise.all(part.after.map((dep) => run(byName.get(dep)!, indexOf.get(dep)!)));
       }
+      if (failure) return;
+      let skipped = false;
       const event = childEvent(index + 1);
       const spec = part.spec;
       const t0 = performance.now();
@@ -118,6 +135,10 @@ export async function runFanOut(
         if (free > 0) free--;
         else await wait();
         try {
+          if (failure) {
+            skipped = true;
+            return;
+          }
           // Set field by field: each spread of a conditional object allocated one more per part.
           const partRequest: Request = { template: spec.template, op: spec.op };
           if (spec.call) partRequest.call = spec.call;
@@ -139,26 +160,29 @@ export async function runFanOut(
         failed.set(part.name, error instanceof BedsError ? error : new BedsError(body.code, body.message));
         done.set(part.name, null);
         if (!spec.optional) {
-          throw new BedsError(body.code, `Part "${part.name}" failed: ${body.message}`, {
+          failure ??= new BedsError(body.code, `Part "${part.name}" failed: ${body.message}`, {
             cause: error,
             details: { part: part.name, ...(body.details ? { cause: body.details } : {}) },
           });
+          throw failure;
         }
         errors.push({ part: part.name, code: body.code, message: body.message });
       } finally {
         record.ms = Math.round((performance.now() - t0) * 1000) / 1000;
-        records.push(record);
+        if (!skipped) records.push(record);
       }
     })();
     started.set(part.name, promise);
     return promise;
   };
 
-  await Promise.all(rel.parts.map((part, i) => run(part, i)));
+  // Every part that started has finished, whatever failed: their records are complete.
+  await Promise.allSettled(rel.parts.map((part, i) => run(part, i)));
+  records.sort((a, b) => indexOf.get(a.part)! - indexOf.get(b.part)!);
+  if (failure) throw new FanOutError(failure, records);
   const data: Record<string, unknown> = {};
   let rows = 0;
   for (const part of rel.parts) data[part.name] = done.get(part.name) ?? null;
   for (const r of records) rows += r.rows;
-  records.sort((a, b) => indexOf.get(a.part)! - indexOf.get(b.part)!);
   return { data, rows, parts: records, errors };
 }

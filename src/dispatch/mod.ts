@@ -11,7 +11,7 @@
  * @module
  */
 export { dispatch, type DispatchContext, type DispatchDeps, type DispatchResult } from "./dispatch.ts";
-export { checkRelInput, type FanOutResult, type PartRecord, runFanOut } from "./fanout.ts";
+export { checkRelInput, FanOutError, type FanOutResult, type PartRecord, runFanOut } from "./fanout.ts";
 export { callValues, readInput, writeValues } from "./inputs.ts";
 export { runTransaction, type StepResult } from "./transaction.ts";
 export {

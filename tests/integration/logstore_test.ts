@@ -518,3 +518,31 @@ Deno.test("sp_grf_minutes counts folded parts the readers read, whatever the par
     await env.cleanup();
   }
 });
+
+Deno.test("a fan-out that failed for a required part keeps the records of its parts", async () => {
+  const env = await createTestEnv({ extraToml: logstoreToml("flush_ms = 50") });
+  const node = await startNode(env, "appServer", `failed-rel-${env.id}`);
+  try {
+    const client = await env.client();
+    // cov's part "customer" finds no customer 999999; the parts that need it never start.
+    const reply = await client.request({ template: "cov", op: "read", key: { id: 999999 } });
+    expectError(reply, "NOT_FOUND");
+    const parent = reply.meta.event;
+    await waitFor(
+      async () =>
+        (await query<unknown[]>(env, "SELECT event FROM ms_logs WHERE event = ?", [parent])).length > 0,
+      10_000,
+      "the fan-out's record",
+    );
+    const chain = await cli(["logs", "chain", parent, "--json", ...env.cliArgs]);
+    assert.equal(chain.code, 0, chain.err);
+    const records = chain.out.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    const failed = records.filter((r) => r.event !== parent && r.code === "NOT_FOUND");
+    assert.deepEqual(failed.map((r) => r.template), ["cus"], chain.out);
+    // The parts that ran alongside it are there too (folded into the parent's record, unfolded here).
+    assert.ok(records.some((r) => r.event !== parent && r.template === "ord" && r.code === null), chain.out);
+  } finally {
+    assert.equal(await node.stop(), 0);
+    await env.cleanup();
+  }
+});
