@@ -41,6 +41,18 @@ export async function loadRoleTemplates(ctx: IplContext): Promise<Template[]> {
       templates.push(t);
     }
   }
+  // A part's limit past the read limit fails every request of its REL: say so at start instead.
+  const maxRead = config.limits.max_read_limit;
+  for (const t of templates) {
+    for (const part of t.kind === "rel" ? t.parts : []) {
+      if ((part.spec.limit ?? 0) > maxRead) {
+        throw new Error(
+          `Template "${t.name}" (${t.file}): parts.${part.name}.limit is ${part.spec.limit}, more than ` +
+            `[limits] max_read_limit (${maxRead})`,
+        );
+      }
+    }
+  }
   for (const t of recTemplates(templates)) {
     if (!ctx.adapters.has(t.store)) {
       throw new Error(

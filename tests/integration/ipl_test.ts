@@ -117,3 +117,27 @@ Deno.test("a node whose gateway cannot listen exits with its code and leaves no 
     await env.cleanup();
   }
 });
+
+Deno.test("a REL part whose limit is past [limits] max_read_limit stops templates_load", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
+  for await (const entry of Deno.readDir(`${ROOT}/templates`)) {
+    if (entry.isFile && entry.name.endsWith(".toml")) {
+      await Deno.copyFile(`${ROOT}/templates/${entry.name}`, `${dir}/${entry.name}`);
+    }
+  }
+  const cov = await Deno.readTextFile(`${dir}/cov_rel.toml`);
+  assert.ok(cov.includes("\nlimit = 20\n"));
+  await Deno.writeTextFile(`${dir}/cov_rel.toml`, cov.replace("\nlimit = 20\n", "\nlimit = 5000\n"));
+  const env = await createTestEnv({ templatesDir: dir });
+  try {
+    const run = await cli(["check", ...env.cliArgs]);
+    assert.equal(run.code, EXIT_CODES.templates_load, run.out);
+    assert.match(
+      run.out,
+      /Template "cov" \(.*cov_rel\.toml\): parts\.orders\.limit is 5000, more than \[limits\] max_read_limit \(1000\)/,
+    );
+  } finally {
+    await env.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
