@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RecTemplate, TxnTemplate } from "../templates/mod.ts";
+import type { RecTemplate, RelTemplate, TxnTemplate } from "../templates/mod.ts";
 
 /** Checked field values by field name. */
 export type Values = ReadonlyMap<string, unknown>;
@@ -78,6 +78,8 @@ export interface VerifyOptions {
    * transaction early). Needs `drift`.
    */
   transactions?: readonly TxnTemplate[];
+  /** REL templates whose parts' use of earlier parts' results to check (`$parts.P.F`). */
+  rels?: readonly RelTemplate[];
 }
 
 /** Connection health of an adapter. */

@@ -15,7 +15,13 @@ import {
 import type { Config } from "../config/mod.ts";
 import { EXIT_CODES } from "../ipl/mod.ts";
 import { silentLogger } from "../logging/mod.ts";
-import { loadTemplates, recTemplates, type TxnTemplate, validateTemplates } from "../templates/mod.ts";
+import {
+  loadTemplates,
+  recTemplates,
+  type RelTemplate,
+  type TxnTemplate,
+  validateTemplates,
+} from "../templates/mod.ts";
 import { configFrom } from "./args.ts";
 import type { CliIo } from "./io.ts";
 
@@ -96,6 +102,7 @@ export async function verifyCommand(values: TemplatesCheckValues, io: CliIo): Pr
   const dir = values.dir ?? config.templatesDir;
   const templates = await loadTemplates(dir);
   const transactions = templates.filter((t): t is TxnTemplate => t.kind === "txn");
+  const rels = templates.filter((t): t is RelTemplate => t.kind === "rel");
   const problems: VerifyProblem[] = [];
   const checked: string[] = [];
   for (const store of ["mariadb", "mongodb"] as const) {
@@ -116,7 +123,7 @@ export async function verifyCommand(values: TemplatesCheckValues, io: CliIo): Pr
       continue;
     }
     try {
-      problems.push(...await opened.adapter.verify(recs, { drift: true, transactions }));
+      problems.push(...await opened.adapter.verify(recs, { drift: true, transactions, rels }));
     } finally {
       await opened.adapter.close();
     }

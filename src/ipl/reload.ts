@@ -7,8 +7,9 @@
  * @module
  */
 import type { AccessConfig, Config } from "../config/mod.ts";
-import { createRegistry, recTemplates } from "../templates/mod.ts";
+import { createRegistry } from "../templates/mod.ts";
 import { loadRoleTemplates } from "./role_templates.ts";
+import { verifyStores } from "./verify_stores.ts";
 import type { IplContext } from "./context.ts";
 
 /** The outcome of one reload. */
@@ -58,9 +59,7 @@ async function reloadOnce(ctx: IplContext): Promise<ReloadResult> {
     // The config first: files that no longer load refuse the whole reload, templates too.
     const loaded = ctx.reloadConfig?.();
     const templates = await loadRoleTemplates(ctx);
-    const recs = recTemplates(templates);
-    const problems = [];
-    for (const adapter of ctx.adapters.values()) problems.push(...await adapter.verify(recs));
+    const problems = await verifyStores(ctx.adapters, templates);
     if (problems.length) {
       const p = problems[0]!;
       throw new Error(

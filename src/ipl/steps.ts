@@ -6,7 +6,7 @@
  */
 import { amqpEndpoint, amqpUser, createAmqpSupervisor, describeAmqp } from "../amqp/mod.ts";
 import { createMariadbAdapter } from "../adapters/mod.ts";
-import { createRegistry, createRegistryHolder, recTemplates } from "../templates/mod.ts";
+import { createRegistry, createRegistryHolder } from "../templates/mod.ts";
 import { loadRoleTemplates, servesAdminExchange } from "./role_templates.ts";
 import { openAdminLink } from "./admin_link.ts";
 import { describeTlsError } from "../tls.ts";
@@ -21,6 +21,7 @@ import { tcpReachable } from "./reachability.ts";
 import { openLogStore } from "./logstore.ts";
 import { anySeedReachable, describeSeeds, mongoSeeds, openMongodb } from "./mongodb.ts";
 import { startGateway, startNodeHttp } from "./http.ts";
+import { verifyStores } from "./verify_stores.ts";
 
 /** A service the reachability step probes: up when `probe` resolves true. */
 interface Probed {
@@ -203,9 +204,7 @@ const templatesVerify: IplStep<IplContext> = {
   name: "templates_verify",
   exitCode: EXIT_CODES.templates_verify,
   async run(ctx) {
-    const problems = [];
-    const recs = recTemplates(ctx.templates ?? []);
-    for (const adapter of ctx.adapters.values()) problems.push(...await adapter.verify(recs));
+    const problems = await verifyStores(ctx.adapters, ctx.templates ?? []);
     ctx.problems = problems;
     if (problems.length) {
       const first = problems[0]!;

@@ -141,3 +141,30 @@ Deno.test("a REL part whose limit is past [limits] max_read_limit stops template
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a REL part taking a column an earlier part's view does not have stops templates_verify", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
+  for await (const entry of Deno.readDir(`${ROOT}/templates`)) {
+    if (entry.isFile && entry.name.endsWith(".toml")) {
+      await Deno.copyFile(`${ROOT}/templates/${entry.name}`, `${dir}/${entry.name}`);
+    }
+  }
+  const cov = await Deno.readTextFile(`${dir}/cov_rel.toml`);
+  assert.ok(cov.includes('"$parts.orders.id"'));
+  await Deno.writeTextFile(`${dir}/cov_rel.toml`, cov.replace('"$parts.orders.id"', '"$parts.orders.idd"'));
+  const env = await createTestEnv({ templatesDir: dir });
+  try {
+    const check = await cli(["check", ...env.cliArgs]);
+    assert.equal(check.code, EXIT_CODES.templates_verify, check.out);
+    const pattern = new RegExp(
+      `template "cov" parts\\.latest\\.key\\.id: "\\$parts\\.orders\\.idd": view "${env.schema}\\.v_orders" has no column "idd"`,
+    );
+    assert.match(check.out, pattern);
+    const verify = await cli(["templates", "verify", ...env.cliArgs]);
+    assert.equal(verify.code, 16, verify.out);
+    assert.match(verify.out, /\$parts\.orders\.idd/);
+  } finally {
+    await env.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

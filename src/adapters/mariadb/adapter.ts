@@ -75,6 +75,7 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
         query: oneAtATime((sql: string, values: unknown[]) => master.query<Row[]>(sql, values)),
         drift: options?.drift ?? false,
         transactions: options?.transactions ?? [],
+        rels: options?.rels ?? [],
       });
     },
 

@@ -8,9 +8,10 @@
  *
  * @module
  */
-import type { RecTemplate, TxnTemplate } from "../../templates/mod.ts";
+import type { RecTemplate, RelTemplate, TxnTemplate } from "../../templates/mod.ts";
 import type { VerifyProblem } from "../types.ts";
 import { txnProblems } from "./verify_txn.ts";
+import { relProblems } from "./verify_rel.ts";
 
 type Row = Record<string, unknown>;
 type Query = (sql: string, values: unknown[]) => Promise<Row[]>;
@@ -96,6 +97,8 @@ export interface VerifyTemplatesOptions {
   drift?: boolean;
   /** With `drift`: TXN templates whose step routines must not control transactions. */
   transactions?: readonly TxnTemplate[];
+  /** REL templates whose `$parts.P.F` to check against the views their parts read. */
+  rels?: readonly RelTemplate[];
 }
 
 const sameName = (a: unknown, b: string) => String(a).toLowerCase() === b.toLowerCase();
@@ -198,6 +201,15 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
       schemaOf: options.schemaOf,
       routines,
       sameSchema: sameTable,
+    }));
+  }
+  if (options.rels?.length) {
+    problems.push(...relProblems({
+      rels: options.rels,
+      recs: new Map(options.templates.map((t) => [t.name, t])),
+      schemaOf: options.schemaOf,
+      columns,
+      sameTable,
     }));
   }
   return problems;
