@@ -98,11 +98,9 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       try {
         current = start(port);
       } catch (error) {
-        logger.error(
-          { http: name, err: (error as Error)?.message, retryMs: delayOf(failures) },
-          "http listener start failed",
-        );
-        retry();
+        // Logged with the wait retry() draws, not another draw of the jittered delay.
+        const retryMs = retry();
+        logger.error({ http: name, err: (error as Error)?.message, retryMs }, "http listener start failed");
         return;
       }
       up = true;

@@ -4,6 +4,7 @@
  * link that stopped answering.
  */
 import assert from "node:assert/strict";
+import mariadb from "mariadb";
 import { createMariadbAdapter, type TransactionScope } from "../../src/adapters/mod.ts";
 import { decide } from "../../src/brokers/mod.ts";
 import { dispatch, type DispatchDeps } from "../../src/dispatch/mod.ts";
@@ -24,7 +25,7 @@ async function withEndingStep(
   const dir = await Deno.makeTempDir({ prefix: "beds_txn_" });
   try {
     await Deno.copyFile(`${ROOT}/templates/prd_rec.toml`, `${dir}/prd_rec.toml`);
-    await dbQuery(env, "CREATE TABLE IF NOT EXISTS staging (x INT)");
+    await dbQuery(env, "CREATE TABLE IF NOT EXISTS staging (x INT PRIMARY KEY)");
     // Nested: the step's own procedure has no COMMIT or START TRANSACTION in its text.
     await dbQuery(env, `CREATE OR REPLACE PROCEDURE sp_helper() BEGIN ${ending}; END`);
     await dbQuery(
@@ -143,6 +144,67 @@ function commitAnswerLost() {
     },
   };
 }
+
+Deno.test("a TXN step that ends the transaction and then fails is still told apart from a plain failure", async (t) => {
+  const env = await createTestEnv();
+  await dbQuery(env, "CREATE TABLE IF NOT EXISTS staging (x INT PRIMARY KEY)");
+  await dbQuery(env, "INSERT INTO staging VALUES (1)");
+  // Another session holds the row the steps try to update: they wait, then fail with 1205.
+  const holder = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: env.schema });
+  await holder.query("START TRANSACTION");
+  await holder.query("SELECT x FROM staging WHERE x = 1 FOR UPDATE");
+  const blocked = "SET SESSION innodb_lock_wait_timeout = 1; UPDATE staging SET x = 1 WHERE x = 1";
+  const run = (deps: DispatchDeps, sku: string) =>
+    failure(dispatch({ template: "imp", op: "create", data: { sku } }, new Set(["create"] as const), deps));
+  const retried = (error: BedsError) =>
+    decide({
+      code: error.code,
+      op: "create",
+      attempt: 1,
+      retryDelaysMs: [100],
+      maxAttempts: 4,
+      now: 0,
+      hasReplyTo: true,
+    })
+      .action === "retry";
+  try {
+    await t.step("a COMMIT, then a lock wait timeout: DB_ERROR, not retried", async () => {
+      await withEndingStep(env, `COMMIT; ${blocked}`, async (deps) => {
+        const error = await run(deps, "END-0101");
+        assert.ok(error instanceof BedsError, String(error));
+        assert.equal(error.code, "DB_ERROR", error.message);
+        assert.match(error.message, /ended before its last step.*may be committed; then Step "reset" failed/);
+        assert.equal((error.details as { step?: string }).step, "reset");
+        assert.equal(retried(error), false);
+      });
+    });
+    await t.step("a lock wait timeout alone: DB_UNAVAILABLE, retried, nothing committed", async () => {
+      await withEndingStep(env, blocked, async (deps) => {
+        const error = await run(deps, "END-0102");
+        assert.ok(error instanceof BedsError, String(error));
+        assert.equal(error.code, "DB_UNAVAILABLE", error.message);
+        assert.equal(retried(error), true);
+        assert.equal(
+          (await dbQuery<unknown[]>(env, "SELECT id FROM products WHERE sku = 'END-0102'")).length,
+          0,
+        );
+      });
+    });
+    await t.step("a step's own savepoint, whatever its name, is no false alarm", async () => {
+      await withEndingStep(env, "SAVEPOINT beds_txn; RELEASE SAVEPOINT beds_txn", async (deps) => {
+        const result = await dispatch(
+          { template: "imp", op: "create", data: { sku: "END-0103" } },
+          new Set(["create"] as const),
+          deps,
+        );
+        assert.equal((result.data as unknown[]).length, 2);
+      });
+    });
+  } finally {
+    await holder.end();
+    await env.cleanup();
+  }
+});
 
 Deno.test({
   name: "a TXN whose COMMIT's answer is lost fails as DB_ERROR with an unknown outcome, not retried",

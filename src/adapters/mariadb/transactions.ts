@@ -32,8 +32,29 @@ export interface Transactions {
   close(): Promise<void>;
 }
 
-/** A savepoint set when the transaction begins: a COMMIT or START TRANSACTION inside a step drops it. */
-const SAVEPOINT = "beds_txn";
+/**
+ * A savepoint set when the transaction begins: a COMMIT or START TRANSACTION inside a step drops
+ * it. Its name is new each time, so a step's own savepoint never takes its place.
+ */
+const savepointName = () => `beds_txn_${crypto.randomUUID().slice(0, 8)}`;
+
+/** The errno of an error or of the first error in its chain of causes that has one. */
+function errnoOf(error: unknown): number | undefined {
+  for (let e = error as { errno?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.errno === "number") return e.errno;
+  }
+  return undefined;
+}
+
+/** Errors that already say the transaction ended early (those of {@link endedEarly}). */
+const endings = new WeakSet<object>();
+
+function isEnding(error: unknown): boolean {
+  for (let e = error as { cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (endings.has(e)) return true;
+  }
+  return false;
+}
 
 /**
  * Whether a failed COMMIT may have committed all the same: its answer never came (a timeout, a
@@ -44,14 +65,21 @@ function outcomeUnknown(error: unknown): boolean {
   return typeof errno !== "number" || errno >= 2000 || errno === 1053 || errno === 1927;
 }
 
-/** The error of a transaction a step ended: what came before it may be committed. */
-function endedEarly(): BedsError {
-  return new BedsError(
+/**
+ * The error of a transaction a step ended: what came before it may be committed. `cause`: the
+ * error the step failed with afterwards, if it did (its step is named).
+ */
+function endedEarly(cause?: unknown): BedsError {
+  const step = (cause as { details?: { step?: unknown } } | undefined)?.details?.step;
+  const error = new BedsError(
     "DB_ERROR",
     "The transaction ended before its last step (a COMMIT, START TRANSACTION or a statement that " +
-      "commits, such as TRUNCATE or DDL, in a procedure): the steps before may be committed",
-    { details: { reason: "transaction_ended" } },
+      "commits, such as TRUNCATE or DDL, in a procedure): the steps before may be committed" +
+      (cause ? `; then ${(cause as Error).message}` : ""),
+    { cause, details: { reason: "transaction_ended", ...(typeof step === "string" ? { step } : {}) } },
   );
+  endings.add(error);
+  return error;
 }
 
 /** Creates the transactions of a MariaDB adapter (nothing opens until the first one). */
@@ -59,6 +87,17 @@ export function createTransactions(options: TransactionsOptions): Transactions {
   const { server, schemaOf, logger } = options;
   let pool: Pool | undefined;
   let waiting = 0;
+  // The server's innodb_rollback_on_timeout, read once: with it, a lock wait timeout rolls back
+  // the whole transaction; without it (the default), only the statement.
+  let rollsBack: Promise<boolean> | undefined;
+  const rollbackOnTimeout = (query: (sql: string) => Promise<unknown>) =>
+    rollsBack ??= query("SELECT @@innodb_rollback_on_timeout AS r").then(
+      (rows) => Number((rows as Array<{ r?: unknown }>)[0]?.r) === 1,
+      () => {
+        rollsBack = undefined;
+        return true;
+      },
+    );
   const connections = () =>
     pool ??= mariadb.createPool({
       ...driverOptions(server),
@@ -107,9 +146,30 @@ export function createTransactions(options: TransactionsOptions): Transactions {
           clearTimeout(timer);
         }
       };
-      const ended = () => {
+      const savepoint = savepointName();
+      const ended = (cause?: unknown) => {
         logger.error("a TXN step ended its transaction: the steps before it may be committed");
-        return endedEarly();
+        return endedEarly(cause);
+      };
+      /**
+       * What a failed step's transaction failed with. A step may have ended the transaction and
+       * then failed (a lock wait after a COMMIT, say): its own error would be retried as a whole.
+       * The savepoint tells: gone, the transaction it was set in ended early.
+       */
+      const stepFailure = async (error: unknown): Promise<unknown> => {
+        if (destroyed || isEnding(error)) return error;
+        const errno = errnoOf(error);
+        const open = ((conn.info?.status ?? 0) & SERVER_STATUS_IN_TRANS) !== 0;
+        // A deadlock, or a lock wait with innodb_rollback_on_timeout, rolled the whole transaction
+        // back and the savepoint with it: nothing committed, and a retry is right. (A step that
+        // committed and then deadlocked looks the same, and is not told apart.)
+        if (!open && (errno === 1213 || (errno === 1205 && await rollbackOnTimeout(query)))) return error;
+        try {
+          await query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+          return error;
+        } catch (probe) {
+          return errnoOf(probe) === 1305 ? ended(error) : error;
+        }
       };
       // A step answered with the transaction no longer open (a COMMIT, or a statement that commits
       // implicitly) has left the steps before it committed, whatever comes after.
@@ -120,12 +180,17 @@ export function createTransactions(options: TransactionsOptions): Transactions {
       };
       try {
         await query("START TRANSACTION");
-        await query(`SAVEPOINT ${SAVEPOINT}`);
-        const result = await work(operations(schemaOf, step, step));
+        await query(`SAVEPOINT ${savepoint}`);
+        let result: T;
+        try {
+          result = await work(operations(schemaOf, step, step));
+        } catch (error) {
+          throw await stepFailure(error);
+        }
         // A START TRANSACTION inside a step committed what came before and began anew, which the
         // server's status does not tell: the savepoint is gone with the transaction it was set in.
-        await query(`RELEASE SAVEPOINT ${SAVEPOINT}`).catch((error) => {
-          throw (error as { cause?: { errno?: unknown } }).cause?.errno === 1305 ? ended() : error;
+        await query(`RELEASE SAVEPOINT ${savepoint}`).catch((error) => {
+          throw errnoOf(error) === 1305 ? ended() : error;
         });
         try {
           await query("COMMIT");
