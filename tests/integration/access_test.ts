@@ -109,6 +109,22 @@ async function withUsers(
   }
 }
 
+/**
+ * C, a user who may write to the default exchange, and so into any queue, dead-letter queues
+ * included, connected. The caller closes `conn` and drops `c`.
+ */
+async function planter() {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const c = await createAmqpUser(`beds_c_${suffix}`, `pw-c-${suffix}`, {
+    configure: "^$",
+    write: "^amq\\.default$",
+    read: "^$",
+  });
+  const conn = await amqp.connect({ hostname: "127.0.0.1", username: c.user, password: c.password });
+  conn.on("error", () => {});
+  return { suffix, c, conn };
+}
+
 Deno.test("requests run as their RabbitMQ user: grants allow, everything else is FORBIDDEN", async (t) => {
   await withUsers(async ({ env, a, b, clientA, clientB }) => {
     await t.step("A (read.*) reads", async () => {
@@ -401,15 +417,7 @@ Deno.test("a dead letter with no requester, replayed with the node's credentials
 
 Deno.test("a letter published straight into a dead-letter queue is listed and replayed as its publisher's", async () => {
   await withUsers(async ({ env, b }) => {
-    // C may write to the default exchange, so into any queue, dead-letter queues included.
-    const suffix = crypto.randomUUID().slice(0, 8);
-    const c = await createAmqpUser(`beds_c_${suffix}`, `pw-c-${suffix}`, {
-      configure: "^$",
-      write: "^amq\\.default$",
-      read: "^$",
-    });
-    const conn = await amqp.connect({ hostname: "127.0.0.1", username: c.user, password: c.password });
-    conn.on("error", () => {});
+    const { suffix, c, conn } = await planter();
     try {
       const queue = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker"));
       const emails = [`plant.hdr.${suffix}@example.com`, `plant.death.${suffix}@example.com`];
@@ -485,14 +493,7 @@ Deno.test("a letter published straight into a dead-letter queue is listed and re
 Deno.test("a letter replayed by an operator who is not the nodes' user runs as no one else", async (t) => {
   // B may create customers and, as an operator, read and replay dead letters; B is not the nodes' user.
   await withUsers(async ({ env, b }) => {
-    const suffix = crypto.randomUUID().slice(0, 8);
-    const c = await createAmqpUser(`beds_c_${suffix}`, `pw-c-${suffix}`, {
-      configure: "^$",
-      write: "^amq\\.default$",
-      read: "^$",
-    });
-    const conn = await amqp.connect({ hostname: "127.0.0.1", username: c.user, password: c.password });
-    conn.on("error", () => {});
+    const { suffix, c, conn } = await planter();
     const asB = { BEDS_AMQP_USER: b.user, BEDS_AMQP_PASS: b.password };
     try {
       const queue = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker"));

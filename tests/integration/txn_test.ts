@@ -103,6 +103,17 @@ Deno.test("a TXN step that ends the transaction fails the TXN as DB_ERROR, sayin
   }
 });
 
+/** Template prd, and an adapter whose master is reached through a proxy on `port` (statements time out at 500 ms). */
+async function throughProxy(env: TestEnv, port: number) {
+  const prd = recTemplates(await loadTemplates(`${ROOT}/templates`)).find((t) => t.name === "prd")!;
+  const m = env.config.databases.mariadb!;
+  const adapter = createMariadbAdapter({
+    config: { ...m, master: { ...m.master, port, connections: 1, query_timeout_ms: 500 } },
+    logger: silentLogger(),
+  });
+  return { prd, adapter };
+}
+
 /**
  * A proxy to MariaDB that, once the client has sent a COMMIT, passes it on and drops every byte
  * the server sends back: the COMMIT runs, and its answer is lost.
@@ -214,12 +225,7 @@ Deno.test({
   fn: async () => {
     const env = await createTestEnv();
     const proxy = commitAnswerLost();
-    const prd = recTemplates(await loadTemplates(`${ROOT}/templates`)).find((t) => t.name === "prd")!;
-    const m = env.config.databases.mariadb!;
-    const adapter = createMariadbAdapter({
-      config: { ...m, master: { ...m.master, port: proxy.port, connections: 1, query_timeout_ms: 500 } },
-      logger: silentLogger(),
-    });
+    const { prd, adapter } = await throughProxy(env, proxy.port);
     try {
       await adapter.open();
       const error = await failure(adapter.transaction!(async (scope: TransactionScope) => {
@@ -263,12 +269,7 @@ Deno.test({
   fn: async () => {
     const env = await createTestEnv();
     const proxy = startSlowProxy({ target: 3306 });
-    const prd = recTemplates(await loadTemplates(`${ROOT}/templates`)).find((t) => t.name === "prd")!;
-    const m = env.config.databases.mariadb!;
-    const adapter = createMariadbAdapter({
-      config: { ...m, master: { ...m.master, port: proxy.port, connections: 1, query_timeout_ms: 500 } },
-      logger: silentLogger(),
-    });
+    const { prd, adapter } = await throughProxy(env, proxy.port);
     try {
       await adapter.open();
       const outcome = failure(adapter.transaction!(async (scope: TransactionScope) => {
