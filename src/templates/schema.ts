@@ -44,6 +44,12 @@ export const fieldSpecSchema = z.strictObject({
   precision: z.number().int().min(1).max(65).optional(),
   /** Digits after the decimal point of a decimal. */
   scale: z.number().int().min(0).max(30).optional(),
+  /**
+   * MongoDB only: the BSON type the field is stored as, for collections other programs write too
+   * (`objectId` for a string of 24 hex digits, `date` for a date or datetime, `decimal128` for a
+   * decimal). Without it such values are stored as text.
+   */
+  bson: z.enum(["objectId", "date", "decimal128"]).optional(),
 });
 
 const procedureOp = z.strictObject({

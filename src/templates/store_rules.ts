@@ -17,9 +17,21 @@ export function checkStoreRules(file: string, t: RecTemplateFile): void {
   else checkMariadb(file, t);
 }
 
+/** The field types each BSON type stores. */
+const BSON_TYPES: Readonly<Record<string, readonly string[]>> = {
+  objectId: ["string"],
+  date: ["date", "datetime"],
+  decimal128: ["decimal"],
+};
+
 function checkMariadb(file: string, t: RecTemplateFile): void {
   if (t.template.collection !== undefined) {
     invalid(file, "template.collection", "only a mongodb template names a collection");
+  }
+  for (const [name, spec] of Object.entries(t.fields)) {
+    if (spec.bson !== undefined) {
+      invalid(file, `fields.${name}.bson`, "only a mongodb template stores BSON types");
+    }
   }
   for (const op of WRITE_OPS) {
     if (t.ops[op] && t.ops[op].procedure === undefined) {
@@ -41,6 +53,15 @@ function checkMongodb(file: string, t: RecTemplateFile): void {
       "fields._id",
       "not allowed on mongodb (MongoDB's own identity; declare a key field of your own)",
     );
+  }
+  for (const [name, spec] of Object.entries(fields)) {
+    if (spec.bson !== undefined && !BSON_TYPES[spec.bson]!.includes(spec.type)) {
+      invalid(
+        file,
+        `fields.${name}.bson`,
+        `"${spec.bson}" stores a field of type ${BSON_TYPES[spec.bson]!.join(" or ")}, not ${spec.type}`,
+      );
+    }
   }
   const read = ops.read;
   if (read) {

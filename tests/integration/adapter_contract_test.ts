@@ -5,7 +5,7 @@
  * tests/testdata/mongo_templates on a fresh database, dropped afterwards).
  */
 import assert from "node:assert/strict";
-import { MongoClient } from "mongodb";
+import { Decimal128, MongoClient, ObjectId } from "mongodb";
 import {
   type Adapter,
   createMariadbAdapter,
@@ -16,7 +16,7 @@ import {
 import { BedsError, type ErrorCode } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logging/mod.ts";
 import { loadLogStoreTemplate, LOGSTORE_COLLECTION, LOGSTORE_INDEXES } from "../../src/logstore/mod.ts";
-import { loadTemplates, type RecTemplate, recTemplates } from "../../src/templates/mod.ts";
+import { compileTemplate, loadTemplates, type RecTemplate, recTemplates } from "../../src/templates/mod.ts";
 import { createTestEnv, ROOT, uniqueId } from "../helpers/services.ts";
 
 type Doc = Record<string, unknown>;
@@ -263,6 +263,81 @@ Deno.test({
       const bare = (await direct.db(database).collection("bareLogs").listIndexes().toArray())
         .map((index) => JSON.stringify(index.key));
       assert.deepEqual(bare.sort(), keys.sort());
+    } finally {
+      await adapter.close();
+      await direct.db(database).dropDatabase().catch(() => {});
+      await direct.close();
+    }
+  },
+});
+
+Deno.test({
+  name: MONGO_URL
+    ? "mongodb: fields that declare a bson type match what another program stored, and are stored alike"
+    : "mongodb bson types — skipped: BEDS_TEST_MONGO_URL is not set",
+  ignore: !MONGO_URL,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const database = `beds_t_${uniqueId()}`;
+    const direct = new MongoClient(MONGO_URL!, { serverSelectionTimeoutMS: 5000 });
+    const adapter = createMongodbAdapter({
+      config: {
+        url: MONGO_URL!,
+        database,
+        optional: false,
+        connect_timeout_ms: 5000,
+        query_timeout_ms: 30_000,
+        databases: { lab: database },
+      },
+      logger: silentLogger(),
+    });
+    const template = compileTemplate(
+      "pay_rec.toml",
+      `[template]\nname = "pay"\nstore = "mongodb"\ndatabase = "lab"\ncollection = "payments"\n\n` +
+        `[fields.id]\ntype = "string"\n\n[fields.customer]\ntype = "string"\nbson = "objectId"\n\n` +
+        `[fields.at]\ntype = "datetime"\nbson = "date"\n\n[fields.amount]\ntype = "decimal"\nbson = "decimal128"\n\n` +
+        `[ops.read]\nkey = ["id"]\nwhere = ["customer"]\n\n` +
+        `[ops.create]\nparams = ["id", "customer", "at", "amount"]\nkey = ["id"]\n`,
+    ) as RecTemplate;
+    try {
+      await direct.connect();
+      const customer = new ObjectId();
+      await direct.db(database).collection("payments").insertOne({
+        id: "p1",
+        customer,
+        at: new Date("2024-01-08T09:14:00.123Z"),
+        amount: Decimal128.fromString("9.50"),
+      });
+      await adapter.open();
+      const where = new Map([["customer", [customer.toHexString()]]]);
+      const found = await adapter.read({
+        template,
+        where,
+        order: [],
+        limit: 10,
+        offset: 0,
+        params: new Map(),
+      });
+      assert.deepEqual(JSON.parse(JSON.stringify(found.data)), [{
+        id: "p1",
+        customer: customer.toHexString(),
+        at: "2024-01-08T09:14:00.123Z",
+        amount: "9.50",
+      }]);
+      await adapter.create({
+        template,
+        values: new Map<string, unknown>([
+          ["id", "p2"],
+          ["customer", customer.toHexString()],
+          ["at", "2024-01-09 10:00:00.000"],
+          ["amount", "1.25"],
+        ]),
+      });
+      const stored = await direct.db(database).collection("payments").findOne({ id: "p2" });
+      assert.ok(stored!.customer instanceof ObjectId && stored!.customer.equals(customer));
+      assert.ok(stored!.at instanceof Date);
+      assert.ok(stored!.amount instanceof Decimal128);
     } finally {
       await adapter.close();
       await direct.db(database).dropDatabase().catch(() => {});

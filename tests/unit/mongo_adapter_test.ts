@@ -4,7 +4,8 @@
  * the topology, and the log collection's indexes.
  */
 import assert from "node:assert/strict";
-import { type Collection, type Document, MongoClient } from "mongodb";
+import { type Collection, Decimal128, type Document, MongoClient, ObjectId } from "mongodb";
+import type { BedsError } from "../../src/errors.ts";
 import { type DbLike, ensureCollectionIn } from "../../src/adapters/mongodb/ensure_collection.ts";
 import { mongoOperations } from "../../src/adapters/mongodb/operations.ts";
 import { clientOptions, SOCKET_MARGIN_MS } from "../../src/adapters/mongodb/options.ts";
@@ -269,4 +270,76 @@ Deno.test("mongoOperations() stores and matches datetimes to the millisecond, so
   assert.deepEqual(filters, [{ at: "2024-01-08 09:14:00.123" }, { at: "2024-01-08 09:14:00.123" }]);
   await ops.update({ template, values: new Map<string, unknown>([["id", "e1"], ["at", at]]) });
   assert.equal(docs[1]!.at, "2024-01-08 09:14:00.123");
+});
+
+Deno.test("mongoOperations() stores and matches fields that declare a bson type as that type", async () => {
+  const template = compileTemplate(
+    "tpl/pay.toml",
+    `[template]\nname = "pay"\nstore = "mongodb"\ndatabase = "lab"\ncollection = "payments"\n\n` +
+      `[fields.id]\ntype = "string"\n\n[fields.customer]\ntype = "string"\nbson = "objectId"\n\n` +
+      `[fields.at]\ntype = "datetime"\nbson = "date"\n\n[fields.day]\ntype = "date"\nbson = "date"\n\n` +
+      `[fields.amount]\ntype = "decimal"\nbson = "decimal128"\n\n` +
+      `[ops.read]\nkey = ["id"]\nwhere = ["customer"]\n\n` +
+      `[ops.create]\nparams = ["id", "customer", "at", "day", "amount"]\nkey = ["id"]\n`,
+  );
+  const docs: Record<string, unknown>[] = [];
+  const filters: Record<string, unknown>[] = [];
+  const collection = {
+    insertOne(doc: Record<string, unknown>) {
+      docs.push(doc);
+      return Promise.resolve({ acknowledged: true });
+    },
+    find(filter: Record<string, unknown>) {
+      filters.push(filter);
+      return { toArray: () => Promise.resolve(docs) };
+    },
+  };
+  const ops = mongoOperations(() => collection as unknown as Collection<Document>, { maxTimeMS: 1000 });
+  const hex = "65a1b2c3d4e5f60718293a4b";
+  const created = await ops.create({
+    template,
+    values: new Map<string, unknown>([
+      ["id", "p1"],
+      ["customer", hex],
+      ["at", "2024-01-08 09:14:00.123"],
+      ["day", "2024-01-08"],
+      ["amount", "9.50"],
+    ]),
+  });
+  const stored = docs[0]!;
+  assert.ok(stored.customer instanceof ObjectId && stored.customer.toHexString() === hex);
+  assert.deepEqual(stored.at, new Date("2024-01-08T09:14:00.123Z"));
+  assert.deepEqual(stored.day, new Date("2024-01-08T00:00:00.000Z"));
+  assert.ok(stored.amount instanceof Decimal128 && stored.amount.toString() === "9.50");
+  // The reply reads as MariaDB's would: the id as hex, times as Dates, the decimal as text.
+  assert.deepEqual(JSON.parse(JSON.stringify(created.data)), {
+    id: "p1",
+    customer: hex,
+    at: "2024-01-08T09:14:00.123Z",
+    day: "2024-01-08T00:00:00.000Z",
+    amount: "9.50",
+  });
+  const other = "65a1b2c3d4e5f60718293a4c";
+  await ops.read({
+    template,
+    where: new Map([["customer", [hex, other]]]),
+    order: [],
+    limit: 10,
+    offset: 0,
+    params: new Map(),
+  });
+  const $in = (filters[0]!.customer as { $in: ObjectId[] }).$in;
+  assert.deepEqual($in.map((id) => id.toHexString()), [hex, other]);
+  await assert.rejects(
+    () =>
+      ops.read({
+        template,
+        where: new Map([["customer", ["nothex"]]]),
+        order: [],
+        limit: 10,
+        offset: 0,
+        params: new Map(),
+      }),
+    (error: BedsError) => error.code === "VALIDATION" && /must be an ObjectId/.test(error.message),
+  );
 });

@@ -130,6 +130,11 @@ Deno.test("compileTemplate() rejects what mongodb cannot run, naming file and ke
       "fields._id: not allowed on mongodb (MongoDB's own identity; declare a key field of your own)",
     ],
     [
+      "a bson type for a field of another type",
+      VALID.replace('[fields.name]\ntype = "string"', '[fields.name]\ntype = "string"\nbson = "date"'),
+      'fields.name.bson: "date" stores a field of type date or datetime, not string',
+    ],
+    [
       "a collection name with a dollar",
       VALID.replace('"things"', '"th$ings"'),
       "template.collection: expected a collection name of letters, digits, '_' or '-'",
@@ -138,6 +143,21 @@ Deno.test("compileTemplate() rejects what mongodb cannot run, naming file and ke
   for (const [name, text, message] of cases) {
     await t.step(name, () => assertCompileError(text, `Invalid template "tpl/mtt.toml": ${message}`));
   }
+});
+
+Deno.test("compileTemplate() takes a bson type on mongodb only", () => {
+  const withBson = VALID.replace(
+    '[fields.id]\ntype = "string"',
+    '[fields.id]\ntype = "string"\nbson = "objectId"',
+  );
+  assert.equal(compileTemplate("tpl/mtt.toml", withBson).fields.id!.bson, "objectId");
+  const maria =
+    `[template]\nname = "tst"\nstore = "mariadb"\ndatabase = "lab"\n\n[fields.id]\ntype = "string"\n` +
+    `bson = "objectId"\n\n[ops.read]\nview = "v_tst"\nkey = ["id"]\n`;
+  assertCompileError(
+    maria,
+    'Invalid template "tpl/mtt.toml": fields.id.bson: only a mongodb template stores BSON types',
+  );
 });
 
 Deno.test("compileTemplate() keeps mariadb templates as they were", async (t) => {

@@ -16,7 +16,7 @@ import type { AdapterResult, CallInput, ReadInput, Values, WriteInput } from "..
 import { mapMongoError } from "./errors.ts";
 import { documentOf, identityOf, keyFilter, readFilter, sortOf } from "./filters.ts";
 import { plainDocument, projectionOf } from "./replies.ts";
-import { storedValues, storedWhere } from "./stored.ts";
+import { bsonDoc, storedValues, storedWhere } from "./stored.ts";
 
 /** The collection a template names, in its physical database. */
 export type CollectionOf = (template: RecTemplate) => Collection<Document>;
@@ -87,12 +87,15 @@ export function mongoOperations(
       if (!spec) {
         throw new BedsError("OP_NOT_ALLOWED", `Template "${template.name}" does not allow op "read"`);
       }
-      const filter = readFilter({
-        where: storedWhere(template, input.where),
-        whereFields: spec.where,
-        key: input.key && storedValues(template, input.key),
-        keyFields: spec.key,
-      });
+      const filter = bsonDoc(
+        template,
+        readFilter({
+          where: storedWhere(template, input.where),
+          whereFields: spec.where,
+          key: input.key && storedValues(template, input.key),
+          keyFields: spec.key,
+        }),
+      );
       const collection = collectionOf(template);
       if (input.key) {
         const doc = await driver(() => collection.findOne(filter, limited(template)));
@@ -113,7 +116,10 @@ export function mongoOperations(
       const { template } = input;
       const spec = opSpec(template, "create");
       const values = withIdentity(template, storedValues(template, input.values));
-      const doc = documentOf({ template, values, fields: [...spec.params, ...identityOf(template)] });
+      const doc = bsonDoc(
+        template,
+        documentOf({ template, values, fields: [...spec.params, ...identityOf(template)] }),
+      );
       // insertOne adds `_id` to the object it is given: keep the reply's copy apart.
       await driver(() => collectionOf(template).insertOne({ ...doc }));
       return { data: plainDocument(doc, template), rows: 1 };
@@ -124,8 +130,8 @@ export function mongoOperations(
       const values = storedValues(template, input.values);
       const spec = opSpec(template, "update");
       const keyFields = spec.key ?? [];
-      const filter = keyFilter(keyValues(values, keyFields), keyFields);
-      const set = documentOf({ template, values, fields: spec.params, skip: keyFields });
+      const filter = bsonDoc(template, keyFilter(keyValues(values, keyFields), keyFields));
+      const set = bsonDoc(template, documentOf({ template, values, fields: spec.params, skip: keyFields }));
       const collection = collectionOf(template);
       const doc = await driver(() =>
         Object.keys(set).length
@@ -143,7 +149,7 @@ export function mongoOperations(
       const { template } = input;
       const values = storedValues(template, input.values);
       const keyFields = opSpec(template, "delete").key ?? [];
-      const filter = keyFilter(keyValues(values, keyFields), keyFields);
+      const filter = bsonDoc(template, keyFilter(keyValues(values, keyFields), keyFields));
       const doc = await driver(() => collectionOf(template).findOneAndDelete(filter, limited(template)));
       if (!doc) throw notFound(template, filter);
       return { data: plainDocument(doc, template), rows: 1 };

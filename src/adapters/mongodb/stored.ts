@@ -3,12 +3,17 @@
  * millisecond, as the DATETIME(3) columns of the MariaDB side keep it: the
  * check passes microseconds on, and a text stored with them would match
  * no value a reply gives back (a reply's `Date` holds milliseconds), so a
- * client could not find again what it read. Pure.
+ * client could not find again what it read. A field that declares a `bson`
+ * type is stored as that type (an ObjectId, a date, a Decimal128), as other
+ * programs writing the same collection keep it. Pure.
  *
  * @module
  */
+import { Decimal128, ObjectId } from "mongodb";
+import { BedsError } from "../../errors.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { Values } from "../types.ts";
+import type { Doc } from "./filters.ts";
 
 /** `YYYY-MM-DD HH:MM:SS.mmm`: a checked date-time text without its microseconds. */
 const MILLISECONDS = 23;
@@ -31,4 +36,43 @@ export function storedWhere(
   return new Map(
     [...where].map(([field, list]) => [field, list.map((value) => stored(template, field, value))]),
   );
+}
+
+const HEX_ID = /^[0-9a-f]{24}$/i;
+
+/** A checked value as the BSON type its field declares. */
+function asBson(field: string, bson: "objectId" | "date" | "decimal128", value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  switch (bson) {
+    case "objectId":
+      if (!HEX_ID.test(value)) {
+        throw new BedsError("VALIDATION", `Field "${field}" must be an ObjectId: 24 hexadecimal digits`, {
+          details: { field },
+        });
+      }
+      return ObjectId.createFromHexString(value);
+    case "date":
+      // A checked date (`YYYY-MM-DD`) or date-time (`YYYY-MM-DD HH:MM:SS.mmm`, UTC).
+      return new Date(
+        value.length === 10 ? `${value}T00:00:00.000Z` : `${value.slice(0, 10)}T${value.slice(11)}Z`,
+      );
+    case "decimal128":
+      return Decimal128.fromString(value);
+  }
+}
+
+/**
+ * A built filter or document with the values of fields that declare a `bson` type as that type:
+ * a field's value, or each of an `$in` list.
+ */
+export function bsonDoc(template: Pick<RecTemplate, "fields">, doc: Doc): Doc {
+  for (const [field, value] of Object.entries(doc)) {
+    const bson = Object.hasOwn(template.fields, field) ? template.fields[field]!.bson : undefined;
+    if (!bson) continue;
+    const list = (value as { $in?: unknown } | null)?.$in;
+    doc[field] = Array.isArray(list)
+      ? { $in: list.map((item) => asBson(field, bson, item)) }
+      : asBson(field, bson, value);
+  }
+  return doc;
 }
