@@ -61,6 +61,9 @@ export function utcDateTime(text: string): string | undefined {
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) return undefined;
   const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  // A zone can move a time past the years of four digits (9999-12-31T23:30-01:00), which ISO text
+  // writes with six and a sign: no database takes that.
+  if (!/^\d{4}-/.test(iso)) return undefined;
   return dateTimeText(iso.slice(0, 10), iso.slice(11, 19), iso.slice(20, 23) + fraction.slice(3));
 }
 

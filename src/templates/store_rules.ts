@@ -55,6 +55,9 @@ function checkMongodb(file: string, t: RecTemplateFile): void {
     );
   }
   for (const [name, spec] of Object.entries(fields)) {
+    if (spec.bson === "decimal128" && (spec.precision ?? 0) > 34) {
+      invalid(file, `fields.${name}.precision`, "a Decimal128 holds at most 34 digits");
+    }
     if (spec.bson !== undefined && !BSON_TYPES[spec.bson]!.includes(spec.type)) {
       invalid(
         file,

@@ -300,6 +300,9 @@ Deno.test("fieldCheck() datetime: ISO 8601, passed on as the databases take it (
       "2024-01-08T23:59:60",
       "yesterday",
       1_700_000_000_000,
+      // A zone that moves the time past the four-digit years.
+      "9999-12-31T23:30:00-01:00",
+      "0000-01-01T00:30:00+01:00",
     ]
   ) {
     await t.step(`rejects ${JSON.stringify(value)}`, () => {

@@ -342,4 +342,14 @@ Deno.test("mongoOperations() stores and matches fields that declare a bson type 
       }),
     (error: BedsError) => error.code === "VALIDATION" && /must be an ObjectId/.test(error.message),
   );
+  // More digits than a Decimal128 holds: VALIDATION, not an error from deep inside the driver.
+  await assert.rejects(
+    () =>
+      ops.create({
+        template,
+        values: new Map<string, unknown>([["id", "p9"], ["amount", "1234567890123456789012345678901234.5"]]),
+      }),
+    (error: BedsError) =>
+      error.code === "VALIDATION" && /more digits than a Decimal128 holds/.test(error.message),
+  );
 });

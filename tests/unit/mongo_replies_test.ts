@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { plainDocument, projectionOf, storedTime } from "../../src/adapters/mongodb/replies.ts";
+import { plainDecimal, plainDocument, projectionOf, storedTime } from "../../src/adapters/mongodb/replies.ts";
+import { Decimal128 } from "mongodb";
 import { compileTemplate } from "../../src/templates/mod.ts";
 
 const TEMPLATE = compileTemplate(
@@ -101,4 +102,26 @@ Deno.test("storedTime() reads stored dates and date-times, and refuses what name
   for (const text of ["2023-02-29", "2024-01-08 24:00:00.000", "2024-01-08 09:60", "2024-1-8", ""]) {
     assert.equal(storedTime(text), undefined, text);
   }
+});
+
+Deno.test("plainDecimal() writes a Decimal128 as MariaDB writes a DECIMAL, so the decimal check takes it back", () => {
+  const cases: Array<[string, string]> = [
+    ["9.50", "9.50"],
+    ["1E-7", "0.0000001"],
+    ["-1.5E-7", "-0.00000015"],
+    ["1.000000000000000000000000000000000E+35", "100000000000000000000000000000000000"],
+    ["1E+3", "1000"],
+    ["-0", "0"],
+    ["-0.00", "0.00"],
+    ["NaN", "NaN"],
+  ];
+  for (const [text, plain] of cases) assert.equal(plainDecimal(text), plain, text);
+  const template = compileTemplate(
+    "tpl/amt.toml",
+    `[template]\nname = "amt"\nstore = "mongodb"\ndatabase = "lab"\ncollection = "c"\n` +
+      `[fields.amount]\ntype = "decimal"\nbson = "decimal128"\n[ops.read]\nwhere = ["amount"]\n`,
+  );
+  assert.deepEqual(plainDocument({ amount: Decimal128.fromString("0.0000001") }, template), {
+    amount: "0.0000001",
+  });
 });

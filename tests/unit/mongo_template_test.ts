@@ -135,6 +135,14 @@ Deno.test("compileTemplate() rejects what mongodb cannot run, naming file and ke
       'fields.name.bson: "date" stores a field of type date or datetime, not string',
     ],
     [
+      "a Decimal128 of more digits than it holds",
+      VALID.replace(
+        '[fields.id]\ntype = "string"',
+        '[fields.id]\ntype = "string"\n\n[fields.amount]\ntype = "decimal"\nprecision = 40\nbson = "decimal128"',
+      ),
+      "fields.amount.precision: a Decimal128 holds at most 34 digits",
+    ],
+    [
       "a collection name with a dollar",
       VALID.replace('"things"', '"th$ings"'),
       "template.collection: expected a collection name of letters, digits, '_' or '-'",

@@ -130,7 +130,8 @@ export function mongoOperations(
       const values = storedValues(template, input.values);
       const spec = opSpec(template, "update");
       const keyFields = spec.key ?? [];
-      const filter = bsonDoc(template, keyFilter(keyValues(values, keyFields), keyFields));
+      const key = keyValues(values, keyFields);
+      const filter = bsonDoc(template, keyFilter(key, keyFields));
       const set = bsonDoc(template, documentOf({ template, values, fields: spec.params, skip: keyFields }));
       const collection = collectionOf(template);
       const doc = await driver(() =>
@@ -141,7 +142,8 @@ export function mongoOperations(
           })
           : collection.findOne(filter, limited(template))
       );
-      if (!doc) throw notFound(template, filter);
+      // The key as checked, as a read's NOT_FOUND gives it: not the filter's BSON values.
+      if (!doc) throw notFound(template, Object.fromEntries(key));
       return { data: plainDocument(doc, template), rows: 1 };
     },
 
@@ -149,9 +151,10 @@ export function mongoOperations(
       const { template } = input;
       const values = storedValues(template, input.values);
       const keyFields = opSpec(template, "delete").key ?? [];
-      const filter = bsonDoc(template, keyFilter(keyValues(values, keyFields), keyFields));
+      const key = keyValues(values, keyFields);
+      const filter = bsonDoc(template, keyFilter(key, keyFields));
       const doc = await driver(() => collectionOf(template).findOneAndDelete(filter, limited(template)));
-      if (!doc) throw notFound(template, filter);
+      if (!doc) throw notFound(template, Object.fromEntries(key));
       return { data: plainDocument(doc, template), rows: 1 };
     },
 

@@ -76,6 +76,27 @@ function plainValue(value: unknown, time = false): unknown {
     const n = Number(String(value));
     return Number.isSafeInteger(n) || bson === "Double" ? n : String(value);
   }
+  if (bson === "Decimal128") return plainDecimal(String(value));
   if (typeof bson === "string") return String(value);
   return plainObject(value as Doc);
+}
+
+/**
+ * A Decimal128's text in plain notation, as MariaDB gives a DECIMAL: `1E-7` is `0.0000001` and
+ * `1.5E+3` is `1500`, which the `decimal` check takes back (it refuses exponents); a negative zero
+ * is `0`. NaN and infinities stay as they are.
+ */
+export function plainDecimal(text: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:E([+-]\d+))?$/i.exec(text);
+  if (!m) return text;
+  const [, sign, whole = "", fraction = "", exponent = "0"] = m;
+  const digits = whole + fraction;
+  const point = whole.length + Number(exponent); // digits before the decimal point
+  let plain = point <= 0
+    ? `0.${"0".repeat(-point)}${digits}`
+    : point >= digits.length
+    ? `${digits}${"0".repeat(point - digits.length)}`
+    : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  plain = plain.replace(/^0+(?=\d)/, "");
+  return /[1-9]/.test(plain) ? `${sign}${plain}` : plain;
 }

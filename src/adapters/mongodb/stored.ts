@@ -40,24 +40,33 @@ export function storedWhere(
 
 const HEX_ID = /^[0-9a-f]{24}$/i;
 
+function invalidValue(field: string, text: string): never {
+  throw new BedsError("VALIDATION", `Field "${field}" ${text}`, { details: { field } });
+}
+
 /** A checked value as the BSON type its field declares. */
 function asBson(field: string, bson: "objectId" | "date" | "decimal128", value: unknown): unknown {
   if (typeof value !== "string") return value;
   switch (bson) {
     case "objectId":
-      if (!HEX_ID.test(value)) {
-        throw new BedsError("VALIDATION", `Field "${field}" must be an ObjectId: 24 hexadecimal digits`, {
-          details: { field },
-        });
-      }
+      if (!HEX_ID.test(value)) invalidValue(field, "must be an ObjectId: 24 hexadecimal digits");
       return ObjectId.createFromHexString(value);
-    case "date":
+    case "date": {
       // A checked date (`YYYY-MM-DD`) or date-time (`YYYY-MM-DD HH:MM:SS.mmm`, UTC).
-      return new Date(
+      const date = new Date(
         value.length === 10 ? `${value}T00:00:00.000Z` : `${value.slice(0, 10)}T${value.slice(11)}Z`,
       );
+      // The driver would store an invalid Date as the epoch, without a word.
+      if (Number.isNaN(date.getTime())) invalidValue(field, "must be a date-time MongoDB can store");
+      return date;
+    }
     case "decimal128":
-      return Decimal128.fromString(value);
+      try {
+        return Decimal128.fromString(value);
+      } catch {
+        // More significant digits than Decimal128's 34: it would round them.
+        return invalidValue(field, "has more digits than a Decimal128 holds (34)");
+      }
   }
 }
 
