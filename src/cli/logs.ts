@@ -28,7 +28,8 @@ import { configFrom, parse } from "./args.ts";
 
 /** Usage of `beds logs`. */
 export const LOGS_USAGE =
-  "beds logs tail [--node N] [--level L] [--kind K] [--template T] [--code C] [--limit N] [--follow] [--json]" +
+  "beds logs tail [--node N] [--level L] [--kind K] [--template T] [--code C] [--since ISO_TIME] [--limit N]" +
+  " [--follow] [--json]" +
   " | beds logs chain EVENT_ID [--json]";
 
 const LEVELS = ["info", "warn", "error"];
