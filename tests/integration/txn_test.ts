@@ -65,15 +65,20 @@ Deno.test("a TXN step that ends the transaction fails the TXN as DB_ERROR, sayin
   const env = await createTestEnv();
   try {
     for (
-      const [label, ending, step] of [
-        ["an implicit commit (TRUNCATE in a nested procedure)", "TRUNCATE TABLE staging", "reset"],
-        ["a COMMIT in a nested procedure", "COMMIT", "reset"],
+      const [sku, label, ending, step] of [
+        [
+          "END-0001",
+          "an implicit commit (TRUNCATE in a nested procedure)",
+          "TRUNCATE TABLE staging",
+          "reset",
+        ],
+        ["END-0002", "a COMMIT in a nested procedure", "COMMIT", "reset"],
         // Still in a transaction afterwards, a new one: only the savepoint set at the start tells.
-        ["a START TRANSACTION in a nested procedure", "START TRANSACTION", undefined],
+        ["END-0003", "a START TRANSACTION in a nested procedure", "START TRANSACTION", undefined],
       ] as const
     ) {
+      // A SKU each: the step before the one that ends the transaction commits its product.
       await t.step(label, async () => {
-        const sku = `END-${String(Math.floor(Math.random() * 9000) + 1000)}`;
         await withEndingStep(env, ending, async (deps) => {
           const error = await failure(
             dispatch({ template: "imp", op: "create", data: { sku } }, new Set(["create"] as const), deps),
