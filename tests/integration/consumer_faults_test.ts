@@ -167,7 +167,22 @@ Deno.test("a delivery whose dead-letter copy is refused runs once, keeps its pla
     return nodes[0]!.brokers.find((b) => b.broker === "rBroker")!.deadLetters;
   };
   try {
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the policy reaches the queues
+    // The policy reaches the queue, or the test would not exercise a refused copy.
+    const rBrokerDlq = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "rBroker"));
+    await waitFor(
+      async () => {
+        const out = await new Deno.Command("rabbitmqctl", {
+          args: ["-q", "list_queues", "name", "policy", "--no-table-headers"],
+          stdout: "piped",
+          stderr: "null",
+        }).output();
+        return new TextDecoder().decode(out.stdout).split("\n").some((line) =>
+          line.startsWith(`${rBrokerDlq}\t`) && line.trim().endsWith(policy)
+        );
+      },
+      10_000,
+      "the refusing policy on the dead-letter queue",
+    );
     const ch = await conn.createConfirmChannel();
     ch.publish(env.config.amqp.exchange, "read.cus", Buffer.from("not json"));
     await ch.waitForConfirms();
