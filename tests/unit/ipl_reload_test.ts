@@ -13,10 +13,15 @@ Deno.test("reloadTemplates() runs reloads in the order asked: a slow older one n
   try {
     const config = loadConfig({ dir: `${root}/config`, environ: { BEDS_ENV: "test" } });
     let verifies = 0;
+    let verifying = () => {};
+    const firstVerifying = new Promise<void>((resolve) => verifying = resolve);
     // The first reload's catalog check is slow, the second's quick.
     const adapter = {
       store: "mariadb",
-      verify: () => new Promise((resolve) => setTimeout(() => resolve([]), verifies++ === 0 ? 300 : 10)),
+      verify: () => {
+        verifying();
+        return new Promise((resolve) => setTimeout(() => resolve([]), verifies++ === 0 ? 300 : 10));
+      },
     } as unknown as Adapter;
     const ctx = {
       config: { ...config, templatesDir: dir },
@@ -27,7 +32,7 @@ Deno.test("reloadTemplates() runs reloads in the order asked: a slow older one n
     } as unknown as IplContext;
     const described = () => ctx.registry!.current().get("cus")!.description;
     const first = reloadTemplates(ctx);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the first has read the files
+    await firstVerifying; // the first has read the files
     const file = `${dir}/example_rec.toml`;
     await Deno.writeTextFile(
       file,
