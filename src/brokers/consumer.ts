@@ -18,13 +18,20 @@ import {
   okReply,
   type Reply,
   type Request,
-  routingKey,
 } from "../protocol/mod.ts";
 import { dispatch, type DispatchDeps, FanOutError, type PartRecord } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
 import { type RetryRoute, storeSafeCopyUntilStored } from "./safe_copy.ts";
-import { attemptOf, firstEventOf, originalRoutingKey, ownHeaders, runsAs } from "./delivery.ts";
+import {
+  attemptOf,
+  checkRoute,
+  firstEventOf,
+  originalRoutingKey,
+  ownHeaders,
+  replayRefused,
+  requesterOfDelivery,
+} from "./delivery.ts";
 import type { BrokerCounters } from "./counters.ts";
 import { createAcks } from "./acks.ts";
 import type { EventSink } from "../logstore/mod.ts";
@@ -62,14 +69,6 @@ export interface Consumer {
   inflight(): number;
   /** Stops taking deliveries, waits up to `drainMs` for in-flight ones, closes the channel. */
   stop(drainMs: number): Promise<void>;
-}
-
-/** The bindings chose this broker by routing key, so the body must say the same. */
-function checkRoute(request: Request, key: string): void {
-  const expected = routingKey(request.op, request.template);
-  if (key !== expected) {
-    throw new BedsError("BAD_REQUEST", `Routing key "${key}" does not match the request ("${expected}")`);
-  }
 }
 
 /** Opens a channel, sets prefetch and starts consuming `queue`. */
@@ -137,7 +136,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     let parts: PartRecord[] | undefined;
     // A retried copy carries the first attempt's event id.
     const firstEvent = firstEventOf(own);
-    const { user, refused } = runsAs(msg, options.deps.access);
+    const refused = replayRefused(msg, options.deps.access);
+    const user = refused === undefined ? requesterOfDelivery(msg, options.deps.access) : undefined;
     const at = isoNow();
     try {
       request = decodeRequest(msg.content, options.maxBodyBytes);

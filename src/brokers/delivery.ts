@@ -1,12 +1,14 @@
 /**
- * What a delivery says about itself in BEDS's own headers: the attempt, the first attempt's event
- * and the routing key a retry copy carries. They are believed only on the node's own copies, whose
- * `user_id` only the node can stamp; on any other message they are the publisher's words.
+ * What a delivery says about itself in BEDS's own headers: the attempt, the first attempt's event,
+ * the routing key a retry copy carries and the requester. They are believed only on the node's own
+ * copies, whose `user_id` only the node can stamp; on any other message they are the publisher's
+ * words. Also whether the routing key agrees with the body, and whether a replay may run.
  *
  * @module
  */
 import { type AmqpAnyMessage, type AmqpMessage, HEADERS } from "../amqp/mod.ts";
-import { EVENT_ID_PATTERN, MAX_RETRIED_EVENT_LENGTH } from "../protocol/mod.ts";
+import { EVENT_ID_PATTERN, MAX_RETRIED_EVENT_LENGTH, type Request, routingKey } from "../protocol/mod.ts";
+import { BedsError } from "../errors.ts";
 import { type AccessPolicy, replayRefusal, requesterOf } from "../dispatch/mod.ts";
 
 /** Headers of a message that are not believed: none (one shared object, none made per delivery). */
@@ -56,25 +58,30 @@ export function firstEventOf(own: Readonly<Record<string, unknown>>): string | u
 }
 
 /**
- * The user a delivery runs as (see {@link requesterOf}), or, for a replayed dead letter that may not
- * run (see {@link replayRefusal}), why not. A refused replay runs as no one, and its safe copy names
- * no one: named after the replaying user, it would run with that user's grants when the nodes' user
- * replays it again.
+ * Why a replayed dead letter may not run (see {@link replayRefusal}), or undefined (always, with
+ * access control off). A refused replay runs as no one, and its safe copy names no one: named
+ * after the replaying user, it would run with that user's grants when the nodes' user replays it.
  */
-export function runsAs(
-  msg: AmqpMessage,
-  access: AccessPolicy | undefined,
-): { user: string | undefined; refused?: string } {
+export function replayRefused(msg: AmqpMessage, access: AccessPolicy | undefined): string | undefined {
+  if (!access?.enabled) return undefined;
   const headers = msg.properties.headers;
-  const userId = msg.properties.userId as string | undefined;
-  if (access?.enabled) {
-    const refused = replayRefusal(
-      headers?.[HEADERS.replayedFrom],
-      userId,
-      headers?.[HEADERS.user],
-      access.nodeUser,
-    );
-    if (refused) return { user: undefined, refused };
+  return replayRefusal(
+    headers?.[HEADERS.replayedFrom],
+    msg.properties.userId,
+    headers?.[HEADERS.user],
+    access.nodeUser,
+  );
+}
+
+/** The user a delivery runs as (see {@link requesterOf}). */
+export function requesterOfDelivery(msg: AmqpMessage, access: AccessPolicy | undefined): string | undefined {
+  return requesterOf(msg.properties.userId, msg.properties.headers?.[HEADERS.user], access?.nodeUser);
+}
+
+/** The bindings chose this broker by routing key, so the body must say the same. */
+export function checkRoute(request: Request, key: string): void {
+  const expected = routingKey(request.op, request.template);
+  if (key !== expected) {
+    throw new BedsError("BAD_REQUEST", `Routing key "${key}" does not match the request ("${expected}")`);
   }
-  return { user: requesterOf(userId, headers?.[HEADERS.user], access?.nodeUser) };
 }

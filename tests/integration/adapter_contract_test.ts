@@ -10,6 +10,7 @@ import {
   type Adapter,
   createMariadbAdapter,
   createMongodbAdapter,
+  type MongodbAdapter,
   type ReadInput,
   type WriteInput,
 } from "../../src/adapters/mod.ts";
@@ -184,6 +185,38 @@ const MONGO_SKIPPED = "adapter contract: mongodb — skipped: BEDS_TEST_MONGO_UR
 
 if (!MONGO_URL) console.log(MONGO_SKIPPED);
 
+/**
+ * A database of its own on the test server, a driver client connected to it and an adapter whose
+ * logical database `logical` is it (not opened: tests open it when their collections are ready);
+ * all three removed afterwards.
+ */
+async function withMongo(
+  logical: string,
+  fn: (mongo: { database: string; direct: MongoClient; adapter: MongodbAdapter }) => Promise<void>,
+): Promise<void> {
+  const database = `beds_t_${uniqueId()}`;
+  const direct = new MongoClient(MONGO_URL!, { serverSelectionTimeoutMS: 5000 });
+  const adapter = createMongodbAdapter({
+    config: {
+      url: MONGO_URL!,
+      database,
+      optional: false,
+      connect_timeout_ms: 5000,
+      query_timeout_ms: 30_000,
+      databases: { [logical]: database },
+    },
+    logger: silentLogger(),
+  });
+  try {
+    await direct.connect();
+    await fn({ database, direct, adapter });
+  } finally {
+    await adapter.close();
+    await direct.db(database).dropDatabase().catch(() => {});
+    await direct.close();
+  }
+}
+
 Deno.test({
   name: MONGO_URL ? "adapter contract: mongodb" : MONGO_SKIPPED,
   ignore: !MONGO_URL,
@@ -191,21 +224,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const database = `beds_t_${uniqueId()}`;
-    const direct = new MongoClient(MONGO_URL!, { serverSelectionTimeoutMS: 5000 });
-    const adapter = createMongodbAdapter({
-      config: {
-        url: MONGO_URL!,
-        database,
-        optional: false,
-        connect_timeout_ms: 5000,
-        query_timeout_ms: 30_000,
-        databases: { lab: database },
-      },
-      logger: silentLogger(),
-    });
-    try {
-      await direct.connect();
+    await withMongo("lab", async ({ database, direct, adapter }) => {
       const template = await templateNamed(`${ROOT}/tests/testdata/mongo_templates`, "mcu");
       // Collections and their unique indexes belong to the DBA: here, to the test.
       const customers = await direct.db(database).createCollection(template.collection!);
@@ -214,11 +233,7 @@ Deno.test({
       await adapter.open();
       const missing = { ...template, collection: "no_such" };
       await contract(t, { adapter, template, missing, refusesOperators: true });
-    } finally {
-      await adapter.close();
-      await direct.db(database).dropDatabase().catch(() => {});
-      await direct.close();
-    }
+    });
   },
 });
 
@@ -230,21 +245,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const database = `beds_t_${uniqueId()}`;
-    const direct = new MongoClient(MONGO_URL!, { serverSelectionTimeoutMS: 5000 });
-    const adapter = createMongodbAdapter({
-      config: {
-        url: MONGO_URL!,
-        database,
-        optional: false,
-        connect_timeout_ms: 5000,
-        query_timeout_ms: 30_000,
-        databases: { logs: database },
-      },
-      logger: silentLogger(),
-    });
-    try {
-      await direct.connect();
+    await withMongo("logs", async ({ database, direct, adapter }) => {
       await adapter.open();
       const template = await loadLogStoreTemplate({
         dir: `${ROOT}/templates/logstore`,
@@ -263,11 +264,7 @@ Deno.test({
       const bare = (await direct.db(database).collection("bareLogs").listIndexes().toArray())
         .map((index) => JSON.stringify(index.key));
       assert.deepEqual(bare.sort(), keys.sort());
-    } finally {
-      await adapter.close();
-      await direct.db(database).dropDatabase().catch(() => {});
-      await direct.close();
-    }
+    });
   },
 });
 
@@ -279,19 +276,6 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const database = `beds_t_${uniqueId()}`;
-    const direct = new MongoClient(MONGO_URL!, { serverSelectionTimeoutMS: 5000 });
-    const adapter = createMongodbAdapter({
-      config: {
-        url: MONGO_URL!,
-        database,
-        optional: false,
-        connect_timeout_ms: 5000,
-        query_timeout_ms: 30_000,
-        databases: { lab: database },
-      },
-      logger: silentLogger(),
-    });
     const template = compileTemplate(
       "pay_rec.toml",
       `[template]\nname = "pay"\nstore = "mongodb"\ndatabase = "lab"\ncollection = "payments"\n\n` +
@@ -300,8 +284,7 @@ Deno.test({
         `[ops.read]\nkey = ["id"]\nwhere = ["customer"]\n\n` +
         `[ops.create]\nparams = ["id", "customer", "at", "amount"]\nkey = ["id"]\n`,
     ) as RecTemplate;
-    try {
-      await direct.connect();
+    await withMongo("lab", async ({ database, direct, adapter }) => {
       const customer = new ObjectId();
       await direct.db(database).collection("payments").insertOne({
         id: "p1",
@@ -338,10 +321,6 @@ Deno.test({
       assert.ok(stored!.customer instanceof ObjectId && stored!.customer.equals(customer));
       assert.ok(stored!.at instanceof Date);
       assert.ok(stored!.amount instanceof Decimal128);
-    } finally {
-      await adapter.close();
-      await direct.db(database).dropDatabase().catch(() => {});
-      await direct.close();
-    }
+    });
   },
 });

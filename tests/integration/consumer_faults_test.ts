@@ -288,6 +288,23 @@ Deno.test("a reply that cannot be sent back is logged, its delivery acked, and t
   }
 });
 
+/**
+ * Waits for rBroker's one dead letter, checks it stays one (not stored again and again) and that
+ * the work queue is empty, and lists the letters as `beds dlq list --json` does.
+ */
+async function storedOnce(
+  env: TestEnv,
+  ch: { checkQueue(queue: string): Promise<{ messageCount: number }> },
+) {
+  const queue = workQueueName(env.queuePrefix, "appServer", "rBroker");
+  const dlq = deadLetterQueueName(queue);
+  await waitFor(async () => (await ch.checkQueue(dlq)).messageCount === 1, 10_000, "the dead letter");
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  assert.equal((await ch.checkQueue(dlq)).messageCount, 1, "stored once, not again and again");
+  assert.equal((await ch.checkQueue(queue)).messageCount, 0);
+  return await cli(["dlq", "list", "--json", "--role", "appServer", ...env.cliArgs]);
+}
+
 Deno.test("a poison message with a huge header table is dead-lettered once, without the publisher's headers", async () => {
   await withNode(async (env, conn) => {
     const ch = await conn.createConfirmChannel();
@@ -296,13 +313,7 @@ Deno.test("a poison message with a huge header table is dead-lettered once, with
       headers: { pad: "y".repeat(65_300), "x-beds-routing-key": "create.cus", "x-beds-user": "someone" },
     });
     await ch.waitForConfirms();
-    const queue = workQueueName(env.queuePrefix, "appServer", "rBroker");
-    const dlq = deadLetterQueueName(queue);
-    await waitFor(async () => (await ch.checkQueue(dlq)).messageCount === 1, 10_000, "the dead letter");
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    assert.equal((await ch.checkQueue(dlq)).messageCount, 1, "stored once, not again and again");
-    assert.equal((await ch.checkQueue(queue)).messageCount, 0);
-    const letters = await cli(["dlq", "list", "--json", "--role", "appServer", ...env.cliArgs]);
+    const letters = await storedOnce(env, ch);
     const [letter] = JSON.parse(letters.out) as Array<{ routingKey: string; user: string; reason: string }>;
     // The publisher's own x-beds-* headers were not believed: the key is the one it used.
     assert.deepEqual([letter!.routingKey, letter!.reason], ["read.cus", "poison"]);
@@ -322,13 +333,7 @@ Deno.test("a request whose error repeats 64 KB of its own text is dead-lettered 
       Buffer.from(JSON.stringify({ template: "cus", op: "read", [key]: 1 })),
     );
     await ch.waitForConfirms();
-    const queue = workQueueName(env.queuePrefix, "appServer", "rBroker");
-    const dlq = deadLetterQueueName(queue);
-    await waitFor(async () => (await ch.checkQueue(dlq)).messageCount === 1, 10_000, "the dead letter");
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    assert.equal((await ch.checkQueue(dlq)).messageCount, 1, "stored once, not again and again");
-    assert.equal((await ch.checkQueue(queue)).messageCount, 0);
-    const letters = await cli(["dlq", "list", "--json", "--role", "appServer", ...env.cliArgs]);
+    const letters = await storedOnce(env, ch);
     const [letter] = JSON.parse(letters.out) as Array<{ errorCode: string; errorMessage: string }>;
     assert.equal(letter!.errorCode, "BAD_REQUEST");
     assert.ok(

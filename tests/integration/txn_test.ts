@@ -10,11 +10,31 @@ import { decide } from "../../src/brokers/mod.ts";
 import { dispatch, type DispatchDeps } from "../../src/dispatch/mod.ts";
 import { BedsError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logging/mod.ts";
-import { createRegistry, loadTemplates, recTemplates } from "../../src/templates/mod.ts";
+import { createRegistry, loadTemplates, type RecTemplate, recTemplates } from "../../src/templates/mod.ts";
 import { createTestEnv, dbQuery, ROOT, type TestEnv } from "../helpers/services.ts";
 import { startSlowProxy } from "../helpers/slow_proxy.ts";
 
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e) => e as BedsError);
+
+/** What the broker does with a TXN (op create) that failed so on its first attempt. */
+const disposition = (error: BedsError, hasReplyTo = true) =>
+  decide({
+    code: error.code,
+    op: "create",
+    attempt: 1,
+    retryDelaysMs: [100],
+    maxAttempts: 4,
+    now: 0,
+    hasReplyTo,
+  })
+    .action;
+
+/** Creates product `sku` in a transaction's scope. */
+const createProduct = (scope: TransactionScope, prd: RecTemplate, sku: string) =>
+  scope.create({
+    template: prd,
+    values: new Map<string, unknown>([["sku", sku], ["name", "x"], ["price", "1.00"], ["stock", 0]]),
+  });
 
 /** Templates plus a call whose procedure ends the transaction in a way `verify` does not see. */
 async function withEndingStep(
@@ -89,15 +109,7 @@ Deno.test("a TXN step that ends the transaction fails the TXN as DB_ERROR, sayin
           assert.equal((error.details as { step?: string } | undefined)?.step, step);
           // Not retried as a whole: its first step may be there already.
           assert.equal(
-            decide({
-              code: error.code,
-              op: "create",
-              attempt: 1,
-              retryDelaysMs: [100],
-              maxAttempts: 4,
-              now: 0,
-              hasReplyTo: true,
-            }).action,
+            disposition(error),
             "reply",
           );
         });
@@ -172,17 +184,7 @@ Deno.test("a TXN step that ends the transaction and then fails is still told apa
   const blocked = "SET SESSION innodb_lock_wait_timeout = 1; UPDATE staging SET x = 1 WHERE x = 1";
   const run = (deps: DispatchDeps, sku: string) =>
     failure(dispatch({ template: "imp", op: "create", data: { sku } }, new Set(["create"] as const), deps));
-  const retried = (error: BedsError) =>
-    decide({
-      code: error.code,
-      op: "create",
-      attempt: 1,
-      retryDelaysMs: [100],
-      maxAttempts: 4,
-      now: 0,
-      hasReplyTo: true,
-    })
-      .action === "retry";
+  const retried = (error: BedsError) => disposition(error) === "retry";
   try {
     await t.step("a COMMIT, then a lock wait timeout: DB_ERROR, not retried", async () => {
       await withEndingStep(env, `COMMIT; ${blocked}`, async (deps) => {
@@ -234,13 +236,7 @@ Deno.test({
     try {
       await adapter.open();
       const error = await failure(adapter.transaction!(async (scope: TransactionScope) => {
-        await scope.create({
-          template: prd,
-          values: new Map<string, unknown>([["sku", "CMT-0001"], ["name", "x"], ["price", "1.00"], [
-            "stock",
-            0,
-          ]]),
-        });
+        await createProduct(scope, prd, "CMT-0001");
       }));
       assert.ok(error instanceof BedsError, String(error));
       assert.equal(error.code, "DB_ERROR", error.message);
@@ -249,16 +245,7 @@ Deno.test({
       // It was: a retry would have created the product twice (or failed CONFLICT for one that exists).
       const rows = await dbQuery(env, "SELECT sku FROM products WHERE sku = 'CMT-0001'");
       assert.equal(rows.length, 1);
-      const { action } = decide({
-        code: error.code,
-        op: "create",
-        attempt: 1,
-        retryDelaysMs: [100],
-        maxAttempts: 4,
-        now: 0,
-        hasReplyTo: false,
-      });
-      assert.notEqual(action, "retry");
+      assert.notEqual(disposition(error, false), "retry");
     } finally {
       proxy.close();
       await adapter.close().catch(() => {});
@@ -278,13 +265,7 @@ Deno.test({
     try {
       await adapter.open();
       const outcome = failure(adapter.transaction!(async (scope: TransactionScope) => {
-        await scope.create({
-          template: prd,
-          values: new Map<string, unknown>([["sku", "HNG-0001"], ["name", "x"], ["price", "1.00"], [
-            "stock",
-            0,
-          ]]),
-        });
+        await createProduct(scope, prd, "HNG-0001");
         proxy.freeze(); // the link stops answering before the ROLLBACK
         throw new BedsError("NOT_FOUND", 'Step "second" failed: no value');
       }));
