@@ -2,8 +2,8 @@
  * The node's pipelined MariaDB connections against the real server: a
  * statement that never answers times out (a partition too), a killed
  * statement does not leave its session behind, a transaction a procedure
- * leaves open is committed, and a JSON column JavaScript cannot parse arrives as its text
- * instead of ending the process.
+ * leaves open is committed, a JSON column JavaScript cannot parse arrives as its text
+ * instead of ending the process, and a BIGINT past 2^53 arrives exact.
  */
 import assert from "node:assert/strict";
 import { createMariadbAdapter, type TransactionScope } from "../../src/adapters/mod.ts";
@@ -35,7 +35,7 @@ const sessionOpen = async (env: TestEnv, id: number) =>
 const unavailable = (message: RegExp) => (error: unknown) =>
   error instanceof BedsError && error.code === "DB_UNAVAILABLE" && message.test(error.message);
 
-Deno.test("MariaDB connections: timeouts, killed statements, open transactions and JSON columns", async (t) => {
+Deno.test("MariaDB connections: timeouts, killed statements, open transactions, JSON and BIGINT columns", async (t) => {
   const env = await createTestEnv({ emptySchema: true });
   const set = connectionSet(env, { query_timeout_ms: 300 });
   await set.open();
@@ -171,11 +171,40 @@ Deno.test("MariaDB connections: timeouts, killed statements, open transactions a
       },
     );
     await t.step(
+      "BIGINT columns arrive exact: a number within ±(2^53−1), else the string of their digits",
+      async () => {
+        await dbQuery(env, "CREATE TABLE bigs (id BIGINT PRIMARY KEY, u BIGINT UNSIGNED)");
+        await dbQuery(
+          env,
+          "INSERT INTO bigs VALUES (9007199254740991, 0), (9007199254740993, 18446744073709551615), " +
+            "(-9223372036854775808, NULL)",
+        );
+        await dbQuery(env, "CREATE PROCEDURE sp_bigs() SELECT id, u FROM bigs ORDER BY id");
+        const expected = [
+          { id: "-9223372036854775808", u: null },
+          { id: 9007199254740991, u: 0 },
+          { id: "9007199254740993", u: "18446744073709551615" },
+        ];
+        const rows = await set.query<unknown[]>(`SELECT id, u FROM \`${env.schema}\`.bigs ORDER BY id`, []);
+        assert.deepEqual([...rows], expected);
+        const [sets] = await set.query<[unknown[]]>(`CALL \`${env.schema}\`.sp_bigs()`, []);
+        assert.deepEqual([...sets], expected);
+        // A key past 2^53 bound as its digits matches its own row only.
+        const [row] = await set.query<unknown[]>(
+          `SELECT id FROM \`${env.schema}\`.bigs WHERE id = CAST(? AS SIGNED)`,
+          ["9007199254740993"],
+        );
+        assert.deepEqual(row, { id: "9007199254740993" });
+      },
+    );
+    await t.step(
       "a transaction's statement with no answer within query_timeout_ms fails and is rolled back",
       async () => {
         await dbQuery(
           env,
-          "CREATE PROCEDURE sp_nap_nap(IN p_ms INT) BEGIN DO SLEEP(p_ms / 1000); SELECT p_ms AS ms; END",
+          // Its BIGINT shows a transaction's results are made exact as well.
+          "CREATE PROCEDURE sp_nap_nap(IN p_ms INT) BEGIN DO SLEEP(p_ms / 1000); " +
+            "SELECT p_ms AS ms, CAST(9007199254740992 AS SIGNED) + p_ms AS big; END",
         );
         const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
         await Deno.writeTextFile(
@@ -203,7 +232,7 @@ Deno.test("MariaDB connections: timeouts, killed statements, open transactions a
             unavailable(/No answer from MariaDB within 300 ms/),
           );
           assert.ok(performance.now() - started < 5_000);
-          assert.deepEqual((await adapter.transaction!(nap(1))).data, [{ ms: 1 }]);
+          assert.deepEqual((await adapter.transaction!(nap(1))).data, [{ ms: 1, big: "9007199254740993" }]);
         } finally {
           await adapter.close();
         }

@@ -21,7 +21,7 @@ import { driverOptions, SERVER_STATUS_IN_TRANS } from "./driver_options.ts";
 import type { Logger } from "../../logging/mod.ts";
 import { mapMariadbError } from "./errors.ts";
 import { coalescedSocket } from "./socket.ts";
-import { parseJsonColumns } from "./json_columns.ts";
+import { columnValues } from "./column_values.ts";
 
 /** A statement in flight. */
 interface Sent {
@@ -218,7 +218,7 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
           leave();
           done();
           if (commit) commits.delete(conn);
-          const value = parseJsonColumns(result) as T;
+          const value = columnValues(result) as T;
           const open = !commit && ((conn.info?.status ?? 0) & SERVER_STATUS_IN_TRANS) !== 0 &&
             slot.conn === conn;
           const pending = open ? endLeftOpen(slot, conn) : commit ? undefined : commits.get(conn);

@@ -18,11 +18,12 @@ export function driverOptions(server: MariadbServerConfig) {
     port: server.port,
     user: server.user,
     password: server.password,
-    bigIntAsNumber: true,
+    // BIGINT as BigInt, made exact for the reply by columnValues (column_values.ts).
+    bigIntAsNumber: false,
     decimalAsNumber: false,
     insertIdAsNumber: true,
     dateStrings: false,
-    // JSON columns as text, parsed by parseJsonColumns: the driver's own parse can end the process.
+    // JSON columns as text, parsed by columnValues: the driver's own parse can end the process.
     jsonStrings: true,
     // Session and values in UTC, whatever the node's own time zone.
     timezone: "Z",

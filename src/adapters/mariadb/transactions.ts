@@ -14,7 +14,7 @@ import type { Logger } from "../../logging/mod.ts";
 import type { TransactionScope } from "../types.ts";
 import { driverOptions, SERVER_STATUS_IN_TRANS } from "./driver_options.ts";
 import { mapMariadbError } from "./errors.ts";
-import { parseJsonColumns } from "./json_columns.ts";
+import { columnValues } from "./column_values.ts";
 import { operations } from "./operations.ts";
 import type { Statement } from "./sql.ts";
 
@@ -141,7 +141,7 @@ export function createTransactions(options: TransactionsOptions): Transactions {
           },
         );
         try {
-          return parseJsonColumns(await Promise.race([answer, timedOut]));
+          return columnValues(await Promise.race([answer, timedOut]));
         } finally {
           clearTimeout(timer);
         }
