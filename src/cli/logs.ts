@@ -64,26 +64,45 @@ async function opened(adapter: Adapter & { open(): Promise<void> }, store: strin
   }
 }
 
-/** Where `--follow` is on a store without insertion ids: the newest time printed and the events printed at it. */
+/**
+ * Where `--follow` is on a store without insertion ids (MongoDB): the newest time seen, and every event
+ * seen within `lagMs` of it. A record reaches the store up to a batch's wait (and its retries) after its
+ * time, and a node's later than another's: each poll reads back `lagMs` before the newest time, so a
+ * record stored late is printed when it arrives, and once.
+ */
 export interface FollowMark {
   at?: string;
-  events: Set<string>;
+  /** Event → its time, for the events seen within `lagMs` of `at`. */
+  seen: Map<string, string>;
+  lagMs: number;
+}
+
+/** How far back `--follow` reads on a store without ids: longer than a record may wait to be stored. */
+export function followLagMs(flushMs: number): number {
+  return Math.max(5000, 10 * flushMs);
+}
+
+/** The time a `--follow` poll reads from: `lagMs` before the newest seen, never before `since`. */
+export function followSince(mark: FollowMark, since?: string): string | undefined {
+  if (mark.at === undefined) return since;
+  const from = new Date(Date.parse(mark.at) - mark.lagMs).toISOString();
+  return since !== undefined && Date.parse(since) > Date.parse(from) ? since : from;
 }
 
 /**
- * The records (newest first) not printed yet by `--follow` on a store
- * without insertion ids, oldest first; moves `mark` past them.
+ * The records (newest first, as the store answers) not seen yet by `--follow` on a store without
+ * insertion ids, oldest first; marks them seen, and forgets those past the lag.
  */
 export function unseen(records: readonly StoredEvent[], mark: FollowMark): StoredEvent[] {
-  const fresh = records.filter((r) =>
-    mark.at === undefined || r.at > mark.at || (r.at === mark.at && !mark.events.has(r.event))
-  ).reverse();
+  const fresh = records.filter((r) => !mark.seen.has(r.event)).reverse();
   for (const r of fresh) {
-    if (mark.at === undefined || r.at > mark.at) {
-      mark.at = r.at;
-      mark.events = new Set();
-    }
-    mark.events.add(r.event);
+    mark.seen.set(r.event, r.at);
+    if (mark.at === undefined || r.at > mark.at) mark.at = r.at;
+  }
+  const from = followSince(mark);
+  if (from !== undefined) {
+    const cut = Date.parse(from);
+    for (const [event, at] of mark.seen) if (Date.parse(at) < cut) mark.seen.delete(event);
   }
   return fresh;
 }
@@ -230,18 +249,30 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   if (values.follow) io.handleSignals?.();
   await withStore(config, async (store) => {
     // The store counts stored records, and a fan-out's folded parts are records of their own here.
-    const first = (await store.tail(filter)).slice(0, filter.limit);
+    const limit = filter.limit ?? 50;
     if (config.logstore.store === "mongodb") {
-      // No insertion ids to follow: go on from the newest time printed, skipping what was printed at it.
-      const mark: FollowMark = { at: undefined, events: new Set() };
-      print(unseen(first, mark));
+      // No insertion ids to follow: go on from the newest time seen, reading back over the lag.
+      const page = await store.tail({
+        ...filter,
+        limit: values.follow ? Math.max(limit, FOLLOW_PAGE) : limit,
+      });
+      const mark: FollowMark = { seen: new Map(), lagMs: followLagMs(config.logstore.flush_ms) };
+      // What the page holds past the records printed is older than them: seen, not stored late.
+      unseen(page.slice(limit), mark);
+      print(unseen(page.slice(0, limit), mark));
       while (values.follow && !io.signal.aborted) {
         await wait(Math.max(config.logstore.flush_ms, 500), io.signal);
         if (io.signal.aborted) break;
-        print(unseen(await store.tail({ ...filter, since: mark.at ?? filter.since, limit: 1000 }), mark));
+        print(
+          unseen(
+            await store.tail({ ...filter, since: followSince(mark, filter.since), limit: FOLLOW_PAGE }),
+            mark,
+          ),
+        );
       }
       return;
     }
+    const first = (await store.tail(filter)).slice(0, limit);
     print([...first].reverse());
     let after = newestId(first, 0);
     while (values.follow && !io.signal.aborted) {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Adapter, AdapterResult } from "../../src/adapters/mod.ts";
 import { documentOf, identityOf, plainDocument, readFilter, sortOf } from "../../src/adapters/mongodb/mod.ts";
 import { BedsError } from "../../src/errors.ts";
-import { type FollowMark, storedAfter, unseen } from "../../src/cli/logs.ts";
+import { followLagMs, type FollowMark, followSince, storedAfter, unseen } from "../../src/cli/logs.ts";
 import {
   createLogStore,
   loadLogStoreTemplate,
@@ -137,11 +137,12 @@ Deno.test("sinceCut() keeps the records at or after a time", () => {
 
 Deno.test("unseen() prints each record once while following a store without ids", () => {
   const r = (event: string, at: string) => ({ event, at }) as StoredEvent;
-  const mark: FollowMark = { events: new Set() };
+  const mark: FollowMark = { seen: new Map(), lagMs: 5000 };
   const first = unseen([r("B", "2026-01-01T00:00:01.000Z"), r("A", "2026-01-01T00:00:00.000Z")], mark);
   assert.deepEqual(first.map((x) => x.event), ["A", "B"], "oldest first");
   assert.equal(mark.at, "2026-01-01T00:00:01.000Z");
-  // The next poll reads from the newest time printed: B again, plus C at the same time and D later.
+  // The next poll reads back over the lag: B again, plus C at the same time and D later.
+  assert.equal(followSince(mark), "2025-12-31T23:59:56.000Z");
   const next = unseen([
     r("D", "2026-01-01T00:00:02.000Z"),
     r("C", "2026-01-01T00:00:01.000Z"),
@@ -149,6 +150,27 @@ Deno.test("unseen() prints each record once while following a store without ids"
   ], mark);
   assert.deepEqual(next.map((x) => x.event), ["C", "D"]);
   assert.deepEqual(unseen([r("D", "2026-01-01T00:00:02.000Z")], mark), []);
+});
+
+Deno.test("unseen() prints a record stored after newer ones (a slow request, a batch that waited)", () => {
+  const r = (event: string, at: string) => ({ event, at }) as StoredEvent;
+  const mark: FollowMark = { seen: new Map(), lagMs: 5000 };
+  unseen([r("B", "2026-01-01T00:00:03.000Z"), r("A", "2026-01-01T00:00:01.000Z")], mark);
+  // E has an older time than B but reached the store only now.
+  const late = unseen([
+    r("B", "2026-01-01T00:00:03.000Z"),
+    r("E", "2026-01-01T00:00:02.500Z"),
+    r("A", "2026-01-01T00:00:01.000Z"),
+  ], mark);
+  assert.deepEqual(late.map((x) => x.event), ["E"]);
+  // What falls out of the lag is forgotten: the map stays as small as the window.
+  unseen([r("F", "2026-01-01T00:00:09.000Z")], mark);
+  assert.deepEqual([...mark.seen.keys()].sort(), ["F"]);
+  assert.equal(followSince(mark), "2026-01-01T00:00:04.000Z");
+  // A --since later than the lag's start wins.
+  assert.equal(followSince(mark, "2026-01-01T00:00:05.000Z"), "2026-01-01T00:00:05.000Z");
+  assert.equal(followLagMs(100), 5000);
+  assert.equal(followLagMs(2000), 20000);
 });
 
 Deno.test("a MongoDB log batch that fails part-way reports what it stored, so nothing is stored twice", async (t) => {
