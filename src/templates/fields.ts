@@ -15,6 +15,24 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A date as a reply gives it: midnight UTC. */
 const READ_DATE = /^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0{1,6})?Z$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
+/** An integer's digits, without leading zeros or a negative zero. */
+const INTEGER_TEXT = /^(?:0|-?[1-9]\d{0,19})$/;
+/** What a BIGINT holds, signed or UNSIGNED: −2^63 … 2^64−1. */
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 64n - 1n;
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * An integer past ±(2^53−1) as replies give a BIGINT: the text of its digits, passed on as it is (a
+ * number would round it; MariaDB compares and converts such a text exactly). Undefined for any
+ * other value, a text of a smaller integer included: that travels as a number.
+ */
+function bigIntegerText(value: unknown): { text: string; n: bigint } | undefined {
+  if (typeof value !== "string" || !INTEGER_TEXT.test(value)) return undefined;
+  const n = BigInt(value);
+  return n > SAFE_MAX || n < -SAFE_MAX ? { text: value, n } : undefined;
+}
+
 /** As many digits as MariaDB's widest DECIMAL holds: 65 before the point, 30 after it. */
 const DECIMAL = /^-?\d{1,65}(\.\d{1,30})?$/;
 
@@ -112,7 +130,7 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
   const allowed = spec.enum === undefined ? undefined : new Set<unknown>(spec.enum);
   const limited = spec.min_length !== undefined || spec.max_length !== undefined;
 
-  const checkRange = (n: number) => {
+  const checkRange = (n: number | bigint) => {
     if (spec.min !== undefined && n < spec.min) fail(name, `must be at least ${spec.min}`);
     if (spec.max !== undefined && n > spec.max) fail(name, `must be at most ${spec.max}`);
   };
@@ -143,12 +161,23 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
         if (pattern && !pattern.test(value)) fail(name, "does not match its pattern");
         return value;
       }
-      case "int":
+      case "int": {
+        const big = bigIntegerText(value);
+        if (big) {
+          if (big.n < BIGINT_MIN || big.n > BIGINT_MAX) fail(name, "is past what a BIGINT holds");
+          checkRange(big.n);
+          return big.text;
+        }
+        if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+          // It has already been rounded (JSON.parse): the client must send the digits instead.
+          fail(name, "is past ±(2^53−1): send the string of its digits");
+        }
         if (typeof value !== "number" || !Number.isSafeInteger(value)) {
           fail(name, `must be an integer, got ${typeOf(value)}`);
         }
         checkRange(value);
         return value;
+      }
       case "number":
         if (typeof value !== "number" || !Number.isFinite(value)) {
           fail(name, `must be a number, got ${typeOf(value)}`);

@@ -100,15 +100,55 @@ Deno.test("fieldCheck() int: safe integers within range", async (t) => {
   });
   const any = check({ type: "int" });
   await t.step("rejects fractions, unsafe integers and numeric strings", () => {
-    assertInvalid(() => any(1.5), 'Field "f" must be an integer, got number');
-    assertInvalid(() => any(2 ** 53), 'Field "f" must be an integer, got number');
-    assertInvalid(() => any(Number.NaN), 'Field "f" must be an integer, got number');
-    assertInvalid(() => any("5"), 'Field "f" must be an integer, got string');
-    assertInvalid(() => any(true), 'Field "f" must be an integer, got boolean');
+    const message = (type: string) => `Field "f" must be an integer, got ${type}`;
+    assertInvalid(() => any(1.5), message("number"));
+    assertInvalid(() => any(2 ** 53), 'Field "f" is past ±(2^53−1): send the string of its digits');
+    assertInvalid(() => any(Number.NaN), message("number"));
+    assertInvalid(() => any("5"), message("string"));
+    assertInvalid(() => any(true), message("boolean"));
   });
   await t.step("accepts the largest safe integer and negatives", () => {
     assert.equal(any(Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
     assert.equal(any(-7), -7);
+  });
+});
+
+Deno.test("fieldCheck() int: past ±(2^53−1) the string of its digits, as replies give a BIGINT", async (t) => {
+  const any = check({ type: "int" });
+  await t.step("passes the digits on as they are", () => {
+    assert.equal(any("9007199254740992"), "9007199254740992");
+    assert.equal(any("-9007199254740992"), "-9007199254740992");
+    assert.equal(any("-9223372036854775808"), "-9223372036854775808");
+    assert.equal(any("18446744073709551615"), "18446744073709551615");
+  });
+  await t.step("refuses what a BIGINT cannot hold", () => {
+    assertInvalid(() => any("18446744073709551616"), 'Field "f" is past what a BIGINT holds');
+    assertInvalid(() => any("-9223372036854775809"), 'Field "f" is past what a BIGINT holds');
+  });
+  await t.step("refuses other texts: a small integer travels as a number", () => {
+    for (
+      const text of [
+        "9007199254740991",
+        "42",
+        "0042",
+        "-0",
+        "+9007199254740993",
+        "9007199254740993.0",
+        "1e20",
+        " 1",
+      ]
+    ) {
+      assertInvalid(
+        () => any(text),
+        'Field "f" must be an integer, got string',
+      );
+    }
+  });
+  await t.step("min and max hold for big values too", () => {
+    const positive = check({ type: "int", min: 1, max: 1e19 });
+    assert.equal(positive("9223372036854775807"), "9223372036854775807");
+    assertInvalid(() => positive("-9007199254740993"), 'Field "f" must be at least 1');
+    assertInvalid(() => positive("18446744073709551615"), 'Field "f" must be at most 10000000000000000000');
   });
 });
 

@@ -4,7 +4,7 @@
  * the topology, and the log collection's indexes.
  */
 import assert from "node:assert/strict";
-import { type Collection, Decimal128, type Document, MongoClient, ObjectId } from "mongodb";
+import { type Collection, Decimal128, type Document, Long, MongoClient, ObjectId } from "mongodb";
 import type { BedsError } from "../../src/errors.ts";
 import { type DbLike, ensureCollectionIn } from "../../src/adapters/mongodb/ensure_collection.ts";
 import { mongoOperations } from "../../src/adapters/mongodb/operations.ts";
@@ -351,5 +351,49 @@ Deno.test("mongoOperations() stores and matches fields that declare a bson type 
       }),
     (error: BedsError) =>
       error.code === "VALIDATION" && /more digits than a Decimal128 holds/.test(error.message),
+  );
+});
+
+Deno.test("mongoOperations() stores and matches an int past ±(2^53−1) as a 64-bit integer", async () => {
+  const template = compileTemplate(
+    "tpl/tik.toml",
+    `[template]\nname = "tik"\nstore = "mongodb"\ndatabase = "lab"\ncollection = "tickets"\n\n` +
+      `[fields.id]\ntype = "int"\n\n[fields.seq]\ntype = "int"\n\n` +
+      `[ops.read]\nkey = ["id"]\nwhere = ["seq"]\n\n[ops.create]\nparams = ["id", "seq"]\nkey = ["id"]\n\n` +
+      `[ops.update]\nparams = ["id", "seq"]\nkey = ["id"]\n`,
+  );
+  const docs: Record<string, unknown>[] = [];
+  const filters: Record<string, unknown>[] = [];
+  const collection = {
+    insertOne(doc: Record<string, unknown>) {
+      docs.push(doc);
+      return Promise.resolve({ acknowledged: true });
+    },
+    find(filter: Record<string, unknown>) {
+      filters.push(filter);
+      return { toArray: () => Promise.resolve([]) };
+    },
+    findOneAndUpdate(filter: Record<string, unknown>) {
+      filters.push(filter);
+      return Promise.resolve({ ...docs[0] });
+    },
+  };
+  const ops = mongoOperations(() => collection as unknown as Collection<Document>, { maxTimeMS: 1000 });
+  const big = "9007199254740993";
+  const created = await ops.create({ template, values: new Map<string, unknown>([["id", big], ["seq", 7]]) });
+  assert.ok(docs[0]!.id instanceof Long && docs[0]!.id.toString() === big, String(docs[0]!.id));
+  assert.equal(docs[0]!.seq, 7, "an int within the safe range stays a number");
+  assert.deepEqual(created.data, { id: big, seq: 7 }, "the reply gives the digits back");
+  const where = new Map<string, unknown[]>([["seq", [big, 1]]]);
+  await ops.read({ template, where, order: [], limit: 10, offset: 0, params: new Map() });
+  const $in = (filters[0]!.seq as { $in: unknown[] }).$in;
+  assert.ok($in[0] instanceof Long && $in[0].toString() === big);
+  assert.equal($in[1], 1);
+  await ops.update({ template, values: new Map<string, unknown>([["id", big], ["seq", 8]]) });
+  assert.ok(filters[1]!.id instanceof Long && filters[1]!.id.toString() === big);
+  // Past a signed 64-bit integer (a BIGINT UNSIGNED may hold it): VALIDATION, not a BSON error.
+  await assert.rejects(
+    () => ops.create({ template, values: new Map<string, unknown>([["id", "9223372036854775808"]]) }),
+    (error: BedsError) => error.code === "VALIDATION" && /64-bit integer/.test(error.message),
   );
 });

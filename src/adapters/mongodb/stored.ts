@@ -5,11 +5,13 @@
  * no value a reply gives back (a reply's `Date` holds milliseconds), so a
  * client could not find again what it read. A field that declares a `bson`
  * type is stored as that type (an ObjectId, a date, a Decimal128), as other
- * programs writing the same collection keep it. Pure.
+ * programs writing the same collection keep it. An `int` past ±(2^53−1),
+ * which a request carries as the text of its digits, is stored and matched
+ * as a 64-bit integer. Pure.
  *
  * @module
  */
-import { Decimal128, ObjectId } from "mongodb";
+import { Decimal128, Long, ObjectId } from "mongodb";
 import { BedsError } from "../../errors.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { Values } from "../types.ts";
@@ -70,18 +72,32 @@ function asBson(field: string, bson: "objectId" | "date" | "decimal128", value: 
   }
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** A checked `int` past ±(2^53−1) (the text of its digits) as a 64-bit integer; others as they are. */
+function asInt64(field: string, value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const n = BigInt(value);
+  if (n > INT64_MAX) invalidValue(field, "is past what MongoDB's 64-bit integer holds");
+  return Long.fromBigInt(n);
+}
+
 /**
- * A built filter or document with the values of fields that declare a `bson` type as that type:
- * a field's value, or each of an `$in` list.
+ * A built filter or document with the values of fields that declare a `bson` type as that type,
+ * and of `int` fields past ±(2^53−1) as 64-bit integers: a field's value, or each of an `$in` list.
  */
 export function bsonDoc(template: Pick<RecTemplate, "fields">, doc: Doc): Doc {
   for (const [field, value] of Object.entries(doc)) {
-    const bson = Object.hasOwn(template.fields, field) ? template.fields[field]!.bson : undefined;
-    if (!bson) continue;
+    const spec = Object.hasOwn(template.fields, field) ? template.fields[field]! : undefined;
+    const bson = spec?.bson;
+    const convert = bson
+      ? (item: unknown) => asBson(field, bson, item)
+      : spec?.type === "int"
+      ? (item: unknown) => asInt64(field, item)
+      : undefined;
+    if (!convert) continue;
     const list = (value as { $in?: unknown } | null)?.$in;
-    doc[field] = Array.isArray(list)
-      ? { $in: list.map((item) => asBson(field, bson, item)) }
-      : asBson(field, bson, value);
+    doc[field] = Array.isArray(list) ? { $in: list.map(convert) } : convert(value);
   }
   return doc;
 }
