@@ -147,6 +147,8 @@ const gatewaySchema = z.strictObject({
   /** How long to wait for a node's reply; also the request's deadline. */
   timeout_ms: z.number().int().min(1).default(10000),
   max_body_bytes: z.number().int().min(256).default(65536),
+  /** Requests taken at once; past it the gateway answers 503 OVERLOADED at once. */
+  max_inflight: z.number().int().min(1).default(1000),
 });
 
 const mariadbServerSchema = z.strictObject({
@@ -283,6 +285,7 @@ export const configSchema = z.strictObject({
     port: 8080,
     timeout_ms: 10000,
     max_body_bytes: 65536,
+    max_inflight: 1000,
   }),
   limits: z.strictObject({
     max_body_bytes: z.number().int().min(256).default(65536),

@@ -13,6 +13,7 @@ import { BedsClientError, type RequestBody } from "../client/mod.ts";
 import { BedsError, type ErrorBody, type ErrorCode, toErrorBody } from "../errors.ts";
 import type { Logger } from "../logging/mod.ts";
 import { checkRequest, type Reply } from "../protocol/mod.ts";
+import { hostWellFormed } from "./host_check.ts";
 import { httpStatusOf } from "./status_codes.ts";
 
 /**
@@ -32,6 +33,12 @@ export interface GatewayOptions {
    * the gateway took can grow when re-encoded (`1e9` becomes `1000000000`) and gains a deadline.
    */
   maxForwardBytes?: number;
+  /**
+   * Requests taken at most at once, from their first byte to their answer: past it a request is
+   * answered 503 OVERLOADED at once, so a stalled node or a flood of clients cannot make the
+   * gateway hold every request (and its body) until it runs out of memory.
+   */
+  maxInflight?: number;
   /** This node's instance id, in the meta of answers the gateway makes itself. */
   node: string;
   /** A new event id for answers the gateway makes itself. */
@@ -194,14 +201,28 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
     },
   });
 
+  const maxInflight = options.maxInflight ?? Infinity;
+  let inflight = 0;
+
   return async (request) => {
     const started = performance.now();
     let template = "_none";
     let op = "_none";
     let status: number;
     let response: Response;
+    inflight++;
     try {
-      const match = ROUTE.exec(new URL(request.url).pathname);
+      if (inflight > maxInflight) {
+        throw new HttpError(
+          503,
+          "OVERLOADED",
+          `The gateway has ${maxInflight} requests in flight; try again`,
+          {
+            "retry-after": "1",
+          },
+        );
+      }
+      const match = ROUTE.exec(pathOf(request));
       if (!match) {
         throw new HttpError(404, "NOT_FOUND", "No such endpoint: use POST /v1/<template>/<op>");
       }
@@ -219,7 +240,7 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
       const reply = await options.send(checked as RequestBody, options.timeoutMs, payload);
       status = reply.ok ? 200 : httpStatusOf(reply.error.code);
       if (!reply.ok && reply.error.code === "UNKNOWN_TEMPLATE") template = "_unknown";
-      response = answer(status, reply);
+      response = answer(status, reply, reply.ok ? {} : headersOf(reply.error.code));
     } catch (error) {
       const failed = gatewayFailure(error, options.timeoutMs);
       if (failed.code === "UNKNOWN_TEMPLATE") template = "_unknown";
@@ -229,10 +250,36 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
         ? toErrorBody(error)
         : { code: failed.code, message: failed.message };
       response = answer(status, failure(body, started), failed.headers);
+    } finally {
+      inflight--;
     }
     options.onAnswer?.(template, op, status, (performance.now() - started) / 1000);
     return response;
   };
+}
+
+/**
+ * The request's path, once its `Host` is known to be a host: Deno builds `request.url` from `Host`
+ * and the path, so `Host: x/v1/prd/delete?` would route any path to that op.
+ */
+function pathOf(request: Request): string {
+  const host = request.headers.get("host");
+  if (hostWellFormed(host)) {
+    try {
+      return new URL(request.url).pathname;
+    } catch {
+      // Not a URL after all: refused below, as a Host that is not well formed.
+    }
+  }
+  throw new HttpError(400, "BAD_REQUEST", `Host header "${String(host).slice(0, 100)}" is not a host name`);
+}
+
+/**
+ * Headers an answer needs for its status: a 405 for an op the template does not allow says (with
+ * an empty `Allow`) that no method would do, as RFC 9110 has a 405 name the methods allowed.
+ */
+function headersOf(code: ErrorCode): Record<string, string> {
+  return code === "OP_NOT_ALLOWED" ? { allow: "" } : {};
 }
 
 interface Failure {
@@ -248,7 +295,12 @@ function gatewayFailure(error: unknown, timeoutMs: number): Failure {
     return { status: error.status, code: error.code, message: error.message, headers: error.headers };
   }
   if (error instanceof BedsError) {
-    return { status: httpStatusOf(error.code), code: error.code, message: error.message };
+    return {
+      status: httpStatusOf(error.code),
+      code: error.code,
+      message: error.message,
+      headers: headersOf(error.code),
+    };
   }
   if (error instanceof BedsClientError) {
     if (error.kind === "DISCONNECTED") {

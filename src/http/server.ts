@@ -56,11 +56,13 @@ const HEALTHY_MS = 60_000;
 
 /**
  * Milliseconds before the `attempt`-th (0-based) start again of a failed listener: about 100 ms
- * doubling to at most 30 s, with jitter as the AMQP reconnects have, so a cause that persists
- * (descriptors still used up) costs a line every 30 s at most.
+ * doubling to at most 5 s, with jitter as the AMQP reconnects have. Short, since the listener is
+ * down meanwhile: when idle connections used up the descriptors, shutting it down freed them, and
+ * waiting longer would only lengthen the outage a flood of connections causes; a cause that
+ * persists costs a line every 5 s at most.
  */
 export function listenerRestartDelay(attempt: number, random: () => number = Math.random): number {
-  return backoffDelay(attempt, { initialMs: 100, maxMs: 30_000, random });
+  return backoffDelay(attempt, { initialMs: 100, maxMs: 5_000, random });
 }
 
 const denoServe: Listen = (options, handler) => Deno.serve(options, handler);

@@ -110,7 +110,8 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
     logger: ctx.logger,
   });
   await link.open();
-  const { host, port, timeout_ms: timeoutMs, max_body_bytes: maxBodyBytes } = config.gateway;
+  const { host, port, timeout_ms: timeoutMs, max_body_bytes: maxBodyBytes, max_inflight: maxInflight } =
+    config.gateway;
   let server;
   try {
     server = startHttpServer({
@@ -122,6 +123,7 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
         send: (body, timeoutMs, payload) => link.request(body, { timeoutMs, rawBody: payload }),
         timeoutMs,
         maxBodyBytes,
+        maxInflight,
         maxForwardBytes: config.limits.max_body_bytes,
         node: ctx.instance,
         nextEvent: () => ctx.eventIds.next(),

@@ -94,3 +94,31 @@ export async function statusWithHost(url: string, path: string, host: string): P
     conn.close();
   }
 }
+
+/**
+ * POSTs a JSON `body` to `path` on `url`'s listener with this `Host` header, over a plain socket
+ * (fetch writes the URL's own host). Returns the status and the whole answer as text.
+ */
+export async function postWithHost(
+  url: string,
+  path: string,
+  host: string,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    const bytes = new TextEncoder().encode(body);
+    await conn.write(new TextEncoder().encode(
+      `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${bytes.byteLength}\r\nConnection: close\r\n\r\n${body}`,
+    ));
+    const text = await new Response(conn.readable).text();
+    const status = /^HTTP\/1\.1 (\d{3})/.exec(text);
+    if (!status) throw new Error(`No HTTP status from ${url}`);
+    return { status: Number(status[1]), text };
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}

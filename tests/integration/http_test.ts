@@ -12,7 +12,7 @@ import {
   waitFor,
 } from "../helpers/services.ts";
 import { closeAmqpConnections } from "../helpers/faults.ts";
-import { httpGet, httpPost, nodeUrls, sample, statusWithHost } from "../helpers/http.ts";
+import { httpGet, httpPost, nodeUrls, postWithHost, sample, statusWithHost } from "../helpers/http.ts";
 
 Deno.test("a node serves /live, /ready and /metrics, and is not ready while its AMQP connection is down", async (t) => {
   const env = await createTestEnv();
@@ -194,6 +194,34 @@ Deno.test("the HTTP gateway answers with the node's reply and a status mapped fr
         sample(text, 'beds_gateway_requests_total{template="_unknown",op="read",status="404"}'),
         1,
       );
+    });
+
+    await t.step("a Host that is no host name answers 400, and cannot route to another path", async () => {
+      // Deno builds a request's URL from Host and the path: this Host would make the path /v1/prd/read.
+      for (const host of ["127.0.0.1/v1/prd/read?", "127.0.0.1\\v1\\prd\\read?", "x:99999", "[::1", "a%zz"]) {
+        const { status, text } = await postWithHost(gateway, "/v1/cus/read", host, '{"key":{"id":1}}');
+        assert.equal(status, 400, `${host}: ${text}`);
+        assert.match(text, /"code":"BAD_REQUEST"/);
+        assert.doesNotMatch(text, /PRD-/);
+      }
+      const { status, text } = await postWithHost(
+        gateway,
+        "/v1/cus/read",
+        "gw.example:8080",
+        '{"key":{"id":1}}',
+      );
+      assert.equal(status, 200, text);
+    });
+
+    await t.step("an op the template does not allow answers 405, with an empty Allow", async () => {
+      const response = await fetch(`${gateway}/v1/ord/delete`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"key":{"id":1}}',
+      });
+      assert.equal(response.status, 405);
+      assert.equal((await response.json()).error.code, "OP_NOT_ALLOWED");
+      assert.equal(response.headers.get("allow"), "");
     });
   } finally {
     for (const node of nodes.reverse()) assert.equal(await node.stop(), 0);

@@ -429,3 +429,32 @@ Deno.test("gatewayHandler() encodes a request once: the bytes it checks against 
   assert.equal(refused.json.error.details.size, size);
   assert.equal(payloads.length, 2);
 });
+
+Deno.test("gatewayHandler() answers 503 OVERLOADED at once past max_inflight, and takes requests again after", async () => {
+  const waiting: Array<() => void> = [];
+  let sends = 0;
+  const handle = gatewayHandler({
+    send: () => {
+      sends++;
+      return new Promise((resolve) => waiting.push(() => resolve({ ok: true, data: null, meta: META })));
+    },
+    timeoutMs: 5_000,
+    maxBodyBytes: 1024,
+    maxInflight: 2,
+    node: "gw",
+    nextEvent: () => "gw-event",
+    logger: silentLogger(),
+  });
+  const held = [post(handle, "/v1/cus/read", "{}"), post(handle, "/v1/cus/read", "{}")];
+  const refused = await post(handle, "/v1/cus/read", "{}");
+  assert.equal(refused.status, 503);
+  assert.equal(refused.json.error.code, "OVERLOADED");
+  assert.equal(refused.headers.get("retry-after"), "1");
+  assert.equal(sends, 2, "the refused request was not sent");
+  for (const release of waiting.splice(0)) release();
+  assert.deepEqual((await Promise.all(held)).map((answer) => answer.status), [200, 200]);
+  const again = post(handle, "/v1/cus/read", "{}");
+  while (!waiting.length) await new Promise((resolve) => setTimeout(resolve, 1));
+  for (const release of waiting.splice(0)) release();
+  assert.equal((await again).status, 200);
+});

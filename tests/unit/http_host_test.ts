@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { hostAllowed } from "../../src/http/mod.ts";
+import { hostWellFormed } from "../../src/http/host_check.ts";
 import { hostAllowed as observerHostAllowed } from "../../utilities/log_dumper/host_check.ts";
 
 /** Host header, names allowed besides IP literals and localhost, whether it is answered. */
@@ -27,6 +28,7 @@ const CASES: Array<[string | null, string[], boolean]> = [
   ["evil@127.0.0.1", [], false],
   ["127.0.0.1/x", [], false],
   ["127.0.0.1:99999x", [], false],
+  ["127.0.0.1:99999", [], false],
   ["", [], false],
   ["999.0.0.1", [], false],
   // No Host at all: no browser sends that (HTTP/1.0 tools), so it cannot come from a rebound page.
@@ -55,4 +57,25 @@ Deno.test("the observer's host_check.ts is src/http/host_check.ts but for its mo
     await code("../../utilities/log_dumper/host_check.ts"),
     await code("../../src/http/host_check.ts"),
   );
+});
+
+Deno.test("hostWellFormed() takes any host name or IP literal with a port, and nothing a URL would read as a path", () => {
+  for (const host of [null, "gw.example", "gw.example:8080", "127.0.0.1:65535", "[::1]:80", "beds_node-1"]) {
+    assert.ok(hostWellFormed(host), String(host));
+  }
+  for (
+    const host of [
+      "127.0.0.1/v1/prd/read?",
+      "127.0.0.1\\v1",
+      "x?y",
+      "x#y",
+      "x:99999",
+      "[::1",
+      "a%zz",
+      "u@h",
+      "",
+    ]
+  ) {
+    assert.ok(!hostWellFormed(host), host);
+  }
 });

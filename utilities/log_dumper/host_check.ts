@@ -22,8 +22,17 @@ function hostnameOf(header: string): string | undefined {
   const close = value.startsWith("[") ? value.indexOf("]") + 1 : 0;
   const colon = value.indexOf(":", close);
   const hostname = colon < 0 ? value : value.slice(0, colon);
-  if (colon >= 0 && !PORT.test(value.slice(colon + 1))) return undefined;
+  const port = value.slice(colon + 1);
+  if (colon >= 0 && (!PORT.test(port) || Number(port) > 65535)) return undefined;
   return IPV6.test(hostname) || NAME.test(hostname) ? hostname : undefined;
+}
+
+/**
+ * Whether a `Host` header names a host and port a URL can be built from (or there is none). A
+ * request's URL is its `Host` and its path: a `/`, `?` or `\` in `Host` would replace the path.
+ */
+export function hostWellFormed(header: string | null): boolean {
+  return header === null || hostnameOf(header) !== undefined;
 }
 
 /** A bind host or allowed name as a `Host` header names it: lower case, IPv6 in brackets. */
