@@ -28,6 +28,8 @@ interface Pending {
   resolve: (reply: Reply) => void;
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** A request(): its reply comes on the channel, so it cannot outlive the channel's close. */
+  awaitsReply: boolean;
 }
 
 const CLOSED_BY_CLIENT = "Client closed";
@@ -38,6 +40,7 @@ export class BedsClient {
   #channel: AmqpChannel;
   #exchange: string;
   #timeoutMs: number;
+  #closeTimeoutMs: number;
   #pending = new Map<string, Pending>();
   #seq = 0;
   #prefix = `${crypto.randomUUID().slice(0, 8)}-`;
@@ -55,15 +58,20 @@ export class BedsClient {
   #blocked = false;
   /** Called when the connection closes or is blocked: a channel close waited on will not complete. */
   #stuck = () => {};
+  /** close() has begun: it alone settles what still waits, for only it knows whether RabbitMQ took it. */
+  #closing = false;
+  #connectionClosed = false;
 
   private constructor(
     connection: AmqpConnection,
     channel: AmqpChannel,
     exchange: string,
     timeoutMs: number,
+    closeTimeoutMs: number,
     confirm: boolean,
     userId: string | undefined,
   ) {
+    this.#closeTimeoutMs = closeTimeoutMs;
     this.#confirm = confirm;
     this.#userId = userId;
     this.#connection = connection;
@@ -74,7 +82,7 @@ export class BedsClient {
 
   /** Connects and starts listening for replies. */
   static async connect(options: BedsClientOptions): Promise<BedsClient> {
-    const wrong = timeoutError(options.timeoutMs ?? 10_000);
+    const wrong = timeoutError(options.timeoutMs ?? 10_000) ?? timeoutError(options.closeTimeoutMs ?? 5000);
     if (wrong) throw wrong;
     const connection = await connectAmqp(options.amqp, { name: options.name ?? "beds-client" });
     try {
@@ -86,6 +94,7 @@ export class BedsClient {
         channel,
         options.exchange ?? options.amqp.exchange,
         options.timeoutMs ?? 10_000,
+        options.closeTimeoutMs ?? 5000,
         options.confirm ?? false,
         options.userId === false ? undefined : options.userId ?? amqpUser(options.amqp),
       );
@@ -108,14 +117,15 @@ export class BedsClient {
       );
       channel.on("drain", () => client.#drained());
       channel.on("close", () => {
-        // Closed by close(): RabbitMQ took everything before the channel's close.
-        if (client.#closeReason === CLOSED_BY_CLIENT) client.#drained();
+        // amqplib reports a close-ok and a lost connection alike: close() tells them apart.
+        if (client.#closing) return;
         client.#failAll(client.#closeReason);
         connection.close().catch(() => {});
       });
       connection.on("close", () => {
+        client.#connectionClosed = true;
         client.#stuck();
-        client.#failAll(client.#closeReason);
+        if (!client.#closing) client.#failAll(client.#closeReason);
       });
       connection.on("blocked", () => {
         client.#blocked = true;
@@ -142,7 +152,11 @@ export class BedsClient {
 
   /**
    * Sends one request and resolves with its reply (`ok` true or false).
-   * @throws {BedsClientError} on timeout, unroutable request or closed client.
+   * @throws {BedsClientError} on timeout, unroutable request, closed client or (with `confirm`)
+   * a request RabbitMQ refuses (`REFUSED`).
+   * @throws {TypeError} when the body cannot be written as JSON (a BigInt, a cycle); nothing is sent.
+   * @throws {SyntaxError} when the reply is not JSON: something other than BEDS answered.
+   * @throws {RangeError} when `timeoutMs` is out of range.
    */
   request(body: RequestBody, options: RequestOptions = {}): Promise<Reply> {
     if (this.#closed) return Promise.reject(new BedsClientError("CLOSED", "Client is closed"));
@@ -150,31 +164,52 @@ export class BedsClient {
     const wrong = timeoutError(timeoutMs);
     if (wrong) return Promise.reject(wrong);
     const correlationId = this.#prefix + (this.#seq++).toString(36);
-    const { rawBody } = options;
-    // amqplib wants a Buffer: a view of the caller's bytes, not a copy.
-    const payload = rawBody
-      ? Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength)
-      : Buffer.from(JSON.stringify({ deadline_ms: Date.now() + timeoutMs, ...body }));
+    const key = routingKey(body.op, body.template);
+    let payload: Buffer;
+    try {
+      // amqplib wants a Buffer: a view of the caller's bytes, not a copy.
+      payload = options.rawBody
+        ? Buffer.from(options.rawBody.buffer, options.rawBody.byteOffset, options.rawBody.byteLength)
+        : encode(body, { deadline_ms: Date.now() + timeoutMs, ...body });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const reply = this.#awaitReply(correlationId, key, timeoutMs);
+    this.#publish(correlationId, () =>
+      // On a plain channel amqplib ignores the callback.
+      (this.#channel as AmqpConfirmChannel).publish(this.#exchange, key, payload, {
+        replyTo: DIRECT_REPLY_TO,
+        correlationId,
+        contentType: "application/json",
+        mandatory: true,
+        userId: this.#userId,
+      }, this.#onNack(correlationId)));
+    return reply;
+  }
+
+  /**
+   * The reply to `correlationId`, or its failure after `timeoutMs`. Made apart from the request's
+   * body and payload: what stays in memory until the reply comes (the timer, the pending entry)
+   * holds neither, so a gateway waiting on a stalled node does not hold every body it forwarded.
+   */
+  #awaitReply(correlationId: string, key: string, timeoutMs: number): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#fail(
           correlationId,
-          new BedsClientError("TIMEOUT", `No reply to ${body.op}.${body.template} within ${timeoutMs} ms`),
+          new BedsClientError("TIMEOUT", `No reply to ${key} within ${timeoutMs} ms`),
         );
       }, timeoutMs);
-      this.#pending.set(correlationId, { resolve, reject, timer });
-      this.#publish(
-        correlationId,
-        () =>
-          this.#channel.publish(this.#exchange, routingKey(body.op, body.template), payload, {
-            replyTo: DIRECT_REPLY_TO,
-            correlationId,
-            contentType: "application/json",
-            mandatory: true,
-            userId: this.#userId,
-          }),
-      );
+      this.#pending.set(correlationId, { resolve, reject, timer, awaitsReply: true });
     });
+  }
+
+  /** With confirms, fails the request RabbitMQ refuses (it never reaches a node); an ack says nothing. */
+  #onNack(correlationId: string): ((error: unknown) => void) | undefined {
+    if (!this.#confirm) return undefined;
+    return (error) => {
+      if (isNack(error)) this.#fail(correlationId, refused());
+    };
   }
 
   /**
@@ -186,18 +221,19 @@ export class BedsClient {
    * buffer drains, so a loop of awaited sends goes at the socket's pace.
    * `close()` sends what was handed over before it closes. A failed
    * fire-and-forget write is kept in the broker's dead-letter queue.
+   * @throws {TypeError} when the body cannot be written as JSON (a BigInt, a cycle); nothing is sent.
    */
   send(body: RequestBody): Promise<void> {
     if (this.#closed) return Promise.reject(new BedsClientError("CLOSED", "Client is closed"));
     const correlationId = this.#prefix + (this.#seq++).toString(36);
-    const payload = Buffer.from(JSON.stringify(body));
     return new Promise<void>((resolve, reject) => {
+      const payload = encode(body, body); // in here, so that a body JSON cannot hold rejects
       // A return (unroutable) arrives before the confirm, so settle on whichever fails first.
       const timer = setTimeout(
         () => this.#fail(correlationId, new BedsClientError("TIMEOUT", "No confirm")),
         this.#timeoutMs,
       );
-      this.#pending.set(correlationId, { resolve: () => resolve(), reject, timer });
+      this.#pending.set(correlationId, { resolve: () => resolve(), reject, timer, awaitsReply: false });
       // On a plain channel amqplib ignores the callback; the timeout below settles instead.
       const written = this.#publish(correlationId, () =>
         (this.#channel as AmqpConfirmChannel).publish(
@@ -217,10 +253,9 @@ export class BedsClient {
             this.#pending.delete(correlationId);
             clearTimeout(pending.timer);
             if (!error) return resolve();
-            // amqplib reports a nack and a channel closing with the message unconfirmed alike.
             pending.reject(
-              /nack/i.test(String((error as Error).message))
-                ? new BedsClientError("REFUSED", "RabbitMQ refused the message")
+              isNack(error)
+                ? refused()
                 : new BedsClientError("CLOSED", "Channel closed before RabbitMQ confirmed the message"),
             );
           },
@@ -244,26 +279,47 @@ export class BedsClient {
   }
 
   /**
-   * Closes the channel, then the connection. The channel's close goes out after the messages
-   * still in its write buffer, so RabbitMQ takes every one handed over; the connection's alone
-   * could leave first and RabbitMQ would drop them. While RabbitMQ blocks the connection (a
-   * resource alarm) it reads nothing: the connection then closes at once, and what is still
-   * buffered is lost (`confirm` tells). Requests still waiting for a reply reject.
+   * Closes the channel, then the connection. Requests still waiting for a reply reject `CLOSED`
+   * at once: their replies would come on the channel being closed. The channel's close goes out
+   * after the messages still in its write buffer, so once RabbitMQ answers it, it has every one
+   * handed over; the connection's close alone could leave first and RabbitMQ would drop them.
+   * Sends still waiting for room in that buffer resolve only then, and reject `CLOSED` when the
+   * connection is lost first. While RabbitMQ blocks the connection (a resource alarm) it reads
+   * nothing: the connection then closes at once, and what is still buffered is lost (`confirm`
+   * tells). With no answer within `closeTimeoutMs` (a network that went silent) the connection
+   * is dropped, and so is what it still buffered.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing = true;
     this.#closeReason = CLOSED_BY_CLIENT;
+    for (const [id, pending] of this.#pending) {
+      if (pending.awaitsReply) this.#fail(id, new BedsClientError("CLOSED", CLOSED_BY_CLIENT));
+    }
+    const deadline = Date.now() + this.#closeTimeoutMs;
     // Blocked, RabbitMQ would not read the channel's close (amqplib closes a blocked connection at
     // once), and on a connection that closed meanwhile amqplib never completes it.
-    if (!this.#blocked) {
-      await Promise.race([
-        this.#channel.close().catch(() => {}),
-        new Promise<void>((resolve) => this.#stuck = resolve),
-      ]);
-    }
-    this.#failAll(CLOSED_BY_CLIENT);
-    await this.#connection.close().catch(() => {});
+    const flushed = !this.#blocked && await this.#resolvesBy(deadline, this.#channel.close());
+    if (flushed) this.#drained();
+    this.#failAll(flushed ? CLOSED_BY_CLIENT : "Connection closed before RabbitMQ took the message");
+    await this.#resolvesBy(deadline, this.#connection.close());
+    if (!this.#connectionClosed) dropSocket(this.#connection);
+  }
+
+  /** Waits for `promise` until `deadline` or the connection's loss or block; true if it resolved. */
+  async #resolvesBy(deadline: number, promise: Promise<unknown>): Promise<boolean> {
+    let resolved = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      promise.then(() => resolved = true, () => {}),
+      new Promise<void>((resolve) => {
+        this.#stuck = resolve;
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    return resolved;
   }
 
   /**
@@ -291,11 +347,14 @@ export class BedsClient {
     if (!pending) return; // late reply after a timeout
     this.#pending.delete(correlationId!);
     clearTimeout(pending.timer);
+    let reply: Reply;
     try {
-      pending.resolve(JSON.parse(content.toString("utf8")) as Reply);
+      reply = JSON.parse(content.toString("utf8"));
     } catch (error) {
-      pending.reject(error as Error);
+      pending.reject(new SyntaxError(`Reply is not JSON: ${(error as Error).message}`, { cause: error }));
+      return;
     }
+    pending.resolve(reply);
   }
 
   #fail(correlationId: string | undefined, error: Error): void {
@@ -310,4 +369,35 @@ export class BedsClient {
     this.#closed = true;
     for (const id of [...this.#pending.keys()]) this.#fail(id, new BedsClientError("CLOSED", reason));
   }
+}
+
+/** The request's JSON bytes. @throws {TypeError} naming the request when JSON cannot hold a value. */
+function encode(body: RequestBody, json: object): Buffer {
+  try {
+    return Buffer.from(JSON.stringify(json));
+  } catch (error) {
+    throw new TypeError(
+      `Cannot send ${body.op}.${body.template}: its body is not JSON: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** amqplib reports a nack and a channel closing with the message unconfirmed alike, but for the text. */
+function isNack(error: unknown): boolean {
+  return error instanceof Error && /nack/i.test(error.message);
+}
+
+function refused(): BedsClientError {
+  return new BedsClientError("REFUSED", "RabbitMQ refused the message");
+}
+
+/**
+ * Drops the socket under a connection whose close got no answer (a network gone silent). amqplib
+ * has no call for it and would wait for a missed heartbeat, or forever without heartbeats; the
+ * error makes it close the connection as on any socket error.
+ */
+function dropSocket(connection: AmqpConnection): void {
+  const internals = connection as unknown as { connection?: { stream?: { destroy(error?: Error): void } } };
+  internals.connection?.stream?.destroy(new Error("No answer to the close"));
 }

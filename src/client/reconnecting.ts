@@ -8,7 +8,9 @@
  * Requests in flight when the connection drops fail with `CLOSED` (they may
  * have run); requests made while there is no connection fail at once with
  * `DISCONNECTED` (nothing was sent), or wait for the next connection when
- * asked to.
+ * asked to. A connection RabbitMQ closes soon, before it carried a reply (it
+ * refused a request, e.g. to an exchange that does not exist), counts as a
+ * failed attempt, so the next one waits its backoff.
  *
  * @module
  */
@@ -17,7 +19,16 @@ import type { AmqpConfig } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import type { Reply } from "../protocol/mod.ts";
 import { BedsClient } from "./client.ts";
-import { BedsClientError, type RequestBody, type RequestOptions } from "./types.ts";
+import {
+  BedsClientError,
+  type BedsClientOptions,
+  type RequestBody,
+  type RequestOptions,
+  timeoutError,
+} from "./types.ts";
+
+/** A connection that stayed up this long has proved itself, whether or not it carried a reply. */
+const PROVEN_AFTER_MS = 10_000;
 
 /** Options for {@link createReconnectingClient}. */
 export interface ReconnectingClientOptions {
@@ -36,11 +47,18 @@ export interface ReconnectingClientOptions {
   exchange?: string;
   /** Publisher confirms for `send()`. @default false */
   confirm?: boolean;
+  /** How long `close()` waits for RabbitMQ, as {@link BedsClientOptions.closeTimeoutMs}. @default 5000 */
+  closeTimeoutMs?: BedsClientOptions["closeTimeoutMs"];
 }
 
 /** Per-request options of a reconnecting client. */
 export interface ReconnectingRequestOptions extends RequestOptions {
-  /** Wait for the next connection instead of failing `DISCONNECTED`. @default false */
+  /**
+   * Wait for the next connection instead of failing `DISCONNECTED` at once. The wait counts
+   * against `timeoutMs` (the request's, else the client's): with no connection by then the
+   * request fails `DISCONNECTED`, not `TIMEOUT`, for nothing was sent and sending it again is
+   * safe. @default false
+   */
   waitForConnection?: boolean;
 }
 
@@ -50,8 +68,9 @@ export interface ReconnectingClient {
   open(): Promise<void>;
   /**
    * Sends one request and resolves with its reply.
-   * @throws {BedsClientError} `DISCONNECTED` when there is no connection
-   * (nothing was sent), otherwise as {@link BedsClient.request}.
+   * @throws {BedsClientError} `DISCONNECTED` when there is no connection, or
+   * with `waitForConnection` none within the timeout (nothing was sent),
+   * otherwise as {@link BedsClient.request}.
    */
   request(body: RequestBody, options?: ReconnectingRequestOptions): Promise<Reply>;
   /**
@@ -65,6 +84,10 @@ export interface ReconnectingClient {
   whenConnected(): Promise<void>;
   /** How many times the connection was replaced since `open()`. */
   reconnects(): number;
+  /**
+   * Stops reconnecting and closes the client as {@link BedsClient.close}; requests waiting for a
+   * connection reject `DISCONNECTED`.
+   */
   close(): Promise<void>;
 }
 
@@ -79,7 +102,13 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
   let replaced = 0;
   let stopped = false;
   let watchdog: ReturnType<typeof setInterval> | undefined;
-  let waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  /** The next attempt for requests waiting for a connection, when the backoff said wait. */
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const waiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>();
+  let connectedAt = 0;
+  /** The current client carried a reply (or a confirmed send). */
+  let proven = false;
+  let countedLoss: BedsClient | undefined;
 
   const down = (message: string) => new BedsClientError("DISCONNECTED", message);
 
@@ -90,6 +119,7 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
       timeoutMs: options.timeoutMs,
       exchange: options.exchange,
       confirm: options.confirm,
+      closeTimeoutMs: options.closeTimeoutMs,
     })
       .then(
         async (fresh) => {
@@ -103,18 +133,18 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
             logger?.info({ attempts: failures + 1, name: options.name }, "amqp client reconnected");
           }
           client = fresh;
-          failures = 0;
-          const ready = waiters;
-          waiters = [];
+          connectedAt = Date.now();
+          proven = false;
+          const ready = [...waiters];
+          waiters.clear();
           for (const waiter of ready) waiter.resolve();
           return fresh;
         },
         (error) => {
           connecting = undefined;
-          const delayMs = backoffDelay(failures++, { maxMs });
-          nextAttemptAt = Date.now() + delayMs;
+          backOff();
           logger?.warn(
-            { err: (error as Error).message, delayMs, name: options.name },
+            { err: (error as Error).message, delayMs: nextAttemptAt - Date.now(), name: options.name },
             "amqp client connect failed",
           );
           throw down(`Cannot reach RabbitMQ: ${(error as Error).message}`);
@@ -123,20 +153,71 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
     return connecting;
   };
 
+  const backOff = () => nextAttemptAt = Date.now() + backoffDelay(failures++, { maxMs });
+
+  const prove = (used: BedsClient) => {
+    if (used !== client) return;
+    proven = true;
+    failures = 0;
+  };
+
+  /**
+   * Counts a lost client once. Reconnecting at once after a connection that never proved itself
+   * would open one connection per request while RabbitMQ refuses them all.
+   */
+  const countLoss = (lost: BedsClient) => {
+    if (countedLoss === lost) return;
+    countedLoss = lost;
+    if (proven || Date.now() - connectedAt >= PROVEN_AFTER_MS) failures = 0;
+    else backOff();
+  };
+
   const live = (): Promise<BedsClient> => {
     if (client && !client.closed) return Promise.resolve(client);
     if (stopped) return Promise.reject(down("Client is closed"));
+    if (client) countLoss(client);
     if (connecting) return connecting;
     if (Date.now() < nextAttemptAt) return Promise.reject(down("No AMQP connection; try again later"));
     return connect();
   };
 
-  const whenConnected = (): Promise<void> => {
+  /** An attempt now, or when the backoff allows, as long as a request waits for a connection. */
+  const attemptForWaiters = () => {
+    if (retry !== undefined || stopped || !waiters.size) return;
+    live().catch(() => {
+      if (retry !== undefined || stopped || !waiters.size) return;
+      retry = setTimeout(() => {
+        retry = undefined;
+        attemptForWaiters();
+      }, Math.max(0, nextAttemptAt - Date.now()));
+    });
+  };
+
+  /** Resolves once connected; rejects `DISCONNECTED` on close(), or after `waitMs` when given. */
+  const connected = (waitMs?: number): Promise<void> => {
     if (client && !client.closed) return Promise.resolve();
     if (stopped) return Promise.reject(down("Client is closed"));
-    const waiting = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
-    live().catch(() => {}); // an attempt now, unless one is running or the backoff says wait
-    return waiting;
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waiter = {
+        resolve() {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject(error: Error) {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      if (waitMs !== undefined) {
+        timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(down(`No AMQP connection within ${waitMs} ms; nothing was sent`));
+        }, waitMs);
+      }
+      waiters.add(waiter);
+      attemptForWaiters();
+    });
   };
 
   return {
@@ -153,21 +234,34 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
       Deno.unrefTimer(watchdog);
     },
     async request(body, requestOptions = {}) {
-      if (requestOptions.waitForConnection) await whenConnected();
+      let timeoutMs = requestOptions.timeoutMs;
+      if (requestOptions.waitForConnection) {
+        const waitMs = timeoutMs ?? options.timeoutMs ?? 10_000;
+        const wrong = timeoutError(waitMs);
+        if (wrong) throw wrong;
+        const deadline = Date.now() + waitMs;
+        await connected(waitMs);
+        timeoutMs = Math.max(1, deadline - Date.now());
+      }
       const c = await live();
-      return await c.request(body, requestOptions);
+      const reply = await c.request(body, { ...requestOptions, timeoutMs });
+      prove(c);
+      return reply;
     },
     async send(body) {
       const c = await live();
       await c.send(body);
+      if (options.confirm) prove(c);
     },
     connected: () => client !== undefined && !client.closed,
-    whenConnected,
+    whenConnected: () => connected(),
     reconnects: () => replaced,
     async close() {
       stopped = true;
       clearInterval(watchdog);
-      for (const waiter of waiters.splice(0)) waiter.reject(down("Client is closed"));
+      clearTimeout(retry);
+      for (const waiter of waiters) waiter.reject(down("Client is closed"));
+      waiters.clear();
       await connecting?.catch(() => {});
       await client?.close();
       client = undefined;

@@ -23,8 +23,8 @@ export interface RequestBody {
 
 /**
  * Why a request got no reply: none came in time, no queue is bound for its
- * routing key, the connection closed, or (send() with confirms) RabbitMQ
- * refused the message (a nack, e.g. a queue over its length limit), or (a
+ * routing key, the connection closed, or (with confirms) RabbitMQ refused
+ * the message (a nack, e.g. a queue over its length limit), or (a
  * reconnecting client) there was no connection, so nothing was sent.
  */
 export type ClientErrorKind = "TIMEOUT" | "UNROUTABLE" | "CLOSED" | "REFUSED" | "DISCONNECTED";
@@ -55,9 +55,16 @@ export interface BedsClientOptions {
   exchange?: string;
   /**
    * Use publisher confirms: `send()` resolves only once RabbitMQ has the
-   * message, and a request the broker refuses fails at once. @default false
+   * message, and a request the broker refuses fails at once (`REFUSED`).
+   * @default false
    */
   confirm?: boolean;
+  /**
+   * How long `close()` waits for RabbitMQ to answer the channel's and the
+   * connection's close before it drops the connection, and with it what is
+   * still buffered: give a slow link with much to send more. @default 5000
+   */
+  closeTimeoutMs?: number;
   /**
    * `user_id` stamped on every request: the AMQP user this client logs in
    * as, which RabbitMQ verifies and BEDS's access control trusts. RabbitMQ

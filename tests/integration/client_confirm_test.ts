@@ -7,7 +7,16 @@ import assert from "node:assert/strict";
 import amqp from "amqplib";
 import { workQueueName } from "../../src/amqp/mod.ts";
 import { BedsClient, BedsClientError } from "../../src/client/mod.ts";
-import { AMQP_URL, createTestEnv, readyCount, startNode, waitFor } from "../helpers/services.ts";
+import { loadConfig } from "../../src/config/mod.ts";
+import {
+  AMQP_URL,
+  createTestEnv,
+  readyCount,
+  ROOT,
+  startNode,
+  uniqueId,
+  waitFor,
+} from "../helpers/services.ts";
 import { expectOk } from "../helpers/replies.ts";
 import { skus } from "../helpers/writes.ts";
 
@@ -121,6 +130,43 @@ Deno.test("BedsClient with confirms: send() resolves once RabbitMQ holds the mes
     await client.close();
     if (node) assert.equal(await node.stop(), 0);
     await env.cleanup();
+  }
+});
+
+Deno.test("with confirms, a request RabbitMQ refuses (nack) rejects REFUSED at once", async () => {
+  const id = uniqueId();
+  const exchange = `t.nack.${id}`;
+  const full = `t.nack.${id}.full`;
+  const conn = await amqp.connect(AMQP_URL);
+  const ch = await conn.createChannel();
+  await ch.assertExchange(exchange, "topic", { durable: false });
+  // A queue that takes nothing: RabbitMQ nacks every message routed to it.
+  await ch.assertQueue(full, {
+    durable: false,
+    arguments: { "x-max-length": 0, "x-overflow": "reject-publish" },
+  });
+  await ch.bindQueue(full, exchange, "#");
+  const config = loadConfig({ dir: `${ROOT}/config`, environ: { BEDS_ENV: "test" } });
+  const client = await BedsClient.connect({
+    amqp: { ...config.amqp, user: "guest", pass: "guest", exchange },
+    confirm: true,
+    timeoutMs: 10_000,
+    name: `nack-${id}`,
+  });
+  try {
+    const started = performance.now();
+    await assert.rejects(
+      client.request({ template: "cus", op: "read", key: { id: 1 } }),
+      (error: unknown) => error instanceof BedsClientError && error.kind === "REFUSED",
+    );
+    assert.ok(performance.now() - started < 2000, `rejected after ${performance.now() - started} ms`);
+    assert.equal(client.inflight, 0);
+    assert.equal(client.closed, false, "a refused request does not close the client");
+  } finally {
+    await client.close();
+    await ch.deleteQueue(full);
+    await ch.deleteExchange(exchange);
+    await conn.close();
   }
 });
 

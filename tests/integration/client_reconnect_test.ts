@@ -6,8 +6,30 @@
  */
 import assert from "node:assert/strict";
 import { BedsClientError, createReconnectingClient } from "../../src/client/mod.ts";
-import { createTestEnv, startNode, waitFor } from "../helpers/services.ts";
+import { type AmqpConfig, loadConfig } from "../../src/config/mod.ts";
+import { createTestEnv, ROOT, startNode, uniqueId, waitFor } from "../helpers/services.ts";
 import { closeAmqpConnections } from "../helpers/faults.ts";
+import { startSlowProxy } from "../helpers/slow_proxy.ts";
+
+/** The test config's AMQP settings, on an exchange no node declares. */
+function amqpSettings(over: Partial<AmqpConfig> = {}): AmqpConfig {
+  const config = loadConfig({ dir: `${ROOT}/config`, environ: { BEDS_ENV: "test" } });
+  return { ...config.amqp, user: "guest", pass: "guest", exchange: `t.missing.${uniqueId()}`, ...over };
+}
+
+/** `promise`'s outcome (its value, or the rejection's kind), or "pending" after `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = promise.then((value) => value, (error) => error?.kind ?? String(error));
+  try {
+    return await Promise.race([
+      outcome,
+      new Promise((resolve) => timer = setTimeout(resolve, ms, "pending")),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 Deno.test("a reconnecting client comes back after its connection is killed", async () => {
   const env = await createTestEnv();
@@ -73,6 +95,78 @@ Deno.test("with RabbitMQ unreachable: open() throws, requests fail DISCONNECTED,
     await waiting;
   } finally {
     await client.close();
+    await env.cleanup();
+  }
+});
+
+Deno.test("a request waiting for a connection gives up DISCONNECTED after its timeoutMs", async () => {
+  const proxy = startSlowProxy();
+  const client = createReconnectingClient({
+    amqp: amqpSettings({ port: proxy.port }),
+    name: `beds test wait deadline ${uniqueId()}`,
+    watchMs: 50,
+    maxBackoffMs: 500,
+  });
+  try {
+    await client.open();
+    proxy.close(); // RabbitMQ is unreachable from now on
+    await waitFor(() => !client.connected(), 10_000, "the client to see its connection lost");
+    const started = performance.now();
+    const request = client.request({ template: "cus", op: "read", key: { id: 1 } }, {
+      waitForConnection: true,
+      timeoutMs: 500,
+    });
+    assert.equal(await within(request, 5000), "DISCONNECTED");
+    const waited = performance.now() - started;
+    assert.ok(waited >= 450 && waited < 2000, `gave up after ${waited} ms`);
+  } finally {
+    await client.close();
+    proxy.close();
+  }
+});
+
+Deno.test("a connection RabbitMQ closes before any reply counts as a failed attempt: reconnects back off", async () => {
+  // RabbitMQ closes the channel of every request: the exchange does not exist.
+  const client = createReconnectingClient({ amqp: amqpSettings(), name: `beds test churn ${uniqueId()}` });
+  try {
+    await client.open();
+    const requests: Promise<unknown>[] = [];
+    for (const end = Date.now() + 2000; Date.now() < end;) {
+      requests.push(within(client.request({ template: "cus", op: "read", key: { id: 1 } }), 5000));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // Backoff from 200 ms, doubling: about 4 attempts in 2 s, where each request used to open one.
+    assert.ok(client.reconnects() <= 8, `${client.reconnects()} reconnects for ${requests.length} requests`);
+    // The rest fail at once, nothing sent, while the backoff runs.
+    assert.deepEqual(new Set(await Promise.all(requests)), new Set(["CLOSED", "DISCONNECTED"]));
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("close() of a reconnecting client on a link gone silent returns and fails requests CLOSED", async () => {
+  const env = await createTestEnv();
+  const node = await startNode(env);
+  const proxy = startSlowProxy();
+  const client = createReconnectingClient({
+    amqp: { ...env.config.amqp, port: proxy.port, heartbeat: 0 },
+    name: `beds test frozen ${env.id}`,
+    closeTimeoutMs: 500,
+  });
+  try {
+    await client.open();
+    assert.equal((await client.request({ template: "cus", op: "read", key: { id: 1 } })).ok, true);
+    proxy.freeze();
+    const request = client.request({ template: "cus", op: "read", key: { id: 2 } }, { timeoutMs: 30_000 });
+    const closed = client.close().then(() => "closed");
+    assert.deepEqual(
+      { request: await within(request, 1000), close: await within(closed, 5000) },
+      { request: "CLOSED", close: "closed" },
+    );
+  } finally {
+    proxy.close();
+    await client.close();
+    assert.equal(await node.stop(), 0);
     await env.cleanup();
   }
 });

@@ -5,12 +5,27 @@
  */
 import assert from "node:assert/strict";
 import amqp from "amqplib";
+import { Buffer } from "node:buffer";
 import { BedsClient, BedsClientError, MAX_TIMEOUT_MS } from "../../src/client/mod.ts";
 import type { AmqpConfig } from "../../src/config/mod.ts";
 import { loadConfig } from "../../src/config/mod.ts";
 import { AMQP_URL, cli, ROOT, uniqueId, waitFor } from "../helpers/services.ts";
 import { startSlowProxy } from "../helpers/slow_proxy.ts";
 import { startBlockingProxy } from "../helpers/amqp_block_proxy.ts";
+
+/** `promise`'s outcome (its value, or the rejection's kind), or "pending" after `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = promise.then((value) => value, (error) => error?.kind ?? String(error));
+  try {
+    return await Promise.race([
+      outcome,
+      new Promise((resolve) => timer = setTimeout(resolve, ms, "pending")),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** An exchange of its own with one queue bound for every key, and the test config's AMQP settings on it. */
 async function boundQueue() {
@@ -27,6 +42,10 @@ async function boundQueue() {
   return {
     amqpConfig,
     count: async () => (await channel.checkQueue(queue)).messageCount,
+    get: () => channel.get(queue, { noAck: true }),
+    /** Answers as a node would, with `content` as the body. */
+    reply: (replyTo: string, correlationId: string, content: string) =>
+      channel.publish("", replyTo, Buffer.from(content), { correlationId }),
     async cleanup() {
       await channel.deleteQueue(queue);
       await channel.deleteExchange(exchange);
@@ -43,6 +62,8 @@ Deno.test("sends without confirms, all in flight, then close(): RabbitMQ has eve
     const client = await BedsClient.connect({
       amqp: { ...bound.amqpConfig, port: proxy.port },
       name: `send-close-${uniqueId()}`,
+      // Megabytes wait in the sockets at close(): the slow link takes seconds to pass them.
+      closeTimeoutMs: 60_000,
     });
     const filler = "x".repeat(8 * 1024);
     const n = 1000;
@@ -66,6 +87,110 @@ Deno.test("sends without confirms, all in flight, then close(): RabbitMQ has eve
     assert.equal(count, n, "every message send() resolved for is in the queue");
   } finally {
     proxy.close();
+    await bound.cleanup();
+  }
+});
+
+Deno.test("sends still buffered when the link dies during close() reject CLOSED", async () => {
+  const bound = await boundQueue();
+  const proxy = startSlowProxy({ bytesPerTick: 64 * 1024, tickMs: 20 });
+  try {
+    const client = await BedsClient.connect({
+      amqp: { ...bound.amqpConfig, port: proxy.port },
+      name: `send-cut-${uniqueId()}`,
+    });
+    const filler = "x".repeat(8 * 1024);
+    const n = 2000; // 16 MiB: most wait for amqplib's buffer to drain
+    const outcomes: string[] = [];
+    const sends = Array.from(
+      { length: n },
+      (_, i) =>
+        client.send({ template: "prd", op: "create", data: { sku: `C-${i}`, filler } }).then(
+          () => outcomes.push("sent"),
+          (error) => outcomes.push(error.kind ?? String(error)),
+        ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const waiting = n - outcomes.length;
+    assert.ok(waiting > 0, "some sends wait for the buffer to drain");
+    const closing = client.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    proxy.close(); // RabbitMQ never answers the channel's close
+    await closing;
+    await Promise.all(sends);
+    const closed = outcomes.filter((outcome) => outcome === "CLOSED").length;
+    assert.equal(outcomes.filter((outcome) => outcome === "sent").length + closed, n);
+    assert.ok(closed > 0, `of ${waiting} sends waiting at close(), none was told it was not sent`);
+  } finally {
+    proxy.close();
+    await bound.cleanup();
+  }
+});
+
+Deno.test("close() on a link gone silent returns within closeTimeoutMs and fails requests CLOSED", async () => {
+  const bound = await boundQueue();
+  const proxy = startSlowProxy();
+  try {
+    const client = await BedsClient.connect({
+      // No heartbeats: nothing else would ever notice the silence.
+      amqp: { ...bound.amqpConfig, port: proxy.port, heartbeat: 0 },
+      name: `close-frozen-${uniqueId()}`,
+      timeoutMs: 30_000,
+      closeTimeoutMs: 500,
+    });
+    // No node consumes the queue: the request waits.
+    const request = client.request({ template: "prd", op: "read" });
+    await waitFor(async () => await bound.count() === 1, 5000, "the request in the queue");
+    proxy.freeze();
+    const started = performance.now();
+    const closed = client.close().then(() => "closed");
+    // The request fails as close() begins, not at its timeout; close() does not wait for ever.
+    const outcome = { request: await within(request, 100), close: await within(closed, 5000) };
+    assert.deepEqual(outcome, { request: "CLOSED", close: "closed" });
+    assert.ok(performance.now() - started < 2000, `close() took ${performance.now() - started} ms`);
+  } finally {
+    proxy.close();
+    await bound.cleanup();
+  }
+});
+
+Deno.test("a body JSON cannot hold rejects, and a reply that is not JSON rejects with a SyntaxError", async (t) => {
+  const bound = await boundQueue();
+  const client = await BedsClient.connect({ amqp: bound.amqpConfig, name: `send-json-${uniqueId()}` });
+  try {
+    const bigint = { id: 10n as unknown as number };
+    const notJson = (error: unknown) =>
+      error instanceof TypeError &&
+      /Cannot send (read|create)\.prd: its body is not JSON/.test(error.message);
+
+    await t.step("request() and send() return a rejected promise and send nothing", async () => {
+      let request: Promise<unknown> | undefined;
+      let send: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => request = client.request({ template: "prd", op: "read", key: bigint }));
+      assert.doesNotThrow(() => send = client.send({ template: "prd", op: "create", data: bigint }));
+      await assert.rejects(request!, notJson);
+      await assert.rejects(send!, notJson);
+      assert.equal(client.inflight, 0);
+      assert.equal(await bound.count(), 0);
+    });
+
+    await t.step("a reply that is not JSON", async () => {
+      const reply = client.request({ template: "prd", op: "read" });
+      let request: amqp.GetMessage | false = false;
+      for (let i = 0; i < 100 && !request; i++) {
+        request = await bound.get();
+        if (!request) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(request, "the request reached the queue");
+      bound.reply(request.properties.replyTo, request.properties.correlationId, "not json");
+      await assert.rejects(
+        reply,
+        (error) => error instanceof SyntaxError && /^Reply is not JSON: /.test(error.message),
+      );
+      assert.equal(client.inflight, 0);
+    });
+  } finally {
+    await client.close();
     await bound.cleanup();
   }
 });
