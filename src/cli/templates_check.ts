@@ -76,9 +76,13 @@ async function openStore(store: Store, config: Config): Promise<Opened | string>
   if (store === "mariadb") {
     const maria = config.databases.mariadb;
     if (!maria) return "no [databases.mariadb] is configured";
-    // One connection to the master is enough for a few catalog queries.
+    // One connection to each server is enough for a few catalog queries; the secondary takes the reads.
     const adapter = createMariadbAdapter({
-      config: { ...maria, master: { ...maria.master, connections: 1 }, secondary: undefined },
+      config: {
+        ...maria,
+        master: { ...maria.master, connections: 1 },
+        secondary: maria.secondary && { ...maria.secondary, connections: 1 },
+      },
       logger,
     });
     opened = { adapter, where: `mariadb ${maria.master.host}:${maria.master.port}` };

@@ -96,7 +96,7 @@ Deno.test("templates verify reports drift against the live catalog", async (t) =
         "prd",
         "ops.delete.procedure",
         `${env.schema}.sp_prd_delete`,
-        "does not exist",
+        "does not exist, or the node's account may not execute it",
       ]);
       assert.deepEqual(row(run.out, "cus", "ops.delete.procedure").slice(3), [
         `${env.schema}.sp_cus_delete`,

@@ -76,6 +76,10 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
         drift: options?.drift ?? false,
         transactions: options?.transactions ?? [],
         rels: options?.rels ?? [],
+        readProbe: {
+          query: oneAtATime((sql: string, values: unknown[]) => reader.query<Row[]>(sql, values)),
+          server: secondary ? "the secondary (reads go there)" : "the master",
+        },
       });
     },
 

@@ -1,15 +1,21 @@
 /**
  * Verifies templates against the live catalog (`information_schema`): every
  * view, procedure and function a template names exists, each routine takes
- * as many parameters as the template passes, and a view has every column the
- * template filters or orders on. On request it also reports drift that
- * still works: parameters not named `p_<field>` in the template's order, and
- * TXN steps whose routine controls the transaction itself.
+ * as many parameters as the template passes, none named for another of its
+ * fields (the values would be swapped), and a view has every column the
+ * template filters or orders on. The catalog shows objects the node cannot
+ * use (a view whose definer is gone, one the account may not select from on
+ * the server its reads go to), so each view is also read, for no rows, as
+ * the node reads it. On request it also reports drift that still works:
+ * parameters not named `p_<field>` in the template's order, and TXN steps
+ * whose routine controls the transaction itself.
  *
  * @module
  */
 import type { RecTemplate, RelTemplate, TxnTemplate } from "../../templates/mod.ts";
+import { BedsError } from "../../errors.ts";
 import type { VerifyProblem } from "../types.ts";
+import { qualified, quoteIdent } from "./sql.ts";
 import { txnProblems } from "./verify_txn.ts";
 import { relProblems } from "./verify_rel.ts";
 
@@ -99,6 +105,11 @@ export interface VerifyTemplatesOptions {
   transactions?: readonly TxnTemplate[];
   /** REL templates whose `$parts.P.F` to check against the views their parts read. */
   rels?: readonly RelTemplate[];
+  /**
+   * Reads a view for no rows as the node's reads do (on the secondary when there is one), naming
+   * that server in problems; without it views are checked in the catalog only.
+   */
+  readProbe?: { query: Query; server: string };
 }
 
 const sameName = (a: unknown, b: string) => String(a).toLowerCase() === b.toLowerCase();
@@ -163,17 +174,20 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
         problem(`view "${object}" does not exist`);
         continue;
       }
-      for (const column of w.columns) {
-        const found = columns.some((r) =>
-          sameTable(r.s, w.schema) && sameTable(r.n, w.name) && r.c === column
-        );
-        if (!found) problem(`view "${object}" has no column "${column}"`);
+      const missing = w.columns.filter((column) =>
+        !columns.some((r) => sameTable(r.s, w.schema) && sameTable(r.n, w.name) && r.c === column)
+      );
+      for (const column of missing) problem(`view "${object}" has no column "${column}"`);
+      if (!missing.length && options.readProbe) {
+        const refused = await unreadable(options.readProbe.query, w);
+        if (refused) problem(`view "${object}" cannot be read on ${options.readProbe.server}: ${refused}`);
       }
       continue;
     }
     const kind = w.kind.toLowerCase();
     if (!hasRoutine(w.schema, w.name, w.kind)) {
-      problem(`${kind} "${object}" does not exist`);
+      // The catalog lists only the routines the account has a privilege on.
+      problem(`${kind} "${object}" does not exist, or the node's account may not execute it`);
       continue;
     }
     const names = params
@@ -182,6 +196,17 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
     if (names.length !== w.params.length) {
       problem(`${kind} "${object}" takes ${names.length} parameters, the template passes ${w.params.length}`);
       continue;
+    }
+    for (const [i, field] of w.params.entries()) {
+      const other = w.params.find((f) => f !== field && sameName(names[i], `p_${f}`));
+      if (other !== undefined) {
+        problem(
+          `${kind} "${object}" parameter ${i + 1} is "${
+            names[i]
+          }", but the template passes field "${field}" ` +
+            `there and "${other}" elsewhere: the values would be swapped`,
+        );
+      }
     }
     if (!options.drift) continue;
     for (const [i, field] of w.params.entries()) {
@@ -213,4 +238,23 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
     }));
   }
   return problems;
+}
+
+/**
+ * Why the node cannot read view `w` (its definer gone, SELECT not granted, an invoker's view over
+ * tables it may not read), or undefined when a read for no rows succeeds. A database that does not
+ * answer is thrown, not reported: it says nothing of the template.
+ */
+async function unreadable(query: Query, w: Wanted): Promise<string | undefined> {
+  const list = w.columns.length ? w.columns.map(quoteIdent).join(", ") : "1";
+  try {
+    await query(`SELECT ${list} FROM ${qualified(w.schema, w.name)} LIMIT 0`, []);
+    return undefined;
+  } catch (error) {
+    if (error instanceof BedsError && error.code === "DB_UNAVAILABLE") throw error;
+    // The server's own words: the reply's "Database error" would not say what to grant.
+    const cause = (error as Error).cause as { sqlMessage?: string; errno?: number } | undefined;
+    const text = cause?.sqlMessage ?? (error as Error).message;
+    return cause?.errno === undefined ? text : `${text} (errno ${cause.errno})`;
+  }
 }
