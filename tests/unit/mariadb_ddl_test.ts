@@ -55,7 +55,7 @@ Deno.test("generateMariadbDdl() emits the table with types, keys and constraints
         "  `email`  VARCHAR(254) NOT NULL,",
         "  `rating` INT UNSIGNED NULL,",
         "  `active` BOOLEAN NULL,",
-        "  `tier`   ENUM('gold','silver','bronze') NULL,",
+        "  `tier`   ENUM('gold','silver','bronze') CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,",
         "  `credit` DECIMAL(12,2) NULL,",
         "  PRIMARY KEY (`id`),",
         "  KEY `ix_suppliers_email` (`email`),",
@@ -95,7 +95,7 @@ Deno.test("generateMariadbDdl() emits procedures whose parameters match the temp
         `  IN p_email  VARCHAR(254) ${text},`,
         "  IN p_rating INT UNSIGNED,",
         "  IN p_active BOOLEAN,",
-        `  IN p_tier   VARCHAR(6) ${text},`,
+        "  IN p_tier   VARCHAR(6) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,",
         "  IN p_credit DECIMAL(12,2)",
         ")",
         "  MODIFIES SQL DATA",
@@ -313,11 +313,7 @@ required = true
       /: fields\.b\.max_length: the key's columns hold at most 768 characters together$/,
     );
   });
-  await t.step("enum values MariaDB's ENUM takes as one (case, trailing spaces)", () => {
-    assert.match(
-      ddlError(`${maria}[fields.kind]\ntype = "string"\nenum = ["Red", "red"]\n`),
-      /: fields\.kind\.enum\.1: "red" and "Red" are one ENUM value to MariaDB$/,
-    );
+  await t.step("enum values MariaDB's ENUM takes as one (trailing spaces, which it strips)", () => {
     assert.match(
       ddlError(`${maria}[fields.kind]\ntype = "string"\nenum = ["b ", "b"]\n`),
       /: fields\.kind\.enum\.1: "b" and "b " are one ENUM value to MariaDB$/,
@@ -515,4 +511,103 @@ Deno.test("generateMariadbDdl() gives an update or delete key other than the pri
 Deno.test("generateMariadbDdl() indexes a field listed twice in where once", () => {
   const sql = strings({ a: 10 }, ["a", "a"]);
   assert.equal(sql.match(/KEY `ix_wides_a`/g)?.length, 1, sql);
+});
+
+Deno.test("generateMariadbDdl() gives ENUMs a binary collation: values the template tells apart stay apart", async (t) => {
+  // The values, and the characters of the longest (an emoji is one).
+  const cases: Array<[string[], number]> = [
+    [["cafe", "café"], 4],
+    [["Red", "red"], 3],
+    [["😀", "😢"], 1],
+    [["b", "b\t"], 2],
+  ];
+  for (const [values, longest] of cases) {
+    await t.step(JSON.stringify(values), () => {
+      const sql = oneField(
+        `type = "string"\nenum = ${JSON.stringify(values)}`,
+        '[ops.create]\nprocedure = "sp_c"\nparams = ["f"]\n',
+      );
+      const bin = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
+      assert.ok(
+        sql.includes(`\n  \`f\`  ENUM(${values.map((v) => `'${v}'`).join(",")}) ${bin} NULL,\n`),
+        sql,
+      );
+      // The procedure's check compares as the column does.
+      assert.ok(sql.includes(`\n  IN p_f VARCHAR(${longest}) ${bin}\n`), sql);
+    });
+  }
+});
+
+Deno.test("generateMariadbDdl() indexes where fields up to MariaDB's 64 keys and names the others", async (t) => {
+  const where = (n: number, ops = "") =>
+    strings(
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`w${i}`, 10])),
+      Array.from({ length: n }, (_, i) => `w${i}`),
+      ops,
+    );
+  await t.step("the primary key and 63 KEYs: every where field keeps its index", () => {
+    const sql = where(63);
+    assert.equal(sql.match(/^ {2}KEY /gm)?.length, 63, sql);
+    assert.ok(!sql.includes("no index for their where"), sql);
+  });
+  await t.step("70 where fields: the last 7 go without, named in a comment", () => {
+    const sql = where(70);
+    assert.equal(sql.match(/^ {2}KEY /gm)?.length, 63, sql);
+    assert.ok(sql.includes("KEY `ix_wides_w62` (`w62`)"), sql);
+    assert.ok(!sql.includes("`ix_wides_w63`"), sql);
+    assert.match(
+      sql,
+      /^-- w63, w64, w65, w66, w67, w68, w69: no index for their where: a table holds at most 64 keys, PRIMARY and UNIQUE included; .*\.$/m,
+    );
+  });
+  await t.step("a UNIQUE key takes one of the 64", () => {
+    const sql = where(70, '[ops.delete]\nprocedure = "sp_d"\nparams = ["w0"]\nkey = ["w0"]\n');
+    // w0 leads the UNIQUE key, so needs no KEY of its own: w1 … w62 do.
+    assert.equal(sql.match(/^ {2}KEY /gm)?.length, 62, sql);
+    assert.match(sql, /^-- w63, .*, w69: no index for their where/m);
+  });
+});
+
+Deno.test("generateMariadbDdl() shortens a long name with a hash of it, so that names stay distinct", () => {
+  const long = "f".repeat(61);
+  const sql = strings({ [`${long}_aa`]: 10, [`${long}_bb`]: 10, short: 10 }, [
+    `${long}_aa`,
+    `${long}_bb`,
+    "short",
+  ]);
+  const names = [...sql.matchAll(/^ {2}KEY `([^`]+)`/gm)].map((m) => m[1]!);
+  assert.equal(names.length, 3, sql);
+  assert.equal(new Set(names).size, 3, names.join());
+  for (const name of names.slice(0, 2)) assert.match(name, new RegExp(`^ix_${"f".repeat(52)}_[0-9a-f]{8}$`));
+  // Names that fit stay as they were; the hash is the same on every run.
+  assert.equal(names[2], "ix_wides_short");
+  assert.deepEqual(
+    [...strings({ [`${long}_aa`]: 10 }, [`${long}_aa`]).matchAll(/^ {2}KEY `([^`]+)`/gm)].map((m) => m[1]),
+    names.slice(0, 1),
+  );
+});
+
+Deno.test("generateMariadbDdl() cuts comments to what MariaDB takes, ending with an ellipsis", async (t) => {
+  const described = (text: string) => oneField(`type = "int"\ndescription = ${JSON.stringify(text)}`);
+  const comment = (sql: string) => sql.match(/^ {2}`f` .* COMMENT '(.*)',$/m)?.[1];
+  await t.step("a column's 1,024 characters are kept whole", () => {
+    assert.equal(comment(described("é".repeat(1024))), "é".repeat(1024));
+  });
+  await t.step("beyond them, 1,023 and an ellipsis; an emoji counts as one character", () => {
+    assert.equal(comment(described("a".repeat(1025))), `${"a".repeat(1023)}…`);
+    assert.equal(comment(described("😀".repeat(1100))), `${"😀".repeat(1023)}…`);
+  });
+  await t.step("quotes and backslashes stay escaped", () => {
+    assert.equal(comment(described(`it's a \\ "${"x".repeat(1030)}`)), `it''s a \\\\ "${"x".repeat(1013)}…`);
+  });
+  await t.step("a table's 2,048 characters", () => {
+    const table = (text: string) =>
+      generateMariadbDdl(compileTemplate(
+        "t.toml",
+        `[template]\nname = "tbl"\ndescription = "${text}"\nstore = "mariadb"\ndatabase = "lab"\n` +
+          `[fields.id]\ntype = "int"\n[ops.read]\nview = "v_tbls"\nkey = ["id"]\n`,
+      )).sql.match(/^ {2}COMMENT='(.*)';$/m)?.[1];
+    assert.equal(table("t".repeat(2048)), "t".repeat(2048));
+    assert.equal(table("t".repeat(2049)), `${"t".repeat(2047)}…`);
+  });
 });

@@ -9,15 +9,16 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import type { RecTemplate } from "../../templates/mod.ts";
 import {
   checkCondition,
   columnType,
+  commentLiteral,
   commentText,
   ident,
   indexable,
   isStringEnum,
-  literal,
   uncheckedNotes,
 } from "./ddl_columns.ts";
 import {
@@ -43,6 +44,13 @@ export interface MariadbDdl {
 
 /** InnoDB's limit on a table's columns (errno 185 "Too many columns" beyond). */
 const MAX_COLUMNS = 1017;
+/** MariaDB's limit on a table's keys, PRIMARY and UNIQUE included (error 1069 beyond). */
+const MAX_KEYS = 64;
+/** MariaDB's limit on an identifier's characters. */
+const MAX_NAME = 64;
+/** MariaDB's limits on a column's and a table's comment, in characters (errors 1629, 1628 beyond). */
+const MAX_COLUMN_COMMENT = 1024;
+const MAX_TABLE_COMMENT = 2048;
 
 const RULE = `-- ${"=".repeat(77)}`;
 
@@ -53,10 +61,19 @@ function tableName(t: RecTemplate): string {
   return view === t.name ? `${t.name}_data` : t.name;
 }
 
-/** A constraint or index name, shortened to MariaDB's 64 characters. */
+/**
+ * A constraint or index name within MariaDB's 64 characters: without the table's name when too long
+ * (names are per table), and when still too long, cut and ended with a hash of the full name, so that
+ * fields sharing their first characters keep distinct names (error 1061 otherwise) that stay the same
+ * from one run to the next.
+ */
 function objectName(prefix: string, table: string, field: string): string {
   const full = `${prefix}_${table}_${field}`;
-  return full.length <= 64 ? full : `${prefix}_${field}`.slice(0, 64);
+  if (full.length <= MAX_NAME) return full;
+  const short = `${prefix}_${field}`;
+  if (short.length <= MAX_NAME) return short;
+  const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
+  return `${short.slice(0, MAX_NAME - hash.length - 1)}_${hash}`;
 }
 
 function plan(t: RecTemplate): DdlPlan {
@@ -83,11 +100,12 @@ function plan(t: RecTemplate): DdlPlan {
   for (const { op, fields } of unique) checkKeyColumns(t, fields, `ops.${op}.key's`);
   const uniqueKeys = unique.map((u) => u.fields);
   for (const [name, spec] of Object.entries(t.fields)) {
-    // An ENUM column compares as its collation does (case and trailing spaces ignored): values
-    // that differ only so are duplicates to MariaDB, which refuses the table.
+    // An ENUM column's binary collation (ENUM_CHARSET) tells apart what the template does, but
+    // MariaDB strips trailing spaces from ENUM values: values that differ only so are duplicates to
+    // it, and it refuses the table (error 1291).
     const seen = new Map<string, string>();
     for (const [i, value] of (isStringEnum(spec) ? spec.enum! : []).entries()) {
-      const folded = String(value).replace(/ +$/, "").toLowerCase();
+      const folded = String(value).replace(/ +$/, "");
       const twin = seen.get(folded);
       if (twin !== undefined) {
         fail(t, `fields.${name}.enum.${i}`, `"${value}" and "${twin}" are one ENUM value to MariaDB`);
@@ -187,7 +205,7 @@ function tableDdl(p: DdlPlan): string[] {
     const type = p.asText.has(name) ? "TEXT" : columnType(f);
     let def = `  ${ident(name).padEnd(width)} ${type} ${required ? "NOT NULL" : "NULL"}`;
     if (name === autoKey) def += " AUTO_INCREMENT";
-    if (f.description) def += ` COMMENT ${literal(f.description)}`;
+    if (f.description) def += ` COMMENT ${commentLiteral(f.description, MAX_COLUMN_COMMENT)}`;
     return def;
   });
   if (key.length) defs.push(`  PRIMARY KEY (${key.map(ident).join(", ")})`);
@@ -198,12 +216,19 @@ function tableDdl(p: DdlPlan): string[] {
   }
   // A key's first column is indexed by that key already.
   const leading = new Set([key[0], ...p.uniqueKeys.map((k) => k[0])]);
-  for (const name of new Set(p.t.ops.read?.where ?? [])) {
+  const indexed = [...new Set(p.t.ops.read?.where ?? [])].filter((name) => {
     const f = fieldOf(p, name);
-    if (!leading.has(name) && indexable(f) && !p.asText.has(name) && f.type !== "boolean") {
-      defs.push(`  KEY ${ident(objectName("ix", table, name))} (${ident(name)})`);
-    }
+    return !leading.has(name) && indexable(f) && !p.asText.has(name) && f.type !== "boolean";
+  });
+  // Past MariaDB's 64 keys the where fields listed last go without an index, named in a comment,
+  // rather than the template being refused: unlike a key, a where index is the draft's guess, not
+  // what BEDS needs to serve the template, and a DBA would rather pick which of so many filters
+  // deserve one (or a composite index) than not get the table.
+  const room = MAX_KEYS - (key.length ? 1 : 0) - p.uniqueKeys.length;
+  for (const name of indexed.slice(0, room)) {
+    defs.push(`  KEY ${ident(objectName("ix", table, name))} (${ident(name)})`);
   }
+  const unindexed = indexed.slice(room);
   for (const name of p.columns) {
     const condition = checkCondition(name, fieldOf(p, name), name === autoKey);
     if (condition) defs.push(`  CONSTRAINT ${ident(objectName("ck", table, name))} CHECK (${condition})`);
@@ -214,6 +239,12 @@ function tableDdl(p: DdlPlan): string[] {
       `${name}: TEXT, not ${columnType(fieldOf(p, name))}: the VARCHARs together exceed ${limit}` +
       (p.t.ops.read?.where.includes(name) ? " (so no index for its where)" : "")
     ),
+    ...(unindexed.length
+      ? [
+        `${unindexed.join(", ")}: no index for their where: a table holds at most ${MAX_KEYS} keys, ` +
+        "PRIMARY and UNIQUE included; index the filters queries use most",
+      ]
+      : []),
   ];
   return [
     `-- ${table}: the records of template "${t.name}", one column per template field.`,
@@ -222,7 +253,7 @@ function tableDdl(p: DdlPlan): string[] {
     `CREATE TABLE IF NOT EXISTS ${ident(table)} (`,
     defs.join(",\n"),
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
-    `  COMMENT=${literal(t.description || `Template "${t.name}"`)};`,
+    `  COMMENT=${commentLiteral(t.description || `Template "${t.name}"`, MAX_TABLE_COMMENT)};`,
     "",
   ];
 }

@@ -8,6 +8,13 @@ import { DECIMAL_DEFAULTS, type FieldSpec } from "../../templates/mod.ts";
 
 /** The collation every generated text column and parameter uses (as the lab schema). */
 export const TEXT_CHARSET = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci";
+/**
+ * The collation of ENUM columns and their parameters: TEXT_CHARSET weighs values that differ only in
+ * case or accents ("cafe", "café"), or any two emoji, as one, so MariaDB would refuse the ENUM
+ * (error 1291) or take one value for another. Binary compares characters, as the template does; it
+ * pads, so a value sent with trailing spaces matches the ENUM's, which MariaDB strips of them.
+ */
+export const ENUM_CHARSET = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
 
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
@@ -46,6 +53,15 @@ export function literal(value: string | number): string {
   return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
 }
 
+/**
+ * The literal of a COMMENT, cut to the `max` characters MariaDB takes (error 1629 or 1628 beyond) and
+ * then ending with "…". MariaDB counts code points: an emoji is one character (kept as "?").
+ */
+export function commentLiteral(text: string, max: number): string {
+  const chars = [...text];
+  return literal(chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`);
+}
+
 /** One line of text fit for a `--` comment. */
 export function commentText(text: string): string {
   return text.replace(/\s+/g, " ").trim();
@@ -77,7 +93,9 @@ function decimalType(spec: FieldSpec): string {
 export function columnType(spec: FieldSpec): string {
   switch (spec.type) {
     case "string":
-      if (isStringEnum(spec)) return `ENUM(${spec.enum!.map((v) => literal(String(v))).join(",")})`;
+      if (isStringEnum(spec)) {
+        return `ENUM(${spec.enum!.map((v) => literal(String(v))).join(",")}) ${ENUM_CHARSET}`;
+      }
       if (spec.max_length === undefined) return "TEXT";
       if (spec.max_length <= VARCHAR_MAX_CHARS) return `VARCHAR(${spec.max_length})`;
       return spec.max_length <= MEDIUMTEXT_MAX_CHARS ? "MEDIUMTEXT" : "LONGTEXT";
@@ -98,11 +116,14 @@ export function columnType(spec: FieldSpec): string {
   }
 }
 
-/** The type of a procedure parameter carrying a field (text declares the table's collation). */
+/**
+ * The type of a procedure parameter carrying a field (text declares its column's collation, so that
+ * the procedure's checks compare as the column does).
+ */
 export function paramType(spec: FieldSpec): string {
   if (isStringEnum(spec)) {
     const longest = Math.max(...spec.enum!.map((v) => [...String(v)].length));
-    return `VARCHAR(${longest}) ${TEXT_CHARSET}`;
+    return `VARCHAR(${longest}) ${ENUM_CHARSET}`;
   }
   if (spec.type === "string") return `${columnType(spec)} ${TEXT_CHARSET}`;
   return columnType(spec);
