@@ -160,3 +160,13 @@ export async function connectAmqp(config: AmqpConfig, options: ConnectOptions = 
   }
   return model;
 }
+
+/**
+ * Drops the socket under a connection whose close got no answer (a network gone silent). amqplib
+ * has no call for it and would wait for a missed heartbeat, or forever without heartbeats; the
+ * error makes it close the connection as on any socket error (amqplib 2.3.1: `connection.stream`).
+ */
+export function dropSocket(connection: AmqpConnection): void {
+  const internals = connection as unknown as { connection?: { stream?: { destroy(error?: Error): void } } };
+  internals.connection?.stream?.destroy(new Error("No answer to the close"));
+}

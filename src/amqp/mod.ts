@@ -22,6 +22,7 @@ export {
   connectAmqp,
   type ConnectOptions,
   describeAmqp,
+  dropSocket,
   type PublishOptions,
   writesCoalesced,
 } from "./connection.ts";

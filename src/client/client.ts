@@ -14,6 +14,7 @@ import {
   amqpUser,
   connectAmqp,
   DIRECT_REPLY_TO,
+  dropSocket,
 } from "../amqp/mod.ts";
 import {
   BedsClientError,
@@ -390,14 +391,4 @@ function isNack(error: unknown): boolean {
 
 function refused(): BedsClientError {
   return new BedsClientError("REFUSED", "RabbitMQ refused the message");
-}
-
-/**
- * Drops the socket under a connection whose close got no answer (a network gone silent). amqplib
- * has no call for it and would wait for a missed heartbeat, or forever without heartbeats; the
- * error makes it close the connection as on any socket error.
- */
-function dropSocket(connection: AmqpConnection): void {
-  const internals = connection as unknown as { connection?: { stream?: { destroy(error?: Error): void } } };
-  internals.connection?.stream?.destroy(new Error("No answer to the close"));
 }
