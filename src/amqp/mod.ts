@@ -38,7 +38,7 @@ export {
   workQueueName,
 } from "./names.ts";
 export { backoffDelay, type BackoffOptions } from "./backoff.ts";
-export { shortString } from "./properties.ts";
+export { amqpTimestamp, shortString } from "./properties.ts";
 export { topicMatches } from "./topic.ts";
 export type { AmqpStatus } from "./status.ts";
 export {

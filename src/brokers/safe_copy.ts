@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type AmqpMessage, HEADERS, shortString, type SideChannel } from "../amqp/mod.ts";
+import { type AmqpMessage, amqpTimestamp, HEADERS, shortString, type SideChannel } from "../amqp/mod.ts";
 import type { ErrorCode } from "../errors.ts";
 import type { Disposition } from "./retry_policy.ts";
 import { originalRoutingKey, ownHeaders } from "./delivery.ts";
@@ -148,7 +148,7 @@ function publishCopy(input: CopyInput, target: CopyTarget, queue: string, header
     correlationId: shortString(p.correlationId),
     replyTo: shortString(p.replyTo),
     messageId: shortString(p.messageId) ?? crypto.randomUUID(),
-    timestamp: p.timestamp,
+    timestamp: amqpTimestamp(p.timestamp),
     // Only the node can stamp its own user_id, which makes the requester header trustworthy.
     userId: target.nodeUser,
     headers: {

@@ -133,3 +133,14 @@ Deno.test("storeSafeCopy() names an anonymous requester as such, and drops prope
   assert.equal(options.correlationId, undefined);
   assert.match(String(options.messageId), /^[0-9a-f-]{36}$/);
 });
+
+Deno.test("storeSafeCopy() keeps a timestamp it can send again, and drops one amqplib read rounded past 2^64", async () => {
+  const t = target();
+  await storeSafeCopy(input({ action: "dead_letter", reason: "poison" }), t);
+  assert.equal(t.published[0]!.options.timestamp, 1700000000);
+  // Sent as 2^64 - 1, read by amqplib as the number 2^64, which it cannot encode: kept, the copy
+  // would fail for ever and the delivery never be settled.
+  const rounded = { ...msg, properties: { ...msg.properties, timestamp: 2 ** 64 } } as unknown as AmqpMessage;
+  await storeSafeCopy(input({ action: "dead_letter", reason: "poison" }, { msg: rounded }), t);
+  assert.equal(t.published[1]!.options.timestamp, undefined);
+});
