@@ -47,6 +47,7 @@ async function startObserver(env: TestEnv, account: { user: string; password: st
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--unstable-no-legacy-abort",
       "--allow-net",
       "--allow-read",
       "--allow-env",

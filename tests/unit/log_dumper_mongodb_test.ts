@@ -7,10 +7,9 @@ import {
   pageQueries,
   pageRecords,
   recordFilter,
-  storeTime,
 } from "../../utilities/log_dumper/mongodb_source.ts";
 import { observerConfig } from "../../utilities/log_dumper/config.ts";
-import type { LogRecord, RecordFilter } from "../../utilities/log_dumper/source.ts";
+import { type LogRecord, type RecordFilter, storedTime } from "../../utilities/log_dumper/source.ts";
 
 type Doc = Record<string, unknown>;
 
@@ -116,9 +115,9 @@ Deno.test("recordFilter() turns the observer's filters into a MongoDB filter of 
   await t.step("a value that looks like an operator stays a string", () => {
     assert.deepEqual(recordFilter({ node: '{"$ne":null}' }), { node: '{"$ne":null}' });
   });
-  await t.step("storeTime() writes the text BEDS stores in `at`", () => {
-    assert.equal(storeTime("2026-05-06T07:08:09.010+02:00"), "2026-05-06 05:08:09.010");
-    assert.equal(storeTime(undefined), undefined);
+  await t.step("storedTime() writes the text BEDS stores in `at`", () => {
+    assert.equal(storedTime("2026-05-06T07:08:09.010+02:00"), "2026-05-06 05:08:09.010");
+    assert.equal(storedTime(undefined), undefined);
   });
 });
 

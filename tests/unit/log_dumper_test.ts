@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
-import { chainPage, esc, eventsPage, iplPage } from "../../utilities/log_dumper/render.ts";
+import { esc, eventsPage, iplPage } from "../../utilities/log_dumper/render.ts";
+import { chainPage } from "../../utilities/log_dumper/render_chain.ts";
 import { buildTree } from "../../utilities/log_dumper/tree.ts";
 import { createHandler, filterFrom } from "../../utilities/log_dumper/server.ts";
 import { observerConfig } from "../../utilities/log_dumper/config.ts";
 import { type Listener, restartDelay, serveKeptUp } from "../../utilities/log_dumper/listener.ts";
 import { filterSql } from "../../utilities/log_dumper/mariadb_source.ts";
-import {
-  type LogRecord,
-  type LogSource,
-  matchesFilter,
-  unfolding,
-} from "../../utilities/log_dumper/source.ts";
+import { type LogRecord, type LogSource, StoreError } from "../../utilities/log_dumper/source.ts";
+import { type LogReader, matchesFilter, unfolding } from "../../utilities/log_dumper/unfold.ts";
 
 const XSS = `<script>alert("x")</script>`;
 
@@ -110,8 +107,11 @@ Deno.test("eventsPage() renders records escaped, with chain links and paging", a
       assert.ok(!short.includes('id="older"'), "three rows of one stored record are not a full page of two");
     },
   );
-  await t.step("refreshes itself on the first page only", () => {
-    assert.match(page, /http-equiv="refresh" content="5"/);
+  await t.step("refreshes itself on the first, unfiltered page only", () => {
+    const newest = eventsPage({ records, filter: {}, pageSize: 2, refreshSeconds: 5, paused: false });
+    assert.match(newest, /http-equiv="refresh" content="5"/);
+    assert.ok(!page.includes("http-equiv"), "a filtered list does not reload (each load may scan the log)");
+    assert.match(page, /a filtered list does not refresh itself/);
     const older = eventsPage({
       records,
       filter: { before: 6 },
@@ -174,13 +174,16 @@ Deno.test("iplPage() lists the steps of each IPL record", () => {
       configDigest: "ab12",
       steps: [{ step: "logstore", outcome: "warn", ms: 3, warnings: [XSS] }],
     },
-  })]);
+  })], { pageSize: 20 });
   assert.match(page, /<td>logstore<\/td>/);
   assert.ok(!page.includes("<script>"));
 });
 
 Deno.test("filterFrom() keeps only known values", () => {
-  const filter = filterFrom(new URLSearchParams("level=fatal&kind=ipl&status=error&before=12&node=a&code="));
+  const { filter, ignored } = filterFrom(
+    new URLSearchParams("level=fatal&kind=ipl&status=error&before=12&node=a&code="),
+  );
+  assert.deepEqual(ignored, []);
   assert.deepEqual(filter, {
     node: "a",
     level: undefined,
@@ -206,9 +209,9 @@ Deno.test("filterSql() binds every value", () => {
 });
 
 Deno.test("the observer handler is read-only and reports a store outage", async (t) => {
-  const down: LogSource = {
-    recent: () => Promise.reject(new Error(`connect ECONNREFUSED ${XSS}`)),
-    chain: () => Promise.resolve([]),
+  const down: LogReader = {
+    recent: () => Promise.reject(new StoreError(new Error(`connect ECONNREFUSED ${XSS}`))),
+    chain: () => Promise.resolve({ records: [], cut: false }),
     close: () => Promise.resolve(),
   };
   const handle = createHandler({ source: down, pageSize: 10, refreshSeconds: 0 });
@@ -225,14 +228,16 @@ Deno.test("the observer handler is read-only and reports a store outage", async 
     assert.ok(!body.includes("<script>"));
   });
   await t.step("a pool that gave up names the connection error behind it", async () => {
-    const pooled: LogSource = {
+    const pooled: LogReader = {
       recent: () =>
         Promise.reject(
-          new Error("pool failed to retrieve a connection from pool\n    (pool connections: active=0)", {
-            cause: new Error("Access denied for user 'beds_observer'@'127.0.0.1'\n    (pool connections)"),
-          }),
+          new StoreError(
+            new Error("pool failed to retrieve a connection from pool\n    (pool connections: active=0)", {
+              cause: new Error("Access denied for user 'beds_observer'@'127.0.0.1'\n    (pool connections)"),
+            }),
+          ),
         ),
-      chain: () => Promise.resolve([]),
+      chain: () => Promise.resolve({ records: [], cut: false }),
       close: () => Promise.resolve(),
     };
     const response = await createHandler({ source: pooled, pageSize: 10, refreshSeconds: 0 })(
@@ -252,9 +257,10 @@ Deno.test("the observer handler is read-only and reports a store outage", async 
 });
 
 Deno.test("the observer handler answers 421 to a Host that is not an IP literal, localhost or allowed", async (t) => {
-  const source: LogSource = {
+  const source: LogReader = {
     recent: () => Promise.resolve([record("secret-event", "2026-01-01T00:00:00.000Z")]),
-    chain: () => Promise.resolve([record("secret-event", "2026-01-01T00:00:00.000Z")]),
+    chain: () =>
+      Promise.resolve({ records: [record("secret-event", "2026-01-01T00:00:00.000Z")], cut: false }),
     close: () => Promise.resolve(),
   };
   const handle = createHandler({ source, pageSize: 10, refreshSeconds: 0, hosts: ["observer.internal"] });
@@ -379,14 +385,17 @@ Deno.test("unfolding() shows a fan-out's folded parts as records of their own, f
     },
   });
   const failed = record("p.3", "2025-01-01T00:00:00.000Z", { id: 8, parent: "p", code: "NOT_FOUND" });
-  const source = unfolding({
+  const store: LogSource = {
     // As a store would: its own rows by the filter (case ignored, as MariaDB's collation does).
     recent: (filter) => Promise.resolve([failed, parent].filter((r) => matchesFilter(r, filter))),
     chain: () => Promise.resolve([parent, failed]),
+    events: () => Promise.resolve([]),
     close: () => Promise.resolve(),
-  });
+  };
+  const source = unfolding(store);
   await t.step("a chain has every part, each under its parent with the parent's time and node", async () => {
-    const chain = await source.chain("p.2");
+    const { records: chain, cut } = await source.chain("p.2");
+    assert.equal(cut, false);
     assert.deepEqual(chain.map((r) => [r.event, r.parent, r.template, r.op]), [
       ["p", null, "dsh", "read"],
       ["p.1", "p", "prd", "read"],

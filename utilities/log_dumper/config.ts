@@ -26,6 +26,12 @@ export interface ObserverConfig {
   pageSize: number;
   /** Which store holds the log records. @default "mariadb" */
   store: "mariadb" | "mongodb";
+  /**
+   * How long one read of the store may take (MariaDB `max_statement_time`, MongoDB `maxTimeMS`); a
+   * connection that hears nothing for 5 s longer is closed. A filter without a time window may scan
+   * the whole log, and this bounds it. @default 10000
+   */
+  queryTimeoutMs: number;
   mariadb: {
     host: string;
     port: number;
@@ -53,6 +59,7 @@ const DEFAULTS: ObserverConfig = {
   refreshSeconds: 5,
   pageSize: 50,
   store: "mariadb",
+  queryTimeoutMs: 10_000,
   mariadb: { host: "127.0.0.1", port: 3306, user: "beds_observer", password: "", database: "beds_lab" },
   mongodb: { url: "mongodb://127.0.0.1:27017", database: "logs", collection: "msLogs" },
 };
@@ -94,12 +101,13 @@ function names(name: string, value: unknown): string[] {
 }
 
 /**
- * Builds the config from TOML text (top-level `store`, sections `[server]`,
+ * Builds the config from TOML text (top-level `store` and `query_timeout_ms`, sections `[server]`,
  * `[mariadb]` and `[mongodb]`) and environment variables, the latter winning.
  */
 export function observerConfig(env: Record<string, string | undefined>, toml = ""): ObserverConfig {
   const file = (toml ? parse(toml) : {}) as {
     store?: unknown;
+    query_timeout_ms?: unknown;
     server?: Record<string, unknown>;
     mariadb?: Record<string, unknown>;
     mongodb?: Record<string, unknown>;
@@ -123,6 +131,12 @@ export function observerConfig(env: Record<string, string | undefined>, toml = "
     ),
     pageSize: int("page_size", pick("PAGE_SIZE", server.page_size, DEFAULTS.pageSize), 1, 1000),
     store: store(pick("STORE", file.store, DEFAULTS.store)),
+    queryTimeoutMs: int(
+      "query_timeout_ms",
+      pick("QUERY_TIMEOUT_MS", file.query_timeout_ms, DEFAULTS.queryTimeoutMs),
+      100,
+      600_000,
+    ),
     mariadb: {
       host: text("mariadb.host", pick("DB_HOST", db.host, DEFAULTS.mariadb.host)),
       port: int("mariadb.port", pick("DB_PORT", db.port, DEFAULTS.mariadb.port), 1, 65535),

@@ -10,7 +10,7 @@
 import { type ObserverConfig, observerConfig } from "./config.ts";
 import { createMariadbSource } from "./mariadb_source.ts";
 import { createMongodbSource } from "./mongodb_source.ts";
-import { unfolding } from "./source.ts";
+import { unfolding } from "./unfold.ts";
 import { createHandler } from "./server.ts";
 import { serveKeptUp } from "./listener.ts";
 
@@ -49,7 +49,9 @@ if (import.meta.main) {
   const env = Deno.env.toObject();
   const config = observerConfig(env, await readToml(env.LOG_DUMPER_CONFIG));
   const source = unfolding(
-    config.store === "mongodb" ? createMongodbSource(config.mongodb) : createMariadbSource(config.mariadb),
+    config.store === "mongodb"
+      ? createMongodbSource(config.mongodb, config.queryTimeoutMs)
+      : createMariadbSource(config.mariadb, config.queryTimeoutMs),
   );
   const server = serveKeptUp({
     hostname: config.host,

@@ -4,28 +4,23 @@
  *
  * @module
  */
-import mariadb from "mariadb";
+import mariadb, { type PoolConfig } from "mariadb";
 import type { ObserverConfig } from "./config.ts";
-import type { LogRecord, LogSource, RecordFilter } from "./source.ts";
+import {
+  fromStore,
+  type LogRecord,
+  type LogSource,
+  plainDoc,
+  type RecordFilter,
+  storedTime,
+} from "./source.ts";
 
 const COLUMNS =
   "id, event, parent, kind, level, at, node, broker, template, op, code, action, attempt, ms, " +
   "nrows, message, doc";
 
-/** `2025-01-02T03:04:05.678Z` → `2025-01-02 03:04:05.678`; undefined when not a time. */
-function sqlTime(iso: string | undefined): string | undefined {
-  if (!iso) return undefined;
-  const t = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
-  return Number.isNaN(t) ? undefined : new Date(t).toISOString().slice(0, 23).replace("T", " ");
-}
-
-function toRecord(row: Record<string, unknown>): LogRecord {
-  let doc: Record<string, unknown> = {};
-  try {
-    doc = typeof row.doc === "string" ? JSON.parse(row.doc) : {};
-  } catch {
-    doc = {};
-  }
+/** A row of `v_ms_logs` as a record. */
+export function rowRecord(row: Record<string, unknown>): LogRecord {
   const s = (v: unknown) => v === null || v === undefined ? null : String(v);
   const n = (v: unknown) => v === null || v === undefined ? null : Number(v);
   return {
@@ -45,7 +40,7 @@ function toRecord(row: Record<string, unknown>): LogRecord {
     ms: n(row.ms),
     rows: n(row.nrows),
     message: s(row.message),
-    doc,
+    doc: typeof row.doc === "string" ? plainDoc(row.doc) : {},
   };
 }
 
@@ -62,17 +57,17 @@ export function filterSql(filter: RecordFilter): { where: string; values: unknow
   }
   if (filter.status === "ok") terms.push("code IS NULL");
   if (filter.status === "error") terms.push("code IS NOT NULL");
-  const since = sqlTime(filter.since);
-  const until = sqlTime(filter.until);
+  const since = storedTime(filter.since);
+  const until = storedTime(filter.until);
   if (since) terms.push("at >= ?"), values.push(since);
   if (until) terms.push("at < ?"), values.push(until);
   if (filter.before !== undefined) terms.push("id < ?"), values.push(filter.before);
   return { where: terms.length ? `WHERE ${terms.join(" AND ")}` : "", values };
 }
 
-/** Opens a small read-only pool on the log store's schema. */
-export function createMariadbSource(config: ObserverConfig["mariadb"]): LogSource {
-  const pool = mariadb.createPool({
+/** The pool's settings: how long a statement, and a connection that gets no answer, may take. */
+export function poolOptions(config: ObserverConfig["mariadb"], queryTimeoutMs: number): PoolConfig {
+  return {
     host: config.host,
     port: config.port,
     user: config.user,
@@ -81,27 +76,78 @@ export function createMariadbSource(config: ObserverConfig["mariadb"]): LogSourc
     connectionLimit: 2,
     acquireTimeout: 5000,
     connectTimeout: 3000,
+    // The server ends a statement that runs longer (max_statement_time): a filter on a column without
+    // an index scans the table, and nothing else stops it.
+    queryTimeout: queryTimeoutMs,
+    // A connection that hears nothing for longer (a stalled network, a failed-over server) is closed
+    // and the pool opens another; without it, it would be held for good and the pool run dry.
+    socketTimeout: queryTimeoutMs + 5000,
+    keepAliveDelay: 5000,
+    // Idle connections close before their socket timeout would end them, and are opened on demand.
+    minimumIdle: 0,
+    idleTimeout: Math.max(1, Math.floor(queryTimeoutMs / 1000)),
     timezone: "Z",
     bigIntAsNumber: true,
     // Belt and braces: the account should only have SELECT on the view anyway.
     initSql: "SET SESSION TRANSACTION READ ONLY",
-  });
-  const select = async (sql: string, values: unknown[]) =>
-    ((await pool.query({ sql, namedPlaceholders: false }, values)) as Record<string, unknown>[]).map(
-      toRecord,
-    );
+  };
+}
+
+/** Opens a small read-only pool on the log store's schema. */
+export function createMariadbSource(config: ObserverConfig["mariadb"], queryTimeoutMs: number): LogSource {
+  const pool = mariadb.createPool(poolOptions(config, queryTimeoutMs));
+
+  // The driver takes no AbortSignal. A connection destroyed while it runs a statement has that
+  // statement's session killed on the server (the driver sends KILL over a connection of its own), and
+  // the pool opens another: so a reader that went away stops its scan.
+  const run = async (sql: string, values: unknown[], signal?: AbortSignal) => {
+    signal?.throwIfAborted();
+    const conn = await pool.getConnection();
+    // A listener added to a signal that already aborted never runs: the reader left while we waited.
+    if (signal?.aborted) {
+      await conn.release();
+      signal.throwIfAborted();
+    }
+    let destroyed = false;
+    const stop = () => {
+      destroyed = true;
+      conn.destroy();
+    };
+    signal?.addEventListener("abort", stop, { once: true });
+    try {
+      return await conn.query({ sql, namedPlaceholders: false }, values) as Record<string, unknown>[];
+    } finally {
+      signal?.removeEventListener("abort", stop);
+      if (!destroyed) await conn.release();
+    }
+  };
+  const select = async (sql: string, values: unknown[], signal?: AbortSignal) =>
+    (await fromStore(() => run(sql, values, signal))).map(rowRecord);
 
   return {
-    recent(filter, limit) {
+    recent(filter, limit, signal) {
       const { where, values } = filterSql(filter);
-      return select(`SELECT ${COLUMNS} FROM v_ms_logs ${where} ORDER BY id DESC LIMIT ?`, [...values, limit]);
+      return select(
+        `SELECT ${COLUMNS} FROM v_ms_logs ${where} ORDER BY id DESC LIMIT ?`,
+        [...values, limit],
+        signal,
+      );
     },
-    chain(event) {
+    chain(event, limit, signal) {
       const root = event.split(".", 1)[0]!;
       // One range scan of the event key: the root and every id extending it ("/" follows ".").
       return select(
-        `SELECT ${COLUMNS} FROM v_ms_logs WHERE event = ? OR (event >= ? AND event < ?) ORDER BY at, id LIMIT 5000`,
-        [root, `${root}.`, `${root}/`],
+        `SELECT ${COLUMNS} FROM v_ms_logs WHERE event = ? OR (event >= ? AND event < ?) ORDER BY at, id LIMIT ?`,
+        [root, `${root}.`, `${root}/`, limit],
+        signal,
+      );
+    },
+    events(ids, signal) {
+      if (ids.length === 0) return Promise.resolve([]);
+      return select(
+        `SELECT ${COLUMNS} FROM v_ms_logs WHERE event IN (${ids.map(() => "?").join(", ")}) ORDER BY at, id`,
+        [...ids],
+        signal,
       );
     },
     close: () => pool.end(),

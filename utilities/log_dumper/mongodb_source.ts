@@ -10,9 +10,16 @@
  *
  * @module
  */
-import { type Document, MongoClient, type Sort } from "mongodb";
+import { type Document, MongoClient, type MongoClientOptions, type Sort } from "mongodb";
 import type { ObserverConfig } from "./config.ts";
-import type { LogRecord, LogSource, RecordFilter } from "./source.ts";
+import {
+  fromStore,
+  type LogRecord,
+  type LogSource,
+  plainDoc,
+  type RecordFilter,
+  storedTime,
+} from "./source.ts";
 
 /**
  * Records of one millisecond a page cursor can tell apart. A cursor is
@@ -26,16 +33,6 @@ export const RECENT_SORT: Sort = { at: -1, event: -1 };
 
 /** Oldest first, as a chain is read. */
 export const CHAIN_SORT: Sort = { at: 1, event: 1 };
-
-/** At most this many records of one chain. */
-const CHAIN_LIMIT = 5000;
-
-/** An ISO time (a missing zone meaning UTC) as BEDS stores `at`; undefined when not a time. */
-export function storeTime(iso: string | undefined): string | undefined {
-  if (!iso) return undefined;
-  const t = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
-  return Number.isNaN(t) ? undefined : msTime(t);
-}
 
 function msTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 23).replace("T", " ");
@@ -58,8 +55,9 @@ export function recordFilter(filter: RecordFilter): Document {
   // `null` matches a null code and a document without one.
   if (filter.status === "ok") terms.push({ code: null });
   if (filter.status === "error") terms.push({ code: { $ne: null } });
-  const since = storeTime(filter.since);
-  const until = storeTime(filter.until);
+  // BEDS writes `at` as the same text (storedTime), so text order is time order.
+  const since = storedTime(filter.since);
+  const until = storedTime(filter.until);
   if (since) terms.push({ at: { $gte: since } });
   if (until) terms.push({ at: { $lt: until } });
   return and(terms);
@@ -112,16 +110,6 @@ export function documentRecord(doc: Document, id: number): LogRecord {
     const x = Number(v);
     return Number.isFinite(x) ? x : null;
   };
-  let body: Record<string, unknown> = {};
-  if (typeof doc.doc === "string") {
-    try {
-      body = JSON.parse(doc.doc);
-    } catch {
-      body = {};
-    }
-  } else if (doc.doc !== null && typeof doc.doc === "object" && !Array.isArray(doc.doc)) {
-    body = doc.doc as Record<string, unknown>;
-  }
   const ms = msOf(doc.at);
   return {
     id,
@@ -140,7 +128,7 @@ export function documentRecord(doc: Document, id: number): LogRecord {
     ms: n(doc.ms),
     rows: n(doc.rows),
     message: s(doc.message),
-    doc: body,
+    doc: plainDoc(doc.doc),
   };
 }
 
@@ -164,33 +152,64 @@ export function pageRecords(docs: readonly Document[], carry?: { at: string; sho
   });
 }
 
-/** Opens a small client for reading the log store's collection. */
-export function createMongodbSource(config: ObserverConfig["mongodb"]): LogSource {
-  const client = new MongoClient(config.url, {
+/**
+ * The client's settings. `socketTimeoutMS`: a connection that hears nothing for longer than a find
+ * may take (a stalled network) is closed and the pool opens another, instead of holding it for good.
+ */
+export function clientOptions(config: ObserverConfig["mongodb"], queryTimeoutMs: number): MongoClientOptions {
+  return {
     appName: "beds-observer",
     maxPoolSize: 2,
     serverSelectionTimeoutMS: 5000,
     connectTimeoutMS: 3000,
+    socketTimeoutMS: queryTimeoutMs + 5000,
     // Reads may come from a secondary: the observer must not add load to the primary BEDS writes to.
     readPreference: "secondaryPreferred",
     ...(config.tlsCaFile ? { tls: true, tlsCAFile: config.tlsCaFile } : {}),
-  });
+  };
+}
+
+/**
+ * Opens a small client for reading the log store's collection. Every find ends on the server after
+ * `queryTimeoutMs` (`maxTimeMS`: a filter on a field without an index scans the collection).
+ */
+export function createMongodbSource(config: ObserverConfig["mongodb"], queryTimeoutMs: number): LogSource {
+  const client = new MongoClient(config.url, clientOptions(config, queryTimeoutMs));
   const collection = client.db(config.database).collection(config.collection);
-  const find = (query: PageQuery, limit: number) =>
-    collection.find(query.filter, { projection: { _id: 0 }, sort: query.sort, skip: query.skip, limit })
-      .toArray();
+  const find = (query: PageQuery, limit: number, signal?: AbortSignal) =>
+    fromStore(() =>
+      collection.find(query.filter, {
+        projection: { _id: 0 },
+        sort: query.sort,
+        skip: query.skip,
+        limit,
+        maxTimeMS: queryTimeoutMs,
+        // A reader that went away ends its find (the driver closes the connection it ran on).
+        ...(signal ? { signal } : {}),
+      }).toArray()
+    );
 
   return {
-    async recent(filter, limit) {
+    async recent(filter, limit, signal) {
       const docs: Document[] = [];
       for (const query of pageQueries(filter)) {
         if (docs.length >= limit) break;
-        docs.push(...await find(query, limit - docs.length));
+        docs.push(...await find(query, limit - docs.length, signal));
       }
       return pageRecords(docs, filter.before === undefined ? undefined : decodeCursor(filter.before));
     },
-    async chain(event) {
-      const docs = await find({ filter: chainFilter(event), sort: CHAIN_SORT, skip: 0 }, CHAIN_LIMIT);
+    async chain(event, limit, signal) {
+      const docs = await find({ filter: chainFilter(event), sort: CHAIN_SORT, skip: 0 }, limit, signal);
+      return docs.map((doc, i) => documentRecord(doc, i + 1));
+    },
+    async events(ids, signal) {
+      if (ids.length === 0) return [];
+      // The ids are checked event ids (server.ts), strings in `$in`: no operator can come in.
+      const docs = await find(
+        { filter: { event: { $in: [...ids] } }, sort: CHAIN_SORT, skip: 0 },
+        ids.length,
+        signal,
+      );
       return docs.map((doc, i) => documentRecord(doc, i + 1));
     },
     close: () => client.close(),

@@ -6,7 +6,7 @@
  * @module
  */
 import type { LogRecord, RecordFilter } from "./source.ts";
-import { type TreeNode, treeStart } from "./tree.ts";
+import { PAGE_ROWS } from "./unfold.ts";
 
 /** Escapes text for HTML content and quoted attribute values. */
 export function esc(value: unknown): string {
@@ -86,13 +86,21 @@ ${paused ? '<input type="hidden" name="refresh" value="0">' : ""}
 <button type="submit">Filter</button> <a href="/">Clear</a></form>`;
 }
 
-function what(r: LogRecord): string {
+/** What a record is about: `op.template` of a request, else its kind and action. */
+export function what(r: LogRecord): string {
   if (r.kind === "request") return `${r.op ?? "?"}.${r.template ?? "?"}`;
   return `${r.kind} ${r.action ?? ""}`;
 }
 
-function chainLink(event: string, text = event): string {
+/** A link to the chain of `event`. */
+export function chainLink(event: string, text = event): string {
   return `<a class="mono" href="/chain${query({ id: event })}">${esc(text)}</a>`;
+}
+
+/** A filter value that was not used, as the reader typed it. */
+export interface IgnoredValue {
+  field: string;
+  value: string;
 }
 
 /** Options of {@link eventsPage}. */
@@ -103,6 +111,31 @@ export interface EventsPageOptions {
   refreshSeconds: number;
   /** Refresh switched off by the reader. */
   paused: boolean;
+  /** The page was cut at {@link PAGE_ROWS} rows: fewer stored records than `pageSize` are shown. */
+  cut?: boolean;
+  /** Filter values left out because they are not valid. */
+  ignored?: readonly IgnoredValue[];
+}
+
+/** Whether a filter narrows the list (a page of it may scan the store). */
+function filtered(filter: RecordFilter): boolean {
+  const { before: _, ...terms } = filter;
+  return Object.values(terms).some((v) => v !== undefined && v !== "");
+}
+
+/**
+ * Whether the events page reloads itself: only the newest, unfiltered page. A filter on a column
+ * without an index scans the log on every load, and an open tab would repeat that every few seconds.
+ */
+export function isLive(filter: RecordFilter, paused: boolean, refreshSeconds: number): boolean {
+  return refreshSeconds > 0 && !paused && !filter.before && !filtered(filter);
+}
+
+/** A count as text, with thousands separators. */
+export const count = (n: number) => n.toLocaleString("en");
+
+function moreParts(r: LogRecord): string {
+  return r.moreParts ? `<br><span class="muted more">${count(r.moreParts)} more parts not shown</span>` : "";
 }
 
 /** The list of recent events with filters and paging. */
@@ -110,7 +143,7 @@ export function eventsPage(options: EventsPageOptions): string {
   const { records, filter } = options;
   const rows = records.map((r) =>
     `<tr class="lvl-${esc(r.level)}"><td class="mono">${esc(r.at)}</td><td class="lvl">${esc(r.level)}</td>
-<td>${esc(what(r))}</td><td>${esc(r.node)}${
+<td>${esc(what(r))}${moreParts(r)}</td><td>${esc(r.node)}${
       r.broker ? `<br><span class="muted">${esc(r.broker)}</span>` : ""
     }</td>
 <td class="${r.code ? "err" : ""}">${esc(r.code ?? (r.kind === "request" ? "ok" : ""))}</td>
@@ -122,21 +155,33 @@ export function eventsPage(options: EventsPageOptions): string {
   const ids = new Set(records.map((r) => r.id));
   const last = records[records.length - 1];
   const base = { ...filter, before: undefined, refresh: options.paused ? "0" : undefined };
-  const more = ids.size >= options.pageSize && last
+  const more = (ids.size >= options.pageSize || options.cut) && last
     ? `<a id="older" href="/${query({ ...base, before: last.id })}">Older →</a>`
     : "";
-  const live = !filter.before && !options.paused && options.refreshSeconds > 0;
+  const live = isLive(filter, options.paused, options.refreshSeconds);
   const toggle = filter.before
     ? `<a href="/${query({ ...base })}">Newest</a>`
     : options.refreshSeconds <= 0
     ? ""
+    : filtered(filter)
+    ? "a filtered list does not refresh itself: reload it"
     : live
     ? `refreshing every ${options.refreshSeconds} s · <a href="/${
       query({ ...filter, refresh: "0" })
     }">pause</a>`
     : `<a href="/${query({ ...filter, refresh: undefined })}">resume refresh</a>`;
-  const body = `${filterForm(filter, options.paused)}
-<p class="muted">${records.length} events, latest stored first${toggle ? ` · ${toggle}` : ""}</p>
+  const ignored = (options.ignored ?? []).map((i) =>
+    `<p class="err ignored">Ignored ${esc(i.field)} “${
+      esc(i.value)
+    }”: not a date and time in the years 1000–9999.</p>`
+  ).join("\n");
+  const cut = options.cut
+    ? ` · <span id="cut">cut at ${
+      count(PAGE_ROWS)
+    } rows: ${ids.size} of up to ${options.pageSize} stored records shown, the rest on the next page</span>`
+    : "";
+  const body = `${filterForm(filter, options.paused)}${ignored}
+<p class="muted">${records.length} events, latest stored first${toggle ? ` · ${toggle}` : ""}${cut}</p>
 <table id="events"><thead><tr><th>At (UTC)</th><th>Level</th><th>What</th><th>Node</th><th>Status</th>
 <th>ms</th><th>Rows</th><th>Event (chain)</th><th>Message</th></tr></thead>
 <tbody>${rows || '<tr><td colspan="9" class="muted">No events match.</td></tr>'}</tbody></table>
@@ -144,50 +189,26 @@ export function eventsPage(options: EventsPageOptions): string {
   return layout({ title: "Events", body, refreshSeconds: live ? options.refreshSeconds : undefined });
 }
 
-function treeItem(node: TreeNode, origin: string | undefined, parent?: string): string {
-  const r = node.record;
-  const label = parent && node.event.startsWith(`${parent}.`) ? node.event.slice(parent.length) : node.event;
-  let card: string;
-  if (!r) {
-    card = `<span class="card"><span class="mono">${
-      esc(label)
-    }</span> <span class="muted">(not recorded)</span></span>`;
-  } else {
-    const offset = origin ? Date.parse(r.at) - Date.parse(origin) : NaN;
-    const parts = [
-      `<span class="mono" title="${esc(node.event)}">${esc(label)}</span>`,
-      `<strong>${esc(what(r))}</strong>`,
-      Number.isFinite(offset) ? `+${offset} ms` : "",
-      r.ms !== null ? `took ${esc(r.ms)} ms` : "",
-      r.rows !== null && r.kind === "request" ? `${esc(r.rows)} rows` : "",
-      `<span class="muted">${esc(r.node)}${r.broker ? `/${esc(r.broker)}` : ""}</span>`,
-      r.attempt && r.attempt > 1 ? `attempt ${esc(r.attempt)}` : "",
-      r.action && r.action !== "reply" ? `<em>${esc(r.action)}</em>` : "",
-      r.code ? `<span class="err">${esc(r.code)}</span>: ${esc(r.message ?? "")}` : "",
-    ].filter(Boolean);
-    card = `<span class="card${r.code ? " err" : ""}">${parts.join(" · ")}</span>`;
-  }
-  const children = node.children.length
-    ? `<ul class="tree">${node.children.map((c) => treeItem(c, origin, node.event)).join("")}</ul>`
-    : "";
-  return `<li class="node${r?.code ? " err" : ""}" data-event="${esc(node.event)}">${card}${children}</li>`;
+/** An IPL step as stored: an object (anything else is skipped). */
+type Step = Record<string, unknown>;
+
+function stepsOf(record: LogRecord): Step[] {
+  const steps = Array.isArray(record.doc.steps) ? record.doc.steps : [];
+  return steps.filter((s): s is Step => s !== null && typeof s === "object" && !Array.isArray(s));
 }
 
-/** One chain as a tree. */
-export function chainPage(id: string, roots: readonly TreeNode[]): string {
-  const origin = treeStart(roots);
-  const body = roots.length
-    ? `<h2>Chain of <span class="mono">${esc(id)}</span></h2>
-<ul class="tree top" id="chain">${roots.map((r) => treeItem(r, origin)).join("")}</ul>`
-    : `<h2>Chain of <span class="mono">${esc(id)}</span></h2><p class="muted">No records for this chain.</p>`;
-  return layout({ title: `Chain ${id}`, body });
+/** Options of {@link iplPage}. */
+export interface IplPageOptions {
+  /** IPL records per page. */
+  pageSize: number;
+  /** The page starts before this cursor (not the newest). */
+  before?: number;
 }
 
-/** IPL records, newest first, each with its steps. */
-export function iplPage(records: readonly LogRecord[]): string {
+/** IPL records, newest first, each with its steps; `pageSize` at a time, with paging. */
+export function iplPage(records: readonly LogRecord[], options: IplPageOptions): string {
   const sections = records.map((r) => {
-    const steps = Array.isArray(r.doc.steps) ? r.doc.steps as Array<Record<string, unknown>> : [];
-    const rows = steps.map((s) =>
+    const rows = stepsOf(r).map((s) =>
       `<tr class="${s.outcome === "failed" ? "lvl-error" : s.outcome === "warn" ? "lvl-warn" : ""}">
 <td>${esc(s.step)}</td><td class="lvl">${esc(s.outcome)}</td><td class="num">${esc(s.ms)}</td>
 <td>${esc(s.detail ?? "")}${s.error ? `<span class="err">${esc(s.error)}</span>` : ""}${
@@ -205,10 +226,25 @@ export function iplPage(records: readonly LogRecord[]): string {
 <table><thead><tr><th>Step</th><th>Outcome</th><th>ms</th><th>Detail</th></tr></thead><tbody>${rows}</tbody></table>
 </section>`;
   }).join("\n");
-  return layout({ title: "IPL records", body: sections || '<p class="muted">No IPL records.</p>' });
+  const last = records[records.length - 1];
+  const older = records.length >= options.pageSize && last
+    ? ` · <a id="older" href="/ipl${query({ before: last.id })}">Older →</a>`
+    : "";
+  const newest = options.before ? ` · <a href="/ipl">Newest</a>` : "";
+  const summary =
+    `<p class="muted" id="ipl-count">${records.length} IPL records, newest first, ${options.pageSize} per page${newest}${older}</p>`;
+  return layout({
+    title: "IPL records",
+    body: `${summary}\n${sections || '<p class="muted">No IPL records.</p>'}`,
+  });
 }
 
-/** An error page. */
-export function errorPage(title: string, message: string): string {
-  return layout({ title, body: `<h2>${esc(title)}</h2><p class="err">${esc(message)}</p>` });
+/** An error page; `refreshSeconds` makes it load again (a live view that should come back by itself). */
+export function errorPage(title: string, message: string, refreshSeconds?: number): string {
+  const retry = refreshSeconds ? `<p class="muted">Trying again every ${refreshSeconds} s.</p>` : "";
+  return layout({
+    title,
+    body: `<h2>${esc(title)}</h2><p class="err">${esc(message)}</p>${retry}`,
+    refreshSeconds,
+  });
 }

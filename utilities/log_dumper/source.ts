@@ -24,8 +24,10 @@ export interface LogRecord {
   ms: number | null;
   rows: number | null;
   message: string | null;
-  /** What no column holds (a request's user and reason, an IPL record's steps, …). */
+  /** What no column holds (a request's user and reason, an IPL record's steps, …); always a plain object. */
   doc: Record<string, unknown>;
+  /** Folded parts of this record left folded: over the number a page unfolds (unfold.ts). */
+  moreParts?: number;
 }
 
 /** Filters of the event list; empty means any. */
@@ -37,83 +39,84 @@ export interface RecordFilter {
   code?: string;
   /** "ok" (no code) or "error" (any code). */
   status?: string;
-  /** ISO times. */
+  /** ISO times (see {@link filterTime}). */
   since?: string;
   until?: string;
   /** Records stored before this id (the next page). */
   before?: number;
 }
 
-/** A read-only view of the log store. */
+/**
+ * A read-only view of the log store. A read the store fails rejects with a {@link StoreError}; the
+ * signal, when it aborts (the reader went away), stops the read where the driver allows.
+ */
 export interface LogSource {
   /** The newest records first. */
-  recent(filter: RecordFilter, limit: number): Promise<LogRecord[]>;
-  /** Every record of the chain `event` belongs to. */
-  chain(event: string): Promise<LogRecord[]>;
+  recent(filter: RecordFilter, limit: number, signal?: AbortSignal): Promise<LogRecord[]>;
+  /** The oldest `limit` records of the chain `event` belongs to. */
+  chain(event: string, limit: number, signal?: AbortSignal): Promise<LogRecord[]>;
+  /** The records stored under these event ids, those that exist. */
+  events(ids: readonly string[], signal?: AbortSignal): Promise<LogRecord[]>;
   close(): Promise<void>;
 }
 
 /**
- * A record and the fan-out parts folded into it (BEDS's `[logstore] fold_parts`: the parent's
- * `doc.parts`, one `[n, template, op, call, ms, rows]` per successful part `<parent>.<n>`), each
- * part as the record it would have had on its own. A record without parts is returned alone.
+ * The store could not answer (down, refused, timed out): what the observer reports as "Log store
+ * unavailable". Anything else that fails is the observer's own fault and reported as such.
  */
-export function unfoldParts(record: LogRecord): LogRecord[] {
-  const parts = record.doc.parts;
-  if (!Array.isArray(parts)) return [record];
-  const { parts: _, ...doc } = record.doc;
-  const out: LogRecord[] = [{ ...record, doc }];
-  const text = (v: unknown) => v === null || v === undefined ? null : String(v);
-  const num = (v: unknown) => typeof v === "number" && Number.isFinite(v) ? v : null;
-  for (const part of parts) {
-    if (!Array.isArray(part) || typeof part[0] !== "string" || !/^\d+$/.test(part[0])) continue;
-    const call = text(part[3]);
-    out.push({
-      ...record,
-      event: `${record.event}.${part[0]}`,
-      parent: record.event,
-      kind: "request",
-      level: "info",
-      template: text(part[1]),
-      op: text(part[2]),
-      code: null,
-      action: "reply",
-      ms: num(part[4]),
-      rows: num(part[5]),
-      message: null,
-      doc: call === null ? {} : { call },
-    });
+export class StoreError extends Error {
+  constructor(cause: unknown) {
+    super(String((cause as Error)?.message ?? cause), { cause });
+    this.name = "StoreError";
   }
-  return out;
+}
+
+/** Runs a store call, its failure a {@link StoreError}. */
+export async function fromStore<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw error instanceof StoreError ? error : new StoreError(error);
+  }
 }
 
 /**
- * Whether a record passes the filter's terms on its own fields (time and paging are the store's),
- * ignoring case as the MariaDB store does.
+ * A record's `doc` as the observer uses it: a plain object, else `{}`. Any writer can leave JSON
+ * `null`, an array or a string there (the column only checks that it is JSON), and every page reads
+ * its fields.
  */
-export function matchesFilter(record: LogRecord, filter: RecordFilter): boolean {
-  for (const field of ["node", "level", "kind", "template", "code"] as const) {
-    const want = filter[field];
-    if (want && record[field]?.toLowerCase() !== want.toLowerCase()) return false;
+export function plainDoc(value: unknown): Record<string, unknown> {
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return {};
+    }
   }
-  if (filter.status === "ok" && record.code !== null) return false;
-  if (filter.status === "error" && record.code === null) return false;
-  return true;
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? value as Record<string, unknown>
+    : {};
 }
 
+/** An ISO date and time, the zone optional (UTC then); what a `datetime-local` input sends. */
+const ISO_TIME = /^\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?)?(?:[zZ]|[+-]\d\d:\d\d)?$/;
+
 /**
- * A source whose readers see folded parts as records of their own. The store filters what it
- * keeps by its own rules, so a part is found through its parent's record, then checked against
- * the filter here.
+ * The milliseconds of a filter time, or undefined when it is no ISO time in the years 1000–9999:
+ * the stores compare `at` as `YYYY-MM-DD HH:MM:SS.mmm`, which a five-digit or negative year (which
+ * `Date` allows) does not fit.
  */
-export function unfolding(source: LogSource): LogSource {
-  return {
-    recent: async (filter, limit) =>
-      (await source.recent(filter, limit)).flatMap((record) => {
-        const [own, ...parts] = unfoldParts(record);
-        return [own!, ...parts.filter((part) => matchesFilter(part, filter))];
-      }),
-    chain: async (event) => (await source.chain(event)).flatMap(unfoldParts),
-    close: () => source.close(),
-  };
+export function filterTime(text: string | undefined): number | undefined {
+  if (!text || !ISO_TIME.test(text)) return undefined;
+  const zoned = /[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : `${text.length === 10 ? `${text}T00:00` : text}Z`;
+  const t = Date.parse(zoned.replace(" ", "T"));
+  if (Number.isNaN(t)) return undefined;
+  const year = new Date(t).getUTCFullYear();
+  return year >= 1000 && year <= 9999 ? t : undefined;
+}
+
+/** A filter time as the stores write `at`: `2025-01-02 03:04:05.678` (UTC); undefined when none. */
+export function storedTime(text: string | undefined): string | undefined {
+  const t = filterTime(text);
+  return t === undefined ? undefined : new Date(t).toISOString().slice(0, 23).replace("T", " ");
 }
