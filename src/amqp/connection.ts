@@ -10,6 +10,7 @@ import amqp from "amqplib";
 import type { AmqpConfig } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import { tlsOptions } from "../tls.ts";
+import { guardIncomingFrames } from "./frame_guard.ts";
 
 /** An open AMQP connection (amqplib's channel model). */
 export type AmqpConnection = amqp.ChannelModel;
@@ -132,8 +133,12 @@ export function writesCoalesced(model: AmqpConnection): boolean {
 
 // Once per process: a changed amqplib would otherwise repeat the note on every (re)connection.
 let missingHookNoted = false;
+let missingGuardNoted = false;
 
-/** Opens one AMQP connection, its writes coalesced per flush where amqplib allows. */
+/**
+ * Opens one AMQP connection, its writes coalesced per flush and its incoming header frames
+ * guarded ({@link guardIncomingFrames}) where amqplib allows.
+ */
 export async function connectAmqp(config: AmqpConfig, options: ConnectOptions = {}): Promise<AmqpConnection> {
   const tls = config.tls ? tlsOptions(config.tls) : undefined;
   const socket = {
@@ -152,6 +157,12 @@ export async function connectAmqp(config: AmqpConfig, options: ConnectOptions = 
     heartbeat: config.heartbeat,
   };
   const model = await amqp.connect(target, socket);
+  if (!guardIncomingFrames(model) && options.logger && !missingGuardNoted) {
+    missingGuardNoted = true;
+    options.logger.debug(
+      "amqplib internals changed (no connection.stream.read): header frames are not guarded",
+    );
+  }
   if (!coalesceWrites(model) && options.logger && !missingHookNoted) {
     missingHookNoted = true;
     options.logger?.debug(
