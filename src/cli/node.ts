@@ -16,6 +16,7 @@ import {
   type IplRecord,
   type IplResult,
   type IplStep,
+  IplStopped,
   runIpl,
   type StepRecord,
   syslogFailure,
@@ -35,12 +36,14 @@ export interface BootOptions {
   logFd?: number;
   /** Keep the IPL record of a failed start in the log store, when a step before opened it. */
   recordFailure?: boolean;
+  /** Stops the IPL between steps (the process's signals, for `run`). */
+  stop?: AbortSignal;
 }
 
 /** A booted (or failed) node. */
 export type BootResult =
   | { ok: true; ctx: IplContext; ipl: IplResult }
-  | { ok: false; exitCode: number; message: string; ctx?: IplContext; records: StepRecord[] };
+  | { ok: false; exitCode: number; message: string; ctx?: IplContext; records: StepRecord[]; stopped?: true };
 
 /** Loads config and runs `steps`; never throws for expected failures. */
 export async function bootNode(options: BootOptions, io: CliIo): Promise<BootResult> {
@@ -110,9 +113,20 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
     const onFailed = options.recordFailure
       ? (record: IplRecord) => fanOut(ctx.sinks).emit(iplEvent(ctx, record))
       : undefined;
-    const ipl = await runIpl(options.steps, ctx, logger, [configRecord], onFailed);
+    const ipl = await runIpl(options.steps, ctx, logger, [configRecord], onFailed, options.stop);
     return { ok: true, ctx, ipl };
   } catch (error) {
+    if (error instanceof IplStopped) {
+      // As a signal once resident: the node stops, and that is no failure.
+      return {
+        ok: false,
+        exitCode: 0,
+        message: error.message,
+        ctx,
+        records: error.record.steps,
+        stopped: true,
+      };
+    }
     if (!(error instanceof IplError)) throw error;
     return {
       ok: false,

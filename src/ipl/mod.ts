@@ -18,6 +18,7 @@ export {
   type IplRecord,
   type IplResult,
   type IplStep,
+  IplStopped,
   runIpl,
   type StepOutcome,
   type StepRecord,

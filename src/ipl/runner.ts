@@ -56,6 +56,22 @@ export class IplError extends Error {
   }
 }
 
+/**
+ * An IPL stopped between steps by `stop` (SIGINT or SIGTERM during start-up): the steps that ran
+ * were undone, and the node never took work.
+ */
+export class IplStopped extends Error {
+  /** The step that would have run next. */
+  readonly step: string;
+  readonly record: IplRecord;
+  constructor(step: string, record: IplRecord) {
+    super(`stopped before ${step}`);
+    this.name = "IplStopped";
+    this.step = step;
+    this.record = record;
+  }
+}
+
 /** A finished IPL: its record and how to unwind it. */
 export interface IplResult {
   record: IplRecord;
@@ -69,8 +85,11 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
  * Runs `steps` in order over `ctx`; `done` are records of steps that ran
  * before (config loading, which must precede the logger). `onFailed` sees
  * the record of a failed IPL before the steps are undone (while a log store
- * opened by an earlier step can still take it).
+ * opened by an earlier step can still take it). Once `stop` aborts, no
+ * further step starts: a signal during start-up must not end in a node that
+ * starts consuming (a step may take many seconds: a database's connect timeout).
  * @throws {IplError} on the first failure.
+ * @throws {IplStopped} when `stop` aborted, after undoing the steps that ran.
  */
 export async function runIpl<C>(
   steps: readonly IplStep<C>[],
@@ -78,6 +97,7 @@ export async function runIpl<C>(
   logger: Logger,
   done: readonly StepRecord[] = [],
   onFailed?: (record: IplRecord) => void,
+  stop?: AbortSignal,
 ): Promise<IplResult> {
   const started = performance.now() - done.reduce((ms, s) => ms + s.ms, 0);
   const record: IplRecord = { ok: true, ms: 0, steps: [...done] };
@@ -88,6 +108,13 @@ export async function runIpl<C>(
     }
   };
   for (const step of steps) {
+    if (stop?.aborted) {
+      record.ok = false;
+      record.ms = round(performance.now() - started);
+      logger.warn({ step: step.name }, "ipl stopped by a signal; undoing the steps that ran");
+      await unwind();
+      throw new IplStopped(step.name, record);
+    }
     const t0 = performance.now();
     try {
       const outcome = (await step.run(ctx)) ?? {};
