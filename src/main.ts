@@ -1,7 +1,8 @@
 /**
  * The BEDS entry point, and the only module with top-level effects: it reads
- * the arguments, wires SIGINT/SIGTERM to an abort signal (for the commands
- * that stop by themselves) or to exit, runs one command and exits with its code.
+ * the arguments, wires SIGINT/SIGTERM/SIGHUP to an abort signal (for the
+ * commands that stop by themselves) or to exit, and SIGHUP to a reload where
+ * the command asks for one (`run`), runs one command and exits with its code.
  *
  * @module
  */
@@ -53,6 +54,12 @@ if (import.meta.main) {
   };
   Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
   Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
+  // SIGHUP is always listened for: its default action would end any command at once, `dlq replay`
+  // between a copy's confirm and its letter's ack included (the letter would be replayed twice).
+  // `run` takes it as a reload; any other command as a request to stop, like SIGTERM.
+  let reload: (() => void) | undefined;
+  const onHangup = onSignal("SIGHUP");
+  Deno.addSignalListener("SIGHUP", () => reload ? reload() : onHangup());
   const code = await runCli(Deno.args, {
     out: (line) => console.log(line),
     err: (line) => console.error(line),
@@ -61,7 +68,9 @@ if (import.meta.main) {
     handleSignals: () => {
       handled = true;
     },
-    onReload: (handler) => Deno.addSignalListener("SIGHUP", handler),
+    onReload: (handler) => {
+      reload = handler;
+    },
   });
   Deno.exit(code);
 }

@@ -35,6 +35,19 @@ export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
+/**
+ * Refuses the flags in `values` (as parsed: only those given) that `action` does not take. A command
+ * whose actions share one parse would otherwise accept another action's flag and ignore it: an `--id`
+ * given to `dlq purge` would purge every letter instead of one.
+ */
+export function refuseOtherFlags(action: string, values: object, own: readonly string[]): void {
+  for (const flag of Object.keys(values)) {
+    if (!Object.hasOwn(COMMON_OPTIONS, flag) && !own.includes(flag)) {
+      throw new UsageError(`${action} does not take --${flag}`);
+    }
+  }
+}
+
 /** Loads the config named by `--config` / `--env` (or BEDS_CONFIG_DIR / BEDS_ENV). */
 export function configFrom(values: { config?: string; env?: string }, io: CliIo): Config {
   const environ = values.env ? { ...io.environ, BEDS_ENV: values.env } : io.environ;

@@ -13,13 +13,20 @@ import {
 } from "../brokers/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { type CliIo, stoppedExitCode, UsageError } from "./io.ts";
-import { configFrom, parse } from "./args.ts";
+import { configFrom, parse, refuseOtherFlags } from "./args.ts";
 import { printable } from "./printable.ts";
 
 /** Usage of `beds dlq`. */
 export const DLQ_USAGE =
-  "beds dlq list [--broker B] [--role R] [--json] | beds dlq replay (--id ID | --all) [--broker B]" +
-  " | beds dlq purge --yes [--broker B]";
+  "beds dlq list [--broker B] [--role R] [--json] | beds dlq replay (--id ID | --all) [--broker B] [--role R]" +
+  " | beds dlq purge --yes [--broker B] [--role R]";
+
+/** The flags of each action; any other is refused (purge takes no --id: it empties whole queues). */
+const ACTION_FLAGS = new Map<string, readonly string[]>([
+  ["list", ["broker", "role", "json"]],
+  ["replay", ["broker", "role", "id", "all"]],
+  ["purge", ["broker", "role", "yes"]],
+]);
 
 function queuesOf(config: Config, role?: string, broker?: string): DeadLetterSource[] {
   const out: DeadLetterSource[] = [];
@@ -59,9 +66,9 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
     io.out(DLQ_USAGE);
     return 0;
   }
-  if (!action || extra.length || !["list", "replay", "purge"].includes(action)) {
-    throw new UsageError(`Usage: ${DLQ_USAGE}`);
-  }
+  const own = ACTION_FLAGS.get(action ?? "");
+  if (!own || extra.length) throw new UsageError(`Usage: ${DLQ_USAGE}`);
+  refuseOtherFlags(`beds dlq ${action}`, values, own);
   if (action === "replay" && !values.id === !values.all) {
     throw new UsageError("beds dlq replay needs --id ID or --all");
   }

@@ -13,15 +13,21 @@ export interface CliIo {
   err(line: string): void;
   /** Environment variables. */
   environ: Record<string, string | undefined>;
-  /** Aborted when the process is asked to stop (SIGINT/SIGTERM), once the command called {@link handleSignals}. */
+  /**
+   * Aborted when the process is asked to stop (SIGINT, SIGTERM, or SIGHUP where no reload handler is
+   * registered), once the command called {@link handleSignals}; its reason is the signal's name.
+   */
   signal: AbortSignal;
   /**
-   * Declares that the command stops by itself once `signal` aborts. SIGINT or SIGTERM ends a
-   * command that has not declared it at once (exit 130 or 143), and a second one ends any command.
+   * Declares that the command stops by itself once `signal` aborts. SIGINT, SIGTERM or SIGHUP ends a
+   * command that has not declared it at once (exit 130, 143 or 129), and a second one ends any command.
    * Absent where there are no signals.
    */
   handleSignals?: () => void;
-  /** Registers what to do on a reload request (SIGHUP); absent where there are no signals. */
+  /**
+   * Registers what to do on a reload request (SIGHUP), which then no longer stops the command;
+   * absent where there are no signals.
+   */
   onReload?: (handler: () => void) => void;
 }
 
@@ -34,9 +40,9 @@ export class UsageError extends Error {
 }
 
 /** The exit codes of a process ended by a signal: 128 + its number, as a shell reports it. */
-export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+export const SIGNAL_EXIT_CODES = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 
 /** The exit code of a command that stopped early because `signal` aborted (its reason: the signal's name). */
 export function stoppedExitCode(signal: AbortSignal): number {
-  return signal.reason === "SIGTERM" ? SIGNAL_EXIT_CODES.SIGTERM : SIGNAL_EXIT_CODES.SIGINT;
+  return SIGNAL_EXIT_CODES[signal.reason as keyof typeof SIGNAL_EXIT_CODES] ?? SIGNAL_EXIT_CODES.SIGINT;
 }

@@ -7,14 +7,23 @@
  */
 import { loadTemplates, type RecTemplate, type Template } from "../templates/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
-import { configFrom, parse, waitFlag } from "./args.ts";
+import { configFrom, parse, refuseOtherFlags, waitFlag } from "./args.ts";
 import { adminReplies } from "./admin.ts";
 import { validateCommand, verifyCommand } from "./templates_check.ts";
 import type { ReloadResult } from "../ipl/mod.ts";
 
 /** Usage of `beds templates`. */
 export const TEMPLATES_USAGE =
-  "beds templates list | show NAME | validate [DIR] | verify | reload [--wait MS]   [--config DIR] [--env ENV] [--dir DIR]";
+  "beds templates (list | show NAME | validate [DIR] | verify) [--dir DIR] | reload [--wait MS]   [--config DIR] [--env ENV]";
+
+/** The flags of each action; any other is refused (a reload asks the nodes, which read their own directory). */
+const ACTION_FLAGS = new Map<string, readonly string[]>([
+  ["list", ["dir"]],
+  ["show", ["dir"]],
+  ["validate", ["dir"]],
+  ["verify", ["dir"]],
+  ["reload", ["wait"]],
+]);
 
 function opsOf(t: RecTemplate): string {
   return (["create", "read", "update", "delete"] as const).filter((op) => t.ops[op]).join(",");
@@ -67,6 +76,8 @@ export async function templatesCommand(args: string[], io: CliIo): Promise<numbe
     io.out(TEMPLATES_USAGE);
     return values.help ? 0 : 2;
   }
+  const own = ACTION_FLAGS.get(action);
+  if (own) refuseOtherFlags(`beds templates ${action}`, values, own);
   if (action === "reload" && !name) return await reloadFleet(values, io);
   if (action === "validate" && !extra.length) return await validateCommand(name, values, io);
   if (action === "verify" && !name) return await verifyCommand(values, io);

@@ -2,7 +2,9 @@
  * Cross-checks the schema cannot express: node roles name existing brokers,
  * a broker binds only ops it may run, and no two brokers bind overlapping
  * keys on one exchange (a topic exchange would copy such a request into both
- * queues, and a write would be applied twice).
+ * queues, and a write would be applied twice). Also what `beds check` cannot
+ * see, since only `beds run` opens them: a MariaDB log store names a schema
+ * the config maps, and the HTTP listener and the gateway do not share a port.
  *
  * @module
  */
@@ -25,8 +27,53 @@ export function bindingsOverlap(a: string, b: string): boolean {
   return wordsOverlap(aOp!, bOp!) && wordsOverlap(aTpl!, bTpl!);
 }
 
+/**
+ * A MariaDB log store's `database` must be a key of `[databases.mariadb.schemas]`: any other name is
+ * taken as a schema of its own, which has no log store procedures (a typo would stop `beds run`).
+ */
+function checkLogstore(config: ParsedConfig): BindingProblem | undefined {
+  const { store, database } = config.logstore;
+  if (store !== "mariadb") return undefined;
+  const maria = config.databases.mariadb;
+  if (!maria) {
+    return { path: "logstore.store", text: 'is "mariadb", but [databases.mariadb] is not configured' };
+  }
+  if (Object.hasOwn(maria.schemas, database)) return undefined;
+  const keys = Object.keys(maria.schemas).map((k) => `"${k}"`).join(", ") || "none";
+  return {
+    path: "logstore.database",
+    text: `"${database}" is not a key of [databases.mariadb.schemas] (${keys})`,
+  };
+}
+
+/** Hosts that listen on every address: a port taken on one of them is taken on each host. */
+const ANY_HOST = new Set(["0.0.0.0", "::", "[::]"]);
+
+/**
+ * On a role with the gateway, the node listens on `[http]` and on `[gateway]`: on the same port
+ * (port 0 takes a free one), the gateway would find it taken and stop the start.
+ */
+function checkListeners(config: ParsedConfig): BindingProblem | undefined {
+  const { http, gateway } = config;
+  if (!http.enabled || !gateway.enabled || gateway.port === 0 || gateway.port !== http.port) return undefined;
+  if (http.host !== gateway.host && !ANY_HOST.has(http.host) && !ANY_HOST.has(gateway.host)) return undefined;
+  const role = Object.entries(config.nodes).find(([, node]) => node.gateway)?.[0];
+  if (role === undefined) return undefined;
+  return {
+    path: "gateway.port",
+    text:
+      `${gateway.host}:${gateway.port} is also [http]'s listener (${http.host}:${http.port}): a node of ` +
+      `role "${role}" opens both and could not open the second; give them different ports`,
+  };
+}
+
 /** Returns the first cross-check failure of `config`, or undefined. */
 export function checkBindings(config: ParsedConfig): BindingProblem | undefined {
+  return checkRoutes(config) ?? checkLogstore(config) ?? checkListeners(config);
+}
+
+/** Roles, brokers and their bindings. */
+function checkRoutes(config: ParsedConfig): BindingProblem | undefined {
   if (!config.nodes[config.node.name]) {
     return {
       path: "node.name",

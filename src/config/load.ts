@@ -126,6 +126,28 @@ function describeIssue(issue: z.core.$ZodIssue): { path: string; text: string } 
   return { path, text: issue.message.replace(/^Invalid input: /, "") };
 }
 
+/**
+ * Why BEDS_AMQP_USER/PASS would be dropped without a word, if they would: the URL decides the login
+ * (amqplib takes user and password from it alone, guest/guest when it has neither). A URL from a
+ * file must carry the credentials itself. BEDS_AMQP_URL replaces them by design (the environment chose
+ * both), but not where it leaves out what they give: a URL with no user meant them, and would log in
+ * as guest instead.
+ */
+function droppedAmqpLogin(url: string | undefined, environ: Record<string, string | undefined>) {
+  const given = ["BEDS_AMQP_USER", "BEDS_AMQP_PASS"].filter((v) => environ[v]);
+  if (url === undefined || !given.length) return undefined;
+  if (!environ.BEDS_AMQP_URL) {
+    return `${given.join(" and ")} set, but amqp.url decides the login: put the credentials in the URL ` +
+      "(or BEDS_AMQP_URL), or remove amqp.url";
+  }
+  const { username, password } = new URL(url); // the schema checked that it parses
+  const missing = given.filter((v) => v === "BEDS_AMQP_USER" ? !username : !password);
+  if (!missing.length) return undefined;
+  const login = username ? "with no password" : "as guest";
+  return `${missing.join(" and ")} set, but BEDS_AMQP_URL decides the login and would log in ${login}: ` +
+    "put the credentials in BEDS_AMQP_URL (amqp://user:pass@host/vhost), or unset it";
+}
+
 /** Joins `path` to `base` unless it is already absolute. */
 export function resolvePath(base: string, path: string): string {
   if (path.startsWith("/")) return path;
@@ -173,15 +195,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(`Invalid config "${file}": ${path || "(root)"}: ${text}`);
   }
   const parsed = result.data;
-  // A file's URL decides the login: secrets from the environment would be dropped without a word.
-  // (BEDS_AMQP_URL replaces them by design: the environment chose it too.)
-  const credentials = ["BEDS_AMQP_USER", "BEDS_AMQP_PASS"].filter((v) => environ[v]);
-  if (parsed.amqp.url !== undefined && !environ.BEDS_AMQP_URL && credentials.length) {
-    throw new ConfigError(
-      `${credentials.join(" and ")} set, but amqp.url decides the login: put the credentials in the URL ` +
-        "(or BEDS_AMQP_URL), or remove amqp.url",
-    );
-  }
+  const dropped = droppedAmqpLogin(parsed.amqp.url, environ);
+  if (dropped) throw new ConfigError(dropped);
   const problem = checkBindings(parsed);
   if (problem) {
     const file = originOf(origins, problem.path, baseFile);

@@ -10,7 +10,6 @@
  * @module
  */
 import { createMongodbAdapter } from "../adapters/mod.ts";
-import { redact } from "../config/mod.ts";
 import type { IplContext } from "./context.ts";
 import { tcpReachable } from "./reachability.ts";
 import type { StepOutcome } from "./runner.ts";
@@ -47,6 +46,19 @@ export function describeSeeds(seeds: readonly MongoHost[]): string {
 }
 
 /**
+ * How logs, reports and errors name a MongoDB: its hosts (a seed list's `host:port`, an SRV name or a
+ * socket path) and its database. Never the URL: besides the credentials, its query may carry secrets
+ * (`tlsCertificateKeyFilePassword`, an AWS session token in `authMechanismProperties`, …).
+ */
+export function describeMongo(url: string, database: string): string {
+  const seeds = mongoSeeds(url);
+  const [, srv, hosts = ""] = /^mongodb(\+srv)?:\/\/(?:[^@/?#]*@)?([^/?#]*)/.exec(url) ?? [];
+  // A socket path is written `%2Ftmp%2Fmongodb.sock`.
+  const where = seeds ? describeSeeds(seeds) : srv ? `SRV ${hosts}` : hosts.replaceAll(/%2f/gi, "/");
+  return `${where} (database "${database}")`;
+}
+
+/**
  * Whether any host of a seed list answers TCP within `timeoutMs`: one that answers is enough for
  * the driver to find the rest of a replica set, whichever seed is down.
  */
@@ -63,7 +75,7 @@ export async function anySeedReachable(seeds: readonly MongoHost[], timeoutMs: n
 export async function openMongodb(ctx: IplContext): Promise<StepOutcome> {
   const config = ctx.config.databases.mongodb;
   if (!config) return {};
-  const where = redact(config.url);
+  const where = describeMongo(config.url, config.database);
   // A closed port answers at once, while the driver would wait out its whole server selection
   // timeout. The reachability step has already reported that case. An SRV name is left to the
   // driver, which resolves it.

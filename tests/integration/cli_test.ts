@@ -192,7 +192,7 @@ function spawnBeds(args: string[]) {
   };
 }
 
-Deno.test("a command that does not stop by itself ends at once on SIGINT (130) or SIGTERM (143)", async () => {
+Deno.test("a command that does not stop by itself ends at once on SIGHUP (129), SIGINT (130) or SIGTERM (143)", async () => {
   const env = await createTestEnv();
   const conn = await amqp.connect(AMQP_URL);
   const ch = await conn.createChannel();
@@ -202,7 +202,7 @@ Deno.test("a command that does not stop by itself ends at once on SIGINT (130) o
     await ch.assertExchange(env.exchange, "topic", { durable: true });
     await ch.assertQueue(queue);
     await ch.bindQueue(queue, env.exchange, "read.*");
-    for (const [signal, expected] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    for (const [signal, expected] of [["SIGHUP", 129], ["SIGINT", 130], ["SIGTERM", 143]] as const) {
       const call = spawnBeds([
         "call",
         "cus",

@@ -429,3 +429,102 @@ Deno.test("replay stopped by a signal finishes the letter in hand and leaves the
     await env.cleanup();
   }
 });
+
+Deno.test("each dlq action refuses the flags of another: purge --id deletes nothing", async () => {
+  const env = await createTestEnv();
+  const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+  const ch = await conn.createConfirmChannel();
+  const dataDlq = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "rBroker"));
+  try {
+    await ch.assertQueue(dataDlq);
+    for (const id of ["one-1", "two-2"]) {
+      ch.sendToQueue(dataDlq, Buffer.from(`{"id":"${id}"}`), {
+        messageId: id,
+        headers: { "x-beds-routing-key": "read.cus" },
+        userId: "guest",
+      });
+    }
+    await ch.waitForConfirms();
+    // Purge empties whole queues: an --id it ignored would delete every letter, not the one named.
+    const purge = await cli(["dlq", "purge", "--id", "one-1", "--yes", ...env.cliArgs]);
+    assert.equal(purge.code, 2, purge.out + purge.err);
+    assert.match(purge.err, /^beds: beds dlq purge does not take --id$/m);
+    for (
+      const [args, flag] of [
+        [["list", "--yes"], "yes"],
+        [["list", "--all"], "all"],
+        [["replay", "--all", "--json"], "json"],
+        [["replay", "--id", "one-1", "--yes"], "yes"],
+      ] as const
+    ) {
+      const run = await cli(["dlq", ...args, ...env.cliArgs]);
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.out}${run.err}`);
+      assert.match(run.err, new RegExp(`^beds: beds dlq ${args[0]} does not take --${flag}$`, "m"));
+    }
+    assert.equal((await ch.checkQueue(dataDlq)).messageCount, 2, "both letters stay");
+    assert.deepEqual((await dlq(env)).map((l) => l.id).toSorted(), ["one-1", "two-2"]);
+  } finally {
+    await ch.deleteQueue(dataDlq).catch(() => {});
+    await conn.close().catch(() => {});
+    await env.cleanup();
+  }
+});
+
+Deno.test("SIGHUP stops a replay process like SIGTERM: after the letter in hand, exit 129", async () => {
+  const env = await createTestEnv();
+  const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
+  const ch = await conn.createConfirmChannel();
+  const dataDlq = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "rBroker"));
+  const seen = `${env.queuePrefix}seen.data`;
+  const letters = 3000;
+  let child: Deno.ChildProcess | undefined;
+  try {
+    await ch.assertExchange(env.exchange, "topic", { durable: true });
+    for (const queue of [dataDlq, seen]) await ch.assertQueue(queue);
+    await ch.bindQueue(seen, env.exchange, "read.*");
+    for (let i = 0; i < letters; i++) {
+      ch.sendToQueue(dataDlq, Buffer.from(`{"n":${i}}`), {
+        messageId: `hup-${i}`,
+        headers: { "x-beds-routing-key": "read.cus" },
+        userId: "guest",
+      });
+    }
+    await ch.waitForConfirms();
+
+    // A process of its own: SIGHUP's default action (a closed terminal) would end it at once,
+    // between a copy's confirm and its letter's ack, and the letter would be replayed twice.
+    child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "src/main.ts", "dlq", "replay", "--all", "--broker", "rBroker", ...env.cliArgs],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output = child.output();
+    let exited = false;
+    output.finally(() => exited = true);
+    await waitFor(
+      async () => exited || (await ch.checkQueue(seen)).messageCount > 0,
+      20_000,
+      "the first copies",
+    );
+    assert.ok(!exited, "the replay ended before the signal");
+    child.kill("SIGHUP");
+    const result = await output;
+    const out = new TextDecoder().decode(result.stdout);
+    const err = new TextDecoder().decode(result.stderr);
+    assert.equal(result.signal, null, "it stopped by itself, not by the signal's default action");
+    assert.equal(result.code, 129, err);
+    assert.match(err, /stopped by a signal/);
+    const replayed = out.split("\n").filter((l) => l.startsWith("replayed ")).length;
+    assert.ok(replayed >= 1 && replayed < letters, `${replayed} replayed`);
+    assert.equal((await ch.checkQueue(seen)).messageCount, replayed, "each replayed copy went out once");
+    assert.equal((await ch.checkQueue(dataDlq)).messageCount, letters - replayed, "the rest stay");
+  } finally {
+    try {
+      child?.kill("SIGKILL");
+    } catch { /* exited */ }
+    for (const queue of [dataDlq, seen]) await ch.deleteQueue(queue).catch(() => {});
+    await conn.close().catch(() => {});
+    await env.cleanup();
+  }
+});

@@ -126,7 +126,7 @@ Deno.test("db_pools warns about an optional MongoDB that does not answer, and fa
         assert.equal(run.code, EXIT_CODES.db_pools, run.out);
         assert.match(
           run.out,
-          new RegExp(`MongoDB connect to mongodb://127\\.0\\.0\\.1:${server.port} failed: `),
+          new RegExp(`MongoDB connect to 127\\.0\\.0\\.1:${server.port} \\(database "beds"\\) failed: `),
         );
       } finally {
         await env.cleanup();

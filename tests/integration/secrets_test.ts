@@ -35,6 +35,11 @@ function assertNowhere(run: Run, secrets: string[]): void {
   }
 }
 
+async function rabbitmqctl(...args: string[]): Promise<void> {
+  const out = await new Deno.Command("rabbitmqctl", { args, stdout: "piped", stderr: "piped" }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+}
+
 async function rootDb() {
   return await mariadb.createConnection({ host: "127.0.0.1", port: 3306, user: "root", password: "" });
 }
@@ -67,6 +72,10 @@ Deno.test("beds check --verbose never prints a password from the environment", a
       const run = await check(env, good);
       assert.equal(run.code, 0, run.out + run.err);
       assert.match(run.out, /check passed/);
+      assert.match(
+        run.out,
+        new RegExp(`ok +amqp_auth .*connected to 127\\.0\\.0\\.1:5672/ as "${amqpUser}"`),
+      );
       assert.match(run.err, /"msg":"ipl amqp_auth ok"/, "log lines were written");
       assertNowhere(run, secrets);
     });
@@ -94,6 +103,50 @@ Deno.test("beds check --verbose never prints a password from the environment", a
       assert.match(run.out, /connected to 127\.0\.0\.1:5672/);
       assertNowhere(run, secrets);
     });
+    await t.step(
+      "BEDS_AMQP_USER/PASS beside a BEDS_AMQP_URL without them are refused, not dropped",
+      async () => {
+        // The URL decides the login: without credentials in it, the node would log in as guest.
+        for (
+          const [bare, refused] of [
+            ["amqp://127.0.0.1:5672/%2F", "BEDS_AMQP_USER and BEDS_AMQP_PASS"],
+            [`amqp://${amqpUser}@127.0.0.1:5672/%2F`, "BEDS_AMQP_PASS"],
+          ]
+        ) {
+          const run = await check(env, { ...good, BEDS_AMQP_URL: bare! });
+          assert.equal(run.code, 10, run.out + run.err);
+          assert.ok(run.out.includes(`${refused} set, but BEDS_AMQP_URL decides the login`), run.out);
+          assertNowhere(run, secrets);
+        }
+      },
+    );
+    await t.step("a vhost that does not exist fails at amqp_auth, naming it and the user", async () => {
+      const vhost = `beds_novhost_${id}`;
+      const run = await check(env, {
+        ...good,
+        BEDS_AMQP_URL: `amqp://${amqpUser}:${encodeURIComponent(amqpPass)}@127.0.0.1:5672/${vhost}`,
+      });
+      assert.equal(run.code, 12, run.out + run.err);
+      assert.ok(
+        run.out.includes(
+          `vhost "${vhost}" does not exist or user "${amqpUser}" has no permissions on it: ` +
+            "check amqp.vhost (or the URL's path) and the user's permissions",
+        ),
+        run.out,
+      );
+      assertNowhere(run, secrets);
+    });
+    await t.step("a vhost the user has no permissions on fails the same way", async () => {
+      await rabbitmqctl("clear_permissions", "-p", "/", amqpUser);
+      const run = await check(env, good).finally(() =>
+        rabbitmqctl("set_permissions", "-p", "/", amqpUser, ".*", ".*", ".*")
+      );
+      assert.equal(run.code, 12, run.out + run.err);
+      assert.ok(
+        run.out.includes(`vhost "/" does not exist or user "${amqpUser}" has no permissions on it`),
+        run.out,
+      );
+    });
     await t.step("an AMQP URL with a wrong password fails without printing it", async () => {
       const run = await check(env, { ...good, BEDS_AMQP_URL: url(wrongAmqp) });
       assert.equal(run.code, 12, run.out + run.err);
@@ -114,5 +167,50 @@ Deno.test("beds check --verbose never prints a password from the environment", a
     await conn.end();
     await amqp.drop();
     await env.cleanup();
+  }
+});
+
+Deno.test("beds check --verbose never prints a secret from a MongoDB URL's query", async (t) => {
+  // Answers TCP and hangs up: the driver fails, so the warning and the error both name the MongoDB.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const conn of listener) conn.close();
+  })().catch(() => {});
+  const { port } = listener.addr as Deno.NetAddr;
+  const secret = `Key-S3cret-${crypto.randomUUID().slice(0, 8)}`;
+  const mongo = (optional: boolean) => `
+[databases.mongodb]
+url = "mongodb://127.0.0.1:${port}/beds?tlsCertificateKeyFilePassword=${secret}&appName=beds"
+optional = ${optional}
+connect_timeout_ms = 300
+`;
+  try {
+    await t.step("optional: the warning and the report name its host and database only", async () => {
+      const env = await createTestEnv({ extraToml: mongo(true) });
+      try {
+        const run = await check(env, {});
+        assert.equal(run.code, 0, run.out + run.err);
+        assert.match(
+          run.err,
+          /"level":"warn".*MongoDB connect to 127\.0\.0\.1:\d+ \(database \\"beds\\"\) failed/,
+        );
+        assertNowhere(run, [secret]);
+      } finally {
+        await env.cleanup();
+      }
+    });
+    await t.step("required: the failure names its host and database only", async () => {
+      const env = await createTestEnv({ extraToml: mongo(false) });
+      try {
+        const run = await check(env, {});
+        assert.equal(run.code, 14, run.out + run.err);
+        assert.match(run.out, /MongoDB connect to 127\.0\.0\.1:\d+ \(database "beds"\) failed/);
+        assertNowhere(run, [secret]);
+      } finally {
+        await env.cleanup();
+      }
+    });
+  } finally {
+    listener.close();
   }
 });

@@ -101,7 +101,7 @@ Deno.test("runCli() templates validate prints one line per file and exits 15 if 
 Deno.test("runCli() help lists schema generate and templates validate/verify", async () => {
   const run = await cli(["help"]);
   assert.match(run.out, /beds schema generate TEMPLATE \[--out FILE\] \[--dir DIR\]/);
-  assert.match(run.out, /beds templates list \| show NAME \| validate \[DIR\] \| verify/);
+  assert.match(run.out, /beds templates \(list \| show NAME \| validate \[DIR\] \| verify\) \[--dir DIR\]/);
 });
 
 Deno.test("beds schema generate --out, run as the beds task runs it (no write permission), says to redirect instead", async () => {

@@ -89,6 +89,42 @@ Deno.test("runCli() returns 2 for an unknown flag", async (t) => {
   });
 });
 
+Deno.test("runCli() templates and dlq refuse a flag their action does not take, before reading config", async (t) => {
+  // A missing config directory would be exit 10: the refusal comes first, and nothing is sent.
+  const config = ["--config", "/nonexistent/beds-config"];
+  for (
+    const [args, flag] of [
+      [["templates", "reload", "--dir", "templates"], "--dir"],
+      [["templates", "list", "--wait", "500"], "--wait"],
+      [["templates", "show", "cus", "--wait", "500"], "--wait"],
+      [["templates", "validate", "--wait", "500"], "--wait"],
+      [["templates", "verify", "--wait", "500"], "--wait"],
+      [["dlq", "purge", "--yes", "--id", "x"], "--id"],
+      [["dlq", "purge", "--yes", "--all"], "--all"],
+      [["dlq", "list", "--id", "x"], "--id"],
+      [["dlq", "replay", "--all", "--yes"], "--yes"],
+    ] as const
+  ) {
+    await t.step(args.join(" "), async () => {
+      assertUsage(await cli([...args, ...config]), `beds ${args[0]} ${args[1]} does not take ${flag}`);
+    });
+  }
+  await t.step("their own flags still pass (exit 10: no config there)", async () => {
+    for (
+      const args of [
+        ["templates", "reload", "--wait", "500"],
+        ["templates", "list", "--dir", "/nonexistent/templates"],
+        ["dlq", "purge", "--yes", "--broker", "rBroker", "--role", "appServer"],
+        ["dlq", "replay", "--id", "x"],
+        ["dlq", "list", "--json"],
+      ]
+    ) {
+      const result = await cli([...args, ...config]);
+      assert.notEqual(result.code, 2, `${args.join(" ")}: ${result.err.join("\n")}`);
+    }
+  });
+});
+
 Deno.test("runCli() call validates its arguments before connecting", async (t) => {
   await t.step("without a template", async () => {
     const result = await cli(["call"]);

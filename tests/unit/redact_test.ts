@@ -29,11 +29,24 @@ Deno.test("redact() hides credentials in URLs and keeps the rest of the URL", as
       { url: "amqps://***@rabbit.internal:5671/vhost" },
     );
   });
-  await t.step("mongodb URL", () => {
+  await t.step("mongodb URL: its query goes too", () => {
     assert.equal(
       redact("mongodb://admin:pw@127.0.0.1:27017/beds?authSource=admin"),
-      "mongodb://***@127.0.0.1:27017/beds?authSource=admin",
+      "mongodb://***@127.0.0.1:27017/beds?***",
     );
+  });
+  await t.step("secrets in the query, with or without credentials before it", () => {
+    for (
+      const url of [
+        "mongodb://m1:27017,m2/beds?tls=true&tlsCertificateKeyFilePassword=Key-S3cret",
+        "mongodb+srv://u:p@cluster.example/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:Key-S3cret",
+        "amqps://mq.internal:5671/vhost?cacertfile=/ca.pem#Key-S3cret",
+      ]
+    ) {
+      const shown = redact({ url }) as { url: string };
+      assert.ok(!shown.url.includes("Key-S3cret"), shown.url);
+      assert.ok(shown.url.endsWith("?***"), shown.url);
+    }
   });
   await t.step("URLs inside arrays", () => {
     assert.deepEqual(redact({ hosts: ["amqp://u:p@a", "amqp://b"] }), {
