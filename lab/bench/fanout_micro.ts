@@ -112,7 +112,12 @@ if (import.meta.main) {
   const deps: DispatchDeps = {
     registry: () => registry,
     adapters: new Map([["mariadb", adapter]]),
-    limits: { max_body_bytes: 65536, default_read_limit: 100, max_read_limit: 1000 },
+    limits: {
+      max_body_bytes: 65536,
+      max_reply_bytes: 16_777_216,
+      default_read_limit: 100,
+      max_read_limit: 1000,
+    },
   };
   const ops: ReadonlySet<Op> = new Set<Op>(["read"]);
   const request = spec.body as Request;

@@ -113,5 +113,12 @@ export interface Adapter {
   /** Checks that every object the templates name exists and matches. */
   verify(templates: readonly RecTemplate[], options?: VerifyOptions): Promise<VerifyProblem[]>;
   health(): AdapterHealth;
+  /**
+   * At shutdown, once the drain has run out: aborts the statements still running, so that none
+   * runs on (and commits) after its delivery has gone back to its queue to run again. Their
+   * callers fail `DB_UNAVAILABLE` (a write takes its retry path). Stores without it let their
+   * operations finish.
+   */
+  abortInflight?(): void;
   close(): Promise<void>;
 }

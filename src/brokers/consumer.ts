@@ -13,6 +13,7 @@ import type { Op } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import {
   decodeRequest,
+  type ErrorReply,
   errorReply,
   type EventIds,
   okReply,
@@ -47,6 +48,8 @@ export interface ConsumerOptions {
   ops: ReadonlySet<Op>;
   prefetch: number;
   maxBodyBytes: number;
+  /** Largest reply sent (`[limits] max_reply_bytes`); a larger one is replaced by a TOO_LARGE error. */
+  maxReplyBytes: number;
   node: string;
   route: RetryRoute;
   deps: DispatchDeps;
@@ -67,9 +70,19 @@ export interface ConsumerOptions {
 export interface Consumer {
   /** Deliveries being processed now. */
   inflight(): number;
-  /** Stops taking deliveries, waits up to `drainMs` for in-flight ones, closes the channel. */
-  stop(drainMs: number): Promise<void>;
+  /**
+   * Stops taking deliveries, waits up to `drainMs` for in-flight ones, closes the channel. With
+   * deliveries still in flight after `drainMs`, `overdue` is called first (it aborts their database
+   * statements), and they get up to {@link ABORT_SETTLE_MS} more to settle.
+   */
+  stop(drainMs: number, overdue?: () => void): Promise<void>;
 }
+
+/**
+ * How long deliveries whose statements were aborted at shutdown may take to settle: a write fails
+ * at once, stores its retry copy (confirmed in a few milliseconds) and is acked.
+ */
+export const ABORT_SETTLE_MS = 3000;
 
 /** Opens a channel, sets prefetch and starts consuming `queue`. */
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
@@ -171,8 +184,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       now: Date.now(),
       hasReplyTo: Boolean(replyTo),
     });
-    counters.record(request?.template, request?.op, code, disposition.action);
     const errorBody = reply.ok ? undefined : reply.error;
+    // Encoded before the outcome is recorded, so that a reply too large to send is recorded as the
+    // TOO_LARGE its client gets. The decision above stands: the request ran as it did.
+    const out = replyTo && disposition.action !== "retry" ? encodeReply(reply, request, event) : undefined;
+    const told = out?.reply.ok === false ? out.reply.error : errorBody;
+    counters.record(request?.template, request?.op, told?.code, disposition.action);
     options.events.emit({
       kind: "request",
       event,
@@ -183,8 +200,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       template: request?.template,
       op: request?.op,
       call: request?.call,
-      code,
-      message: errorBody?.message,
+      code: told?.code,
+      message: told?.message,
       ms: reply.meta.ms,
       rows: reply.meta.rows,
       attempt,
@@ -223,40 +240,83 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       }
       logger.warn({ broker, event, attempt, code, reason: disposition.reason }, "request dead-lettered");
     }
-    if (replyTo) sendReply(replyTo, correlationId, reply, event);
+    if (replyTo && out) sendReply(replyTo, correlationId, out.bytes, event);
     acks.ack(msg);
+  };
+
+  /**
+   * The reply as it is sent: its bytes, or in its place a TOO_LARGE error's when they pass
+   * `maxReplyBytes`. RabbitMQ refuses a message past its max_message_size by closing the channel,
+   * which gives this delivery, and every other one unacked on it, back to the queue: each would run
+   * again (a write too) and be refused again, for ever. Undefined for a reply that cannot be
+   * encoded at all (logged).
+   */
+  const encodeReply = (
+    reply: Reply,
+    request: Request | undefined,
+    event: string,
+  ): { reply: Reply; bytes: Buffer } | undefined => {
+    const limit = options.maxReplyBytes;
+    let json: string;
+    try {
+      json = JSON.stringify(reply);
+    } catch (error) {
+      logger.warn({ broker, event, err: (error as Error).message }, "reply not sent");
+      return undefined;
+    }
+    // UTF-8 takes at least one byte per UTF-16 unit: a longer string is over the limit without
+    // being copied into a buffer to be measured.
+    const bytes = json.length <= limit ? Buffer.from(json) : undefined;
+    if (bytes && bytes.length <= limit) return { reply, bytes };
+    const size = bytes?.length ?? Buffer.byteLength(json);
+    const op = request?.op;
+    logger.warn(
+      { broker, event, template: request?.template, op, size, limit },
+      "reply too large to send; TOO_LARGE sent instead",
+    );
+    const tooLarge: ErrorReply = errorReply(
+      new BedsError("TOO_LARGE", tooLargeMessage(reply.ok, op, size, limit), { details: { limit, size } }),
+      { ...reply.meta, rows: 0 },
+    );
+    return { reply: tooLarge, bytes: Buffer.from(JSON.stringify(tooLarge)) };
   };
 
   // A reply that cannot be sent is logged and the delivery acked all the same: it ran, and left
   // unacked it would hold a prefetch slot for good. amqplib throws before it writes anything, both
   // on a closed channel and on a property too long to send back (a client's bytes that are not
   // UTF-8 arrive as U+FFFD, three bytes each, and can pass AMQP's 255).
-  const sendReply = (replyTo: string, correlationId: string | undefined, reply: Reply, event: string) => {
+  const sendReply = (replyTo: string, correlationId: string | undefined, bytes: Buffer, event: string) => {
     try {
-      channel.publish("", replyTo, Buffer.from(JSON.stringify(reply)), {
-        correlationId,
-        contentType: "application/json",
-      });
+      channel.publish("", replyTo, bytes, { correlationId, contentType: "application/json" });
     } catch (error) {
       logger.warn({ broker, event, err: (error as Error).message }, "reply not sent");
     }
   };
 
+  /** Resolves once no delivery is in flight, or after `ms`. */
+  const settled = (ms: number) =>
+    inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
   // Stops taking deliveries, lets those in flight finish (up to `drainMs`) and settles their acks
   // before the channel closes: a reply or ack sent after it would be lost, and the delivery run again.
   let closing: Promise<void> | undefined;
-  const drainAndClose = (drainMs: number) => closing ??= drain(drainMs);
-  const drain = async (drainMs: number) => {
-    if (inflight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, drainMs);
-        idle = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+  const drainAndClose = (drainMs: number, overdue?: () => void) => closing ??= drain(drainMs, overdue);
+  const drain = async (drainMs: number, overdue?: () => void) => {
+    await settled(drainMs);
+    if (inflight > 0 && overdue) {
+      // The close would give what still runs back to its queue while its statement ran on, and could
+      // commit: run again, a write would be applied twice. Aborted, its statement is rolled back, and
+      // the delivery settles as a failure (a write stores its retry copy and is acked).
+      overdue();
+      await settled(ABORT_SETTLE_MS);
     }
-    // Deliveries still unacked after the drain are requeued by RabbitMQ on close.
+    // Deliveries still unacked now are requeued by RabbitMQ on close.
     acks.flush();
     await channel.close().catch(() => {});
   };
@@ -300,11 +360,22 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
 
   return {
     inflight: () => inflight,
-    async stop(drainMs: number) {
+    async stop(drainMs: number, overdue?: () => void) {
       if (stopping) return;
       stopping = true;
       await channel.cancel(consumerTag).catch(() => {});
-      await drainAndClose(drainMs);
+      await drainAndClose(drainMs, overdue);
     },
   };
+}
+
+/**
+ * What a TOO_LARGE reply sent in place of one of `size` bytes says. A write or call it replaces
+ * has run: its client must not take the error for a failure and send it again.
+ */
+function tooLargeMessage(ok: boolean, op: Op | undefined, size: number, limit: number): string {
+  const tooLarge = `(${size} bytes) is too large to send: the node's reply limit is ${limit} bytes`;
+  if (!ok) return `The error reply ${tooLarge}`;
+  if (op === "read") return `The result ${tooLarge}; read fewer rows`;
+  return `The ${op} ran, but its result ${tooLarge}`;
 }

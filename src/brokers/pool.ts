@@ -33,6 +33,8 @@ export interface BrokerPoolOptions {
   brokers: ReadonlyArray<{ name: string; config: BrokerConfig }>;
   node: string;
   maxBodyBytes: number;
+  /** Largest reply sent (`[limits] max_reply_bytes`). */
+  maxReplyBytes: number;
   deps: DispatchDeps;
   eventIds: EventIds;
   /** Receives one event per delivery. */
@@ -42,6 +44,11 @@ export interface BrokerPoolOptions {
   beforeRestart?: (connection: AmqpConnection) => Promise<void>;
   /** How long a consumer the server cancels lets its deliveries finish. @default 10000 */
   drainMs?: number;
+  /**
+   * Aborts the node's database statements in flight (the adapters'); called once by `stop()` when
+   * its drain ends with deliveries still running.
+   */
+  abortInflight?: () => void;
 }
 
 /** Per-broker status. */
@@ -62,7 +69,10 @@ export interface BrokerPool {
   /** Forgets consumers of a lost connection (their deliveries are requeued by RabbitMQ). */
   detach(): void;
   status(): BrokerStatus[];
-  /** Stops every consumer, draining in-flight work up to `drainMs`. */
+  /**
+   * Stops every consumer, draining in-flight work up to `drainMs`; then aborts the database
+   * statements of what still runs, and lets it settle, before the channels close.
+   */
   stop(drainMs: number): Promise<void>;
 }
 
@@ -131,6 +141,7 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
       ops: group.ops,
       prefetch: group.config.prefetch,
       maxBodyBytes: options.maxBodyBytes,
+      maxReplyBytes: options.maxReplyBytes,
       node: options.node,
       route: group.route,
       deps: options.deps,
@@ -240,7 +251,24 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
     async stop(drainMs: number) {
       stopping = true;
       for (const timer of timers) clearTimeout(timer);
-      await Promise.all(groups.flatMap((g) => g.slots.map((c) => c?.stop(drainMs))));
+      const consumers = groups.flatMap((g) => g.slots).filter((c) => c !== undefined);
+      // Once for the node, by the first consumer whose drain ends with deliveries still running: the
+      // adapters abort every statement in flight, whichever consumer's it is.
+      let aborted = false;
+      const overdue = options.abortInflight && (() => {
+        if (aborted) return;
+        aborted = true;
+        logger.warn(
+          { drainMs, inflight: consumers.reduce((n, c) => n + c.inflight(), 0) },
+          "drain timed out; aborting the database statements still running (a write takes its retry path)",
+        );
+        try {
+          options.abortInflight!();
+        } catch (error) {
+          logger.error({ err: (error as Error).message }, "could not abort the statements in flight");
+        }
+      });
+      await Promise.all(consumers.map((c) => c.stop(drainMs, overdue)));
       await side?.close();
     },
   };

@@ -32,7 +32,15 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   // A reload asked for before the node is resident waits until it is.
   const reload: { run?: () => void; pending: boolean } = { pending: false };
   io.onReload?.(() => reload.run ? reload.run() : reload.pending = true);
-  const boot = await bootNode({ values, steps: RUN_STEPS, logFd: 1, requestStop, recordFailure: true }, io);
+  // A signal during start-up stops it between steps: a node told to stop takes no work.
+  const boot = await bootNode(
+    { values, steps: RUN_STEPS, logFd: 1, requestStop, recordFailure: true, stop: io.signal },
+    io,
+  );
+  if (!boot.ok && boot.stopped) {
+    io.err(`beds: ${boot.message}: a signal came during start-up; nothing was left running`);
+    return boot.exitCode;
+  }
   if (!boot.ok) {
     io.err(`beds: IPL failed at ${boot.message}`);
     return boot.exitCode;

@@ -289,6 +289,13 @@ export const configSchema = z.strictObject({
   }),
   limits: z.strictObject({
     max_body_bytes: z.number().int().min(256).default(65536),
+    /**
+     * Largest reply a node sends; a larger one is replaced by a TOO_LARGE error. It must stay at or
+     * below RabbitMQ's max_message_size (128 MiB on 3.x, 16 MiB from 4.0), which refuses a larger
+     * message by closing the consumer's channel: the request would go back to its queue and run
+     * again, for ever. At most 512 MiB, the largest max_message_size RabbitMQ takes.
+     */
+    max_reply_bytes: z.number().int().min(1024).max(536_870_912).default(16_777_216),
     default_read_limit: z.number().int().min(1).default(100),
     max_read_limit: z.number().int().min(1).default(1000),
   }).superRefine((limits, ctx) => {
@@ -304,6 +311,7 @@ export const configSchema = z.strictObject({
     }
   }).default({
     max_body_bytes: 65536,
+    max_reply_bytes: 16_777_216,
     default_read_limit: 100,
     max_read_limit: 1000,
   }),

@@ -30,12 +30,16 @@ export const brokerPool: IplStep<IplContext> = {
       brokers: roleBrokers(ctx),
       node: ctx.instance,
       maxBodyBytes: config.limits.max_body_bytes,
+      maxReplyBytes: config.limits.max_reply_bytes,
       deps: { registry: () => registry.current(), adapters: ctx.adapters, limits: config.limits, access },
       eventIds: ctx.eventIds,
       events: fanOut(ctx.sinks),
       logger: ctx.logger,
       beforeRestart: declareRole(ctx),
       drainMs: config.node.drain_ms,
+      abortInflight: () => {
+        for (const adapter of ctx.adapters.values()) adapter.abortInflight?.();
+      },
     });
     ctx.pool = pool;
     // The admin listener first: its exclusive queue can be refused (RESOURCE_LOCKED while the server

@@ -21,6 +21,7 @@ import {
 import { nodeUrls } from "../helpers/http.ts";
 import { runLoad } from "../helpers/faults.ts";
 import { assertWritesAccounted, FAST_RETRIES, skus } from "../helpers/writes.ts";
+import { expectOk } from "../helpers/replies.ts";
 
 Deno.test("SIGTERM under load: in-flight writes finish, the rest wait in the queue, none is lost", async () => {
   const env = await createTestEnv({ extraToml: FAST_RETRIES });
@@ -160,6 +161,80 @@ Deno.test("a node with a gateway stops it before its consumers: what it took is 
   } finally {
     await lock.end();
     if (exited === undefined) await node.stop();
+    await env.cleanup();
+  }
+});
+
+Deno.test("a write still running when the drain ends is aborted and retried: applied once, never twice", async () => {
+  const env = await createTestEnv({ extraToml: `${FAST_RETRIES}\n[node]\ndrain_ms = 1500\n` });
+  const node = await startNode(env, "appServer", `abort-a-${env.id}`);
+  let restarted: Awaited<ReturnType<typeof startNode>> | undefined;
+  const lock = await mariadb.createConnection({ host: "127.0.0.1", user: "root", database: env.schema });
+  let stopping: Promise<number> | undefined;
+  const count = async (sql: string) => (await dbQuery<{ n: number }[]>(env, sql))[0]!.n;
+  const orders = () => count("SELECT COUNT(*) AS n FROM orders");
+  const products = () => count("SELECT COUNT(*) AS n FROM products WHERE sku LIKE 'ABT-%'");
+  try {
+    const before = await orders();
+    // Another transaction holds the order's product row and the TXN's first SKU, past the drain.
+    await lock.query("START TRANSACTION");
+    await lock.query("SELECT id FROM products WHERE id = 1 FOR UPDATE");
+    await lock.query("INSERT INTO products (sku, name, price) VALUES ('ABT-0001', 'held', 1.00)");
+    const client = await env.client();
+    const order = client.request(
+      { template: "ord", op: "create", data: { customer_id: 1, product_id: 1, qty: 1 } },
+      { timeoutMs: 60_000 },
+    );
+    const txn = client.request(
+      {
+        template: "cat",
+        op: "create",
+        data: { a_sku: "ABT-0001", a_name: "a", b_sku: "ABT-0002", b_name: "b", price: "2.00", stock: 3 },
+      },
+      { timeoutMs: 60_000 },
+    );
+    // Awaited below; a failure before then must not leave them rejecting unheard.
+    order.catch(() => {});
+    txn.catch(() => {});
+    // Seen in the process list (InnoDB's lock tables refresh only when left unread for 0.1 s): the
+    // procedures' statements, which run in the env's schema.
+    await waitFor(
+      async () =>
+        await count(
+          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND COMMAND = 'Execute' " +
+            "AND (INFO LIKE 'SELECT price, stock INTO%' OR INFO LIKE 'INSERT INTO products%')",
+        ) === 2,
+      10_000,
+      "both writes to wait on the locks",
+    );
+    let exited: number | undefined;
+    stopping = node.stop().then((code) => exited = code);
+    // The locks go only well after the drain (1.5 s): a write left running would then commit.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const exitedFirst = exited;
+    await lock.query("ROLLBACK");
+    assert.equal(await stopping, 0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(
+      await orders(),
+      before,
+      "the order the drain gave back did not commit on the node's way out",
+    );
+    assert.equal(await products(), 0, "nor did the TXN");
+    assert.equal(exitedFirst, 0, "the node exited without waiting for the locks");
+
+    // The retry copies run on the next node, once.
+    restarted = await startNode(env, "appServer", `abort-b-${env.id}`);
+    expectOk(await order);
+    expectOk(await txn);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(await orders(), before + 1, "one order");
+    assert.equal(await products(), 2, "the TXN's two products, once");
+    for (const queue of workQueues(env)) assert.equal(await readyCount(queue), 0, queue);
+  } finally {
+    await lock.end().catch(() => {});
+    await (stopping ?? node.stop());
+    if (restarted) assert.equal(await restarted.stop(), 0);
     await env.cleanup();
   }
 });

@@ -117,7 +117,12 @@ Deno.test("dispatch() answers FORBIDDEN before it looks at the template", async 
       throw new Error("registry reached");
     },
     adapters: new Map(),
-    limits: { max_body_bytes: 65536, default_read_limit: 100, max_read_limit: 1000 },
+    limits: {
+      max_body_bytes: 65536,
+      max_reply_bytes: 16_777_216,
+      default_read_limit: 100,
+      max_read_limit: 1000,
+    },
     access: policy(),
   };
   const ops = new Set<Op>(["create", "read"]);

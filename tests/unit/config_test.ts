@@ -57,7 +57,12 @@ Deno.test("loadConfig() reads a minimal base file and fills in defaults", async 
     assert.equal(config.brokers.rBroker!.instances, 1);
     assert.equal(config.brokers.rBroker!.prefetch, 50);
     assert.equal(config.brokers.rBroker!.queue_type, "classic");
-    assert.deepEqual(config.limits, { max_body_bytes: 65536, default_read_limit: 100, max_read_limit: 1000 });
+    assert.deepEqual(config.limits, {
+      max_body_bytes: 65536,
+      max_reply_bytes: 16_777_216,
+      default_read_limit: 100,
+      max_read_limit: 1000,
+    });
   });
 });
 
@@ -373,6 +378,68 @@ Deno.test("checkBindings() returns undefined for a consistent config", () => {
   assert.equal(checkBindings(config), undefined);
 });
 
+Deno.test("loadConfig() refuses what would stop only `beds run`: the log store's schema, a shared port", async (t) => {
+  const schemas = '\n[databases.mariadb.schemas]\nlab = "beds_lab"\nlogs = "beds_logs"\n';
+  await t.step("a MariaDB log store whose database is not a key of the schemas (a typo)", async () => {
+    const envFile = '[logstore]\nstore = "mariadb"\ndatabase = "lgos"\n';
+    await withConfigDir({ "beds.toml": BASE + schemas, "env_qa.toml": envFile }, (dir) => {
+      const error = configError(() => loadConfig({ dir, environ: { BEDS_ENV: "qa" } }));
+      assert.equal(
+        error.message,
+        `Invalid config "${dir}/env_qa.toml": logstore.database: ` +
+          '"lgos" is not a key of [databases.mariadb.schemas] ("lab", "logs")',
+      );
+    });
+  });
+  await t.step("a MariaDB log store without [databases.mariadb]", async () => {
+    const text = BASE.replace(/\[databases\.mariadb\.master\][^[]*/, "") +
+      '\n[databases]\n\n[logstore]\nstore = "mariadb"\n';
+    await withConfigDir({ "beds.toml": text }, (dir) => {
+      assert.match(
+        configError(() => loadConfig({ dir })).message,
+        /: logstore\.store: is "mariadb", but \[databases\.mariadb\] is not configured$/,
+      );
+    });
+  });
+  await t.step("a MariaDB log store on a mapped schema loads", async () => {
+    await withConfigDir({ "beds.toml": `${BASE}${schemas}\n[logstore]\nstore = "mariadb"\n` }, (dir) => {
+      assert.equal(loadConfig({ dir }).logstore.database, "logs");
+    });
+  });
+  const gatewayRole = "\n[nodes.gateway]\nbrokers = []\ngateway = true\n";
+  for (
+    const [name, http, gateway] of [
+      ["the same host and port", "port = 8080", "port = 8080"],
+      ["one host listening on every address", 'host = "0.0.0.0"\nport = 9000', "port = 9000"],
+    ]
+  ) {
+    await t.step(`[http] and [gateway] on ${name}, with a gateway role`, async () => {
+      const text = `${BASE}${gatewayRole}\n[http]\n${http}\n\n[gateway]\n${gateway}\n`;
+      await withConfigDir({ "beds.toml": text }, (dir) => {
+        const error = configError(() => loadConfig({ dir }));
+        assert.match(error.message, /^Invalid config ".*beds\.toml": gateway\.port: /);
+        assert.match(
+          error.message,
+          /is also \[http\]'s listener \(.*\): a node of role "gateway" opens both/,
+        );
+      });
+    });
+  }
+  await t.step("one port for both loads without a gateway role, or on free ports (0)", async () => {
+    for (
+      const text of [
+        `${BASE}\n[http]\nport = 8080\n`,
+        `${BASE}${gatewayRole}\n[http]\nport = 0\n\n[gateway]\nport = 0\n`,
+        `${BASE}${gatewayRole}\n[http]\nhost = "127.0.0.2"\nport = 8080\n`,
+      ]
+    ) {
+      await withConfigDir({ "beds.toml": text }, (dir) => {
+        loadConfig({ dir });
+      });
+    }
+  });
+});
+
 Deno.test("bindingsOverlap() is true when some routing key matches both bindings", async (t) => {
   const cases: Array<[string, string, boolean]> = [
     ["read.*", "*.cus", true],
@@ -441,6 +508,37 @@ Deno.test("loadConfig() checks URLs without repeating them, and takes a MongoDB 
       assert.equal(loadConfig({ dir }).amqp.url, "amqp://mq:5672/%2F");
     });
   });
+  await t.step(
+    "BEDS_AMQP_USER or BEDS_AMQP_PASS beside a BEDS_AMQP_URL that lacks them is refused",
+    async () => {
+      await withConfigDir({ "beds.toml": BASE }, (dir) => {
+        const load = (environ: Record<string, string>) => loadConfig({ dir, environ });
+        // Without credentials the URL logs in as guest; with a user only, with no password.
+        for (
+          const [url, environ, refused, login] of [
+            [
+              "amqp://mq:5672/%2F",
+              { BEDS_AMQP_USER: "beds", BEDS_AMQP_PASS: "S3cret" },
+              "BEDS_AMQP_USER and BEDS_AMQP_PASS",
+              "as guest",
+            ],
+            ["amqp://mq:5672/%2F", { BEDS_AMQP_PASS: "S3cret" }, "BEDS_AMQP_PASS", "as guest"],
+            ["amqp://beds@mq:5672/%2F", { BEDS_AMQP_PASS: "S3cret" }, "BEDS_AMQP_PASS", "with no password"],
+          ] as const
+        ) {
+          const error = configError(() => load({ BEDS_AMQP_URL: url, ...environ }));
+          assert.equal(
+            error.message,
+            `${refused} set, but BEDS_AMQP_URL decides the login and would log in ${login}: ` +
+              "put the credentials in BEDS_AMQP_URL (amqp://user:pass@host/vhost), or unset it",
+          );
+        }
+        // A URL with both replaces them, by design: the environment chose it.
+        const config = load({ BEDS_AMQP_URL: "amqp://app:pw@mq:5672/%2F", BEDS_AMQP_USER: "beds" });
+        assert.equal(config.amqp.url, "amqp://app:pw@mq:5672/%2F");
+      });
+    },
+  );
   await t.step("an AMQP URL is amqp:// or amqps://, and amqps:// where [amqp.tls] is set", async () => {
     const withUrl = (url: string, tls = "") =>
       BASE.replace('[amqp]\nuser = "beds"', `[amqp]\nurl = "${url}"\nuser = "beds"`) + tls;

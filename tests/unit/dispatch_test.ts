@@ -18,7 +18,12 @@ import { BedsError, type ErrorCode } from "../../src/errors.ts";
 
 const TEMPLATES_DIR = new URL("../../templates", import.meta.url).pathname;
 const REGISTRY = createRegistry(await loadTemplates(TEMPLATES_DIR));
-const LIMITS: LimitsConfig = { max_body_bytes: 65536, default_read_limit: 100, max_read_limit: 1000 };
+const LIMITS: LimitsConfig = {
+  max_body_bytes: 65536,
+  max_reply_bytes: 16_777_216,
+  default_read_limit: 100,
+  max_read_limit: 1000,
+};
 const ALL_OPS: ReadonlySet<Op> = new Set<Op>(["create", "read", "update", "delete", "call"]);
 
 type Recorded =

@@ -92,6 +92,12 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
       };
     },
 
+    abortInflight() {
+      master.abortInflight();
+      secondary?.abortInflight();
+      transactions.abortInflight();
+    },
+
     async close() {
       await Promise.all([master.close(), secondary?.close(), transactions.close()]);
     },

@@ -64,6 +64,11 @@ export interface ConnectionSet {
   /** Runs one statement. */
   query<T = unknown>(sql: string, values: unknown[]): Promise<T>;
   health(): ConnectionSetHealth;
+  /**
+   * Destroys every connection with statements in flight (shutdown, see `Adapter.abortInflight`);
+   * the statements fail once the server has ended them.
+   */
+  abortInflight(): void;
   close(): Promise<void>;
 }
 
@@ -285,6 +290,14 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       alive: slots.filter((s) => s.conn).length,
       inflight,
     }),
+
+    abortInflight() {
+      // Not end(), which waits for the statements, nor a closed socket, which the server notices
+      // only once a statement (waiting on a lock, say) has run and would answer: destroy() has the
+      // driver KILL the session from a connection of its own, which rolls back what it had not
+      // committed, and then fail its statements (a fatal error: the connection is dropped as lost).
+      for (const slot of slots) if (slot.conn && slot.sent.length > 0) slot.conn.destroy();
+    },
 
     async close() {
       closed = true;

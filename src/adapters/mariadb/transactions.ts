@@ -29,6 +29,11 @@ export interface TransactionsOptions {
 /** Runs transactions; `close()` ends the pool. */
 export interface Transactions {
   run<T>(work: (scope: TransactionScope) => Promise<T>): Promise<T>;
+  /**
+   * Destroys the connection of every transaction running (shutdown, see `Adapter.abortInflight`),
+   * and refuses the transactions still waiting for one, and any after.
+   */
+  abortInflight(): void;
   close(): Promise<void>;
 }
 
@@ -87,6 +92,10 @@ export function createTransactions(options: TransactionsOptions): Transactions {
   const { server, schemaOf, logger } = options;
   let pool: Pool | undefined;
   let waiting = 0;
+  /** Aborts each transaction running; set by `abortInflight()`, which also refuses new ones. */
+  const running = new Set<() => void>();
+  let aborted = false;
+  const stopping = () => new BedsError("DB_UNAVAILABLE", "The node is stopping; try again");
   // The server's innodb_rollback_on_timeout, read once: with it, a lock wait timeout rolls back
   // the whole transaction; without it (the default), only the statement.
   let rollsBack: Promise<boolean> | undefined;
@@ -111,6 +120,7 @@ export function createTransactions(options: TransactionsOptions): Transactions {
       if (waiting >= server.max_queue) {
         throw new BedsError("OVERLOADED", "Database queue is full; try again later");
       }
+      if (aborted) throw stopping();
       let conn: PoolConnection;
       waiting++;
       try {
@@ -120,10 +130,24 @@ export function createTransactions(options: TransactionsOptions): Transactions {
       } finally {
         waiting--;
       }
+      // One that waited for a connection while the shutdown aborted the others would begin only
+      // now, and run on after its delivery has gone back to its queue.
+      if (aborted) {
+        conn.release().catch(() => {});
+        throw stopping();
+      }
       // The steps prepared, as on the shared connections (connections.ts), so their rows come back
       // typed exactly as a REC read's; the transaction's own statements as plain text.
       const timeoutMs = server.query_timeout_ms;
       let destroyed = false;
+      // As connections.ts: destroy() has the driver KILL the session, which rolls the transaction
+      // back, and fail the statement running. A COMMIT it cuts short has an unknown outcome.
+      const abort = () => {
+        if (destroyed) return;
+        destroyed = true;
+        conn.destroy();
+      };
+      running.add(abort);
       const query = async (st: Statement | string) => {
         // Past the timeout the statement fails here, whatever the driver does (cut off from its
         // server it may never settle it), and the connection is closed: the server rolls back.
@@ -214,8 +238,14 @@ export function createTransactions(options: TransactionsOptions): Transactions {
         }
         throw error;
       } finally {
+        running.delete(abort);
         conn.release().catch(() => {});
       }
+    },
+
+    abortInflight() {
+      aborted = true;
+      for (const abort of running) abort();
     },
 
     async close() {
