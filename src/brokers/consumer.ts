@@ -7,13 +7,12 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import type { AmqpChannel, AmqpConnection, AmqpMessage, SideChannel } from "../amqp/mod.ts";
 import type { Op } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import {
   decodeRequest,
-  type ErrorReply,
   errorReply,
   type EventIds,
   okReply,
@@ -23,6 +22,7 @@ import {
 import { dispatch, type DispatchDeps, FanOutError, type PartRecord } from "../dispatch/mod.ts";
 import { BedsError, type ErrorCode } from "../errors.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
+import { sizedReply } from "./reply_size.ts";
 import { type RetryRoute, storeSafeCopyUntilStored } from "./safe_copy.ts";
 import {
   attemptOf,
@@ -244,41 +244,24 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     acks.ack(msg);
   };
 
-  /**
-   * The reply as it is sent: its bytes, or in its place a TOO_LARGE error's when they pass
-   * `maxReplyBytes`. RabbitMQ refuses a message past its max_message_size by closing the channel,
-   * which gives this delivery, and every other one unacked on it, back to the queue: each would run
-   * again (a write too) and be refused again, for ever. Undefined for a reply that cannot be
-   * encoded at all (logged).
-   */
-  const encodeReply = (
-    reply: Reply,
-    request: Request | undefined,
-    event: string,
-  ): { reply: Reply; bytes: Buffer } | undefined => {
-    const limit = options.maxReplyBytes;
-    let json: string;
-    try {
-      json = JSON.stringify(reply);
-    } catch (error) {
-      logger.warn({ broker, event, err: (error as Error).message }, "reply not sent");
-      return undefined;
+  const encodeReply = (reply: Reply, request: Request | undefined, event: string) => {
+    const sized = sizedReply(reply, request?.op, options.maxReplyBytes);
+    if (sized === undefined) {
+      logger.warn({ broker, event }, "reply not sent: it cannot be encoded");
+    } else if (sized.size !== undefined) {
+      logger.warn(
+        {
+          broker,
+          event,
+          template: request?.template,
+          op: request?.op,
+          size: sized.size,
+          limit: options.maxReplyBytes,
+        },
+        "reply too large to send; TOO_LARGE sent instead",
+      );
     }
-    // UTF-8 takes at least one byte per UTF-16 unit: a longer string is over the limit without
-    // being copied into a buffer to be measured.
-    const bytes = json.length <= limit ? Buffer.from(json) : undefined;
-    if (bytes && bytes.length <= limit) return { reply, bytes };
-    const size = bytes?.length ?? Buffer.byteLength(json);
-    const op = request?.op;
-    logger.warn(
-      { broker, event, template: request?.template, op, size, limit },
-      "reply too large to send; TOO_LARGE sent instead",
-    );
-    const tooLarge: ErrorReply = errorReply(
-      new BedsError("TOO_LARGE", tooLargeMessage(reply.ok, op, size, limit), { details: { limit, size } }),
-      { ...reply.meta, rows: 0 },
-    );
-    return { reply: tooLarge, bytes: Buffer.from(JSON.stringify(tooLarge)) };
+    return sized;
   };
 
   // A reply that cannot be sent is logged and the delivery acked all the same: it ran, and left
@@ -367,15 +350,4 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       await drainAndClose(drainMs, overdue);
     },
   };
-}
-
-/**
- * What a TOO_LARGE reply sent in place of one of `size` bytes says. A write or call it replaces
- * has run: its client must not take the error for a failure and send it again.
- */
-function tooLargeMessage(ok: boolean, op: Op | undefined, size: number, limit: number): string {
-  const tooLarge = `(${size} bytes) is too large to send: the node's reply limit is ${limit} bytes`;
-  if (!ok) return `The error reply ${tooLarge}`;
-  if (op === "read") return `The result ${tooLarge}; read fewer rows`;
-  return `The ${op} ran, but its result ${tooLarge}`;
 }

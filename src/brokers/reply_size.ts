@@ -1,0 +1,48 @@
+/**
+ * A reply as it is sent: its bytes, or in its place a TOO_LARGE error's when
+ * they pass `[limits] max_reply_bytes`. RabbitMQ refuses a message past its
+ * max_message_size by closing the channel, which gives the delivery, and
+ * every other one unacked on it, back to the queue: each would run again (a
+ * write too) and be refused again, for ever.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Op } from "../config/mod.ts";
+import { BedsError } from "../errors.ts";
+import { errorReply, type Reply } from "../protocol/mod.ts";
+
+/** The reply to send and its bytes; `size` is set when the reply itself was too large and replaced. */
+export interface SizedReply {
+  reply: Reply;
+  bytes: Buffer;
+  size?: number;
+}
+
+/** `reply` encoded, within `limit` bytes; undefined when it cannot be encoded at all. */
+export function sizedReply(reply: Reply, op: Op | undefined, limit: number): SizedReply | undefined {
+  let json: string;
+  try {
+    json = JSON.stringify(reply);
+  } catch {
+    return undefined;
+  }
+  // UTF-8 takes at least one byte per UTF-16 unit: a longer string is over the limit without being
+  // copied into a buffer to be measured.
+  const bytes = json.length <= limit ? Buffer.from(json) : undefined;
+  if (bytes && bytes.length <= limit) return { reply, bytes };
+  const size = bytes?.length ?? Buffer.byteLength(json);
+  const tooLarge = errorReply(
+    new BedsError("TOO_LARGE", tooLargeMessage(reply.ok, op, size, limit), { details: { limit, size } }),
+    { ...reply.meta, rows: 0 },
+  );
+  return { reply: tooLarge, bytes: Buffer.from(JSON.stringify(tooLarge)), size };
+}
+
+/** What the client is told: whether the operation ran, and what to do. */
+function tooLargeMessage(ok: boolean, op: Op | undefined, size: number, limit: number): string {
+  const tooLarge = `(${size} bytes) is too large to send: the node's reply limit is ${limit} bytes`;
+  if (!ok) return `The error reply ${tooLarge}`;
+  if (op === "read") return `The result ${tooLarge}; read fewer rows`;
+  return `The ${op} ran, but its result ${tooLarge}`;
+}
