@@ -24,7 +24,7 @@ import {
 import { EVENT_ID_PATTERN } from "../protocol/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
 import { printable } from "./printable.ts";
-import { configFrom, parse } from "./args.ts";
+import { configFrom, parse, refuseOtherFlags } from "./args.ts";
 
 /** Usage of `beds logs`. */
 export const LOGS_USAGE =
@@ -217,6 +217,8 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   };
 
   if (action === "chain") {
+    // Tail's filters would be taken and ignored: a chain is every record of it.
+    refuseOtherFlags("beds logs chain", values, ["json"]);
     const id = rest[0];
     if (!id || rest.length > 1) throw new UsageError(`Usage: ${LOGS_USAGE}`);
     if (!EVENT_ID_PATTERN.test(id)) throw new UsageError(`"${id}" is not an event id`);

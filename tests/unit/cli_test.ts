@@ -89,7 +89,7 @@ Deno.test("runCli() returns 2 for an unknown flag", async (t) => {
   });
 });
 
-Deno.test("runCli() templates and dlq refuse a flag their action does not take, before reading config", async (t) => {
+Deno.test("runCli() templates, dlq and logs refuse a flag their action does not take, before reading config", async (t) => {
   // A missing config directory would be exit 10: the refusal comes first, and nothing is sent.
   const config = ["--config", "/nonexistent/beds-config"];
   for (
@@ -103,6 +103,8 @@ Deno.test("runCli() templates and dlq refuse a flag their action does not take, 
       [["dlq", "purge", "--yes", "--all"], "--all"],
       [["dlq", "list", "--id", "x"], "--id"],
       [["dlq", "replay", "--all", "--yes"], "--yes"],
+      [["logs", "chain", "n1-abc-000001", "--follow"], "--follow"],
+      [["logs", "chain", "n1-abc-000001", "--limit", "5"], "--limit"],
     ] as const
   ) {
     await t.step(args.join(" "), async () => {
