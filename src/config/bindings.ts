@@ -47,23 +47,46 @@ function checkLogstore(config: ParsedConfig): BindingProblem | undefined {
 }
 
 /** Hosts that listen on every address: a port taken on one of them is taken on each host. */
-const ANY_HOST = new Set(["0.0.0.0", "::", "[::]"]);
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** A listener's host as compared: lower case, without an IPv6 literal's brackets. */
+const plainHost = (host: string) => host.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+
+/**
+ * Whether two listeners on one port certainly clash: the same host, or a wildcard and an address
+ * of its family (`0.0.0.0` takes every IPv4 address, `::` every IPv6 one). Anything less certain
+ * (a name, `::` against IPv4 where the kernel may keep the families apart) is left to the bind.
+ */
+function sameListener(a: string, b: string): boolean {
+  const [x, y] = [plainHost(a), plainHost(b)];
+  if (x === y) return true;
+  const wildcardOver = (any: string, other: string) =>
+    (any === "0.0.0.0" && IPV4.test(other)) || (any === "::" && other.includes(":"));
+  return wildcardOver(x, y) || wildcardOver(y, x);
+}
+
+/** `host:port` as a URL writes it (an IPv6 literal in brackets). */
+const listener = (host: string, port: number) => {
+  const plain = plainHost(host);
+  return `${plain.includes(":") ? `[${plain}]` : plain}:${port}`;
+};
 
 /**
  * On a role with the gateway, the node listens on `[http]` and on `[gateway]`: on the same port
- * (port 0 takes a free one), the gateway would find it taken and stop the start.
+ * (port 0 takes a free one) and a host that certainly clashes, the gateway would find it taken and
+ * stop the start.
  */
 function checkListeners(config: ParsedConfig): BindingProblem | undefined {
   const { http, gateway } = config;
   if (!http.enabled || !gateway.enabled || gateway.port === 0 || gateway.port !== http.port) return undefined;
-  if (http.host !== gateway.host && !ANY_HOST.has(http.host) && !ANY_HOST.has(gateway.host)) return undefined;
+  if (!sameListener(http.host, gateway.host)) return undefined;
   const role = Object.entries(config.nodes).find(([, node]) => node.gateway)?.[0];
   if (role === undefined) return undefined;
   return {
     path: "gateway.port",
-    text:
-      `${gateway.host}:${gateway.port} is also [http]'s listener (${http.host}:${http.port}): a node of ` +
-      `role "${role}" opens both and could not open the second; give them different ports`,
+    text: `${listener(gateway.host, gateway.port)} is also [http]'s listener (${
+      listener(http.host, http.port)
+    }): a node of role "${role}" opens both and could not open the second; give them different ports`,
   };
 }
 

@@ -411,6 +411,7 @@ Deno.test("loadConfig() refuses what would stop only `beds run`: the log store's
     const [name, http, gateway] of [
       ["the same host and port", "port = 8080", "port = 8080"],
       ["one host listening on every address", 'host = "0.0.0.0"\nport = 9000', "port = 9000"],
+      ["every IPv6 address and IPv6 loopback", 'host = "::"\nport = 9000', 'host = "[::1]"\nport = 9000'],
     ]
   ) {
     await t.step(`[http] and [gateway] on ${name}, with a gateway role`, async () => {
@@ -431,6 +432,8 @@ Deno.test("loadConfig() refuses what would stop only `beds run`: the log store's
         `${BASE}\n[http]\nport = 8080\n`,
         `${BASE}${gatewayRole}\n[http]\nport = 0\n\n[gateway]\nport = 0\n`,
         `${BASE}${gatewayRole}\n[http]\nhost = "127.0.0.2"\nport = 8080\n`,
+        // Every IPv4 address does not take IPv6 loopback: both bind.
+        `${BASE}${gatewayRole}\n[http]\nhost = "0.0.0.0"\nport = 9464\n\n[gateway]\nhost = "::1"\nport = 9464\n`,
       ]
     ) {
       await withConfigDir({ "beds.toml": text }, (dir) => {

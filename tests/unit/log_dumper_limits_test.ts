@@ -290,6 +290,11 @@ Deno.test("filter times outside the years 1000–9999 are ignored, and the page 
         "yesterday",
         "1",
         "-000001-01-01",
+        // No such day or hour: Date.parse would roll them over to another day.
+        "2025-02-30",
+        "2025-01-02T24:00",
+        "2025-01-02T10:60",
+        "2025-01-02T10:00+24:00",
       ]
     ) {
       assert.equal(filterTime(bad), undefined, bad);
@@ -300,6 +305,9 @@ Deno.test("filter times outside the years 1000–9999 are ignored, and the page 
     assert.equal(filterTime("9999-12-31T23:59:59.999Z"), Date.UTC(9999, 11, 31, 23, 59, 59, 999));
     assert.equal(filterTime("2025-01-02"), Date.UTC(2025, 0, 2));
     assert.equal(filterTime("2025-01-02 03:04"), Date.UTC(2025, 0, 2, 3, 4));
+    assert.equal(filterTime("2024-02-29T10:00:00.5Z"), Date.UTC(2024, 1, 29, 10, 0, 0, 500));
+    assert.equal(filterTime("2025-01-02+01:00"), Date.UTC(2025, 0, 1, 23), "a day in a zone");
+    assert.equal(filterTime("2025-01-02T10:30-02:30"), Date.UTC(2025, 0, 2, 13, 0));
   });
   await t.step("the events page names the value it ignored", async () => {
     const { filter, ignored } = filterFrom(

@@ -99,18 +99,32 @@ export function plainDoc(value: unknown): Record<string, unknown> {
 }
 
 /** An ISO date and time, the zone optional (UTC then); what a `datetime-local` input sends. */
-const ISO_TIME = /^\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?)?(?:[zZ]|[+-]\d\d:\d\d)?$/;
+const ISO_TIME =
+  /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,3}))?)?)?([zZ]|[+-]\d\d:\d\d)?$/;
 
 /**
  * The milliseconds of a filter time, or undefined when it is no ISO time in the years 1000–9999:
  * the stores compare `at` as `YYYY-MM-DD HH:MM:SS.mmm`, which a five-digit or negative year (which
- * `Date` allows) does not fit.
+ * `Date` allows) does not fit. A time that names no real one (February 30th, 24:00) is refused,
+ * not rolled over to another day as `Date.parse` would, so the page names it as ignored.
  */
 export function filterTime(text: string | undefined): number | undefined {
-  if (!text || !ISO_TIME.test(text)) return undefined;
-  const zoned = /[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : `${text.length === 10 ? `${text}T00:00` : text}Z`;
-  const t = Date.parse(zoned.replace(" ", "T"));
-  if (Number.isNaN(t)) return undefined;
+  const match = text ? ISO_TIME.exec(text) : null;
+  if (!match) return undefined;
+  const [y, mo, d, h, mi, s] = match.slice(1, 7).map((part) => Number(part ?? 0)) as number[];
+  const ms = Number((match[7] ?? "0").padEnd(3, "0"));
+  const wall = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms));
+  const read = [wall.getUTCFullYear(), wall.getUTCMonth() + 1, wall.getUTCDate()];
+  const clock = [wall.getUTCHours(), wall.getUTCMinutes(), wall.getUTCSeconds()];
+  if ([...read, ...clock].join() !== [y, mo, d, h, mi, s].join()) return undefined;
+  const zone = match[8];
+  let offsetMinutes = 0;
+  if (zone && zone.toUpperCase() !== "Z") {
+    const [hours, minutes] = zone.slice(1).split(":").map(Number) as [number, number];
+    if (hours > 23 || minutes > 59) return undefined;
+    offsetMinutes = (zone[0] === "-" ? -1 : 1) * (hours * 60 + minutes);
+  }
+  const t = wall.getTime() - offsetMinutes * 60_000;
   const year = new Date(t).getUTCFullYear();
   return year >= 1000 && year <= 9999 ? t : undefined;
 }
