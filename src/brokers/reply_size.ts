@@ -19,28 +19,38 @@ export interface SizedReply {
   size?: number;
 }
 
+/** V8's longest string: a reply whose JSON would be longer cannot be written at all. */
+const MAX_STRING = 2 ** 29 - 24;
+
 /** `reply` encoded, within `limit` bytes; undefined when it cannot be encoded at all. */
 export function sizedReply(reply: Reply, op: Op | undefined, limit: number): SizedReply | undefined {
   let json: string;
   try {
     json = JSON.stringify(reply);
-  } catch {
+  } catch (error) {
+    // Longer than a string can be (RangeError): too large, its size unknown but past V8's limit.
+    if (error instanceof RangeError) return tooLargeReply(reply, op, MAX_STRING, limit, true);
     return undefined;
   }
   // UTF-8 takes at least one byte per UTF-16 unit: a longer string is over the limit without being
   // copied into a buffer to be measured.
   const bytes = json.length <= limit ? Buffer.from(json) : undefined;
   if (bytes && bytes.length <= limit) return { reply, bytes };
-  const size = bytes?.length ?? Buffer.byteLength(json);
+  return tooLargeReply(reply, op, bytes?.length ?? Buffer.byteLength(json), limit, false);
+}
+
+/** The TOO_LARGE reply sent instead of `reply`; `atLeast` when `size` is a lower bound. */
+function tooLargeReply(reply: Reply, op: Op | undefined, size: number, limit: number, atLeast: boolean) {
+  const shown = atLeast ? `over ${size}` : `${size}`;
   const tooLarge = errorReply(
-    new BedsError("TOO_LARGE", tooLargeMessage(reply.ok, op, size, limit), { details: { limit, size } }),
+    new BedsError("TOO_LARGE", tooLargeMessage(reply.ok, op, shown, limit), { details: { limit, size } }),
     { ...reply.meta, rows: 0 },
   );
   return { reply: tooLarge, bytes: Buffer.from(JSON.stringify(tooLarge)), size };
 }
 
 /** What the client is told: whether the operation ran, and what to do. */
-function tooLargeMessage(ok: boolean, op: Op | undefined, size: number, limit: number): string {
+function tooLargeMessage(ok: boolean, op: Op | undefined, size: string, limit: number): string {
   const tooLarge = `(${size} bytes) is too large to send: the node's reply limit is ${limit} bytes`;
   if (!ok) return `The error reply ${tooLarge}`;
   if (op === "read") return `The result ${tooLarge}; read fewer rows`;

@@ -14,7 +14,7 @@ import { silentLogger } from "../../src/logging/mod.ts";
 import { createTestEnv, dbQuery, type TestEnv, waitFor } from "../helpers/services.ts";
 import { startSlowProxy } from "../helpers/slow_proxy.ts";
 
-function connectionSet(env: TestEnv, settings: { query_timeout_ms?: number } = {}) {
+function connectionSet(env: TestEnv, settings: { query_timeout_ms?: number; connections?: number } = {}) {
   const master = env.config.databases.mariadb!.master;
   return createConnectionSet({
     name: "master",
@@ -195,6 +195,28 @@ Deno.test("MariaDB connections: timeouts, killed statements, open transactions, 
           ["9007199254740993"],
         );
         assert.deepEqual(row, { id: "9007199254740993" });
+      },
+    );
+    await t.step(
+      "abortInflight() ends the statements running, and no statement starts after it",
+      async () => {
+        const stopping = connectionSet(env, { connections: 2 });
+        await stopping.open();
+        try {
+          const running = stopping.query("SELECT SLEEP(20)", []);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          const started = performance.now();
+          stopping.abortInflight();
+          await assert.rejects(
+            running,
+            (e: unknown) => e instanceof BedsError && e.code === "DB_UNAVAILABLE",
+          );
+          assert.ok(performance.now() - started < 5_000);
+          // The other connection was idle: a statement sent to it now would outlive the node too.
+          await assert.rejects(stopping.query("SELECT 1", []), unavailable(/The node is stopping/));
+        } finally {
+          await stopping.close();
+        }
       },
     );
     await t.step(

@@ -66,7 +66,8 @@ export interface ConnectionSet {
   health(): ConnectionSetHealth;
   /**
    * Destroys every connection with statements in flight (shutdown, see `Adapter.abortInflight`);
-   * the statements fail once the server has ended them.
+   * the statements fail once the server has ended them. From then on no statement is sent and no
+   * connection reopened: one sent later (a fan-out's next part) would outlive the node as well.
    */
   abortInflight(): void;
   close(): Promise<void>;
@@ -82,6 +83,7 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
     () => ({ conn: undefined, inflight: 0, sent: [], retries: 0, timer: undefined }),
   );
   let closed = false;
+  let aborted = false;
   let inflight = 0;
   let watchdog: ReturnType<typeof setInterval> | undefined;
   /** The COMMIT sent on a connection for a transaction a statement left open, until it is answered. */
@@ -112,13 +114,13 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
     // What was in flight on it fails here: a driver cut off from its server may never settle it.
     const gone = new BedsError("DB_UNAVAILABLE", "Connection to MariaDB lost; try again", { cause: error });
     for (const statement of slot.sent.splice(0)) statement.fail(gone);
-    if (closed) return;
+    if (closed || aborted) return;
     logger.warn({ db: name, err: (error as Error)?.message }, "mariadb connection lost");
     schedule(slot);
   };
 
   const schedule = (slot: Slot) => {
-    if (closed || slot.timer !== undefined) return;
+    if (closed || aborted || slot.timer !== undefined) return;
     const base = Math.min(MAX_BACKOFF_MS, 100 * 2 ** slot.retries++);
     slot.timer = setTimeout(async () => {
       slot.timer = undefined;
@@ -277,6 +279,7 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
     },
 
     query<T>(sql: string, values: unknown[]): Promise<T> {
+      if (aborted) return Promise.reject(new BedsError("DB_UNAVAILABLE", "The node is stopping; try again"));
       const slot = pick();
       if (!slot) return Promise.reject(new BedsError("DB_UNAVAILABLE", "Database unavailable; try again"));
       if (inflight >= server.max_queue) {
@@ -296,7 +299,11 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       // only once a statement (waiting on a lock, say) has run and would answer: destroy() has the
       // driver KILL the session from a connection of its own, which rolls back what it had not
       // committed, and then fail its statements (a fatal error: the connection is dropped as lost).
-      for (const slot of slots) if (slot.conn && slot.sent.length > 0) slot.conn.destroy();
+      aborted = true;
+      for (const slot of slots) {
+        clearTimeout(slot.timer);
+        if (slot.conn && slot.sent.length > 0) slot.conn.destroy();
+      }
     },
 
     async close() {
