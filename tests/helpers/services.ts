@@ -366,3 +366,17 @@ export async function openRawAmqp(env: TestEnv): Promise<RawAmqp> {
     },
   };
 }
+
+/** `promise`'s outcome (its value, or the rejection's kind), or "pending" after `ms`. */
+export async function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = promise.then((value) => value, (error) => error?.kind ?? String(error));
+  try {
+    return await Promise.race([
+      outcome,
+      new Promise((resolve) => timer = setTimeout(resolve, ms, "pending")),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { BedsClientError, createReconnectingClient } from "../../src/client/mod.ts";
 import { type AmqpConfig, loadConfig } from "../../src/config/mod.ts";
-import { createTestEnv, ROOT, startNode, uniqueId, waitFor } from "../helpers/services.ts";
+import { createTestEnv, ROOT, startNode, uniqueId, waitFor, within } from "../helpers/services.ts";
 import { closeAmqpConnections } from "../helpers/faults.ts";
 import { startSlowProxy } from "../helpers/slow_proxy.ts";
 
@@ -15,20 +15,6 @@ import { startSlowProxy } from "../helpers/slow_proxy.ts";
 function amqpSettings(over: Partial<AmqpConfig> = {}): AmqpConfig {
   const config = loadConfig({ dir: `${ROOT}/config`, environ: { BEDS_ENV: "test" } });
   return { ...config.amqp, user: "guest", pass: "guest", exchange: `t.missing.${uniqueId()}`, ...over };
-}
-
-/** `promise`'s outcome (its value, or the rejection's kind), or "pending" after `ms`. */
-async function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const outcome = promise.then((value) => value, (error) => error?.kind ?? String(error));
-  try {
-    return await Promise.race([
-      outcome,
-      new Promise((resolve) => timer = setTimeout(resolve, ms, "pending")),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 Deno.test("a reconnecting client comes back after its connection is killed", async () => {

@@ -9,23 +9,9 @@ import { Buffer } from "node:buffer";
 import { BedsClient, BedsClientError, MAX_TIMEOUT_MS } from "../../src/client/mod.ts";
 import type { AmqpConfig } from "../../src/config/mod.ts";
 import { loadConfig } from "../../src/config/mod.ts";
-import { AMQP_URL, cli, ROOT, uniqueId, waitFor } from "../helpers/services.ts";
+import { AMQP_URL, cli, ROOT, uniqueId, waitFor, within } from "../helpers/services.ts";
 import { startSlowProxy } from "../helpers/slow_proxy.ts";
 import { startBlockingProxy } from "../helpers/amqp_block_proxy.ts";
-
-/** `promise`'s outcome (its value, or the rejection's kind), or "pending" after `ms`. */
-async function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const outcome = promise.then((value) => value, (error) => error?.kind ?? String(error));
-  try {
-    return await Promise.race([
-      outcome,
-      new Promise((resolve) => timer = setTimeout(resolve, ms, "pending")),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** An exchange of its own with one queue bound for every key, and the test config's AMQP settings on it. */
 async function boundQueue() {

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import mariadb from "mariadb";
+import { startObserverProcess } from "../helpers/observer.ts";
 import { chromium } from "playwright-core";
 import { createTestEnv, ROOT, startNode, type TestEnv, uniqueId, waitFor } from "../helpers/services.ts";
 import { expectError, expectOk } from "../helpers/replies.ts";
@@ -43,45 +44,13 @@ async function readOnlyUser(
 }
 
 /** Runs `deno task observer`'s entry as its own process; resolves with its URL. */
-async function startObserver(env: TestEnv, account: { user: string; password: string }) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--unstable-no-legacy-abort",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      "utilities/log_dumper/main.ts",
-    ],
-    cwd: ROOT,
-    env: {
-      LOG_DUMPER_PORT: "0",
-      LOG_DUMPER_REFRESH: "0",
-      LOG_DUMPER_DB_USER: account.user,
-      LOG_DUMPER_DB_PASSWORD: account.password,
-      LOG_DUMPER_DB_NAME: env.schema,
-      LOG_DUMPER_CONFIG: "",
-    },
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!/http:\/\/\S+\//.test(seen)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`observer exited: ${seen}`);
-    seen += value;
-  }
-  const url = /http:\/\/(\S+?)\//.exec(seen)![0].replace(/\/$/, "");
-  return {
-    url,
-    async stop() {
-      child.kill("SIGTERM");
-      await reader.cancel().catch(() => {});
-      await child.status;
-    },
-  };
+function startObserver(env: TestEnv, account: { user: string; password: string }) {
+  return startObserverProcess({
+    LOG_DUMPER_REFRESH: "0",
+    LOG_DUMPER_DB_USER: account.user,
+    LOG_DUMPER_DB_PASSWORD: account.password,
+    LOG_DUMPER_DB_NAME: env.schema,
+  });
 }
 
 Deno.test({

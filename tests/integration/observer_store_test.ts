@@ -6,8 +6,9 @@
  */
 import assert from "node:assert/strict";
 import mariadb from "mariadb";
+import { startObserverProcess } from "../helpers/observer.ts";
 import { dropSchema, loadLabSchema } from "../../lab/db.ts";
-import { ROOT, uniqueId, waitFor } from "../helpers/services.ts";
+import { uniqueId, waitFor } from "../helpers/services.ts";
 
 const COLUMNS =
   "event, parent, kind, level, at, node, broker, template, op, code, action, attempt, ms, nrows";
@@ -76,54 +77,8 @@ function stallingProxy() {
 }
 
 /** `deno task observer`'s entry as its own process; resolves once it listens. */
-async function startObserver(env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--unstable-no-legacy-abort",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      "utilities/log_dumper/main.ts",
-    ],
-    cwd: ROOT,
-    env: { LOG_DUMPER_PORT: "0", LOG_DUMPER_REFRESH: "5", LOG_DUMPER_CONFIG: "", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!/http:\/\/\S+\//.test(seen)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`observer exited: ${seen}`);
-    seen += value;
-  }
-  const url = /http:\/\/(\S+?)\//.exec(seen)![0].replace(/\/$/, "");
-  const stderr = new Response(child.stderr).text();
-  return {
-    url,
-    /** Status and body of a page, or "timeout" when no answer came within `ms`. */
-    async get(path: string, ms = 20_000): Promise<{ status: number; text: string; ms: number } | "timeout"> {
-      const started = Date.now();
-      try {
-        const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(ms) });
-        return { status: response.status, text: await response.text(), ms: Date.now() - started };
-      } catch (error) {
-        if ((error as Error).name === "TimeoutError") return "timeout";
-        throw error;
-      }
-    },
-    async stop(): Promise<string> {
-      child.kill("SIGTERM");
-      await reader.cancel().catch(() => {});
-      // One whose pool cannot end (a connection that never answers) is ended the hard way.
-      const hard = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await child.status;
-      clearTimeout(hard);
-      return await stderr;
-    },
-  };
+function startObserver(env: Record<string, string>) {
+  return startObserverProcess({ LOG_DUMPER_REFRESH: "5", ...env });
 }
 
 type Observer = Awaited<ReturnType<typeof startObserver>>;

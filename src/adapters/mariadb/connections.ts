@@ -19,7 +19,7 @@ import { BedsError } from "../../errors.ts";
 import type { MariadbServerConfig } from "../../config/mod.ts";
 import { driverOptions, SERVER_STATUS_IN_TRANS } from "./driver_options.ts";
 import type { Logger } from "../../logging/mod.ts";
-import { mapMariadbError } from "./errors.ts";
+import { mapMariadbError, nodeStopping } from "./errors.ts";
 import { coalescedSocket } from "./socket.ts";
 import { columnValues } from "./column_values.ts";
 
@@ -279,7 +279,7 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
     },
 
     query<T>(sql: string, values: unknown[]): Promise<T> {
-      if (aborted) return Promise.reject(new BedsError("DB_UNAVAILABLE", "The node is stopping; try again"));
+      if (aborted) return Promise.reject(nodeStopping());
       const slot = pick();
       if (!slot) return Promise.reject(new BedsError("DB_UNAVAILABLE", "Database unavailable; try again"));
       if (inflight >= server.max_queue) {

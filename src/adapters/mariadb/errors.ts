@@ -23,6 +23,11 @@ const TRANSIENT_ERRNO = new Set([1205, 1213, 1040, 1203, 2006, 2013, 1927, 1053,
 const UNAVAILABLE_CODES =
   /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ER_CONNECTION_TIMEOUT|ER_SOCKET_.*|ER_CMD_CONNECTION_CLOSED|ER_CONNECTION_ALREADY_CLOSED|ER_POOL_.*|ER_GET_CONNECTION_TIMEOUT|ER_CLOSING_POOL)$/;
 
+/** What a statement gets once the shutdown aborted the node's statements (`abortInflight`). */
+export function nodeStopping(): BedsError {
+  return new BedsError("DB_UNAVAILABLE", "The node is stopping; try again");
+}
+
 /** Converts any error thrown by the driver into a {@link BedsError}. */
 export function mapMariadbError(error: unknown): BedsError {
   if (error instanceof BedsError) return error;

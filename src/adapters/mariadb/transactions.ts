@@ -13,7 +13,7 @@ import { BedsError } from "../../errors.ts";
 import type { Logger } from "../../logging/mod.ts";
 import type { TransactionScope } from "../types.ts";
 import { driverOptions, SERVER_STATUS_IN_TRANS } from "./driver_options.ts";
-import { mapMariadbError } from "./errors.ts";
+import { mapMariadbError, nodeStopping } from "./errors.ts";
 import { columnValues } from "./column_values.ts";
 import { operations } from "./operations.ts";
 import type { Statement } from "./sql.ts";
@@ -95,7 +95,6 @@ export function createTransactions(options: TransactionsOptions): Transactions {
   /** Aborts each transaction running; set by `abortInflight()`, which also refuses new ones. */
   const running = new Set<() => void>();
   let aborted = false;
-  const stopping = () => new BedsError("DB_UNAVAILABLE", "The node is stopping; try again");
   // The server's innodb_rollback_on_timeout, read once: with it, a lock wait timeout rolls back
   // the whole transaction; without it (the default), only the statement.
   let rollsBack: Promise<boolean> | undefined;
@@ -120,7 +119,7 @@ export function createTransactions(options: TransactionsOptions): Transactions {
       if (waiting >= server.max_queue) {
         throw new BedsError("OVERLOADED", "Database queue is full; try again later");
       }
-      if (aborted) throw stopping();
+      if (aborted) throw nodeStopping();
       let conn: PoolConnection;
       waiting++;
       try {
@@ -134,7 +133,7 @@ export function createTransactions(options: TransactionsOptions): Transactions {
       // now, and run on after its delivery has gone back to its queue.
       if (aborted) {
         conn.release().catch(() => {});
-        throw stopping();
+        throw nodeStopping();
       }
       // The steps prepared, as on the shared connections (connections.ts), so their rows come back
       // typed exactly as a REC read's; the transaction's own statements as plain text.
