@@ -11,7 +11,7 @@
 import { BedsClient } from "../../src/client/mod.ts";
 import type { BenchEnv } from "./env.ts";
 import type { LoadProgress } from "./load.ts";
-import { type NodeProcess, startNode } from "./node_process.ts";
+import { createFleet } from "./fleet.ts";
 import { outcomeOf, type PhaseResult, runPhase } from "./phase.ts";
 import { countedSummary, type Runs, type ScenarioResult, summarise } from "./results.ts";
 import { probe } from "./probe.ts";
@@ -63,68 +63,12 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
   const rounds = options.rounds ?? 1;
   const profileFlags = (what: string) =>
     options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}/${what}`] : [];
-  const nodes: NodeProcess[] = [];
-  let seq = 0;
-  const ensureNodes = async (n: number) => {
-    while (nodes.length > n) await nodes.pop()!.stop();
-    while (nodes.length < n) {
-      const running = nodes.length;
-      nodes.push(
-        await startNode({
-          env,
-          instance: `bench-${env.id}-${seq++}`,
-          denoFlags: profileFlags("node"),
-          expectConsumers: (_queue, perNode) => perNode * (running + 1),
-        }),
-      );
-    }
-  };
-  // The node with metrics off, on a variant config of its own: started when a scenario first asks.
-  let noMetrics: Promise<{ node: NodeProcess; client: BedsClient }> | undefined;
-  const startNoMetrics = () =>
-    noMetrics ??= (async () => {
-      const world = await env.variant("nometrics", { http: false });
-      const node = await startNode({
-        env,
-        world,
-        instance: `bench-${env.id}-nometrics`,
-        denoFlags: profileFlags("node_nometrics"),
-        expectConsumers: (_queue, perNode) => perNode,
-      });
-      const client = await BedsClient.connect({ amqp: world.config.amqp, name: "bench-beds-nometrics" });
-      return { node, client };
-    })();
-  /**
-   * Fails the scenario if a node has exited. Exited nodes are dropped (so the next scenario
-   * starts fresh ones) after their last output is collected for the message.
-   */
-  const checkNodes = async (during: string) => {
-    const dead = nodes.filter((n) => n.exitCode() !== undefined);
-    for (const node of dead) nodes.splice(nodes.indexOf(node), 1);
-    const off = await noMetrics?.catch(() => undefined);
-    if (off && off.node.exitCode() !== undefined) {
-      dead.push(off.node);
-      noMetrics = undefined;
-      await off.client.close().catch(() => {});
-    }
-    if (!dead.length) return;
-    const lines: string[] = [];
-    for (const node of dead) {
-      const code = await node.stop();
-      const tail = node.output().split("\n").slice(-10).join("\n");
-      lines.push(
-        `BEDS node ${node.instance} (pid ${node.pid}) exited with ${code} ${during}${
-          tail ? `:\n${tail}` : ""
-        }`,
-      );
-    }
-    throw new Error(lines.join("\n"));
-  };
+  const fleet = createFleet(env, profileFlags);
   const active: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     while (active.length) await active.pop()!().catch(() => {});
   };
-  await ensureNodes(1);
+  await fleet.ensure(1);
   const beds = await BedsClient.connect({ amqp: env.config.amqp, name: "bench-beds" });
   // Each raw service gets its own exchange: sharing one, every request would reach both.
   const rawClient = async (tag: string) => {
@@ -166,7 +110,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
       }/s  p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  cpu ${result.cpu_us_per_tx} µs/tx (client ${result.client_cpu_us_per_tx}, rabbitmq ${result.rabbitmq_cpu_us_per_tx}, mariadb ${result.mariadb_cpu_us_per_tx})  errors ${result.errors}`,
       true,
     );
-    await checkNodes(`during ${scenario.name} · ${label}`);
+    await fleet.check(`during ${scenario.name} · ${label}`);
     const failure = phaseFailure(`${scenario.name} · ${label}`, result);
     if (failure) throw new Error(failure);
     return result;
@@ -179,13 +123,13 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
   ): Promise<ScenarioResult> => {
     const count = scenario.count!;
     if (scenario.load.mode !== "closed") throw new Error("a counted scenario needs a closed loop");
-    await ensureNodes(0);
-    await ensureNodes(1);
+    await fleet.ensure(0);
+    await fleet.ensure(1);
     await runSetup(scenario, admin);
     const probed = await probe(scenario, beds);
     if (typeof probed === "string") return { ...base, skipped: probed };
     const next = requestMaker(scenario);
-    const node = nodes[0]!;
+    const node = fleet.nodes()[0]!;
     const started = performance.now();
     const counted = await runCounted({
       concurrency: scenario.load.concurrency,
@@ -203,7 +147,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
         );
       },
     });
-    await checkNodes(`during ${scenario.name}`);
+    await fleet.check(`during ${scenario.name}`);
     return countedSummary(base, counted);
   };
 
@@ -215,16 +159,16 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
       nodes: scenario.nodes,
     };
     // A node that died after the last check (e.g. at the very end of the previous scenario).
-    await checkNodes(`before ${scenario.name}`);
+    await fleet.check(`before ${scenario.name}`);
     if (scenario.count) return await runCountedScenario(scenario, base);
-    await ensureNodes(scenario.nodes);
+    await fleet.ensure(scenario.nodes);
     await runSetup(scenario, admin);
     // Probe every request kind once: a template that is not loaded skips the scenario.
     const probed = await probe(scenario, beds);
     if (typeof probed === "string") return { ...base, skipped: probed };
     const replyBytes = probed;
     const withoutMetrics = scenario.metrics_off && scenario.nodes === 1 && options.variants !== false
-      ? await startNoMetrics()
+      ? await fleet.withoutMetrics()
       : undefined;
     if (withoutMetrics) {
       const failed = await probe(scenario, withoutMetrics.client);
@@ -293,7 +237,7 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
         }
         runs.echo_db.push(await phase(scenario, `raw echo+db${tag}`, viaNaive, [naivePid]));
         const bedsPhase = async () =>
-          runs.beds.push(await phase(scenario, `BEDS${tag}`, viaBeds, nodes.map((n) => n.pid)));
+          runs.beds.push(await phase(scenario, `BEDS${tag}`, viaBeds, fleet.nodes().map((n) => n.pid)));
         if (!withoutMetrics) await bedsPhase();
         else {
           const { client, node } = withoutMetrics;
@@ -311,17 +255,14 @@ export async function createRunner(options: RunnerOptions): Promise<Runner> {
   };
   return {
     run,
-    nodePids: () => nodes.map((n) => n.pid),
+    nodePids: () => fleet.nodes().map((n) => n.pid),
     async close() {
       await stopAll();
       await beds.close();
       await echoClient.client.close();
       await naiveClient.client.close();
       await admin.end().catch(() => {});
-      while (nodes.length) await nodes.pop()!.stop();
-      const off = await noMetrics?.catch(() => undefined);
-      await off?.client.close();
-      await off?.node.stop();
+      await fleet.close();
     },
   };
 }

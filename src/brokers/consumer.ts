@@ -11,30 +11,14 @@ import type { Buffer } from "node:buffer";
 import type { AmqpChannel, AmqpConnection, AmqpMessage, SideChannel } from "../amqp/mod.ts";
 import type { Op } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
-import {
-  decodeRequest,
-  errorReply,
-  type EventIds,
-  okReply,
-  type Reply,
-  type Request,
-} from "../protocol/mod.ts";
-import { dispatch, type DispatchDeps, FanOutError, type PartRecord } from "../dispatch/mod.ts";
-import { BedsError, type ErrorCode } from "../errors.ts";
+import type { EventIds, Reply, Request } from "../protocol/mod.ts";
+import type { DispatchDeps } from "../dispatch/mod.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
 import { sizedReply } from "./reply_size.ts";
 import { type RetryRoute, storeSafeCopyUntilStored } from "./safe_copy.ts";
-import {
-  attemptOf,
-  checkRoute,
-  firstEventOf,
-  originalRoutingKey,
-  ownHeaders,
-  replayRefused,
-  requesterOfDelivery,
-} from "./delivery.ts";
 import type { BrokerCounters } from "./counters.ts";
 import { createAcks } from "./acks.ts";
+import { runDelivery } from "./outcome.ts";
 import type { EventSink } from "../logstore/mod.ts";
 
 /** Everything a consumer needs. */
@@ -86,7 +70,7 @@ export const ABORT_SETTLE_MS = 3000;
 
 /** Opens a channel, sets prefetch and starts consuming `queue`. */
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
-  const { broker, logger, node, eventIds, route, counters } = options;
+  const { broker, logger, node, route, counters } = options;
   const channel: AmqpChannel = await options.connection.createChannel();
   let stopping = false;
   let inflight = 0;
@@ -130,49 +114,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     return iso;
   };
 
-  const meta = (event: string, started: number, rows: number) => ({
-    event,
-    node,
-    broker,
-    ms: Math.round((performance.now() - started) * 1000) / 1000,
-    rows,
-  });
-
   const handle = async (msg: AmqpMessage) => {
-    const started = performance.now();
-    const own = ownHeaders(msg, options.deps.access?.nodeUser);
-    const attempt = attemptOf(own);
-    let event = "";
-    let request: Request | undefined;
-    let reply: Reply;
-    let code: ErrorCode | undefined;
-    let parts: PartRecord[] | undefined;
-    // A retried copy carries the first attempt's event id.
-    const firstEvent = firstEventOf(own);
-    const refused = replayRefused(msg, options.deps.access);
-    const user = refused === undefined ? requesterOfDelivery(msg, options.deps.access) : undefined;
     const at = isoNow();
-    try {
-      request = decodeRequest(msg.content, options.maxBodyBytes);
-      // A retried copy is a child of the first attempt's event.
-      event = firstEvent !== undefined
-        ? eventIds.retry(firstEvent, attempt)
-        : eventIds.next(request.event?.parent);
-      checkRoute(request, originalRoutingKey(msg, own));
-      if (refused) throw new BedsError("FORBIDDEN", refused);
-      const result = await dispatch(request, options.ops, options.deps, { event, user });
-      reply = okReply(result.data, { ...meta(event, started, result.rows), ...result.meta });
-      parts = result.parts;
-    } catch (error) {
-      if (!event) event = eventIds.next();
-      // The parts of a fan-out that failed ran all the same: they are recorded and counted.
-      if (error instanceof FanOutError) parts = error.parts;
-      reply = errorReply(error, meta(event, started, 0));
-      code = reply.error.code;
-      if (!(error instanceof BedsError) || code === "INTERNAL" || code === "DB_ERROR") {
-        logger.error({ broker, event, err: error }, "request failed");
-      }
-    }
+    const { event, firstEvent, attempt, request, reply, code, parts, user } = await runDelivery(
+      msg,
+      performance.now(),
+      options,
+    );
     const { replyTo, correlationId } = msg.properties;
     const disposition: Disposition = decide({
       code,

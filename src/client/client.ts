@@ -24,14 +24,7 @@ import {
   timeoutError,
 } from "./types.ts";
 import { type Reply, routingKey } from "../protocol/mod.ts";
-
-interface Pending {
-  resolve: (reply: Reply) => void;
-  reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-  /** A request(): its reply comes on the channel, so it cannot outlive the channel's close. */
-  awaitsReply: boolean;
-}
+import { PendingTable } from "./pending.ts";
 
 const CLOSED_BY_CLIENT = "Client closed";
 
@@ -42,7 +35,7 @@ export class BedsClient {
   #exchange: string;
   #timeoutMs: number;
   #closeTimeoutMs: number;
-  #pending = new Map<string, Pending>();
+  #pending = new PendingTable();
   #seq = 0;
   #prefix = `${crypto.randomUUID().slice(0, 8)}-`;
   #closed = false;
@@ -100,7 +93,7 @@ export class BedsClient {
         options.userId === false ? undefined : options.userId ?? amqpUser(options.amqp),
       );
       await channel.consume(DIRECT_REPLY_TO, (msg) => {
-        if (msg) client.#settle(msg.properties.correlationId, msg.content);
+        if (msg) client.#pending.settle(msg.properties.correlationId, msg.content);
       }, { noAck: true });
       channel.on("return", (msg) => {
         client.#fail(
@@ -175,7 +168,7 @@ export class BedsClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    const reply = this.#awaitReply(correlationId, key, timeoutMs);
+    const reply = this.#pending.awaitReply(correlationId, key, timeoutMs);
     this.#publish(correlationId, () =>
       // On a plain channel amqplib ignores the callback.
       (this.#channel as AmqpConfirmChannel).publish(this.#exchange, key, payload, {
@@ -186,23 +179,6 @@ export class BedsClient {
         userId: this.#userId,
       }, this.#onNack(correlationId)));
     return reply;
-  }
-
-  /**
-   * The reply to `correlationId`, or its failure after `timeoutMs`. Made apart from the request's
-   * body and payload: what stays in memory until the reply comes (the timer, the pending entry)
-   * holds neither, so a gateway waiting on a stalled node does not hold every body it forwarded.
-   */
-  #awaitReply(correlationId: string, key: string, timeoutMs: number): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#fail(
-          correlationId,
-          new BedsClientError("TIMEOUT", `No reply to ${key} within ${timeoutMs} ms`),
-        );
-      }, timeoutMs);
-      this.#pending.set(correlationId, { resolve, reject, timer, awaitsReply: true });
-    });
   }
 
   /** With confirms, fails the request RabbitMQ refuses (it never reaches a node); an ack says nothing. */
@@ -234,7 +210,7 @@ export class BedsClient {
         () => this.#fail(correlationId, new BedsClientError("TIMEOUT", "No confirm")),
         this.#timeoutMs,
       );
-      this.#pending.set(correlationId, { resolve: () => resolve(), reject, timer, awaitsReply: false });
+      this.#pending.add(correlationId, { resolve: () => resolve(), reject, timer, awaitsReply: false });
       // On a plain channel amqplib ignores the callback; the timeout below settles instead.
       const written = this.#publish(correlationId, () =>
         (this.#channel as AmqpConfirmChannel).publish(
@@ -249,10 +225,8 @@ export class BedsClient {
             userId: this.#userId,
           },
           (error: unknown) => {
-            const pending = this.#pending.get(correlationId);
+            const pending = this.#pending.take(correlationId);
             if (!pending) return;
-            this.#pending.delete(correlationId);
-            clearTimeout(pending.timer);
             if (!error) return resolve();
             pending.reject(
               isNack(error)
@@ -264,15 +238,11 @@ export class BedsClient {
       if (!this.#confirm && written !== undefined) {
         // Without confirms there is nothing to wait for beyond a possible return and room to write.
         const handedOver = () => {
-          const pending = this.#pending.get(correlationId);
-          if (!pending) return;
-          this.#pending.delete(correlationId);
-          clearTimeout(pending.timer);
-          resolve();
+          if (this.#pending.take(correlationId)) resolve();
         };
         // Handed over, the message leaves with the buffer whenever it drains: no "No confirm"
         // timeout for it (the caller would send it again), only a lost connection fails it.
-        clearTimeout(this.#pending.get(correlationId)?.timer);
+        this.#pending.stopTimer(correlationId);
         if (written) setTimeout(handedOver, 0);
         else this.#afterDrain.push(handedOver);
       }
@@ -295,9 +265,7 @@ export class BedsClient {
     this.#closed = true;
     this.#closing = true;
     this.#closeReason = CLOSED_BY_CLIENT;
-    for (const [id, pending] of this.#pending) {
-      if (pending.awaitsReply) this.#fail(id, new BedsClientError("CLOSED", CLOSED_BY_CLIENT));
-    }
+    this.#pending.failAll(CLOSED_BY_CLIENT, true);
     const deadline = Date.now() + this.#closeTimeoutMs;
     // Blocked, RabbitMQ would not read the channel's close (amqplib closes a blocked connection at
     // once), and on a connection that closed meanwhile amqplib never completes it.
@@ -343,32 +311,13 @@ export class BedsClient {
     for (const handedOver of waiting) handedOver();
   }
 
-  #settle(correlationId: string | undefined, content: Buffer): void {
-    const pending = correlationId === undefined ? undefined : this.#pending.get(correlationId);
-    if (!pending) return; // late reply after a timeout
-    this.#pending.delete(correlationId!);
-    clearTimeout(pending.timer);
-    let reply: Reply;
-    try {
-      reply = JSON.parse(content.toString("utf8"));
-    } catch (error) {
-      pending.reject(new SyntaxError(`Reply is not JSON: ${(error as Error).message}`, { cause: error }));
-      return;
-    }
-    pending.resolve(reply);
-  }
-
   #fail(correlationId: string | undefined, error: Error): void {
-    const pending = correlationId === undefined ? undefined : this.#pending.get(correlationId);
-    if (!pending) return;
-    this.#pending.delete(correlationId!);
-    clearTimeout(pending.timer);
-    pending.reject(error);
+    this.#pending.fail(correlationId, error);
   }
 
   #failAll(reason: string): void {
     this.#closed = true;
-    for (const id of [...this.#pending.keys()]) this.#fail(id, new BedsClientError("CLOSED", reason));
+    this.#pending.failAll(reason);
   }
 }
 

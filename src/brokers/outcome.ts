@@ -1,0 +1,101 @@
+/**
+ * What one delivery comes to: its request decoded, checked and dispatched, and the reply it earns
+ * (an error reply for anything that went wrong, bad input included). Nothing here sends, stores
+ * or acks: the consumer decides that from the outcome.
+ *
+ * @module
+ */
+import type { AmqpMessage } from "../amqp/mod.ts";
+import type { Op } from "../config/mod.ts";
+import type { Logger } from "../logging/mod.ts";
+import {
+  decodeRequest,
+  errorReply,
+  type EventIds,
+  okReply,
+  type Reply,
+  type Request,
+} from "../protocol/mod.ts";
+import { dispatch, type DispatchDeps, FanOutError, type PartRecord } from "../dispatch/mod.ts";
+import { BedsError, type ErrorCode } from "../errors.ts";
+import {
+  attemptOf,
+  checkRoute,
+  firstEventOf,
+  originalRoutingKey,
+  ownHeaders,
+  replayRefused,
+  requesterOfDelivery,
+} from "./delivery.ts";
+
+/** What a delivery's outcome is computed with. */
+export interface OutcomeContext {
+  node: string;
+  broker: string;
+  ops: ReadonlySet<Op>;
+  maxBodyBytes: number;
+  deps: DispatchDeps;
+  eventIds: EventIds;
+  logger: Logger;
+}
+
+/** One delivery's outcome. */
+export interface Outcome {
+  /** This attempt's event id (a retried copy's is a child of the first attempt's). */
+  event: string;
+  /** The first attempt's event id, for a retried copy. */
+  firstEvent: string | undefined;
+  attempt: number;
+  /** Undefined when the body was not a valid request. */
+  request: Request | undefined;
+  reply: Reply;
+  /** The error's code, when the reply is an error. */
+  code: ErrorCode | undefined;
+  /** A fan-out's parts, recorded whether it succeeded or not. */
+  parts: PartRecord[] | undefined;
+  /** Who asked, where access rules name users. */
+  user: string | undefined;
+}
+
+/** Decodes and runs `msg`; never throws: a failure is the outcome's error reply. */
+export async function runDelivery(msg: AmqpMessage, started: number, ctx: OutcomeContext): Promise<Outcome> {
+  const { deps, eventIds } = ctx;
+  const own = ownHeaders(msg, deps.access?.nodeUser);
+  const attempt = attemptOf(own);
+  const firstEvent = firstEventOf(own);
+  const refused = replayRefused(msg, deps.access);
+  const user = refused === undefined ? requesterOfDelivery(msg, deps.access) : undefined;
+  let event = "";
+  let request: Request | undefined;
+  try {
+    request = decodeRequest(msg.content, ctx.maxBodyBytes);
+    event = firstEvent !== undefined
+      ? eventIds.retry(firstEvent, attempt)
+      : eventIds.next(request.event?.parent);
+    checkRoute(request, originalRoutingKey(msg, own));
+    if (refused) throw new BedsError("FORBIDDEN", refused);
+    const result = await dispatch(request, ctx.ops, deps, { event, user });
+    const reply = okReply(result.data, { ...replyMeta(ctx, event, started, result.rows), ...result.meta });
+    return { event, firstEvent, attempt, request, reply, code: undefined, parts: result.parts, user };
+  } catch (error) {
+    if (!event) event = eventIds.next();
+    const reply = errorReply(error, replyMeta(ctx, event, started, 0));
+    const code = reply.error.code;
+    if (!(error instanceof BedsError) || code === "INTERNAL" || code === "DB_ERROR") {
+      ctx.logger.error({ broker: ctx.broker, event, err: error }, "request failed");
+    }
+    // The parts of a fan-out that failed ran all the same: they are recorded and counted.
+    const parts = error instanceof FanOutError ? error.parts : undefined;
+    return { event, firstEvent, attempt, request, reply, code, parts, user };
+  }
+}
+
+function replyMeta(ctx: OutcomeContext, event: string, started: number, rows: number) {
+  return {
+    event,
+    node: ctx.node,
+    broker: ctx.broker,
+    ms: Math.round((performance.now() - started) * 1000) / 1000,
+    rows,
+  };
+}
