@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { createHandler, filterFrom } from "../../utilities/log_dumper/server.ts";
-import { errorPage, eventsPage, iplPage } from "../../utilities/log_dumper/render.ts";
+import {
+  errorPage,
+  eventsPage,
+  IPL_STEP_LIMIT,
+  IPL_WARNING_LIMIT,
+  iplPage,
+} from "../../utilities/log_dumper/render.ts";
 import { observerConfig } from "../../utilities/log_dumper/config.ts";
 import { filterSql, poolOptions, rowRecord } from "../../utilities/log_dumper/mariadb_source.ts";
 import { clientOptions, documentRecord, recordFilter } from "../../utilities/log_dumper/mongodb_source.ts";
@@ -210,6 +216,26 @@ Deno.test("the IPL page pages on and says how many it shows", async () => {
   assert.ok(!second.text.includes('id="older"'));
   assert.deepEqual(seen, [undefined, 81]);
   assert.equal(count(iplPage([], { pageSize: 20 }), "No IPL records"), 1);
+});
+
+Deno.test("one IPL record shows its steps and warnings up to a limit, the rest counted", () => {
+  const warnings = Array.from({ length: 5000 }, (_, i) => `warning ${i}`);
+  const steps = Array.from(
+    { length: 100_000 },
+    (_, i) => ({ step: `s${i}`, outcome: "ok", ms: 1, warnings }),
+  );
+  const page = iplPage([record("i1", { kind: "ipl", doc: { steps } })], { pageSize: 20 });
+  assert.equal(count(page, "<tr class="), IPL_STEP_LIMIT);
+  assert.equal(count(page, "warning "), IPL_STEP_LIMIT * IPL_WARNING_LIMIT);
+  assert.match(page, new RegExp(`${100_000 - IPL_STEP_LIMIT} more steps not shown`));
+  assert.equal(count(page, `${5000 - IPL_WARNING_LIMIT} more warnings not shown`), IPL_STEP_LIMIT);
+  assert.ok(page.length < 2_000_000, `${page.length} characters`);
+  const few = iplPage([
+    record("i2", { kind: "ipl", doc: { steps: steps.slice(0, 3).map((s) => ({ ...s, warnings: ["w"] })) } }),
+  ], {
+    pageSize: 20,
+  });
+  assert.ok(!few.includes("not shown"));
 });
 
 Deno.test("filtered lists do not refresh themselves, and a reader gone stops the read", async (t) => {

@@ -192,9 +192,30 @@ export function eventsPage(options: EventsPageOptions): string {
 /** An IPL step as stored: an object (anything else is skipped). */
 type Step = Record<string, unknown>;
 
+/**
+ * Steps shown per IPL record, and warnings per step: an IPL has a few dozen steps and a handful of
+ * warnings, and a record with many more (written by something else, or a template set producing a
+ * warning per field) would otherwise make one page of any size.
+ */
+export const IPL_STEP_LIMIT = 200;
+export const IPL_WARNING_LIMIT = 50;
+
 function stepsOf(record: LogRecord): Step[] {
   const steps = Array.isArray(record.doc.steps) ? record.doc.steps : [];
   return steps.filter((s): s is Step => s !== null && typeof s === "object" && !Array.isArray(s));
+}
+
+/** `shown` of `total` items: a line saying how many more are left out, or nothing. */
+function leftOut(total: number, shown: number, what: string): string {
+  return total > shown ? `${total - shown} more ${what} not shown` : "";
+}
+
+function warningsOf(step: Step): string {
+  if (!Array.isArray(step.warnings)) return "";
+  const shown = step.warnings.slice(0, IPL_WARNING_LIMIT);
+  const more = leftOut(step.warnings.length, shown.length, "warnings");
+  return shown.map((w) => `<br><span class="muted">${esc(w)}</span>`).join("") +
+    (more ? `<br><span class="muted">${more}</span>` : "");
 }
 
 /** Options of {@link iplPage}. */
@@ -208,15 +229,15 @@ export interface IplPageOptions {
 /** IPL records, newest first, each with its steps; `pageSize` at a time, with paging. */
 export function iplPage(records: readonly LogRecord[], options: IplPageOptions): string {
   const sections = records.map((r) => {
-    const rows = stepsOf(r).map((s) =>
+    const steps = stepsOf(r);
+    const more = leftOut(steps.length, IPL_STEP_LIMIT, "steps");
+    const rows = steps.slice(0, IPL_STEP_LIMIT).map((s) =>
       `<tr class="${s.outcome === "failed" ? "lvl-error" : s.outcome === "warn" ? "lvl-warn" : ""}">
 <td>${esc(s.step)}</td><td class="lvl">${esc(s.outcome)}</td><td class="num">${esc(s.ms)}</td>
 <td>${esc(s.detail ?? "")}${s.error ? `<span class="err">${esc(s.error)}</span>` : ""}${
-        Array.isArray(s.warnings)
-          ? s.warnings.map((w) => `<br><span class="muted">${esc(w)}</span>`).join("")
-          : ""
+        warningsOf(s)
       }</td></tr>`
-    ).join("");
+    ).join("") + (more ? `<tr><td colspan="4" class="muted">${more}</td></tr>` : "");
     return `<section class="ipl"><h3>${esc(r.node)} <span class="muted">${esc(r.doc.role)} · ${
       esc(r.doc.env)
     } · ${esc(r.at)}</span> <span class="${r.action === "ok" ? "" : "err"}">${esc(r.action)}</span> in ${
