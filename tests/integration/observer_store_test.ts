@@ -135,6 +135,14 @@ Deno.test({
         },
       );
 
+      await t.step("times read by an observer on a host not in UTC are shown as stored, in UTC", async () => {
+        await insert(schema, "zoned", "{}", "request", "'2025-03-30 01:00:00.125'");
+        const obs = await observer({ TZ: "Asia/Kolkata" });
+        const page = ok(await obs.get("/"), "events");
+        assert.match(page, /2025-03-30T01:00:00\.125Z/);
+        assert.ok(!page.includes("2025-03-29T19:30"), "shifted by the host's offset");
+      });
+
       await t.step(
         "a chain past 5,000 records says it was cut and still shows the event asked for",
         async () => {

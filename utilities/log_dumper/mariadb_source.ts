@@ -19,6 +19,16 @@ const COLUMNS =
   "id, event, parent, kind, level, at, node, broker, template, op, code, action, attempt, ms, " +
   "nrows, message, doc";
 
+/**
+ * A stored time (UTC, `YYYY-MM-DD hh:mm:ss.fff`, read as text) in ISO form. Read as a Date the driver
+ * would take it for the process's local time: on a host not in UTC every time would be shifted.
+ */
+function isoTime(at: unknown): string {
+  if (at instanceof Date) return at.toISOString();
+  const text = String(at);
+  return /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(text) ? `${text.replace(" ", "T")}Z` : text;
+}
+
 /** A row of `v_ms_logs` as a record. */
 export function rowRecord(row: Record<string, unknown>): LogRecord {
   const s = (v: unknown) => v === null || v === undefined ? null : String(v);
@@ -29,7 +39,7 @@ export function rowRecord(row: Record<string, unknown>): LogRecord {
     parent: s(row.parent),
     kind: String(row.kind),
     level: String(row.level),
-    at: row.at instanceof Date ? row.at.toISOString() : String(row.at),
+    at: isoTime(row.at),
     node: String(row.node),
     broker: s(row.broker),
     template: s(row.template),
@@ -87,6 +97,8 @@ export function poolOptions(config: ObserverConfig["mariadb"], queryTimeoutMs: n
     minimumIdle: 0,
     idleTimeout: Math.max(1, Math.floor(queryTimeoutMs / 1000)),
     timezone: "Z",
+    // Times as the text stored, UTC: see isoTime.
+    dateStrings: true,
     bigIntAsNumber: true,
     // Belt and braces: the account should only have SELECT on the view anyway.
     initSql: "SET SESSION TRANSACTION READ ONLY",
