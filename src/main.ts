@@ -19,24 +19,10 @@ function bedsEnviron(): Record<string, string> {
   return environ;
 }
 
-/**
- * Runs the process in UTC, whatever the host's zone. The MariaDB driver builds DATE and DATETIME
- * values with the process's local time while the session runs in UTC, so elsewhere every such value
- * a reply carries, or a fan-out part passes on, would be off by the zone's offset.
- */
-function pinUtc(): void {
-  try {
-    if (Deno.env.get("TZ") !== "UTC") Deno.env.set("TZ", "UTC");
-  } catch {
-    // No permission for TZ: the host's zone stays, and the node says so at start-up.
-  }
-}
-
 /** Signals closer together than this are one request to stop. */
 const SAME_SIGNAL_MS = 500;
 
 if (import.meta.main) {
-  pinUtc();
   const controller = new AbortController();
   let handled = false;
   let stoppingSince = 0;

@@ -179,11 +179,6 @@ async function openMariadb(ctx: IplContext): Promise<StepOutcome> {
   };
 }
 
-/** Whether local time is UTC the whole year (src/main.ts sets TZ=UTC where it may). */
-function runsInUtc(): boolean {
-  return new Date(2024, 0, 1).getTimezoneOffset() === 0 && new Date(2024, 6, 1).getTimezoneOffset() === 0;
-}
-
 const dbPools: IplStep<IplContext> = {
   name: "db_pools",
   exitCode: EXIT_CODES.db_pools,
@@ -196,15 +191,9 @@ const dbPools: IplStep<IplContext> = {
       await maria.undo?.();
       throw error;
     }
-    const zone = ctx.adapters.has("mariadb") && !runsInUtc()
-      ? [
-        "the process is not in UTC (no permission to set TZ): MariaDB DATE and DATETIME values are " +
-        "read in the local zone and come out shifted by its offset; run with TZ=UTC",
-      ]
-      : [];
     return {
       detail: [maria.detail, mongo.detail].filter(Boolean).join("; "),
-      warnings: [...mongo.warnings ?? [], ...zone],
+      warnings: mongo.warnings ?? [],
       undo: async () => {
         await mongo.undo?.();
         await maria.undo?.();

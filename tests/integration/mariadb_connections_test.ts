@@ -198,6 +198,40 @@ Deno.test("MariaDB connections: timeouts, killed statements, open transactions, 
       },
     );
     await t.step(
+      "DATE, DATETIME and TIMESTAMP columns come as ISO text in UTC, exact: years before 1000, microseconds",
+      async () => {
+        const sql =
+          "SELECT CAST('0050-06-15' AS DATE) AS d, CAST('0099-12-31 23:59:59' AS DATETIME) AS old, " +
+          "CAST('2025-03-30 01:00:00.123456' AS DATETIME(6)) AS micro, " +
+          "CAST('2025-03-30 01:00:00.120' AS DATETIME(3)) AS milli, CAST(NULL AS DATE) AS none, " +
+          "CAST('2024-02-29' AS DATE) AS leap";
+        const expected = {
+          d: "0050-06-15T00:00:00.000Z",
+          old: "0099-12-31T23:59:59.000Z",
+          micro: "2025-03-30T01:00:00.123456Z",
+          milli: "2025-03-30T01:00:00.120Z",
+          none: null,
+          leap: "2024-02-29T00:00:00.000Z",
+        };
+        const [row] = await set.query<Array<Record<string, unknown>>>(sql, []);
+        assert.deepEqual(row, expected);
+        await dbQuery(env, `CREATE PROCEDURE sp_dates() BEGIN ${sql}; END`);
+        const [rows] = await set.query<Array<Array<Record<string, unknown>>>>(
+          `CALL \`${env.schema}\`.sp_dates()`,
+          [],
+        );
+        assert.deepEqual(rows![0], expected);
+        await dbQuery(env, "CREATE TABLE stamps (at TIMESTAMP(3) NOT NULL)");
+        // 2025-03-30T01:00:00.250Z, whatever zone the inserting session is in.
+        await dbQuery(env, "INSERT INTO stamps VALUES (FROM_UNIXTIME(1743296400.25))");
+        const [stamp] = await set.query<Array<Record<string, unknown>>>(
+          `SELECT at FROM \`${env.schema}\`.stamps`,
+          [],
+        );
+        assert.deepEqual(stamp, { at: "2025-03-30T01:00:00.250Z" });
+      },
+    );
+    await t.step(
       "abortInflight() ends the statements running, and no statement starts after it",
       async () => {
         const stopping = connectionSet(env, { connections: 2 });

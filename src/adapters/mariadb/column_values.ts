@@ -10,6 +10,11 @@
  *   a number, one past 2^53 would silently become another, and an id would
  *   name a different row). A value within ±(2^53−1) becomes a number, as
  *   before; one beyond it the string of its exact digits, as DECIMAL does.
+ * - DATE, DATETIME and TIMESTAMP columns. The driver reads them as text
+ *   (`dateStrings`), made ISO 8601 in UTC here (`2024-01-08T00:00:00.000Z`,
+ *   `2024-01-08T09:14:22.125Z`). As `Date`s they would be built in the
+ *   process's local zone (shifted by its offset anywhere but UTC), years
+ *   0–99 would become 1900–1999, and microseconds would be lost.
  *
  * The columns to fix are found once per column-definition list: a prepared
  * statement reuses its list on every execute, so a result with neither kind
@@ -27,6 +32,9 @@ interface ColumnDef {
 
 /** The protocol's type code of BIGINT (MYSQL_TYPE_LONGLONG). */
 const LONGLONG = 8;
+/** The protocol's type codes of DATE (and NEWDATE), and of DATETIME and TIMESTAMP (and their v2). */
+const DATE_TYPES = new Set([10, 14]);
+const DATETIME_TYPES = new Set([7, 12, 17, 18]);
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = -MAX_SAFE;
@@ -35,9 +43,11 @@ const MIN_SAFE = -MAX_SAFE;
 interface Fixes {
   json: string[];
   bigint: string[];
+  dates: string[];
+  datetimes: string[];
 }
 
-const NONE: Fixes = { json: [], bigint: [] };
+const NONE: Fixes = { json: [], bigint: [], dates: [], datetimes: [] };
 
 const fixesByMeta = new WeakMap<object, Fixes>();
 
@@ -47,8 +57,14 @@ function fixesOf(meta: ColumnDef[]): Fixes {
     const json = meta.filter((column) => column.isDataTypeFormatJson?.() === true).map((column) =>
       column.name()
     );
-    const bigint = meta.filter((column) => column.columnType === LONGLONG).map((column) => column.name());
-    fixes = json.length || bigint.length ? { json, bigint } : NONE;
+    const named = (types: Set<number>) =>
+      meta.filter((column) => types.has(column.columnType ?? -1)).map((column) => column.name());
+    const bigint = named(new Set([LONGLONG]));
+    const dates = named(DATE_TYPES);
+    const datetimes = named(DATETIME_TYPES);
+    fixes = json.length || bigint.length || dates.length || datetimes.length
+      ? { json, bigint, dates, datetimes }
+      : NONE;
     fixesByMeta.set(meta, fixes);
   }
   return fixes;
@@ -59,7 +75,23 @@ export function exactInteger(value: bigint): number | string {
   return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value.toString();
 }
 
-function fixRows(rows: Array<Record<string, unknown>>, { json, bigint }: Fixes): void {
+/** A DATE's text (`YYYY-MM-DD`) as midnight UTC; null for MariaDB's zero date. */
+export function isoDate(text: string): string | null {
+  return text.startsWith("0000-00-00") ? null : `${text.slice(0, 10)}T00:00:00.000Z`;
+}
+
+/**
+ * A DATETIME's or TIMESTAMP's text (`YYYY-MM-DD hh:mm:ss[.ffffff]`, UTC: the session's zone) in ISO
+ * form: milliseconds always, microseconds when not zero. Null for MariaDB's zero date.
+ */
+export function isoDateTime(text: string): string | null {
+  if (text.startsWith("0000-00-00")) return null;
+  const fraction = text.length > 20 ? text.slice(20) : "";
+  const micro = fraction.slice(3).replace(/0+$/, "");
+  return `${text.slice(0, 10)}T${text.slice(11, 19)}.${fraction.slice(0, 3).padEnd(3, "0")}${micro}Z`;
+}
+
+function fixRows(rows: Array<Record<string, unknown>>, { json, bigint, dates, datetimes }: Fixes): void {
   for (const row of rows) {
     for (const name of json) {
       const text = row[name];
@@ -74,10 +106,18 @@ function fixRows(rows: Array<Record<string, unknown>>, { json, bigint }: Fixes):
       const value = row[name];
       if (typeof value === "bigint") row[name] = exactInteger(value);
     }
+    for (const name of dates) {
+      const value = row[name];
+      if (typeof value === "string") row[name] = isoDate(value);
+    }
+    for (const name of datetimes) {
+      const value = row[name];
+      if (typeof value === "string") row[name] = isoDateTime(value);
+    }
   }
 }
 
-/** Fixes the JSON and BIGINT columns of a statement's result in place: rows, or a CALL's result sets. */
+/** Fixes the JSON, BIGINT and date columns of a statement's result in place: rows, or a CALL's result sets. */
 export function columnValues<T>(result: T): T {
   if (!Array.isArray(result)) return result;
   const meta = (result as { meta?: unknown }).meta;

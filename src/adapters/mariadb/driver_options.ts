@@ -22,10 +22,11 @@ export function driverOptions(server: MariadbServerConfig) {
     bigIntAsNumber: false,
     decimalAsNumber: false,
     insertIdAsNumber: true,
-    dateStrings: false,
+    // Dates as the text the server sends, made ISO by columnValues: exact, whatever the process's zone.
+    dateStrings: true,
     // JSON columns as text, parsed by columnValues: the driver's own parse can end the process.
     jsonStrings: true,
-    // Session and values in UTC, whatever the node's own time zone.
+    // The session in UTC: TIMESTAMP columns and NOW() read in UTC.
     timezone: "Z",
     ssl: server.tls ? tlsOptions(server.tls) : undefined,
   };
