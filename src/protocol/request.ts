@@ -150,22 +150,28 @@ export function checkRequest(parsed: unknown): Request {
     }
   }
   const fast = wellFormed(parsed as Record<string, unknown>);
-  if (fast) {
-    if (fast.op === "call" && !fast.call) {
-      throw new BedsError("BAD_REQUEST", 'Invalid request: op "call" needs a "call" name');
-    }
-    return fast;
-  }
+  if (fast) return withCallRule(fast);
   const result = requestSchema.safeParse(parsed);
   if (!result.success) {
     throw new BedsError("BAD_REQUEST", `Invalid request: ${describe(result.error.issues[0]!)}`, {
       details: { issues: result.error.issues.slice(0, 5).map(describe) },
     });
   }
-  if (result.data.op === "call" && !result.data.call) {
+  return withCallRule(result.data);
+}
+
+/**
+ * `call` names the procedure of op "call" and nothing else: sent with another op it would be
+ * ignored (and the log would record a call that never ran).
+ */
+function withCallRule(request: Request): Request {
+  if (request.op === "call" && !request.call) {
     throw new BedsError("BAD_REQUEST", 'Invalid request: op "call" needs a "call" name');
   }
-  return result.data;
+  if (request.op !== "call" && request.call !== undefined) {
+    throw new BedsError("BAD_REQUEST", `Invalid request: op "${request.op}" does not take "call"`);
+  }
+  return request;
 }
 
 /** The routing key of a request: `<op>.<template>`. */

@@ -100,6 +100,38 @@ function isoText(value: Date): string | undefined {
   return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
 }
 
+/**
+ * `text` as one canonical decimal text (no sign on zero, no leading or trailing zeros), so that equal
+ * values are equal texts: `1.50` and `01.5` are `1.5`.
+ */
+function canonicalDecimal(text: string): string {
+  const negative = text.startsWith("-");
+  const [int = "", fraction = ""] = (negative ? text.slice(1) : text).split(".");
+  const whole = int.replace(/^0+(?=\d)/, "");
+  const part = fraction.replace(/0+$/, "");
+  const digits = part ? `${whole}.${part}` : whole;
+  return negative && /[1-9]/.test(digits) ? `-${digits}` : digits;
+}
+
+/** Compares two decimal texts exactly (no rounding to a double): negative, zero or positive. */
+export function compareDecimal(a: string, b: string): number {
+  const [x, y] = [canonicalDecimal(a), canonicalDecimal(b)];
+  const [negX, negY] = [x.startsWith("-"), y.startsWith("-")];
+  if (negX !== negY) return negX ? -1 : 1;
+  const [xi = "", xf = ""] = x.replace("-", "").split(".");
+  const [yi = "", yf = ""] = y.replace("-", "").split(".");
+  const scale = Math.max(xf.length, yf.length);
+  const magnitude = (i: string, f: string) => BigInt(i + f.padEnd(scale, "0"));
+  const diff = magnitude(xi, xf) - magnitude(yi, yf);
+  const sign = diff > 0n ? 1 : diff < 0n ? -1 : 0;
+  return negX ? -sign : sign;
+}
+
+/** A bound or enum value of the template as decimal text. */
+function decimalText(value: unknown): string {
+  return typeof value === "number" ? plainNumber(value) : String(value);
+}
+
 function fail(field: string, reason: string): never {
   throw new BedsError("VALIDATION", `Field "${field}" ${reason}`, { details: { field } });
 }
@@ -127,7 +159,10 @@ function typeOf(value: unknown): string {
 /** Builds the check for field `name` declared as `spec`. */
 export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
   const pattern = spec.pattern === undefined ? undefined : new RegExp(spec.pattern, "u");
-  const allowed = spec.enum === undefined ? undefined : new Set<unknown>(spec.enum);
+  // A decimal's values are compared as numbers, not texts: "1.5" is the "1.50" the template lists.
+  const allowed = spec.enum === undefined ? undefined : new Set<unknown>(
+    spec.type === "decimal" ? spec.enum.map((v) => canonicalDecimal(decimalText(v))) : spec.enum,
+  );
   const limited = spec.min_length !== undefined || spec.max_length !== undefined;
 
   const checkRange = (n: number | bigint) => {
@@ -159,6 +194,9 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
           fail(name, `must be at most ${spec.max_length} characters`);
         }
         if (pattern && !pattern.test(value)) fail(name, "does not match its pattern");
+        // Half of a surrogate pair alone (JSON's "\ud800") is no character: the databases store it as
+        // U+FFFD, so two different texts would become one.
+        if (!value.isWellFormed()) fail(name, "is not well-formed Unicode (an unpaired surrogate)");
         return value;
       }
       case "int": {
@@ -190,7 +228,13 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
           fail(name, "must be a decimal number or numeric string");
         }
         checkDigits(text);
-        checkRange(Number(text));
+        // Exactly: a double rounds 100.000000000000001 onto a max of 100.
+        if (spec.min !== undefined && compareDecimal(text, decimalText(spec.min)) < 0) {
+          fail(name, `must be at least ${spec.min}`);
+        }
+        if (spec.max !== undefined && compareDecimal(text, decimalText(spec.max)) > 0) {
+          fail(name, `must be at most ${spec.max}`);
+        }
         return text;
       }
       case "boolean":
@@ -226,8 +270,9 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
     }
     if (value === undefined) fail(name, "is missing");
     const checked = checkType(value);
-    if (allowed && !allowed.has(value) && !allowed.has(checked)) {
-      fail(name, `must be one of ${[...allowed].join(", ")}`);
+    const listed = spec.type === "decimal" ? canonicalDecimal(checked as string) : checked;
+    if (allowed && !allowed.has(value) && !allowed.has(listed)) {
+      fail(name, `must be one of ${spec.enum!.join(", ")}`);
     }
     return checked;
   };

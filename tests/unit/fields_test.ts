@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { codePoints, type FieldCheck, fieldCheck } from "../../src/templates/fields.ts";
+import { codePoints, compareDecimal, type FieldCheck, fieldCheck } from "../../src/templates/fields.ts";
 import type { FieldSpec } from "../../src/templates/schema.ts";
 import { BedsError } from "../../src/errors.ts";
 
@@ -30,6 +30,14 @@ Deno.test("fieldCheck() string: accepts strings and rejects other types", async 
       assertInvalid(() => c(value), `Field "name" must be a string, got ${got}`, "name");
     });
   }
+});
+
+Deno.test("fieldCheck() string: an unpaired surrogate is refused (stored as U+FFFD, two texts would be one)", () => {
+  const c = check({ type: "string" }, "name");
+  for (const text of ["a\ud800b", "a\udfffb", "x\ud83d", "\udc00"]) {
+    assertInvalid(() => c(text), 'Field "name" is not well-formed Unicode (an unpaired surrogate)', "name");
+  }
+  assert.equal(c("a\ud83d\ude00b"), "a😀b");
 });
 
 Deno.test("fieldCheck() string: min_length and max_length count characters, not UTF-16 units", async (t) => {
@@ -190,6 +198,58 @@ Deno.test("fieldCheck() decimal: numbers and numeric strings, normalised to a st
   });
   await t.step("range applies to the numeric value", () => {
     assertInvalid(() => c("-1.00"), 'Field "price" must be at least 0', "price");
+  });
+});
+
+Deno.test("fieldCheck() decimal: min, max and enum compare exactly, not as doubles", async (t) => {
+  await t.step("just past a bound is refused", () => {
+    assertInvalid(
+      () => check({ type: "decimal", max: 100 })("100.000000000000001"),
+      'Field "f" must be at most 100',
+    );
+    assertInvalid(
+      () => check({ type: "decimal", min: 0.01 })("0.0099999999999999999"),
+      'Field "f" must be at least 0.01',
+    );
+    assertInvalid(
+      () => check({ type: "decimal", max: 9007199254740992 })("9007199254740993"),
+      'Field "f" must be at most 9007199254740992',
+    );
+    assertInvalid(
+      () => check({ type: "decimal", min: -1 })("-1.0000000000000000001"),
+      'Field "f" must be at least -1',
+    );
+  });
+  await t.step("the bounds themselves pass, however written", () => {
+    assert.equal(check({ type: "decimal", max: 100 })("100.000"), "100.000");
+    assert.equal(check({ type: "decimal", min: 0.01 })("0.010"), "0.010");
+    assert.equal(check({ type: "decimal", min: -1, max: 0 })("-0.00"), "-0.00");
+  });
+  await t.step("an enum value matches whatever its zeros", () => {
+    const c = check({ type: "decimal", enum: ["1.50", 2, "-0.5"] });
+    assert.equal(c("1.5"), "1.5");
+    assert.equal(c("01.500"), "01.500");
+    assert.equal(c(2), "2");
+    assert.equal(c("2.0"), "2.0");
+    assert.equal(c(-0.5), "-0.5");
+    assertInvalid(() => c("1.51"), 'Field "f" must be one of 1.50, 2, -0.5');
+  });
+  await t.step("compareDecimal() orders like the numbers", () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }),
+        fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }),
+        fc.nat(30),
+        (a, b, scale) => {
+          const text = (n: bigint) => {
+            const digits = (n < 0n ? -n : n).toString().padStart(scale + 1, "0");
+            const point = digits.length - scale;
+            return `${n < 0n ? "-" : ""}${digits.slice(0, point)}${scale ? `.${digits.slice(point)}` : ""}`;
+          };
+          assert.equal(compareDecimal(text(a), text(b)), a < b ? -1 : a > b ? 1 : 0);
+        },
+      ),
+    );
   });
 });
 

@@ -109,6 +109,9 @@ function viaSchema(body: Record<string, unknown>) {
     if (result.data.op === "call" && !result.data.call) {
       throw new BedsError("BAD_REQUEST", 'Invalid request: op "call" needs a "call" name');
     }
+    if (result.data.op !== "call" && result.data.call !== undefined) {
+      throw new BedsError("BAD_REQUEST", `Invalid request: op "${result.data.op}" does not take "call"`);
+    }
     return result.data;
   });
 }

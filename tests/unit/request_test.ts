@@ -143,6 +143,16 @@ Deno.test("checkRequest() requires a call name for op call", async (t) => {
   });
 });
 
+Deno.test("checkRequest() refuses a call name on any op but call (it would be ignored)", () => {
+  for (const op of ["read", "create", "update", "delete"]) {
+    assertRejects(
+      () => checkRequest({ template: "cus", op, key: { id: 1 }, call: "orders" }),
+      "BAD_REQUEST",
+      `Invalid request: op "${op}" does not take "call"`,
+    );
+  }
+});
+
 Deno.test("checkRequest() rejects a negative or fractional limit and offset", async (t) => {
   await t.step("limit -1", () => {
     assertRejects(
