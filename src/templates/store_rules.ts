@@ -38,6 +38,22 @@ function checkMariadb(file: string, t: RecTemplateFile): void {
       invalid(file, `ops.${op}.procedure`, "missing required value");
     }
   }
+  // A view read compares a json field's JSON text with the column's: `{"a":1}` does not match a
+  // stored `{"a": 1}`, null is the text "null" (no SQL NULL), and a list would become an IN list.
+  const read = t.ops.read;
+  if (read && read.procedure === undefined) {
+    for (const list of ["key", "where"] as const) {
+      for (const [i, name] of (read[list] ?? []).entries()) {
+        if (t.fields[name]?.type === "json") {
+          invalid(
+            file,
+            `ops.read.${list}.${i}`,
+            `"${name}" is a json field, which a view read cannot match on`,
+          );
+        }
+      }
+    }
+  }
 }
 
 function checkMongodb(file: string, t: RecTemplateFile): void {

@@ -355,6 +355,26 @@ Deno.test("compileTemplate() rejects a procedure read whose key is not among its
   );
 });
 
+Deno.test("compileTemplate() refuses a json field in a view read's where or key (JSON text matches no stored value)", () => {
+  const withDoc = VALID.replace("[ops.read]", '[fields.doc]\ntype = "json"\n\n[ops.read]');
+  assertCompileError(
+    withDoc.replace('where = ["id", "name"]', 'where = ["id", "doc"]'),
+    `Invalid template "tpl/tst.toml": ops.read.where.1: "doc" is a json field, which a view read cannot match on`,
+  );
+  assertCompileError(
+    withDoc.replace('key = ["id"]\nwhere', 'key = ["doc"]\nwhere'),
+    `Invalid template "tpl/tst.toml": ops.read.key.0: "doc" is a json field, which a view read cannot match on`,
+  );
+  // A procedure read takes it as a parameter (its JSON text), which the procedure reads as it likes.
+  compileTemplate(
+    "tpl/tst.toml",
+    withDoc.replace(
+      'view = "v_tst"\nkey = ["id"]\nwhere = ["id", "name"]\norder = ["id"]',
+      'procedure = "sp_tst_read"\nparams = ["doc"]',
+    ),
+  );
+});
+
 Deno.test("loadTemplates() reads template files that are symlinks, as a Kubernetes ConfigMap mounts them", async () => {
   const source = new URL("../../templates", import.meta.url).pathname;
   const dir = await Deno.makeTempDir({ prefix: "beds_tpl_links_" });
