@@ -18,7 +18,7 @@ import { BedsError, type ErrorCode } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logging/mod.ts";
 import { loadLogStoreTemplate, LOGSTORE_COLLECTION, LOGSTORE_INDEXES } from "../../src/logstore/mod.ts";
 import { compileTemplate, loadTemplates, type RecTemplate, recTemplates } from "../../src/templates/mod.ts";
-import { createTestEnv, ROOT, uniqueId } from "../helpers/services.ts";
+import { createTestEnv, dbQuery, ROOT, uniqueId } from "../helpers/services.ts";
 
 type Doc = Record<string, unknown>;
 
@@ -174,6 +174,31 @@ Deno.test("adapter contract: mariadb", async (t) => {
       ops: { ...template.ops, read: { ...template.ops.read!, view: "v_no_such" } },
     };
     await contract(t, { adapter, template, missing, refusesOperators: false });
+    await t.step(
+      "a key that matches more than one row of the view is DB_ERROR, not one of them",
+      async () => {
+        await dbQuery(
+          env,
+          "CREATE VIEW v_cus_twice AS SELECT * FROM v_customers UNION ALL SELECT * FROM v_customers",
+        );
+        const twice = {
+          ...template,
+          ops: { ...template.ops, read: { ...template.ops.read!, view: "v_cus_twice" } },
+        };
+        const id = (await dbQuery<Array<{ id: number }>>(env, "SELECT MIN(id) AS id FROM customers"))[0]!.id;
+        const input = {
+          template: twice,
+          key: new Map([["id", id]]),
+          where: new Map(),
+          order: [],
+          limit: 1,
+          offset: 0,
+        };
+        const error = await rejects(() => adapter.read({ ...input, params: new Map() }), "DB_ERROR");
+        assert.match(error.message, /matches more than one row of view "v_cus_twice"/);
+        assert.deepEqual(error.details, { key: { id } });
+      },
+    );
   } finally {
     await adapter.close();
     await env.cleanup();

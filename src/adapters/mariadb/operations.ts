@@ -102,6 +102,16 @@ export function operations(
           details: { key: Object.fromEntries(input.key) },
         });
       }
+      // The view holds the key more than once: which row is "the" one is the server's choice, and a
+      // reply (or a fan-out part fed by it) would name a row the client did not mean.
+      if (rows.length > 1) {
+        throw new BedsError(
+          "DB_ERROR",
+          `The key of "${template.name}" matches more than one row of view "${spec.view}": the template's key ` +
+            "does not identify one row",
+          { details: { key: Object.fromEntries(input.key) } },
+        );
+      }
       return { data: rows[0], rows: 1 };
     },
     create: (input) => change(input.template, "create", input.values),
