@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadLabSchema } from "../../lab/db.ts";
-import { cli, createTestEnv, dbQuery, ROOT } from "../helpers/services.ts";
+import { cli, createTestEnv, dbQuery, ROOT, uniqueId } from "../helpers/services.ts";
 
 /** A TXN template whose step procedure (sp_ord_create) runs its own transaction. */
 const OTX_TEMPLATE = `[template]
@@ -150,6 +150,36 @@ Deno.test("templates verify reports drift against the live catalog", async (t) =
         }
       },
     );
+    await t.step("a procedure whose definer is gone is an error (every call would fail)", async () => {
+      const definer = `gone_${uniqueId()}`;
+      await dbQuery(env, `CREATE USER '${definer}'@'%'`);
+      try {
+        await dbQuery(
+          env,
+          `CREATE OR REPLACE DEFINER='${definer}'@'%' PROCEDURE sp_cus_delete(IN p_id INT UNSIGNED)
+           MODIFIES SQL DATA DELETE FROM customers WHERE id = p_id`,
+        );
+        assert.equal((await verify()).code, 0, "its definer still exists");
+      } finally {
+        await dbQuery(env, `DROP USER '${definer}'@'%'`);
+      }
+      const run = await verify();
+      assert.equal(run.code, 16, run.out + run.err);
+      assert.deepEqual(row(run.out, "cus", "ops.delete.procedure"), [
+        "error",
+        "cus",
+        "ops.delete.procedure",
+        `${env.schema}.sp_cus_delete`,
+        `runs as its definer "${definer}@%", which does not exist: every call fails`,
+      ]);
+      // A routine that runs as its invoker has no definer to lose.
+      await dbQuery(
+        env,
+        `CREATE OR REPLACE DEFINER='${definer}'@'%' PROCEDURE sp_cus_delete(IN p_id INT UNSIGNED)
+         MODIFIES SQL DATA SQL SECURITY INVOKER DELETE FROM customers WHERE id = p_id`,
+      );
+      assert.equal((await verify()).code, 0);
+    });
   } finally {
     await env.cleanup();
     await Deno.remove(templatesDir, { recursive: true });

@@ -132,7 +132,7 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
       schemas,
     ),
     query(
-      `SELECT ROUTINE_SCHEMA s, ROUTINE_NAME n, ROUTINE_TYPE t${
+      `SELECT ROUTINE_SCHEMA s, ROUTINE_NAME n, ROUTINE_TYPE t, DEFINER df, SECURITY_TYPE st${
         checkTxn ? ", ROUTINE_DEFINITION d" : ""
       } FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (${marks})`,
       schemas,
@@ -148,6 +148,7 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
     ),
     query("SELECT @@lower_case_table_names AS l", []),
   ]);
+  const accounts = await knownAccounts(query);
   // Routine names never depend on case; table and view names do where the server keeps them as
   // written (lower_case_table_names = 0, the default on Linux): there a view named in another case
   // would pass here and be missing on every read.
@@ -188,6 +189,15 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
     if (!hasRoutine(w.schema, w.name, w.kind)) {
       // The catalog lists only the routines the account has a privilege on.
       problem(`${kind} "${object}" does not exist, or the node's account may not execute it`);
+      continue;
+    }
+    const definer = goneDefiner(
+      routines,
+      accounts,
+      (r) => sameTable(r.s, w.schema) && sameName(r.n, w.name) && r.t === w.kind,
+    );
+    if (definer !== undefined) {
+      problem(`${kind} "${object}" runs as its definer "${definer}", which does not exist: every call fails`);
       continue;
     }
     const names = params
@@ -238,6 +248,40 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
     }));
   }
   return problems;
+}
+
+/**
+ * The accounts and roles of the server as a routine's DEFINER names them (`user@host`, a role
+ * without `@`), or undefined when the account may not read `mysql.global_priv` (a node's usually
+ * may not; `beds templates verify` run with a DBA's account can).
+ */
+async function knownAccounts(query: Query): Promise<Set<string> | undefined> {
+  try {
+    const rows = await query(
+      "SELECT CASE WHEN Host = '' THEN User ELSE CONCAT(User, '@', LOWER(Host)) END AS a FROM mysql.global_priv",
+      [],
+    );
+    return new Set(rows.map((r) => String(r.a)));
+  } catch (error) {
+    if (error instanceof BedsError && error.code === "DB_UNAVAILABLE") throw error;
+    return undefined;
+  }
+}
+
+/** The DEFINER of the routine `matches` picks when it runs as its definer and that account is gone. */
+function goneDefiner(
+  routines: readonly Row[],
+  accounts: Set<string> | undefined,
+  matches: (row: Row) => boolean,
+): string | undefined {
+  if (!accounts) return undefined;
+  const routine = routines.find(matches);
+  if (!routine || routine.st !== "DEFINER" || typeof routine.df !== "string") return undefined;
+  const at = routine.df.lastIndexOf("@");
+  const definer = at < 0
+    ? routine.df
+    : `${routine.df.slice(0, at)}@${routine.df.slice(at + 1).toLowerCase()}`;
+  return accounts.has(definer) ? undefined : routine.df;
 }
 
 /**
