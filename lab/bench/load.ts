@@ -7,10 +7,15 @@
  *
  * Both run a warm-up that is not recorded, then a measured window whose
  * start and end are reported through hooks (the runner reads process CPU
- * time there). What completes inside the window is counted, whenever it
- * was sent. A request that was still in flight while the window was open
- * and ends in an error later counts as an error too, and so does one with
- * no outcome at all by the end of the drain (`UNFINISHED`): a lost reply
+ * time there). A request belongs to the window when it was sent inside it
+ * (in an open loop: when it was due inside it), whenever it answers: its
+ * latency counts even when the answer comes during the drain after the
+ * window, so a stall straddling the window's end still shows, and a request
+ * sent during the warm-up never counts towards throughput or latency, so a
+ * fixed rate never reports more than it offered. Errors are counted by when
+ * they are seen instead: every failure from the window's opening to the end
+ * of the drain, whichever part of the run sent the request, and every request
+ * with no outcome at all by the end of the drain (`UNFINISHED`): a lost reply
  * must never look like a clean run.
  *
  * @module
@@ -63,26 +68,30 @@ export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
 }
 
-/** What a load run measured (only requests that completed inside the window count towards throughput). */
+/** What a load run measured (only requests sent inside the window count towards throughput). */
 export interface LoadResult {
-  /** Requests that completed (ok or not) inside the window. */
+  /** Requests sent (open loop: due) inside the window that answered (ok or not) by the end of the drain. */
   completed: number;
-  /** Requests that completed successfully inside the window. */
+  /** Those of {@link completed} that succeeded. */
   ok: number;
   /**
-   * Failed requests: those that failed inside the window, those in flight during it that failed
-   * after it, and those with no outcome by the end of the drain (`UNFINISHED`).
+   * Failed requests: every failure seen from the window's opening to the end of the drain (also of
+   * a request sent during the warm-up), and every request with no outcome by the end of the drain
+   * (`UNFINISHED`, which {@link completed} leaves out).
    */
   errors: number;
   /** Error count per code. */
   errorCodes: Record<string, number>;
   /** Measured window length in ms. */
   windowMs: number;
-  /** Completed requests (ok or not) per second of the window. */
+  /** {@link completed} per second of the window. */
   tps: number;
-  /** Latencies of successful requests, in microseconds. */
+  /** Latencies of the successful requests of {@link completed}, in microseconds. */
   histogram: hdr.Histogram;
-  /** Completions per second in each bucket of the window. */
+  /**
+   * Answers per second in each bucket of the window, by when they arrived, whichever part of the
+   * run sent the request: what the system delivered over time (a stall shows as a dip).
+   */
   timeline: number[];
   bucketMs: number;
 }
@@ -138,20 +147,24 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const record = (dueAt: number, outcome: Outcome | undefined, error: unknown) => {
     if (settled) return;
     const now = performance.now();
-    if (now < measureFrom) return;
-    if (now >= measureTo) {
-      // Sent before the window closed and still in flight while it was open: its failure counts.
-      if (!outcome?.ok) countError(outcome?.code ?? codeOf(error));
+    if (now >= measureFrom && now < measureTo) {
+      buckets[Math.min(buckets.length - 1, Math.floor((now - measureFrom) / bucketMs))]!++;
+    }
+    const failed = !outcome?.ok;
+    if (dueAt < measureFrom) {
+      // A warm-up request: not part of the window's throughput or latency, but a failure seen
+      // once the window is open is not hidden either.
+      if (failed && now >= measureFrom) countError(outcome?.code ?? codeOf(error));
       return;
     }
+    // Sent inside the window (the loops send nothing after it): counted whenever it answers.
     completed++;
-    buckets[Math.min(buckets.length - 1, Math.floor((now - measureFrom) / bucketMs))]!++;
-    if (outcome?.ok) {
-      ok++;
-      histogram.recordValue(Math.min(MAX_LATENCY_US, Math.max(1, Math.round((now - dueAt) * 1000))));
+    if (failed) {
+      countError(outcome?.code ?? codeOf(error));
       return;
     }
-    countError(outcome?.code ?? codeOf(error));
+    ok++;
+    histogram.recordValue(Math.min(MAX_LATENCY_US, Math.max(1, Math.round((now - dueAt) * 1000))));
   };
 
   const fire = async (dueAt: number) => {
@@ -211,7 +224,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     measuring = false;
     options.onMeasureEnd?.();
   }
-  // Every request still in flight was sent before the window closed and has not answered since.
+  // Every request still in flight has not answered by the end of the drain.
   for (let i = 0; i < inflight; i++) countError(UNFINISHED);
   settled = true;
   const windowMs = options.durationMs;
@@ -253,10 +266,10 @@ async function openLoop(
   let issued = 0;
   while (true) {
     const now = performance.now();
-    if (now >= stopAt) break;
-    // Start every request that is due by now, each stamped with the time it was due.
-    while (t0 + issued * interval <= now) {
-      const dueAt = t0 + issued++ * interval;
+    // Start every request that is due by now, each stamped with the time it was due; every one
+    // due before the window closes is sent, so a window holds exactly its rate × its length.
+    for (let dueAt = t0 + issued * interval; dueAt <= now && dueAt < stopAt; dueAt = t0 + issued * interval) {
+      issued++;
       if (inflight() >= maxInflight) {
         saturated(dueAt);
         continue;
@@ -265,9 +278,9 @@ async function openLoop(
       running.add(p);
       p.finally(() => running.delete(p));
     }
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.max(0, Math.min(5, t0 + issued * interval - now)))
-    );
+    const next = t0 + issued * interval;
+    if (next >= stopAt) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(5, next - now))));
   }
   await Promise.all(running);
 }

@@ -6,17 +6,18 @@
  * `lab/baselines/gate.json`; `--baseline` rewrites that file, and only from a
  * run that measured every gate scenario (no `--only`, none skipped or failed).
  *
- * Flags: `--gate`, `--baseline`, `--only a,b`, `--warmup MS`, `--duration MS`,
- * `--rounds N`, `--tolerance 0.75`, `--logstore mariadb|off` (where the node records its
- * events; default mariadb), `--db-connections N` (the node's pipelined MariaDB connections and the
- * raw ceiling's; default 2), `--fold-parts on|off` (`[logstore] fold_parts`, a fan-out's parts in
- * their parent's record; default on), `--profile` (the node writes a V8 CPU profile). Scenarios marked
+ * Flags (checked by `flags.ts`; a malformed value exits with 2 before anything runs): `--gate`,
+ * `--baseline`, `--only a,b`, `--warmup MS`, `--duration MS`, `--rounds N`, `--tolerance 0.75`
+ * (0 < t ≤ 1), `--logstore mariadb|off` (where the node records its events; default mariadb),
+ * `--db-connections N` (the node's pipelined MariaDB connections and the raw ceiling's; default 2),
+ * `--fold-parts on|off` (`[logstore] fold_parts`, a fan-out's parts in their parent's record; default
+ * on), `--profile` (the node writes a V8 CPU profile). Scenarios marked
  * `explicit` (e.g. `rss_1m`, a million requests) run only when named in `--only`.
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { createBenchEnv, DB_CONNECTIONS } from "./env.ts";
+import { createBenchEnv } from "./env.ts";
+import { parseFlags } from "./flags.ts";
 import {
   compareWithBaseline,
   conditionMismatches,
@@ -47,38 +48,18 @@ async function gitRevision(): Promise<string> {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      gate: { type: "boolean", default: false },
-      baseline: { type: "boolean", default: false },
-      only: { type: "string" },
-      warmup: { type: "string" },
-      duration: { type: "string" },
-      rounds: { type: "string" },
-      tolerance: { type: "string", default: "0.75" },
-      profile: { type: "boolean", default: false },
-      logstore: { type: "string", default: "mariadb" },
-      "db-connections": { type: "string" },
-      "fold-parts": { type: "string", default: "on" },
-    },
-  });
-  const gate = values.gate || values.baseline;
-  // The gate takes more, shorter rounds: on a shared machine the best of three short windows is steadier.
-  const warmupMs = Number(values.warmup ?? (gate ? 400 : 1000));
-  const durationMs = Number(values.duration ?? (gate ? 1000 : 4000));
-  const rounds = Number(values.rounds ?? (gate ? 3 : 2));
-  const tolerance = Number(values.tolerance);
-  const root = Deno.cwd();
-  if (values.baseline && values.only) {
-    // The baseline is rewritten whole: a partial run would drop the other scenarios from the gate.
-    console.error("bench: --baseline measures every gate scenario; it takes no --only");
+  const parsed = parseFlags(Deno.args);
+  if ("error" in parsed) {
+    console.error(`bench: ${parsed.error}`);
     return 2;
   }
+  const flags = parsed.flags;
+  const { gate, warmupMs, durationMs, rounds, tolerance, logstore, dbConnections, foldParts } = flags;
+  const root = Deno.cwd();
   let scenarios = await loadScenarios(`${root}/lab/bench/scenarios`);
   if (gate) scenarios = scenarios.filter((s) => s.gate);
-  if (values.only) {
-    const wanted = new Set(values.only.split(","));
+  if (flags.only) {
+    const wanted = new Set(flags.only);
     scenarios = scenarios.filter((s) => wanted.has(s.name));
   } else {
     // Long measurements (the million-request memory run) only when asked for by name.
@@ -95,22 +76,11 @@ async function main(): Promise<number> {
 
   const started = new Date();
   const stamp = started.toISOString().replace(/[:.]/g, "-").slice(0, 19);
-  const profileDir = values.profile ? `${root}/lab/results/prof-${stamp}` : undefined;
+  const profileDir = flags.profile ? `${root}/lab/results/prof-${stamp}` : undefined;
   const before = machineLoad();
   console.error(
     `bench: ${scenarios.length} scenarios, warm-up ${warmupMs} ms, window ${durationMs} ms, ${rounds} rounds, load ${before.load1} on ${before.cpus} CPUs`,
   );
-  const logstore = values.logstore === "off" ? "off" : "mariadb";
-  const dbConnections = Number(values["db-connections"] ?? DB_CONNECTIONS);
-  if (!Number.isInteger(dbConnections) || dbConnections < 1) {
-    console.error(`bench: --db-connections must be a whole number ≥ 1`);
-    return 2;
-  }
-  if (values["fold-parts"] !== "on" && values["fold-parts"] !== "off") {
-    console.error(`bench: --fold-parts must be on or off`);
-    return 2;
-  }
-  const foldParts = values["fold-parts"] === "on";
   const env = await createBenchEnv({ root, logstore, foldParts, dbConnections });
   const results: ScenarioResult[] = [];
   let exitCode = 0;
@@ -153,7 +123,7 @@ async function main(): Promise<number> {
       console.error(`[${i + 1}/${scenarios.length}] ${scenario.name}`);
       results.push(await measure(scenario));
     }
-    if (gate && !values.baseline) {
+    if (gate && !flags.baseline) {
       const baseline = await readBaseline(`${root}/${BASELINE}`);
       const mismatches = baseline
         ? conditionMismatches(baseline, { logstore, fold_parts: foldParts, db_connections: dbConnections })
@@ -222,7 +192,7 @@ async function main(): Promise<number> {
       `profile: ${profileDir} (summarise with: deno run -A lab/bench/profile_top.ts ${profileDir}/node, …/echo_db, …/echo)`,
     );
   }
-  if (values.baseline) {
+  if (flags.baseline) {
     try {
       await writeBaseline(`${root}/${BASELINE}`, file, gateScenarios);
     } catch (error) {

@@ -30,11 +30,11 @@ export const CURVE_PERCENTILES = [
 /** What one phase measured. */
 export interface PhaseResult {
   tps: number;
-  /** Requests that completed (ok or not) inside the window. */
+  /** Requests sent (open loop: due) inside the window that answered, ok or not, by the end of the drain. */
   completed: number;
-  /** Requests that completed successfully inside the window. */
+  /** Those of {@link completed} that succeeded. */
   ok: number;
-  /** Failed requests, including those failing after the window and those never answered (`UNFINISHED`). */
+  /** Failures seen from the window's opening to the end of the drain, and requests never answered (`UNFINISHED`). */
   errors: number;
   error_codes: Record<string, number>;
   p50_ms: number;

@@ -4,6 +4,10 @@
  * BEDS's errors are summed over every round, never taken from the best one:
  * a round that lost requests is exactly the one the best round hides.
  *
+ * An open loop offers every system the same fixed rate, so its throughput
+ * ratios would read 1 however slow BEDS is: they are left out (null), and
+ * BEDS's p99 is compared with the naive raw service's instead.
+ *
  * @module
  */
 import type { CountedResult } from "./counted.ts";
@@ -44,7 +48,7 @@ export interface ScenarioResult {
   p90_ms?: number;
   p99_ms?: number;
   max_ms?: number;
-  /** BEDS's requests completed inside the measured windows, all rounds together. */
+  /** BEDS's requests sent inside the measured windows and answered, all rounds together. */
   completed?: number;
   /** BEDS's failed requests over all rounds (`UNFINISHED`: never answered), what the gate checks. */
   errors?: number;
@@ -53,18 +57,27 @@ export interface ScenarioResult {
   cpu_us_per_tx?: number;
   rss_before_kib?: number;
   rss_after_kib?: number;
-  /** BEDS throughput ÷ naive raw service (c) throughput. */
-  ratio?: number;
+  /** BEDS throughput ÷ naive raw service (c) throughput; null for an open loop (fixed rate). */
+  ratio?: number | null;
   /** BEDS node CPU per transaction ÷ naive raw service (c) CPU per transaction. */
   cpu_ratio?: number;
-  /** BEDS throughput ÷ echo (a) throughput. */
-  ratio_echo?: number;
-  /** BEDS throughput ÷ best direct DB (b) throughput. */
-  ratio_db?: number;
+  /**
+   * BEDS's own CPU per transaction: BEDS node − naive raw service (c), µs (negative when BEDS
+   * measured cheaper). Absolute, so it moves with the machine's speed like every µs figure.
+   */
+  own_us_per_tx?: number;
+  /** BEDS throughput ÷ echo (a) throughput; null for an open loop. */
+  ratio_echo?: number | null;
+  /** BEDS throughput ÷ best direct DB (b) throughput; null for an open loop. */
+  ratio_db?: number | null;
+  /** Open loop only: BEDS p99 ÷ naive raw service (c) p99 at the same rate (1 = as quick). */
+  p99_ratio?: number;
+  /** Open loop only: BEDS p99 − naive raw service (c) p99 at the same rate, ms. */
+  p99_delta_ms?: number;
   /** The same BEDS node config with metrics off (`[http] enabled = false`), when the scenario asks. */
   beds_no_metrics?: PhaseResult;
-  /** BEDS throughput ÷ BEDS-without-metrics throughput (1 = counting costs no throughput). */
-  metrics_ratio?: number;
+  /** BEDS throughput ÷ BEDS-without-metrics throughput (1 = counting costs no throughput); null for an open loop. */
+  metrics_ratio?: number | null;
   /** BEDS CPU per transaction ÷ BEDS-without-metrics CPU per transaction (1 = counting costs no CPU). */
   metrics_cpu_ratio?: number;
   /** A counted run (`count` in the scenario): RSS samples and the whole run's numbers. */
@@ -74,6 +87,7 @@ export interface ScenarioResult {
 }
 
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
+const r1 = (n: number) => Math.round(n * 10) / 10;
 
 /** The systems measured in each round. */
 export type System = "echo" | "db_pool" | "db_pipelined" | "echo_db" | "beds";
@@ -115,6 +129,12 @@ export function countedSummary(
   };
 }
 
+/** BEDS's own CPU per transaction; older results files have only the phases to compute it from. */
+export function ownUsPerTx(s: ScenarioResult): number | undefined {
+  if (s.own_us_per_tx !== undefined) return s.own_us_per_tx;
+  return s.beds && s.raw ? r1(s.beds.cpu_us_per_tx - s.raw.echo_db.cpu_us_per_tx) : undefined;
+}
+
 /** Adds up the requests and errors of every round. */
 export function allRounds(
   runs: readonly PhaseResult[],
@@ -149,10 +169,12 @@ export function summarise(
       ];
   const db = dbMode === "pool" ? dbPool : dbPipelined;
   const off = runs.beds_no_metrics?.length ? bestOf(runs.beds_no_metrics, open) : undefined;
+  // At a fixed rate every system serves the rate: a throughput ratio would say nothing.
+  const tpsRatio = (of: PhaseResult) => open ? null : of.tps ? r3(beds.tps / of.tps) : 0;
   const metrics = off
     ? {
       beds_no_metrics: off,
-      metrics_ratio: off.tps ? r3(beds.tps / off.tps) : 0,
+      metrics_ratio: tpsRatio(off),
       metrics_cpu_ratio: off.cpu_us_per_tx ? r3(beds.cpu_us_per_tx / off.cpu_us_per_tx) : 0,
     }
     : {};
@@ -172,10 +194,17 @@ export function summarise(
     cpu_us_per_tx: beds.cpu_us_per_tx,
     rss_before_kib: runs.beds[0]!.rss_before_kib,
     rss_after_kib: runs.beds[runs.beds.length - 1]!.rss_after_kib,
-    ratio: naive.tps ? r3(beds.tps / naive.tps) : 0,
+    ratio: tpsRatio(naive),
     cpu_ratio: naive.cpu_us_per_tx ? r3(beds.cpu_us_per_tx / naive.cpu_us_per_tx) : 0,
-    ratio_echo: echo.tps ? r3(beds.tps / echo.tps) : 0,
-    ratio_db: db.tps ? r3(beds.tps / db.tps) : 0,
+    own_us_per_tx: r1(beds.cpu_us_per_tx - naive.cpu_us_per_tx),
+    ratio_echo: tpsRatio(echo),
+    ratio_db: tpsRatio(db),
+    ...(open
+      ? {
+        p99_ratio: naive.p99_ms ? r3(beds.p99_ms / naive.p99_ms) : 0,
+        p99_delta_ms: r3(beds.p99_ms - naive.p99_ms),
+      }
+      : {}),
     ...metrics,
   };
 }

@@ -1,11 +1,12 @@
 /**
  * Plain-text tables for the terminal: one per scenario, BEDS first and the
- * raw ceilings under it, then BEDS's ratios.
+ * raw ceilings under it, then BEDS's ratios. An open loop (fixed rate) has
+ * no throughput ratio ("n/a"); its latency is compared with (c) instead.
  *
  * @module
  */
 import type { PhaseResult } from "./phase.ts";
-import type { ScenarioResult } from "./results.ts";
+import { ownUsPerTx, type ScenarioResult } from "./results.ts";
 
 /** A load spec in a few words. */
 export function describeLoad(load: ScenarioResult["load"]): string {
@@ -51,13 +52,10 @@ export function scenarioTable(s: ScenarioResult): string[] {
   lines.push(line("raw echo (a)", raw.echo, true));
   lines.push(line(`raw db pool (b)${s.db_mode === "pool" ? "*" : ""}`, raw.db_pool, false));
   lines.push(line(`raw db pipe (b)${s.db_mode === "pipelined" ? "*" : ""}`, raw.db_pipelined, false));
-  lines.push(
-    `  ratio ${s.ratio} (BEDS ÷ echo+db tps)   cpu_ratio ${s.cpu_ratio} (BEDS ÷ echo+db CPU/tx)   ` +
-      `vs echo ${s.ratio_echo}   vs db ${s.ratio_db}`,
-  );
+  lines.push(`  ${ratioLine(s)}`);
   if (s.beds_no_metrics) {
     lines.push(
-      `  metrics_ratio ${s.metrics_ratio} (BEDS ÷ BEDS without metrics, tps)   ` +
+      `  metrics_ratio ${s.metrics_ratio ?? "n/a"} (BEDS ÷ BEDS without metrics, tps)   ` +
         `metrics_cpu_ratio ${s.metrics_cpu_ratio} (BEDS ÷ BEDS without metrics, CPU/tx)`,
     );
   }
@@ -69,6 +67,25 @@ export function scenarioTable(s: ScenarioResult): string[] {
     );
   }
   return lines;
+}
+
+const signed = (n: number, digits: number) => `${n >= 0 ? "+" : ""}${n.toFixed(digits)}`;
+
+/**
+ * BEDS against the naive raw service (c): throughput ratio, or at a fixed rate the p99 ratio,
+ * then CPU, BEDS's own CPU on top of (c)'s, and throughput against (a) and (b).
+ */
+function ratioLine(s: ScenarioResult): string {
+  const speed = s.ratio === null
+    ? `ratio n/a (fixed rate)   p99_ratio ${s.p99_ratio} (BEDS ÷ echo+db p99, ${
+      signed(s.p99_delta_ms ?? 0, 2)
+    } ms)`
+    : `ratio ${s.ratio} (BEDS ÷ echo+db tps)`;
+  const own = s.own_us_per_tx === undefined
+    ? ""
+    : `   own ${signed(s.own_us_per_tx, 1)} µs/tx (BEDS − echo+db)`;
+  const others = s.ratio === null ? "" : `   vs echo ${s.ratio_echo}   vs db ${s.ratio_db}`;
+  return `${speed}   cpu_ratio ${s.cpu_ratio} (BEDS ÷ echo+db CPU/tx)${own}${others}`;
 }
 
 /** A counted run: its totals and the RSS samples. */
@@ -85,14 +102,28 @@ function countedLines(s: ScenarioResult): string[] {
 
 const percent = (share: number) => `${share >= 0 ? "+" : ""}${(share * 100).toFixed(1)} %`;
 
-const fixed = (n: number | undefined, digits: number) => n === undefined ? "-" : n.toFixed(digits);
+/** A number, "-" when not measured (a counted run), "—" when it does not apply (an open loop's ratio). */
+const fixed = (n: number | null | undefined, digits: number) =>
+  n === undefined ? "-" : n === null ? "—" : n.toFixed(digits);
 
 /** One line per scenario with the headline numbers. */
 export function summaryTable(results: readonly ScenarioResult[]): string[] {
-  const widths = [16, 9, 8, 8, 7, 10, 7, 9, 11];
+  const widths = [16, 9, 8, 8, 7, 10, 10, 7, 10, 9, 11];
   const lines = [
     row(
-      ["scenario", "tps", "p50 ms", "p99 ms", "errors", "cpu µs/tx", "ratio", "cpu_ratio", "metrics_cpu"],
+      [
+        "scenario",
+        "tps",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "cpu µs/tx",
+        "own µs/tx",
+        "ratio",
+        "p99_ratio",
+        "cpu_ratio",
+        "metrics_cpu",
+      ],
       widths,
     ),
   ];
@@ -101,6 +132,7 @@ export function summaryTable(results: readonly ScenarioResult[]): string[] {
       lines.push(row([s.name, "skipped"], [16, 9]));
       continue;
     }
+    const own = ownUsPerTx(s);
     lines.push(row([
       s.name,
       s.tps!.toFixed(0),
@@ -108,7 +140,10 @@ export function summaryTable(results: readonly ScenarioResult[]): string[] {
       s.p99_ms!.toFixed(2),
       String(s.errors),
       s.cpu_us_per_tx!.toFixed(0),
+      own === undefined ? "-" : signed(own, 1),
       fixed(s.ratio, 3),
+      // Only an open loop compares latency; a closed loop's is set by its throughput.
+      s.p99_ratio === undefined ? (s.counted ? "-" : "—") : s.p99_ratio.toFixed(3),
       fixed(s.cpu_ratio, 3),
       s.counted ? `rss ${percent(s.rss_growth!)}` : fixed(s.metrics_cpu_ratio, 3),
     ], widths));
