@@ -34,6 +34,7 @@ export {
   deadLetterQueueName,
   DIRECT_REPLY_TO,
   HEADERS,
+  instanceNameProblem,
   retryQueueName,
   workQueueName,
 } from "./names.ts";

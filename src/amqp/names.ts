@@ -30,6 +30,20 @@ export function adminQueueName(prefix: string, instance: string): string {
   return `${prefix}admin.${instance}`;
 }
 
+/**
+ * What a node instance may be called: words of letters, digits, `_` and `-`, joined by dots (a host
+ * name). Its admin queue is bound by `node.<instance>` on a topic exchange, where `*` and `#` are
+ * wildcards: a node called `#` would take every other node's commands, a shutdown included.
+ */
+export const INSTANCE_NAME = /^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63}){0,7}$/;
+
+/** Why `name` cannot name a node instance, or undefined. */
+export function instanceNameProblem(name: string): string | undefined {
+  return INSTANCE_NAME.test(name)
+    ? undefined
+    : `instance "${name}" is not a name of letters, digits, '_' or '-' (dot-separated words, as a host name)`;
+}
+
 /** Admin routing key reaching one node instance. */
 export function adminNodeKey(instance: string): string {
   return `node.${instance}`;

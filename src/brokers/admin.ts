@@ -73,7 +73,10 @@ export async function startAdminListener(
         );
       }
       const body = JSON.parse(msg.content.toString("utf8")) as AdminCommand;
-      const handler = typeof body?.command === "string" ? options.handlers[body.command] : undefined;
+      // Own keys only: "constructor" or "toString" would be found on Object.prototype and run.
+      const handler = typeof body?.command === "string" && Object.hasOwn(options.handlers, body.command)
+        ? options.handlers[body.command]
+        : undefined;
       if (!handler) throw new Error(`Unknown admin command "${body?.command}"`);
       options.logger.info({ command: body.command, user }, "admin command");
       reply = { ok: true, data: await handler(body), meta: { node: options.instance } };

@@ -30,18 +30,28 @@ export interface BrokerCounters {
   snapshot(): CounterSnapshot;
 }
 
-/** Shortest window a rate is measured over, so a burst of status calls does not make it jumpy. */
-const RATE_WINDOW_MS = 10_000;
+/** The rate is the requests of the last this many seconds (the current one so far included). */
+const RATE_SECONDS = 10;
 
 /** Creates zeroed counters; `now` is the clock the rate is measured with. */
 export function createCounters(now: () => number = Date.now): BrokerCounters {
   const c: Omit<CounterSnapshot, "ratePerSec"> = { requests: 0, errors: 0, retries: 0, deadLetters: 0 };
-  // The rate is read off the request count at status time: nothing extra on the hot path.
-  let window = { at: now(), requests: 0 };
-  let rate = 0;
+  // Requests per second of the clock, in a ring of one slot per second: a rate read at any time
+  // covers the seconds just before it, whenever it was read last (a status after an idle hour
+  // shows the burst now, not the hour's average). Recording costs a clock read and an increment.
+  const counts = new Array<number>(RATE_SECONDS).fill(0);
+  const seconds = new Array<number>(RATE_SECONDS).fill(-Infinity);
+  const started = now();
   return {
     record(_template, _op, code, action) {
       c.requests++;
+      const second = Math.floor(now() / 1000);
+      const slot = ((second % RATE_SECONDS) + RATE_SECONDS) % RATE_SECONDS;
+      if (seconds[slot] !== second) {
+        seconds[slot] = second;
+        counts[slot] = 0;
+      }
+      counts[slot]!++;
       if (code !== undefined) {
         c.errors++;
         c.lastError = { code, at: new Date().toISOString() };
@@ -51,14 +61,15 @@ export function createCounters(now: () => number = Date.now): BrokerCounters {
     },
     snapshot() {
       const t = now();
-      const elapsed = t - window.at;
-      if (elapsed > 0) {
-        const current = ((c.requests - window.requests) * 1000) / elapsed;
-        if (elapsed >= RATE_WINDOW_MS) {
-          rate = current;
-          window = { at: t, requests: c.requests };
-        } else if (rate === 0) rate = current;
+      const second = Math.floor(t / 1000);
+      let recent = 0;
+      for (let i = 0; i < RATE_SECONDS; i++) {
+        if (seconds[i]! > second - RATE_SECONDS && seconds[i]! <= second) recent += counts[i]!;
       }
+      // The slots cover the last RATE_SECONDS − 1 whole seconds and the current one so far; a
+      // younger node, the time since it started.
+      const span = Math.min(RATE_SECONDS - 1 + (t - second * 1000) / 1000, (t - started) / 1000);
+      const rate = span > 0 ? recent / span : 0;
       return { ...c, ratePerSec: Math.round(rate * 10) / 10 };
     },
   };

@@ -7,6 +7,7 @@
 import { type AdminReply, type AdminRequest, BedsClientError, sendAdminCommand } from "../client/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
 import { configFrom, parse, waitFlag } from "./args.ts";
+import { instanceNameProblem } from "../amqp/mod.ts";
 
 /** Usage of the admin commands. */
 export const ADMIN_USAGE = "beds shutdown --node INSTANCE [--wait MS]   |   beds status [--wait MS] [--json]";
@@ -30,6 +31,9 @@ export async function shutdownCommand(args: string[], io: CliIo): Promise<number
     return 0;
   }
   if (!values.node) throw new UsageError("beds shutdown needs --node INSTANCE");
+  // A wildcard (`#`, `*`) would reach every node it matches: one shutdown per instance.
+  const wrong = instanceNameProblem(values.node);
+  if (wrong) throw new UsageError(`beds shutdown --node: ${wrong}`);
   const config = configFrom(values, io);
   const replies = await adminReplies(io, {
     amqp: config.amqp,

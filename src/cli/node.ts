@@ -25,6 +25,7 @@ import { createSyslogShipper } from "../admin/mod.ts";
 import { fanOut } from "../logstore/mod.ts";
 import type { CliIo } from "./io.ts";
 import { configFrom } from "./args.ts";
+import { instanceNameProblem } from "../amqp/mod.ts";
 
 /** Options for {@link bootNode}. */
 export interface BootOptions {
@@ -63,6 +64,15 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
   }
   const role = options.values.node ?? config.node.name;
   const instance = options.values.instance ?? config.node.instance ?? `${Deno.hostname()}-${Deno.pid}`;
+  const badInstance = instanceNameProblem(instance);
+  if (badInstance) {
+    return {
+      ok: false,
+      exitCode: EXIT_CODES.config,
+      message: `config: ${badInstance}`,
+      records: [{ step: "config", outcome: "failed", ms: elapsed(t0), error: badInstance }],
+    };
+  }
   // The system log shipper taps the logger from its first line; it ships once the admin link is up.
   let onShipError: (error: unknown, info: { size: number; attempt: number; dropped: boolean }) => void =
     () => {};

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { INSTANCE_NAME } from "../amqp/names.ts";
 import { amqpSchema, mariadbSchema, mongodbSchema, type tlsSchema } from "./schema_connections.ts";
 
 /** The five request operations of the wire protocol. */
@@ -149,7 +150,10 @@ const adminSchema = z.strictObject({
 export const configSchema = z.strictObject({
   node: z.strictObject({
     name: name.default("appServer"),
-    instance: z.string().optional(),
+    /** The instance name (default `<hostname>-<pid>`): dot-separated words, as a host name. */
+    instance: z.string().regex(INSTANCE_NAME, {
+      message: "expected a name of letters, digits, '_' or '-' (dot-separated words, as a host name)",
+    }).optional(),
     /** How long shutdown waits for in-flight requests before closing. */
     drain_ms: z.number().int().min(0).default(10000),
   }).default({ name: "appServer", drain_ms: 10000 }),

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { sendAdminCommand } from "../../src/client/mod.ts";
 import { cli, createTestEnv, startNode } from "../helpers/services.ts";
 
 Deno.test("beds status prints one row per node with role, uptime, rate, last error and brokers", async () => {
@@ -48,6 +49,43 @@ Deno.test("admin commands on an exchange no node has started on exit 3 with the 
       );
     }
   } finally {
+    await env.cleanup();
+  }
+});
+
+Deno.test("admin commands: only the node's own commands run, and no instance name is a topic wildcard", async (t) => {
+  const env = await createTestEnv();
+  const instance = `own-${env.id}`;
+  const node = await startNode(env, "appServer", instance);
+  try {
+    await t.step("a name Object.prototype has is an unknown command, not a call of it", async () => {
+      for (const command of ["constructor", "toString", "hasOwnProperty", "__proto__", "nosuch"]) {
+        const [reply] = await sendAdminCommand({
+          amqp: env.config.amqp,
+          command,
+          node: instance,
+          waitMs: 5000,
+        });
+        assert.equal(reply?.ok, false, `${command}: ${JSON.stringify(reply)}`);
+        assert.equal(reply?.error?.message, `Unknown admin command "${command}"`);
+      }
+    });
+    await t.step(
+      "a node called '#' or 'a.*' does not start (it would take every node's shutdown)",
+      async () => {
+        for (const name of ["#", "a.*", "web 1", ""]) {
+          const run = await cli(["run", "--node", "appServer", "--instance", name, ...env.cliArgs]);
+          assert.equal(run.code, 10, `${name}: ${run.out}${run.err}`);
+          assert.match(run.err, /is not a name of letters, digits/);
+        }
+        const shutdown = await cli(["shutdown", "--node", "#", ...env.cliArgs]);
+        assert.equal(shutdown.code, 2, shutdown.err);
+        const status = await cli(["status", "--json", ...env.cliArgs]);
+        assert.match(status.out, new RegExp(`"node": "${instance}"`), "the node still runs");
+      },
+    );
+  } finally {
+    assert.equal(await node.stop(), 0);
     await env.cleanup();
   }
 });
