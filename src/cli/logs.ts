@@ -19,6 +19,7 @@ import {
   type LogStore,
   renderChainTree,
   type StoredEvent,
+  TAIL_FILTER_WIDTHS,
   type TailFilter,
 } from "../logstore/mod.ts";
 import { EVENT_ID_PATTERN } from "../protocol/mod.ts";
@@ -142,7 +143,13 @@ async function withStore<T>(config: Config, work: (store: LogStore) => Promise<T
       exchange: adminExchangeName(config.amqp.exchange),
     });
     try {
-      return await work(createAmqpLogStore({ client, maxBodyBytes: config.limits.max_body_bytes }));
+      return await work(
+        createAmqpLogStore({
+          client,
+          maxBodyBytes: config.limits.max_body_bytes,
+          maxReadLimit: config.limits.max_read_limit,
+        }),
+      );
     } finally {
       await client.close();
     }
@@ -172,6 +179,18 @@ function limitOf(text: string | undefined): number {
 function oneOf(name: string, value: string | undefined, allowed: string[]): string | undefined {
   if (value !== undefined && !allowed.includes(value)) {
     throw new UsageError(`Option --${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+  }
+  return value;
+}
+
+/** A text filter no longer than its column: no stored value is, and MariaDB refuses a longer one. */
+function fitting(name: keyof typeof TAIL_FILTER_WIDTHS, value: string | undefined): string | undefined {
+  const width = TAIL_FILTER_WIDTHS[name];
+  const length = value === undefined ? 0 : [...value].length;
+  if (length > width) {
+    throw new UsageError(
+      `Option --${name} must be at most ${width} characters (no stored ${name} is longer), got ${length}`,
+    );
   }
   return value;
 }
@@ -239,11 +258,11 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`Option --since must be an ISO time, got "${since}"`);
   }
   const filter: TailFilter = {
-    node: values.node,
+    node: fitting("node", values.node),
     level: oneOf("level", values.level, LEVELS),
     kind: oneOf("kind", values.kind, KINDS),
-    template: values.template,
-    code: values.code,
+    template: fitting("template", values.template),
+    code: fitting("code", values.code),
     since,
     limit: limitOf(values.limit),
   };

@@ -19,9 +19,19 @@ import {
   type LogRow,
   type LogStore,
   LOGSTORE_INDEXES,
+  rowSize,
 } from "../logstore/mod.ts";
 import type { IplContext } from "./context.ts";
 import type { IplRecord, StepOutcome } from "./runner.ts";
+
+/**
+ * The text the buffer holds at most per event of `buffer_size` (UTF-16 units, by `rowSize`). A
+ * record takes about 300 of them, a fan-out's with its parts folded in under 100 per event, so the
+ * count bounds the buffer; the record of a request whose error echoed a long text a client sent
+ * takes up to about 25,000 even clipped, and while the store is slow or down `buffer_size` of them
+ * would hold a hundred times the memory of ordinary ones.
+ */
+const ROW_SIZE_PER_EVENT = 2048;
 
 /** Opens the configured log store and registers its sink in `ctx.sinks`. */
 export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
@@ -37,8 +47,10 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
       batchSize: settings.batch_size,
       flushMs: settings.flush_ms,
       capacity: settings.buffer_size,
+      maxSize: settings.buffer_size * ROW_SIZE_PER_EVENT,
       maxRetries: settings.max_retries,
       weight: eventsIn,
+      size: rowSize,
       onError: (error, info) =>
         ctx.logger.warn(
           { err: (error as Error).message, records: info.size, attempt: info.attempt, dropped: info.dropped },

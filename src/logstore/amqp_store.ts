@@ -21,6 +21,7 @@ import { batchTuple, type StoredEvent } from "./rows.ts";
 import { storedRecords } from "./fold.ts";
 import { filterValues, type LogStore, matchesTail } from "./store.ts";
 import { LOGSTORE_TEMPLATE } from "./template.ts";
+import { splitBySize } from "./split.ts";
 
 /** The part of a client the AMQP log store needs (a reconnecting client on the admin exchange). */
 export interface AdminRequester {
@@ -35,37 +36,20 @@ export interface AmqpLogStoreOptions {
   maxBodyBytes: number;
   /** How long a read waits for the admin node. @default 10000 */
   timeoutMs?: number;
+  /**
+   * Most rows the admin node answers a read (its `[limits] max_read_limit`): a longer tail is read
+   * in pages of that many. @default 1000
+   */
+  maxReadLimit?: number;
 }
 
-/** Room for the envelope around the events. */
-const ENVELOPE_BYTES = 256;
+/** Most stored records one tail reads, as the MariaDB store's `sp_mst_tail`. */
+const MAX_TAIL = 10_000;
 
-/**
- * Splits rows into batches whose JSON (with room for the request around it)
- * stays under `maxBytes`. A row larger
- * than that on its own goes alone (the admin node answers it TOO_LARGE and
- * dead-letters it, where it can still be read).
- */
-export function splitBySize<T>(rows: readonly T[], maxBytes: number): T[][] {
-  const batches: T[][] = [];
-  let batch: T[] = [];
-  let size = 2;
-  const encoder = new TextEncoder();
-  for (const row of rows) {
-    const bytes = encoder.encode(JSON.stringify(row)).length + 1;
-    if (batch.length && size + bytes > maxBytes - ENVELOPE_BYTES) {
-      batches.push(batch);
-      batch = [];
-      size = 2;
-    }
-    batch.push(row);
-    size += bytes;
-  }
-  if (batch.length) batches.push(batch);
-  return batches;
-}
-
-function rowsOf(reply: Reply, keepPart?: (part: StoredEvent) => boolean): StoredEvent[] {
+function rowsOf(
+  reply: Reply,
+  keepPart?: (part: StoredEvent, parent: StoredEvent) => boolean,
+): StoredEvent[] {
   if (!reply.ok) {
     throw new BedsError(reply.error.code as ErrorCode, `Admin log store: ${reply.error.message}`);
   }
@@ -76,6 +60,7 @@ function rowsOf(reply: Reply, keepPart?: (part: StoredEvent) => boolean): Stored
 export function createAmqpLogStore(options: AmqpLogStoreOptions): LogStore {
   const { client } = options;
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxReadLimit = Math.max(1, options.maxReadLimit ?? 1000);
   return {
     async write(rows) {
       for (const records of splitBySize(rows.map(batchTuple), options.maxBodyBytes)) {
@@ -83,19 +68,41 @@ export function createAmqpLogStore(options: AmqpLogStoreOptions): LogStore {
       }
     },
     async tail(filter) {
-      // A read's limit may not pass the admin node's [limits] max_read_limit (1000 by default).
-      const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-      const where: Record<string, unknown> = {
-        ...filterValues(filter),
-        before: filter.before,
-        after: filter.after,
-        max_rows: limit,
-      };
-      for (const [k, v] of Object.entries(where)) if (v === undefined) delete where[k];
-      return rowsOf(
-        await client.request({ template: LOGSTORE_TEMPLATE, op: "read", where, limit }, { timeoutMs }),
-        (part) => matchesTail(part, filter),
-      );
+      const limit = Math.min(Math.max(filter.limit ?? 50, 1), MAX_TAIL);
+      const records: StoredEvent[] = [];
+      let stored = 0;
+      let before = filter.before;
+      // A read's limit may not pass the admin node's [limits] max_read_limit: a longer tail is read
+      // a page at a time, each older than the one before, as one read of a store of its own gives it.
+      while (stored < limit) {
+        const page = Math.min(limit - stored, maxReadLimit);
+        const where: Record<string, unknown> = {
+          ...filterValues(filter),
+          before,
+          after: filter.after,
+          max_rows: page,
+        };
+        for (const [k, v] of Object.entries(where)) if (v === undefined) delete where[k];
+        const got = rowsOf(
+          await client.request({ template: LOGSTORE_TEMPLATE, op: "read", where, limit: page }, {
+            timeoutMs,
+          }),
+          (part, parent) => matchesTail(part, parent, filter),
+        );
+        records.push(...got);
+        // Folded parts share their record's id: the page counts stored records.
+        let oldest: number | undefined;
+        let count = 0;
+        for (const record of got) {
+          if (record.id === undefined) return records;
+          if (record.id !== oldest) count++;
+          oldest = record.id;
+        }
+        stored += count;
+        if (count < page || oldest === undefined) break;
+        before = oldest;
+      }
+      return records;
     },
     async chain(event) {
       return rowsOf(

@@ -11,6 +11,8 @@
  * Capacity and counters weigh items by their `weight` (a log record with a
  * fan-out's parts folded in stands for its events); batches count items, as
  * a heavy record costs a write less than the records it stands for would.
+ * With `maxSize`, the items held are bounded by their `size` too (the memory
+ * they hold): a count alone lets a few large items fill the memory.
  *
  * @module
  */
@@ -25,6 +27,13 @@ export interface BatchWriterOptions<T> {
   flushMs: number;
   /** Items held at most (by their `weight`, passed by at most the last one's), including the batch being written. */
   capacity: number;
+  /**
+   * The most `size` held at once, including the batch being written; past it new items are dropped
+   * and counted, as past `capacity`. @default Infinity
+   */
+  maxSize?: number;
+  /** How large an item is, for `maxSize` (e.g. its text's length); must be cheap. @default 0 each */
+  size?: (item: T) => number;
   /** Further attempts at a failed batch. @default 3 */
   maxRetries?: number;
   /** Pause before the first retry, doubled for each further one (at most 5 s). @default 100 */
@@ -92,11 +101,21 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
     for (const item of items) sum += weightOf(item);
     return sum;
   };
+  const maxSize = options.maxSize ?? Infinity;
+  const sizeOf = options.size ?? (() => 0);
+  const measure = (items: readonly T[]) => {
+    let sum = 0;
+    for (const item of items) sum += sizeOf(item);
+    return sum;
+  };
   const retryDelayMs = options.retryDelayMs ?? 100;
   const queue: T[] = [];
   // Weights of what waits in `queue` and of the batch being written, for the capacity.
   let queued = 0;
   let inflight = 0;
+  // Sizes of the same, for maxSize.
+  let queuedSize = 0;
+  let inflightSize = 0;
   let written = 0;
   let dropped = 0;
   let failures = 0;
@@ -130,6 +149,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
           const stored = new Set<T>(error.stored);
           written += weigh(error.stored);
           inflight -= weigh(error.stored);
+          inflightSize -= measure(error.stored);
           batch = batch.filter((item) => !stored.has(item));
         }
         const last = attempt > maxRetries;
@@ -151,6 +171,8 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
     if (!queue.length) waitingSince = undefined;
     inflight = weigh(batch);
     queued -= inflight;
+    inflightSize = measure(batch);
+    queuedSize -= inflightSize;
     return batch;
   };
 
@@ -162,6 +184,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
           const batch = take();
           await writeBatch(batch);
           inflight = 0;
+          inflightSize = 0;
         }
       } finally {
         draining = undefined;
@@ -206,13 +229,15 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   return {
     push(item) {
       const weight = weightOf(item);
-      // Full once `capacity` is reached: a heavy item may pass it by its own weight, never more.
-      if (closed || queued + inflight >= capacity) {
+      // Full once `capacity` (or `maxSize`) is reached: a heavy (or large) item may pass it by its
+      // own weight (or size), never more.
+      if (closed || queued + inflight >= capacity || queuedSize + inflightSize >= maxSize) {
         dropped += weight;
         return false;
       }
       queue.push(item);
       queued += weight;
+      queuedSize += sizeOf(item);
       waitingSince ??= performance.now();
       if (!draining) schedule();
       return true;
@@ -228,6 +253,7 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
         abandoned = true;
         dropped += weigh(queue.splice(0));
         queued = 0;
+        queuedSize = 0;
         due = 0;
         waitingSince = undefined;
       }

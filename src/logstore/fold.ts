@@ -70,16 +70,16 @@ export function unfoldParts(record: StoredEvent): StoredEvent[] {
 
 /**
  * The records of a store's reply (rows or documents), folded parts unfolded. The store chose its
- * rows by its own rules (MariaDB's collation ignores case); a folded part came with its parent,
- * so `keepPart` decides on the parts alone.
+ * rows by its own rules (MariaDB's collation ignores case and accents); a folded part came with its
+ * parent, so `keepPart` decides on the parts alone, told the record they came with.
  */
 export function storedRecords(
   data: unknown,
-  keepPart: (part: StoredEvent) => boolean = () => true,
+  keepPart: (part: StoredEvent, parent: StoredEvent) => boolean = () => true,
 ): StoredEvent[] {
   if (!Array.isArray(data)) return [];
   return data.flatMap((row) => {
     const [own, ...parts] = unfoldParts(fromStoredRow(row as Record<string, unknown>));
-    return [own!, ...parts.filter(keepPart)];
+    return [own!, ...parts.filter((part) => keepPart(part, own!))];
   });
 }

@@ -37,6 +37,7 @@ export {
   levelOf,
   type LogLevel,
   type LogRow,
+  rowSize,
   shouldRecord,
   type StoredEvent,
   toLogRow,
@@ -49,17 +50,15 @@ export {
   type LogStoreSinkOptions,
   type LogStoreStats,
 } from "./sink.ts";
-export {
-  type AdminRequester,
-  type AmqpLogStoreOptions,
-  createAmqpLogStore,
-  splitBySize,
-} from "./amqp_store.ts";
+export { type AdminRequester, type AmqpLogStoreOptions, createAmqpLogStore } from "./amqp_store.ts";
+export { splitBySize } from "./split.ts";
 export {
   createLogStore,
   type LogStore,
   type LogStoreOptions,
   matchesTail,
+  MAX_CALL_CHARS,
+  TAIL_FILTER_WIDTHS,
   type TailFilter,
 } from "./store.ts";
 export { buildChainTree, type ChainNode, describeRecord, formatTailLine, renderChainTree } from "./chain.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { clip, wellFormed } from "./text.ts";
+import { clip, clipText, TEXT_LIMITS, wellFormed } from "./text.ts";
 import type { LogEvent } from "./events.ts";
 import { sqlTime } from "./sql_time.ts";
 
@@ -122,10 +122,10 @@ export function toLogRow(event: LogEvent, id: string): LogRow {
     case "request": {
       // Text a client chose (a template or call name, a field name an error echoes, its user) may
       // hold a lone surrogate, which JSON carries as an escape MariaDB refuses: one such record
-      // would fail its whole batch.
-      const message = clip(
-        wellFormed(event.reason && event.message ? `${event.message} (${event.reason})` : event.message),
-      );
+      // would fail its whole batch. And it may be as long as a request body: each is clipped here,
+      // where the record is built, so no record (and no batch of them) grows with what a client sent.
+      const full = wellFormed(event.message);
+      const message = clip(event.reason && full ? `${full} (${event.reason})` : full);
       return {
         event: id,
         parent: event.parent ?? null,
@@ -135,8 +135,8 @@ export function toLogRow(event: LogEvent, id: string): LogRow {
         at,
         node: event.node,
         broker: event.broker,
-        template: wellFormed(event.template) ?? null,
-        op: wellFormed(opOf(event) ?? undefined) ?? null,
+        template: clipped(event.template, TEXT_LIMITS.template),
+        op: clipped(opOf(event) ?? undefined, TEXT_LIMITS.name),
         code: event.code ?? null,
         action: event.action,
         attempt: event.attempt,
@@ -144,10 +144,12 @@ export function toLogRow(event: LogEvent, id: string): LogRow {
         rows: event.rows,
         message,
         doc: JSON.stringify({
-          user: wellFormed(event.user),
-          call: wellFormed(event.call),
-          reason: event.reason,
-          message: message === (wellFormed(event.message) ?? null) ? undefined : wellFormed(event.message),
+          user: clipped(event.user, TEXT_LIMITS.detail) ?? undefined,
+          call: clipped(event.call, TEXT_LIMITS.name) ?? undefined,
+          reason: clipped(event.reason, TEXT_LIMITS.detail) ?? undefined,
+          message: full === undefined || message === full
+            ? undefined
+            : clipText(full, TEXT_LIMITS.fullMessage),
         }),
       };
     }
@@ -201,6 +203,11 @@ export function toLogRow(event: LogEvent, id: string): LogRow {
         }),
       };
   }
+}
+
+/** Text a client may have chosen, well-formed and at most `max` UTF-16 units; null when absent. */
+function clipped(text: string | undefined, max: number): string | null {
+  return text === undefined ? null : clipText(wellFormed(text)!, max);
 }
 
 function statusMessage(status: { type: string } & Record<string, unknown>): string | undefined {
@@ -275,6 +282,15 @@ export type FoldedPart = [
 /** A request's `op` column: the op, or `op:call` for a call. */
 export function opOf(event: { op?: string; call?: string }): string | null {
   return event.call ? `${event.op ?? "call"}:${event.call}` : event.op ?? null;
+}
+
+/**
+ * About how much a record holds while it waits to be written, in UTF-16 units: its texts that
+ * may be long (message, doc, folded parts) and a share for the rest. Lengths only: it is taken
+ * for every record.
+ */
+export function rowSize(row: LogRow): number {
+  return 256 + row.event.length + (row.message?.length ?? 0) + row.doc.length + (row.parts?.length ?? 0) * 64;
 }
 
 /** The `doc` a record is stored with: its own, with its folded parts if it has any. */

@@ -5,7 +5,8 @@
  * parent's event) are recorded exactly when their parent is, and, like any
  * failure, whenever they failed.
  * With `foldParts`, a fan-out's successful parts go into their parent's
- * record instead of one record each ({@link FoldedPart}).
+ * record instead of one record each ({@link FoldedPart}), when that record
+ * is of level info (the parent succeeded) as they are.
  *
  * @module
  */
@@ -28,7 +29,8 @@ export interface LogStoreSinkOptions {
   health?: () => AdapterHealth;
   /**
    * Record a fan-out's successful parts inside their parent's record rather than one record
-   * each; a failed part keeps its own. Readers unfold them (`unfoldParts`). @default false
+   * each, when the parent succeeded; a failed part, and every part of a failed or retried
+   * fan-out, keeps its own. Readers unfold them (`unfoldParts`). @default false
    */
   foldParts?: boolean;
 }
@@ -78,10 +80,12 @@ export function createLogStoreSink(options: LogStoreSinkOptions): LogStoreSink {
       return;
     }
     let own: LogRow[] | undefined;
+    // Only into a record of level info: a folded part is info, and a store filters records by
+    // their own level, so the successful parts of a failed or retried fan-out would be left out
+    // of `--level info` (and shown with `--level error`) where records of their own are not.
+    const fold = row !== undefined && options.foldParts === true && row.level === "info";
     for (const part of event.parts) {
-      const folded = row && options.foldParts
-        ? foldedPart(part, part.event.slice(event.event.length + 1))
-        : undefined;
+      const folded = fold ? foldedPart(part, part.event.slice(event.event.length + 1)) : undefined;
       if (folded) (row!.parts ??= []).push(folded);
       else if (kept || part.code !== undefined) {
         (own ??= []).push(toLogRow(partRequestEvent(event, part), part.event));

@@ -1,9 +1,10 @@
 /**
  * Reads and writes of the log store, all through the adapter interface and
  * the `mst` template: on MariaDB a batch call (`calls.log_rows`, one JSON
- * array of positional records per write), a procedure read (`ops.read`) and a chain call
- * (`calls.chain`); on a store without procedures (MongoDB) one `create` per
- * record and `read` with equality filters.
+ * array of positional records per write, or several for a large one), a
+ * procedure read (`ops.read`) and a chain call (`calls.chain`); on a store
+ * without procedures (MongoDB) one `create` per record and `read` with
+ * equality filters.
  *
  * @module
  */
@@ -15,6 +16,16 @@ import { batchTuple, docText, type LogRow, type StoredEvent } from "./rows.ts";
 import { sqlTime } from "./sql_time.ts";
 import { PartialWriteError } from "./buffer.ts";
 import { storedRecords } from "./fold.ts";
+import { splitBySize } from "./split.ts";
+
+/**
+ * Longest JSON text of one `log_rows` call, in UTF-16 units: at most 3 bytes each in UTF-8, so
+ * 6 MiB, well under MariaDB's `max_allowed_packet` (16 MiB by default). A larger statement makes
+ * the server drop the connection, and its call fails however often it is tried. A batch whose
+ * records pass this is written in several calls; records are clipped where they are built
+ * (`toLogRow`), so one of them alone stays far below it.
+ */
+export const MAX_CALL_CHARS = 2 * 1024 * 1024;
 
 /** Filters of {@link LogStore.tail}; absent means any. */
 export interface TailFilter {
@@ -33,6 +44,12 @@ export interface TailFilter {
   /** @default 50 */
   limit?: number;
 }
+
+/**
+ * The widths (in characters) of the columns the text filters of {@link TailFilter} compare: the
+ * store keeps no longer value, and MariaDB refuses a longer filter ("Data too long").
+ */
+export const TAIL_FILTER_WIDTHS = { node: 128, template: 32, code: 32 } as const;
 
 /** The log store behind its template. */
 export interface LogStore {
@@ -66,14 +83,15 @@ function checked(template: RecTemplate, values: Record<string, unknown>): Values
 }
 
 /**
- * Whether a part folded into its parent's record passes the filter's equality terms. The store
- * applies them to the records it keeps; a part is checked here once unfolded, ignoring case as
- * the MariaDB store does (its node is its parent's, which the store may have matched so).
+ * Whether a part folded into its parent's record passes the filter, its parent having passed it
+ * in the store: the part passes where it holds what its parent holds (its node, kind and mostly its
+ * level are its parent's; its template and code may differ). The filter's own values are never
+ * compared here, so the answer is the store's however it compares text (MariaDB's collation
+ * ignores case, accents and trailing spaces, and not the way any JavaScript comparison does).
  */
-export function matchesTail(record: StoredEvent, filter: TailFilter): boolean {
+export function matchesTail(part: StoredEvent, parent: StoredEvent, filter: TailFilter): boolean {
   for (const field of ["node", "level", "kind", "template", "code"] as const) {
-    const want = filter[field];
-    if (want !== undefined && record[field]?.toLowerCase() !== want.toLowerCase()) return false;
+    if (filter[field] !== undefined && part[field] !== parent[field]) return false;
   }
   return true;
 }
@@ -101,6 +119,22 @@ export function filterValues(filter: TailFilter) {
   };
 }
 
+/**
+ * The `records` of the `log_rows` calls that write `rows` (the JSON text the field's own check would
+ * make of them), each with how many rows it holds: one call, unless its text passes
+ * MAX_CALL_CHARS; then the records' texts are made one by one and cut into calls below it.
+ */
+function callBatches(rows: readonly LogRow[]): Array<[records: string, count: number]> {
+  const tuples = rows.map(batchTuple);
+  const whole = JSON.stringify(tuples);
+  if (whole.length <= MAX_CALL_CHARS) return [[whole, rows.length]];
+  const texts = tuples.map((tuple) => JSON.stringify(tuple));
+  return splitBySize(texts, MAX_CALL_CHARS, (text) => text.length).map((batch) => [
+    `[${batch.join(",")}]`,
+    batch.length,
+  ]);
+}
+
 /** Creates the log store over an adapter. */
 export function createLogStore(options: LogStoreOptions): LogStore {
   const { adapter, template } = options;
@@ -110,8 +144,16 @@ export function createLogStore(options: LogStoreOptions): LogStore {
     async write(rows) {
       if (!rows.length) return;
       if (procedures) {
-        const records = rows.map(batchTuple);
-        await adapter.call({ template, call: "log_rows", values: checked(template, { records }) });
+        let done = 0;
+        for (const [records, count] of callBatches(rows)) {
+          try {
+            await adapter.call({ template, call: "log_rows", values: new Map([["records", records]]) });
+          } catch (error) {
+            if (done === 0) throw error;
+            throw new PartialWriteError(rows.slice(0, done), error);
+          }
+          done += count;
+        }
         return;
       }
       // A store without batch calls takes a record per insert, so a batch can fail half written:
@@ -142,7 +184,7 @@ export function createLogStore(options: LogStoreOptions): LogStore {
           offset: 0,
           params,
         });
-        return storedRecords(result.data, (part) => matchesTail(part, filter));
+        return storedRecords(result.data, (part, parent) => matchesTail(part, parent, filter));
       }
       const where = new Map<string, unknown[]>();
       for (const [field, value] of Object.entries(filterValues(filter))) {
@@ -158,7 +200,10 @@ export function createLogStore(options: LogStoreOptions): LogStore {
       });
       // Reads filter by equality only. Newest first, the records since a time are a prefix of
       // the page, so cutting the page there is exact; `until` has no such property and is not offered.
-      return sinceCut(storedRecords(result.data, (part) => matchesTail(part, filter)), filter.since);
+      return sinceCut(
+        storedRecords(result.data, (part, parent) => matchesTail(part, parent, filter)),
+        filter.since,
+      );
     },
 
     async chain(event) {
