@@ -8,6 +8,12 @@
  * Queue arguments cannot change once a queue exists: changing a broker's
  * queue type or retry tiers needs its queues deleted (or a policy).
  *
+ * A quorum dead-letter queue must not drop its letters: `beds dlq list` and
+ * `replay` take them and give them back, and RabbitMQ counts each return
+ * against a quorum queue's delivery limit (from RabbitMQ 4.0 a default of 20;
+ * the DLQ has no dead-letter target of its own, so a letter past it is
+ * deleted). On RabbitMQ 4 the DLQ is therefore declared without a limit.
+ *
  * @module
  */
 import type { BrokerConfig } from "../config/mod.ts";
@@ -20,6 +26,92 @@ export interface TopologySpec {
   queuePrefix: string;
   role: string;
   brokers: ReadonlyArray<{ name: string; config: BrokerConfig }>;
+  /**
+   * Opens a channel of its own for each quorum DLQ declared without a delivery limit: a queue
+   * declared before with other arguments (by an earlier BEDS) makes RabbitMQ refuse the declaration
+   * and close the channel, and the node must start all the same. Without it, that refusal fails
+   * the declaration, as any other changed argument does.
+   */
+  openChannel?: () => Promise<AmqpChannel>;
+  /** Told of a DLQ kept as it was declared before (see {@link openChannel}). */
+  onWarning?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/**
+ * The first major version of RabbitMQ that reads an `x-delivery-limit` of -1 as no limit (3.x
+ * deletes a letter the first time it is given back).
+ */
+const UNLIMITED_FROM_MAJOR = 4;
+
+/** The major version of a RabbitMQ server, from its `version` property; undefined for anything else. */
+export function rabbitmqMajor(
+  serverProperties: { product?: unknown; version?: unknown } | undefined,
+): number | undefined {
+  if (serverProperties?.product !== "RabbitMQ" || typeof serverProperties.version !== "string") {
+    return undefined;
+  }
+  const major = /^(\d+)\./.exec(serverProperties.version)?.[1];
+  return major === undefined ? undefined : Number(major);
+}
+
+/**
+ * The arguments of a dead-letter queue. A quorum DLQ on RabbitMQ 4 or later gets
+ * `x-delivery-limit: -1`, which lifts the default limit of 20 deliveries. Not on 3.x: there no
+ * limit applies unless one is set, and -1 would delete a letter the first time it is given back.
+ * A policy with a positive `delivery-limit` still applies (RabbitMQ takes it over -1).
+ */
+export function deadLetterQueueArguments(
+  queueType: BrokerConfig["queue_type"],
+  rabbitmqMajorVersion: number | undefined,
+): Record<string, unknown> {
+  return queueType === "quorum" && (rabbitmqMajorVersion ?? 0) >= UNLIMITED_FROM_MAJOR
+    ? { "x-queue-type": queueType, "x-delivery-limit": -1 }
+    : { "x-queue-type": queueType };
+}
+
+/** AMQP's reply code for a declaration whose arguments differ from the existing queue's. */
+const PRECONDITION_FAILED = 406;
+
+/**
+ * Declares a dead-letter queue. One without a delivery limit is declared on channels of its own,
+ * when the spec can open them: a queue declared before with no limit set (by an earlier BEDS, or
+ * before RabbitMQ was upgraded to 4) is then kept as it is, with a warning, instead of failing the
+ * node's start. A queue that differs in anything else fails it, as before.
+ */
+async function declareDeadLetterQueue(
+  channel: AmqpChannel,
+  spec: TopologySpec,
+  queue: string,
+  queueType: BrokerConfig["queue_type"],
+): Promise<void> {
+  const args = deadLetterQueueArguments(queueType, rabbitmqMajor(channel.connection?.serverProperties));
+  const { openChannel } = spec;
+  if (!("x-delivery-limit" in args) || !openChannel) {
+    await channel.assertQueue(queue, { durable: true, arguments: args });
+    return;
+  }
+  // A refused declaration closes its channel: each attempt has one of its own.
+  const declare = async (queueArgs: Record<string, unknown>) => {
+    const own = await openChannel();
+    own.on("error", () => {});
+    try {
+      await own.assertQueue(queue, { durable: true, arguments: queueArgs });
+    } finally {
+      await own.close().catch(() => {});
+    }
+  };
+  try {
+    await declare(args);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== PRECONDITION_FAILED) throw error;
+    await declare(deadLetterQueueArguments(queueType, undefined)).catch(() => Promise.reject(error));
+    spec.onWarning?.(
+      "dead-letter queue kept as declared before: RabbitMQ's delivery limit applies to it, and letters " +
+        "given back past it (each `beds dlq list` gives back every letter) are deleted; set a policy " +
+        'with {"delivery-limit": -1} on it, or move its letters and delete it',
+      { queue, err: (error as Error).message },
+    );
+  }
 }
 
 /** A declared work queue with its bindings, retry queues and DLQ. */
@@ -39,7 +131,7 @@ export async function declareTopology(channel: AmqpChannel, spec: TopologySpec):
   for (const { name, config } of spec.brokers) {
     const queue = workQueueName(spec.queuePrefix, spec.role, name);
     const dlq = deadLetterQueueName(queue);
-    await channel.assertQueue(dlq, { durable: true, arguments: { "x-queue-type": config.queue_type } });
+    await declareDeadLetterQueue(channel, spec, dlq, config.queue_type);
     await channel.assertQueue(queue, {
       durable: true,
       arguments: {

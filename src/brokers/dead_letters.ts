@@ -1,7 +1,8 @@
 /**
  * Operator access to dead-letter queues: list (messages stay in the queue),
  * replay (back through the exchange with their original routing key, as a
- * fresh first attempt) and purge.
+ * fresh first attempt) and purge. A queue that does not exist holds no
+ * letters; any other failure to read one is an error, never an empty queue.
  *
  * @module
  */
@@ -13,13 +14,17 @@ import {
   topicMatches,
 } from "../amqp/mod.ts";
 import { attemptOf, fromNode, ownHeaders } from "./delivery.ts";
+import { type Digested, letterDigest, letterId, selectLetter } from "./dead_letter_ids.ts";
 
 /** Why a node stored the letter (set by the safe copy). */
 const REASON_HEADER = "x-beds-reason";
 
 /** One dead-lettered message, as listed. */
 export interface DeadLetter {
+  /** The letter's own id, derived from the letter (see dead_letter_ids.ts). */
   id: string;
+  /** The request's `message_id` ("" when it had none); other letters may share it. */
+  messageId: string;
   queue: string;
   routingKey: string;
   attempts: number;
@@ -58,12 +63,13 @@ function deathKey(msg: AmqpMessage): string {
  * the key it was published with (the queue's own name says only that it came through the default
  * exchange, so it counts as none).
  */
-function describe(queue: string, msg: AmqpMessage, nodeUser: string | undefined): DeadLetter {
+function describe(queue: string, msg: AmqpMessage, nodeUser: string | undefined, digest: string): DeadLetter {
   const ours = fromNode(msg, nodeUser);
   const own = ownHeaders(msg, nodeUser);
   const published = msg.fields.routingKey === queue ? "" : msg.fields.routingKey;
   return {
-    id: String(msg.properties.messageId ?? ""),
+    id: letterId(digest),
+    messageId: String(msg.properties.messageId ?? ""),
     queue,
     routingKey: text(own, HEADERS.routingKey) || deathKey(msg) || (ours ? "" : published),
     attempts: attemptOf(own),
@@ -76,47 +82,89 @@ function describe(queue: string, msg: AmqpMessage, nodeUser: string | undefined)
   };
 }
 
+/** Whether an AMQP error says the queue does not exist (404 NOT_FOUND), which holds no letters. */
+function missingQueue(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === 404;
+}
+
+/** An error reading `queue`, named after it. */
+function queueError(queue: string, error: unknown): Error {
+  return new Error(`Dead-letter queue "${queue}" cannot be read: ${(error as Error).message}`, {
+    cause: error,
+  });
+}
+
+/** What a sweep's callback says: "stop" ends the sweep (the letters not taken stay untouched). */
+type SweepStep = void | "stop";
+
 /**
- * Takes the messages `queue` holds when the sweep begins, unacked, hands them to `fn`, then closes
- * the channel (requeueing those not acked). Only those: what arrives meanwhile (a replayed letter
- * that failed again comes back under a new id) waits for the next sweep, or a replay would go on
- * for ever, running its writes again and again.
+ * Takes the messages `queue` holds when the sweep begins, unacked, hands them to `fn`, then gives
+ * back those not acked and closes the channel. Only those: what arrives meanwhile (a replayed
+ * letter that failed again comes back under a new id) waits for the next sweep, or a replay would
+ * go on for ever, running its writes again and again. They are given back with `basic.nack`
+ * (requeue), not by closing the channel: from RabbitMQ 4.3 a quorum queue counts a letter closed
+ * back against its delivery limit, and one nacked back not.
+ * @throws when the queue cannot be read (a missing queue is read as empty).
  */
 async function sweep(
   connection: AmqpConnection,
   queue: string,
-  fn: (msg: AmqpMessage, ack: () => void) => Promise<void>,
+  fn: (msg: AmqpMessage, ack: () => void) => Promise<SweepStep>,
   signal?: AbortSignal,
 ): Promise<void> {
   const channel = await connection.createChannel();
   channel.on("error", () => {});
+  // A failure of `fn` is its own (a copy RabbitMQ refused): only the queue's own are named after it.
+  const read = <T>(operation: Promise<T>) =>
+    operation.catch((error) => Promise.reject(queueError(queue, error)));
+  let taken = 0;
   try {
-    const { messageCount } = await channel.checkQueue(queue);
-    for (let taken = 0; taken < messageCount && !signal?.aborted; taken++) {
-      const msg = await channel.get(queue, { noAck: false });
+    const { messageCount } = await read(channel.checkQueue(queue));
+    for (; taken < messageCount && !signal?.aborted; taken++) {
+      const msg = await read(channel.get(queue, { noAck: false }));
       if (!msg) break;
-      await fn(msg, () => channel.ack(msg));
+      if (await fn(msg, () => channel.ack(msg)) === "stop") break;
     }
+  } catch (error) {
+    if (!missingQueue((error as Error).cause)) throw error;
   } finally {
+    try {
+      if (taken > 0) channel.nackAll(true);
+    } catch {
+      // The channel is closed already: RabbitMQ gave the letters back itself.
+    }
     await channel.close().catch(() => {});
   }
 }
 
-/** Lists the messages of the given DLQs without removing them. Missing queues are skipped. */
+/** The letters of the given DLQs with their digests, left in their queues. */
+async function listDigested(
+  connection: AmqpConnection,
+  queues: readonly string[],
+  nodeUser: string | undefined,
+): Promise<Array<Digested<DeadLetter>>> {
+  const out: Array<Digested<DeadLetter>> = [];
+  for (const queue of queues) {
+    await sweep(connection, queue, (msg) => {
+      const digest = letterDigest(queue, msg);
+      out.push({ letter: describe(queue, msg, nodeUser, digest), digest });
+      return Promise.resolve();
+    });
+  }
+  return out;
+}
+
+/**
+ * Lists the messages of the given DLQs without removing them. Missing queues are skipped.
+ * @throws when a queue cannot be read (access refused, connection lost, …).
+ */
 export async function listDeadLetters(
   connection: AmqpConnection,
   queues: readonly string[],
   /** The nodes' AMQP user (see {@link describe}); without it, every letter's headers are believed. */
   nodeUser?: string,
 ): Promise<DeadLetter[]> {
-  const out: DeadLetter[] = [];
-  for (const queue of queues) {
-    await sweep(connection, queue, (msg) => {
-      out.push(describe(queue, msg, nodeUser));
-      return Promise.resolve();
-    }).catch(() => {});
-  }
-  return out;
+  return (await listDigested(connection, queues, nodeUser)).map(({ letter }) => letter);
 }
 
 /** A dead-letter queue, the exchange its broker's requests come through, and the keys it binds there. */
@@ -135,7 +183,10 @@ export interface DeadLetterSource {
 export interface ReplayOptions {
   /** Each letter goes back through its own queue's exchange (a broker may listen on the admin one). */
   queues: readonly DeadLetterSource[];
-  /** Replay only this message id; all when undefined. */
+  /**
+   * Replay only the letter of this id, or of this `message_id`; all when undefined. When it names
+   * letters that differ, none is replayed (see {@link ReplayResult.ambiguous}).
+   */
   id?: string;
   /** `reply_to` for the replayed requests (to see their outcome), if any. */
   replyTo?: string;
@@ -156,43 +207,63 @@ export interface ReplayResult {
   replayed: DeadLetter[];
   /** Left in their DLQ: no routing key to send them with, or no queue is bound for it now. */
   kept: Array<DeadLetter & { why: string }>;
+  /** The letters an `id` matched when it named several that differ: none of them was replayed. */
+  ambiguous: DeadLetter[];
 }
 
 /**
  * Republishes dead letters to their broker's exchange with their original routing key and acks
  * each only after RabbitMQ confirmed the new copy. Copies are mandatory: one that no queue takes is
- * returned (RabbitMQ would confirm it all the same) and its letter stays where it is.
+ * returned (RabbitMQ would confirm it all the same) and its letter stays where it is. With an `id`,
+ * the letters are listed first and at most one is replayed: the one it names.
  */
 export async function replayDeadLetters(
   connection: AmqpConnection,
   options: ReplayOptions,
 ): Promise<ReplayResult> {
+  const result: ReplayResult = { replayed: [], kept: [], ambiguous: [] };
+  let sources = options.queues;
+  // The digest of the one letter to replay, when an id names it.
+  let only: string | undefined;
+  if (options.id !== undefined) {
+    const listed = await listDigested(connection, sources.map((s) => s.queue), options.userId);
+    const selection = selectLetter(listed, options.id);
+    if (selection.kind === "none") return result;
+    if (selection.kind === "ambiguous") {
+      result.ambiguous = selection.matches;
+      return result;
+    }
+    only = selection.digest;
+    sources = sources.filter((s) => s.queue === selection.letter.queue);
+  }
   const publisher = await connection.createConfirmChannel();
   publisher.on("error", () => {});
   // One letter is published at a time, and a return comes before its confirm.
   let returned = false;
   publisher.on("return", () => returned = true);
-  const result: ReplayResult = { replayed: [], kept: [] };
-  // The ids of the copies this run published: one that failed again and is back already is left
-  // for the next run, so that each letter is replayed once per run.
+  // The message ids of the copies this run published: one that failed again and is back already is
+  // left for the next run, so that each letter is replayed once per run.
   const published = new Set<string>();
   try {
-    for (const { queue, exchange, bindings } of options.queues) {
+    for (const { queue, exchange, bindings } of sources) {
       if (options.signal?.aborted) break;
-      await sweep(connection, queue, async (msg, ack) => {
-        const letter = describe(queue, msg, options.userId);
-        if (published.has(letter.id)) return;
-        if (options.id !== undefined && letter.id !== options.id) return;
+      await sweep(connection, queue, async (msg, ack): Promise<SweepStep> => {
+        const digest = letterDigest(queue, msg);
+        if (only !== undefined && digest !== only) return;
+        const letter = describe(queue, msg, options.userId, digest);
+        if (published.has(letter.messageId)) return;
+        // The letter an id named is the last one looked at, whatever becomes of it.
+        const done = only === undefined ? undefined : "stop";
         if (!letter.routingKey) {
           result.kept.push({ ...letter, why: "it names no routing key" });
-          return;
+          return done;
         }
         if (!bindings.some((binding) => topicMatches(binding, letter.routingKey))) {
           result.kept.push({
             ...letter,
             why: `its routing key "${letter.routingKey}" is not one this broker binds`,
           });
-          return;
+          return done;
         }
         // Always named, "" for a request that had no user: the copy goes out with the replaying
         // user's user_id, and with no header it would run as that user.
@@ -227,13 +298,12 @@ export async function replayDeadLetters(
             ...letter,
             why: `no queue is bound for "${letter.routingKey}" on "${exchange}"`,
           });
-          return;
+          return done;
         }
         ack();
         result.replayed.push(letter);
-      }, options.signal).catch((error) => {
-        if (!String((error as Error).message).includes("NOT_FOUND")) throw error;
-      });
+        return done;
+      }, options.signal);
     }
   } finally {
     await publisher.close().catch(() => {});
@@ -241,7 +311,10 @@ export async function replayDeadLetters(
   return result;
 }
 
-/** Empties the given DLQs; returns how many messages each held. */
+/**
+ * Empties the given DLQs; returns how many messages they held. Missing queues are skipped.
+ * @throws when a queue cannot be purged (access refused, …): those before it are purged already.
+ */
 export async function purgeDeadLetters(
   connection: AmqpConnection,
   queues: readonly string[],
@@ -252,8 +325,12 @@ export async function purgeDeadLetters(
     channel.on("error", () => {});
     try {
       total += (await channel.purgeQueue(queue)).messageCount;
-    } catch {
-      // a missing queue holds nothing
+    } catch (error) {
+      if (!missingQueue(error)) {
+        throw new Error(`Dead-letter queue "${queue}" cannot be purged: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
     } finally {
       await channel.close().catch(() => {});
     }

@@ -2,7 +2,8 @@
  * What a delivery says about itself in BEDS's own headers: the attempt, the first attempt's event,
  * the routing key a retry copy carries and the requester. They are believed only on the node's own
  * copies, whose `user_id` only the node can stamp; on any other message they are the publisher's
- * words. Also whether the routing key agrees with the body, and whether a replay may run.
+ * words. Also whether the routing key agrees with the body, and whether a replay may run, and
+ * without its deadline.
  *
  * @module
  */
@@ -71,6 +72,26 @@ export function replayRefused(msg: AmqpMessage, access: AccessPolicy | undefined
     headers?.[HEADERS.user],
     access.nodeUser,
   );
+}
+
+/**
+ * The id of the dead letter a delivery was replayed from, when its headers are believed (a replay
+ * sent with the nodes' own user, and a node's retry copy of one), else undefined.
+ */
+export function replayedFromOf(own: Readonly<Record<string, unknown>>): string | undefined {
+  const header = own[HEADERS.replayedFrom];
+  return typeof header === "string" ? header : undefined;
+}
+
+/**
+ * The request as a replayed dead letter runs: without its deadline. An operator asked for it to
+ * run and no client waits for it, so a deadline long passed would only make the node refuse it
+ * (`DEADLINE_EXCEEDED`) and keep it again, never to run; nor does it cut its retries short.
+ */
+export function withoutReplayedDeadline(request: Request, own: Readonly<Record<string, unknown>>): Request {
+  if (request.deadline_ms === undefined || replayedFromOf(own) === undefined) return request;
+  const { deadline_ms: _, ...rest } = request;
+  return rest;
 }
 
 /** The user a delivery runs as (see {@link requesterOf}). */

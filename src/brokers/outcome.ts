@@ -26,6 +26,7 @@ import {
   ownHeaders,
   replayRefused,
   requesterOfDelivery,
+  withoutReplayedDeadline,
 } from "./delivery.ts";
 
 /** What a delivery's outcome is computed with. */
@@ -68,7 +69,7 @@ export async function runDelivery(msg: AmqpMessage, started: number, ctx: Outcom
   let event = "";
   let request: Request | undefined;
   try {
-    request = decodeRequest(msg.content, ctx.maxBodyBytes);
+    request = withoutReplayedDeadline(decodeRequest(msg.content, ctx.maxBodyBytes), own);
     event = firstEvent !== undefined
       ? eventIds.retry(firstEvent, attempt)
       : eventIds.next(request.event?.parent);

@@ -3,7 +3,7 @@
  * through a delay tier, or dead-letter. Transient failures of writes are
  * retried (never past the request's deadline); reads are answered at once;
  * anything that cannot be decoded, and any write that ends unapplied with no
- * one to tell, is kept in the dead-letter queue.
+ * one to tell (its deadline passed included), is kept in the dead-letter queue.
  *
  * @module
  */
@@ -56,8 +56,10 @@ export function decide(input: DecisionInput): Disposition {
     }
     return { action: "retry", tier, delayMs };
   }
-  if (!input.hasReplyTo && code !== "DEADLINE_EXCEEDED") {
-    return { action: "dead_letter", reason: "unanswered_write" };
+  if (!input.hasReplyTo) {
+    // Nobody hears of it: a write that did not run for its deadline is kept like any other (its
+    // sender gave up waiting, but may never have seen it fail; a replayed letter has no sender).
+    return { action: "dead_letter", reason: code === "DEADLINE_EXCEEDED" ? "deadline" : "unanswered_write" };
   }
   return { action: "reply" };
 }

@@ -10,7 +10,7 @@
 import { type AmqpMessage, amqpTimestamp, HEADERS, shortString, type SideChannel } from "../amqp/mod.ts";
 import type { ErrorCode } from "../errors.ts";
 import type { Disposition } from "./retry_policy.ts";
-import { originalRoutingKey, ownHeaders } from "./delivery.ts";
+import { originalRoutingKey, ownHeaders, replayedFromOf } from "./delivery.ts";
 import { clip, wellFormed } from "../logstore/text.ts";
 
 /**
@@ -63,11 +63,14 @@ export interface CopyTarget {
 export async function storeSafeCopy(input: CopyInput, target: CopyTarget): Promise<void> {
   const { disposition, attempt, code, message, event, rootEvent } = input;
   if (disposition.action === "retry") {
+    // A replayed letter's retries run as a replay too: without its deadline (see delivery.ts).
+    const replayedFrom = shortString(replayedFromOf(ownHeaders(input.msg, target.nodeUser)));
     await publishCopy(input, target, target.route.retryQueues[disposition.tier]!, {
       [HEADERS.attempt]: attempt + 1,
       [HEADERS.errorCode]: code,
       [HEADERS.errorMessage]: headerText(message),
       [HEADERS.event]: rootEvent ?? event,
+      ...(replayedFrom === undefined ? {} : { [HEADERS.replayedFrom]: replayedFrom }),
     });
   } else if (disposition.action === "dead_letter") {
     await publishCopy(input, target, target.route.deadLetterQueue, {

@@ -6,6 +6,7 @@
  */
 import { adminExchangeName, amqpUser, connectAmqp, deadLetterQueueName, workQueueName } from "../amqp/mod.ts";
 import {
+  type DeadLetter,
   type DeadLetterSource,
   listDeadLetters,
   purgeDeadLetters,
@@ -51,6 +52,26 @@ function queuesOf(config: Config, role?: string, broker?: string): DeadLetterSou
   return out;
 }
 
+/**
+ * A letter as `dlq list` shows it, in two lines. The requester too: a letter anyone published
+ * straight into the queue runs as them.
+ */
+function letterLines(l: DeadLetter): string[] {
+  return [
+    printable(
+      `${l.id}  message_id=${l.messageId || "(none)"}  ${l.queue}  ${l.routingKey}  user=${
+        l.user || "(none)"
+      }  attempts=${l.attempts}  ${l.errorCode || l.reason}: ${l.errorMessage}`,
+    ),
+    printable(`    ${l.deadAt}  ${l.body.length > 200 ? `${l.body.slice(0, 200)}…` : l.body}`),
+  ];
+}
+
+/** A letter's id, and its request's message_id when it had one. */
+function named(l: DeadLetter): string {
+  return l.messageId ? `${l.id} (message_id ${l.messageId})` : l.id;
+}
+
 /** Lists, replays or purges dead letters. */
 export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
@@ -84,15 +105,7 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
       const letters = await listDeadLetters(connection, queues, amqpUser(config.amqp));
       if (values.json) io.out(JSON.stringify(letters, null, 2));
       else {
-        for (const l of letters) {
-          // The requester too: a letter anyone published straight into the queue runs as them.
-          io.out(printable(
-            `${l.id}  ${l.queue}  ${l.routingKey}  user=${l.user || "(none)"}  attempts=${l.attempts}  ${
-              l.errorCode || l.reason
-            }: ${l.errorMessage}`,
-          ));
-          io.out(printable(`    ${l.deadAt}  ${l.body.length > 200 ? `${l.body.slice(0, 200)}…` : l.body}`));
-        }
+        for (const l of letters) for (const line of letterLines(l)) io.out(line);
         io.out(`${letters.length} dead letter(s)`);
       }
       return 0;
@@ -101,16 +114,28 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
       // Stopped between letters, never between a copy's confirm and its letter's ack: a letter
       // left in its queue after its copy went out would be replayed twice.
       io.handleSignals?.();
-      const { replayed, kept } = await replayDeadLetters(connection, {
+      const { replayed, kept, ambiguous } = await replayDeadLetters(connection, {
         queues: sources,
         id: values.id,
         userId: amqpUser(config.amqp),
         signal: io.signal,
       });
-      for (const l of replayed) {
-        io.out(printable(`replayed ${l.id} → ${l.routingKey} as ${l.user || "(no user)"}`));
+      if (ambiguous.length) {
+        // Replaying them all would run a write as often as it was kept: the operator picks one.
+        io.err(printable(
+          `beds: --id "${values.id}" names ${ambiguous.length} different letters; none replayed. ` +
+            "Replay one by its id (the first column):",
+        ));
+        for (const l of ambiguous) for (const line of letterLines(l)) io.err(line);
+        return 1;
       }
-      for (const l of kept) io.err(printable(`kept ${l.id || "(no id)"} in ${l.queue}: ${l.why}`));
+      for (const l of replayed) {
+        io.out(printable(`replayed ${named(l)} → ${l.routingKey} as ${l.user || "(no user)"}`));
+      }
+      for (const l of kept) io.err(printable(`kept ${named(l)} in ${l.queue}: ${l.why}`));
+      if (values.id && !replayed.length && !kept.length && !io.signal.aborted) {
+        io.err(printable(`beds: no dead letter has the id or message_id "${values.id}"`));
+      }
       io.out(`${replayed.length} message(s) replayed${kept.length ? `, ${kept.length} kept` : ""}`);
       if (io.signal.aborted) {
         io.err("beds: stopped by a signal; the letters not replayed stay in their queues");

@@ -25,6 +25,8 @@ export function declareRole(ctx: IplContext) {
         queuePrefix: ctx.config.amqp.queue_prefix,
         role: ctx.role,
         brokers: roleBrokers(ctx),
+        openChannel: () => connection.createChannel(),
+        onWarning: (message, details) => ctx.logger.warn(details, message),
       });
     } finally {
       await channel.close().catch(() => {});

@@ -454,24 +454,27 @@ Deno.test("a letter published straight into a dead-letter queue is listed and re
       await ch.waitForConfirms();
 
       const listed = await dlq(env);
-      const hdr = listed.find((l) => l.id === "plant-hdr")!;
+      const hdr = listed.find((l) => l.messageId === "plant-hdr")!;
       assert.deepEqual(
         [hdr.user, hdr.routingKey, hdr.attempts, hdr.reason, hdr.errorCode],
         [c.user, "", 1, "rejected", ""],
         "none of its BEDS headers is believed",
       );
-      const death = listed.find((l) => l.id === "plant-death")!;
+      const death = listed.find((l) => l.messageId === "plant-death")!;
       assert.deepEqual([death.user, death.routingKey], [c.user, "create.cus"]);
 
       // The operator replays everything with the node's credentials.
       const replay = await cli(["dlq", "replay", "--all", ...env.cliArgs]);
       assert.equal(replay.code, 1, replay.out + replay.err);
-      assert.match(replay.err, /kept plant-hdr in .*wBroker\.dlq: it names no routing key/);
-      assert.match(replay.out, /replayed plant-death → create\.cus/);
+      assert.match(
+        replay.err,
+        /kept [0-9a-f]{16} \(message_id plant-hdr\) in .*wBroker\.dlq: it names no routing key/,
+      );
+      assert.match(replay.out, /replayed [0-9a-f]{16} \(message_id plant-death\) → create\.cus/);
       let back: DeadLetter | undefined;
       await waitFor(
         async () => {
-          back = (await dlq(env)).find((l) => l.body.includes(emails[1]!) && l.id !== "plant-death");
+          back = (await dlq(env)).find((l) => l.body.includes(emails[1]!) && l.messageId !== "plant-death");
           return back !== undefined;
         },
         10_000,
@@ -532,15 +535,18 @@ Deno.test("a letter replayed by an operator who is not the nodes' user runs as n
         assert.equal(replay.code, 1, replay.out + replay.err);
         assert.match(
           replay.err,
-          /kept plant-read in .*wBroker\.dlq: its routing key "read\.cus" is not one this broker binds/,
+          /kept [0-9a-f]{16} \(message_id plant-read\) in .*wBroker\.dlq: its routing key "read\.cus" is not one this broker binds/,
         );
       });
       await t.step("C's create, replayed by B, is refused: it does not run with B's grants", async () => {
-        assert.match(replay.out, new RegExp(`replayed plant-create → create\\.cus as ${c.user}`));
+        assert.match(
+          replay.out,
+          new RegExp(`replayed [0-9a-f]{16} \\(message_id plant-create\\) → create\\.cus as ${c.user}`),
+        );
         let back: DeadLetter | undefined;
         await waitFor(
           async () => {
-            back = (await dlq(env)).find((l) => l.body.includes(email) && l.id !== "plant-create");
+            back = (await dlq(env)).find((l) => l.body.includes(email) && l.messageId !== "plant-create");
             return back !== undefined;
           },
           10_000,

@@ -276,13 +276,17 @@ Deno.test("replay sends each letter through its broker's exchange and keeps one 
 
     const run = await cli(["dlq", "replay", "--all", ...env.cliArgs]);
     assert.equal(run.code, 1, "a letter was kept");
-    assert.match(run.out, /replayed adm-1 → create\.nst/);
-    assert.match(run.out, /replayed lim-1 → read\.cus/);
-    assert.match(run.out, /replayed ret-1 → read\.cus/);
-    assert.match(run.err, /kept nob-1 in .*rBroker\.dlq: no queue is bound for "read\.nothing"/);
+    // Each named by its own id, and the message_id its request had.
+    assert.match(run.out, /replayed [0-9a-f]{16} \(message_id adm-1\) → create\.nst/);
+    assert.match(run.out, /replayed [0-9a-f]{16} \(message_id lim-1\) → read\.cus/);
+    assert.match(run.out, /replayed [0-9a-f]{16} \(message_id ret-1\) → read\.cus/);
     assert.match(
       run.err,
-      /kept oth-1 in .*rBroker\.dlq: its routing key "create\.cus" is not one this broker binds/,
+      /kept [0-9a-f]{16} \(message_id nob-1\) in .*rBroker\.dlq: no queue is bound for "read\.nothing"/,
+    );
+    assert.match(
+      run.err,
+      /kept [0-9a-f]{16} \(message_id oth-1\) in .*rBroker\.dlq: its routing key "create\.cus" is not one this broker binds/,
     );
     assert.match(run.out, /3 message\(s\) replayed, 2 kept/);
 
@@ -293,7 +297,7 @@ Deno.test("replay sends each letter through its broker's exchange and keeps one 
     );
     assert.equal((await ch.checkQueue(dataSeen)).messageCount, 2);
     const left = await dlq(env);
-    assert.deepEqual(left.map((l) => [l.id, l.routingKey]), [["nob-1", "read.nothing"], [
+    assert.deepEqual(left.map((l) => [l.messageId, l.routingKey]), [["nob-1", "read.nothing"], [
       "oth-1",
       "create.cus",
     ]]);
@@ -462,7 +466,7 @@ Deno.test("each dlq action refuses the flags of another: purge --id deletes noth
       assert.match(run.err, new RegExp(`^beds: beds dlq ${args[0]} does not take --${flag}$`, "m"));
     }
     assert.equal((await ch.checkQueue(dataDlq)).messageCount, 2, "both letters stay");
-    assert.deepEqual((await dlq(env)).map((l) => l.id).toSorted(), ["one-1", "two-2"]);
+    assert.deepEqual((await dlq(env)).map((l) => l.messageId).toSorted(), ["one-1", "two-2"]);
   } finally {
     await ch.deleteQueue(dataDlq).catch(() => {});
     await conn.close().catch(() => {});

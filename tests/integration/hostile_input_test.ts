@@ -69,7 +69,8 @@ function describe(seed: number, index: number, h: PredictedHostile): string {
 function expectedDeadLetter(h: PredictedHostile, hasReplyTo: boolean): string | undefined {
   const p = h.prediction;
   if (p.poison) return "poison";
-  if (!hasReplyTo && p.op !== "read" && p.code !== "DEADLINE_EXCEEDED") return "unanswered_write";
+  // A fire-and-forget write refused for its deadline is kept too (it never ran; it may be replayed).
+  if (!hasReplyTo && p.op !== "read") return p.code === "DEADLINE_EXCEEDED" ? "deadline" : "unanswered_write";
   return undefined;
 }
 
@@ -147,7 +148,9 @@ Deno.test("hostile input: every generated body is answered or dead-lettered, and
     const list = await cli(["dlq", "list", "--json", "--role", "appServer", ...env.cliArgs]);
     assert.equal(list.code, 0, list.err);
     const letters = JSON.parse(list.out) as DeadLetter[];
-    const fired = new Map(letters.filter((l) => l.id.startsWith(`hostile-${seed}-`)).map((l) => [l.id, l]));
+    const fired = new Map(
+      letters.filter((l) => l.messageId.startsWith(`hostile-${seed}-`)).map((l) => [l.messageId, l]),
+    );
     for (const [i, h] of fireAndForget.entries()) {
       const letter = fired.get(fireId(i));
       assert.equal(
@@ -157,7 +160,7 @@ Deno.test("hostile input: every generated body is answered or dead-lettered, and
       );
     }
     assert.equal(
-      letters.filter((l) => !l.id.startsWith(`hostile-${seed}-`) && l.reason === "poison").length,
+      letters.filter((l) => !l.messageId.startsWith(`hostile-${seed}-`) && l.reason === "poison").length,
       expectedWithReply,
     );
     assert.equal(letters.length, expected.size + expectedWithReply);

@@ -1,0 +1,178 @@
+/**
+ * The dead-letter queues themselves: `dlq list` and `purge` report a queue they cannot read
+ * instead of an empty one, and a quorum DLQ is declared so that no delivery limit (RabbitMQ 4's
+ * default of 20) deletes letters each listing gives back, without failing a node whose DLQ was
+ * declared before with other arguments.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import amqp from "amqplib";
+import { type AmqpChannel, deadLetterQueueName, declareTopology, workQueueName } from "../../src/amqp/mod.ts";
+import { AMQP_URL, cli, createTestEnv, readyCount } from "../helpers/services.ts";
+import { createAmqpUser } from "../helpers/amqp_users.ts";
+
+Deno.test("dlq list and purge report a DLQ they may not read, and skip one that does not exist", async () => {
+  const env = await createTestEnv();
+  const dlq = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker"));
+  const conn = await amqp.connect(AMQP_URL);
+  // An operator account that may configure and write, but whose read permission leaves out the DLQs.
+  const operator = await createAmqpUser(`beds_t_op_${env.id}`, "pw", {
+    configure: ".*",
+    write: ".*",
+    read: "^(?!.*\\.dlq$).*",
+  });
+  const environ = { BEDS_AMQP_USER: operator.user, BEDS_AMQP_PASS: operator.password };
+  const args = ["--role", "appServer", "--broker", "wBroker", ...env.cliArgs];
+  try {
+    const empty = await cli(["dlq", "list", ...args]);
+    assert.equal(empty.code, 0, empty.err);
+    assert.match(empty.out, /^0 dead letter\(s\)$/m, "a queue that does not exist holds nothing");
+    const emptyPurge = await cli(["dlq", "purge", "--yes", ...args]);
+    assert.equal(emptyPurge.code, 0, emptyPurge.err);
+
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue(dlq, { durable: true, arguments: { "x-queue-type": "quorum" } });
+    ch.sendToQueue(dlq, Buffer.from("{}"), {
+      messageId: "l-1",
+      headers: { "x-beds-routing-key": "create.cus" },
+    });
+    await ch.waitForConfirms();
+
+    const list = await cli(["dlq", "list", ...args], environ);
+    assert.equal(list.code, 1, list.out);
+    assert.doesNotMatch(list.out, /dead letter\(s\)/);
+    assert.match(
+      list.err,
+      new RegExp(`Dead-letter queue "${dlq.replaceAll(".", "\\.")}" cannot be read: .*ACCESS_REFUSED`),
+    );
+    const json = await cli(["dlq", "list", "--json", ...args], environ);
+    assert.equal(json.code, 1, json.out);
+    assert.equal(json.out, "");
+
+    const purge = await cli(["dlq", "purge", "--yes", ...args], environ);
+    assert.equal(purge.code, 1, purge.out);
+    assert.match(purge.err, /cannot be purged: .*ACCESS_REFUSED/);
+    assert.equal(await readyCount(dlq), 1, "the letter is still there");
+
+    const replay = await cli(["dlq", "replay", "--all", ...args], environ);
+    assert.equal(replay.code, 1, replay.out);
+    assert.match(replay.err, /cannot be read: .*ACCESS_REFUSED/);
+    assert.equal(await readyCount(dlq), 1);
+  } finally {
+    await operator.drop();
+    await conn.close().catch(() => {});
+    await env.cleanup();
+  }
+});
+
+/** `channel`, as a channel of a server that says it is `version` of RabbitMQ. */
+function asServer(channel: AmqpChannel, version: string): AmqpChannel {
+  const connection = { serverProperties: { product: "RabbitMQ", version } };
+  return new Proxy(channel, {
+    get(target, name) {
+      if (name === "connection") return connection;
+      const value = Reflect.get(target, name, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The arguments RabbitMQ keeps for `queue`, as `rabbitmqctl list_queues` prints them. */
+async function queueArguments(queue: string): Promise<string> {
+  const out = await new Deno.Command("rabbitmqctl", {
+    args: ["list_queues", "-q", "--no-table-headers", "name", "arguments"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).split("\n").find((l) => l.startsWith(`${queue}\t`));
+  assert.ok(line, `queue ${queue} not listed`);
+  return line.slice(queue.length + 1);
+}
+
+Deno.test("a quorum DLQ is declared without a delivery limit on RabbitMQ 4, and one declared before is kept", async (t) => {
+  const env = await createTestEnv();
+  const conn = await amqp.connect(AMQP_URL);
+  const broker = env.config.brokers.wBroker!;
+  assert.equal(broker.queue_type, "quorum");
+  const spec = {
+    exchange: env.config.amqp.exchange,
+    queuePrefix: env.queuePrefix,
+    role: "appServer",
+    brokers: [{ name: "wBroker", config: broker }],
+  };
+  const work = workQueueName(env.queuePrefix, "appServer", "wBroker");
+  const dlq = deadLetterQueueName(work);
+  try {
+    await t.step(
+      "RabbitMQ 3 (this one): as before, no limit set (-1 would delete a letter given back)",
+      async () => {
+        const ch = await conn.createChannel();
+        await declareTopology(ch, spec);
+        await ch.close();
+        assert.doesNotMatch(await queueArguments(dlq), /x-delivery-limit/);
+      },
+    );
+
+    await t.step(
+      "a DLQ declared before without the limit: kept, with a warning, and the node starts",
+      async () => {
+        const ch = await conn.createConfirmChannel();
+        ch.sendToQueue(dlq, Buffer.from("{}"), { messageId: "kept-1" });
+        await ch.waitForConfirms();
+        const warnings: Array<[string, Record<string, unknown>]> = [];
+        const declared = await declareTopology(asServer(ch, "4.1.0"), {
+          ...spec,
+          openChannel: () => conn.createChannel(),
+          onWarning: (message, details) => warnings.push([message, details]),
+        });
+        assert.equal(declared[0]!.deadLetterQueue, dlq);
+        assert.equal(warnings.length, 1);
+        assert.equal(warnings[0]![1].queue, dlq);
+        assert.match(warnings[0]![0], /delivery limit applies to it/);
+        assert.match(String(warnings[0]![1].err), /PRECONDITION_FAILED/);
+        // The channel the rest was declared on is still open, and the letter is where it was.
+        assert.equal((await ch.checkQueue(dlq)).messageCount, 1);
+        await ch.close();
+      },
+    );
+
+    await t.step("RabbitMQ 4, a new DLQ: x-delivery-limit -1 (no limit)", async () => {
+      const ch = await conn.createChannel();
+      await ch.deleteQueue(dlq);
+      const warnings: string[] = [];
+      await declareTopology(asServer(ch, "4.1.0"), {
+        ...spec,
+        openChannel: () => conn.createChannel(),
+        onWarning: (message) => warnings.push(message),
+      });
+      assert.deepEqual(warnings, []);
+      // Deleted at once: RabbitMQ 3 reads -1 as "no letter may come back".
+      const args = await queueArguments(dlq);
+      await ch.deleteQueue(dlq);
+      await ch.close();
+      assert.match(args, /\{"x-delivery-limit",-1\}/);
+      assert.match(args, /\{"x-queue-type","quorum"\}/);
+    });
+
+    await t.step("a DLQ that differs in anything else (its type) still fails the declaration", async () => {
+      const ch = await conn.createChannel();
+      await ch.assertQueue(dlq, { durable: true, arguments: { "x-queue-type": "classic" } });
+      const warnings: string[] = [];
+      await assert.rejects(
+        declareTopology(asServer(ch, "4.1.0"), {
+          ...spec,
+          openChannel: () => conn.createChannel(),
+          onWarning: (message) => warnings.push(message),
+        }),
+        /PRECONDITION_FAILED - inequivalent arg/,
+      );
+      assert.deepEqual(warnings, []);
+      const cleanup = await conn.createChannel();
+      await cleanup.deleteQueue(dlq);
+      await cleanup.close();
+    });
+  } finally {
+    await conn.close().catch(() => {});
+    await env.cleanup();
+  }
+});
