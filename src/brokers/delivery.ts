@@ -9,7 +9,7 @@
  */
 import { type AmqpAnyMessage, type AmqpMessage, HEADERS } from "../amqp/mod.ts";
 import { EVENT_ID_PATTERN, MAX_RETRIED_EVENT_LENGTH, type Request, routingKey } from "../protocol/mod.ts";
-import { BedsError } from "../errors.ts";
+import { BedsError, ERROR_CODES, type ErrorCode } from "../errors.ts";
 import { type AccessPolicy, replayRefusal, requesterOf } from "../dispatch/mod.ts";
 
 /** Headers of a message that are not believed: none (one shared object, none made per delivery). */
@@ -92,6 +92,25 @@ export function withoutReplayedDeadline(request: Request, own: Readonly<Record<s
   if (request.deadline_ms === undefined || replayedFromOf(own) === undefined) return request;
   const { deadline_ms: _, ...rest } = request;
   return rest;
+}
+
+/**
+ * The error a write's retry copy was stored for (the attempt before this one), as the node's copy
+ * carries it; undefined on a first attempt or a copy the node did not make.
+ */
+export function lastAttemptError(
+  own: Readonly<Record<string, unknown>>,
+  attempt: number,
+): BedsError | undefined {
+  const code = own[HEADERS.errorCode];
+  if (attempt < 2 || typeof code !== "string" || !(ERROR_CODES as readonly string[]).includes(code)) {
+    return undefined;
+  }
+  const message = typeof own[HEADERS.errorMessage] === "string" ? own[HEADERS.errorMessage] as string : code;
+  return new BedsError(
+    code as ErrorCode,
+    `${message} (attempt ${attempt - 1}; the deadline passed before attempt ${attempt} could run)`,
+  );
 }
 
 /** The user a delivery runs as (see {@link requesterOf}). */

@@ -22,6 +22,7 @@ import {
   attemptOf,
   checkRoute,
   firstEventOf,
+  lastAttemptError,
   originalRoutingKey,
   ownHeaders,
   replayRefused,
@@ -80,8 +81,13 @@ export async function runDelivery(msg: AmqpMessage, started: number, ctx: Outcom
     return { event, firstEvent, attempt, request, reply, code: undefined, parts: result.parts, user };
   } catch (error) {
     if (!event) event = eventIds.next();
-    const reply = errorReply(error, replyMeta(ctx, event, started, 0));
+    let reply = errorReply(error, replyMeta(ctx, event, started, 0));
     const code = reply.error.code;
+    // A retry whose deadline passed while it waited: the write ran before and failed, so the client
+    // is told that failure (as when BEDS gives up before a retry), not that nothing ran. The code
+    // stays DEADLINE_EXCEEDED for the decision: the copy is kept as a dead letter.
+    const last = code === "DEADLINE_EXCEEDED" ? lastAttemptError(own, attempt) : undefined;
+    if (last) reply = errorReply(last, reply.meta);
     if (!(error instanceof BedsError) || code === "INTERNAL" || code === "DB_ERROR") {
       ctx.logger.error({ broker: ctx.broker, event, err: error }, "request failed");
     }

@@ -45,6 +45,9 @@ export function decide(input: DecisionInput): Disposition {
   if (code === undefined) return { action: "reply" };
   if (op === undefined || POISON.has(code)) return { action: "dead_letter", reason: "poison" };
   if (!isWrite(op)) return { action: "reply" };
+  // A retry that came back past its deadline (the delay queue or a backlog took longer than the
+  // decision to retry allowed for): BEDS gives up on it as when the next delay would not fit.
+  if (code === "DEADLINE_EXCEEDED" && input.attempt > 1) return { action: "dead_letter", reason: "deadline" };
   if (TRANSIENT_CODES.has(code)) {
     if (input.attempt >= input.maxAttempts || input.retryDelaysMs.length === 0) {
       return { action: "dead_letter", reason: "retries_exhausted" };

@@ -237,3 +237,53 @@ Deno.test("replay --id replays the one letter it names, and refuses a message_id
     await env.cleanup();
   }
 });
+
+Deno.test("a write's retry that comes back past its deadline is answered with the last attempt's error, and kept", async () => {
+  const env = await createTestEnv({ extraToml: QUICK_RETRIES });
+  const queue = workQueueName(env.queuePrefix, "appServer", "wBroker");
+  const node = await startNode(env);
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    const replies: amqp.ConsumeMessage[] = [];
+    await ch.consume("amq.rabbitmq.reply-to", (msg) => msg && replies.push(msg), { noAck: true });
+    // The copy a node stores for a retry, as it comes back from its delay queue a little late: its
+    // first attempt failed DB_UNAVAILABLE, and its deadline passed while it waited.
+    const body = {
+      template: "cus",
+      op: "update",
+      key: { id: 1 },
+      data: { name: "Late" },
+      deadline_ms: Date.now() - 50,
+    };
+    ch.sendToQueue(queue, Buffer.from(JSON.stringify(body)), {
+      replyTo: "amq.rabbitmq.reply-to",
+      correlationId: "late-1",
+      contentType: "application/json",
+      userId: "guest",
+      headers: {
+        "x-beds-attempt": 2,
+        "x-beds-error-code": "DB_UNAVAILABLE",
+        "x-beds-error-message": "Database unavailable; try again",
+        "x-beds-routing-key": "update.cus",
+        "x-beds-event": "0000000ab-late-boot-0000",
+      },
+    });
+    await waitFor(() => Promise.resolve(replies.length === 1), 10_000, "the reply");
+    const reply = JSON.parse(replies[0]!.content.toString());
+    assert.equal(reply.ok, false);
+    assert.equal(reply.error.code, "DB_UNAVAILABLE", JSON.stringify(reply));
+    assert.match(
+      reply.error.message,
+      /^Database unavailable; try again \(attempt 1; the deadline passed before attempt 2/,
+    );
+    await waitFor(async () => (await letters(env)).length === 1, 10_000, "the dead letter");
+    const [letter] = await letters(env);
+    assert.equal(letter!.reason, "deadline");
+    assert.equal(letter!.routingKey, "update.cus");
+  } finally {
+    await conn.close();
+    await node.stop();
+    await env.cleanup();
+  }
+});

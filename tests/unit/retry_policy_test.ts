@@ -27,6 +27,20 @@ Deno.test("decide() keeps a fire-and-forget write refused for its deadline in th
   await t.step("with reply_to: answered (its client decides)", () => {
     assert.deepEqual(decide({ ...base, code: "DEADLINE_EXCEEDED", hasReplyTo: true }), { action: "reply" });
   });
+  await t.step(
+    "a retry that came back past its deadline: kept, with reply_to too (its write ran before)",
+    () => {
+      for (const hasReplyTo of [true, false]) {
+        assert.deepEqual(decide({ ...base, code: "DEADLINE_EXCEEDED", attempt: 2, hasReplyTo }), {
+          action: "dead_letter",
+          reason: "deadline",
+        });
+      }
+      assert.deepEqual(decide({ ...base, op: "read", code: "DEADLINE_EXCEEDED", attempt: 2 }), {
+        action: "reply",
+      });
+    },
+  );
   await t.step("a fire-and-forget read: dropped, as any failed read", () => {
     assert.deepEqual(decide({ ...base, op: "read", code: "DEADLINE_EXCEEDED", hasReplyTo: false }), {
       action: "reply",
