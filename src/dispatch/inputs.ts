@@ -72,7 +72,7 @@ export function readInput(template: RecTemplate, request: Request, limits: Limit
   reject(request, ["data"]);
   const limit = request.limit ?? limits.default_read_limit;
   if (limit > limits.max_read_limit) {
-    invalid(`Limit ${limit} exceeds the maximum of ${limits.max_read_limit}`);
+    invalid(`Limit ${limit} exceeds the maximum of ${limits.max_read_limit}`, "limit");
   }
   if (spec.procedure) {
     reject(request, ["order"]);

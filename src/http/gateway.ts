@@ -199,6 +199,7 @@ function safeDecode(segment: string): string {
   }
 }
 
+/** Milliseconds since `started`, to 3 decimals as a node's `meta.ms` (docs/protocol.md §4). */
 function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 10) / 10;
+  return Math.round((performance.now() - started) * 1000) / 1000;
 }

@@ -138,6 +138,13 @@ Deno.test("gatewayHandler() rejects bad input before anything is sent", async (t
       if (method === "GET") assert.equal(answer.headers.get("allow"), "POST");
     });
   }
+  await t.step("the gateway's own answers time themselves to 3 decimals, as a node's meta.ms", async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) times.push((await post(handle, "/v2/x", "{}", "POST")).json.meta.ms);
+    for (const ms of times) assert.equal(Math.round(ms * 1000) / 1000, ms);
+    // A tenth of a millisecond (the old rounding) would make every one of them a multiple of 0.1.
+    assert.ok(times.some((ms) => Math.abs(ms * 10 - Math.round(ms * 10)) > 1e-9), JSON.stringify(times));
+  });
   await t.step("invalid UTF-8 bytes answer 400 BAD_REQUEST", async () => {
     const response = await handle(
       new Request("http://gw/v1/cus/read", {
