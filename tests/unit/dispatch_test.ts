@@ -304,7 +304,11 @@ Deno.test("dispatch() answers VALIDATION for bad fields and values", async (t) =
       "VALIDATION",
       "Limit 1001 exceeds the maximum of 1000",
     );
-    assert.deepEqual(error.details, { field: "limit" }, "as docs/protocol.md §2 says: details.field names it");
+    assert.deepEqual(
+      error.details,
+      { field: "limit" },
+      "as docs/protocol.md §2 says: details.field names it",
+    );
   });
   await t.step("a read key missing its key field", async () => {
     await assertFails(
