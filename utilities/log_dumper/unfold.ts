@@ -98,6 +98,21 @@ export function matchesFilter(record: LogRecord, filter: RecordFilter): boolean 
 }
 
 /**
+ * Whether a folded part of `parent`, which the store matched, passes the filter too: where the filter
+ * names a value, the part must hold its parent's. Not the filter's own text: the store compared
+ * that with its own collation (MariaDB's ignores case and accents, MongoDB's neither), which no
+ * comparison here could follow. The status is the part's own.
+ */
+export function partMatches(part: LogRecord, parent: LogRecord, filter: RecordFilter): boolean {
+  for (const field of ["node", "level", "kind", "template", "code"] as const) {
+    if (filter[field] && part[field] !== parent[field]) return false;
+  }
+  if (filter.status === "ok" && part.code !== null) return false;
+  if (filter.status === "error" && part.code === null) return false;
+  return true;
+}
+
+/**
  * The first records of a page whose rows (a record and its parts, which share its id and follow it)
  * fit in `maxRows`, whole records only, at least one; `cut` when some were left out. The next page
  * starts after the last record kept.
@@ -131,7 +146,7 @@ export function unfolding(source: LogSource): LogReader {
     recent: async (filter, limit, signal) =>
       (await source.recent(filter, limit, signal)).flatMap((record) => {
         const [own, ...parts] = unfoldParts(record);
-        return [own!, ...parts.filter((part) => matchesFilter(part, filter))];
+        return [own!, ...parts.filter((part) => partMatches(part, own!, filter))];
       }),
     async chain(event, signal) {
       // One more than shown tells whether the chain was cut.
