@@ -83,6 +83,22 @@ export function followLagMs(flushMs: number): number {
   return Math.max(5000, 10 * flushMs);
 }
 
+/** An ISO date or date-time: a time with no zone is UTC, as the store's times are. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * `text` as a canonical UTC ISO time, or undefined when it is none. `Date` would read a date-time
+ * without a zone in the host's zone: on a host not in UTC, `--since 21:00` would cut at another hour
+ * than the 21:00 the records show.
+ */
+export function utcTime(text: string): string | undefined {
+  const m = ISO_TIME.exec(text.trim());
+  if (!m) return undefined;
+  const iso = text.trim().replace(" ", "T");
+  const ms = Date.parse(iso.length > 10 && m[1] === undefined ? `${iso}Z` : iso);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
 /** The time a `--follow` poll reads from: `lagMs` before the newest seen, never before `since`. */
 export function followSince(mark: FollowMark, since?: string): string | undefined {
   if (mark.at === undefined) return since;
@@ -253,9 +269,11 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   if (action !== "tail" || rest.length) throw new UsageError(`Usage: ${LOGS_USAGE}`);
-  const since = values.since;
-  if (since !== undefined && Number.isNaN(Date.parse(since))) {
-    throw new UsageError(`Option --since must be an ISO time, got "${since}"`);
+  const since = values.since === undefined ? undefined : utcTime(values.since);
+  if (since === undefined && values.since !== undefined) {
+    throw new UsageError(
+      `Option --since must be an ISO time such as 2026-11-29T21:00 (UTC unless it names a zone), got "${values.since}"`,
+    );
   }
   const filter: TailFilter = {
     node: fitting("node", values.node),
