@@ -10,9 +10,10 @@
  * time there). A request belongs to the window when it was sent inside it
  * (in an open loop: when it was due inside it), whenever it answers: its
  * latency counts even when the answer comes during the drain after the
- * window, so a stall straddling the window's end still shows, and a request
- * sent during the warm-up never counts towards throughput or latency, so a
- * fixed rate never reports more than it offered. Errors are counted by when
+ * window, so a stall straddling the window's end still shows. A request sent
+ * during the warm-up never counts towards throughput, so a fixed rate never
+ * reports more than it offered; its latency counts when it answers inside the
+ * window, so a stall straddling the window's start shows too. Errors are counted by when
  * they are seen instead: every failure from the window's opening to the end
  * of the drain, whichever part of the run sent the request, and every request
  * with no outcome at all by the end of the drain (`UNFINISHED`): a lost reply
@@ -152,9 +153,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
     const failed = !outcome?.ok;
     if (dueAt < measureFrom) {
-      // A warm-up request: not part of the window's throughput or latency, but a failure seen
-      // once the window is open is not hidden either.
-      if (failed && now >= measureFrom) countError(outcome?.code ?? codeOf(error));
+      // A warm-up request: not part of the window's throughput, but what is seen of it once the
+      // window is open is not hidden either: a failure, and the latency of one that answers inside
+      // it (a stall across the window's start holds a closed loop's K requests, sent before it).
+      if (now < measureFrom) return;
+      if (failed) countError(outcome?.code ?? codeOf(error));
+      else histogram.recordValue(Math.min(MAX_LATENCY_US, Math.max(1, Math.round((now - dueAt) * 1000))));
       return;
     }
     // Sent inside the window (the loops send nothing after it): counted whenever it answers.

@@ -1,9 +1,9 @@
 /**
  * The load generators judge each request by when it was sent (in an open loop: when it was
  * due): every request of the measured window counts, with its latency, even when it answers
- * during the drain, and a request sent during the warm-up never does. A stall straddling either
- * edge of the window therefore shows in the percentiles, and a fixed rate never reports more
- * throughput than it offered.
+ * during the drain, and a request sent during the warm-up never counts towards throughput (its
+ * latency does, when it answers inside the window). A stall straddling either edge of the window
+ * therefore shows in the latencies, and a fixed rate never reports more throughput than it offered.
  */
 import assert from "node:assert/strict";
 import { type LoadOptions, type Outcome, runLoad } from "../../lab/bench/load.ts";
@@ -65,6 +65,15 @@ Deno.test("runLoad() closed loop: a request answered after the window still reco
   assert.equal(result.errors, 0);
   assert.ok(max >= 600, `the stalled requests' latency is recorded: max ${max} ms`);
   assert.equal(result.ok, result.completed);
+});
+
+Deno.test("runLoad() closed loop: a stall straddling the window's start shows in the latencies", async () => {
+  // The requests sent from 50 ms before the window are answered 250 ms into it; the loop waits.
+  const result = await stalling({ mode: "closed", concurrency: 4 }, -50, 250);
+  const max = ms(result.histogram.maxValue);
+  assert.equal(result.errors, 0);
+  assert.ok(max >= 250, `the stalled warm-up requests' latency is recorded: max ${max} ms`);
+  assert.ok(result.ok <= result.completed, "and they do not count towards throughput");
 });
 
 Deno.test("runLoad() still counts a warm-up request's failure seen once the window is open", async () => {
