@@ -117,12 +117,14 @@ async function sweep(
   // A failure of `fn` is its own (a copy RabbitMQ refused): only the queue's own are named after it.
   const read = <T>(operation: Promise<T>) =>
     operation.catch((error) => Promise.reject(queueError(queue, error)));
+  // Counted as soon as a letter is in hand: the one `fn` stops at (or throws on) is given back too.
   let taken = 0;
   try {
     const { messageCount } = await read(channel.checkQueue(queue));
-    for (; taken < messageCount && !signal?.aborted; taken++) {
+    while (taken < messageCount && !signal?.aborted) {
       const msg = await read(channel.get(queue, { noAck: false }));
       if (!msg) break;
+      taken++;
       if (await fn(msg, () => channel.ack(msg)) === "stop") break;
     }
   } catch (error) {
