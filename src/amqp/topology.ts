@@ -73,21 +73,51 @@ export function deadLetterQueueArguments(
 const PRECONDITION_FAILED = 406;
 
 /**
- * Declares a dead-letter queue. One without a delivery limit is declared on channels of its own,
- * when the spec can open them: a queue declared before with no limit set (by an earlier BEDS, or
- * before RabbitMQ was upgraded to 4) is then kept as it is, with a warning, instead of failing the
- * node's start. A queue that differs in anything else fails it, as before.
+ * The arguments of a retry (delay) queue of tier `ttl`, which sends its copies back to `workQueue`
+ * when they expire. For a quorum broker it is a quorum queue that dead-letters at least once: a
+ * classic queue's dead-lettering is at most once, and after a RabbitMQ restart it expired its
+ * copies before the quorum work queue had a leader, which dropped them (writes confirmed to their
+ * clients were lost, neither run nor kept). At-least-once needs `reject-publish` overflow.
  */
-async function declareDeadLetterQueue(
-  channel: AmqpChannel,
-  spec: TopologySpec,
-  queue: string,
+export function retryQueueArguments(
   queueType: BrokerConfig["queue_type"],
-): Promise<void> {
-  const args = deadLetterQueueArguments(queueType, rabbitmqMajor(channel.connection?.serverProperties));
+  ttl: number,
+  workQueue: string,
+): Record<string, unknown> {
+  const route = {
+    "x-message-ttl": ttl,
+    "x-dead-letter-exchange": "",
+    "x-dead-letter-routing-key": workQueue,
+  };
+  return queueType === "quorum"
+    ? {
+      "x-queue-type": "quorum",
+      ...route,
+      "x-dead-letter-strategy": "at-least-once",
+      "x-overflow": "reject-publish",
+    }
+    : { "x-queue-type": "classic", ...route };
+}
+
+/** A queue to declare, and the arguments an earlier BEDS declared it with, which may be kept. */
+interface Declaration {
+  queue: string;
+  args: Record<string, unknown>;
+  /** Arguments of the same queue as declared before; undefined when they are `args`. */
+  before?: Record<string, unknown>;
+  /** What keeping the queue as declared before means, for the warning. */
+  keptMeans: string;
+}
+
+/**
+ * Declares a queue whose arguments changed since an earlier BEDS: on channels of its own, when the
+ * spec can open them, so that a queue declared before with the old arguments is kept as it is, with
+ * a warning, instead of failing the node's start. A queue that differs in anything else fails it.
+ */
+async function declareOrKeep(channel: AmqpChannel, spec: TopologySpec, d: Declaration): Promise<void> {
   const { openChannel } = spec;
-  if (!("x-delivery-limit" in args) || !openChannel) {
-    await channel.assertQueue(queue, { durable: true, arguments: args });
+  if (d.before === undefined || !openChannel) {
+    await channel.assertQueue(d.queue, { durable: true, arguments: d.args });
     return;
   }
   // A refused declaration closes its channel: each attempt has one of its own.
@@ -95,23 +125,54 @@ async function declareDeadLetterQueue(
     const own = await openChannel();
     own.on("error", () => {});
     try {
-      await own.assertQueue(queue, { durable: true, arguments: queueArgs });
+      await own.assertQueue(d.queue, { durable: true, arguments: queueArgs });
     } finally {
       await own.close().catch(() => {});
     }
   };
   try {
-    await declare(args);
+    await declare(d.args);
   } catch (error) {
     if ((error as { code?: unknown }).code !== PRECONDITION_FAILED) throw error;
-    await declare(deadLetterQueueArguments(queueType, undefined)).catch(() => Promise.reject(error));
-    spec.onWarning?.(
-      "dead-letter queue kept as declared before: RabbitMQ's delivery limit applies to it, and letters " +
-        "given back past it (each `beds dlq list` gives back every letter) are deleted; set a policy " +
-        'with {"delivery-limit": -1} on it, or move its letters and delete it',
-      { queue, err: (error as Error).message },
-    );
+    await declare(d.before).catch(() => Promise.reject(error));
+    spec.onWarning?.(`queue kept as declared before: ${d.keptMeans}`, {
+      queue: d.queue,
+      err: (error as Error).message,
+    });
   }
+}
+
+/** A dead-letter queue: see {@link deadLetterQueueArguments}. */
+function deadLetterQueue(
+  channel: AmqpChannel,
+  queue: string,
+  queueType: BrokerConfig["queue_type"],
+): Declaration {
+  const args = deadLetterQueueArguments(queueType, rabbitmqMajor(channel.connection?.serverProperties));
+  return {
+    queue,
+    args,
+    before: "x-delivery-limit" in args ? deadLetterQueueArguments(queueType, undefined) : undefined,
+    keptMeans: "RabbitMQ's delivery limit applies to it, and letters given back past it (each " +
+      '`beds dlq list` gives back every letter) are deleted; set a policy with {"delivery-limit": -1} ' +
+      "on it, or move its letters and delete it",
+  };
+}
+
+/** A retry queue: see {@link retryQueueArguments}. */
+function retryQueue(
+  queue: string,
+  queueType: BrokerConfig["queue_type"],
+  ttl: number,
+  workQueue: string,
+): Declaration {
+  return {
+    queue,
+    args: retryQueueArguments(queueType, ttl, workQueue),
+    before: queueType === "quorum" ? retryQueueArguments("classic", ttl, workQueue) : undefined,
+    keptMeans: "a classic delay queue, whose copies RabbitMQ may drop when it restarts (a write " +
+      "waiting for its retry is then lost); delete it once it is empty, and restart the node",
+  };
 }
 
 /** A declared work queue with its bindings, retry queues and DLQ. */
@@ -131,7 +192,7 @@ export async function declareTopology(channel: AmqpChannel, spec: TopologySpec):
   for (const { name, config } of spec.brokers) {
     const queue = workQueueName(spec.queuePrefix, spec.role, name);
     const dlq = deadLetterQueueName(queue);
-    await declareDeadLetterQueue(channel, spec, dlq, config.queue_type);
+    await declareOrKeep(channel, spec, deadLetterQueue(channel, dlq, config.queue_type));
     await channel.assertQueue(queue, {
       durable: true,
       arguments: {
@@ -143,15 +204,7 @@ export async function declareTopology(channel: AmqpChannel, spec: TopologySpec):
     });
     const retryQueues = config.retry_delays_ms.map((_, tier) => retryQueueName(queue, tier));
     for (const [tier, ttl] of config.retry_delays_ms.entries()) {
-      await channel.assertQueue(retryQueues[tier]!, {
-        durable: true,
-        arguments: {
-          "x-queue-type": "classic",
-          "x-message-ttl": ttl,
-          "x-dead-letter-exchange": "",
-          "x-dead-letter-routing-key": queue,
-        },
-      });
+      await declareOrKeep(channel, spec, retryQueue(retryQueues[tier]!, config.queue_type, ttl, queue));
     }
     const exchange = config.exchange === "admin" ? adminExchangeName(spec.exchange) : spec.exchange;
     for (const key of config.bindings) await channel.bindQueue(queue, exchange, key);

@@ -7,7 +7,14 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
-import { type AmqpChannel, deadLetterQueueName, declareTopology, workQueueName } from "../../src/amqp/mod.ts";
+import {
+  type AmqpChannel,
+  deadLetterQueueName,
+  declareTopology,
+  retryQueueName,
+  workQueueName,
+} from "../../src/amqp/mod.ts";
+import { retryQueueArguments } from "../../src/amqp/topology.ts";
 import { AMQP_URL, cli, createTestEnv, readyCount } from "../helpers/services.ts";
 import { createAmqpUser } from "../helpers/amqp_users.ts";
 
@@ -170,6 +177,55 @@ Deno.test("a quorum DLQ is declared without a delivery limit on RabbitMQ 4, and 
       const cleanup = await conn.createChannel();
       await cleanup.deleteQueue(dlq);
       await cleanup.close();
+    });
+  } finally {
+    await conn.close().catch(() => {});
+    await env.cleanup();
+  }
+});
+
+Deno.test("a quorum broker's delay queues are quorum, dead-lettering at least once; classic ones of before are kept", async (t) => {
+  const env = await createTestEnv();
+  const conn = await amqp.connect(AMQP_URL);
+  const broker = env.config.brokers.wBroker!;
+  assert.equal(broker.queue_type, "quorum");
+  const spec = {
+    exchange: env.config.amqp.exchange,
+    queuePrefix: env.queuePrefix,
+    role: "appServer",
+    brokers: [{ name: "wBroker", config: broker }],
+  };
+  const work = workQueueName(env.queuePrefix, "appServer", "wBroker");
+  const retry = retryQueueName(work, 0);
+  try {
+    await t.step("new: quorum, at-least-once dead-lettering back to the work queue", async () => {
+      const ch = await conn.createChannel();
+      await declareTopology(ch, spec);
+      await ch.close();
+      const args = await queueArguments(retry);
+      assert.match(args, /\{"x-queue-type","quorum"\}/);
+      assert.match(args, /\{"x-dead-letter-strategy","at-least-once"\}/);
+      assert.match(args, /\{"x-overflow","reject-publish"\}/);
+      assert.match(args, new RegExp(`\\{"x-dead-letter-routing-key","${work.replaceAll(".", "\\.")}"\\}`));
+    });
+    await t.step("one declared classic before: kept, with a warning, and the node starts", async () => {
+      const ch = await conn.createChannel();
+      for (const [tier, ttl] of broker.retry_delays_ms.entries()) {
+        const queue = retryQueueName(work, tier);
+        await ch.deleteQueue(queue);
+        await ch.assertQueue(queue, { durable: true, arguments: retryQueueArguments("classic", ttl, work) });
+      }
+      const warnings: Array<[string, Record<string, unknown>]> = [];
+      await declareTopology(ch, {
+        ...spec,
+        openChannel: () => conn.createChannel(),
+        onWarning: (message, details) => warnings.push([message, details]),
+      });
+      await ch.close();
+      assert.equal(warnings.length, broker.retry_delays_ms.length);
+      assert.equal(warnings[0]![1].queue, retry);
+      assert.match(warnings[0]![0], /a classic delay queue, whose copies RabbitMQ may drop when it restarts/);
+      assert.match(await queueArguments(retry), /\{"x-queue-type","classic"\}/);
     });
   } finally {
     await conn.close().catch(() => {});
