@@ -101,6 +101,7 @@ const LOGSTORE_DEFAULTS = {
   flush_ms: 100,
   buffer_size: 10000,
   max_retries: 3,
+  outage_ms: 60_000,
   sample_rate: 1,
   fold_parts: true,
 } as const;
@@ -124,6 +125,12 @@ const logstoreSchema = z.strictObject({
   buffer_size: z.number().int().min(1).default(LOGSTORE_DEFAULTS.buffer_size),
   /** Further attempts at a failed batch before it is dropped and counted. */
   max_retries: z.number().int().min(0).max(10).default(LOGSTORE_DEFAULTS.max_retries),
+  /**
+   * How long a batch is kept and tried again while the store is unreachable (down, connection lost,
+   * the admin node's link gone), past `max_retries`; new events wait behind it up to `buffer_size`.
+   * Past it the batch is dropped and counted. 0: only `max_retries`.
+   */
+  outage_ms: z.number().int().min(0).max(3_600_000).default(LOGSTORE_DEFAULTS.outage_ms),
   /** Share of successful requests recorded (0–1); errors, retries and dead letters always are. */
   sample_rate: z.number().min(0).max(1).default(LOGSTORE_DEFAULTS.sample_rate),
   /**

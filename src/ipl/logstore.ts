@@ -21,6 +21,8 @@ import {
   LOGSTORE_INDEXES,
   rowSize,
 } from "../logstore/mod.ts";
+import { BedsError } from "../errors.ts";
+import { BedsClientError } from "../client/mod.ts";
 import type { IplContext } from "./context.ts";
 import type { IplRecord, StepOutcome } from "./runner.ts";
 
@@ -32,6 +34,15 @@ import type { IplRecord, StepOutcome } from "./runner.ts";
  * would hold a hundred times the memory of ordinary ones.
  */
 const ROW_SIZE_PER_EVENT = 2048;
+
+/**
+ * Whether a failed write says the store is unreachable rather than the batch wrong: the database
+ * down or its connection lost, or (admin store) the link to RabbitMQ gone or no confirm in time.
+ */
+export function storeUnreachable(error: unknown): boolean {
+  if (error instanceof BedsError) return error.code === "DB_UNAVAILABLE" || error.code === "OVERLOADED";
+  return error instanceof BedsClientError && error.kind !== "REFUSED";
+}
 
 /** Opens the configured log store and registers its sink in `ctx.sinks`. */
 export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
@@ -49,6 +60,8 @@ export async function openLogStore(ctx: IplContext): Promise<StepOutcome> {
       capacity: settings.buffer_size,
       maxSize: settings.buffer_size * ROW_SIZE_PER_EVENT,
       maxRetries: settings.max_retries,
+      outageMs: settings.outage_ms,
+      unavailable: storeUnreachable,
       weight: eventsIn,
       size: rowSize,
       onError: (error, info) =>

@@ -6,7 +6,10 @@
  * batch or its own `flushMs` (writing it at once instead turned a steady
  * load into a stream of tiny back-to-back batches). One batch is written at
  * a time; a failed batch is retried `maxRetries` times, then dropped and
- * counted.
+ * counted, but while its failures say the store is unreachable it is kept
+ * and tried again for up to `outageMs` (new items wait behind it, up to the
+ * buffer's bounds): an outage of a few seconds would otherwise drop exactly
+ * the records of the errors it caused.
  * When the buffer holds `capacity` items, new ones are dropped and counted.
  * Capacity and counters weigh items by their `weight` (a log record with a
  * fan-out's parts folded in stands for its events); batches count items, as
@@ -38,6 +41,13 @@ export interface BatchWriterOptions<T> {
   maxRetries?: number;
   /** Pause before the first retry, doubled for each further one (at most 5 s). @default 100 */
   retryDelayMs?: number;
+  /** Whether a failure says the store is unreachable (down, connection lost), not the batch wrong. */
+  unavailable?: (error: unknown) => boolean;
+  /**
+   * How long a batch whose failures say the store is unreachable is kept and tried again, past
+   * `maxRetries`, before it is dropped. Not while closing. @default 0
+   */
+  outageMs?: number;
   /**
    * How many items one stands for in the capacity and the counters (a log record with
    * folded parts stands for several events). @default 1 each
@@ -131,7 +141,12 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
   // took it, the next timer fires early, never late.
   let waitingSince: number | undefined;
 
+  const outageMs = options.outageMs ?? 0;
+  const unreachable = (error: unknown) =>
+    options.unavailable?.(error instanceof PartialWriteError ? error.cause : error) === true;
+
   const writeBatch = async (batch: T[]) => {
+    let failingSince: number | undefined;
     for (let attempt = 1;; attempt++) {
       if (!batch.length) return;
       if (abandoned) {
@@ -152,7 +167,10 @@ export function createBatchWriter<T>(options: BatchWriterOptions<T>): BatchWrite
           inflightSize -= measure(error.stored);
           batch = batch.filter((item) => !stored.has(item));
         }
-        const last = attempt > maxRetries;
+        failingSince ??= performance.now();
+        // The store is down: the batch waits for it (with the buffer behind it), up to outageMs.
+        const waiting = !closed && unreachable(error) && performance.now() - failingSince < outageMs;
+        const last = attempt > maxRetries && !waiting;
         if (last) dropped += weigh(batch);
         try {
           options.onError?.(error, { size: batch.length, attempt, dropped: last });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { BedsError } from "../../src/errors.ts";
 import {
   buildChainTree,
   type ChainNode,
@@ -203,6 +204,71 @@ Deno.test("createBatchWriter() retries a failed batch, then drops and counts it"
     assert.deepEqual(store.batches, [[3, 4]]);
     assert.equal(writer.dropped(), 2);
     assert.equal(writer.stats().failures, 3);
+    await writer.close();
+  });
+});
+
+Deno.test("createBatchWriter() keeps a batch while the store is unreachable, up to outageMs", async (t) => {
+  /** A store down until `upAt` (ms from now): its writes fail as a lost connection does. */
+  const downUntil = (ms: number) => {
+    const upAt = performance.now() + ms;
+    const batches: number[][] = [];
+    return {
+      batches,
+      write: (batch: number[]) => {
+        if (performance.now() < upAt) {
+          return Promise.reject(new BedsError("DB_UNAVAILABLE", "Connection lost"));
+        }
+        batches.push([...batch]);
+        return Promise.resolve();
+      },
+    };
+  };
+  const options = (write: (batch: number[]) => Promise<void>, outageMs: number) => ({
+    write,
+    batchSize: 2,
+    flushMs: 60_000,
+    capacity: 10,
+    maxRetries: 2,
+    retryDelayMs: 20,
+    outageMs,
+    unavailable: (e: unknown) => e instanceof BedsError && e.code === "DB_UNAVAILABLE",
+  });
+  await t.step("an outage longer than the retries but within outageMs loses nothing", async () => {
+    const store = downUntil(400);
+    const writer = createBatchWriter(options(store.write, 5_000));
+    for (const i of [1, 2, 3, 4]) writer.push(i);
+    await writer.flush();
+    assert.deepEqual(store.batches, [[1, 2], [3, 4]]);
+    assert.equal(writer.dropped(), 0);
+    assert.ok(writer.stats().failures > 3, `${writer.stats().failures} failed attempts`);
+    await writer.close();
+  });
+  await t.step(
+    "past outageMs the batch is dropped, and the next goes on once the store is back",
+    async () => {
+      const store = downUntil(400);
+      const writer = createBatchWriter(options(store.write, 100));
+      for (const i of [1, 2]) writer.push(i);
+      await writer.flush();
+      assert.equal(writer.dropped(), 2);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      for (const i of [3, 4]) writer.push(i);
+      await writer.flush();
+      assert.deepEqual(store.batches, [[3, 4]]);
+      await writer.close();
+    },
+  );
+  await t.step("a failure that is not the store's absence gets max_retries only", async () => {
+    let attempts = 0;
+    const writer = createBatchWriter(options(() => {
+      attempts++;
+      return Promise.reject(new BedsError("DB_ERROR", "Data too long"));
+    }, 5_000));
+    for (const i of [1, 2]) writer.push(i);
+    await writer.flush();
+    assert.equal(attempts, 3);
+    assert.equal(writer.dropped(), 2);
     await writer.close();
   });
 });
