@@ -75,4 +75,10 @@ export const HEADERS = {
   user: "x-beds-user",
   /** On a replayed dead letter: the letter's id. */
   replayedFrom: "x-beds-replayed-from",
+  /**
+   * On a dead letter: RabbitMQ had delivered the request before (a node lost its connection, or
+   * stopped, before it acked it), so it may have run then; a write that did is kept all the same
+   * when it fails now (a CONFLICT with its own first run).
+   */
+  redelivered: "x-beds-redelivered",
 } as const;

@@ -34,6 +34,11 @@ export interface DeadLetter {
   deadAt: string;
   /** The requester's AMQP user ("" when the request had none). */
   user: string;
+  /**
+   * RabbitMQ had delivered the request before it failed for good (a node lost its connection or
+   * stopped before acking it): it may have run then, and a replay would run it again.
+   */
+  redelivered: boolean;
   body: string;
 }
 
@@ -78,6 +83,7 @@ function describe(queue: string, msg: AmqpMessage, nodeUser: string | undefined,
     reason: text(own, REASON_HEADER) || "rejected",
     deadAt: text(own, HEADERS.deadAt),
     user: ours ? text(own, HEADERS.user) : String(msg.properties.userId ?? ""),
+    redelivered: own[HEADERS.redelivered] === true,
     body: msg.content.toString("utf8"),
   };
 }

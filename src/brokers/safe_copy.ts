@@ -80,6 +80,7 @@ export async function storeSafeCopy(input: CopyInput, target: CopyTarget): Promi
       [HEADERS.event]: event,
       [HEADERS.deadAt]: new Date().toISOString(),
       "x-beds-reason": disposition.reason,
+      ...(input.msg.fields.redelivered ? { [HEADERS.redelivered]: true } : {}),
     });
   }
 }

@@ -61,7 +61,9 @@ function letterLines(l: DeadLetter): string[] {
     printable(
       `${l.id}  message_id=${l.messageId || "(none)"}  ${l.queue}  ${l.routingKey}  user=${
         l.user || "(none)"
-      }  attempts=${l.attempts}  ${l.errorCode || l.reason}: ${l.errorMessage}`,
+      }  attempts=${l.attempts}  ${l.errorCode || l.reason}: ${l.errorMessage}${
+        l.redelivered ? "  (redelivered: it may have run before)" : ""
+      }`,
     ),
     printable(`    ${l.deadAt}  ${l.body.length > 200 ? `${l.body.slice(0, 200)}…` : l.body}`),
   ];

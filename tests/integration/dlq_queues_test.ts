@@ -232,3 +232,48 @@ Deno.test("a quorum broker's delay queues are quorum, dead-lettering at least on
     await env.cleanup();
   }
 });
+
+Deno.test("dlq list shows a letter whose request was redelivered before it failed: it may have run", async () => {
+  const env = await createTestEnv();
+  const dlq = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker"));
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createConfirmChannel();
+    await declareTopology(ch, {
+      exchange: env.config.amqp.exchange,
+      queuePrefix: env.queuePrefix,
+      role: "appServer",
+      brokers: [{ name: "wBroker", config: env.config.brokers.wBroker! }],
+    });
+    // As a node stores it: with the nodes' user, so its headers are believed.
+    for (const [id, redelivered] of [["again-1", true], ["once-1", undefined]] as const) {
+      ch.sendToQueue(dlq, Buffer.from('{"template":"prd","op":"create","data":{}}'), {
+        messageId: id,
+        userId: "guest",
+        headers: {
+          "x-beds-routing-key": "create.prd",
+          "x-beds-reason": "unanswered_write",
+          "x-beds-error-code": "CONFLICT",
+          ...(redelivered ? { "x-beds-redelivered": true } : {}),
+        },
+      });
+    }
+    await ch.waitForConfirms();
+    await ch.close();
+    const args = ["--role", "appServer", "--broker", "wBroker", ...env.cliArgs];
+    const json = await cli(["dlq", "list", "--json", ...args]);
+    assert.equal(json.code, 0, json.err);
+    const letters = JSON.parse(json.out) as Array<{ messageId: string; redelivered: boolean }>;
+    assert.deepEqual(letters.map((l) => [l.messageId, l.redelivered]).sort(), [["again-1", true], [
+      "once-1",
+      false,
+    ]]);
+    const text = await cli(["dlq", "list", ...args]);
+    const line = (id: string) => text.out.split("\n").find((l) => l.includes(`message_id=${id}`)) ?? "";
+    assert.match(line("again-1"), /\(redelivered: it may have run before\)/);
+    assert.doesNotMatch(line("once-1"), /redelivered/);
+  } finally {
+    await conn.close().catch(() => {});
+    await env.cleanup();
+  }
+});

@@ -100,6 +100,19 @@ Deno.test("storeSafeCopy() dead-letters with the reason and the time, keeping th
   assert.ok(!Number.isNaN(Date.parse(String(headers[HEADERS.deadAt]))));
 });
 
+Deno.test("storeSafeCopy() marks a dead letter whose delivery was a redelivery: it may have run before", async () => {
+  for (const redelivered of [false, true]) {
+    const t = target();
+    const again = { ...msg, fields: { ...msg.fields, redelivered } } as unknown as AmqpMessage;
+    await storeSafeCopy(
+      input({ action: "dead_letter", reason: "unanswered_write" }, { msg: again, code: "CONFLICT" }),
+      t,
+    );
+    const headers = t.published[0]!.options.headers as Record<string, unknown>;
+    assert.equal(headers[HEADERS.redelivered], redelivered ? true : undefined);
+  }
+});
+
 Deno.test("storeSafeCopy() stores nothing for a reply, and rejects when the copy is not confirmed", async () => {
   const t = target();
   await storeSafeCopy(input({ action: "reply" }), t);
