@@ -26,13 +26,11 @@ export {
   type SlotState,
 } from "./restart_policy.ts";
 export { type BrokerCounters, type CounterSnapshot, createCounters } from "./counters.ts";
+export { type DeadLetter, listDeadLetters, purgeDeadLetters } from "./dead_letters.ts";
 export {
-  type DeadLetter,
   type DeadLetterSource,
-  listDeadLetters,
-  purgeDeadLetters,
   replayDeadLetters,
   type ReplayOptions,
   type ReplayResult,
-} from "./dead_letters.ts";
+} from "./dead_letter_replay.ts";
 export { type AdminCommand, type AdminHandler, startAdminListener } from "./admin.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { AmqpConnection } from "../../src/amqp/mod.ts";
-import { replayDeadLetters } from "../../src/brokers/dead_letters.ts";
+import { replayDeadLetters } from "../../src/brokers/dead_letter_replay.ts";
 
 /** A letter whose routing key its broker no longer binds: replay keeps it, and stops there for --id. */
 const letter = (n: number) => ({
