@@ -30,6 +30,8 @@ export interface ConsumerOptions {
   /** Index of this instance within its broker, for logs. */
   index: number;
   ops: ReadonlySet<Op>;
+  /** The broker is bound on the admin exchange: its templates are granted by name only. */
+  adminExchange?: boolean;
   prefetch: number;
   maxBodyBytes: number;
   /** Largest reply sent (`[limits] max_reply_bytes`); a larger one is replaced by a TOO_LARGE error. */

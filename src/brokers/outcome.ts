@@ -35,6 +35,8 @@ export interface OutcomeContext {
   node: string;
   broker: string;
   ops: ReadonlySet<Op>;
+  /** The broker is bound on the admin exchange: its templates are granted by name only. */
+  adminExchange?: boolean;
   maxBodyBytes: number;
   deps: DispatchDeps;
   eventIds: EventIds;
@@ -76,7 +78,7 @@ export async function runDelivery(msg: AmqpMessage, started: number, ctx: Outcom
       : eventIds.next(request.event?.parent);
     checkRoute(request, originalRoutingKey(msg, own));
     if (refused) throw new BedsError("FORBIDDEN", refused);
-    const result = await dispatch(request, ctx.ops, deps, { event, user });
+    const result = await dispatch(request, ctx.ops, deps, { event, user, byName: ctx.adminExchange });
     const reply = okReply(result.data, { ...replyMeta(ctx, event, started, result.rows), ...result.meta });
     return { event, firstEvent, attempt, request, reply, code: undefined, parts: result.parts, user };
   } catch (error) {

@@ -139,6 +139,7 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
       broker: group.name,
       index,
       ops: group.ops,
+      adminExchange: group.config.exchange === "admin",
       prefetch: group.config.prefetch,
       maxBodyBytes: options.maxBodyBytes,
       maxReplyBytes: options.maxReplyBytes,

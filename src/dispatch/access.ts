@@ -16,10 +16,11 @@ export interface AccessPolicy {
   /** The node's own AMQP user, which stamps the copies it republishes (retries, dead letters). */
   readonly nodeUser: string;
   /**
-   * Throws `FORBIDDEN` unless `user` is granted `<op>.<template>`.
+   * Throws `FORBIDDEN` unless `user` is granted `<op>.<template>`; with `byName`, only by a grant
+   * that names the template (`*.<template>` or `<op>.<template>`), not by `<op>.*` or `*.*`.
    * @throws {BedsError} FORBIDDEN
    */
-  check(user: string | undefined, op: Op, template: string): void;
+  check(user: string | undefined, op: Op, template: string, byName?: boolean): void;
   /** True when `user` may send admin commands (always, when access control is off). */
   mayAdminister(user: string | undefined): boolean;
 }
@@ -43,8 +44,9 @@ function parseGrant(pattern: string): Grant {
   return { op, template };
 }
 
-function covers(grant: Grant, op: Op, template: string): boolean {
-  return (grant.op === "*" || grant.op === op) && (grant.template === "*" || grant.template === template);
+function covers(grant: Grant, op: Op, template: string, byName = false): boolean {
+  return (grant.op === "*" || grant.op === op) &&
+    ((grant.template === "*" && !byName) || grant.template === template);
 }
 
 /** True when grant `pattern` (`<op|*>.<template|*>`) covers `op` on `template`. */
@@ -62,12 +64,12 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   return {
     enabled: config.enabled,
     nodeUser,
-    check(user, op, template) {
+    check(user, op, template, byName) {
       if (!config.enabled) return;
       if (user === undefined || user === "") {
         throw new BedsError("FORBIDDEN", "Request has no user_id: access control needs the publisher's user");
       }
-      if (!grants.get(user)?.some((grant) => covers(grant, op, template))) {
+      if (!grants.get(user)?.some((grant) => covers(grant, op, template, byName))) {
         throw new BedsError("FORBIDDEN", `User "${user}" may not ${op} template "${template}"`);
       }
     },
@@ -94,7 +96,7 @@ export function createReloadableAccessPolicy(options: AccessPolicyOptions): Relo
       return current.enabled;
     },
     nodeUser: options.nodeUser,
-    check: (user, op, template) => current.check(user, op, template),
+    check: (user, op, template, byName) => current.check(user, op, template, byName),
     mayAdminister: (user) => current.mayAdminister(user),
     replace(config) {
       current = createAccessPolicy({ config, nodeUser: options.nodeUser });

@@ -33,6 +33,12 @@ export interface DispatchContext {
   event: string;
   /** RabbitMQ-validated user of the publisher, if any. */
   user?: string;
+  /**
+   * The request came through the admin exchange (the log store, the fleet's status, the system
+   * log): only a grant naming its template allows it, not a wildcard such as `read.*` meant for
+   * the data templates.
+   */
+  byName?: boolean;
 }
 
 /** What dispatch returns: the reply's data and rows, plus meta for fan-outs. */
@@ -56,7 +62,7 @@ export async function dispatch(
   ctx: DispatchContext = { event: "" },
 ): Promise<DispatchResult> {
   // Before any lookup, so a user without a grant learns nothing about the templates.
-  deps.access?.check(ctx.user, request.op, request.template);
+  deps.access?.check(ctx.user, request.op, request.template, ctx.byName);
   const registry = deps.registry();
   const template = registry.get(request.template);
   if (!template) {

@@ -15,6 +15,7 @@ import {
   createTestEnv,
   dbQuery,
   readyCount,
+  ROOT,
   startNode,
   type TestEnv,
   waitFor,
@@ -616,4 +617,60 @@ Deno.test("an admin command replayed from a dead-letter queue is refused, even f
       await conn.close().catch(() => {});
     }
   });
+});
+
+Deno.test("the admin exchange's templates (the log store) are granted by name only, not by read.* or call.*", async () => {
+  const s = crypto.randomUUID().slice(0, 8);
+  const [wild, named] = [`beds_t_wild_${s}`, `beds_t_named_${s}`];
+  const env = await createTestEnv({
+    extraToml: `
+[access]
+enabled = true
+admin_users = ["guest"]
+[access.users.${wild}]
+allow = ["read.*", "call.*"]
+[access.users.${named}]
+allow = ["read.mst"]
+[logstore]
+store = "mariadb"
+database = "lab"
+templates_dir = "${ROOT}/templates/logstore"
+`,
+  });
+  const users = [
+    await createAmqpUser(wild, `pw-w-${s}`, clientPermissions(env.exchange)),
+    await createAmqpUser(named, `pw-n-${s}`, clientPermissions(env.exchange)),
+  ];
+  const admin = await startNode(env, "admin", `adm-${s}`);
+  const clients: BedsClient[] = [];
+  try {
+    const connect = async (user: AmqpTestUser) => {
+      const client = await BedsClient.connect({
+        amqp: user.amqp(env.config.amqp),
+        exchange: adminExchangeName(env.exchange),
+      });
+      clients.push(client);
+      return client;
+    };
+    const [w, n] = [await connect(users[0]!), await connect(users[1]!)];
+    const read = { template: "mst", op: "read", where: { kind: "ipl", max_rows: 5 } } as const;
+    const refused = await w.request(read);
+    assert.equal(refused.ok ? "ok" : refused.error.code, "FORBIDDEN", JSON.stringify(refused));
+    const forged = await w.request({
+      template: "mst",
+      op: "call",
+      call: "log_rows",
+      data: {
+        records: [["0zzzzzzzz-x-forged-0000", null, "request", "error", new Date().toISOString(), "x"]],
+      },
+    });
+    assert.equal(forged.ok ? "ok" : forged.error.code, "FORBIDDEN", JSON.stringify(forged));
+    const allowed = await n.request(read);
+    assert.ok(allowed.ok, JSON.stringify(allowed));
+  } finally {
+    for (const c of clients) await c.close();
+    await admin.stop();
+    for (const u of users) await u.drop();
+    await env.cleanup();
+  }
 });

@@ -20,6 +20,7 @@ const CONFIG: AccessConfig = {
     reader: { allow: ["read.*"] },
     cus_app: { allow: ["*.cus", "call.ord"] },
     feeder: { allow: ["create.cus"] },
+    ops_reader: { allow: ["read.mst", "*.nst"] },
   },
 };
 
@@ -66,6 +67,14 @@ Deno.test("AccessPolicy.check() allows granted users and answers FORBIDDEN other
     access.check("cus_app", "update", "cus");
     access.check("cus_app", "call", "ord");
     forbidden(() => access.check("cus_app", "read", "ord"), /may not read template "ord"/);
+  });
+  await t.step("a template of the admin exchange is granted by name only, not by a wildcard", () => {
+    forbidden(() => access.check("reader", "read", "mst", true), /User "reader" may not read template "mst"/);
+    access.check("reader", "read", "mst", false); // the same template on the data exchange
+    access.check("ops_reader", "read", "mst", true);
+    access.check("ops_reader", "create", "nst", true);
+    access.check("cus_app", "update", "cus", true);
+    forbidden(() => access.check("ops_reader", "call", "mst", true), /may not call template "mst"/);
   });
   await t.step("a user not in [access.users] may do nothing", () => {
     forbidden(() => access.check("stranger", "read", "cus"), /User "stranger"/);
