@@ -31,10 +31,13 @@ export {
   adminExchangeName,
   adminNodeKey,
   adminQueueName,
+  adminQueuePrefix,
+  brokerQueueNames,
   deadLetterQueueName,
   DIRECT_REPLY_TO,
   HEADERS,
   instanceNameProblem,
+  MAX_RETRY_TIERS,
   retryQueueName,
   workQueueName,
 } from "./names.ts";

@@ -20,6 +20,19 @@ export function deadLetterQueueName(workQueue: string): string {
   return `${workQueue}.dlq`;
 }
 
+/**
+ * Most delay tiers a broker may have (`retry_delays_ms` holds at most 10 delays). {@link
+ * brokerQueueNames} names them all, whatever tiers a config gives: a node of another config version,
+ * or one before a tier was removed, may have declared more.
+ */
+export const MAX_RETRY_TIERS = 10;
+
+/** Every queue of one work queue: itself, its delay queues (all {@link MAX_RETRY_TIERS}) and its dead-letter queue. */
+export function brokerQueueNames(workQueue: string): string[] {
+  const delays = Array.from({ length: MAX_RETRY_TIERS }, (_, tier) => retryQueueName(workQueue, tier));
+  return [workQueue, ...delays, deadLetterQueueName(workQueue)];
+}
+
 /** The admin exchange: commands to one node or to every node. */
 export function adminExchangeName(exchange: string): string {
   return `${exchange}.admin`;
@@ -27,7 +40,12 @@ export function adminExchangeName(exchange: string): string {
 
 /** The private admin queue of one node instance. */
 export function adminQueueName(prefix: string, instance: string): string {
-  return `${prefix}admin.${instance}`;
+  return `${adminQueuePrefix(prefix)}${instance}`;
+}
+
+/** What the admin queue of every node instance starts with. */
+export function adminQueuePrefix(prefix: string): string {
+  return `${prefix}admin.`;
 }
 
 /**

@@ -20,6 +20,7 @@ import type { BrokerCounters } from "./counters.ts";
 import { createAcks } from "./acks.ts";
 import { runDelivery } from "./outcome.ts";
 import type { EventSink } from "../logstore/mod.ts";
+import type { ReplyTargets } from "./reply_targets.ts";
 
 /** Everything a consumer needs. */
 export interface ConsumerOptions {
@@ -36,6 +37,8 @@ export interface ConsumerOptions {
   maxBodyBytes: number;
   /** Largest reply sent (`[limits] max_reply_bytes`); a larger one is replaced by a TOO_LARGE error. */
   maxReplyBytes: number;
+  /** Where replies may go: never into BEDS's own queues (shared by the node's consumers). */
+  replyTargets: ReplyTargets;
   node: string;
   route: RetryRoute;
   deps: DispatchDeps;
@@ -123,7 +126,13 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       performance.now(),
       options,
     );
-    const { replyTo, correlationId } = msg.properties;
+    const { correlationId } = msg.properties;
+    let { replyTo } = msg.properties;
+    if (replyTo && !options.replyTargets.allows(replyTo)) {
+      // The request ran as its sender's, under its grants; it ends as one without reply_to would.
+      options.replyTargets.refuse({ broker, event, user, replyTo });
+      replyTo = undefined;
+    }
     const disposition: Disposition = decide({
       code,
       op: request?.op,

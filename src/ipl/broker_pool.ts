@@ -26,6 +26,7 @@ export const brokerPool: IplStep<IplContext> = {
     ctx.access = access;
     const pool = createBrokerPool({
       role: ctx.role,
+      roles: config.nodes,
       queuePrefix: config.amqp.queue_prefix,
       brokers: roleBrokers(ctx),
       node: ctx.instance,
