@@ -71,6 +71,12 @@ export interface ConnectOptions {
   name?: string;
   /** Told (at debug, once per process) when the write-coalescing hook cannot be installed. */
   logger?: Pick<Logger, "debug">;
+  /**
+   * Bodies of messages received past this many bytes reach amqplib cut to their first
+   * `maxBodyBytes` (see {@link guardIncomingFrames}): a node's `[limits] max_body_bytes`, which
+   * bounds its memory per delivery whatever RabbitMQ lets a publisher send. @default no limit
+   */
+  maxBodyBytes?: number;
 }
 
 /** The parts of amqplib's internals the hook touches (amqplib 2.3.1, `lib/mux.js`). */
@@ -136,8 +142,9 @@ let missingHookNoted = false;
 let missingGuardNoted = false;
 
 /**
- * Opens one AMQP connection, its writes coalesced per flush and its incoming header frames
- * guarded ({@link guardIncomingFrames}) where amqplib allows.
+ * Opens one AMQP connection, its writes coalesced per flush and its incoming frames guarded
+ * ({@link guardIncomingFrames}: large header tables dropped, bodies past `maxBodyBytes` cut) where
+ * amqplib allows.
  */
 export async function connectAmqp(config: AmqpConfig, options: ConnectOptions = {}): Promise<AmqpConnection> {
   const tls = config.tls ? tlsOptions(config.tls) : undefined;
@@ -157,10 +164,13 @@ export async function connectAmqp(config: AmqpConfig, options: ConnectOptions = 
     heartbeat: config.heartbeat,
   };
   const model = await amqp.connect(target, socket);
-  if (!guardIncomingFrames(model) && options.logger && !missingGuardNoted) {
+  if (
+    !guardIncomingFrames(model, { maxBodyBytes: options.maxBodyBytes }) && options.logger &&
+    !missingGuardNoted
+  ) {
     missingGuardNoted = true;
     options.logger.debug(
-      "amqplib internals changed (no connection.stream.read): header frames are not guarded",
+      "amqplib internals changed (no connection.stream.read): incoming frames are not guarded",
     );
   }
   if (!coalesceWrites(model) && options.logger && !missingHookNoted) {

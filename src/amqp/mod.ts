@@ -43,7 +43,7 @@ export {
 } from "./names.ts";
 export { backoffDelay, type BackoffOptions } from "./backoff.ts";
 export { amqpTimestamp, shortString } from "./properties.ts";
-export { framesGuarded, guardIncomingFrames, HEADERS_DROPPED } from "./frame_guard.ts";
+export { bodyCutFrom, framesGuarded, guardIncomingFrames, HEADERS_DROPPED } from "./frame_guard.ts";
 export { topicMatches } from "./topic.ts";
 export type { AmqpStatus } from "./status.ts";
 export {

@@ -99,4 +99,9 @@ export const HEADERS = {
    * when it fails now (a CONFLICT with its own first run).
    */
   redelivered: "x-beds-redelivered",
+  /**
+   * On a copy of a request whose body was cut short as it arrived (past the node's
+   * `max_body_bytes`): the size it was published with. The copy keeps only the body's start.
+   */
+  bodySize: "x-beds-body-size",
 } as const;

@@ -26,6 +26,8 @@ export interface AmqpSupervisorOptions {
   onLost?: () => void;
   /** Passed to {@link connectAmqp} (a debug note if amqplib's writes cannot be coalesced). */
   logger?: Pick<Logger, "debug">;
+  /** Passed to {@link connectAmqp}: bodies received past it are cut short. @default no limit */
+  maxBodyBytes?: number;
   /** Backoff bounds. @default 200 ms … 15 s */
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -59,7 +61,11 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
   let wake: (() => void) | undefined;
 
   const open = async (): Promise<AmqpConnection> => {
-    const conn = await connectAmqp(options.config, { name: options.name, logger: options.logger });
+    const conn = await connectAmqp(options.config, {
+      name: options.name,
+      logger: options.logger,
+      maxBodyBytes: options.maxBodyBytes,
+    });
     let blocked = false;
     conn.on("error", () => {}); // "close" follows and drives recovery
     conn.on("blocked", (reason: string) => {

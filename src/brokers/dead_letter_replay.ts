@@ -7,6 +7,7 @@
 import { Buffer } from "node:buffer";
 import { type AmqpConnection, HEADERS, topicMatches } from "../amqp/mod.ts";
 import { letterDigest, selectLetter } from "./dead_letter_ids.ts";
+import { ownHeaders } from "./delivery.ts";
 import { type DeadLetter, describe, listDigested, sweep, type SweepStep } from "./dead_letters.ts";
 
 /** A dead-letter queue, the exchange its broker's requests come through, and the keys it binds there. */
@@ -47,7 +48,10 @@ export interface ReplayOptions {
 export interface ReplayResult {
   /** Republished (and confirmed) and removed from their DLQ. */
   replayed: DeadLetter[];
-  /** Left in their DLQ: no routing key to send them with, or no queue is bound for it now. */
+  /**
+   * Left in their DLQ: no routing key to send them with, no queue is bound for it now, or only the
+   * start of the body was kept (it was too large).
+   */
   kept: Array<DeadLetter & { why: string }>;
   /** The letters an `id` matched when it named several that differ: none of them was replayed. */
   ambiguous: DeadLetter[];
@@ -96,6 +100,15 @@ export async function replayDeadLetters(
         if (published.has(letter.messageId)) return;
         // The letter an id named is the last one looked at, whatever becomes of it.
         const done = only === undefined ? undefined : "stop";
+        const cut = ownHeaders(msg, options.userId)[HEADERS.bodySize];
+        if (typeof cut === "number" && cut > msg.content.length) {
+          // Only the start of a body too large was kept: it cannot run, only fail again.
+          result.kept.push({
+            ...letter,
+            why: `its body was kept cut to its first ${msg.content.length} of ${cut} bytes`,
+          });
+          return done;
+        }
         if (!letter.routingKey) {
           result.kept.push({ ...letter, why: "it names no routing key" });
           return done;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AmqpMessage } from "../amqp/mod.ts";
+import { type AmqpMessage, bodyCutFrom } from "../amqp/mod.ts";
 import type { Op } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import {
@@ -72,7 +72,7 @@ export async function runDelivery(msg: AmqpMessage, started: number, ctx: Outcom
   let event = "";
   let request: Request | undefined;
   try {
-    request = withoutReplayedDeadline(decodeRequest(msg.content, ctx.maxBodyBytes), own);
+    request = withoutReplayedDeadline(decode(msg, ctx.maxBodyBytes), own);
     event = firstEvent !== undefined
       ? eventIds.retry(firstEvent, attempt)
       : eventIds.next(request.event?.parent);
@@ -97,6 +97,17 @@ export async function runDelivery(msg: AmqpMessage, started: number, ctx: Outcom
     const parts = error instanceof FanOutError ? error.parts : undefined;
     return { event, firstEvent, attempt, request, reply, code, parts, user };
   }
+}
+
+/**
+ * The request in `msg`'s body; a body the frame guard cut short is judged on the size it was
+ * published with (TOO_LARGE, with that size), as the whole body would have been.
+ */
+function decode(msg: AmqpMessage, maxBodyBytes: number): Request {
+  const publishedSize = bodyCutFrom(msg.properties.headers);
+  return publishedSize === undefined
+    ? decodeRequest(msg.content, maxBodyBytes)
+    : decodeRequest(msg.content, maxBodyBytes, { publishedSize });
 }
 
 function replyMeta(ctx: OutcomeContext, event: string, started: number, rows: number) {

@@ -7,7 +7,14 @@
  *
  * @module
  */
-import { type AmqpMessage, amqpTimestamp, HEADERS, shortString, type SideChannel } from "../amqp/mod.ts";
+import {
+  type AmqpMessage,
+  amqpTimestamp,
+  bodyCutFrom,
+  HEADERS,
+  shortString,
+  type SideChannel,
+} from "../amqp/mod.ts";
 import type { ErrorCode } from "../errors.ts";
 import type { Disposition } from "./retry_policy.ts";
 import { originalRoutingKey, ownHeaders, replayedFromOf } from "./delivery.ts";
@@ -144,6 +151,8 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 function publishCopy(input: CopyInput, target: CopyTarget, queue: string, headers: Record<string, unknown>) {
   const { msg } = input;
   const p = msg.properties;
+  // A body cut short as it arrived is kept so: its start, and the size it was published with.
+  const publishedSize = bodyCutFrom(p.headers);
   // Only what a retry or a replay reads is kept: none of the publisher's own headers (an oversized
   // table would make every copy fail to encode, and the delivery come back for ever), and no
   // property too long to send again.
@@ -161,6 +170,7 @@ function publishCopy(input: CopyInput, target: CopyTarget, queue: string, header
       [HEADERS.routingKey]: shortString(originalRoutingKey(msg, ownHeaders(msg, target.nodeUser))) ??
         msg.fields.routingKey,
       [HEADERS.queue]: target.queue,
+      ...(publishedSize === undefined ? {} : { [HEADERS.bodySize]: publishedSize }),
       ...headers,
     },
   });

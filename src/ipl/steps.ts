@@ -120,6 +120,9 @@ const amqpAuth: IplStep<IplContext> = {
       initialDelayMs: ctx.config.amqp.reconnect_initial_ms,
       maxDelayMs: ctx.config.amqp.reconnect_max_ms,
       logger: ctx.logger,
+      // Everything this connection receives is a request, an admin command or a node's own copy
+      // given back, none larger: a larger body is kept only as the start its TOO_LARGE needs.
+      maxBodyBytes: ctx.config.limits.max_body_bytes,
       onStatus: (status) => {
         const level = status.type === "connected" || status.type === "closed" ? "info" : "warn";
         ctx.logger[level]({ amqp: status }, `amqp ${status.type}`);

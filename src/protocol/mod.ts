@@ -13,6 +13,7 @@
  */
 export {
   checkRequest,
+  type DecodeOptions,
   decodeRequest,
   FIELD_NAME,
   type Request,

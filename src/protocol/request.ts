@@ -62,16 +62,33 @@ function describe(issue: z.core.$ZodIssue): string {
   return path ? `${path}: ${issue.message}` : issue.message;
 }
 
+/** Options for {@link decodeRequest}. */
+export interface DecodeOptions {
+  /**
+   * The size the body was published with, when only its start was kept (the frame guard cuts a
+   * body past the node's limit as it arrives). @default the body's own length
+   */
+  publishedSize?: number;
+}
+
 /**
  * Decodes and shape-checks one request body.
  * @throws {BedsError} `TOO_LARGE` past `maxBytes`, `BAD_REQUEST` otherwise.
  */
-export function decodeRequest(body: Uint8Array, maxBytes: number): Request {
-  if (body.byteLength > maxBytes) {
+export function decodeRequest(body: Uint8Array, maxBytes: number, options?: DecodeOptions): Request {
+  const size = Math.max(options?.publishedSize ?? 0, body.byteLength);
+  if (size > maxBytes) {
     throw new BedsError(
       "TOO_LARGE",
-      `Request body of ${body.byteLength} bytes exceeds the limit of ${maxBytes}`,
-      { details: { limit: maxBytes, size: body.byteLength } },
+      `Request body of ${size} bytes exceeds the limit of ${maxBytes}`,
+      { details: { limit: maxBytes, size } },
+    );
+  }
+  if (size > body.byteLength) {
+    // Cut under a lower limit than this one: what is left is not the request.
+    throw new BedsError(
+      "BAD_REQUEST",
+      `Request body of ${size} bytes was kept cut to its first ${body.byteLength} bytes`,
     );
   }
   let parsed: unknown;
