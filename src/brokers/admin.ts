@@ -18,6 +18,7 @@ import {
 } from "../amqp/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import { BedsError } from "../errors.ts";
+import type { ReplyTargets } from "./reply_targets.ts";
 
 /** A command sent to the admin exchange. */
 export interface AdminCommand {
@@ -38,6 +39,8 @@ export interface AdminListenerOptions {
    * is answered `FORBIDDEN` and not run. @default every sender is accepted
    */
   authorize?: (user: string | undefined) => boolean;
+  /** Where replies may go: never into BEDS's own queues. @default anywhere */
+  replyTargets?: ReplyTargets;
   logger: Logger;
 }
 
@@ -90,9 +93,13 @@ export async function startAdminListener(
         meta: { node: options.instance },
       };
     }
-    if (msg.properties.replyTo) {
+    const { replyTo } = msg.properties;
+    if (replyTo && options.replyTargets && !options.replyTargets.allows(replyTo)) {
+      // Not into BEDS's own queues, whoever asked (see reply_targets.ts).
+      options.replyTargets.refuse({ broker: "admin", event: "", user, replyTo });
+    } else if (replyTo) {
       try {
-        channel.publish("", msg.properties.replyTo, Buffer.from(JSON.stringify(reply)), {
+        channel.publish("", replyTo, Buffer.from(JSON.stringify(reply)), {
           correlationId: msg.properties.correlationId,
           contentType: "application/json",
         });

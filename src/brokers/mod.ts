@@ -34,3 +34,4 @@ export {
   type ReplayResult,
 } from "./dead_letter_replay.ts";
 export { type AdminCommand, type AdminHandler, startAdminListener } from "./admin.ts";
+export { createReplyTargets, type RefusedReply, type ReplyTargets } from "./reply_targets.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { amqpUser } from "../amqp/mod.ts";
-import { createBrokerPool, startAdminListener } from "../brokers/mod.ts";
+import { createBrokerPool, createReplyTargets, startAdminListener } from "../brokers/mod.ts";
 import { createReloadableAccessPolicy } from "../dispatch/mod.ts";
 import { fanOut } from "../logstore/mod.ts";
 import type { NodeSelf } from "../admin/mod.ts";
@@ -54,6 +54,11 @@ export const brokerPool: IplStep<IplContext> = {
         instance: ctx.instance,
         logger: ctx.logger,
         authorize: access.mayAdminister,
+        replyTargets: createReplyTargets({
+          queuePrefix: config.amqp.queue_prefix,
+          roles: config.nodes,
+          logger: ctx.logger,
+        }),
         handlers: {
           status: () => nodeStatus(ctx),
           reload: () => reloadTemplates(ctx),

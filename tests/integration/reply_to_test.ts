@@ -7,7 +7,13 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
-import { deadLetterQueueName, retryQueueName, workQueueName } from "../../src/amqp/mod.ts";
+import {
+  adminExchangeName,
+  adminNodeKey,
+  deadLetterQueueName,
+  retryQueueName,
+  workQueueName,
+} from "../../src/amqp/mod.ts";
 import type { Reply } from "../../src/protocol/mod.ts";
 import { AMQP_URL, createTestEnv, dbQuery, readyCount, startNode, waitFor } from "../helpers/services.ts";
 
@@ -61,6 +67,22 @@ Deno.test("a node sends no reply into BEDS's own queues, and still answers its c
     assert.equal(replies.get("direct")!.ok, true);
     assert.equal(replies.get("own_queue")!.ok, true);
 
+    // The node's admin listener too: a status command's reply aimed at a BEDS queue is not sent.
+    const admin = (correlationId: string, replyTo: string) =>
+      ch.publish(
+        adminExchangeName(env.exchange),
+        adminNodeKey(`rt-${env.id}`),
+        Buffer.from('{"command":"status"}'),
+        {
+          replyTo,
+          correlationId,
+          contentType: "application/json",
+        },
+      );
+    admin("admin_to_queue", other);
+    admin("admin_direct", "amq.rabbitmq.reply-to");
+    await waitFor(() => Promise.resolve(replies.has("admin_direct")), 10_000, "the admin reply");
+
     // Long enough for a reply left in the delay queue to expire back into its work queue, and for one
     // consumed from a work queue to be dead-lettered as poison.
     await new Promise((r) => setTimeout(r, 2500));
@@ -73,7 +95,7 @@ Deno.test("a node sends no reply into BEDS's own queues, and still answers its c
       [other]: await readyCount(other),
     };
     assert.deepEqual(Object.values(counts), [0, 0, 0, 0, 0, 0], JSON.stringify(counts));
-    assert.deepEqual([...replies.keys()].sort(), ["direct", "own_queue"]);
+    assert.deepEqual([...replies.keys()].sort(), ["admin_direct", "direct", "own_queue"]);
   } finally {
     await conn.close().catch(() => {});
     assert.equal(await node.stop(), 0);
