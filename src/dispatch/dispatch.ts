@@ -7,7 +7,7 @@
 import { BedsError } from "../errors.ts";
 import type { LimitsConfig, Op } from "../config/mod.ts";
 import type { Request } from "../protocol/mod.ts";
-import type { RecTemplate, Registry } from "../templates/mod.ts";
+import { isAdminTemplate, type RecTemplate, type Registry } from "../templates/mod.ts";
 import { type PartRecord, runFanOut } from "./fanout.ts";
 import { runTransaction } from "./transaction.ts";
 import type { Adapter, AdapterResult } from "../adapters/mod.ts";
@@ -65,6 +65,12 @@ export async function dispatch(
   deps.access?.check(ctx.user, request.op, request.template, ctx.byName);
   const registry = deps.registry();
   const template = registry.get(request.template);
+  // The admin role's templates are granted by name, whichever exchange the request came through (a
+  // role that binds brokers on both serves them to its data brokers too): a wildcard grant that
+  // passed above does not cover them.
+  if (!ctx.byName && template !== undefined && isAdminTemplate(template)) {
+    deps.access?.check(ctx.user, request.op, request.template, true);
+  }
   if (!template) {
     throw new BedsError("UNKNOWN_TEMPLATE", `Unknown template "${request.template}"`);
   }

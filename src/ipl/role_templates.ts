@@ -9,7 +9,7 @@
  */
 import { resolvePath } from "../config/mod.ts";
 import { loadLogStoreTemplate } from "../logstore/mod.ts";
-import { loadTemplates, recTemplates, type Template } from "../templates/mod.ts";
+import { loadTemplates, markAdminTemplate, recTemplates, type Template } from "../templates/mod.ts";
 import type { IplContext } from "./context.ts";
 import { roleBrokers } from "./roles.ts";
 
@@ -38,6 +38,7 @@ export async function loadRoleTemplates(ctx: IplContext): Promise<Template[]> {
     for (const t of admin) {
       const clash = templates.find((other) => other.name === t.name);
       if (clash) throw new Error(`Admin template "${t.name}" (${t.file}) has the name of ${clash.file}`);
+      markAdminTemplate(t);
       templates.push(t);
     }
   }

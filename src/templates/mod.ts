@@ -30,7 +30,14 @@ export {
   relTemplateSchema,
 } from "./rel.ts";
 export { parseValueSource, type ValueSource } from "./sources.ts";
-export { createRegistry, createRegistryHolder, type Registry, type RegistryHolder } from "./registry.ts";
+export {
+  createRegistry,
+  createRegistryHolder,
+  isAdminTemplate,
+  markAdminTemplate,
+  type Registry,
+  type RegistryHolder,
+} from "./registry.ts";
 export { type FileValidation, validateTemplates } from "./validate.ts";
 export { type FieldCheck, fieldCheck } from "./fields.ts";
 export { type OpName, requiredFields, type RequiredSpec } from "./required.ts";

@@ -7,6 +7,22 @@
  */
 import type { Template } from "./loader.ts";
 
+/**
+ * The templates the admin role serves (`[admin] templates_dir` and the log store's `mst`): granted by
+ * name only, whichever exchange a request for one comes through (a role may bind brokers on both).
+ */
+const adminTemplates = new WeakSet<Template>();
+
+/** Marks `template` as one of the admin role's (see {@link isAdminTemplate}). */
+export function markAdminTemplate(template: Template): void {
+  adminTemplates.add(template);
+}
+
+/** True for a template the admin role serves: access control grants it by name only. */
+export function isAdminTemplate(template: Template): boolean {
+  return adminTemplates.has(template);
+}
+
 /** An immutable set of templates by name. */
 export interface Registry {
   /** The template named `name`, or undefined. */

@@ -674,3 +674,54 @@ templates_dir = "${ROOT}/templates/logstore"
     await env.cleanup();
   }
 });
+
+Deno.test("an admin template is granted by name through the data exchange too, on a role that binds both", async () => {
+  const s = crypto.randomUUID().slice(0, 8);
+  const wild = `beds_t_wild_${s}`;
+  const env = await createTestEnv({
+    extraToml: `
+[access]
+enabled = true
+admin_users = ["guest"]
+[access.users.${wild}]
+allow = ["read.*", "call.*"]
+[logstore]
+store = "mariadb"
+database = "lab"
+templates_dir = "${ROOT}/templates/logstore"
+[brokers.comboLogs]
+ops = ["read"]
+exchange = "admin"
+bindings = ["read.zzz"]
+instances = 1
+[nodes.appServer]
+brokers = ["rBroker", "wBroker", "mBroker", "comboLogs"]
+`,
+  });
+  const user = await createAmqpUser(wild, `pw-w-${s}`, clientPermissions(env.exchange));
+  const node = await startNode(env, "appServer", `combo-${s}`);
+  let client: BedsClient | undefined;
+  try {
+    // The role loads the admin templates (it binds a broker on the admin exchange); its data brokers
+    // (read.*, call.*) would serve them to the data exchange.
+    client = await BedsClient.connect({ amqp: user.amqp(env.config.amqp), exchange: env.exchange });
+    const read = await client.request({ template: "mst", op: "read", where: { kind: "ipl", max_rows: 3 } });
+    assert.equal(read.ok ? "ok" : read.error.code, "FORBIDDEN", JSON.stringify(read));
+    const forged = await client.request({
+      template: "mst",
+      op: "call",
+      call: "log_rows",
+      data: {
+        records: [[`0zzzzzzzz-x-forged-${s}`, null, "request", "error", new Date().toISOString(), "x"]],
+      },
+    });
+    assert.equal(forged.ok ? "ok" : forged.error.code, "FORBIDDEN", JSON.stringify(forged));
+    const data = await client.request({ template: "cus", op: "read", key: { id: 1 } });
+    assert.ok(data.ok, JSON.stringify(data));
+  } finally {
+    await client?.close();
+    await node.stop();
+    await user.drop();
+    await env.cleanup();
+  }
+});
