@@ -25,13 +25,13 @@ import { type Consumer, startConsumer } from "./consumer.ts";
 import type { RetryRoute } from "./safe_copy.ts";
 import { type BrokerCounters, type CounterSnapshot, createCounters } from "./counters.ts";
 import { inCrashLoop, nextRestart } from "./restart_policy.ts";
-import { createReplyTargets } from "./reply_targets.ts";
+import type { ReplyTargets } from "./reply_targets.ts";
 
 /** Options for {@link createBrokerPool}. */
 export interface BrokerPoolOptions {
   role: string;
-  /** Every role of the config with its brokers (`[nodes]`): no reply is sent into any of their queues. */
-  roles: Readonly<Record<string, { readonly brokers: readonly string[] }>>;
+  /** Where replies may go: never into BEDS's own queues (shared with the node's admin listener). */
+  replyTargets: ReplyTargets;
   queuePrefix: string;
   brokers: ReadonlyArray<{ name: string; config: BrokerConfig }>;
   node: string;
@@ -100,7 +100,6 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
   let connection: AmqpConnection | undefined;
   let side: SideChannel | undefined;
   const timers = new Set<ReturnType<typeof setTimeout>>();
-  const replyTargets = createReplyTargets({ queuePrefix: options.queuePrefix, roles: options.roles, logger });
   const groups: Group[] = options.brokers.map(({ name, config }) => {
     const queue = workQueueName(options.queuePrefix, options.role, name);
     return {
@@ -147,7 +146,7 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
       prefetch: group.config.prefetch,
       maxBodyBytes: options.maxBodyBytes,
       maxReplyBytes: options.maxReplyBytes,
-      replyTargets,
+      replyTargets: options.replyTargets,
       node: options.node,
       route: group.route,
       deps: options.deps,

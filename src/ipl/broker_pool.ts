@@ -24,9 +24,15 @@ export const brokerPool: IplStep<IplContext> = {
     const registry = ctx.registry!;
     const access = createReloadableAccessPolicy({ config: config.access, nodeUser: amqpUser(config.amqp) });
     ctx.access = access;
+    // One for the consumers and the admin listener alike: no reply of this node goes into a BEDS queue.
+    const replyTargets = createReplyTargets({
+      queuePrefix: config.amqp.queue_prefix,
+      roles: config.nodes,
+      logger: ctx.logger,
+    });
     const pool = createBrokerPool({
       role: ctx.role,
-      roles: config.nodes,
+      replyTargets,
       queuePrefix: config.amqp.queue_prefix,
       brokers: roleBrokers(ctx),
       node: ctx.instance,
@@ -54,11 +60,7 @@ export const brokerPool: IplStep<IplContext> = {
         instance: ctx.instance,
         logger: ctx.logger,
         authorize: access.mayAdminister,
-        replyTargets: createReplyTargets({
-          queuePrefix: config.amqp.queue_prefix,
-          roles: config.nodes,
-          logger: ctx.logger,
-        }),
+        replyTargets,
         handlers: {
           status: () => nodeStatus(ctx),
           reload: () => reloadTemplates(ctx),

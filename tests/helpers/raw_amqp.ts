@@ -21,7 +21,8 @@ function longStr(bytes: Buffer): Buffer {
   return Buffer.concat([length, bytes]);
 }
 
-function frame(type: number, channel: number, payload: Buffer): Buffer {
+/** One AMQP frame: type, channel, payload size, the payload, the frame end. */
+export function frame(type: number, channel: number, payload: Buffer): Buffer {
   const head = Buffer.alloc(7);
   head.writeUInt8(type, 0);
   head.writeUInt16BE(channel, 1);
@@ -138,4 +139,24 @@ export async function publishRaw(options: RawPublish): Promise<void> {
   } finally {
     conn.close();
   }
+}
+
+/**
+ * What a frame guard passes on of `stream` fed in pieces cut at `cuts` (byte offsets), joined: the
+ * same whatever the cuts, for a guard that follows frames across socket reads.
+ */
+export function filteredInPieces(
+  guard: { filter(chunk: Buffer): Buffer | null },
+  stream: Buffer,
+  cuts: readonly number[],
+): Buffer {
+  const out: Buffer[] = [];
+  let from = 0;
+  for (const to of [...[...new Set(cuts)].sort((a, b) => a - b), stream.length]) {
+    if (to <= from) continue;
+    const passed = guard.filter(stream.subarray(from, to));
+    if (passed) out.push(passed);
+    from = to;
+  }
+  return Buffer.concat(out);
 }

@@ -15,7 +15,7 @@ import {
   workQueueName,
 } from "../../src/amqp/mod.ts";
 import { retryQueueArguments } from "../../src/amqp/topology.ts";
-import { AMQP_URL, cli, createTestEnv, readyCount } from "../helpers/services.ts";
+import { AMQP_URL, cli, createTestEnv, readyCount, type TestEnv } from "../helpers/services.ts";
 import { createAmqpUser } from "../helpers/amqp_users.ts";
 
 Deno.test("dlq list and purge report a DLQ they may not read, and skip one that does not exist", async () => {
@@ -72,6 +72,16 @@ Deno.test("dlq list and purge report a DLQ they may not read, and skip one that 
   }
 });
 
+/** The topology of the appServer role's wBroker alone, as a node declares it. */
+function wBrokerTopology(env: TestEnv) {
+  return {
+    exchange: env.config.amqp.exchange,
+    queuePrefix: env.queuePrefix,
+    role: "appServer",
+    brokers: [{ name: "wBroker", config: env.config.brokers.wBroker! }],
+  };
+}
+
 /** `channel`, as a channel of a server that says it is `version` of RabbitMQ. */
 function asServer(channel: AmqpChannel, version: string): AmqpChannel {
   const connection = { serverProperties: { product: "RabbitMQ", version } };
@@ -101,12 +111,7 @@ Deno.test("a quorum DLQ is declared without a delivery limit on RabbitMQ 4, and 
   const conn = await amqp.connect(AMQP_URL);
   const broker = env.config.brokers.wBroker!;
   assert.equal(broker.queue_type, "quorum");
-  const spec = {
-    exchange: env.config.amqp.exchange,
-    queuePrefix: env.queuePrefix,
-    role: "appServer",
-    brokers: [{ name: "wBroker", config: broker }],
-  };
+  const spec = wBrokerTopology(env);
   const work = workQueueName(env.queuePrefix, "appServer", "wBroker");
   const dlq = deadLetterQueueName(work);
   try {
@@ -189,12 +194,7 @@ Deno.test("a quorum broker's delay queues are quorum, dead-lettering at least on
   const conn = await amqp.connect(AMQP_URL);
   const broker = env.config.brokers.wBroker!;
   assert.equal(broker.queue_type, "quorum");
-  const spec = {
-    exchange: env.config.amqp.exchange,
-    queuePrefix: env.queuePrefix,
-    role: "appServer",
-    brokers: [{ name: "wBroker", config: broker }],
-  };
+  const spec = wBrokerTopology(env);
   const work = workQueueName(env.queuePrefix, "appServer", "wBroker");
   const retry = retryQueueName(work, 0);
   try {
@@ -239,12 +239,7 @@ Deno.test("dlq list shows a letter whose request was redelivered before it faile
   const conn = await amqp.connect(AMQP_URL);
   try {
     const ch = await conn.createConfirmChannel();
-    await declareTopology(ch, {
-      exchange: env.config.amqp.exchange,
-      queuePrefix: env.queuePrefix,
-      role: "appServer",
-      brokers: [{ name: "wBroker", config: env.config.brokers.wBroker! }],
-    });
+    await declareTopology(ch, wBrokerTopology(env));
     // As a node stores it: with the nodes' user, so its headers are believed.
     for (const [id, redelivered] of [["again-1", true], ["once-1", undefined]] as const) {
       ch.sendToQueue(dlq, Buffer.from('{"template":"prd","op":"create","data":{}}'), {

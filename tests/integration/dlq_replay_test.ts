@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
 import { deadLetterQueueName, workQueueName } from "../../src/amqp/mod.ts";
-import type { DeadLetter } from "../../src/brokers/mod.ts";
 import {
   AMQP_URL,
   cli,
@@ -18,33 +17,11 @@ import {
   type TestEnv,
   waitFor,
 } from "../helpers/services.ts";
-
-const QUICK_RETRIES = `
-[brokers.wBroker]
-ops = ["create", "update", "delete"]
-bindings = ["create.*", "update.*", "delete.*"]
-instances = 1
-prefetch = 10
-retry_delays_ms = [200, 400]
-max_attempts = 3
-`;
+import { listLetters, SHORT_RETRIES } from "../helpers/dead_letters.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function letters(env: TestEnv): Promise<DeadLetter[]> {
-  const run = await cli([
-    "dlq",
-    "list",
-    "--json",
-    "--role",
-    "appServer",
-    "--broker",
-    "wBroker",
-    ...env.cliArgs,
-  ]);
-  assert.equal(run.code, 0, run.err);
-  return JSON.parse(run.out) as DeadLetter[];
-}
+const letters = (env: TestEnv) => listLetters(env, "--broker", "wBroker");
 
 /** Publishes fire-and-forget requests (no reply_to) to the env's exchange. */
 async function publish(
@@ -74,7 +51,7 @@ async function customers(env: TestEnv, email: string): Promise<number> {
 }
 
 Deno.test("a replayed letter runs though its deadline passed, and its retries are not cut short by it", async () => {
-  const env = await createTestEnv({ extraToml: QUICK_RETRIES, dedicatedDbUser: true });
+  const env = await createTestEnv({ extraToml: SHORT_RETRIES, dedicatedDbUser: true });
   const db = env.dbUser!;
   const dlq = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker"));
   const node = await startNode(env);
@@ -128,7 +105,7 @@ Deno.test("a replayed letter runs though its deadline passed, and its retries ar
 });
 
 Deno.test("a fire-and-forget write refused for its deadline is kept as 'deadline', and runs when replayed", async () => {
-  const env = await createTestEnv({ extraToml: QUICK_RETRIES });
+  const env = await createTestEnv({ extraToml: SHORT_RETRIES });
   const dlq = deadLetterQueueName(workQueueName(env.queuePrefix, "appServer", "wBroker"));
   const node = await startNode(env);
   try {
@@ -239,7 +216,7 @@ Deno.test("replay --id replays the one letter it names, and refuses a message_id
 });
 
 Deno.test("a write's retry that comes back past its deadline is answered with the last attempt's error, and kept", async () => {
-  const env = await createTestEnv({ extraToml: QUICK_RETRIES });
+  const env = await createTestEnv({ extraToml: SHORT_RETRIES });
   const queue = workQueueName(env.queuePrefix, "appServer", "wBroker");
   const node = await startNode(env);
   const conn = await amqp.connect(AMQP_URL);

@@ -18,22 +18,9 @@ import {
   type TestEnv,
   waitFor,
 } from "../helpers/services.ts";
+import { listLetters, SHORT_RETRIES } from "../helpers/dead_letters.ts";
 
-const SLOW_DB_RETRIES = `
-[brokers.wBroker]
-ops = ["create", "update", "delete"]
-bindings = ["create.*", "update.*", "delete.*"]
-instances = 1
-prefetch = 10
-retry_delays_ms = [200, 400]
-max_attempts = 3
-`;
-
-async function dlq(env: TestEnv): Promise<DeadLetter[]> {
-  const run = await cli(["dlq", "list", "--json", "--role", "appServer", ...env.cliArgs]);
-  assert.equal(run.code, 0, run.err);
-  return JSON.parse(run.out) as DeadLetter[];
-}
+const dlq = (env: TestEnv) => listLetters(env);
 
 async function publishRaw(env: TestEnv, routingKey: string, body: Uint8Array): Promise<void> {
   const conn = await amqp.connect("amqp://guest:guest@127.0.0.1:5672");
@@ -62,7 +49,7 @@ async function count(env: TestEnv, sql: string, values: unknown[]): Promise<numb
 }
 
 Deno.test("each poison-message kind lands in the DLQ with its reason", async (t) => {
-  const env = await createTestEnv({ extraToml: SLOW_DB_RETRIES });
+  const env = await createTestEnv({ extraToml: SHORT_RETRIES });
   const node = await startNode(env);
   const enc = (v: unknown) => new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v));
   try {
@@ -129,7 +116,7 @@ Deno.test("each poison-message kind lands in the DLQ with its reason", async (t)
 });
 
 Deno.test("a write whose retries run out is answered, dead-lettered, and replay applies it once", async () => {
-  const env = await createTestEnv({ extraToml: SLOW_DB_RETRIES, dedicatedDbUser: true });
+  const env = await createTestEnv({ extraToml: SHORT_RETRIES, dedicatedDbUser: true });
   const db = env.dbUser!;
   const node = await startNode(env);
   try {
