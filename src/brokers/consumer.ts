@@ -11,10 +11,10 @@ import type { Buffer } from "node:buffer";
 import type { AmqpChannel, AmqpConnection, AmqpMessage, SideChannel } from "../amqp/mod.ts";
 import type { Op } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
-import type { EventIds, Reply, Request } from "../protocol/mod.ts";
+import type { EventIds } from "../protocol/mod.ts";
 import type { DispatchDeps } from "../dispatch/mod.ts";
 import { decide, type Disposition } from "./retry_policy.ts";
-import { sizedReply } from "./reply_size.ts";
+import { encodeReply } from "./reply_size.ts";
 import { type RetryRoute, storeSafeCopyUntilStored } from "./safe_copy.ts";
 import type { BrokerCounters } from "./counters.ts";
 import { createAcks } from "./acks.ts";
@@ -146,7 +146,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     const errorBody = reply.ok ? undefined : reply.error;
     // Encoded before the outcome is recorded, so that a reply too large to send is recorded as the
     // TOO_LARGE its client gets. The decision above stands: the request ran as it did.
-    const out = replyTo && disposition.action !== "retry" ? encodeReply(reply, request, event) : undefined;
+    const out = replyTo && disposition.action !== "retry"
+      ? encodeReply(reply, request, event, options)
+      : undefined;
     const told = out?.reply.ok === false ? out.reply.error : errorBody;
     counters.record(request?.template, request?.op, told?.code, disposition.action);
     options.events.emit({
@@ -201,26 +203,6 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     }
     if (replyTo && out) sendReply(replyTo, correlationId, out.bytes, event);
     acks.ack(msg);
-  };
-
-  const encodeReply = (reply: Reply, request: Request | undefined, event: string) => {
-    const sized = sizedReply(reply, request?.op, options.maxReplyBytes);
-    if (sized === undefined) {
-      logger.warn({ broker, event }, "reply not sent: it cannot be encoded");
-    } else if (sized.size !== undefined) {
-      logger.warn(
-        {
-          broker,
-          event,
-          template: request?.template,
-          op: request?.op,
-          size: sized.size,
-          limit: options.maxReplyBytes,
-        },
-        "reply too large to send; TOO_LARGE sent instead",
-      );
-    }
-    return sized;
   };
 
   // A reply that cannot be sent is logged and the delivery acked all the same: it ran, and left

@@ -10,7 +10,8 @@
 import { Buffer } from "node:buffer";
 import type { Op } from "../config/mod.ts";
 import { BedsError } from "../errors.ts";
-import { errorReply, type Reply } from "../protocol/mod.ts";
+import { errorReply, type Reply, type Request } from "../protocol/mod.ts";
+import type { Logger } from "../logging/mod.ts";
 
 /** The reply to send and its bytes; `size` is set when the reply itself was too large and replaced. */
 export interface SizedReply {
@@ -55,4 +56,27 @@ function tooLargeMessage(ok: boolean, op: Op | undefined, size: string, limit: n
   if (!ok) return `The error reply ${tooLarge}`;
   if (op === "read") return `The result ${tooLarge}; read fewer rows`;
   return `The ${op} ran, but its result ${tooLarge}`;
+}
+
+/**
+ * `reply` as a consumer sends it ({@link sizedReply}), logging a reply that cannot be encoded or
+ * that is replaced by TOO_LARGE.
+ */
+export function encodeReply(
+  reply: Reply,
+  request: Request | undefined,
+  event: string,
+  ctx: { broker: string; logger: Logger; maxReplyBytes: number },
+): SizedReply | undefined {
+  const { broker, logger, maxReplyBytes } = ctx;
+  const sized = sizedReply(reply, request?.op, maxReplyBytes);
+  if (sized === undefined) {
+    logger.warn({ broker, event }, "reply not sent: it cannot be encoded");
+  } else if (sized.size !== undefined) {
+    logger.warn(
+      { broker, event, template: request?.template, op: request?.op, size: sized.size, limit: maxReplyBytes },
+      "reply too large to send; TOO_LARGE sent instead",
+    );
+  }
+  return sized;
 }
