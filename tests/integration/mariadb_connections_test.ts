@@ -299,3 +299,41 @@ Deno.test("MariaDB connections: timeouts, killed statements, open transactions, 
     await env.cleanup();
   }
 });
+
+Deno.test("MariaDB connections: close() while a lost connection is being reopened leaves no session", async () => {
+  const env = await createTestEnv({ emptySchema: true });
+  const master = env.config.databases.mariadb!.master;
+  const proxy = startSlowProxy({ target: master.port });
+  const set = createConnectionSet({
+    name: "master",
+    server: { ...master, port: proxy.port, connections: 1, connect_timeout_ms: 10_000 },
+    logger: silentLogger(),
+  });
+  const sessions = async () =>
+    (await dbQuery<Array<{ n: number }>>(
+      env,
+      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+      [env.schema],
+    ))[0]!.n;
+  try {
+    await set.open();
+    const [{ id }] = await set.query<Array<{ id: number }>>("SELECT CONNECTION_ID() AS id", []) as [
+      { id: number },
+    ];
+    await dbQuery(env, `KILL ${id}`);
+    await waitFor(() => Promise.resolve(set.health().alive === 0), 5_000, "the connection to be lost");
+    // The reopening connection reaches the proxy within the first backoff (at most 100 ms) and then
+    // waits there for the server's greeting while close() runs.
+    proxy.freeze();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await set.close();
+    proxy.thaw();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(set.health().alive, 0, "a closed set has no connection");
+    await waitFor(async () => await sessions() === 0, 5_000, "every session of the closed set to end");
+  } finally {
+    await set.close();
+    proxy.close();
+    await env.cleanup();
+  }
+});

@@ -98,6 +98,12 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       // Over TLS the driver upgrades the socket itself; its writes stay as they are.
       ...(server.tls ? {} : { stream: () => coalescedSocket(server.host, server.port) }),
     });
+    if (closed) {
+      // close() ran while this one was opening (a reconnect's backoff had already fired): it
+      // would otherwise hold a session for as long as the process lives.
+      await conn.end().catch(() => conn.destroy());
+      return;
+    }
     conn.on("error", (error: unknown) => lost(slot, conn, error));
     slot.conn = conn;
     slot.sent = [];
@@ -126,7 +132,7 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
       slot.timer = undefined;
       try {
         await connect(slot);
-        logger.info({ db: name }, "mariadb connection re-opened");
+        if (slot.conn) logger.info({ db: name }, "mariadb connection re-opened");
       } catch (error) {
         logger.debug({ db: name, err: (error as Error).message }, "mariadb reconnect failed");
         schedule(slot);
