@@ -175,6 +175,45 @@ function retryQueue(
   };
 }
 
+/**
+ * The arguments of a work queue, which dead-letters into `dlq` the requests RabbitMQ gives up on (a
+ * quorum queue's delivery limit). For a quorum broker at least once, as its delay queues: at most
+ * once, a letter RabbitMQ could not place in the DLQ (the DLQ without a leader while RabbitMQ
+ * restarts, or deleted) was dropped. With no length limit on the queue, `reject-publish` (which
+ * at-least-once requires) refuses no publish.
+ */
+export function workQueueArguments(
+  config: Pick<BrokerConfig, "queue_type" | "delivery_limit">,
+  dlq: string,
+  strategy: "at-least-once" | "at-most-once" = "at-least-once",
+): Record<string, unknown> {
+  const route = {
+    "x-queue-type": config.queue_type,
+    "x-dead-letter-exchange": "",
+    "x-dead-letter-routing-key": dlq,
+  };
+  if (config.queue_type !== "quorum") return route;
+  return {
+    ...route,
+    "x-delivery-limit": config.delivery_limit,
+    ...(strategy === "at-least-once"
+      ? { "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish" }
+      : {}),
+  };
+}
+
+/** A work queue: see {@link workQueueArguments}. */
+function workQueue(queue: string, config: BrokerConfig, dlq: string): Declaration {
+  return {
+    queue,
+    args: workQueueArguments(config, dlq),
+    before: config.queue_type === "quorum" ? workQueueArguments(config, dlq, "at-most-once") : undefined,
+    keptMeans: "a work queue dead-lettering at most once: a request RabbitMQ gives up on (its delivery " +
+      "limit) is dropped if the DLQ cannot take it at that moment; stop its publishers, let the nodes " +
+      "empty it, delete it, and restart the node",
+  };
+}
+
 /** A declared work queue with its bindings, retry queues and DLQ. */
 export interface DeclaredQueue {
   broker: string;
@@ -193,15 +232,7 @@ export async function declareTopology(channel: AmqpChannel, spec: TopologySpec):
     const queue = workQueueName(spec.queuePrefix, spec.role, name);
     const dlq = deadLetterQueueName(queue);
     await declareOrKeep(channel, spec, deadLetterQueue(channel, dlq, config.queue_type));
-    await channel.assertQueue(queue, {
-      durable: true,
-      arguments: {
-        "x-queue-type": config.queue_type,
-        "x-dead-letter-exchange": "",
-        "x-dead-letter-routing-key": dlq,
-        ...(config.queue_type === "quorum" ? { "x-delivery-limit": config.delivery_limit } : {}),
-      },
-    });
+    await declareOrKeep(channel, spec, workQueue(queue, config, dlq));
     const retryQueues = config.retry_delays_ms.map((_, tier) => retryQueueName(queue, tier));
     for (const [tier, ttl] of config.retry_delays_ms.entries()) {
       await declareOrKeep(channel, spec, retryQueue(retryQueues[tier]!, config.queue_type, ttl, queue));

@@ -2,7 +2,8 @@
  * The dead-letter queues themselves: `dlq list` and `purge` report a queue they cannot read
  * instead of an empty one, and a quorum DLQ is declared so that no delivery limit (RabbitMQ 4's
  * default of 20) deletes letters each listing gives back, without failing a node whose DLQ was
- * declared before with other arguments.
+ * declared before with other arguments. A quorum broker's delay queues and work queue dead-letter at
+ * least once, and queues an earlier BEDS declared otherwise are kept with a warning.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -14,7 +15,7 @@ import {
   retryQueueName,
   workQueueName,
 } from "../../src/amqp/mod.ts";
-import { retryQueueArguments } from "../../src/amqp/topology.ts";
+import { retryQueueArguments, workQueueArguments } from "../../src/amqp/topology.ts";
 import { AMQP_URL, cli, createTestEnv, readyCount, type TestEnv } from "../helpers/services.ts";
 import { createAmqpUser } from "../helpers/amqp_users.ts";
 
@@ -227,6 +228,52 @@ Deno.test("a quorum broker's delay queues are quorum, dead-lettering at least on
       assert.match(warnings[0]![0], /a classic delay queue, whose copies RabbitMQ may drop when it restarts/);
       assert.match(await queueArguments(retry), /\{"x-queue-type","classic"\}/);
     });
+  } finally {
+    await conn.close().catch(() => {});
+    await env.cleanup();
+  }
+});
+
+Deno.test("a quorum work queue dead-letters at least once; one declared at most once before is kept", async (t) => {
+  const env = await createTestEnv();
+  const conn = await amqp.connect(AMQP_URL);
+  const broker = env.config.brokers.wBroker!;
+  const spec = wBrokerTopology(env);
+  const work = workQueueName(env.queuePrefix, "appServer", "wBroker");
+  const dlq = deadLetterQueueName(work);
+  try {
+    await t.step("new: at-least-once dead-lettering into its DLQ", async () => {
+      const ch = await conn.createChannel();
+      await declareTopology(ch, spec);
+      await ch.close();
+      const args = await queueArguments(work);
+      assert.match(args, /\{"x-dead-letter-strategy","at-least-once"\}/);
+      assert.match(args, /\{"x-overflow","reject-publish"\}/);
+      assert.match(args, new RegExp(`\\{"x-delivery-limit",${broker.delivery_limit}\\}`));
+      assert.match(args, new RegExp(`\\{"x-dead-letter-routing-key","${dlq.replaceAll(".", "\\.")}"\\}`));
+    });
+    await t.step(
+      "one declared at most once before: kept, with a warning, and declared again unchanged",
+      async () => {
+        const ch = await conn.createChannel();
+        await ch.deleteQueue(work);
+        await ch.assertQueue(work, {
+          durable: true,
+          arguments: workQueueArguments(broker, dlq, "at-most-once"),
+        });
+        const warnings: Array<[string, Record<string, unknown>]> = [];
+        await declareTopology(ch, {
+          ...spec,
+          openChannel: () => conn.createChannel(),
+          onWarning: (message, details) => warnings.push([message, details]),
+        });
+        await ch.close();
+        assert.equal(warnings.length, 1);
+        assert.equal(warnings[0]![1].queue, work);
+        assert.match(warnings[0]![0], /a work queue dead-lettering at most once/);
+        assert.doesNotMatch(await queueArguments(work), /x-dead-letter-strategy/);
+      },
+    );
   } finally {
     await conn.close().catch(() => {});
     await env.cleanup();
