@@ -9,9 +9,21 @@ import { z } from "zod";
 const ident = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,63}$/, {
   message: "expected a database identifier of letters, digits, '_' or '$'",
 });
+/** The rule of field and call names, as the messages state it. */
+const NAME_RULE = "snake_case (a-z, 0-9 and '_', not starting with a digit, at most 64 characters)";
 const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, {
-  message: "expected a snake_case field name",
+  message: `expected a field name in ${NAME_RULE}`,
 });
+
+/**
+ * A table keyed by names of {@link fieldName}. A bad key's own message would be zod's "Invalid key
+ * in record", which does not say what a name may be; `what` names the kind of name in its stead.
+ */
+function namedTable<V extends z.ZodType>(what: string, value: V) {
+  return z.record(fieldName, value, {
+    error: (issue) => issue.code === "invalid_key" ? `${what} names must be ${NAME_RULE}` : undefined,
+  });
+}
 
 /** Field value types a template can declare. */
 export const FIELD_TYPES = [
@@ -95,14 +107,14 @@ export const recTemplateSchema = z.strictObject({
       message: "expected a collection name of letters, digits, '_' or '-'",
     }).optional(),
   }),
-  fields: z.record(fieldName, fieldSpecSchema),
+  fields: namedTable("field", fieldSpecSchema),
   ops: z.strictObject({
     read: readOp.optional(),
     create: procedureOp.optional(),
     update: procedureOp.optional(),
     delete: procedureOp.optional(),
   }).default({}),
-  calls: z.record(fieldName, callOp).default({}),
+  calls: namedTable("call", callOp).default({}),
 });
 
 /** A parsed template file. */
