@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { INSTANCE_NAME } from "../amqp/names.ts";
-import { amqpSchema, mariadbSchema, mongodbSchema, type tlsSchema } from "./schema_connections.ts";
+import { amqpSchema, mariadbSchema, mongodbSchema, timerMs, type tlsSchema } from "./schema_connections.ts";
 
 /** The five request operations of the wire protocol. */
 export const OPS = ["create", "read", "update", "delete", "call"] as const;
@@ -87,7 +87,7 @@ const gatewaySchema = z.strictObject({
   host: z.string().default("127.0.0.1"),
   port: listenPort.default(8080),
   /** How long to wait for a node's reply; also the request's deadline. */
-  timeout_ms: z.number().int().min(1).default(10000),
+  timeout_ms: timerMs(1).default(10000),
   max_body_bytes: z.number().int().min(256).default(65536),
   /** Requests taken at once; past it the gateway answers 503 OVERLOADED at once. */
   max_inflight: z.number().int().min(1).default(1000),
@@ -120,7 +120,7 @@ const logstoreSchema = z.strictObject({
   /** Records per write (a fan-out with folded parts is one record). */
   batch_size: z.number().int().min(1).max(5000).default(LOGSTORE_DEFAULTS.batch_size),
   /** Longest an event waits in the buffer before it is written. */
-  flush_ms: z.number().int().min(1).default(LOGSTORE_DEFAULTS.flush_ms),
+  flush_ms: timerMs(1).default(LOGSTORE_DEFAULTS.flush_ms),
   /** Events held in memory at most (a folded part is one); past that new events are dropped and counted. */
   buffer_size: z.number().int().min(1).default(LOGSTORE_DEFAULTS.buffer_size),
   /** Further attempts at a failed batch before it is dropped and counted. */
@@ -148,7 +148,7 @@ const adminSchema = z.strictObject({
   /** Templates served by brokers bound on the admin exchange (with the log store's `mst`). */
   templates_dir: z.string().default(ADMIN_DEFAULTS.templates_dir),
   /** Every node reports its status to `create.nst` on the admin exchange this often; 0 = never. */
-  report_ms: z.number().int().min(0).default(ADMIN_DEFAULTS.report_ms),
+  report_ms: timerMs(0).default(ADMIN_DEFAULTS.report_ms),
   /** Ship this node's warn, error and fatal log lines to `call.slg` on the admin exchange. */
   syslog: z.boolean().default(ADMIN_DEFAULTS.syslog),
 });
@@ -162,7 +162,7 @@ export const configSchema = z.strictObject({
       message: "expected a name of letters, digits, '_' or '-' (dot-separated words, as a host name)",
     }).optional(),
     /** How long shutdown waits for in-flight requests before closing. */
-    drain_ms: z.number().int().min(0).default(10000),
+    drain_ms: timerMs(0).default(10000),
   }).default({ name: "appServer", drain_ms: 10000 }),
   log: z.strictObject({
     level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])

@@ -5,8 +5,18 @@
  * @module
  */
 import { z } from "zod";
+import { MAX_TIMEOUT_MS } from "../client/types.ts";
 
 const port = z.number().int().min(1).max(65535);
+
+/**
+ * A delay in ms that ends up in a timer, from `min`. A longer one than a timer holds fires at once
+ * (after 1 ms) or throws, so it is refused here and not met as every request timing out.
+ */
+export const timerMs = (min: number) =>
+  z.number().int().min(min).max(MAX_TIMEOUT_MS, {
+    message: `must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), the longest delay a timer holds`,
+  });
 export const tlsSchema = z.strictObject({
   ca: z.string().optional(),
   cert: z.string().optional(),
@@ -40,7 +50,7 @@ export const amqpSchema = z.strictObject({
     message: "expected an exchange name of letters, digits, '_', '.', ':' or '-'",
   }).default("beds"),
   queue_prefix: z.string().regex(/^[A-Za-z0-9_.-]{0,64}$/).default(""),
-  connect_timeout_ms: z.number().int().positive().default(5000),
+  connect_timeout_ms: timerMs(1).default(5000),
   /** First reconnect delay after the connection is lost; doubles per failed attempt, with jitter. */
   reconnect_initial_ms: z.number().int().min(10).max(60_000).default(200),
   /** Longest wait between reconnect attempts: bounds how long a node stays away after RabbitMQ is back. */
@@ -75,7 +85,7 @@ const mariadbServerSchema = z.strictObject({
   max_queue: z.number().int().min(1).default(10000),
   /** Exclusive connections for multi-procedure transactions (opened on first use). */
   transaction_connections: z.number().int().min(1).max(64).default(2),
-  connect_timeout_ms: z.number().int().positive().default(3000),
+  connect_timeout_ms: timerMs(1).default(3000),
   /**
    * Longest wait for a statement's answer. Past it the connection is closed (the only way to
    * cancel a pipelined statement; the server rolls back what it had not committed) and the
@@ -101,7 +111,7 @@ export const mongodbSchema = z.strictObject({
   database: z.string().default("beds"),
   optional: z.boolean().default(true),
   /** Server selection and connect timeout: how long a request waits for a server that is down. */
-  connect_timeout_ms: z.number().int().positive().default(3000),
+  connect_timeout_ms: timerMs(1).default(3000),
   /**
    * Longest a read, update or delete may run on the server (its `maxTimeMS`), and a write may wait
    * for its write concern (`wtimeoutMS`); past it the request fails DB_UNAVAILABLE, as a MariaDB
