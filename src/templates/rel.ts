@@ -12,11 +12,10 @@ import { invalid, parseTemplate } from "./invalid.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import type { RecTemplate } from "./loader.ts";
 import { checkLiterals, checkRequired, requiredFields } from "./required.ts";
-import { fieldSpecSchema } from "./schema.ts";
+import { fieldName, fieldSpecSchema, namedTable } from "./schema.ts";
 import { parseValueSource, type ValueSource } from "./sources.ts";
 
-const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, { message: "expected a snake_case name" });
-const valueMap = z.record(fieldName, z.union([z.string(), z.number(), z.boolean(), z.null()]));
+const valueMap = namedTable("field", z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
 const partSchema = z.strictObject({
   description: z.string().optional(),
@@ -41,12 +40,12 @@ export const relTemplateSchema = z.strictObject({
     /** Parts running at the same time, at most. */
     concurrency: z.number().int().min(1).max(256).default(8),
   }),
-  fields: z.record(fieldName, fieldSpecSchema).default({}),
+  fields: namedTable("field", fieldSpecSchema).default({}),
   input: z.strictObject({
     key: z.array(fieldName).default([]),
     where: z.array(fieldName).default([]),
   }).default({ key: [], where: [] }),
-  parts: z.record(fieldName, partSchema),
+  parts: namedTable("part", partSchema),
 });
 
 /** One part as declared. */

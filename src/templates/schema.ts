@@ -11,7 +11,8 @@ const ident = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,63}$/, {
 });
 /** The rule of field and call names, as the messages state it. */
 const NAME_RULE = "snake_case (a-z, 0-9 and '_', not starting with a digit, at most 64 characters)";
-const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, {
+/** A field, call, part or step name. */
+export const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, {
   message: `expected a field name in ${NAME_RULE}`,
 });
 
@@ -19,7 +20,7 @@ const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, {
  * A table keyed by names of {@link fieldName}. A bad key's own message would be zod's "Invalid key
  * in record", which does not say what a name may be; `what` names the kind of name in its stead.
  */
-function namedTable<V extends z.ZodType>(what: string, value: V) {
+export function namedTable<V extends z.ZodType>(what: string, value: V) {
   return z.record(fieldName, value, {
     error: (issue) => issue.code === "invalid_key" ? `${what} names must be ${NAME_RULE}` : undefined,
   });

@@ -15,11 +15,10 @@ import { invalid, parseTemplate } from "./invalid.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import type { RecTemplate } from "./loader.ts";
 import { checkLiterals, checkRequired, requiredFields } from "./required.ts";
-import { fieldSpecSchema } from "./schema.ts";
+import { fieldName, fieldSpecSchema, namedTable } from "./schema.ts";
 import { parseValueSource, type ValueSource } from "./sources.ts";
 
-const fieldName = z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, { message: "expected a snake_case name" });
-const valueMap = z.record(fieldName, z.union([z.string(), z.number(), z.boolean(), z.null()]));
+const valueMap = namedTable("field", z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
 const stepSchema = z.strictObject({
   name: fieldName,
@@ -38,7 +37,7 @@ export const txnTemplateSchema = z.strictObject({
     kind: z.literal("txn"),
     description: z.string().optional(),
   }),
-  fields: z.record(fieldName, fieldSpecSchema).default({}),
+  fields: namedTable("field", fieldSpecSchema).default({}),
   input: z.strictObject({
     key: z.array(fieldName).default([]),
     data: z.array(fieldName).default([]),

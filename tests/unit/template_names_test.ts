@@ -3,7 +3,7 @@
  * the rule, for a name given as a table key (`[fields.createdAt]`) as for one in a list.
  */
 import assert from "node:assert/strict";
-import { compileTemplate, loadTemplates } from "../../src/templates/loader.ts";
+import { compileAnyTemplate, compileTemplate, loadTemplates } from "../../src/templates/loader.ts";
 import { TemplateError } from "../../src/errors.ts";
 
 const VALID = `[template]
@@ -100,4 +100,33 @@ Deno.test("loadTemplates() names the file and the rule for a bad field name", as
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("REL and TXN templates state the name rule for a bad part, field or value name", () => {
+  const message = (text: string) => {
+    try {
+      compileAnyTemplate("tpl/x.toml", text);
+    } catch (error) {
+      assert.ok(error instanceof TemplateError);
+      return error.message;
+    }
+    assert.fail("expected a TemplateError");
+  };
+  assert.equal(
+    message(`[template]\nname = "x"\nkind = "rel"\n\n[parts.Bad]\ntemplate = "cus"\n`),
+    `Invalid template "tpl/x.toml": parts.Bad: part names must be ${RULE}`,
+  );
+  assert.equal(
+    message(
+      `[template]\nname = "x"\nkind = "rel"\n\n[fields.badName]\ntype = "int"\n\n[parts.a]\ntemplate = "cus"\n`,
+    ),
+    `Invalid template "tpl/x.toml": fields.badName: field names must be ${RULE}`,
+  );
+  assert.equal(
+    message(
+      `[template]\nname = "x"\nkind = "txn"\n\n[[steps]]\nname = "s"\ntemplate = "cus"\nop = "create"\n` +
+        `data = { Bad = "$data.x" }\n`,
+    ),
+    `Invalid template "tpl/x.toml": steps.0.data.Bad: field names must be ${RULE}`,
+  );
 });
