@@ -3,6 +3,8 @@
  * one channel, many requests in flight; replies arrive on RabbitMQ's direct
  * reply-to and are matched by correlation id. Requests are published
  * `mandatory`, so one that no queue is bound for is answered at once.
+ * While RabbitMQ blocks the connection a request is refused at once, nothing
+ * sent; while its write buffer is full one waits for room (write_gate.ts).
  *
  * @module
  */
@@ -23,8 +25,10 @@ import {
   type RequestOptions,
   timeoutError,
 } from "./types.ts";
-import { type Reply, routingKey } from "../protocol/mod.ts";
+import type { Reply } from "../protocol/mod.ts";
+import { encodeBody, encodeWithDeadline, routingKeyOf } from "./encode.ts";
 import { PendingTable } from "./pending.ts";
+import { WriteGate } from "./write_gate.ts";
 
 const CLOSED_BY_CLIENT = "Client closed";
 
@@ -43,13 +47,8 @@ export class BedsClient {
   #userId: string | undefined;
   /** What the requests still waiting are told when the channel closes. */
   #closeReason = "Connection closed";
-  /**
-   * Sends without confirms handed over while amqplib's write buffer was over its mark: they
-   * resolve when it drains, or when close() has sent them.
-   */
-  #afterDrain: Array<() => void> = [];
-  /** RabbitMQ blocks the connection (a resource alarm): it reads nothing, a channel close included. */
-  #blocked = false;
+  /** RabbitMQ blocks the connection (it reads nothing, a channel close included), or its buffer is full. */
+  #gate = new WriteGate();
   /** Called when the connection closes or is blocked: a channel close waited on will not complete. */
   #stuck = () => {};
   /** close() has begun: it alone settles what still waits, for only it knows whether RabbitMQ took it. */
@@ -109,7 +108,7 @@ export class BedsClient {
         "error",
         (error: Error) => client.#closeReason = `Channel closed by RabbitMQ: ${error.message}`,
       );
-      channel.on("drain", () => client.#drained());
+      channel.on("drain", () => client.#gate.drained());
       channel.on("close", () => {
         // amqplib reports a close-ok and a lost connection alike: close() tells them apart.
         if (client.#closing) return;
@@ -120,12 +119,13 @@ export class BedsClient {
         client.#connectionClosed = true;
         client.#stuck();
         if (!client.#closing) client.#failAll(client.#closeReason);
+        client.#gate.closed();
       });
-      connection.on("blocked", () => {
-        client.#blocked = true;
+      connection.on("blocked", (reason?: string) => {
+        client.#gate.block(reason);
         client.#stuck();
       });
-      connection.on("unblocked", () => client.#blocked = false);
+      connection.on("unblocked", () => client.#gate.unblock());
       connection.on("error", () => {});
       return client;
     } catch (error) {
@@ -144,11 +144,20 @@ export class BedsClient {
     return this.#closed;
   }
 
+  /** True while RabbitMQ blocks the connection (a resource alarm): requests fail `DISCONNECTED`. */
+  get blocked(): boolean {
+    return this.#gate.blocked;
+  }
+
   /**
    * Sends one request and resolves with its reply (`ok` true or false).
-   * @throws {BedsClientError} on timeout, unroutable request, closed client or (with `confirm`)
-   * a request RabbitMQ refuses (`REFUSED`).
-   * @throws {TypeError} when the body cannot be written as JSON (a BigInt, a cycle); nothing is sent.
+   * @throws {BedsClientError} on timeout, unroutable request, closed client, (with `confirm`) a
+   * request RabbitMQ refuses (`REFUSED`), or `DISCONNECTED`, nothing sent: at once while RabbitMQ
+   * blocks the connection (a resource alarm; such a request would only wait in memory and reach a
+   * node past its deadline), or when the write buffer stays full (more requests than the socket
+   * takes) for the whole `timeoutMs`.
+   * @throws {TypeError} when the body cannot be written as JSON (a BigInt, a cycle), or its routing
+   * key is over AMQP's 255 bytes; nothing is sent.
    * @throws {SyntaxError} when the reply is not JSON: something other than BEDS answered.
    * @throws {RangeError} when `timeoutMs` is out of range.
    */
@@ -157,17 +166,21 @@ export class BedsClient {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const wrong = timeoutError(timeoutMs);
     if (wrong) return Promise.reject(wrong);
-    const correlationId = this.#prefix + (this.#seq++).toString(36);
-    const key = routingKey(body.op, body.template);
+    let key: string;
     let payload: Buffer;
     try {
+      key = routingKeyOf(body);
       // amqplib wants a Buffer: a view of the caller's bytes, not a copy.
       payload = options.rawBody
         ? Buffer.from(options.rawBody.buffer, options.rawBody.byteOffset, options.rawBody.byteLength)
-        : encode(body, { deadline_ms: Date.now() + timeoutMs, ...body });
+        : encodeWithDeadline(body, timeoutMs);
     } catch (error) {
       return Promise.reject(error);
     }
+    const refusal = this.#gate.refusal();
+    if (refusal) return Promise.reject(refusal);
+    if (this.#gate.full) return this.#requestWithRoom(body, options, timeoutMs);
+    const correlationId = this.#prefix + (this.#seq++).toString(36);
     const reply = this.#pending.awaitReply(correlationId, key, timeoutMs);
     this.#publish(correlationId, () =>
       // On a plain channel amqplib ignores the callback.
@@ -181,6 +194,17 @@ export class BedsClient {
     return reply;
   }
 
+  /**
+   * A request made while the write buffer is over its mark waits for room, for at most its timeout
+   * (and then has what is left of it), instead of piling up in amqplib's buffer.
+   */
+  async #requestWithRoom(body: RequestBody, options: RequestOptions, timeoutMs: number): Promise<Reply> {
+    const started = performance.now();
+    if (!await this.#gate.room(timeoutMs)) throw WriteGate.noRoom(timeoutMs);
+    const left = Math.max(1, Math.round(timeoutMs - (performance.now() - started)));
+    return this.request(body, { ...options, timeoutMs: left });
+  }
+
   /** With confirms, fails the request RabbitMQ refuses (it never reaches a node); an ack says nothing. */
   #onNack(correlationId: string): ((error: unknown) => void) | undefined {
     if (!this.#confirm) return undefined;
@@ -190,32 +214,34 @@ export class BedsClient {
   }
 
   /**
-   * Publishes a request with no reply expected (fire-and-forget, e.g. batch
-   * writes). With `confirm`, resolves once RabbitMQ has taken the message;
-   * an unroutable one rejects with `UNROUTABLE`, one RabbitMQ refuses with
-   * `REFUSED`. Without `confirm` it resolves once the message is handed to
-   * the connection: at once while its write buffer has room, else when the
-   * buffer drains, so a loop of awaited sends goes at the socket's pace.
-   * `close()` sends what was handed over before it closes. A failed
-   * fire-and-forget write is kept in the broker's dead-letter queue.
-   * @throws {TypeError} when the body cannot be written as JSON (a BigInt, a cycle); nothing is sent.
+   * Publishes a request with no reply expected (fire-and-forget, e.g. batch writes). With
+   * `confirm`, resolves once RabbitMQ has taken the message, with no timeout; an unroutable one
+   * rejects with `UNROUTABLE`, one RabbitMQ refuses with `REFUSED`, and one whose channel closes
+   * first with `CLOSED` (it may have been taken). Without `confirm` it resolves once the message is
+   * handed to the connection: at once while its write buffer has room, else when the buffer
+   * drains, so a loop of awaited sends goes at the socket's pace. `close()` sends what was handed
+   * over before it closes. A failed fire-and-forget write is kept in the broker's dead-letter queue.
+   * @throws {TypeError} when the body cannot be written as JSON (a BigInt, a cycle), or its routing
+   * key is over AMQP's 255 bytes; nothing is sent.
    */
   send(body: RequestBody): Promise<void> {
     if (this.#closed) return Promise.reject(new BedsClientError("CLOSED", "Client is closed"));
     const correlationId = this.#prefix + (this.#seq++).toString(36);
     return new Promise<void>((resolve, reject) => {
-      const payload = encode(body, body); // in here, so that a body JSON cannot hold rejects
-      // A return (unroutable) arrives before the confirm, so settle on whichever fails first.
-      const timer = setTimeout(
-        () => this.#fail(correlationId, new BedsClientError("TIMEOUT", "No confirm")),
-        this.#timeoutMs,
-      );
-      this.#pending.add(correlationId, { resolve: () => resolve(), reject, timer, awaitsReply: false });
-      // On a plain channel amqplib ignores the callback; the timeout below settles instead.
+      // In here, so that a body JSON cannot hold, or a key AMQP cannot carry, rejects.
+      const key = routingKeyOf(body);
+      const payload = encodeBody(body, body);
+      // No timer. RabbitMQ acks or nacks every message or closes the channel, and the heartbeat
+      // closes a connection gone silent (with heartbeats off, only close() ends that wait). How long
+      // a confirm takes (the buffer ahead of it, a resource alarm, a quorum queue without its
+      // majority) says nothing of whether it comes, and a caller told "no confirm" would send again.
+      this.#pending.add(correlationId, { resolve: () => resolve(), reject, awaitsReply: false });
+      // A return (unroutable) arrives before the confirm, so settle on whichever fails first. On a
+      // plain channel amqplib ignores the callback.
       const written = this.#publish(correlationId, () =>
         (this.#channel as AmqpConfirmChannel).publish(
           this.#exchange,
-          routingKey(body.op, body.template),
+          key,
           payload,
           {
             correlationId,
@@ -229,23 +255,21 @@ export class BedsClient {
             if (!pending) return;
             if (!error) return resolve();
             pending.reject(
-              isNack(error)
-                ? refused()
-                : new BedsClientError("CLOSED", "Channel closed before RabbitMQ confirmed the message"),
+              isNack(error) ? refused() : new BedsClientError(
+                "CLOSED",
+                "Channel closed before RabbitMQ confirmed the message: it may or may not have been taken",
+              ),
             );
           },
         ));
-      if (!this.#confirm && written !== undefined) {
-        // Without confirms there is nothing to wait for beyond a possible return and room to write.
-        const handedOver = () => {
-          if (this.#pending.take(correlationId)) resolve();
-        };
-        // Handed over, the message leaves with the buffer whenever it drains: no "No confirm"
-        // timeout for it (the caller would send it again), only a lost connection fails it.
-        this.#pending.stopTimer(correlationId);
-        if (written) setTimeout(handedOver, 0);
-        else this.#afterDrain.push(handedOver);
-      }
+      if (this.#confirm || written === undefined) return;
+      // Without confirms nothing is waited for beyond a possible return and room to write: handed
+      // over, the message leaves with the buffer whenever it drains, and only a lost connection fails it.
+      const handedOver = () => {
+        if (this.#pending.take(correlationId)) resolve();
+      };
+      if (written) setTimeout(handedOver, 0);
+      else this.#gate.afterDrain(handedOver);
     });
   }
 
@@ -269,8 +293,8 @@ export class BedsClient {
     const deadline = Date.now() + this.#closeTimeoutMs;
     // Blocked, RabbitMQ would not read the channel's close (amqplib closes a blocked connection at
     // once), and on a connection that closed meanwhile amqplib never completes it.
-    const flushed = !this.#blocked && await this.#resolvesBy(deadline, this.#channel.close());
-    if (flushed) this.#drained();
+    const flushed = !this.#gate.blocked && await this.#resolvesBy(deadline, this.#channel.close());
+    if (flushed) this.#gate.drained();
     this.#failAll(flushed ? CLOSED_BY_CLIENT : "Connection closed before RabbitMQ took the message");
     await this.#resolvesBy(deadline, this.#connection.close());
     if (!this.#connectionClosed) dropSocket(this.#connection);
@@ -293,22 +317,19 @@ export class BedsClient {
 
   /**
    * Runs one publish for pending `correlationId`: amqplib's answer (false: its write buffer is
-   * over its mark), or undefined when it threw (a closing channel, a key over 255 bytes), and
-   * the request has failed with the reason.
+   * over its mark), or undefined when it threw (a closing channel), and the request has failed
+   * with the reason.
    */
   #publish(correlationId: string, publish: () => boolean): boolean | undefined {
+    let written: boolean;
     try {
-      return publish();
+      written = publish();
     } catch (error) {
       this.#fail(correlationId, new BedsClientError("CLOSED", `Not sent: ${(error as Error).message}`));
       return undefined;
     }
-  }
-
-  #drained(): void {
-    const waiting = this.#afterDrain;
-    this.#afterDrain = [];
-    for (const handedOver of waiting) handedOver();
+    this.#gate.published(written);
+    return written;
   }
 
   #fail(correlationId: string | undefined, error: Error): void {
@@ -318,18 +339,6 @@ export class BedsClient {
   #failAll(reason: string): void {
     this.#closed = true;
     this.#pending.failAll(reason);
-  }
-}
-
-/** The request's JSON bytes. @throws {TypeError} naming the request when JSON cannot hold a value. */
-function encode(body: RequestBody, json: object): Buffer {
-  try {
-    return Buffer.from(JSON.stringify(json));
-  } catch (error) {
-    throw new TypeError(
-      `Cannot send ${body.op}.${body.template}: its body is not JSON: ${(error as Error).message}`,
-      { cause: error },
-    );
   }
 }
 

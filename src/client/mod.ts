@@ -3,10 +3,13 @@
  *
  * @example
  * ```ts
- * import { BedsClient } from "./mod.ts";
+ * import { BedsClient, type Reply } from "./mod.ts";
  * import { loadConfig } from "../config/mod.ts";
- * const client = await BedsClient.connect({ amqp: loadConfig().amqp });
- * const reply = await client.request({ template: "cus", op: "read", key: { id: 1 } });
+ * // BEDS_ENV and the BEDS_AMQP_* secrets come from the environment only when passed.
+ * const config = loadConfig({ environ: Deno.env.toObject() });
+ * const client = await BedsClient.connect({ amqp: config.amqp });
+ * const reply: Reply = await client.request({ template: "cus", op: "read", key: { id: 1 } });
+ * if (!reply.ok) console.error(reply.error.code, reply.error.message);
  * await client.close();
  * ```
  *
@@ -28,3 +31,6 @@ export {
   type ReconnectingRequestOptions,
 } from "./reconnecting.ts";
 export { type AdminReply, type AdminRequest, sendAdminCommand } from "./admin.ts";
+export type { ErrorReply, OkReply, Reply, ReplyMeta } from "../protocol/mod.ts";
+export type { ErrorBody, ErrorCode } from "../errors.ts";
+export type { Op } from "../config/mod.ts";

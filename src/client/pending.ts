@@ -12,7 +12,8 @@ import type { Reply } from "../protocol/mod.ts";
 export interface Pending {
   resolve: (reply: Reply) => void;
   reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** A request's reply timeout; a send has none. */
+  timer?: ReturnType<typeof setTimeout>;
   /** A request(): its reply comes on the channel, so it cannot outlive the channel's close. */
   awaitsReply: boolean;
 }
@@ -36,12 +37,6 @@ export class PendingTable {
     this.#pending.delete(correlationId!);
     clearTimeout(pending.timer);
     return pending;
-  }
-
-  /** Keeps the entry but stops its timer: only a failure settles it now. */
-  stopTimer(correlationId: string): void {
-    const pending = this.#pending.get(correlationId);
-    if (pending) clearTimeout(pending.timer);
   }
 
   /**

@@ -6,11 +6,13 @@
  * application server) recovers by itself.
  *
  * Requests in flight when the connection drops fail with `CLOSED` (they may
- * have run); requests made while there is no connection fail at once with
- * `DISCONNECTED` (nothing was sent), or wait for the next connection when
- * asked to. A connection RabbitMQ closes soon, before it carried a reply (it
- * refused a request, e.g. to an exchange that does not exist), counts as a
- * failed attempt, so the next one waits its backoff.
+ * have run); requests made while there is no connection (a connect attempt
+ * under way included) fail at once with `DISCONNECTED` (nothing was sent)
+ * and start an attempt when the backoff allows, or wait for the next
+ * connection when asked to, never past their timeout. A connection RabbitMQ
+ * closes soon, before it carried a reply (it refused a request, e.g. to an
+ * exchange that does not exist), counts as a failed attempt, so the next one
+ * waits its backoff.
  *
  * @module
  */
@@ -49,6 +51,8 @@ export interface ReconnectingClientOptions {
   confirm?: boolean;
   /** How long `close()` waits for RabbitMQ, as {@link BedsClientOptions.closeTimeoutMs}. @default 5000 */
   closeTimeoutMs?: BedsClientOptions["closeTimeoutMs"];
+  /** `user_id` stamped on every request, as {@link BedsClientOptions.userId}. @default the AMQP user */
+  userId?: BedsClientOptions["userId"];
 }
 
 /** Per-request options of a reconnecting client. */
@@ -80,13 +84,16 @@ export interface ReconnectingClient {
   send(body: RequestBody): Promise<void>;
   /** True while a client is connected. */
   connected(): boolean;
+  /** True while RabbitMQ blocks the connection (a resource alarm): requests fail `DISCONNECTED`. */
+  blocked(): boolean;
   /** Resolves once connected (at once if connected now). */
   whenConnected(): Promise<void>;
   /** How many times the connection was replaced since `open()`. */
   reconnects(): number;
   /**
    * Stops reconnecting and closes the client as {@link BedsClient.close}; requests waiting for a
-   * connection reject `DISCONNECTED`.
+   * connection reject `DISCONNECTED`. It does not wait for a connect attempt under way: a connection
+   * that opens after close() is closed at once.
    */
   close(): Promise<void>;
 }
@@ -120,12 +127,14 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
       exchange: options.exchange,
       confirm: options.confirm,
       closeTimeoutMs: options.closeTimeoutMs,
+      userId: options.userId,
     })
       .then(
         async (fresh) => {
           connecting = undefined;
           if (stopped) {
             await fresh.close();
+            logger?.debug({ name: options.name }, "amqp client connected after close(): closed again");
             throw down("Client is closing");
           }
           if (client) {
@@ -172,6 +181,7 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
     else backOff();
   };
 
+  /** The live client, else the attempt under way, else a new one when the backoff allows. */
   const live = (): Promise<BedsClient> => {
     if (client && !client.closed) return Promise.resolve(client);
     if (stopped) return Promise.reject(down("Client is closed"));
@@ -179,6 +189,19 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
     if (connecting) return connecting;
     if (Date.now() < nextAttemptAt) return Promise.reject(down("No AMQP connection; try again later"));
     return connect();
+  };
+
+  /**
+   * The live client for a request, or `DISCONNECTED` at once, having started an attempt if none is
+   * under way and the backoff allows. The request does not wait for that attempt: one that hangs (a
+   * broker that accepts and never answers) lasts up to connect_timeout_ms, past its own timeout.
+   */
+  const current = (): BedsClient => {
+    if (client && !client.closed) return client;
+    live().catch(() => {}); // an attempt now, or the one under way; its failure is logged
+    throw down(
+      stopped ? "Client is closed" : "No AMQP connection; nothing was sent, try again later",
+    );
   };
 
   /** An attempt now, or when the backoff allows, as long as a request waits for a connection. */
@@ -243,17 +266,18 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
         await connected(waitMs);
         timeoutMs = Math.max(1, deadline - Date.now());
       }
-      const c = await live();
+      const c = current();
       const reply = await c.request(body, { ...requestOptions, timeoutMs });
       prove(c);
       return reply;
     },
     async send(body) {
-      const c = await live();
+      const c = current();
       await c.send(body);
       if (options.confirm) prove(c);
     },
     connected: () => client !== undefined && !client.closed,
+    blocked: () => client !== undefined && !client.closed && client.blocked,
     whenConnected: () => connected(),
     reconnects: () => replaced,
     async close() {
@@ -262,7 +286,7 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
       clearTimeout(retry);
       for (const waiter of waiters) waiter.reject(down("Client is closed"));
       waiters.clear();
-      await connecting?.catch(() => {});
+      // An attempt under way (up to connect_timeout_ms) is not waited for: it closes what it opens.
       await client?.close();
       client = undefined;
     },

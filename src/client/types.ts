@@ -8,6 +8,8 @@ import type { AmqpConfig, Op } from "../config/mod.ts";
 
 /** A request body as sent on the wire. */
 export interface RequestBody {
+  /** The protocol version; v1 when absent. */
+  v?: 1;
   template: string;
   op: Op;
   call?: string;
@@ -24,8 +26,10 @@ export interface RequestBody {
 /**
  * Why a request got no reply: none came in time, no queue is bound for its
  * routing key, the connection closed, or (with confirms) RabbitMQ refused
- * the message (a nack, e.g. a queue over its length limit), or (a
- * reconnecting client) there was no connection, so nothing was sent.
+ * the message (a nack, e.g. a queue over its length limit), or
+ * `DISCONNECTED`: nothing was sent, for there was no connection (a
+ * reconnecting client) or it could not take the request now (RabbitMQ
+ * blocks it, or its write buffer is full); sending again later is safe.
  */
 export type ClientErrorKind = "TIMEOUT" | "UNROUTABLE" | "CLOSED" | "REFUSED" | "DISCONNECTED";
 
@@ -55,8 +59,8 @@ export interface BedsClientOptions {
   exchange?: string;
   /**
    * Use publisher confirms: `send()` resolves only once RabbitMQ has the
-   * message, and a request the broker refuses fails at once (`REFUSED`).
-   * @default false
+   * message (it waits for the confirm as long as the connection lives), and
+   * a request the broker refuses fails at once (`REFUSED`). @default false
    */
   confirm?: boolean;
   /**

@@ -39,7 +39,8 @@ function readinessChecks(ctx: IplContext): ReadinessCheck[] {
     },
     () =>
       ctx.gateway && !ctx.gateway.connected()
-        ? "gateway cannot take requests: no AMQP connection, or its listener failed and is starting again"
+        ? "gateway cannot take requests: no AMQP connection, RabbitMQ blocks it (a resource alarm), " +
+          "or its listener failed and is starting again"
         : undefined,
   ];
 }
@@ -140,8 +141,9 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
   ctx.gateway = {
     host: server.host,
     port: server.port,
-    // What /ready and `beds status` read: a gateway serves only while both its sides are up.
-    connected: () => link.connected() && listening(),
+    // What /ready and `beds status` read: a gateway serves only while both its sides are up. While
+    // RabbitMQ blocks its connection, every request is answered 503 at once, nothing sent.
+    connected: () => link.connected() && !link.blocked() && listening(),
     close: server.close,
   };
   ctx.logger.info({ gateway: { host: server.host, port: server.port } }, "gateway listening");

@@ -68,6 +68,9 @@ export function startBlockingProxy(): BlockingProxy {
             held = bytes.slice(at);
           }
         } catch { /* closed */ }
+        // A connection that closed (a node's short-lived ones) gets no more frames.
+        const at = injectors.indexOf(toClient);
+        if (at >= 0) injectors.splice(at, 1);
       })();
       void (async () => {
         const buffer = new Uint8Array(64 * 1024);
@@ -91,12 +94,14 @@ export function startBlockingProxy(): BlockingProxy {
       args[0] = text.length;
       args.set(text, 1);
       resumed ??= new Promise((resolve) => resume = resolve);
-      await Promise.all(injectors.map((inject) => inject(connectionFrame(60, args))));
+      await Promise.all(injectors.map((inject) => inject(connectionFrame(60, args)).catch(() => {})));
     },
     async unblock() {
       resumed = undefined;
       resume();
-      await Promise.all(injectors.map((inject) => inject(connectionFrame(61, new Uint8Array(0)))));
+      await Promise.all(
+        injectors.map((inject) => inject(connectionFrame(61, new Uint8Array(0))).catch(() => {})),
+      );
     },
     close() {
       resumed = undefined;

@@ -10,6 +10,7 @@ import { type AmqpConfig, loadConfig } from "../../src/config/mod.ts";
 import { createTestEnv, ROOT, startNode, uniqueId, waitFor, within } from "../helpers/services.ts";
 import { closeAmqpConnections } from "../helpers/faults.ts";
 import { startSlowProxy } from "../helpers/slow_proxy.ts";
+import type { Logger } from "../../src/logging/mod.ts";
 
 /** The test config's AMQP settings, on an exchange no node declares. */
 function amqpSettings(over: Partial<AmqpConfig> = {}): AmqpConfig {
@@ -154,5 +155,83 @@ Deno.test("close() of a reconnecting client on a link gone silent returns and fa
     await client.close();
     assert.equal(await node.stop(), 0);
     await env.cleanup();
+  }
+});
+
+Deno.test("while a connect attempt hangs, requests fail DISCONNECTED at once and close() does not wait for it", async () => {
+  const proxy = startSlowProxy();
+  const name = `beds test hanging ${uniqueId()}`;
+  const events: string[] = [];
+  const logger = {
+    debug: (_: unknown, message: string) => events.push(message),
+    info: (_: unknown, message: string) => events.push(message),
+    warn: (_: unknown, message: string) => events.push(message),
+  } as unknown as Logger;
+  const client = createReconnectingClient({
+    // A missed heartbeat (2 s) ends the connection the frozen proxy cuts off; the next attempt hangs
+    // (the proxy takes the connection and passes nothing) until connect_timeout_ms.
+    amqp: amqpSettings({ port: proxy.port, heartbeat: 1, connect_timeout_ms: 20_000 }),
+    name,
+    logger,
+    watchMs: 50,
+  });
+  try {
+    await client.open();
+    proxy.freeze();
+    await waitFor(() => !client.connected(), 10_000, "the client to see its connection lost");
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the watchdog's attempt is under way
+
+    let started = performance.now();
+    const request = client.request({ template: "cus", op: "read", key: { id: 1 } }, { timeoutMs: 1000 });
+    assert.equal(await within(request, 5000), "DISCONNECTED");
+    assert.ok(performance.now() - started < 200, `failed after ${performance.now() - started} ms`);
+    started = performance.now();
+    const send = client.send({ template: "cus", op: "create", data: {} });
+    assert.equal(await within(send, 5000), "DISCONNECTED");
+    assert.ok(performance.now() - started < 200, `failed after ${performance.now() - started} ms`);
+
+    // One that may wait gives up at its own timeout, not the attempt's.
+    started = performance.now();
+    const waiting = client.request({ template: "cus", op: "read", key: { id: 1 } }, {
+      timeoutMs: 500,
+      waitForConnection: true,
+    });
+    assert.equal(await within(waiting, 5000), "DISCONNECTED");
+    assert.ok(performance.now() - started < 1500, `gave up after ${performance.now() - started} ms`);
+
+    started = performance.now();
+    await client.close();
+    assert.ok(performance.now() - started < 500, `close() took ${performance.now() - started} ms`);
+
+    // The attempt completes after close(): the connection it opened is closed at once.
+    proxy.thaw();
+    await waitFor(
+      () => events.includes("amqp client connected after close(): closed again"),
+      10_000,
+      "the late connection to be closed",
+    );
+    assert.equal(client.connected(), false);
+    assert.equal(await closeAmqpConnections(name), 0, "no connection of the client is left open");
+  } finally {
+    await client.close();
+    proxy.close();
+  }
+});
+
+Deno.test("a reconnecting client stamps the userId it is given", async () => {
+  // RabbitMQ closes the channel of a request whose user_id is not the login's.
+  const client = createReconnectingClient({
+    amqp: amqpSettings({ exchange: "amq.topic" }),
+    name: `beds test user id ${uniqueId()}`,
+    userId: "someone-else",
+  });
+  try {
+    await client.open();
+    await assert.rejects(
+      client.request({ template: "cus", op: "read", key: { id: 1 } }, { timeoutMs: 5000 }),
+      (e) => e instanceof BedsClientError && e.kind === "CLOSED" && /user_id/.test(e.message),
+    );
+  } finally {
+    await client.close();
   }
 });

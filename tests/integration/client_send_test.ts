@@ -4,41 +4,12 @@
  * once instead of waiting for their timeout.
  */
 import assert from "node:assert/strict";
-import amqp from "amqplib";
-import { Buffer } from "node:buffer";
-import { BedsClient, BedsClientError, MAX_TIMEOUT_MS } from "../../src/client/mod.ts";
-import type { AmqpConfig } from "../../src/config/mod.ts";
-import { loadConfig } from "../../src/config/mod.ts";
-import { AMQP_URL, cli, ROOT, uniqueId, waitFor, within } from "../helpers/services.ts";
+import type amqp from "amqplib";
+import { BedsClient, MAX_TIMEOUT_MS } from "../../src/client/mod.ts";
+import { cli, ROOT, uniqueId, waitFor, within } from "../helpers/services.ts";
+import { boundQueue } from "../helpers/bound_queue.ts";
 import { startSlowProxy } from "../helpers/slow_proxy.ts";
 import { startBlockingProxy } from "../helpers/amqp_block_proxy.ts";
-
-/** An exchange of its own with one queue bound for every key, and the test config's AMQP settings on it. */
-async function boundQueue() {
-  const id = uniqueId();
-  const exchange = `t.send.${id}`;
-  const queue = `t.send.${id}.all`;
-  const admin = await amqp.connect(AMQP_URL, { noDelay: true });
-  const channel = await admin.createChannel();
-  await channel.assertExchange(exchange, "topic", { durable: false });
-  await channel.assertQueue(queue, { durable: false });
-  await channel.bindQueue(queue, exchange, "#");
-  const config = loadConfig({ dir: `${ROOT}/config`, environ: { BEDS_ENV: "test" } });
-  const amqpConfig: AmqpConfig = { ...config.amqp, user: "guest", pass: "guest", exchange };
-  return {
-    amqpConfig,
-    count: async () => (await channel.checkQueue(queue)).messageCount,
-    get: () => channel.get(queue, { noAck: true }),
-    /** Answers as a node would, with `content` as the body. */
-    reply: (replyTo: string, correlationId: string, content: string) =>
-      channel.publish("", replyTo, Buffer.from(content), { correlationId }),
-    async cleanup() {
-      await channel.deleteQueue(queue);
-      await channel.deleteExchange(exchange);
-      await admin.close();
-    },
-  };
-}
 
 Deno.test("sends without confirms, all in flight, then close(): RabbitMQ has every one", async () => {
   const bound = await boundQueue();
@@ -185,19 +156,60 @@ Deno.test("a request that cannot be published fails at once and leaves nothing w
   const bound = await boundQueue();
   const client = await BedsClient.connect({ amqp: bound.amqpConfig, name: `send-fail-${uniqueId()}` });
   try {
-    // A routing key over AMQP's 255 bytes: amqplib refuses it before anything is sent.
+    // A routing key over AMQP's 255 bytes is the request's fault, not a closed client's (CLOSED).
+    const keyTooLong = (error: unknown) =>
+      error instanceof TypeError && /routing key is 305 bytes, AMQP carries at most 255/.test(error.message);
     await assert.rejects(
       client.request({ template: "x".repeat(300), op: "read" }, { timeoutMs: 30_000 }),
-      (error) =>
-        error instanceof BedsClientError && error.kind === "CLOSED" && /Not sent/.test(error.message),
+      keyTooLong,
     );
+    await assert.rejects(client.send({ template: "x".repeat(300), op: "read" }), keyTooLong);
     assert.equal(client.inflight, 0);
+    assert.equal(client.closed, false);
     for (const timeoutMs of [0, -1, MAX_TIMEOUT_MS + 1, Number.NaN]) {
       await assert.rejects(client.request({ template: "prd", op: "read" }, { timeoutMs }), RangeError);
     }
     assert.equal(client.inflight, 0);
     assert.equal(await bound.count(), 0, "nothing was published");
     await assert.rejects(BedsClient.connect({ amqp: bound.amqpConfig, timeoutMs: 3e9 }), RangeError);
+    // The client is still of use.
+    await client.send({ template: "prd", op: "create", data: {} });
+    await waitFor(async () => await bound.count() === 1, 5000, "the send after the refusals");
+  } finally {
+    await client.close();
+    await bound.cleanup();
+  }
+});
+
+Deno.test("a request carries the client's deadline unless it sets its own, and may carry v: 1", async () => {
+  const bound = await boundQueue();
+  const client = await BedsClient.connect({ amqp: bound.amqpConfig, name: `send-deadline-${uniqueId()}` });
+  const sent = async () => {
+    let message: amqp.GetMessage | false = false;
+    for (let i = 0; i < 100 && !message; i++) {
+      message = await bound.get();
+      if (!message) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(message, "the request reached the queue");
+    return JSON.parse(message.content.toString());
+  };
+  try {
+    const before = Date.now();
+    // A body spread from optional values may hold deadline_ms: undefined; it takes nothing away.
+    const requests = Promise.allSettled([
+      client.request({ v: 1, template: "prd", op: "read", deadline_ms: undefined }, { timeoutMs: 5000 }),
+      client.request({ template: "prd", op: "read", deadline_ms: before + 60_000 }, { timeoutMs: 5000 }),
+    ]);
+    const first = await sent();
+    assert.equal(first.v, 1);
+    assert.ok(
+      first.deadline_ms >= before + 5000 && first.deadline_ms <= Date.now() + 5000,
+      `deadline_ms ${first.deadline_ms}`,
+    );
+    assert.equal((await sent()).deadline_ms, before + 60_000);
+    await client.close();
+    const kinds = (await requests).map((outcome) => (outcome as PromiseRejectedResult).reason?.kind);
+    assert.deepEqual(kinds, ["CLOSED", "CLOSED"]);
   } finally {
     await client.close();
     await bound.cleanup();
