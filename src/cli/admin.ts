@@ -7,19 +7,27 @@
 import { type AdminReply, type AdminRequest, BedsClientError, sendAdminCommand } from "../client/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
 import { configFrom, parse, waitFlag } from "./args.ts";
+import { loggingIn } from "./amqp_login.ts";
 import { instanceNameProblem } from "../amqp/mod.ts";
 
 /** Usage of the admin commands. */
 export const ADMIN_USAGE = "beds shutdown --node INSTANCE [--wait MS]   |   beds status [--wait MS] [--json]";
 
-/** The replies to an admin command, or exit code 3 (said on stderr) when it reached no node. */
-export async function adminReplies(io: CliIo, request: AdminRequest): Promise<AdminReply[] | 3> {
+/** A channel RabbitMQ closed because this user may not publish to the admin exchange. */
+const ACCESS_REFUSED = /\bACCESS[-_]REFUSED\b/;
+
+/**
+ * The replies to an admin command, or the exit code (said on stderr) when there are none to show:
+ * 3 when it reached no node, 1 when RabbitMQ refused it (e.g. `ACCESS_REFUSED` on the admin
+ * exchange), which no waiting or retrying mends.
+ */
+export async function adminReplies(io: CliIo, request: AdminRequest): Promise<AdminReply[] | 1 | 3> {
   try {
-    return await sendAdminCommand(request);
+    return await loggingIn(request.amqp, () => sendAdminCommand(request));
   } catch (error) {
     if (!(error instanceof BedsClientError)) throw error;
     io.err(`beds: ${error.message}`);
-    return 3;
+    return error.kind === "CLOSED" && ACCESS_REFUSED.test(error.message) ? 1 : 3;
   }
 }
 
@@ -34,14 +42,16 @@ export async function shutdownCommand(args: string[], io: CliIo): Promise<number
   // A wildcard (`#`, `*`) would reach every node it matches: one shutdown per instance.
   const wrong = instanceNameProblem(values.node);
   if (wrong) throw new UsageError(`beds shutdown --node: ${wrong}`);
+  // Checked before the config is read, as every usage error is.
+  const waitMs = waitFlag(values.wait, 5000);
   const config = configFrom(values, io);
   const replies = await adminReplies(io, {
     amqp: config.amqp,
     command: "shutdown",
     node: values.node,
-    waitMs: waitFlag(values.wait, 5000),
+    waitMs,
   });
-  if (replies === 3) return 3;
+  if (typeof replies === "number") return replies;
   if (!replies.length) {
     io.err(`beds: node "${values.node}" did not answer`);
     return 3;
@@ -86,13 +96,15 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
     io.out(ADMIN_USAGE);
     return 0;
   }
+  // Checked before the config is read, as every usage error is.
+  const waitMs = waitFlag(values.wait, 1000);
   const config = configFrom(values, io);
   let replies = await adminReplies(io, {
     amqp: config.amqp,
     command: "status",
-    waitMs: waitFlag(values.wait, 1000),
+    waitMs,
   });
-  if (replies === 3) return 3;
+  if (typeof replies === "number") return replies;
   // A node that refused (e.g. FORBIDDEN to this user) has no status to show: it is named on stderr.
   const refused = replies.filter((r) => !r.ok);
   for (const r of refused) io.err(`beds: node ${r.meta.node} refused: ${r.error?.code} ${r.error?.message}`);

@@ -31,7 +31,17 @@ export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(
       strict: true,
     });
   } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]!.replace(/\. To specify.*$/, ""));
+    const [first, ...rest] = (error as Error).message.split("\n");
+    const message = first!.replace(/\. To specify.*$/, "");
+    // node:util's hint for a value that starts with "-" (`--limit -5`) is on a line of its own.
+    const flag = /starting with a dash use '(-[^=']+)=-XYZ'/.exec(rest.join(" "))?.[1];
+    if (flag === undefined) throw new UsageError(message);
+    const at = args.indexOf(flag);
+    const value = (at < 0 ? undefined : args[at + 1]) ?? "-XYZ";
+    const ambiguous = message.replace(/\.$/, "");
+    throw new UsageError(
+      `${ambiguous}: a value that starts with "-" must be attached with "=", as in ${flag}=${value}`,
+    );
   }
 }
 
@@ -70,11 +80,37 @@ export function jsonFlag(name: string, text: string | undefined): Record<string,
   return value as Record<string, unknown>;
 }
 
-/** `--wait MS`: how long to collect replies, within what a timer can wait. */
-export function waitFlag(text: string | undefined, fallback: number): number {
-  const n = Number(text ?? fallback);
-  if (!Number.isInteger(n) || n <= 0 || n > MAX_TIMEOUT_MS) {
-    throw new UsageError(`Option --wait must be 1–${MAX_TIMEOUT_MS} ms`);
+/** The values an {@link integerFlag} takes: `min` up to `max` (none: any), in `unit`. */
+export interface IntegerRange {
+  min: number;
+  max?: number;
+  unit?: string;
+}
+
+/**
+ * `--NAME N`: a whole number within `range`, written in decimal digits only. `Number` would also
+ * read "" as 0, " 0x2" as 2 and "1e2" as 100: a value mistyped or garbled by a script would pass
+ * as another one. Undefined when the flag is not given.
+ */
+export function integerFlag(name: string, text: string | undefined, range: IntegerRange): number | undefined {
+  if (text === undefined) return undefined;
+  const { min, max, unit = "" } = range;
+  const wanted = max === undefined
+    ? `${min === 0 ? "a non-negative integer" : `an integer of at least ${min}`}${unit}`
+    : `${min}–${max}${unit}`;
+  if (!/^[0-9]+$/.test(text)) {
+    throw new UsageError(
+      `Option --${name} must be ${wanted} in decimal digits only, got ${JSON.stringify(text)}`,
+    );
+  }
+  const n = Number(text);
+  if (n < min || n > (max ?? Number.MAX_SAFE_INTEGER)) {
+    throw new UsageError(`Option --${name} must be ${wanted}, got ${text}`);
   }
   return n;
+}
+
+/** `--wait MS`: how long to collect replies, within what a timer can wait. */
+export function waitFlag(text: string | undefined, fallback: number): number {
+  return integerFlag("wait", text, { min: 1, max: MAX_TIMEOUT_MS, unit: " ms" }) ?? fallback;
 }

@@ -8,18 +8,12 @@ import { BedsClient, BedsClientError, MAX_TIMEOUT_MS, type RequestBody } from ".
 import { OPS } from "../config/mod.ts";
 import type { Op } from "../config/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
-import { configFrom, jsonFlag, parse } from "./args.ts";
+import { configFrom, integerFlag, jsonFlag, parse } from "./args.ts";
+import { loggingIn } from "./amqp_login.ts";
 
 /** Usage of `beds call`. */
 export const CALL_USAGE = "beds call TEMPLATE OP [--key JSON] [--data JSON] [--where JSON] [--call NAME]\n" +
   "          [--limit N] [--offset N] [--order f,-g] [--parent EVENT] [--timeout MS]";
-
-function intFlag(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`Option --${name} must be a non-negative integer`);
-  return n;
-}
 
 /** Sends the request and prints the reply as JSON. */
 export async function callCommand(args: string[], io: CliIo): Promise<number> {
@@ -51,17 +45,18 @@ export async function callCommand(args: string[], io: CliIo): Promise<number> {
   set("data", jsonFlag("data", values.data));
   set("where", jsonFlag("where", values.where));
   set("call", values.call);
-  set("limit", intFlag("limit", values.limit));
-  set("offset", intFlag("offset", values.offset));
+  set("limit", integerFlag("limit", values.limit, { min: 0 }));
+  set("offset", integerFlag("offset", values.offset, { min: 0 }));
   set("order", values.order?.split(",").filter(Boolean));
   set("event", values.parent ? { parent: values.parent } : undefined);
-  const timeoutMs = intFlag("timeout", values.timeout) ?? 10_000;
-  if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw new UsageError(`Option --timeout must be 1–${MAX_TIMEOUT_MS} ms`);
-  }
+  const timeoutMs = integerFlag("timeout", values.timeout, { min: 1, max: MAX_TIMEOUT_MS, unit: " ms" }) ??
+    10_000;
 
   const config = configFrom(values, io);
-  const client = await BedsClient.connect({ amqp: config.amqp, timeoutMs, name: "beds call" });
+  const client = await loggingIn(
+    config.amqp,
+    () => BedsClient.connect({ amqp: config.amqp, timeoutMs, name: "beds call" }),
+  );
   try {
     const reply = await client.request(body);
     io.out(JSON.stringify(reply, null, 2));

@@ -28,7 +28,8 @@ export async function checkCommand(args: string[], io: CliIo): Promise<number> {
   const boot = await bootNode({ values, steps: CHECK_STEPS, logFd: values.verbose ? 2 : undefined }, io);
   const records = boot.ok ? boot.ipl.record.steps : boot.records;
   const ctx = boot.ctx;
-  io.out(`beds check: node ${ctx?.role ?? values.node ?? "?"}, env ${ctx?.config.env ?? "?"}`);
+  const env = ctx?.config.env ?? (boot.ok ? undefined : boot.env);
+  io.out(`beds check: node ${ctx?.role ?? values.node ?? "?"}, env ${env ?? "?"}`);
   for (const rec of records) {
     io.out(line(rec));
     for (const warning of rec.warnings ?? []) io.out(`          ${warning}`);

@@ -16,6 +16,7 @@ import type { Config } from "../config/mod.ts";
 import { type CliIo, stoppedExitCode, UsageError } from "./io.ts";
 import { configFrom, parse, refuseOtherFlags } from "./args.ts";
 import { printable } from "./printable.ts";
+import { loggingIn } from "./amqp_login.ts";
 
 /** Usage of `beds dlq`. */
 export const DLQ_USAGE =
@@ -101,7 +102,10 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
   const config = configFrom(values, io);
   const sources = queuesOf(config, values.role, values.broker);
   const queues = sources.map((s) => s.queue);
-  const connection = await connectAmqp(config.amqp, { name: `beds dlq ${action}` });
+  const connection = await loggingIn(
+    config.amqp,
+    () => connectAmqp(config.amqp, { name: `beds dlq ${action}` }),
+  );
   try {
     if (action === "list") {
       const letters = await listDeadLetters(connection, queues, amqpUser(config.amqp));

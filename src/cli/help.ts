@@ -4,7 +4,8 @@
  * @module
  */
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
-import type { CliIo } from "./io.ts";
+import { type CliIo, UsageError } from "./io.ts";
+import { parse } from "./args.ts";
 import { RUN_USAGE } from "./run.ts";
 import { CHECK_USAGE } from "./check.ts";
 import { CALL_USAGE } from "./call.ts";
@@ -31,14 +32,23 @@ Usage:
 
 Config: --config DIR (default $BEDS_CONFIG_DIR or ./config), --env ENV (default $BEDS_ENV or dev).`;
 
+/** Refuses any flag or argument but `--help`: a command that ignored them would hide a typo. */
+function takesNothing(command: string, args: string[]): void {
+  const { values } = parse(args, {}, false);
+  const flag = Object.keys(values).find((f) => f !== "help");
+  if (flag) throw new UsageError(`beds ${command} does not take --${flag}`);
+}
+
 /** Prints the usage. */
-export function helpCommand(_args: string[], io: CliIo): Promise<number> {
+export function helpCommand(args: string[], io: CliIo): Promise<number> {
+  takesNothing("help", args);
   io.out(USAGE);
   return Promise.resolve(0);
 }
 
 /** Prints the version. */
-export function versionCommand(_args: string[], io: CliIo): Promise<number> {
+export function versionCommand(args: string[], io: CliIo): Promise<number> {
+  takesNothing("version", args);
   io.out(`beds ${VERSION} (protocol v${PROTOCOL_VERSION}, deno ${Deno.version.deno})`);
   return Promise.resolve(0);
 }

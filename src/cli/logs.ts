@@ -25,7 +25,8 @@ import {
 import { EVENT_ID_PATTERN } from "../protocol/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
 import { printable } from "./printable.ts";
-import { configFrom, parse, refuseOtherFlags } from "./args.ts";
+import { configFrom, integerFlag, parse, refuseOtherFlags } from "./args.ts";
+import { loggingIn } from "./amqp_login.ts";
 
 /** Usage of `beds logs`. */
 export const LOGS_USAGE =
@@ -153,11 +154,12 @@ export async function storedAfter(
 async function withStore<T>(config: Config, work: (store: LogStore) => Promise<T>): Promise<T> {
   if (config.logstore.store === "admin") {
     // The records are the admin role's: read them through its adminLogsBroker.
-    const client = await BedsClient.connect({
-      amqp: config.amqp,
-      name: "beds logs",
-      exchange: adminExchangeName(config.amqp.exchange),
-    });
+    const client = await loggingIn(config.amqp, () =>
+      BedsClient.connect({
+        amqp: config.amqp,
+        name: "beds logs",
+        exchange: adminExchangeName(config.amqp.exchange),
+      }));
     try {
       return await work(
         createAmqpLogStore({
@@ -184,12 +186,7 @@ async function withStore<T>(config: Config, work: (store: LogStore) => Promise<T
 }
 
 function limitOf(text: string | undefined): number {
-  if (text === undefined) return 50;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 10000) {
-    throw new UsageError(`Option --limit must be 1–10000, got ${text}`);
-  }
-  return n;
+  return integerFlag("limit", text, { min: 1, max: 10000 }) ?? 50;
 }
 
 function oneOf(name: string, value: string | undefined, allowed: string[]): string | undefined {

@@ -44,7 +44,16 @@ export interface BootOptions {
 /** A booted (or failed) node. */
 export type BootResult =
   | { ok: true; ctx: IplContext; ipl: IplResult }
-  | { ok: false; exitCode: number; message: string; ctx?: IplContext; records: StepRecord[]; stopped?: true };
+  | {
+    ok: false;
+    exitCode: number;
+    message: string;
+    ctx?: IplContext;
+    /** The config's environment, when it loaded (a failure before the context is made has no ctx). */
+    env?: string;
+    records: StepRecord[];
+    stopped?: true;
+  };
 
 /** Loads config and runs `steps`; never throws for expected failures. */
 export async function bootNode(options: BootOptions, io: CliIo): Promise<BootResult> {
@@ -70,6 +79,7 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
       ok: false,
       exitCode: EXIT_CODES.config,
       message: `config: ${badInstance}`,
+      env: config.env,
       records: [{ step: "config", outcome: "failed", ms: elapsed(t0), error: badInstance }],
     };
   }
@@ -101,6 +111,7 @@ export async function bootNode(options: BootOptions, io: CliIo): Promise<BootRes
       ok: false,
       exitCode: EXIT_CODES.config,
       message: `config: ${message}`,
+      env: config.env,
       records: [{ ...configRecord, outcome: "failed", error: message }],
     };
   }

@@ -72,13 +72,18 @@ export function describeTemplate(t: Template): Record<string, unknown> {
 export async function templatesCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { dir: { type: "string" }, wait: { type: "string" } });
   const [action, name, ...extra] = positionals;
-  if (values.help || !action) {
+  if (values.help) {
     io.out(TEMPLATES_USAGE);
-    return values.help ? 0 : 2;
+    return 0;
   }
+  if (!action) throw new UsageError(`Usage: ${TEMPLATES_USAGE}`);
   const own = ACTION_FLAGS.get(action);
   if (own) refuseOtherFlags(`beds templates ${action}`, values, own);
   if (action === "reload" && !name) return await reloadFleet(values, io);
+  if (action === "validate" && name !== undefined && values.dir !== undefined) {
+    // Either would be taken and the other silently ignored.
+    throw new UsageError("beds templates validate takes DIR or --dir, not both");
+  }
   if (action === "validate" && !extra.length) return await validateCommand(name, values, io);
   if (action === "verify" && !name) return await verifyCommand(values, io);
   const dir = values.dir ?? configFrom(values, io).templatesDir;
@@ -124,13 +129,15 @@ async function reloadFleet(
   values: { config?: string; env?: string; wait?: string },
   io: CliIo,
 ): Promise<number> {
+  // Checked before the config is read, as every usage error is.
+  const waitMs = waitFlag(values.wait, 3000);
   const config = configFrom(values, io);
   const replies = await adminReplies(io, {
     amqp: config.amqp,
     command: "reload",
-    waitMs: waitFlag(values.wait, 3000),
+    waitMs,
   });
-  if (replies === 3) return 3;
+  if (typeof replies === "number") return replies;
   if (!replies.length) {
     io.err("beds: no node answered");
     return 3;

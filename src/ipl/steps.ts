@@ -10,8 +10,8 @@ import { createRegistry, createRegistryHolder } from "../templates/mod.ts";
 import { loadRoleTemplates, servesAdminExchange } from "./role_templates.ts";
 import { openAdminLink } from "./admin_link.ts";
 import { describeTlsError } from "../tls.ts";
+import { describeAmqpLoginFailure } from "../amqp/login_failure.ts";
 
-import type { AmqpConfig } from "../config/mod.ts";
 import type { IplContext } from "./context.ts";
 import { EXIT_CODES } from "./exit_codes.ts";
 import { declareRole } from "./roles.ts";
@@ -82,31 +82,6 @@ function failureReason(error: unknown): string {
   return tls ?? String((error as Error | null)?.message ?? error).split("\n")[0]!;
 }
 
-/**
- * RabbitMQ answers the open of a vhost that does not exist, or that the user has no permissions on,
- * by closing the connection; amqplib's message says only that, without the server's reason.
- */
-const VHOST_REFUSED = /^Expected ConnectionOpenOk; got <ConnectionClose/;
-
-/** The vhost the config opens: `amqp.vhost`, or the URL's path (amqplib's rule: none is `/`). */
-function amqpVhost(config: AmqpConfig): string {
-  if (!config.url) return config.vhost;
-  const path = new URL(config.url).pathname.slice(1);
-  try {
-    return path ? decodeURIComponent(path) : "/";
-  } catch {
-    return path;
-  }
-}
-
-/** Why the AMQP login failed, in words that say what to check. */
-function amqpFailure(error: unknown, config: AmqpConfig): string {
-  if (!VHOST_REFUSED.test(String((error as Error | null)?.message))) return failureReason(error);
-  const [vhost, user] = [amqpVhost(config), amqpUser(config)];
-  return `vhost "${vhost}" does not exist or user "${user}" has no permissions on it: ` +
-    "check amqp.vhost (or the URL's path) and the user's permissions";
-}
-
 const amqpAuth: IplStep<IplContext> = {
   name: "amqp_auth",
   exitCode: EXIT_CODES.amqp_auth,
@@ -133,7 +108,7 @@ const amqpAuth: IplStep<IplContext> = {
     try {
       await supervisor.start();
     } catch (error) {
-      throw new Error(`AMQP login to ${where} as "${user}" failed: ${amqpFailure(error, ctx.config.amqp)}`);
+      throw new Error(describeAmqpLoginFailure(error, ctx.config.amqp));
     }
     ctx.amqp = supervisor;
     return {

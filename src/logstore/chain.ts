@@ -85,17 +85,24 @@ export function describeRecord(record: StoredEvent, origin?: string): string {
   return parts.join("  ");
 }
 
-/** Renders a chain tree as indented lines, with each record's offset from the chain's start. */
+/**
+ * Renders a chain tree as lines drawn with box characters, each record with its offset from the
+ * chain's start: `├─` for a child with siblings after it and `│` carried down beside its own
+ * children, so that a glance tells which records hang under which.
+ */
 export function renderChainTree(roots: readonly ChainNode[]): string[] {
   const origin = roots.map(startOf).filter(Boolean).sort()[0];
   const lines: string[] = [];
-  const walk = (node: ChainNode, depth: number, parent?: string) => {
-    const indent = depth === 0 ? "" : `${"   ".repeat(depth - 1)}└─ `;
+  const walk = (node: ChainNode, indent: string, branch: string, parent?: string) => {
     const what = node.record ? describeRecord(node.record, origin) : "(not recorded)";
-    lines.push(`${indent}${label(node.event, parent)}  ${what}`);
-    for (const child of node.children) walk(child, depth + 1, node.event);
+    lines.push(`${indent}${branch}${label(node.event, parent)}  ${what}`);
+    // Below a child with siblings still to come, its line continues down past its own children.
+    const below = indent + (branch === "├─ " ? "│  " : branch === "" ? "" : "   ");
+    node.children.forEach((child, i) =>
+      walk(child, below, i === node.children.length - 1 ? "└─ " : "├─ ", node.event)
+    );
   };
-  for (const root of roots) walk(root, 0);
+  for (const root of roots) walk(root, "", "");
   return lines;
 }
 

@@ -156,13 +156,13 @@ Deno.test("runCli() call validates its arguments before connecting", async (t) =
   await t.step("with a negative --limit", async () => {
     assertUsage(
       await cli(["call", "cus", "read", "--limit=-1"]),
-      "Option --limit must be a non-negative integer",
+      'Option --limit must be a non-negative integer in decimal digits only, got "-1"',
     );
   });
   await t.step("with a fractional --offset", async () => {
     assertUsage(
       await cli(["call", "cus", "read", "--offset", "1.5"]),
-      "Option --offset must be a non-negative integer",
+      'Option --offset must be a non-negative integer in decimal digits only, got "1.5"',
     );
   });
   await t.step("--help prints the call usage", async () => {

@@ -483,7 +483,7 @@ Deno.test("renderChainTree() indents children and shows timings and errors", () 
   ]));
   assert.equal(lines.length, 3);
   assert.match(lines[0]!, new RegExp(`^${root}  \\+0ms  read\\.prd .*12 ms  2 rows`));
-  assert.ok(lines[1]!.startsWith("└─ .1  +5ms  read.prd"), lines[1]!);
+  assert.ok(lines[1]!.startsWith("├─ .1  +5ms  read.prd"), lines[1]!);
   assert.ok(lines[2]!.startsWith("└─ .2  +7ms  read.prd"), lines[2]!);
   assert.match(lines[2]!, /ERROR NOT_FOUND: No "prd" matches the key/);
 });
