@@ -6,6 +6,7 @@
  */
 import { amqpEndpoint, amqpUser, createAmqpSupervisor, describeAmqp } from "../amqp/mod.ts";
 import { createMariadbAdapter } from "../adapters/mod.ts";
+import type { ConnectionSetHealth } from "../adapters/mariadb/connections.ts";
 import { createRegistry, createRegistryHolder } from "../templates/mod.ts";
 import { loadRoleTemplates, servesAdminExchange } from "./role_templates.ts";
 import { openAdminLink } from "./admin_link.ts";
@@ -147,9 +148,21 @@ async function openMariadb(ctx: IplContext): Promise<StepOutcome> {
   }
   ctx.mariadb = adapter;
   ctx.adapters.set("mariadb", adapter);
+  // The step fails only when none opens: a set that opened in part says how far, as a warning.
+  const sets = adapter.health().detail as Record<string, ConnectionSetHealth>;
+  const opened = (set: string) => {
+    const { alive, size } = sets[set]!;
+    return alive < size ? `${alive} of ${size} open` : `${size}`;
+  };
+  const partial = Object.entries(sets).filter(([, h]) => h.alive < h.size).map(([set, h]) =>
+    `mariadb ${set}: ${h.alive} of ${h.size} connections open, the rest retried in the background`
+  );
   return {
-    detail: `mariadb ${maria.master.host}:${maria.master.port} × ${maria.master.connections}` +
-      (maria.secondary ? `, secondary ${maria.secondary.host}:${maria.secondary.port}` : ""),
+    detail: `mariadb ${maria.master.host}:${maria.master.port} × ${opened("master")}` +
+      (maria.secondary
+        ? `, secondary ${maria.secondary.host}:${maria.secondary.port} × ${opened("secondary")}`
+        : ""),
+    warnings: partial,
     undo: async () => {
       ctx.adapters.delete("mariadb");
       await adapter.close();
@@ -171,7 +184,7 @@ const dbPools: IplStep<IplContext> = {
     }
     return {
       detail: [maria.detail, mongo.detail].filter(Boolean).join("; "),
-      warnings: mongo.warnings ?? [],
+      warnings: [...maria.warnings ?? [], ...mongo.warnings ?? []],
       undo: async () => {
         await mongo.undo?.();
         await maria.undo?.();

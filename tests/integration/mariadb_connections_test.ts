@@ -8,10 +8,11 @@
 import assert from "node:assert/strict";
 import { createMariadbAdapter, type TransactionScope } from "../../src/adapters/mod.ts";
 import { createConnectionSet } from "../../src/adapters/mariadb/connections.ts";
+import pino from "pino";
 import { loadTemplates, recTemplates } from "../../src/templates/mod.ts";
 import { BedsError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logging/mod.ts";
-import { createTestEnv, dbQuery, type TestEnv, waitFor } from "../helpers/services.ts";
+import { cli, createTestEnv, dbQuery, type TestEnv, waitFor } from "../helpers/services.ts";
 import { startSlowProxy } from "../helpers/slow_proxy.ts";
 
 function connectionSet(env: TestEnv, settings: { query_timeout_ms?: number; connections?: number } = {}) {
@@ -334,6 +335,43 @@ Deno.test("MariaDB connections: close() while a lost connection is being reopene
   } finally {
     await set.close();
     proxy.close();
+    await env.cleanup();
+  }
+});
+
+Deno.test("MariaDB connections: a set that opens only some of its connections says so, and serves on those", async () => {
+  const env = await createTestEnv({ emptySchema: true });
+  const user = `beds_lim_${crypto.randomUUID().slice(0, 8)}`;
+  await dbQuery(env, `CREATE USER '${user}'@'%' IDENTIFIED BY 'pw' WITH MAX_USER_CONNECTIONS 1`);
+  await dbQuery(env, `GRANT SELECT, EXECUTE ON \`${env.schema}\`.* TO '${user}'@'%'`);
+  const lines: string[] = [];
+  const set = createConnectionSet({
+    name: "master",
+    server: { ...env.config.databases.mariadb!.master, user, password: "pw", connections: 2 },
+    logger: pino({ level: "warn" }, { write: (line: string) => lines.push(line) }),
+  });
+  try {
+    await set.open();
+    assert.equal(set.health().alive, 1);
+    const warned = lines.map((line) => JSON.parse(line)).find((l) => /did not open/.test(l.msg));
+    assert.ok(warned, lines.join("\n"));
+    assert.equal(warned.open, 1);
+    assert.equal(warned.size, 2);
+    assert.match(warned.err, /max_user_connections/i);
+    assert.deepEqual(await set.query("SELECT 1 AS one", []), [{ one: 1 }]);
+    await set.close();
+
+    // A node's start says so too, in its db_pools step (its detail gave the configured count).
+    const run = await cli(["check", ...env.cliArgs], {
+      BEDS_MARIADB_USER: user,
+      BEDS_MARIADB_PASSWORD: "pw",
+    });
+    assert.match(run.out, /warn\s+db_pools/, run.out);
+    assert.match(run.out, /mariadb master: 1 of \d+ connections open, the rest retried in the background/);
+    assert.match(run.out, /× 1 of \d+ open/);
+  } finally {
+    await set.close();
+    await dbQuery(env, `DROP USER '${user}'@'%'`);
     await env.cleanup();
   }
 });

@@ -278,6 +278,18 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
           { cause: failed[0]!.reason },
         );
       }
+      // The node starts on the ones that opened: said once here, as the rest are retried quietly.
+      if (failed.length) {
+        logger.warn(
+          {
+            db: name,
+            open: slots.length - failed.length,
+            size: slots.length,
+            err: (failed[0]!.reason as Error)?.message,
+          },
+          "some mariadb connections did not open; retrying them in the background",
+        );
+      }
       for (const [i, r] of results.entries()) if (r.status === "rejected") schedule(slots[i]!);
       const timer = setInterval(expire, Math.min(1000, Math.max(25, server.query_timeout_ms / 4)));
       Deno.unrefTimer(timer);
