@@ -9,6 +9,7 @@ import { loadConfig } from "../config/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
 import { MAX_TIMEOUT_MS } from "../client/mod.ts";
+import { parseExact } from "../protocol/exact_numbers.ts";
 
 /** Flags every subcommand accepts. */
 export const COMMON_OPTIONS = {
@@ -70,7 +71,8 @@ export function jsonFlag(name: string, text: string | undefined): Record<string,
   if (text === undefined) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // A long number (an id past 2^53, a decimal's digits) is sent as written, as a client's would be.
+    value = parseExact(text);
   } catch {
     throw new UsageError(`Option --${name} is not valid JSON: ${text}`);
   }

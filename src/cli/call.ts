@@ -55,7 +55,7 @@ export async function callCommand(args: string[], io: CliIo): Promise<number> {
   const config = configFrom(values, io);
   const client = await loggingIn(
     config.amqp,
-    () => BedsClient.connect({ amqp: config.amqp, timeoutMs, name: "beds call" }),
+    () => BedsClient.connect({ amqp: config.amqp, timeoutMs, name: "beds call", exactNumbers: true }),
   );
   try {
     const reply = await client.request(body);

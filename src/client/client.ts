@@ -39,7 +39,7 @@ export class BedsClient {
   #exchange: string;
   #timeoutMs: number;
   #closeTimeoutMs: number;
-  #pending = new PendingTable();
+  #pending: PendingTable;
   #seq = 0;
   #prefix = `${crypto.randomUUID().slice(0, 8)}-`;
   #closed = false;
@@ -63,7 +63,9 @@ export class BedsClient {
     closeTimeoutMs: number,
     confirm: boolean,
     userId: string | undefined,
+    exactNumbers: boolean,
   ) {
+    this.#pending = new PendingTable(exactNumbers);
     this.#closeTimeoutMs = closeTimeoutMs;
     this.#confirm = confirm;
     this.#userId = userId;
@@ -90,6 +92,7 @@ export class BedsClient {
         options.closeTimeoutMs ?? 5000,
         options.confirm ?? false,
         options.userId === false ? undefined : options.userId ?? amqpUser(options.amqp),
+        options.exactNumbers ?? false,
       );
       await channel.consume(DIRECT_REPLY_TO, (msg) => {
         if (msg) client.#pending.settle(msg.properties.correlationId, msg.content);

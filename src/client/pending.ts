@@ -6,6 +6,7 @@
  */
 import type { Buffer } from "node:buffer";
 import { BedsClientError } from "./types.ts";
+import { parseExact } from "../protocol/exact_numbers.ts";
 import type { Reply } from "../protocol/mod.ts";
 
 /** One request or send still waiting. */
@@ -21,6 +22,12 @@ export interface Pending {
 /** Waiting requests by correlation id. */
 export class PendingTable {
   #pending = new Map<string, Pending>();
+  #parse: (text: string) => unknown;
+
+  /** `exactNumbers`: replies parsed keeping a number a double would change as its literal. */
+  constructor(exactNumbers = false) {
+    this.#parse = exactNumbers ? parseExact : JSON.parse;
+  }
 
   get size(): number {
     return this.#pending.size;
@@ -59,7 +66,7 @@ export class PendingTable {
     if (!pending) return;
     let reply: Reply;
     try {
-      reply = JSON.parse(content.toString("utf8"));
+      reply = this.#parse(content.toString("utf8")) as Reply;
     } catch (error) {
       pending.reject(new SyntaxError(`Reply is not JSON: ${(error as Error).message}`, { cause: error }));
       return;

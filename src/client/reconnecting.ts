@@ -53,6 +53,8 @@ export interface ReconnectingClientOptions {
   closeTimeoutMs?: BedsClientOptions["closeTimeoutMs"];
   /** `user_id` stamped on every request, as {@link BedsClientOptions.userId}. @default the AMQP user */
   userId?: BedsClientOptions["userId"];
+  /** Replies' numbers kept exact, as {@link BedsClientOptions.exactNumbers}. @default false */
+  exactNumbers?: boolean;
 }
 
 /** Per-request options of a reconnecting client. */
@@ -128,6 +130,7 @@ export function createReconnectingClient(options: ReconnectingClientOptions): Re
       confirm: options.confirm,
       closeTimeoutMs: options.closeTimeoutMs,
       userId: options.userId,
+      exactNumbers: options.exactNumbers,
     })
       .then(
         async (fresh) => {

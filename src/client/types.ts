@@ -76,6 +76,13 @@ export interface BedsClientOptions {
    * @default the config's AMQP user (`amqp.user`, or the URL's user)
    */
   userId?: string | false;
+  /**
+   * Keep a number in a reply that a double would change (a JSON column's 9007199254740993, or
+   * 1234567890.123456789012) as its literal, `JSON.rawJSON` of it, which `JSON.stringify` writes
+   * again digit for digit: for a program that passes replies on (the HTTP gateway, `beds call`).
+   * Otherwise such a number is the double `JSON.parse` makes of it. @default false
+   */
+  exactNumbers?: boolean;
 }
 
 /** Per-request options. */

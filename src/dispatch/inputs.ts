@@ -43,7 +43,7 @@ function paramValues(
   required: readonly string[],
 ): Values {
   const values = new Map<string, unknown>();
-  // Sent as null: a json field's check turns null into the text "null", which is still no value.
+  // Sent as null: a json field that is not nullable turns null into the text "null", still no value.
   const nulls = new Set<string>();
   for (const source of [request.data, request.key]) {
     for (const [field, value] of Object.entries(source ?? {})) {

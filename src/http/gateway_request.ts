@@ -8,6 +8,7 @@
  * @module
  */
 import { BedsError, type ErrorCode } from "../errors.ts";
+import { parseRequestText } from "../protocol/request.ts";
 import { hostWellFormed } from "./host_check.ts";
 
 /** Body keys the gateway sets itself. */
@@ -106,11 +107,16 @@ export function refuseBrowsers(request: Request): void {
   }
 }
 
+/**
+ * The body as a JSON object. A number in a field value that a double would change (1e400,
+ * 9007199254740993) stays its literal, which the request sent on carries as it came: the node checks
+ * the client's number, not the double the gateway would have made of it.
+ */
 export function parseBody(bytes: Uint8Array): Record<string, unknown> {
   if (bytes.byteLength === 0) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(bytes));
+    parsed = parseRequestText(decoder.decode(bytes));
   } catch (error) {
     throw new BedsError("BAD_REQUEST", "Request body is not valid UTF-8 JSON", { cause: error });
   }

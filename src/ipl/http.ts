@@ -109,6 +109,8 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
     amqp: config.amqp,
     name: `beds gateway ${ctx.role} ${ctx.instance}`,
     logger: ctx.logger,
+    // The reply is written again as the HTTP answer: a JSON column's long number must keep its digits.
+    exactNumbers: true,
   });
   await link.open();
   const { host, port, timeout_ms: timeoutMs, max_body_bytes: maxBodyBytes, max_inflight: maxInflight } =

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { OPS } from "../config/mod.ts";
 import { BedsError } from "../errors.ts";
 import { EVENT_ID_PATTERN, MAX_PARENT_LENGTH, MAX_PARENT_PARTS } from "./event_id.ts";
+import { isRawNumber, mayChangeNumbers, parseExact, plainNumbers } from "./exact_numbers.ts";
 
 /** Template names are three-letter acronyms or short snake_case names. */
 export const TEMPLATE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
@@ -51,7 +52,10 @@ export const requestSchema = z.strictObject({
   deadline_ms: z.number().int().positive().optional(),
 });
 
-/** A decoded, shape-checked request. Field values are checked by dispatch. */
+/**
+ * A decoded, shape-checked request. Field values are checked by dispatch; a number among them that a
+ * double would change is raw JSON of its literal (see {@link parseRequestText}).
+ */
 export type Request = z.output<typeof requestSchema>;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -93,11 +97,36 @@ export function decodeRequest(body: Uint8Array, maxBytes: number, options?: Deco
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(body));
+    parsed = parseRequestText(decoder.decode(body));
   } catch (error) {
     throw new BedsError("BAD_REQUEST", "Request body is not valid UTF-8 JSON", { cause: error });
   }
   return checkRequest(parsed);
+}
+
+/** The sections that hold field values: their numbers are kept as the client wrote them. */
+const FIELD_SECTIONS: ReadonlySet<string> = new Set(["key", "data", "where"]);
+
+/**
+ * A request body's JSON text parsed, with each number in a field value kept exact where a double
+ * would change it (raw JSON of its literal, see exact_numbers.ts: the field checks take its digits).
+ * Everywhere else (`limit`, `deadline_ms`, `v`, a section that is no object) a number is the double
+ * `JSON.parse` makes, so the shape check judges it and words its message as for any other.
+ * Throws as `JSON.parse` does.
+ */
+export function parseRequestText(text: string): unknown {
+  if (!mayChangeNumbers(text)) return JSON.parse(text);
+  const parsed = parseExact(text);
+  if (!isMap(parsed) || isRawNumber(parsed)) return plainNumbers(parsed);
+  const body = parsed as Record<string, unknown>;
+  for (const key of Object.keys(body)) {
+    const value = body[key];
+    if (isRawNumber(value)) {
+      // Defined, not assigned: the key may be "__proto__" (refused later as unknown).
+      Object.defineProperty(body, key, { value: Number(value.rawJSON), enumerable: true, writable: true });
+    } else if (!FIELD_SECTIONS.has(key)) plainNumbers(value);
+  }
+  return body;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(requestSchema.shape));

@@ -6,6 +6,7 @@
  * @module
  */
 import { BedsError } from "../errors.ts";
+import { isRawNumber, literalParts, type RawNumber } from "../protocol/exact_numbers.ts";
 import { DECIMAL_DEFAULTS, type FieldSpec } from "./schema.ts";
 
 /** Checks one value; returns it normalised or throws `VALIDATION`. */
@@ -35,6 +36,36 @@ function bigIntegerText(value: unknown): { text: string; n: bigint } | undefined
 
 /** As many digits as MariaDB's widest DECIMAL holds: 65 before the point, 30 after it. */
 const DECIMAL = /^-?\d{1,65}(\.\d{1,30})?$/;
+const DECIMAL_WHOLE = 65;
+const DECIMAL_FRACTION = 30;
+
+/**
+ * The integer a number literal a double would change denotes (9007199254740993), exactly; `"fraction"`
+ * when it has one, `"huge"` past 2^64 (without building a number of a million digits for `1e999999`).
+ */
+function rawInteger(raw: RawNumber): bigint | "fraction" | "huge" {
+  const { negative, digits, exponent } = literalParts(raw.rawJSON)!;
+  if (exponent < 0) return "fraction"; // its digits have no trailing zeros
+  if (digits.length + exponent > 20) return "huge";
+  const n = BigInt(digits + "0".repeat(exponent));
+  return negative ? -n : n;
+}
+
+/**
+ * A number literal a double would change as decimal text: as sent when it is one already
+ * (`1234567890.123456789012`), else in plain notation (`1.5e-20`); undefined past the digits of a
+ * DECIMAL (`1e400`).
+ */
+function rawDecimal(raw: RawNumber): string | undefined {
+  if (DECIMAL.test(raw.rawJSON)) return raw.rawJSON;
+  const { negative, digits, exponent } = literalParts(raw.rawJSON)!;
+  const whole = digits.length + exponent; // digits before the point
+  if (whole > DECIMAL_WHOLE || -exponent > DECIMAL_FRACTION) return undefined;
+  const sign = negative ? "-" : "";
+  if (exponent >= 0) return `${sign}${digits}${"0".repeat(exponent)}`;
+  if (whole <= 0) return `${sign}0.${"0".repeat(-whole)}${digits}`;
+  return `${sign}${digits.slice(0, whole)}.${digits.slice(whole)}`;
+}
 
 /** Whether year-month-day is a day of the (proleptic Gregorian) calendar. */
 function calendarDay(y: number, m: number, d: number): boolean {
@@ -153,6 +184,7 @@ export function codePoints(text: string): number {
 }
 
 function typeOf(value: unknown): string {
+  if (isRawNumber(value)) return "number";
   return value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
 }
 
@@ -200,6 +232,14 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
         return value;
       }
       case "int": {
+        if (isRawNumber(value)) {
+          // Its digits, which a double would have changed: taken as exactly as the string of them.
+          const n = rawInteger(value);
+          if (n === "fraction") fail(name, "must be an integer, got number");
+          if (n === "huge" || n < BIGINT_MIN || n > BIGINT_MAX) fail(name, "is past what a BIGINT holds");
+          checkRange(n);
+          return n > SAFE_MAX || n < -SAFE_MAX ? String(n) : Number(n);
+        }
         const big = bigIntegerText(value);
         if (big) {
           if (big.n < BIGINT_MIN || big.n > BIGINT_MAX) fail(name, "is past what a BIGINT holds");
@@ -207,7 +247,8 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
           return big.text;
         }
         if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
-          // It has already been rounded (JSON.parse): the client must send the digits instead.
+          // A double past 2^53 whose digits are its own (2^53, 1e20): most likely one a client's own
+          // double already rounded (9007199254740993 in JavaScript is 2^53), so it is not taken.
           fail(name, "is past ±(2^53−1): send the string of its digits");
         }
         if (typeof value !== "number" || !Number.isSafeInteger(value)) {
@@ -216,14 +257,23 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
         checkRange(value);
         return value;
       }
-      case "number":
-        if (typeof value !== "number" || !Number.isFinite(value)) {
+      case "number": {
+        // A double field holds the double nearest the literal, as a double column would.
+        const n = isRawNumber(value) ? Number(value.rawJSON) : value;
+        if (isRawNumber(value) && !Number.isFinite(n)) fail(name, "is past what a double holds");
+        if (typeof n !== "number" || !Number.isFinite(n)) {
           fail(name, `must be a number, got ${typeOf(value)}`);
         }
-        checkRange(value);
-        return value;
+        checkRange(n);
+        return n;
+      }
       case "decimal": {
-        const text = typeof value === "number" && Number.isFinite(value) ? plainNumber(value) : value;
+        const exact = isRawNumber(value)
+          ? rawDecimal(value) ??
+            fail(name, "is past what a DECIMAL holds (65 digits, 30 of them after the point)")
+          : undefined;
+        const text = exact ??
+          (typeof value === "number" && Number.isFinite(value) ? plainNumber(value) : value);
         if (typeof text !== "string" || !DECIMAL.test(text)) {
           fail(name, "must be a decimal number or numeric string");
         }
@@ -259,13 +309,16 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
         return utc;
       }
       case "json":
+        // A number a double would change is raw JSON of its literal: written as it came.
         return JSON.stringify(value);
     }
   };
 
   return (value) => {
     if (value === null) {
-      if (spec.nullable || spec.type === "json") return spec.type === "json" ? "null" : null;
+      if (spec.nullable) return null; // SQL NULL, a json field's too: how a client clears a column
+      // A json field that may not be NULL stores the JSON document `null`.
+      if (spec.type === "json") return "null";
       fail(name, "must not be null");
     }
     if (value === undefined) fail(name, "is missing");

@@ -3,7 +3,8 @@
  * statement that never answers times out (a partition too), a killed
  * statement does not leave its session behind, a transaction a procedure
  * leaves open is committed, a JSON column JavaScript cannot parse arrives as its text
- * instead of ending the process, and a BIGINT past 2^53 arrives exact.
+ * instead of ending the process, a BIGINT past 2^53 arrives exact, and so do a JSON
+ * column's numbers and a FLOAT (its shortest decimal).
  */
 import assert from "node:assert/strict";
 import { createMariadbAdapter, type TransactionScope } from "../../src/adapters/mod.ts";
@@ -36,7 +37,7 @@ const sessionOpen = async (env: TestEnv, id: number) =>
 const unavailable = (message: RegExp) => (error: unknown) =>
   error instanceof BedsError && error.code === "DB_UNAVAILABLE" && message.test(error.message);
 
-Deno.test("MariaDB connections: timeouts, killed statements, open transactions, JSON and BIGINT columns", async (t) => {
+Deno.test("MariaDB connections: timeouts, killed statements, open transactions, JSON, BIGINT and FLOAT columns", async (t) => {
   const env = await createTestEnv({ emptySchema: true });
   const set = connectionSet(env, { query_timeout_ms: 300 });
   await set.open();
@@ -196,6 +197,60 @@ Deno.test("MariaDB connections: timeouts, killed statements, open transactions, 
           ["9007199254740993"],
         );
         assert.deepEqual(row, { id: "9007199254740993" });
+      },
+    );
+    await t.step(
+      "JSON numbers arrive exact, and FLOATs as their shortest decimal, by query, CALL and adapter read",
+      async () => {
+        await dbQuery(env, "CREATE TABLE nums (id INT PRIMARY KEY, doc JSON, f FLOAT, d DOUBLE)");
+        await dbQuery(
+          env,
+          "INSERT INTO nums VALUES (1, JSON_OBJECT('id', 9007199254740993, 'x', 1234567890.123456789012, " +
+            "'n', JSON_ARRAY(1, 2.5, -3, 0.1)), 1.1, 1.1), (2, '9007199254740993', 16777217, 0.1), " +
+            "(3, '[1e400, 1.0]', NULL, NULL)",
+        );
+        await dbQuery(env, "CREATE VIEW v_nums AS SELECT id, doc, f, d FROM nums");
+        await dbQuery(env, "CREATE PROCEDURE sp_nums() SELECT id, doc, f, d FROM nums ORDER BY id");
+        // What the reply carries: MariaDB's digits, not a double's, and 1.1 for FLOAT 1.1.
+        const expected =
+          '[{"id":1,"doc":{"id":9007199254740993,"x":1234567890.123456789012,"n":[1,2.5,-3,0.1]},' +
+          '"f":1.1,"d":1.1},{"id":2,"doc":9007199254740993,"f":16777216,"d":0.1},' +
+          '{"id":3,"doc":[1e400,1],"f":null,"d":null}]';
+        const rows = await set.query<unknown[]>(
+          `SELECT id, doc, f, d FROM \`${env.schema}\`.nums ORDER BY id`,
+          [],
+        );
+        assert.equal(JSON.stringify([...rows]), expected);
+        const [sets] = await set.query<[unknown[]]>(`CALL \`${env.schema}\`.sp_nums()`, []);
+        assert.equal(JSON.stringify([...sets]), expected);
+
+        const dir = await Deno.makeTempDir({ prefix: "beds_tpl_" });
+        await Deno.writeTextFile(
+          `${dir}/nums_rec.toml`,
+          `[template]\nname = "nums"\nstore = "mariadb"\ndatabase = "lab"\n\n` +
+            `[fields.id]\ntype = "int"\n\n[fields.doc]\ntype = "json"\n\n[fields.f]\ntype = "number"\n\n` +
+            `[fields.d]\ntype = "number"\n\n[ops.read]\nview = "v_nums"\nkey = ["id"]\norder = ["id"]\n`,
+        );
+        const [template] = recTemplates(await loadTemplates(dir));
+        await Deno.remove(dir, { recursive: true });
+        const adapter = createMariadbAdapter({
+          config: env.config.databases.mariadb!,
+          logger: silentLogger(),
+        });
+        await adapter.open();
+        try {
+          const { data } = await adapter.read({
+            template: template!,
+            where: new Map(),
+            order: [{ field: "id", desc: false }],
+            limit: 10,
+            offset: 0,
+            params: new Map(),
+          });
+          assert.equal(JSON.stringify(data), expected);
+        } finally {
+          await adapter.close();
+        }
       },
     );
     await t.step(

@@ -437,6 +437,25 @@ Deno.test("gatewayHandler() encodes a request once: the bytes it checks against 
   assert.equal(payloads.length, 2);
 });
 
+Deno.test("gatewayHandler() sends a field value's number as the client wrote it, even one a double would change", async () => {
+  const payloads: string[] = [];
+  const { handle } = handler((_body, _timeoutMs, payload) => {
+    payloads.push(new TextDecoder().decode(payload));
+    return Promise.resolve({ ok: true, data: null, meta: META });
+  });
+  const data = '{"stock":1e400,"doc":{"order_id":9007199254740993,"amount":1234567890.123456789012},"n":0.5}';
+  assert.equal((await post(handle, "/v1/prd/create", `{"data":${data}}`)).status, 200);
+  assert.ok(payloads[0]!.includes(`"data":${data}`), payloads[0]!);
+  // Elsewhere a number is the double it always was, judged by the same rules.
+  const limit = await post(handle, "/v1/cus/read", '{"limit":1e400}');
+  assert.equal(limit.status, 400);
+  assert.equal(
+    limit.json.error.message,
+    "Invalid request: limit: Invalid input: expected number, received Infinity",
+  );
+  assert.equal(payloads.length, 1);
+});
+
 Deno.test("gatewayHandler() answers 503 OVERLOADED at once past max_inflight, and takes requests again after", async () => {
   const waiting: Array<() => void> = [];
   let sends = 0;

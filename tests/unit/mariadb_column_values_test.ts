@@ -1,10 +1,12 @@
 /**
  * Column values fixed up for the reply: BIGINTs exact (a number within
- * ±(2^53−1), else a string of digits), JSON text parsed, and only the columns
- * the definitions name.
+ * ±(2^53−1), else a string of digits), JSON text parsed with its numbers
+ * exact, FLOATs as their shortest decimal, and only the columns the
+ * definitions name.
  */
 import assert from "node:assert/strict";
-import { columnValues, exactInteger } from "../../src/adapters/mariadb/column_values.ts";
+import fc from "fast-check";
+import { columnValues, exactInteger, shortestFloat32 } from "../../src/adapters/mariadb/column_values.ts";
 
 const column = (name: string, columnType: number, json = false) => ({
   name: () => name,
@@ -50,4 +52,40 @@ Deno.test("columnValues leaves a result without such columns, and an OK packet, 
   assert.deepEqual([...columnValues(rows)], [{ id: 1, name: "x" }]);
   const ok = { affectedRows: 1, insertId: 7 };
   assert.equal(columnValues(ok), ok);
+});
+
+Deno.test("a FLOAT is the shortest decimal that reads back as the same float32", () => {
+  assert.equal(shortestFloat32(Math.fround(1.1)), 1.1);
+  assert.equal(shortestFloat32(Math.fround(0.1)), 0.1);
+  assert.equal(shortestFloat32(Math.fround(16777217)), 16777216);
+  assert.equal(shortestFloat32(Math.fround(3.4028234e38)), 3.4028235e38);
+  // A value that is no float32 came as the server's decimal (the text protocol): it is left alone.
+  assert.equal(shortestFloat32(1.1), 1.1);
+  fc.assert(
+    fc.property(fc.float({ noNaN: true, noDefaultInfinity: true }), (v) => {
+      const short = shortestFloat32(v);
+      assert.ok(Math.fround(short) === v, `${short} reads back as ${v}`);
+      let precision = 1;
+      while (precision < 9 && Number(short.toPrecision(precision)) !== short) precision++;
+      // === rather than Object.is: −0 may stay −0, its JSON is 0 all the same.
+      assert.ok(short === Number(v.toPrecision(precision)), `${short} is ${v} in ${precision} digits`);
+      for (let shorter = 1; shorter < precision; shorter++) {
+        assert.notEqual(Math.fround(Number(v.toPrecision(shorter))), v, `${v} in ${shorter} digits`);
+      }
+    }),
+    { numRuns: 20_000 },
+  );
+});
+
+Deno.test("columnValues: FLOAT columns shortest, DOUBLE columns as they are, JSON numbers exact", () => {
+  const float = Math.fround(1.1); // 1.100000023841858, as the binary protocol reads FLOAT 1.1
+  const rows = result([column("f", 4), column("d", 5), column("doc", 252, true)], [
+    { f: float, d: float, doc: '{"id": 9007199254740993, "x": 1234567890.123456789012, "n": 2.5}' },
+    { f: null, d: 1.1, doc: "[1.0, -0]" },
+  ]);
+  assert.equal(
+    JSON.stringify([...columnValues(rows)]),
+    '[{"f":1.1,"d":1.100000023841858,"doc":{"id":9007199254740993,"x":1234567890.123456789012,"n":2.5}},' +
+      '{"f":null,"d":1.1,"doc":[1,0]}]',
+  );
 });

@@ -5,7 +5,8 @@
  *   a text MariaDB takes as JSON and JavaScript does not (`1.`, an unescaped
  *   backslash) throws out of its data handler and ends the process. So they
  *   come as text (`jsonStrings`) and are parsed here, one value at a time; a
- *   text that does not parse is passed on as it is.
+ *   text that does not parse is passed on as it is. A number a double would
+ *   change (9007199254740993) is kept as its literal (protocol/exact_numbers.ts).
  * - BIGINT columns. The driver reads them as BigInt (`bigIntAsNumber` off: as
  *   a number, one past 2^53 would silently become another, and an id would
  *   name a different row). A value within ±(2^53−1) becomes a number, as
@@ -15,13 +16,18 @@
  *   `2024-01-08T09:14:22.125Z`). As `Date`s they would be built in the
  *   process's local zone (shifted by its offset anywhere but UTC), years
  *   0–99 would become 1900–1999, and microseconds would be lost.
+ * - FLOAT columns. The binary protocol sends the float32 itself, which as a
+ *   double is 1.100000023841858 where MariaDB shows 1.1: each becomes the
+ *   shortest decimal that reads back as the same float32. DOUBLEs are left as
+ *   they are: their shortest form is the one JavaScript writes.
  *
  * The columns to fix are found once per column-definition list: a prepared
- * statement reuses its list on every execute, so a result with neither kind
+ * statement reuses its list on every execute, so a result with none of these
  * costs one map lookup.
  *
  * @module
  */
+import { parseExact } from "../../protocol/exact_numbers.ts";
 
 /** What the driver's column definitions offer (`isDataTypeFormatJson`: MariaDB's JSON format tag). */
 interface ColumnDef {
@@ -30,8 +36,9 @@ interface ColumnDef {
   isDataTypeFormatJson?(): boolean;
 }
 
-/** The protocol's type code of BIGINT (MYSQL_TYPE_LONGLONG). */
+/** The protocol's type codes of BIGINT (MYSQL_TYPE_LONGLONG) and FLOAT (MYSQL_TYPE_FLOAT). */
 const LONGLONG = 8;
+const FLOAT = 4;
 /** The protocol's type codes of DATE (and NEWDATE), and of DATETIME and TIMESTAMP (and their v2). */
 const DATE_TYPES = new Set([10, 14]);
 const DATETIME_TYPES = new Set([7, 12, 17, 18]);
@@ -45,9 +52,10 @@ interface Fixes {
   bigint: string[];
   dates: string[];
   datetimes: string[];
+  floats: string[];
 }
 
-const NONE: Fixes = { json: [], bigint: [], dates: [], datetimes: [] };
+const NONE: Fixes = { json: [], bigint: [], dates: [], datetimes: [], floats: [] };
 
 const fixesByMeta = new WeakMap<object, Fixes>();
 
@@ -62,8 +70,9 @@ function fixesOf(meta: ColumnDef[]): Fixes {
     const bigint = named(new Set([LONGLONG]));
     const dates = named(DATE_TYPES);
     const datetimes = named(DATETIME_TYPES);
-    fixes = json.length || bigint.length || dates.length || datetimes.length
-      ? { json, bigint, dates, datetimes }
+    const floats = named(new Set([FLOAT]));
+    fixes = json.length || bigint.length || dates.length || datetimes.length || floats.length
+      ? { json, bigint, dates, datetimes, floats }
       : NONE;
     fixesByMeta.set(meta, fixes);
   }
@@ -73,6 +82,22 @@ function fixesOf(meta: ColumnDef[]): Fixes {
 /** A BIGINT as the reply carries it: a number within ±(2^53−1), else its exact digits. */
 export function exactInteger(value: bigint): number | string {
   return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value.toString();
+}
+
+/**
+ * A FLOAT's value as the shortest decimal that reads back as the same float32 (1.1, not
+ * 1.100000023841858). A value that is no float32 (a FLOAT the text protocol sent as its decimal) is
+ * already a decimal the server wrote, and is left as it is.
+ */
+export function shortestFloat32(value: number): number {
+  if (Math.fround(value) !== value || !Number.isFinite(value)) return value;
+  // An integer a float32 holds exactly is its own shortest form (most FLOATs are), without toPrecision.
+  if (Number.isInteger(value) && Math.abs(value) <= 2 ** 24) return value;
+  for (let precision = 1; precision <= 9; precision++) {
+    const short = Number(value.toPrecision(precision));
+    if (Math.fround(short) === value) return short;
+  }
+  return value; // not reached: 9 significant digits tell every float32 apart
 }
 
 /** A DATE's text (`YYYY-MM-DD`) as midnight UTC; null for MariaDB's zero date. */
@@ -91,13 +116,16 @@ export function isoDateTime(text: string): string | null {
   return `${text.slice(0, 10)}T${text.slice(11, 19)}.${fraction.slice(0, 3).padEnd(3, "0")}${micro}Z`;
 }
 
-function fixRows(rows: Array<Record<string, unknown>>, { json, bigint, dates, datetimes }: Fixes): void {
+function fixRows(
+  rows: Array<Record<string, unknown>>,
+  { json, bigint, dates, datetimes, floats }: Fixes,
+): void {
   for (const row of rows) {
     for (const name of json) {
       const text = row[name];
       if (typeof text !== "string") continue;
       try {
-        row[name] = JSON.parse(text);
+        row[name] = parseExact(text);
       } catch {
         // Not JSON to JavaScript: the client gets the text the database holds.
       }
@@ -114,10 +142,14 @@ function fixRows(rows: Array<Record<string, unknown>>, { json, bigint, dates, da
       const value = row[name];
       if (typeof value === "string") row[name] = isoDateTime(value);
     }
+    for (const name of floats) {
+      const value = row[name];
+      if (typeof value === "number") row[name] = shortestFloat32(value);
+    }
   }
 }
 
-/** Fixes the JSON, BIGINT and date columns of a statement's result in place: rows, or a CALL's result sets. */
+/** Fixes the JSON, BIGINT, date and FLOAT columns of a statement's result in place: rows, or a CALL's result sets. */
 export function columnValues<T>(result: T): T {
   if (!Array.isArray(result)) return result;
   const meta = (result as { meta?: unknown }).meta;

@@ -9,8 +9,10 @@
  * @module
  */
 import { BedsError } from "../../errors.ts";
+import { isRawNumber, parseExact } from "../../protocol/exact_numbers.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { OrderBy, Values } from "../types.ts";
+import { exactJsonNumber } from "./stored.ts";
 
 /** A MongoDB document or filter built from checked values. */
 export type Doc = Record<string, unknown>;
@@ -46,27 +48,32 @@ function describe(value: unknown): string {
 const MAX_DEPTH = 100;
 
 /**
- * Throws VALIDATION if any key at any depth of a JSON value starts with `$` or contains `.`, or if
- * it nests deeper than MongoDB takes. Walked with a stack of its own: a client's value may nest
- * deeper than the call stack would take.
+ * A JSON value as MongoDB stores it: a number a double would change (raw JSON of its literal) a
+ * 64-bit integer, or VALIDATION (see {@link exactJsonNumber}); changed in place. Throws VALIDATION
+ * too if any key at any depth starts with `$` or contains `.`, or if it nests deeper than MongoDB
+ * takes. Walked with a stack of its own: a client's value may nest deeper than the call stack would
+ * take.
  */
-function assertPlainJson(field: string, value: unknown): void {
+function plainJson(field: string, value: unknown): unknown {
+  if (isRawNumber(value)) return exactJsonNumber(field, value);
   const pending: Array<[unknown, number]> = [[value, 1]];
   while (pending.length) {
     const [node, depth] = pending.pop()!;
     if (node === null || typeof node !== "object") continue;
     if (depth > MAX_DEPTH) invalid(`Field "${field}" nests deeper than ${MAX_DEPTH} levels`, field);
-    if (Array.isArray(node)) {
-      for (const item of node) pending.push([item, depth + 1]);
-      continue;
-    }
     for (const [key, inner] of Object.entries(node)) {
-      if (key === "" || key.startsWith("$") || key.includes(".") || key.includes("\0")) {
+      if (
+        !Array.isArray(node) && (key === "" || key.startsWith("$") || key.includes(".") || key.includes("\0"))
+      ) {
         invalid(`Field "${field}" holds the key "${key}", which is not allowed in a document`, field);
       }
-      pending.push([inner, depth + 1]);
+      if (isRawNumber(inner)) {
+        // Defined, not assigned: the key may be "__proto__".
+        Object.defineProperty(node, key, { value: exactJsonNumber(field, inner) });
+      } else pending.push([inner, depth + 1]);
     }
   }
+  return value;
 }
 
 function allowedIn(field: string, allowed: readonly string[], where: string): void {
@@ -156,12 +163,12 @@ export function documentOf(options: DocumentOptions): Doc {
     if (options.template.fields[field]?.type === "json" && typeof value === "string") {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(value);
+        // Exact: the check wrote a number a double would change as it came (9007199254740993).
+        parsed = parseExact(value);
       } catch {
         invalid(`Field "${field}" is not valid JSON`, field);
       }
-      assertPlainJson(field, parsed);
-      doc[field] = parsed;
+      doc[field] = plainJson(field, parsed);
       continue;
     }
     assertScalar(field, value);

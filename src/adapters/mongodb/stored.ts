@@ -7,12 +7,14 @@
  * type is stored as that type (an ObjectId, a date, a Decimal128), as other
  * programs writing the same collection keep it. An `int` past ±(2^53−1),
  * which a request carries as the text of its digits, is stored and matched
- * as a 64-bit integer. Pure.
+ * as a 64-bit integer, and so is an integer in a `json` value that a double
+ * would change. Pure.
  *
  * @module
  */
 import { Decimal128, Long, ObjectId } from "mongodb";
 import { BedsError } from "../../errors.ts";
+import { literalParts, type RawNumber } from "../../protocol/exact_numbers.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { Values } from "../types.ts";
 import type { Doc } from "./filters.ts";
@@ -80,6 +82,29 @@ function asInt64(field: string, value: unknown): unknown {
   const n = BigInt(value);
   if (n > INT64_MAX) invalidValue(field, "is past what MongoDB's 64-bit integer holds");
   return Long.fromBigInt(n);
+}
+
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * A number in field `field`'s `json` value that a double would change (kept as its literal by the
+ * exact parse of the request): an integer within 64 bits as a 64-bit integer, as an `int` past
+ * ±(2^53−1) is stored. Any other is VALIDATION: MongoDB would keep it as a double, another number
+ * than the one sent, and a Decimal128 would be read back as a string.
+ */
+export function exactJsonNumber(field: string, raw: RawNumber): Long {
+  const { negative, digits, exponent } = literalParts(raw.rawJSON)!;
+  if (exponent >= 0 && digits.length + exponent <= 19) {
+    const magnitude = BigInt(digits + "0".repeat(exponent));
+    const n = negative ? -magnitude : magnitude;
+    if (n >= INT64_MIN && n <= INT64_MAX) return Long.fromBigInt(n);
+  }
+  const shown = raw.rawJSON.length > 40 ? `${raw.rawJSON.slice(0, 40)}…` : raw.rawJSON;
+  return invalidValue(
+    field,
+    `holds the number ${shown}, which MongoDB cannot store exactly (a double keeps about 16 digits, a ` +
+      "64-bit integer up to 2^63−1): send it as a string",
+  );
 }
 
 /**
