@@ -78,13 +78,19 @@ function endedEarly(cause?: unknown): BedsError {
   const step = (cause as { details?: { step?: unknown } } | undefined)?.details?.step;
   const error = new BedsError(
     "DB_ERROR",
-    "The transaction ended before its last step (a COMMIT, START TRANSACTION or a statement that " +
-      "commits, such as TRUNCATE or DDL, in a procedure): the steps before may be committed" +
+    "The transaction ended before its last step (a COMMIT, ROLLBACK, START TRANSACTION or a statement " +
+      "that commits, such as TRUNCATE or DDL, in a procedure): the steps before may be committed" +
       (cause ? `; then ${(cause as Error).message}` : ""),
     { cause, details: { reason: "transaction_ended", ...(typeof step === "string" ? { step } : {}) } },
   );
   endings.add(error);
   return error;
+}
+
+/** Whether the session has a transaction open, as the server says (`@@in_transaction`). */
+async function inTransaction(query: (sql: string) => Promise<unknown>): Promise<boolean> {
+  const rows = await query("SELECT @@in_transaction AS t") as Array<{ t?: unknown }>;
+  return Number(rows[0]?.t) === 1;
 }
 
 /** Creates the transactions of a MariaDB adapter (nothing opens until the first one). */
@@ -177,16 +183,27 @@ export function createTransactions(options: TransactionsOptions): Transactions {
       /**
        * What a failed step's transaction failed with. A step may have ended the transaction and
        * then failed (a lock wait after a COMMIT, say): its own error would be retried as a whole.
-       * The savepoint tells: gone, the transaction it was set in ended early.
+       * The server tells: no transaction open, or the savepoint gone, the one it was set in ended.
        */
       const stepFailure = async (error: unknown): Promise<unknown> => {
         if (destroyed || isEnding(error)) return error;
-        const errno = errnoOf(error);
-        const open = ((conn.info?.status ?? 0) & SERVER_STATUS_IN_TRANS) !== 0;
-        // A deadlock, or a lock wait with innodb_rollback_on_timeout, rolled the whole transaction
-        // back and the savepoint with it: nothing committed, and a retry is right. (A step that
-        // committed and then deadlocked looks the same, and is not told apart.)
-        if (!open && (errno === 1213 || (errno === 1205 && await rollbackOnTimeout(query)))) return error;
+        // Asked, not read from the driver's status flags: an error packet carries none, so after
+        // an error they still say what the last answer before it did.
+        let open: boolean;
+        try {
+          open = await inTransaction(query);
+        } catch {
+          return error;
+        }
+        if (!open) {
+          // A deadlock, or a lock wait with innodb_rollback_on_timeout, rolled the whole
+          // transaction back: nothing committed, and a retry is right. (A step that committed and
+          // then deadlocked looks the same, and is not told apart.) Anything else ended it in the
+          // step: a COMMIT, or a ROLLBACK (an EXIT HANDLER's), which the server does not tell apart.
+          const errno = errnoOf(error);
+          if (errno === 1213 || (errno === 1205 && await rollbackOnTimeout(query))) return error;
+          return ended(error);
+        }
         try {
           await query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
           return error;
