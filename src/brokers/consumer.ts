@@ -19,7 +19,7 @@ import { type RetryRoute, storeSafeCopyUntilStored } from "./safe_copy.ts";
 import type { BrokerCounters } from "./counters.ts";
 import { createAcks } from "./acks.ts";
 import { runDelivery } from "./outcome.ts";
-import type { EventSink } from "../logstore/mod.ts";
+import type { EventSink, RequestEvent } from "../logstore/mod.ts";
 import type { ReplyTargets } from "./reply_targets.ts";
 
 /** Everything a consumer needs. */
@@ -121,7 +121,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
 
   const handle = async (msg: AmqpMessage) => {
     const at = isoNow();
-    const { event, firstEvent, attempt, request, reply, code, parts, user } = await runDelivery(
+    const { event, firstEvent, attempt, request, reply, code, parts, partsSettled, user } = await runDelivery(
       msg,
       performance.now(),
       options,
@@ -151,7 +151,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       : undefined;
     const told = out?.reply.ok === false ? out.reply.error : errorBody;
     counters.record(request?.template, request?.op, told?.code, disposition.action);
-    options.events.emit({
+    const requestEvent: RequestEvent = {
       kind: "request",
       event,
       parent: firstEvent ?? request?.event?.parent,
@@ -170,7 +170,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       reason: disposition.action === "dead_letter" ? disposition.reason : undefined,
       user,
       parts,
-    });
+    };
+    // A fan-out answered while some of its parts still ran is recorded, with them, once they end;
+    // until then they count as in flight, so that a shutdown drains them as it does deliveries.
+    if (partsSettled) {
+      inflight++;
+      void partsSettled.then((all) => options.events.emit({ ...requestEvent, parts: all })).finally(() => {
+        if (--inflight === 0) idle?.();
+      });
+    } else options.events.emit(requestEvent);
     if (disposition.action !== "reply") {
       const copy = {
         msg,

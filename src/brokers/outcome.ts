@@ -57,6 +57,11 @@ export interface Outcome {
   code: ErrorCode | undefined;
   /** A fan-out's parts, recorded whether it succeeded or not. */
   parts: PartRecord[] | undefined;
+  /**
+   * A failed fan-out's parts once every part that ran has ended: it is answered as soon as a
+   * required part fails, while others may still run (`FanOutError.settled`).
+   */
+  partsSettled?: Promise<PartRecord[]>;
   /** Who asked, where access rules name users. */
   user: string | undefined;
 }
@@ -94,8 +99,9 @@ export async function runDelivery(msg: AmqpMessage, started: number, ctx: Outcom
       ctx.logger.error({ broker: ctx.broker, event, err: error }, "request failed");
     }
     // The parts of a fan-out that failed ran all the same: they are recorded and counted.
-    const parts = error instanceof FanOutError ? error.parts : undefined;
-    return { event, firstEvent, attempt, request, reply, code, parts, user };
+    const fanOut = error instanceof FanOutError ? error : undefined;
+    const parts = fanOut?.parts;
+    return { event, firstEvent, attempt, request, reply, code, parts, partsSettled: fanOut?.settled, user };
   }
 }
 

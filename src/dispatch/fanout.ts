@@ -35,13 +35,21 @@ export interface FanOutResult {
 
 /**
  * A fan-out that failed for a required part: that part's error, with the records of the parts that
- * ran (the log store and the metrics count them as for a fan-out that succeeded).
+ * ran (the log store and the metrics count them as for a fan-out that succeeded). It is thrown as
+ * soon as that part fails: `parts` holds the records of the parts ended by then, `settled` those of
+ * every part that ran, once the parts still running then have ended too.
  */
 export class FanOutError extends BedsError {
   readonly parts: PartRecord[];
-  constructor(failure: BedsError, parts: PartRecord[]) {
+  readonly settled: Promise<PartRecord[]>;
+  constructor(
+    failure: BedsError,
+    parts: PartRecord[],
+    settled: Promise<PartRecord[]> = Promise.resolve(parts),
+  ) {
     super(failure.code, failure.message, { cause: failure.cause, details: failure.details });
     this.parts = parts;
+    this.settled = settled;
   }
 }
 
@@ -90,6 +98,9 @@ export async function runFanOut(
   // Set by the first required part that fails: the request has failed, and parts not started by
   // then are not started at all (their work would be done for a reply that has been decided).
   let failure: BedsError | undefined;
+  // Resolved once `failure` is set: the answer waits no longer for the parts still running.
+  let decide!: () => void;
+  const decided = new Promise<void>((resolve) => decide = resolve);
   const { byName, indexOf } = indexOfParts(rel);
   let free = rel.concurrency;
   const waiting: Array<() => void> = [];
@@ -160,10 +171,13 @@ export async function runFanOut(
         failed.set(part.name, error instanceof BedsError ? error : new BedsError(body.code, body.message));
         done.set(part.name, null);
         if (!spec.optional) {
-          failure ??= new BedsError(body.code, `Part "${part.name}" failed: ${body.message}`, {
-            cause: error,
-            details: { part: part.name, ...(body.details ? { cause: body.details } : {}) },
-          });
+          if (!failure) {
+            failure = new BedsError(body.code, `Part "${part.name}" failed: ${body.message}`, {
+              cause: error,
+              details: { part: part.name, ...(body.details ? { cause: body.details } : {}) },
+            });
+            decide();
+          }
           throw failure;
         }
         errors.push({ part: part.name, code: body.code, message: body.message });
@@ -176,10 +190,15 @@ export async function runFanOut(
     return promise;
   };
 
-  // Every part that started has finished, whatever failed: their records are complete.
-  await Promise.allSettled(rel.parts.map((part, i) => run(part, i)));
-  records.sort((a, b) => indexOf.get(a.part)! - indexOf.get(b.part)!);
-  if (failure) throw new FanOutError(failure, records);
+  const inOrder = (list: PartRecord[]) => list.sort((a, b) => indexOf.get(a.part)! - indexOf.get(b.part)!);
+  const ended = Promise.allSettled(rel.parts.map((part, i) => run(part, i)));
+  // A required part that fails decides the answer: the parts still running end on their own, their
+  // results unused, and their records come with `settled`.
+  await Promise.race([ended, decided]);
+  if (failure) {
+    throw new FanOutError(failure, inOrder([...records]), ended.then(() => inOrder(records)));
+  }
+  inOrder(records);
   const data: Record<string, unknown> = {};
   let rows = 0;
   for (const part of rel.parts) data[part.name] = done.get(part.name) ?? null;

@@ -200,17 +200,17 @@ Deno.test("runFanOut() keeps at most `concurrency` parts running and frees a slo
       ).catch((error: unknown) => error);
       assert.equal(most, 2, "never more than two at once");
       if (failing.length) {
-        // The request has failed once both parts holding the slots failed: the parts still waiting
-        // for a slot never start, and the answer comes once none is running, with their records.
+        // The request has failed once the first part holding a slot failed: the parts still
+        // waiting for a slot never start, and the records of those that ran come once none runs.
         assert.ok(result instanceof FanOutError, String(result));
         assert.equal(result.code, "NOT_FOUND");
         assert.match(result.message, /^Part "p0" failed: gone$/);
         assert.deepEqual(started, [1, 2]);
-        assert.equal(running, 0, "no part still running when the answer comes");
-        assert.deepEqual(result.parts.map((r) => [r.part, r.code]), [["p0", "NOT_FOUND"], [
+        assert.deepEqual((await result.settled).map((r) => [r.part, r.code]), [["p0", "NOT_FOUND"], [
           "p1",
           "NOT_FOUND",
         ]]);
+        assert.equal(running, 0, "no part still running once the records are complete");
         await new Promise((resolve) => setTimeout(resolve, 20));
         assert.deepEqual(started, [1, 2], "none started later");
         return;
@@ -222,6 +222,52 @@ Deno.test("runFanOut() keeps at most `concurrency` parts running and frees a slo
       assert.deepEqual(records.map((p) => p.event), ["e.1", "e.2", "e.3", "e.4", "e.5", "e.6"]);
     });
   }
+});
+
+Deno.test("runFanOut() answers as soon as a required part fails, and records the parts still running once they end", async () => {
+  const template = rel(
+    `${HEAD.replace('kind = "rel"', 'kind = "rel"\nconcurrency = 2')}` +
+      `[parts.fails]\ntemplate = "cus"\nkey = { id = 1 }\n` +
+      `[parts.slow]\ntemplate = "cus"\nkey = { id = 2 }\n` +
+      `[parts.later]\ntemplate = "cus"\nkey = { id = 3 }\n`,
+  );
+  linkRelTemplate(template, recs);
+  const SLOW_MS = 1500;
+  const started: number[] = [];
+  let slowEnded = false;
+  const t0 = performance.now();
+  const result = await runFanOut(
+    template,
+    { template: "x", op: "read", key: { id: 1 } },
+    async (part) => {
+      const id = (part.key as { id: number }).id;
+      started.push(id);
+      if (id === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        throw new BedsError("NOT_FOUND", "gone");
+      }
+      await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
+      slowEnded = true;
+      return { data: { id }, rows: 1 };
+    },
+    (i) => `e.${i}`,
+  ).catch((error: unknown) => error);
+  const answeredMs = performance.now() - t0;
+  assert.ok(result instanceof FanOutError, String(result));
+  assert.match(result.message, /^Part "fails" failed: gone$/);
+  assert.ok(answeredMs < SLOW_MS / 3, `answered after ${answeredMs} ms, not when the slow part ended`);
+  assert.equal(slowEnded, false);
+  assert.deepEqual(result.parts.map((r) => [r.part, r.code]), [["fails", "NOT_FOUND"]]);
+  // The slow part runs on, unused; its record comes once it ends, as it would have in the answer.
+  const records = await result.settled;
+  assert.equal(slowEnded, true);
+  assert.deepEqual(records.map((r) => [r.part, r.event, r.code, r.rows]), [
+    ["fails", "e.1", "NOT_FOUND", 0],
+    ["slow", "e.2", undefined, 1],
+  ]);
+  assert.ok(records[1]!.ms >= SLOW_MS - 50, `slow part's ms: ${records[1]!.ms}`);
+  // The part that waited for the failed one's slot never started.
+  assert.deepEqual(started, [1, 2]);
 });
 
 Deno.test("runFanOut() never runs a part whose value from an earlier part is missing", async (t) => {
