@@ -217,24 +217,45 @@ BEGIN
    LIMIT v_limit;
 END$$
 
--- sp_mst_chain: every event of the chain that p_event belongs to (its root
--- and all ids extending it), oldest first. One range scan of the event key.
+-- sp_mst_chain: the chain that p_event belongs to (its root and all ids
+-- extending it), oldest first: its oldest 10001 records, one more than a
+-- reader shows (10000), so that it can tell a longer chain was cut; and, past
+-- them, p_event's own record and those of the ids it extends (`a.b.c`: `a.b`
+-- and `a`), so that a cut never leaves out the event asked for. A chain has
+-- no bound: a client may hang any number of requests under one parent id.
+-- One range scan of the event key, and a look-up of it per word of p_event.
 DROP PROCEDURE IF EXISTS sp_mst_chain$$
 CREATE PROCEDURE sp_mst_chain(
   IN p_event VARCHAR(600) CHARACTER SET ascii COLLATE ascii_bin
 )
   READS SQL DATA
-  COMMENT 'The whole chain of an event id: its root and every id extending it'
+  COMMENT 'The chain of an event id, oldest first: its oldest 10001 records, and the event with the ids it extends'
 BEGIN
   DECLARE v_root VARCHAR(600) CHARACTER SET ascii COLLATE ascii_bin
     DEFAULT SUBSTRING_INDEX(p_event, '.', 1);
-  SELECT id, event, parent, kind, level, at, node, broker, template, op, code, action, attempt,
-         ms, nrows, message, doc
-    FROM ms_logs
-   WHERE event = v_root
-      OR (event >= CONCAT(v_root, '.') AND event < CONCAT(v_root, '/'))
-   ORDER BY at, id
-   LIMIT 10000;
+  WITH RECURSIVE lineage (event) AS (
+    SELECT p_event
+    UNION ALL
+    SELECT LEFT(event, CHAR_LENGTH(event) - LOCATE('.', REVERSE(event)))
+      FROM lineage
+     WHERE LOCATE('.', event) > 0
+  )
+  SELECT l.id, l.event, l.parent, l.kind, l.level, l.at, l.node, l.broker, l.template, l.op, l.code,
+         l.action, l.attempt, l.ms, l.nrows, l.message, l.doc
+    FROM (
+      SELECT o.id
+        FROM (SELECT id
+                FROM ms_logs
+               WHERE event = v_root
+                  OR (event >= CONCAT(v_root, '.') AND event < CONCAT(v_root, '/'))
+               ORDER BY at, id
+               LIMIT 10001) AS o
+      UNION
+      SELECT id FROM ms_logs WHERE event IN (SELECT event FROM lineage)
+    ) AS k
+    -- The few ids first, then their rows by key: not a walk of the whole table in time order.
+    STRAIGHT_JOIN ms_logs AS l ON l.id = k.id
+   ORDER BY l.at, l.id;
 END$$
 
 -- sp_mst_purge: retention. Deletes records older than p_before, at most

@@ -88,7 +88,9 @@ BEGIN
 END$$
 
 -- sp_nst_fleet: the latest report of every node heard from since p_since
--- (NULL = ever), newest first, with its age in seconds.
+-- (NULL = ever), newest first, with its age in seconds; at most 10000 nodes.
+-- read.nst answers a read's `limit` of them (100 unless the request says):
+-- newest first, a cut leaves out the nodes heard from longest ago.
 DROP PROCEDURE IF EXISTS sp_nst_fleet$$
 CREATE PROCEDURE sp_nst_fleet(
   IN p_role  VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci,
@@ -102,8 +104,8 @@ BEGIN
     FROM ms_node_status
    WHERE (p_role IS NULL OR role = p_role)
      AND (p_since IS NULL OR at >= p_since)
-   ORDER BY at DESC
-   LIMIT 1000;
+   ORDER BY at DESC, node
+   LIMIT 10000;
 END$$
 
 -- sp_slg_log_batch: record a JSON array of log lines, each
@@ -150,8 +152,11 @@ BEGIN
 END$$
 
 -- sp_grf_minutes: template calls per minute from the log store, by template,
--- op and outcome (code NULL = OK), with mean and longest duration. p_since defaults
--- to an hour ago; at most 24 hours are read.
+-- op and outcome (code NULL = OK), with mean and longest duration, the newest
+-- minute first: read.grf answers a read's `limit` of these rows (100 unless
+-- the request says), and a cut leaves out the oldest minutes, not the last
+-- ones. p_since defaults to an hour ago; at most 24 hours and 10000 rows are
+-- read.
 DROP PROCEDURE IF EXISTS sp_grf_minutes$$
 CREATE PROCEDURE sp_grf_minutes(
   IN p_since    DATETIME(3),
@@ -195,7 +200,7 @@ BEGIN
          AND (p_template IS NULL OR p.template = p_template)
     ) AS r
    GROUP BY minute, r.template, r.op, r.outcome
-   ORDER BY minute, r.template, r.op, r.outcome
+   ORDER BY minute DESC, r.template, r.op, r.outcome
    LIMIT 10000;
 END$$
 

@@ -9,6 +9,7 @@ import { type CliIo, UsageError } from "./io.ts";
 import { configFrom, parse, waitFlag } from "./args.ts";
 import { loggingIn } from "./amqp_login.ts";
 import { instanceNameProblem } from "../amqp/mod.ts";
+import { printable } from "./printable.ts";
 
 /** Usage of the admin commands. */
 export const ADMIN_USAGE = "beds shutdown --node INSTANCE [--wait MS]   |   beds status [--wait MS] [--json]";
@@ -58,14 +59,15 @@ export async function shutdownCommand(args: string[], io: CliIo): Promise<number
   }
   const refused = replies.find((r) => !r.ok);
   if (refused) {
-    io.err(`beds: node ${values.node} refused: ${refused.error?.code} ${refused.error?.message}`);
+    io.err(refusedLine(values.node, refused));
     return 1;
   }
   io.out(`node ${values.node}: shutting down`);
   return 0;
 }
 
-interface StatusData {
+/** What a node's `status` reply holds, as far as the table shows it. */
+export interface StatusData {
   node: string;
   role: string;
   uptimeMs: number;
@@ -81,12 +83,58 @@ interface StatusData {
   }>;
 }
 
-/** The most recent error of any of a node's brokers, as "CODE at TIME". */
+/** The most recent error of any of a node's brokers, as "CODE TIME". */
 function lastErrorOf(s: StatusData): string {
   const errors = s.brokers.flatMap((b) => b.lastError ? [b.lastError] : []).sort((a, b) =>
     b.at.localeCompare(a.at)
   );
   return errors[0] ? `${errors[0].code} ${errors[0].at}` : "-";
+}
+
+/**
+ * A node's refusal, for stderr. What a reply holds is the sender's to choose (any user who may
+ * publish to the reply queue), so it is made printable like every text from outside.
+ */
+export function refusedLine(node: unknown, reply: AdminReply): string {
+  return printable(`beds: node ${node} refused: ${reply.error?.code} ${reply.error?.message}`);
+}
+
+/**
+ * The lines of `beds status`: a header and a row per node. Each column is as wide as its widest
+ * cell, so that a long node name or error code (`UNKNOWN_TEMPLATE` and a time) does not push the
+ * columns after it out of line; every cell is printable (it comes from the node's reply).
+ */
+export function statusTable(statuses: readonly StatusData[]): string[] {
+  const header = [
+    "NODE",
+    "ROLE",
+    "UPTIME",
+    "REQ/S",
+    "LAST ERROR",
+    "BROKERS (consumers/in-flight/requests/errors)",
+  ];
+  const rows = statuses.map((s) => {
+    const rate = s.brokers.reduce((n, b) => n + (b.ratePerSec ?? 0), 0);
+    const brokers = s.brokers.map((b) =>
+      `${b.broker} ${b.consumers}/${b.inflight}/${b.requests}/${b.errors}${b.crashLoop ? " CRASH-LOOP" : ""}`
+    );
+    return [
+      s.node,
+      s.role,
+      `${Math.round(s.uptimeMs / 1000)}s`,
+      rate.toFixed(1),
+      lastErrorOf(s),
+      brokers.join(", "),
+    ].map((cell) => printable(String(cell)));
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // UPTIME and REQ/S are numbers: right-aligned. The last column is not padded.
+  const right = new Set([2, 3]);
+  const line = (cells: string[]) =>
+    cells.map((c, i) =>
+      i === cells.length - 1 ? c : right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)
+    ).join(" ");
+  return [line(header), ...rows.map(line)];
 }
 
 /** Asks every node for its status and prints a table. */
@@ -107,29 +155,13 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
   if (typeof replies === "number") return replies;
   // A node that refused (e.g. FORBIDDEN to this user) has no status to show: it is named on stderr.
   const refused = replies.filter((r) => !r.ok);
-  for (const r of refused) io.err(`beds: node ${r.meta.node} refused: ${r.error?.code} ${r.error?.message}`);
+  for (const r of refused) io.err(refusedLine(r.meta?.node, r));
   replies = replies.filter((r) => r.ok);
   if (values.json) {
     io.out(JSON.stringify(replies.map((r) => r.data), null, 2));
     return refused.length ? 1 : 0;
   }
-  io.out(
-    `${"NODE".padEnd(24)} ${"ROLE".padEnd(10)} ${"UPTIME".padStart(8)} ${"REQ/S".padStart(8)} ${
-      "LAST ERROR".padEnd(36)
-    } BROKERS (consumers/in-flight/requests/errors)`,
-  );
-  for (const reply of replies) {
-    const s = reply.data as StatusData;
-    const rate = s.brokers.reduce((n, b) => n + (b.ratePerSec ?? 0), 0);
-    const brokers = s.brokers.map((b) =>
-      `${b.broker} ${b.consumers}/${b.inflight}/${b.requests}/${b.errors}${b.crashLoop ? " CRASH-LOOP" : ""}`
-    );
-    io.out(
-      `${s.node.padEnd(24)} ${s.role.padEnd(10)} ${`${Math.round(s.uptimeMs / 1000)}s`.padStart(8)} ${
-        rate.toFixed(1).padStart(8)
-      } ${lastErrorOf(s).padEnd(36)} ${brokers.join(", ")}`,
-    );
-  }
+  for (const line of statusTable(replies.map((r) => r.data as StatusData))) io.out(line);
   io.out(`${replies.length} node(s)${refused.length ? `, ${refused.length} refused` : ""}`);
   return refused.length ? 1 : 0;
 }

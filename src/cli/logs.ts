@@ -12,6 +12,7 @@ import { type Config, resolvePath } from "../config/mod.ts";
 import { silentLogger } from "../logging/mod.ts";
 import {
   buildChainTree,
+  CHAIN_LIMIT,
   createAmqpLogStore,
   createLogStore,
   formatTailLine,
@@ -255,13 +256,21 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
     if (!id || rest.length > 1) throw new UsageError(`Usage: ${LOGS_USAGE}`);
     if (!EVENT_ID_PATTERN.test(id)) throw new UsageError(`"${id}" is not an event id`);
     const config = configFrom(values, io);
-    const records = await withStore(config, (store) => store.chain(id));
+    const { records, cut } = await withStore(config, (store) => store.chain(id));
     if (!records.length) {
       io.err(`beds: no records for the chain of ${id}`);
       return 1;
     }
     if (values.json) print(records);
     else for (const line of renderChainTree(buildChainTree(records))) io.out(printable(line));
+    // Last, where it is seen after a long tree; on stderr, so that --json stays records only.
+    if (cut) {
+      const limit = CHAIN_LIMIT.toLocaleString("en");
+      io.err(
+        `beds: the chain of ${id} has more than ${limit} records: printed are the oldest ${limit}, ` +
+          `and ${id} with the records it extends`,
+      );
+    }
     return 0;
   }
 

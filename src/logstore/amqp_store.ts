@@ -22,6 +22,7 @@ import { storedRecords } from "./fold.ts";
 import { filterValues, type LogStore, matchesTail } from "./store.ts";
 import { LOGSTORE_TEMPLATE } from "./template.ts";
 import { splitBySize } from "./split.ts";
+import { chainRows } from "./chain_cut.ts";
 
 /** The part of a client the AMQP log store needs (a reconnecting client on the admin exchange). */
 export interface AdminRequester {
@@ -46,14 +47,19 @@ export interface AmqpLogStoreOptions {
 /** Most stored records one tail reads, as the MariaDB store's `sp_mst_tail`. */
 const MAX_TAIL = 10_000;
 
+/** The rows of a reply, as the admin node's store answered them; a failure as the error it is. */
+function dataOf(reply: Reply): unknown[] {
+  if (!reply.ok) {
+    throw new BedsError(reply.error.code as ErrorCode, `Admin log store: ${reply.error.message}`);
+  }
+  return Array.isArray(reply.data) ? reply.data : [];
+}
+
 function rowsOf(
   reply: Reply,
   keepPart?: (part: StoredEvent, parent: StoredEvent) => boolean,
 ): StoredEvent[] {
-  if (!reply.ok) {
-    throw new BedsError(reply.error.code as ErrorCode, `Admin log store: ${reply.error.message}`);
-  }
-  return storedRecords(reply.data, keepPart);
+  return storedRecords(dataOf(reply), keepPart);
 }
 
 /** Creates a log store that lives behind the admin role's adminLogsBroker. */
@@ -105,12 +111,16 @@ export function createAmqpLogStore(options: AmqpLogStoreOptions): LogStore {
       return records;
     },
     async chain(event) {
-      return rowsOf(
+      const data = dataOf(
         await client.request(
           { template: LOGSTORE_TEMPLATE, op: "call", call: "chain", data: { event } },
           { timeoutMs },
         ),
       );
+      // The admin node's sp_mst_chain answers one record more than a read holds, and the event's
+      // lineage past them.
+      const { rows, cut } = chainRows(data as Array<{ event?: unknown }>, event);
+      return { records: storedRecords(rows), cut };
     },
   };
 }

@@ -17,6 +17,7 @@ import { sqlTime } from "./sql_time.ts";
 import { PartialWriteError } from "./buffer.ts";
 import { storedRecords } from "./fold.ts";
 import { splitBySize } from "./split.ts";
+import { CHAIN_LIMIT, type ChainRead, chainRows, lineage } from "./chain_cut.ts";
 
 /**
  * Longest JSON text of one `log_rows` call, in UTF-16 units: at most 3 bytes each in UTF-8, so
@@ -57,8 +58,11 @@ export interface LogStore {
   write(rows: LogRow[]): Promise<void>;
   /** The newest records first. */
   tail(filter: TailFilter): Promise<StoredEvent[]>;
-  /** Every record of the chain `event` belongs to, oldest first. */
-  chain(event: string): Promise<StoredEvent[]>;
+  /**
+   * The records of the chain `event` belongs to, oldest first: every one, or when there are more
+   * than {@link CHAIN_LIMIT}, the oldest and `event` with the records it extends (`cut`).
+   */
+  chain(event: string): Promise<ChainRead>;
 }
 
 /** Options for {@link createLogStore}. */
@@ -208,19 +212,33 @@ export function createLogStore(options: LogStoreOptions): LogStore {
 
     async chain(event) {
       if (procedures) {
+        // sp_mst_chain answers one record more than a read holds, and the event's lineage past them.
         const result = await adapter.call({ template, call: "chain", values: checked(template, { event }) });
-        return storedRecords(result.data);
+        const { rows, cut } = chainRows(Array.isArray(result.data) ? result.data : [], event);
+        return { records: storedRecords(rows), cut };
       }
       const root = chainRoot(event);
-      const result = await adapter.read({
-        template,
-        where: new Map([["root", [root]]]),
-        order: [{ field: "at", desc: false }],
-        limit: 10000,
-        offset: 0,
-        params: new Map(),
-      });
-      return storedRecords(result.data).filter((e) => inChain(e.event, root)).sort(byTime);
+      const read = async (where: Map<string, unknown[]>, limit: number) => {
+        const result = await adapter.read({
+          template,
+          where,
+          order: [{ field: "at", desc: false }],
+          limit,
+          offset: 0,
+          params: new Map(),
+        });
+        const docs = Array.isArray(result.data) ? result.data as Array<{ event?: unknown }> : [];
+        return docs.filter((doc) => inChain(String(doc.event), root));
+      };
+      // One more than a read holds tells whether the chain was cut.
+      const { rows, cut } = chainRows(await read(new Map([["root", [root]]]), CHAIN_LIMIT + 1), event);
+      if (cut) {
+        // The event asked for, and those it extends, may be past the oldest records.
+        const have = new Set(rows.map((doc) => String(doc.event)));
+        const missing = lineage(event).filter((id) => !have.has(id));
+        if (missing.length) rows.push(...await read(new Map([["event", missing]]), missing.length));
+      }
+      return { records: storedRecords(rows).sort(byTime), cut };
     },
   };
 }

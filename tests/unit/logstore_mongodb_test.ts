@@ -4,6 +4,7 @@ import { documentOf, identityOf, plainDocument, readFilter, sortOf } from "../..
 import { BedsError } from "../../src/errors.ts";
 import { followLagMs, type FollowMark, followSince, storedAfter, unseen } from "../../src/cli/logs.ts";
 import {
+  CHAIN_LIMIT,
   createLogStore,
   loadLogStoreTemplate,
   type LogRow,
@@ -39,7 +40,11 @@ function memoryMongo() {
       const filter = readFilter({ where, whereFields: spec.where });
       const sort = sortOf(order, spec.order);
       reads.push({ filter, sort, limit });
-      const found = docs.filter((d) => Object.entries(filter).every(([k, v]) => (d[k] ?? null) === v))
+      const matches = (value: unknown, want: unknown) =>
+        typeof want === "object" && want !== null && "$in" in want
+          ? (want.$in as unknown[]).includes(value)
+          : value === want;
+      const found = docs.filter((d) => Object.entries(filter).every(([k, v]) => matches(d[k] ?? null, v)))
         .sort((a, b) => {
           for (const [field, dir] of sort) {
             const x = String(a[field]), y = String(b[field]);
@@ -117,10 +122,37 @@ Deno.test("the log store reads MongoDB through the adapter: equality filters, ne
     assert.ok(!("at" in reads.at(-1)!.filter), "the time is not sent as an equality filter");
   });
   await t.step("a chain is read by its root, oldest first, without its namesakes", async () => {
-    const records = await store.chain("R1.1");
+    const { records, cut } = await store.chain("R1.1");
     assert.deepEqual(records.map((r) => r.event), ["R1", "R1.1", "R1.1.r2"]);
+    assert.equal(cut, false);
     assert.deepEqual(reads.at(-1)!.filter, { root: "R1" });
   });
+});
+
+Deno.test("a chain past CHAIN_LIMIT records on MongoDB is cut, and still holds the event asked for and its lineage", async () => {
+  const { store, reads } = await mongoStore();
+  const at = (ms: number) => new Date(Date.UTC(2026, 0, 3) + ms).toISOString();
+  // L, then L.1 … L.(limit + 5), then a retry of the last-but-one, all in time order.
+  const events = [request("L", at(0))];
+  for (let i = 1; i <= CHAIN_LIMIT + 5; i++) events.push(request(`L.${i}`, at(i)));
+  const wanted = `L.${CHAIN_LIMIT + 4}.r2`;
+  events.push(request(wanted, at(CHAIN_LIMIT + 10)));
+  await store.write(events.map((e) => toLogRow(e, e.event)));
+
+  const { records, cut } = await store.chain(wanted);
+  assert.equal(cut, true);
+  assert.equal(reads.at(-2)!.limit, CHAIN_LIMIT + 1, "one more than it holds, to tell a cut");
+  assert.deepEqual(reads.at(-1)!.filter, { event: { $in: [wanted, `L.${CHAIN_LIMIT + 4}`] } });
+  assert.equal(records.length, CHAIN_LIMIT + 2);
+  assert.deepEqual(records.slice(0, 2).map((r) => r.event), ["L", "L.1"]);
+  assert.deepEqual(records.slice(-3).map((r) => r.event), [
+    `L.${CHAIN_LIMIT - 1}`,
+    `L.${CHAIN_LIMIT + 4}`,
+    wanted,
+  ]);
+
+  const whole = await store.chain("R1");
+  assert.equal(whole.cut, false, "a short chain is whole");
 });
 
 Deno.test("sinceCut() keeps the records at or after a time", () => {

@@ -570,7 +570,7 @@ Deno.test("a store without procedures (MongoDB's documents) keeps folded parts i
     1.5,
     1,
   ]]);
-  const chain = await store.chain("r.2");
+  const { records: chain } = await store.chain("r.2");
   assert.deepEqual(chain.map((r) => [r.event, r.template, r.op]), [["r", "dsh", "read"], [
     "r.1",
     "cus",
