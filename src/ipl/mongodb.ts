@@ -2,14 +2,19 @@
  * The MongoDB half of the `db_pools` step: open the adapter when
  * `[databases.mongodb]` is configured. A MongoDB that cannot be reached is
  * fatal unless it is optional and the environment is not prod; then the
- * node runs without it, and `templates_load` rejects any template that
- * needs it, as it does for every store the node lacks. Reachable means any
- * host of the URL's seed list answers TCP; an SRV URL is not probed (the
- * driver resolves its name to hosts), and opening the adapter decides.
+ * node serves its other templates, and the adapter is registered all the
+ * same, connecting in the background: its templates (and REL parts on them)
+ * answer DB_UNAVAILABLE until it answers, then work, with no restart. Their
+ * check against the collections is skipped, with a warning, while it is
+ * down. Reachable means any host of the URL's seed list answers TCP; an SRV
+ * URL is not probed (the driver resolves its name to hosts), and opening
+ * the adapter decides.
  *
  * @module
  */
-import { createMongodbAdapter } from "../adapters/mod.ts";
+import { createMongodbAdapter, type MongodbAdapter } from "../adapters/mod.ts";
+import { BedsError } from "../errors.ts";
+import type { Logger } from "../logging/mod.ts";
 import type { IplContext } from "./context.ts";
 import { tcpReachable } from "./reachability.ts";
 import type { StepOutcome } from "./runner.ts";
@@ -71,7 +76,42 @@ export async function anySeedReachable(seeds: readonly MongoHost[], timeoutMs: n
   return await Promise.any(seeds.map(answers)).catch(() => false);
 }
 
-/** Opens and registers the MongoDB adapter, or explains why the node goes on without it. */
+/**
+ * An optional MongoDB's adapter as the node serves it: while the server is down, `verify` (at
+ * start-up, on a reload) warns and passes its templates unchecked rather than stopping the node,
+ * as the other steps do for an optional service, and the log store's `ensureCollection` fails at
+ * once rather than after `connect_timeout_ms` (the step then warns, as before).
+ */
+function optionalMongodb(adapter: MongodbAdapter, logger: Logger, where: string): MongodbAdapter {
+  return {
+    ...adapter,
+    async ensureCollection(template, indexes) {
+      if (!adapter.health().healthy) {
+        throw new BedsError("DB_UNAVAILABLE", `the optional MongoDB ${where} is down`);
+      }
+      await adapter.ensureCollection(template, indexes);
+    },
+    async verify(templates, options) {
+      const mongo = templates.filter((t) => t.store === "mongodb");
+      // Without a template on MongoDB it asks the server nothing.
+      if (!mongo.length) return await adapter.verify(templates, options);
+      if (adapter.health().healthy) {
+        try {
+          return await adapter.verify(templates, options);
+        } catch (error) {
+          if (!(error instanceof BedsError && error.code === "DB_UNAVAILABLE")) throw error;
+        }
+      }
+      logger.warn(
+        { mongodb: where, templates: mongo.map((t) => t.name) },
+        "optional MongoDB is down: its templates are not checked against its collections",
+      );
+      return [];
+    },
+  };
+}
+
+/** Opens and registers the MongoDB adapter: connected, or for an optional one connecting later. */
 export async function openMongodb(ctx: IplContext): Promise<StepOutcome> {
   const config = ctx.config.databases.mongodb;
   if (!config) return {};
@@ -94,22 +134,24 @@ export async function openMongodb(ctx: IplContext): Promise<StepOutcome> {
     const list = describeSeeds(seeds!);
     failure = seeds!.length > 1 ? `none of ${list} is reachable` : `${list} is not reachable`;
   }
-  if (failure === undefined) {
-    ctx.adapters.set("mongodb", adapter);
-    return {
-      detail: `mongodb ${where}`,
-      undo: async () => {
-        ctx.adapters.delete("mongodb");
-        await adapter.close();
-      },
-    };
+  const optional = config.optional && ctx.config.env !== "prod";
+  if (failure !== undefined && !optional) {
+    await adapter.close();
+    throw new Error(`MongoDB connect to ${where} failed: ${failure}`);
   }
-  await adapter.close();
-  const message = `MongoDB connect to ${where} failed: ${failure}`;
-  if (!config.optional || ctx.config.env === "prod") throw new Error(message);
-  ctx.logger.warn({ mongodb: where }, `${message}; running without MongoDB`);
+  ctx.adapters.set("mongodb", optional ? optionalMongodb(adapter, ctx.logger, where) : adapter);
+  const undo = async () => {
+    ctx.adapters.delete("mongodb");
+    await adapter.close();
+  };
+  if (failure === undefined) return { detail: `mongodb ${where}`, undo };
+  adapter.keepConnecting();
+  const until = "its templates answer DB_UNAVAILABLE until it is up, and are not checked against it";
+  ctx.logger.warn({ mongodb: where }, `MongoDB connect to ${where} failed: ${failure}; ${until}`);
   return {
-    detail: "mongodb not connected (optional)",
+    detail: `mongodb not connected (optional): ${until}`,
+    // The reachability step has warned about a MongoDB that does not even answer TCP.
     warnings: reachable ? [`optional service mongodb: ${failure}`] : [],
+    undo,
   };
 }

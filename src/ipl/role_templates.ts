@@ -25,7 +25,8 @@ export async function loadRoleTemplates(ctx: IplContext): Promise<Template[]> {
   if (servesAdminExchange(ctx)) {
     const admin = await loadTemplates(resolvePath(config.configDir, config.admin.templates_dir));
     const store = config.logstore.store;
-    // Without that store (an optional MongoDB that is down) the logstore step warns; mst is not served.
+    // Without that store (not configured) the logstore step warns; mst is not served. An optional
+    // MongoDB that is down is still there: mst on it answers DB_UNAVAILABLE until it is up.
     if ((store === "mariadb" || store === "mongodb") && ctx.adapters.has(store)) {
       admin.push(
         await loadLogStoreTemplate({
@@ -54,10 +55,13 @@ export async function loadRoleTemplates(ctx: IplContext): Promise<Template[]> {
       }
     }
   }
+  // A configured store is there even while down (an optional MongoDB connects later): only one
+  // the config lacks is missing.
   for (const t of recTemplates(templates)) {
     if (!ctx.adapters.has(t.store)) {
       throw new Error(
-        `Template "${t.name}" (${t.file}) needs store ${t.store}, which this node does not have`,
+        `Template "${t.name}" (${t.file}) needs store ${t.store}, which this node does not have ` +
+          `(no [databases.${t.store}] in its config)`,
       );
     }
   }

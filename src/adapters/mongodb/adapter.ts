@@ -2,8 +2,10 @@
  * The MongoDB implementation of the CRUD interface: each template names a
  * collection; reads, creates, updates and deletes work on its documents by
  * the template's key. One MongoClient per node; the driver keeps its own
- * connection pool and reconnects by itself, so a server that comes back is
- * used again without any help from here. No named calls, no transactions.
+ * connection pool and reconnects by itself once connected, so a server that
+ * comes back is used again without any help from here. A client whose first
+ * connect failed is connected again by its connector (connector.ts). No
+ * named calls, no transactions.
  *
  * @module
  */
@@ -14,6 +16,7 @@ import { BedsError } from "../../errors.ts";
 import type { Logger } from "../../logging/mod.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { Adapter, VerifyOptions, VerifyProblem } from "../types.ts";
+import { createConnector } from "./connector.ts";
 import { ensureCollectionIn } from "./ensure_collection.ts";
 import { mapMongoError } from "./errors.ts";
 import { mongoOperations } from "./operations.ts";
@@ -37,6 +40,13 @@ export interface MongodbAdapterOptions {
 export interface MongodbAdapter extends Adapter {
   /** Connects and pings the server; throws a `DB_UNAVAILABLE` BedsError when it cannot. */
   open(): Promise<void>;
+  /**
+   * After an `open()` that failed, for a MongoDB the node runs without (optional): keeps
+   * connecting in the background until it answers, so that health says when it is back. Each
+   * operation meanwhile connects first, and fails `DB_UNAVAILABLE` after `connect_timeout_ms`
+   * while the server is down.
+   */
+  keepConnecting(): void;
   /** Physical database of a logical database name. */
   databaseOf(database: string): string;
   /**
@@ -73,31 +83,47 @@ export function createMongodbAdapter(options: MongodbAdapterOptions): MongodbAda
     return client.db(databaseOf(template.database)).collection(template.collection);
   };
   const ops = mongoOperations(collectionOf, { maxTimeMS: config.query_timeout_ms });
+  const connector = createConnector(client);
+  const ready = async () => {
+    try {
+      await connector.ready();
+    } catch (error) {
+      throw mapMongoError(error);
+    }
+  };
+  /** An operation that connects the client first when it is not connected. */
+  const connected = <I, O>(op: (input: I) => Promise<O>) => async (input: I): Promise<O> => {
+    await ready();
+    return await op(input);
+  };
 
   return {
     store: "mongodb",
     databaseOf,
     async open() {
+      await ready();
       try {
-        await client.connect();
         await client.db(config.database).command({ ping: 1 });
       } catch (error) {
         throw mapMongoError(error);
       }
     },
+    keepConnecting: () => connector.keepTrying(),
     async ensureCollection(template, indexes) {
       const name = template.collection;
       if (!name) throw new BedsError("INTERNAL", `Template "${template.name}" names no collection`);
+      await ready();
       try {
         await ensureCollectionIn(client.db(databaseOf(template.database)), { name, indexes });
       } catch (error) {
         throw mapMongoError(error);
       }
     },
-    read: ops.read,
-    create: ops.create,
-    update: ops.update,
-    delete: ops.delete,
+    read: connected(ops.read),
+    create: connected(ops.create),
+    update: connected(ops.update),
+    delete: connected(ops.delete),
+    // No named calls on MongoDB: refused without a server.
     call: ops.call,
 
     async verify(templates: readonly RecTemplate[], options?: VerifyOptions): Promise<VerifyProblem[]> {
@@ -106,8 +132,12 @@ export function createMongodbAdapter(options: MongodbAdapterOptions): MongodbAda
           templates,
           databaseOf,
           drift: options?.drift ?? false,
-          listCollections: async (database) =>
-            (await client.db(database).listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name),
+          // Connects only when a template is on MongoDB: the others' checks need no server.
+          listCollections: async (database) => {
+            await connector.ready();
+            const collections = await client.db(database).listCollections({}, { nameOnly: true }).toArray();
+            return collections.map((c) => c.name);
+          },
           uniqueIndexes: async (database, collection) =>
             (await client.db(database).collection(collection).listIndexes().toArray())
               .filter((index) => index.unique === true || index.name === "_id_")
@@ -123,7 +153,7 @@ export function createMongodbAdapter(options: MongodbAdapterOptions): MongodbAda
     },
 
     async close() {
-      await client.close().catch(() => {});
+      await connector.close().catch(() => {});
     },
   };
 }
