@@ -29,8 +29,12 @@ interface JsonWithSource {
 
 const json = JSON as unknown as JsonWithSource;
 
-/** Whether `value` is a literal {@link parseExact} kept (only numbers are ever kept so). */
-export const isRawNumber = (value: unknown): value is RawNumber => json.isRawJSON(value);
+/**
+ * Whether `value` is a literal {@link parseExact} kept (only numbers are ever kept so). The type test
+ * first: the field checks ask it of every value, nearly all of them primitives.
+ */
+export const isRawNumber = (value: unknown): value is RawNumber =>
+  typeof value === "object" && value !== null && json.isRawJSON(value);
 
 /**
  * A run of 16 digits or points, or an exponent of 3 digits: where a literal a double changes can be.
