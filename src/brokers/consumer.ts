@@ -171,14 +171,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       user,
       parts,
     };
-    // A fan-out answered while some of its parts still ran is recorded, with them, once they end;
-    // until then they count as in flight, so that a shutdown drains them as it does deliveries.
-    if (partsSettled) {
-      inflight++;
-      void partsSettled.then((all) => options.events.emit({ ...requestEvent, parts: all })).finally(() => {
-        if (--inflight === 0) idle?.();
-      });
-    } else options.events.emit(requestEvent);
+    // A fan-out answered as soon as a required part failed may still have parts running. It is
+    // recorded with them once they end, and its delivery is acked only then: the prefetch slot it
+    // holds keeps failing fan-outs from piling statements onto the connections past prefetch, and a
+    // shutdown drains those parts as the delivery they belong to.
+    const recorded = partsSettled?.then((all) => options.events.emit({ ...requestEvent, parts: all }));
+    if (!recorded) options.events.emit(requestEvent);
     if (disposition.action !== "reply") {
       const copy = {
         msg,
@@ -204,12 +202,14 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
           { broker, event, attempt, delayMs: disposition.delayMs, code },
           "request retry scheduled",
         );
+        if (recorded) await recorded;
         acks.ack(msg);
         return;
       }
       logger.warn({ broker, event, attempt, code, reason: disposition.reason }, "request dead-lettered");
     }
     if (replyTo && out) sendReply(replyTo, correlationId, out.bytes, event);
+    if (recorded) await recorded;
     acks.ack(msg);
   };
 

@@ -91,3 +91,36 @@ flush_ms = 50
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("failing fan-outs hold their deliveries until their parts end: prefetch bounds what runs, other requests keep their answers", async () => {
+  const dir = await templatesWith(ROOT, TEMPLATES);
+  // One connection, and a statement older than 2.5 s closes it with every statement queued on it.
+  const env = await createTestEnv({
+    templatesDir: dir,
+    master: { connections: 1, query_timeout_ms: 2500 },
+    extraToml: `
+[brokers.rBroker]
+instances = 1
+prefetch = 2
+`,
+  });
+  await dbQuery(env, `CREATE PROCEDURE sp_slw_wait(IN p_id INT) BEGIN DO SLEEP(1); SELECT p_id AS id; END`);
+  const node = await startNode(env, "appServer", `rel-burst-${env.id}`);
+  try {
+    const client = await env.client();
+    // Answered at once, each leaves a 1 s part running: acked at once, eight of them would queue
+    // 8 s of statements on the one connection and time it out, unrelated requests with it.
+    const burst = Array.from(
+      { length: 8 },
+      () => client.request({ template: "xfo", op: "read", key: { id: 999999 } }, { timeoutMs: 20_000 }),
+    );
+    const unrelated = client.request({ template: "cus", op: "read", key: { id: 1 } }, { timeoutMs: 20_000 });
+    for (const reply of await Promise.all(burst)) expectError(reply, "NOT_FOUND");
+    const read = await unrelated;
+    assert.equal(read.ok, true, JSON.stringify(read));
+  } finally {
+    await node.stop();
+    await env.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
