@@ -53,10 +53,14 @@ export class WriteGate {
     for (const handedOver of waiting) handedOver();
   }
 
-  /** The connection is gone: requests waiting for room learn it now, not at their timeout. */
+  /**
+   * The connection is gone: requests waiting for room learn it now, not at their timeout. The
+   * sends waiting for the drain have failed with it; what they left here is dropped.
+   */
   closed(): void {
     const waiting = [...this.#roomWaiters];
     this.#roomWaiters.clear();
+    this.#afterDrain.clear();
     for (const wake of waiting) wake();
   }
 
