@@ -8,7 +8,7 @@ import { z } from "zod";
 import { OPS } from "../config/mod.ts";
 import { BedsError } from "../errors.ts";
 import { EVENT_ID_PATTERN, MAX_PARENT_LENGTH, MAX_PARENT_PARTS } from "./event_id.ts";
-import { isRawNumber, mayChangeNumbers, parseExact, plainNumbers } from "./exact_numbers.ts";
+import { parseExact } from "./exact_numbers.ts";
 
 /** Template names are three-letter acronyms or short snake_case names. */
 export const TEMPLATE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
@@ -115,18 +115,7 @@ const FIELD_SECTIONS: ReadonlySet<string> = new Set(["key", "data", "where"]);
  * Throws as `JSON.parse` does.
  */
 export function parseRequestText(text: string): unknown {
-  if (!mayChangeNumbers(text)) return JSON.parse(text);
-  const parsed = parseExact(text);
-  if (!isMap(parsed) || isRawNumber(parsed)) return plainNumbers(parsed);
-  const body = parsed as Record<string, unknown>;
-  for (const key of Object.keys(body)) {
-    const value = body[key];
-    if (isRawNumber(value)) {
-      // Defined, not assigned: the key may be "__proto__" (refused later as unknown).
-      Object.defineProperty(body, key, { value: Number(value.rawJSON), enumerable: true, writable: true });
-    } else if (!FIELD_SECTIONS.has(key)) plainNumbers(value);
-  }
-  return body;
+  return parseExact(text, FIELD_SECTIONS);
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(requestSchema.shape));

@@ -6,7 +6,7 @@
  * @module
  */
 import { BedsError } from "../errors.ts";
-import { isRawNumber, literalParts, type RawNumber } from "../protocol/exact_numbers.ts";
+import { isRawNumber, literalInteger, literalParts, type RawNumber } from "../protocol/exact_numbers.ts";
 import { DECIMAL_DEFAULTS, type FieldSpec } from "./schema.ts";
 
 /** Checks one value; returns it normalised or throws `VALIDATION`. */
@@ -38,18 +38,6 @@ function bigIntegerText(value: unknown): { text: string; n: bigint } | undefined
 const DECIMAL = /^-?\d{1,65}(\.\d{1,30})?$/;
 const DECIMAL_WHOLE = 65;
 const DECIMAL_FRACTION = 30;
-
-/**
- * The integer a number literal a double would change denotes (9007199254740993), exactly; `"fraction"`
- * when it has one, `"huge"` past 2^64 (without building a number of a million digits for `1e999999`).
- */
-function rawInteger(raw: RawNumber): bigint | "fraction" | "huge" {
-  const { negative, digits, exponent } = literalParts(raw.rawJSON)!;
-  if (exponent < 0) return "fraction"; // its digits have no trailing zeros
-  if (digits.length + exponent > 20) return "huge";
-  const n = BigInt(digits + "0".repeat(exponent));
-  return negative ? -n : n;
-}
 
 /**
  * A number literal a double would change as decimal text: as sent when it is one already
@@ -234,7 +222,7 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
       case "int": {
         if (isRawNumber(value)) {
           // Its digits, which a double would have changed: taken as exactly as the string of them.
-          const n = rawInteger(value);
+          const n = literalInteger(value);
           if (n === "fraction") fail(name, "must be an integer, got number");
           if (n === "huge" || n < BIGINT_MIN || n > BIGINT_MAX) fail(name, "is past what a BIGINT holds");
           checkRange(n);

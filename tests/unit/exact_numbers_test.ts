@@ -17,7 +17,6 @@ import {
   isRawNumber,
   mayChangeNumbers,
   parseExact,
-  plainNumbers,
   sameNumber,
 } from "../../src/protocol/exact_numbers.ts";
 import { checkRequest, decodeRequest } from "../../src/protocol/request.ts";
@@ -167,9 +166,10 @@ Deno.test("parseExact() keeps what a double changes, and nothing else", () => {
   const proto = parseExact('{"__proto__":{"x":1e400}}') as Record<string, unknown>;
   assert.ok(Object.hasOwn(proto, "__proto__"));
   assert.equal(Object.getPrototypeOf(proto), Object.prototype);
-  assert.deepEqual(plainNumbers(proto), JSON.parse('{"__proto__":{"x":1e400}}'));
-  assert.equal(Object.getPrototypeOf(proto), Object.prototype);
-  assert.equal(plainNumbers(parseExact("1e400")), Infinity);
+  assert.deepEqual(
+    parseExact('{"__proto__":{"x":1e400}}', new Set()),
+    JSON.parse('{"__proto__":{"x":1e400}}'),
+  );
 });
 
 Deno.test("a literal of 60,000 exponent digits is past every range (0 for a double)", () => {

@@ -9,7 +9,7 @@
  * @module
  */
 import { BedsError } from "../../errors.ts";
-import { isRawNumber, parseExact } from "../../protocol/exact_numbers.ts";
+import { isRawNumber, parseExact, setOwn } from "../../protocol/exact_numbers.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { OrderBy, Values } from "../types.ts";
 import { exactJsonNumber } from "./stored.ts";
@@ -67,10 +67,8 @@ function plainJson(field: string, value: unknown): unknown {
       ) {
         invalid(`Field "${field}" holds the key "${key}", which is not allowed in a document`, field);
       }
-      if (isRawNumber(inner)) {
-        // Defined, not assigned: the key may be "__proto__".
-        Object.defineProperty(node, key, { value: exactJsonNumber(field, inner) });
-      } else pending.push([inner, depth + 1]);
+      if (isRawNumber(inner)) setOwn(node, key, exactJsonNumber(field, inner));
+      else pending.push([inner, depth + 1]);
     }
   }
   return value;

@@ -14,7 +14,7 @@
  */
 import { Decimal128, Long, ObjectId } from "mongodb";
 import { BedsError } from "../../errors.ts";
-import { literalParts, type RawNumber } from "../../protocol/exact_numbers.ts";
+import { literalInteger, type RawNumber } from "../../protocol/exact_numbers.ts";
 import type { RecTemplate } from "../../templates/mod.ts";
 import type { Values } from "../types.ts";
 import type { Doc } from "./filters.ts";
@@ -93,12 +93,8 @@ const INT64_MIN = -(2n ** 63n);
  * than the one sent, and a Decimal128 would be read back as a string.
  */
 export function exactJsonNumber(field: string, raw: RawNumber): Long {
-  const { negative, digits, exponent } = literalParts(raw.rawJSON)!;
-  if (exponent >= 0 && digits.length + exponent <= 19) {
-    const magnitude = BigInt(digits + "0".repeat(exponent));
-    const n = negative ? -magnitude : magnitude;
-    if (n >= INT64_MIN && n <= INT64_MAX) return Long.fromBigInt(n);
-  }
+  const n = literalInteger(raw);
+  if (typeof n === "bigint" && n >= INT64_MIN && n <= INT64_MAX) return Long.fromBigInt(n);
   const shown = raw.rawJSON.length > 40 ? `${raw.rawJSON.slice(0, 40)}…` : raw.rawJSON;
   return invalidValue(
     field,
