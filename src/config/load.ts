@@ -9,8 +9,9 @@ import { parse, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { deepFreeze, deepMerge, originOf, type Origins, type Table } from "./merge.ts";
-import { configSchema, type ParsedConfig } from "./schema.ts";
+import { configSchema, type ParsedConfig, type TlsConfig } from "./schema.ts";
 import { checkBindings } from "./bindings.ts";
+import { checkTlsFiles } from "../tls.ts";
 
 /** Environments BEDS knows; each may have a `config/env_<name>.toml`. */
 export const ENVIRONMENTS = ["dev", "qa", "prod", "lab", "test"] as const;
@@ -148,6 +149,37 @@ function droppedAmqpLogin(url: string | undefined, environ: Record<string, strin
     "put the credentials in BEDS_AMQP_URL (amqp://user:pass@host/vhost), or unset it";
 }
 
+/** Every TLS table of the config, by its key path. */
+export function tlsTables(config: ParsedConfig): Array<[string, TlsConfig]> {
+  const { mariadb, mongodb } = config.databases;
+  const tables: Array<[string, TlsConfig | undefined]> = [
+    ["amqp.tls", config.amqp.tls],
+    ["databases.mariadb.master.tls", mariadb?.master.tls],
+    ["databases.mariadb.secondary.tls", mariadb?.secondary?.tls],
+    ["databases.mongodb.tls", mongodb?.tls],
+  ];
+  return tables.filter((entry): entry is [string, TlsConfig] => entry[1] !== undefined);
+}
+
+/**
+ * The first TLS problem a connect would meet, or hide: a file that cannot be read or is no
+ * certificate or key, a certificate without its key, and in prod verification switched off.
+ */
+function tlsProblem(config: ParsedConfig, env: BedsEnv): { path: string; text: string } | undefined {
+  for (const [path, tls] of tlsTables(config)) {
+    if (env === "prod" && !tls.reject_unauthorized) {
+      return {
+        path: `${path}.reject_unauthorized`,
+        text: "is false: TLS certificate verification must stay on in prod (anyone on the path could " +
+          "pose as the server)",
+      };
+    }
+    const problem = checkTlsFiles(tls);
+    if (problem) return { path: `${path}.${problem.key}`, text: problem.text };
+  }
+  return undefined;
+}
+
 /** Joins `path` to `base` unless it is already absolute. */
 export function resolvePath(base: string, path: string): string {
   if (path.startsWith("/")) return path;
@@ -201,6 +233,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (problem) {
     const file = originOf(origins, problem.path, baseFile);
     throw new ConfigError(`Invalid config "${file}": ${problem.path}: ${problem.text}`);
+  }
+  const tls = tlsProblem(parsed, env);
+  if (tls) {
+    const file = originOf(origins, tls.path, baseFile);
+    throw new ConfigError(`Invalid config "${file}": ${tls.path}: ${tls.text}`);
   }
   return deepFreeze({
     ...parsed,

@@ -17,6 +17,10 @@ export const timerMs = (min: number) =>
   z.number().int().min(min).max(MAX_TIMEOUT_MS, {
     message: `must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), the longest delay a timer holds`,
   });
+/**
+ * A TLS table: file paths (checked at load, see checkTlsFiles, and read at each connect), the name to
+ * verify, and whether to verify the server at all (refused as false in prod, at load).
+ */
 export const tlsSchema = z.strictObject({
   ca: z.string().optional(),
   cert: z.string().optional(),

@@ -11,6 +11,8 @@ import { createRegistry, createRegistryHolder } from "../templates/mod.ts";
 import { loadRoleTemplates, servesAdminExchange } from "./role_templates.ts";
 import { openAdminLink } from "./admin_link.ts";
 import { describeTlsError } from "../tls.ts";
+import { tlsTables } from "../config/load.ts";
+import type { Config } from "../config/mod.ts";
 import { describeAmqpLoginFailure } from "../amqp/login_failure.ts";
 
 import type { IplContext } from "./context.ts";
@@ -83,6 +85,18 @@ function failureReason(error: unknown): string {
   return tls ?? String((error as Error | null)?.message ?? error).split("\n")[0]!;
 }
 
+/**
+ * A warning per TLS table under `prefix` with `reject_unauthorized = false` (load refuses it in
+ * prod): the connection is encrypted, but to whoever answers.
+ */
+function unverifiedTls(config: Config, prefix: string): string[] {
+  return tlsTables(config).filter(([path, tls]) => path.startsWith(prefix) && !tls.reject_unauthorized)
+    .map(([path]) =>
+      `${path}: TLS certificate verification is off (reject_unauthorized = false): anyone on the path ` +
+      "can pose as the server; never in production"
+    );
+}
+
 const amqpAuth: IplStep<IplContext> = {
   name: "amqp_auth",
   exitCode: EXIT_CODES.amqp_auth,
@@ -115,6 +129,7 @@ const amqpAuth: IplStep<IplContext> = {
     return {
       // The user too: a URL without credentials logs in as guest, whatever else the config says.
       detail: `connected to ${where} as "${user}"`,
+      warnings: unverifiedTls(ctx.config, "amqp."),
       undo: async () => {
         ctx.amqp = undefined;
         await supervisor.stop();
@@ -184,7 +199,11 @@ const dbPools: IplStep<IplContext> = {
     }
     return {
       detail: [maria.detail, mongo.detail].filter(Boolean).join("; "),
-      warnings: [...maria.warnings ?? [], ...mongo.warnings ?? []],
+      warnings: [
+        ...maria.warnings ?? [],
+        ...mongo.warnings ?? [],
+        ...unverifiedTls(ctx.config, "databases."),
+      ],
       undo: async () => {
         await mongo.undo?.();
         await maria.undo?.();

@@ -9,6 +9,7 @@ import { BedsClient } from "../../src/client/mod.ts";
 import { cli, createTestEnv, startNode, type TestEnv } from "../helpers/services.ts";
 import { startTlsEndpoint, type TlsEndpoint } from "../helpers/tls_endpoint.ts";
 import { startTlsMariadb, type TlsMariadb } from "../helpers/mariadb_tls.ts";
+import { startExpiredTlsEndpoint } from "../helpers/expired_tls.ts";
 import { loadLabSchema } from "../../lab/db.ts";
 
 /** A config dir like the env's, with `[amqp]` pointing at the TLS port and `tls` as given. */
@@ -67,7 +68,7 @@ Deno.test("a node and a client talk AMQPS through a TLS endpoint; bad CA or name
       [
         "an unknown CA",
         `ca = "${endpoint.otherCaFile}"`,
-        /certificate signed by unknown authority/,
+        /TLS certificate not trusted: unknown CA, or expired, or not yet valid \(check tls\.ca and/,
       ],
       [
         "a server name the certificate does not have",
@@ -90,9 +91,75 @@ Deno.test("a node and a client talk AMQPS through a TLS endpoint; bad CA or name
         );
       });
     }
+
+    await t.step(
+      "reject_unauthorized = false connects to an unknown CA, with a warning at amqp_auth",
+      async () => {
+        const dir = await tlsConfigDir(
+          env,
+          endpoint!.port,
+          `ca = "${endpoint!.otherCaFile}"\nreject_unauthorized = false`,
+        );
+        dirs.push(dir);
+        const run = await cli(["check", "--config", dir, "--env", "test"]);
+        assert.equal(run.code, 0, run.out + run.err);
+        assert.match(
+          run.out,
+          /amqp\.tls: TLS certificate verification is off \(reject_unauthorized = false\)/,
+        );
+      },
+    );
+
+    const certDir = endpoint.caFile.slice(0, endpoint.caFile.lastIndexOf("/"));
+    const refused: Array<[string, string, RegExp]> = [
+      [
+        "a client key that is not the certificate's",
+        `ca = "${endpoint.caFile}"\ncert = "${certDir}/server.pem"\nkey = "${certDir}/other.key"`,
+        /amqp\.tls\.key: file ".*other\.key" is not the key of the certificate in ".*server\.pem"/,
+      ],
+      [
+        "a client certificate without its key",
+        `ca = "${endpoint.caFile}"\ncert = "${certDir}/server.pem"`,
+        /amqp\.tls\.cert: set without key/,
+      ],
+      [
+        "a CA file that does not exist",
+        `ca = "${certDir}/missing-ca.pem"`,
+        /amqp\.tls\.ca: cannot read file ".*missing-ca\.pem"/,
+      ],
+    ];
+    for (const [what, tls, message] of refused) {
+      await t.step(`beds check refuses ${what} at load (exit 10), before connecting`, async () => {
+        const dir = await tlsConfigDir(env, endpoint!.port, tls);
+        dirs.push(dir);
+        const run = await cli(["check", "--config", dir, "--env", "test"]);
+        assert.equal(run.code, 10, run.out + run.err);
+        assert.match(run.out + run.err, message);
+        assert.doesNotMatch(run.out + run.err, /PRIVATE KEY|BEGIN CERTIFICATE/);
+      });
+    }
   } finally {
     await endpoint?.stop();
     for (const dir of dirs) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await env.cleanup();
+  }
+});
+
+Deno.test("an expired server certificate is not called an unknown authority", async () => {
+  const env = await createTestEnv();
+  const endpoint = await startExpiredTlsEndpoint();
+  let dir: string | undefined;
+  try {
+    dir = await tlsConfigDir(env, endpoint.port, `ca = "${endpoint.caFile}"`);
+    const run = await cli(["check", "--config", dir, "--env", "test"]);
+    assert.equal(run.code, 12, run.out + run.err);
+    const line = run.out.split("\n").find((l) => l.includes("FAIL  amqp_auth"));
+    assert.ok(line, run.out);
+    assert.match(line, /TLS certificate not trusted: unknown CA, or expired, or not yet valid/);
+    assert.match(line, /the server certificate's dates/);
+  } finally {
+    await endpoint.stop();
+    if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     await env.cleanup();
   }
 });
@@ -134,7 +201,13 @@ Deno.test("MariaDB over TLS: check passes with the CA, fails at db_pools without
         "an unknown CA",
         `ca = "${server.certs.otherCaFile}"`,
         14,
-        /FAIL +db_pools .*TLS certificate signed by unknown authority/,
+        /FAIL +db_pools .*TLS certificate not trusted: unknown CA, or expired, or not yet valid/,
+      ],
+      [
+        "an unknown CA with reject_unauthorized = false: connects, with a warning at db_pools",
+        `ca = "${server.certs.otherCaFile}"\nreject_unauthorized = false`,
+        0,
+        /databases\.mariadb\.master\.tls: TLS certificate verification is off/,
       ],
     ];
     for (const [what, tls, code, line] of cases) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { bindingsOverlap, checkBindings, type Config, loadConfig } from "../../src/config/mod.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { createTestCertificates } from "../helpers/tls_endpoint.ts";
 
 /** A minimal valid base config: one read broker on the appServer role. */
 const BASE = `[amqp]
@@ -561,9 +562,16 @@ Deno.test("loadConfig() checks URLs without repeating them, and takes a MongoDB 
         assert.ok(!error.message.includes("S3cret"), error.message);
       });
     }
-    await withConfigDir({ "beds.toml": withUrl("amqps://beds:S3cret@mq:5671/", tls) }, (dir) => {
-      assert.equal(loadConfig({ dir }).amqp.url, "amqps://beds:S3cret@mq:5671/");
-    });
+    // The CA file must exist and be a certificate: load checks it.
+    const certs = await createTestCertificates();
+    try {
+      const ca = `\n[amqp.tls]\nca = "${certs.caFile}"\n`;
+      await withConfigDir({ "beds.toml": withUrl("amqps://beds:S3cret@mq:5671/", ca) }, (dir) => {
+        assert.equal(loadConfig({ dir }).amqp.url, "amqps://beds:S3cret@mq:5671/");
+      });
+    } finally {
+      await certs.remove();
+    }
   });
 });
 

@@ -39,6 +39,8 @@ export interface ObserverConfig {
     password: string;
     /** Schema holding the view `v_ms_logs`. */
     database: string;
+    /** TLS to the server, verified; absent: plain TCP. */
+    tls?: MariadbTls;
   };
   mongodb: {
     /** Connection string; credentials may be in it (better: in LOG_DUMPER_MONGODB_URL). */
@@ -50,6 +52,21 @@ export interface ObserverConfig {
     /** CA file to verify the server's certificate; setting it turns TLS on. */
     tlsCaFile?: string;
   };
+}
+
+/**
+ * TLS to MariaDB: any key turns it on, and the server's certificate is always verified (by `caFile`,
+ * else the system's CAs) against `servername`, else the host. The log holds request data: an account
+ * that may log in without TLS would read it in clear text.
+ */
+export interface MariadbTls {
+  /** CA file to verify the server's certificate. */
+  caFile?: string;
+  /** Client certificate and its key (an account `REQUIRE X509`), only together. */
+  certFile?: string;
+  keyFile?: string;
+  /** Name to verify when it differs from host. */
+  servername?: string;
 }
 
 const DEFAULTS: ObserverConfig = {
@@ -100,6 +117,31 @@ function names(name: string, value: unknown): string[] {
   return list.map((item) => item.trim()).filter((item) => item !== "");
 }
 
+/** The `[mariadb]` TLS keys (LOG_DUMPER_DB_TLS_*), or undefined when none is set. */
+function mariadbTls(
+  pick: (key: string, fromFile: unknown, fallback: unknown) => unknown,
+  db: Record<string, unknown>,
+): MariadbTls | undefined {
+  const keys = [
+    ["caFile", "CA_FILE", "tls_ca_file"],
+    ["certFile", "CERT_FILE", "tls_cert_file"],
+    ["keyFile", "KEY_FILE", "tls_key_file"],
+    ["servername", "SERVERNAME", "servername"],
+  ] as const;
+  const tls: MariadbTls = {};
+  for (const [field, variable, key] of keys) {
+    const value = pick(`DB_TLS_${variable}`, db[key], undefined);
+    if (value !== undefined && value !== "") tls[field] = text(`mariadb.${key}`, value);
+  }
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    throw new Error(
+      "Invalid observer setting mariadb.tls_cert_file/tls_key_file: a client certificate needs its key, " +
+        "set both or neither",
+    );
+  }
+  return Object.keys(tls).length ? tls : undefined;
+}
+
 /**
  * Builds the config from TOML text (top-level `store` and `query_timeout_ms`, sections `[server]`,
  * `[mariadb]` and `[mongodb]`) and environment variables, the latter winning.
@@ -119,6 +161,7 @@ export function observerConfig(env: Record<string, string | undefined>, toml = "
   const pick = (key: string, fromFile: unknown, fallback: unknown) =>
     env[`LOG_DUMPER_${key}`] || (fromFile ?? fallback);
   const tlsCaFile = pick("MONGODB_TLS_CA_FILE", mongo.tls_ca_file, undefined);
+  const dbTls = mariadbTls(pick, db);
   return {
     host: text("host", pick("HOST", server.host, DEFAULTS.host)),
     port: int("port", pick("PORT", server.port, DEFAULTS.port), 0, 65535),
@@ -143,6 +186,7 @@ export function observerConfig(env: Record<string, string | undefined>, toml = "
       user: text("mariadb.user", pick("DB_USER", db.user, DEFAULTS.mariadb.user)),
       password: text("mariadb.password", pick("DB_PASSWORD", db.password, DEFAULTS.mariadb.password)),
       database: text("mariadb.database", pick("DB_NAME", db.database, DEFAULTS.mariadb.database)),
+      ...(dbTls ? { tls: dbTls } : {}),
     },
     mongodb: {
       url: text("mongodb.url", pick("MONGODB_URL", mongo.url, DEFAULTS.mongodb.url)),

@@ -5,7 +5,7 @@
  * @module
  */
 import mariadb, { type PoolConfig } from "mariadb";
-import type { ObserverConfig } from "./config.ts";
+import type { MariadbTls, ObserverConfig } from "./config.ts";
 import {
   fromStore,
   type LogRecord,
@@ -75,6 +75,31 @@ export function filterSql(filter: RecordFilter): { where: string; values: unknow
   return { where: terms.length ? `WHERE ${terms.join(" AND ")}` : "", values };
 }
 
+/**
+ * The driver's `ssl` option: the files read now, verification always on. Read at start, so a
+ * missing or unreadable file stops the observer with its setting named, not every page later.
+ * @throws {Error} naming the setting and the file that cannot be read.
+ */
+export function sslOptions(tls: MariadbTls) {
+  const read = (key: string, path: string | undefined) => {
+    if (path === undefined) return undefined;
+    try {
+      return Deno.readTextFileSync(path);
+    } catch (error) {
+      throw new Error(`Cannot read observer setting mariadb.${key} "${path}": ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  };
+  return {
+    ca: read("tls_ca_file", tls.caFile),
+    cert: read("tls_cert_file", tls.certFile),
+    key: read("tls_key_file", tls.keyFile),
+    servername: tls.servername,
+    rejectUnauthorized: true,
+  };
+}
+
 /** The pool's settings: how long a statement, and a connection that gets no answer, may take. */
 export function poolOptions(config: ObserverConfig["mariadb"], queryTimeoutMs: number): PoolConfig {
   return {
@@ -83,6 +108,7 @@ export function poolOptions(config: ObserverConfig["mariadb"], queryTimeoutMs: n
     user: config.user,
     password: config.password,
     database: config.database,
+    ...(config.tls ? { ssl: sslOptions(config.tls) } : {}),
     connectionLimit: 2,
     acquireTimeout: 5000,
     connectTimeout: 3000,
