@@ -125,6 +125,10 @@ const REASONS: Readonly<Record<string, string>> = {
  * message, or undefined when `error` is no certificate failure.
  */
 export function describeTlsError(error: unknown): string | undefined {
+  return describeTlsCode(error) ?? describeTlsCode((error as Error | null)?.cause);
+}
+
+function describeTlsCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== "string") return undefined;
   const message = (error as Error).message ?? "";

@@ -27,10 +27,6 @@ function messageOf(error: unknown): string {
   return String((error as Error | null)?.message ?? error);
 }
 
-function tlsReason(error: unknown): string | undefined {
-  return describeTlsError(error) ?? describeTlsError((error as Error | null)?.cause);
-}
-
 /** The vhost the config opens: `amqp.vhost`, or the URL's path (amqplib's rule: none is `/`). */
 export function amqpVhost(config: AmqpConfig): string {
   if (!config.url) return config.vhost;
@@ -52,7 +48,7 @@ export function amqpVhost(config: AmqpConfig): string {
  * TLS, or the AMQP handshake (credentials, vhost). An error of an open connection's channel is not.
  */
 export function isAmqpLoginFailure(error: unknown): boolean {
-  if (OPENING.test(messageOf(error)) || tlsReason(error) !== undefined) return true;
+  if (OPENING.test(messageOf(error)) || describeTlsError(error) !== undefined) return true;
   // node:net's errors of connect() and of the host name's look-up carry the call that failed.
   const syscall = (error as { syscall?: unknown } | null)?.syscall;
   return syscall === "connect" || syscall === "getaddrinfo";
@@ -70,7 +66,7 @@ function reason(error: unknown, config: AmqpConfig): string {
   if (LOGIN_REFUSED.test(message)) {
     return `user or password refused: check amqp.user and amqp.pass (or the URL's credentials); ${message}`;
   }
-  return tlsReason(error) ?? message;
+  return describeTlsError(error) ?? message;
 }
 
 /**

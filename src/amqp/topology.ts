@@ -72,6 +72,9 @@ export function deadLetterQueueArguments(
 /** AMQP's reply code for a declaration whose arguments differ from the existing queue's. */
 const PRECONDITION_FAILED = 406;
 
+/** A quorum queue's at-least-once dead-lettering, which RabbitMQ takes only with `reject-publish`. */
+const AT_LEAST_ONCE = { "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish" } as const;
+
 /**
  * The arguments of a retry (delay) queue of tier `ttl`, which sends its copies back to `workQueue`
  * when they expire. For a quorum broker it is a quorum queue that dead-letters at least once: a
@@ -93,8 +96,7 @@ export function retryQueueArguments(
     ? {
       "x-queue-type": "quorum",
       ...route,
-      "x-dead-letter-strategy": "at-least-once",
-      "x-overflow": "reject-publish",
+      ...AT_LEAST_ONCE,
     }
     : { "x-queue-type": "classic", ...route };
 }
@@ -196,9 +198,7 @@ export function workQueueArguments(
   return {
     ...route,
     "x-delivery-limit": config.delivery_limit,
-    ...(strategy === "at-least-once"
-      ? { "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish" }
-      : {}),
+    ...(strategy === "at-least-once" ? AT_LEAST_ONCE : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { optionalMongodbConfigured } from "./mongodb.ts";
 import { createReconnectingClient } from "../client/mod.ts";
 import {
   createNodeMetrics,
@@ -25,8 +26,7 @@ function readinessChecks(ctx: IplContext): ReadinessCheck[] {
     () => {
       // The node serves without an optional MongoDB outside prod (its templates answer DB_UNAVAILABLE
       // until it is up), so it stays ready; beds_db_up and `beds status` say it is down.
-      const optional = (store: string) =>
-        store === "mongodb" && ctx.config.databases.mongodb?.optional === true && ctx.config.env !== "prod";
+      const optional = (store: string) => store === "mongodb" && optionalMongodbConfigured(ctx.config);
       const sick = [...ctx.adapters].filter(([store, adapter]) =>
         !optional(store) && !adapter.health().healthy
       );

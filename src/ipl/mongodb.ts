@@ -15,6 +15,7 @@
 import { createMongodbAdapter, type MongodbAdapter } from "../adapters/mod.ts";
 import { BedsError } from "../errors.ts";
 import type { Logger } from "../logging/mod.ts";
+import type { Config } from "../config/mod.ts";
 import type { IplContext } from "./context.ts";
 import { tcpReachable } from "./reachability.ts";
 import type { StepOutcome } from "./runner.ts";
@@ -111,6 +112,11 @@ function optionalMongodb(adapter: MongodbAdapter, logger: Logger, where: string)
   };
 }
 
+/** Whether the config's MongoDB is optional here: `optional = true`, and the environment is not prod. */
+export function optionalMongodbConfigured(config: Config): boolean {
+  return config.databases.mongodb?.optional === true && config.env !== "prod";
+}
+
 /** Opens and registers the MongoDB adapter: connected, or for an optional one connecting later. */
 export async function openMongodb(ctx: IplContext): Promise<StepOutcome> {
   const config = ctx.config.databases.mongodb;
@@ -134,7 +140,7 @@ export async function openMongodb(ctx: IplContext): Promise<StepOutcome> {
     const list = describeSeeds(seeds!);
     failure = seeds!.length > 1 ? `none of ${list} is reachable` : `${list} is not reachable`;
   }
-  const optional = config.optional && ctx.config.env !== "prod";
+  const optional = optionalMongodbConfigured(ctx.config);
   if (failure !== undefined && !optional) {
     await adapter.close();
     throw new Error(`MongoDB connect to ${where} failed: ${failure}`);

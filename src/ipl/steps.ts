@@ -81,8 +81,7 @@ const reachability: IplStep<IplContext> = {
 
 /** One line for a failed connect: a TLS certificate problem in plain words, else the driver's message. */
 function failureReason(error: unknown): string {
-  const tls = describeTlsError(error) ?? describeTlsError((error as Error | null)?.cause);
-  return tls ?? String((error as Error | null)?.message ?? error).split("\n")[0]!;
+  return describeTlsError(error) ?? String((error as Error | null)?.message ?? error).split("\n")[0]!;
 }
 
 /**

@@ -61,7 +61,7 @@ export {
   TAIL_FILTER_WIDTHS,
   type TailFilter,
 } from "./store.ts";
-export { CHAIN_LIMIT, type ChainRead, chainRows, lineage } from "./chain_cut.ts";
+export { CHAIN_LIMIT, type ChainRead } from "./chain_cut.ts";
 export { buildChainTree, type ChainNode, describeRecord, formatTailLine, renderChainTree } from "./chain.ts";
 export {
   loadLogStoreTemplate,

@@ -27,6 +27,13 @@ export const rawNumber = (text: string): RawNumber => json.rawJSON(text);
 export const isRawNumber = (value: unknown): value is RawNumber =>
   typeof value === "object" && value !== null && json.isRawJSON(value);
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** An exact integer as JSON carries it: a number within ±(2^53−1), else the string of its digits. */
+export function exactInteger(value: bigint): number | string {
+  return value >= -MAX_SAFE && value <= MAX_SAFE ? Number(value) : value.toString();
+}
+
 const ZERO = 0x30;
 
 /** A number literal as JSON writes it, or as `String` writes a double (`1e+21`). */

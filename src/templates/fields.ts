@@ -6,7 +6,13 @@
  * @module
  */
 import { BedsError } from "../errors.ts";
-import { isRawNumber, literalInteger, literalParts, type RawNumber } from "../protocol/exact_numbers.ts";
+import {
+  exactInteger,
+  isRawNumber,
+  literalInteger,
+  literalParts,
+  type RawNumber,
+} from "../protocol/number_literals.ts";
 import { DECIMAL_DEFAULTS, type FieldSpec } from "./schema.ts";
 
 /** Checks one value; returns it normalised or throws `VALIDATION`. */
@@ -226,7 +232,7 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
           if (n === "fraction") fail(name, "must be an integer, got number");
           if (n === "huge" || n < BIGINT_MIN || n > BIGINT_MAX) fail(name, "is past what a BIGINT holds");
           checkRange(n);
-          return n > SAFE_MAX || n < -SAFE_MAX ? String(n) : Number(n);
+          return exactInteger(n);
         }
         const big = bigIntegerText(value);
         if (big) {

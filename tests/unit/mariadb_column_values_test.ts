@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { columnValues, exactInteger, shortestFloat32 } from "../../src/adapters/mariadb/column_values.ts";
+import { columnValues, shortestFloat32 } from "../../src/adapters/mariadb/column_values.ts";
+import { exactInteger } from "../../src/protocol/number_literals.ts";
 
 const column = (name: string, columnType: number, json = false) => ({
   name: () => name,

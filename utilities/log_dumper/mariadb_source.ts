@@ -78,6 +78,8 @@ export function filterSql(filter: RecordFilter): { where: string; values: unknow
 /**
  * The driver's `ssl` option: the files read now, verification always on. Read at start, so a
  * missing or unreadable file stops the observer with its setting named, not every page later.
+ * The same as src/tls.ts `tlsOptions`, written again: the observer imports nothing from src/
+ * (it must run while BEDS does not); change both together.
  * @throws {Error} naming the setting and the file that cannot be read.
  */
 export function sslOptions(tls: MariadbTls) {

@@ -28,6 +28,7 @@
  * @module
  */
 import { parseExact } from "../../protocol/exact_numbers.ts";
+import { exactInteger } from "../../protocol/number_literals.ts";
 
 /** What the driver's column definitions offer (`isDataTypeFormatJson`: MariaDB's JSON format tag). */
 interface ColumnDef {
@@ -42,9 +43,6 @@ const FLOAT = 4;
 /** The protocol's type codes of DATE (and NEWDATE), and of DATETIME and TIMESTAMP (and their v2). */
 const DATE_TYPES = new Set([10, 14]);
 const DATETIME_TYPES = new Set([7, 12, 17, 18]);
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = -MAX_SAFE;
 
 /** Column names to fix in a result's rows. */
 interface Fixes {
@@ -77,11 +75,6 @@ function fixesOf(meta: ColumnDef[]): Fixes {
     fixesByMeta.set(meta, fixes);
   }
   return fixes;
-}
-
-/** A BIGINT as the reply carries it: a number within ±(2^53−1), else its exact digits. */
-export function exactInteger(value: bigint): number | string {
-  return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value.toString();
 }
 
 /**

@@ -278,7 +278,8 @@ export function createConnectionSet(options: ConnectionSetOptions): ConnectionSe
           { cause: failed[0]!.reason },
         );
       }
-      // The node starts on the ones that opened: said once here, as the rest are retried quietly.
+      // The set serves on the ones that opened: said here (for any user of the set, not only a
+      // node's start), as the rest are retried quietly.
       if (failed.length) {
         logger.warn(
           {

@@ -87,10 +87,10 @@ function endedEarly(cause?: unknown): BedsError {
   return error;
 }
 
-/** Whether the session has a transaction open, as the server says (`@@in_transaction`). */
-async function inTransaction(query: (sql: string) => Promise<unknown>): Promise<boolean> {
-  const rows = await query("SELECT @@in_transaction AS t") as Array<{ t?: unknown }>;
-  return Number(rows[0]?.t) === 1;
+/** Whether the server's (or session's) variable `name` is on, as the server says. */
+async function serverFlag(query: (sql: string) => Promise<unknown>, name: string): Promise<boolean> {
+  const rows = await query(`SELECT @@${name} AS flag`) as Array<{ flag?: unknown }>;
+  return Number(rows[0]?.flag) === 1;
 }
 
 /** Creates the transactions of a MariaDB adapter (nothing opens until the first one). */
@@ -105,8 +105,7 @@ export function createTransactions(options: TransactionsOptions): Transactions {
   // the whole transaction; without it (the default), only the statement.
   let rollsBack: Promise<boolean> | undefined;
   const rollbackOnTimeout = (query: (sql: string) => Promise<unknown>) =>
-    rollsBack ??= query("SELECT @@innodb_rollback_on_timeout AS r").then(
-      (rows) => Number((rows as Array<{ r?: unknown }>)[0]?.r) === 1,
+    rollsBack ??= serverFlag(query, "innodb_rollback_on_timeout").catch(
       () => {
         rollsBack = undefined;
         return true;
@@ -191,7 +190,7 @@ export function createTransactions(options: TransactionsOptions): Transactions {
         // an error they still say what the last answer before it did.
         let open: boolean;
         try {
-          open = await inTransaction(query);
+          open = await serverFlag(query, "in_transaction");
         } catch {
           return error;
         }
