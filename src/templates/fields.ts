@@ -6,22 +6,23 @@
  * @module
  */
 import { BedsError } from "../errors.ts";
+import { exactInteger, isRawNumber, literalInteger } from "../protocol/number_literals.ts";
 import {
-  exactInteger,
-  isRawNumber,
-  literalInteger,
-  literalParts,
-  type RawNumber,
-} from "../protocol/number_literals.ts";
+  canonicalDecimal,
+  compareDecimal,
+  DECIMAL,
+  DECIMAL_FRACTION,
+  DECIMAL_WHOLE,
+  decimalText,
+  plainNumber,
+  rawDecimal,
+} from "./decimal_text.ts";
+import { calendarDay, DATE, DATETIME, isoText, READ_DATE, utcDateTime } from "./date_text.ts";
 import { DECIMAL_DEFAULTS, type FieldSpec } from "./schema.ts";
 
 /** Checks one value; returns it normalised or throws `VALIDATION`. */
 export type FieldCheck = (value: unknown) => unknown;
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-/** A date as a reply gives it: midnight UTC. */
-const READ_DATE = /^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0{1,6})?Z$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
 /** An integer's digits, without leading zeros or a negative zero. */
 const INTEGER_TEXT = /^(?:0|-?[1-9]\d{0,19})$/;
 /** What a BIGINT holds, signed or UNSIGNED: −2^63 … 2^64−1. */
@@ -38,123 +39,6 @@ function bigIntegerText(value: unknown): { text: string; n: bigint } | undefined
   if (typeof value !== "string" || !INTEGER_TEXT.test(value)) return undefined;
   const n = BigInt(value);
   return n > SAFE_MAX || n < -SAFE_MAX ? { text: value, n } : undefined;
-}
-
-/** As many digits as MariaDB's widest DECIMAL holds: 65 before the point, 30 after it. */
-const DECIMAL = /^-?\d{1,65}(\.\d{1,30})?$/;
-const DECIMAL_WHOLE = 65;
-const DECIMAL_FRACTION = 30;
-
-/**
- * A number literal a double would change as decimal text: as sent when it is one already
- * (`1234567890.123456789012`), else in plain notation (`1.5e-20`); undefined past the digits of a
- * DECIMAL (`1e400`).
- */
-function rawDecimal(raw: RawNumber): string | undefined {
-  if (DECIMAL.test(raw.rawJSON)) return raw.rawJSON;
-  const { negative, digits, exponent } = literalParts(raw.rawJSON)!;
-  const whole = digits.length + exponent; // digits before the point
-  if (whole > DECIMAL_WHOLE || -exponent > DECIMAL_FRACTION) return undefined;
-  const sign = negative ? "-" : "";
-  if (exponent >= 0) return `${sign}${digits}${"0".repeat(exponent)}`;
-  if (whole <= 0) return `${sign}0.${"0".repeat(-whole)}${digits}`;
-  return `${sign}${digits.slice(0, whole)}.${digits.slice(whole)}`;
-}
-
-/** Whether year-month-day is a day of the (proleptic Gregorian) calendar. */
-function calendarDay(y: number, m: number, d: number): boolean {
-  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
-  return days !== undefined && d >= 1 && d <= days;
-}
-
-/**
- * A finite number in plain notation: JavaScript writes 0.00000001 and 1e21 in exponent form, which
- * is no decimal text. The digits are the shortest that read back as the same number, as `String`'s.
- */
-function plainNumber(n: number): string {
-  const text = String(n);
-  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
-  if (!m) return text;
-  const [, sign, first, rest = "", exponent] = m;
-  const digits = first! + rest;
-  const point = 1 + Number(exponent); // digits before the decimal point
-  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
-  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`;
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
-}
-
-/**
- * A date-time as the databases take it, in one form whatever form it came in, so that the same
- * time is the same text (MongoDB compares the strings): `YYYY-MM-DD HH:MM:SS.mmm[uuu]`, seconds and
- * milliseconds always, microseconds when not zero, in UTC when it named a zone (MariaDB
- * refuses `T…Z` and offsets in DATETIME values). Undefined when it is no real time (February 30th,
- * 25:00).
- */
-export function utcDateTime(text: string): string | undefined {
-  const [y, m, d] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
-  if (!calendarDay(y, m, d)) return undefined; // Date.parse would roll Feb 30 over to March
-  const time = /^.{10}[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?/.exec(text);
-  if (!time) return undefined;
-  const [, hh = "", mm = "", ss = "00", fraction = ""] = time;
-  if (Number(hh) > 23 || Number(mm) > 59 || Number(ss) > 59) return undefined;
-  if (!/(Z|[+-]\d{2}:\d{2})$/.test(text)) {
-    return dateTimeText(text.slice(0, 10), `${hh}:${mm}:${ss}`, fraction);
-  }
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) return undefined;
-  const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  // A zone can move a time past the years of four digits (9999-12-31T23:30-01:00), which ISO text
-  // writes with six and a sign: no database takes that.
-  if (!/^\d{4}-/.test(iso)) return undefined;
-  return dateTimeText(iso.slice(0, 10), iso.slice(11, 19), iso.slice(20, 23) + fraction.slice(3));
-}
-
-function dateTimeText(day: string, time: string, fraction: string): string {
-  // Milliseconds always, so that texts sort as their times (the log store orders by them).
-  const micro = fraction.slice(3).replace(/0+$/, "");
-  return `${day} ${time}.${fraction.slice(0, 3).padEnd(3, "0")}${micro}`;
-}
-
-/**
- * A `Date` as the ISO 8601 text a client would send for it; undefined when it is no time. Only a
- * fan-out part's or a transaction step's value can be a `Date`: the MariaDB driver reads DATE and
- * DATETIME columns as `Date`s (in UTC, the session's time zone), and such a value feeds the next part.
- */
-function isoText(value: Date): string | undefined {
-  return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
-}
-
-/**
- * `text` as one canonical decimal text (no sign on zero, no leading or trailing zeros), so that equal
- * values are equal texts: `1.50` and `01.5` are `1.5`.
- */
-function canonicalDecimal(text: string): string {
-  const negative = text.startsWith("-");
-  const [int = "", fraction = ""] = (negative ? text.slice(1) : text).split(".");
-  const whole = int.replace(/^0+(?=\d)/, "");
-  const part = fraction.replace(/0+$/, "");
-  const digits = part ? `${whole}.${part}` : whole;
-  return negative && /[1-9]/.test(digits) ? `-${digits}` : digits;
-}
-
-/** Compares two decimal texts exactly (no rounding to a double): negative, zero or positive. */
-export function compareDecimal(a: string, b: string): number {
-  const [x, y] = [canonicalDecimal(a), canonicalDecimal(b)];
-  const [negX, negY] = [x.startsWith("-"), y.startsWith("-")];
-  if (negX !== negY) return negX ? -1 : 1;
-  const [xi = "", xf = ""] = x.replace("-", "").split(".");
-  const [yi = "", yf = ""] = y.replace("-", "").split(".");
-  const scale = Math.max(xf.length, yf.length);
-  const magnitude = (i: string, f: string) => BigInt(i + f.padEnd(scale, "0"));
-  const diff = magnitude(xi, xf) - magnitude(yi, yf);
-  const sign = diff > 0n ? 1 : diff < 0n ? -1 : 0;
-  return negX ? -sign : sign;
-}
-
-/** A bound or enum value of the template as decimal text. */
-function decimalText(value: unknown): string {
-  return typeof value === "number" ? plainNumber(value) : String(value);
 }
 
 function fail(field: string, reason: string): never {
@@ -264,7 +148,10 @@ export function fieldCheck(name: string, spec: FieldSpec): FieldCheck {
       case "decimal": {
         const exact = isRawNumber(value)
           ? rawDecimal(value) ??
-            fail(name, "is past what a DECIMAL holds (65 digits, 30 of them after the point)")
+            fail(
+              name,
+              `is past what a DECIMAL holds (${DECIMAL_WHOLE} digits, ${DECIMAL_FRACTION} of them after the point)`,
+            )
           : undefined;
         const text = exact ??
           (typeof value === "number" && Number.isFinite(value) ? plainNumber(value) : value);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { codePoints, compareDecimal, type FieldCheck, fieldCheck } from "../../src/templates/fields.ts";
+import { codePoints, type FieldCheck, fieldCheck } from "../../src/templates/fields.ts";
+import { compareDecimal } from "../../src/templates/decimal_text.ts";
 import type { FieldSpec } from "../../src/templates/schema.ts";
 import { BedsError } from "../../src/errors.ts";
 
