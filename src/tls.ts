@@ -47,6 +47,8 @@ export interface TlsFileProblem {
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+/** A private key's PEM block; the file may hold the certificate as well (one file for both). */
+const PEM_PRIVATE_KEY = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/;
 
 /**
  * Checks the files of a TLS table as a connect would use them: each readable, `ca` and `cert`
@@ -88,7 +90,7 @@ export function checkTlsFiles(tls: TlsConfig): TlsFileProblem | undefined {
   if (!Array.isArray(cert)) return cert;
   let key: KeyObject;
   try {
-    key = createPrivateKey(files.key);
+    key = createPrivateKey(files.key.match(PEM_PRIVATE_KEY)?.[0] ?? files.key);
   } catch {
     return { key: "key", text: `file "${tls.key}" holds no valid, unencrypted PEM private key` };
   }

@@ -87,6 +87,17 @@ Deno.test("checkTlsFiles() refuses a client identity a connect would drop or fai
       assert.equal(checkTlsFiles(tls({ ca: f.caFile })), undefined);
       assert.equal(checkTlsFiles(tls({})), undefined);
     });
+    await t.step(
+      "one file holding the certificate and its key, in either order, passes as both",
+      async () => {
+        const [cert, key] = [await Deno.readTextFile(f.certFile), await Deno.readTextFile(f.keyFile)];
+        for (const [name, text] of [["cert_key", cert + key], ["key_cert", key + cert]] as const) {
+          const both = `${f.dir}/${name}.pem`;
+          await Deno.writeTextFile(both, text);
+          assert.equal(checkTlsFiles(tls({ ca: f.caFile, cert: both, key: both })), undefined, name);
+        }
+      },
+    );
     const cases: Array<[string, Record<string, string>, string, RegExp]> = [
       ["cert without key", { cert: f.certFile }, "cert", /set without key/],
       ["key without cert", { key: f.keyFile }, "key", /set without cert/],
