@@ -204,6 +204,14 @@ export class BedsClient {
   async #requestWithRoom(body: RequestBody, options: RequestOptions, timeoutMs: number): Promise<Reply> {
     const started = performance.now();
     if (!await this.#gate.room(timeoutMs)) throw WriteGate.noRoom(timeoutMs);
+    // Woken because the connection is gone: this request never left, so it is no CLOSED ("may have
+    // run") but nothing sent.
+    if (this.#closed) {
+      throw new BedsClientError(
+        "DISCONNECTED",
+        "The connection closed before the request was sent; nothing was sent",
+      );
+    }
     const left = Math.max(1, Math.round(timeoutMs - (performance.now() - started)));
     return this.request(body, { ...options, timeoutMs: left });
   }

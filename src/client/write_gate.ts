@@ -28,6 +28,8 @@ export class WriteGate {
   /** RabbitMQ blocked the connection, for `reason` (e.g. "low on memory"). */
   block(reason: string | undefined): void {
     this.#blockedBy = reason || "resource alarm";
+    // Requests waiting for room are refused at once too, as new ones are, not at their timeout.
+    this.#wakeRoomWaiters();
   }
 
   unblock(): void {
@@ -58,9 +60,13 @@ export class WriteGate {
    * sends waiting for the drain have failed with it; what they left here is dropped.
    */
   closed(): void {
+    this.#afterDrain.clear();
+    this.#wakeRoomWaiters();
+  }
+
+  #wakeRoomWaiters(): void {
     const waiting = [...this.#roomWaiters];
     this.#roomWaiters.clear();
-    this.#afterDrain.clear();
     for (const wake of waiting) wake();
   }
 
@@ -70,7 +76,7 @@ export class WriteGate {
   }
 
   /**
-   * Resolves true once the buffer has room (or the connection is gone, which the caller then finds),
+   * Resolves true once the buffer has room (or the connection is gone or blocked, which the caller then finds),
    * or false when `timeoutMs` passes first.
    */
   room(timeoutMs: number): Promise<boolean> {

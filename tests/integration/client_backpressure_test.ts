@@ -159,3 +159,78 @@ Deno.test("with confirms, a send whose message waits in the write buffer does no
     await bound.cleanup();
   }
 });
+
+Deno.test("requests waiting for room fail DISCONNECTED, nothing sent, when the connection dies or RabbitMQ blocks it", async (t) => {
+  const filler = "x".repeat(8 * 1024);
+  const outcomes = (requests: Array<Promise<Reply>>) =>
+    Promise.all(
+      requests.map((r) =>
+        r.then(
+          () => "reply",
+          (e) => `${e.kind}${/nothing was sent/.test(e.message) ? " (nothing sent)" : ""}`,
+        )
+      ),
+    );
+
+  await t.step("the connection dies", async () => {
+    const bound = await boundQueue("roomdies");
+    const proxy = startSlowProxy({ bytesPerTick: 16 * 1024, tickMs: 30 });
+    const client = await BedsClient.connect({
+      amqp: { ...bound.amqpConfig, port: proxy.port },
+      name: `room-dies-${uniqueId()}`,
+      timeoutMs: 30_000,
+    });
+    try {
+      const requests = Array.from(
+        { length: 3000 },
+        (_, i) => client.request({ template: "prd", op: "read", where: { i, filler } }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      proxy.close();
+      const counts = Object.groupBy(await outcomes(requests), (o) => o);
+      // Those handed to amqplib may have left (CLOSED); those still waiting for room did not.
+      assert.ok(
+        (counts["DISCONNECTED (nothing sent)"]?.length ?? 0) > 1000,
+        JSON.stringify(Object.keys(counts)),
+      );
+      assert.deepEqual(
+        Object.keys(counts).sort(),
+        ["CLOSED", "DISCONNECTED (nothing sent)"],
+        JSON.stringify(Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v!.length]))),
+      );
+    } finally {
+      await client.close();
+      proxy.close();
+      await bound.cleanup();
+    }
+  });
+
+  await t.step("RabbitMQ blocks the connection", async () => {
+    const bound = await boundQueue("roomblocked");
+    const proxy = startBlockingProxy();
+    const client = await BedsClient.connect({
+      amqp: { ...bound.amqpConfig, port: proxy.port },
+      name: `room-blocked-${uniqueId()}`,
+      timeoutMs: 20_000,
+    });
+    try {
+      const big = "x".repeat(60_000);
+      const requests = Array.from(
+        { length: 2000 },
+        (_, i) => client.request({ template: "prd", op: "read", where: { i, big } }),
+      );
+      for (const request of requests) request.catch(() => {});
+      await proxy.block("low on memory");
+      await waitFor(() => client.blocked, 5000, "the client to see the block");
+      // Handed to amqplib before the block, a request waits for its timeout (it may still reach a
+      // node); one still waiting for room is refused at once, as a new one is.
+      const settled = await Promise.all(requests.slice(1500).map((r) => within(r, 2000)));
+      assert.deepEqual(new Set(settled), new Set(["DISCONNECTED"]));
+    } finally {
+      await proxy.unblock();
+      await client.close();
+      proxy.close();
+      await bound.cleanup();
+    }
+  });
+});
