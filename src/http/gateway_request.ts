@@ -8,7 +8,7 @@
  * @module
  */
 import { BedsError, type ErrorCode } from "../errors.ts";
-import { parseRequestText } from "../protocol/request.ts";
+import { bodyError, parseRequestText } from "../protocol/request.ts";
 import { hostWellFormed } from "./host_check.ts";
 
 /** Body keys the gateway sets itself. */
@@ -118,7 +118,7 @@ export function parseBody(bytes: Uint8Array): Record<string, unknown> {
   try {
     parsed = parseRequestText(decoder.decode(bytes));
   } catch (error) {
-    throw new BedsError("BAD_REQUEST", "Request body is not valid UTF-8 JSON", { cause: error });
+    throw new BedsError("BAD_REQUEST", bodyError(error), { cause: error });
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new BedsError("BAD_REQUEST", "Request body must be a JSON object");

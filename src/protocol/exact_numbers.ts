@@ -14,6 +14,13 @@
  * its strings) that a double would change, and each is set as raw JSON where
  * the scan found it.
  *
+ * A text with a backslash is scanned too, for V8's (15.0) one misread: once it has parsed an
+ * object with a key `"\\"` (a backslash), an object with the same keys before it and a key written
+ * with an escape there (`{"x":1,"\\":1}`, then `{"x":1,"\/":2}`) gets the key `"\\"`, not `"/"`,
+ * with or without a reviver. A client's `json_encode` escapes every `/`: the document would be stored
+ * under another key. So each key written with an escape must be an own key of its object once
+ * parsed, or the parse throws ({@link MisreadKeyError}).
+ *
  * The scan is hand-written because the ready ways cost too much. A reviver
  * (the only way `JSON.parse` shows a literal's text) is a call per value: a
  * 64 KB body of 32,000 zeros and one 16-digit number took 21–74 ms against
@@ -70,12 +77,28 @@ const SMALL_T = 0x74;
 const SMALL_N = 0x6e;
 const SMALL_F = 0x66;
 
+/** A key written with an escape, and nothing to keep in its value: the key must be there. */
+const OWN_KEY = Symbol("own key");
+
 /**
- * The literals to keep inside one container, by key or index: a literal's text, or the edits inside
- * a member that is a container itself.
+ * The literals to keep inside one container, by key or index: a literal's text, the edits inside a
+ * member that is a container itself, or {@link OWN_KEY}. Every key here must be an own key once
+ * parsed: an escaped one may be misread, and any other is.
  */
 type Edits = Map<string | number, Edit>;
-type Edit = string | Edits;
+type Edit = string | Edits | typeof OWN_KEY;
+
+/**
+ * A key written with an escape that `JSON.parse` read as another (see the module). A `SyntaxError`,
+ * as `JSON.parse`'s own, so whoever takes a body that is no JSON takes this one too.
+ */
+export class MisreadKeyError extends SyntaxError {
+  constructor(key: string) {
+    const shown = JSON.stringify(key).slice(0, 100);
+    super(`A key written with an escape (${shown}) was misread by the JSON parser; send it without escapes`);
+    this.name = "MisreadKeyError";
+  }
+}
 
 /** A container the scan is inside. */
 interface Frame {
@@ -86,6 +109,8 @@ interface Frame {
   /** In an object, where the key of the member being read starts and ends, quotes included. */
   keyStart: number;
   keyEnd: number;
+  /** Whether that key holds a backslash. */
+  keyEscaped: boolean;
 }
 
 const isDigit = (c: number) => c >= ZERO && c <= NINE;
@@ -113,39 +138,48 @@ function lossy(text: string, start: number, end: number): string | undefined {
 }
 
 /**
- * Records what the member being read in `frame` holds: an edit, or none. An object's key is decoded
- * only then (as JSON decodes it), and a key written again drops what its earlier value held: the last
- * one is the value, as in `JSON.parse`.
+ * Records what the member being read in `frame` holds: an edit, or none but that its key, written
+ * with an escape, be there. An object's key is decoded only then (as JSON decodes it), and a key
+ * written again drops what its earlier value held: the last one is the value, as in `JSON.parse`.
+ * (A key that loses its {@link OWN_KEY} so is there anyway.)
  */
 function settle(text: string, frame: Frame, edit: Edit | undefined): void {
   if (frame.index >= 0) {
     if (edit !== undefined) (frame.edits ??= new Map()).set(frame.index, edit);
     return;
   }
-  if (edit === undefined && frame.edits === undefined) return;
+  if (edit === undefined && frame.edits === undefined && !frame.keyEscaped) return;
   const quoted = text.slice(frame.keyStart, frame.keyEnd);
-  const key = quoted.includes("\\") ? JSON.parse(quoted) as string : quoted.slice(1, -1);
+  const key = frame.keyEscaped ? JSON.parse(quoted) as string : quoted.slice(1, -1);
   if (edit !== undefined) (frame.edits ??= new Map()).set(key, edit);
+  else if (frame.keyEscaped) (frame.edits ??= new Map()).set(key, OWN_KEY);
   else frame.edits!.delete(key);
 }
 
 /**
- * The number literals in `text` that a double would change, by where they are in its value. `text`
- * is JSON that `JSON.parse` took. One pass, no recursion: a value may nest deeper than the call
- * stack would take.
+ * The number literals in `text` that a double would change, and the keys written with an escape, by
+ * where they are in its value. `text` is JSON that `JSON.parse` took. One pass, no recursion: a
+ * value may nest deeper than the call stack would take.
  */
 function lossyLiterals(text: string): Edit | undefined {
-  const root: Frame = { edits: undefined, index: 0, keyStart: 0, keyEnd: 0 }; // an array of one
+  const root: Frame = { edits: undefined, index: 0, keyStart: 0, keyEnd: 0, keyEscaped: false }; // an array of one
   const open: Frame[] = [root];
   let frame = root;
   let atKey = false; // in an object, where a member's key comes
+  // The first backslash from where the scan is, looked for again only once passed: linear in all.
+  let backslash = -1;
   for (let i = 0; i < text.length;) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       const end = stringEnd(text, i);
       if (atKey) {
+        if (backslash !== Infinity && backslash < i) {
+          backslash = text.indexOf("\\", i);
+          if (backslash < 0) backslash = Infinity;
+        }
         frame.keyStart = i;
         frame.keyEnd = end;
+        frame.keyEscaped = backslash < end;
         atKey = false;
       } else settle(text, frame, undefined);
       i = end;
@@ -155,7 +189,13 @@ function lossyLiterals(text: string): Edit | undefined {
       settle(text, frame, lossy(text, i, end));
       i = end;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      frame = { edits: undefined, index: c === OPEN_ARRAY ? 0 : -1, keyStart: 0, keyEnd: 0 };
+      frame = {
+        edits: undefined,
+        index: c === OPEN_ARRAY ? 0 : -1,
+        keyStart: 0,
+        keyEnd: 0,
+        keyEscaped: false,
+      };
       open.push(frame);
       atKey = c === OPEN_OBJECT;
       i++;
@@ -176,27 +216,36 @@ function lossyLiterals(text: string): Edit | undefined {
   return root.edits?.get(0);
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
 /**
- * `value` with each literal of `edit` set as its raw JSON, in place; iterative, as the scan. Only a
- * number the literal makes is replaced, and only an object or array is entered: V8 (15.0) reads a key
- * wrongly in one case, an escape where an object of the same shape had a backslash
- * (`{"x":1,"\\":1}`, then `{"x":1,"\/":2}` has the key `"\\"`), and there the double stays, as
- * `JSON.parse` made it, rather than a value land elsewhere.
+ * `value` with each literal of `edit` set as its raw JSON, in place; iterative, as the scan. With
+ * `within`, only inside a member of a top-level object that `within` names and that is an object;
+ * the keys are checked everywhere. Only a number the literal makes is replaced, and only an object
+ * or array is entered.
+ * @throws {MisreadKeyError} where a key of `edit` is not an own key: `JSON.parse` misread it.
  */
-function withRaw(value: unknown, edit: Edit): unknown {
-  if (typeof edit === "string") return rawNumber(edit);
-  const pending: Array<[Record<string | number, unknown>, Edits]> = [[
+function withRaw(value: unknown, edit: Edit, within?: ReadonlySet<string>): unknown {
+  if (typeof edit === "string") return within ? value : rawNumber(edit);
+  if (edit === OWN_KEY) return value;
+  const sections = within !== undefined && isObject(value) ? within : undefined;
+  const pending: Array<[Record<string | number, unknown>, Edits, boolean]> = [[
     value as Record<string, unknown>,
     edit,
+    within === undefined,
   ]];
   while (pending.length) {
-    const [target, edits] = pending.pop()!;
+    const [target, edits, exact] = pending.pop()!;
     for (const [key, inner] of edits) {
-      if (!Object.hasOwn(target, key)) continue;
+      if (!Object.hasOwn(target, key)) throw new MisreadKeyError(String(key));
+      if (inner === OWN_KEY) continue;
       const current = target[key];
       if (typeof inner !== "string") {
-        if (typeof current === "object" && current !== null) pending.push([current as typeof target, inner]);
-      } else if (current === Number(inner)) {
+        if (typeof current !== "object" || current === null) continue;
+        const section = target === value && sections?.has(key as string) === true && isObject(current);
+        pending.push([current as typeof target, inner, exact || section]);
+      } else if (exact && current === Number(inner)) {
         // Assigned (defining took 3 times as long on 3,600 array elements), but for "__proto__",
         // which an assignment would take for the prototype.
         if (key === "__proto__") setOwn(target, key, rawNumber(inner));
@@ -207,30 +256,15 @@ function withRaw(value: unknown, edit: Edit): unknown {
   return value;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
-/** The edits inside those members of a top-level object that `within` names and that are objects. */
-function editsWithin(value: unknown, edit: Edit, within: ReadonlySet<string>): Edit | undefined {
-  if (typeof edit === "string" || !isObject(value)) return undefined;
-  let kept: Edits | undefined;
-  for (const key of within) {
-    const inner = edit.get(key);
-    if (inner !== undefined && isObject(value[key])) (kept ??= new Map()).set(key, inner);
-  }
-  return kept;
-}
-
 /**
  * `text` parsed as `JSON.parse` parses it, except that a number whose double is another value than
  * its literal is the {@link RawNumber} of that literal; with `within`, only one inside a member of a
  * top-level object that `within` names and that is an object (a request's field sections). Throws
- * as `JSON.parse` does.
+ * as `JSON.parse` does, and {@link MisreadKeyError} where `JSON.parse` misread a key.
  */
 export function parseExact(text: string, within?: ReadonlySet<string>): unknown {
   const value = JSON.parse(text);
-  if (!MAY_CHANGE.test(text)) return value;
-  let edit = lossyLiterals(text);
-  if (edit !== undefined && within) edit = editsWithin(value, edit, within);
-  return edit === undefined ? value : withRaw(value, edit);
+  if (!MAY_CHANGE.test(text) && !text.includes("\\")) return value;
+  const edit = lossyLiterals(text);
+  return edit === undefined ? value : withRaw(value, edit, within);
 }

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { OPS } from "../config/mod.ts";
 import { BedsError } from "../errors.ts";
 import { EVENT_ID_PATTERN, MAX_PARENT_LENGTH, MAX_PARENT_PARTS } from "./event_id.ts";
-import { parseExact } from "./exact_numbers.ts";
+import { MisreadKeyError, parseExact } from "./exact_numbers.ts";
 
 /** Template names are three-letter acronyms or short snake_case names. */
 export const TEMPLATE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
@@ -99,9 +99,14 @@ export function decodeRequest(body: Uint8Array, maxBytes: number, options?: Deco
   try {
     parsed = parseRequestText(decoder.decode(body));
   } catch (error) {
-    throw new BedsError("BAD_REQUEST", "Request body is not valid UTF-8 JSON", { cause: error });
+    throw new BedsError("BAD_REQUEST", bodyError(error), { cause: error });
   }
   return checkRequest(parsed);
+}
+
+/** What a body that does not parse is told: a key the JSON parser misread says so (MisreadKeyError). */
+export function bodyError(error: unknown): string {
+  return error instanceof MisreadKeyError ? error.message : "Request body is not valid UTF-8 JSON";
 }
 
 /** The sections that hold field values: their numbers are kept as the client wrote them. */
