@@ -22,7 +22,7 @@ import { storedRecords } from "./fold.ts";
 import { filterValues, type LogStore, matchesTail } from "./store.ts";
 import { LOGSTORE_TEMPLATE } from "./template.ts";
 import { splitBySize } from "./split.ts";
-import { chainRows } from "./chain_cut.ts";
+import { chainReadOf } from "./chain_cut.ts";
 
 /** The part of a client the AMQP log store needs (a reconnecting client on the admin exchange). */
 export interface AdminRequester {
@@ -119,8 +119,7 @@ export function createAmqpLogStore(options: AmqpLogStoreOptions): LogStore {
       );
       // The admin node's sp_mst_chain answers one record more than a read holds, and the event's
       // lineage past them.
-      const { rows, cut } = chainRows(data as Array<{ event?: unknown }>, event);
-      return { records: storedRecords(rows), cut };
+      return chainReadOf(data, event);
     },
   };
 }

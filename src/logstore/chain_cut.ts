@@ -10,6 +10,7 @@
  */
 import { parentId } from "../protocol/mod.ts";
 import type { StoredEvent } from "./rows.ts";
+import { storedRecords } from "./fold.ts";
 
 /** Stored records of one chain a read holds at most, the oldest (besides the event asked for and its lineage). */
 export const CHAIN_LIMIT = 10_000;
@@ -46,4 +47,10 @@ export function chainRows<T extends { event?: unknown }>(
   const wanted = new Set(lineage(event));
   const past = rows.slice(CHAIN_LIMIT).filter((row) => wanted.has(String(row.event)));
   return { rows: [...rows.slice(0, CHAIN_LIMIT), ...past], cut: true };
+}
+
+/** The chain of `event` as `sp_mst_chain` answers it (see {@link chainRows}), read. */
+export function chainReadOf(answer: unknown, event: string): ChainRead {
+  const { rows, cut } = chainRows(Array.isArray(answer) ? answer as Array<{ event?: unknown }> : [], event);
+  return { records: storedRecords(rows), cut };
 }

@@ -17,7 +17,7 @@ import { sqlTime } from "./sql_time.ts";
 import { PartialWriteError } from "./buffer.ts";
 import { storedRecords } from "./fold.ts";
 import { splitBySize } from "./split.ts";
-import { CHAIN_LIMIT, type ChainRead, chainRows, lineage } from "./chain_cut.ts";
+import { CHAIN_LIMIT, type ChainRead, chainReadOf, chainRows, lineage } from "./chain_cut.ts";
 
 /**
  * Longest JSON text of one `log_rows` call, in UTF-16 units: at most 3 bytes each in UTF-8, so
@@ -214,8 +214,7 @@ export function createLogStore(options: LogStoreOptions): LogStore {
       if (procedures) {
         // sp_mst_chain answers one record more than a read holds, and the event's lineage past them.
         const result = await adapter.call({ template, call: "chain", values: checked(template, { event }) });
-        const { rows, cut } = chainRows(Array.isArray(result.data) ? result.data : [], event);
-        return { records: storedRecords(rows), cut };
+        return chainReadOf(result.data, event);
       }
       const root = chainRoot(event);
       const read = async (where: Map<string, unknown[]>, limit: number) => {

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import mariadb from "mariadb";
 import { createTestCertificates, type TestCertificates } from "./tls_endpoint.ts";
-import { terminate } from "../../lab/bench/proc.ts";
+import { startPrivateMariadb } from "./private_mariadb.ts";
 
 /** A running TLS MariaDB. */
 export interface TlsMariadb {
@@ -19,81 +18,26 @@ export interface TlsMariadb {
   stop(): Promise<void>;
 }
 
-async function run(cmd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(`${cmd} failed: ${new TextDecoder().decode(out.stderr).trim().slice(-500)}`);
-  }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 /** Starts a MariaDB server with the test CA's server certificate and grants `schema` to a TLS-only user. */
 export async function startTlsMariadb(schema: string): Promise<TlsMariadb> {
   const certs = await createTestCertificates();
-  const dir = await Deno.makeTempDir({ prefix: "beds_mdb_" });
-  let child: Deno.ChildProcess | undefined;
-  const stop = async () => {
-    if (child) {
-      await terminate(child, 10_000);
-      child = undefined;
-    }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-    await certs.remove();
-  };
+  const tlsUser = { user: "beds_tls", password: `tls-${crypto.randomUUID().slice(0, 8)}` };
   try {
-    await run("mariadb-install-db", [
-      "--no-defaults",
-      `--datadir=${dir}/data`,
-      "--user=root",
-      "--auth-root-authentication-method=normal",
-      "--skip-test-db",
-    ]);
-    const port = freePort();
-    child = new Deno.Command("/usr/sbin/mariadbd", {
-      args: [
-        "--no-defaults",
-        `--datadir=${dir}/data`,
-        "--user=root",
-        "--bind-address=127.0.0.1",
-        `--port=${port}`,
-        `--socket=${dir}/mariadbd.sock`,
-        `--pid-file=${dir}/mariadbd.pid`,
-        `--ssl-cert=${certs.certFile}`,
-        `--ssl-key=${certs.keyFile}`,
-        `--ssl-ca=${certs.caFile}`,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const tlsUser = { user: "beds_tls", password: `tls-${crypto.randomUUID().slice(0, 8)}` };
-    const end = Date.now() + 20_000;
-    for (;;) {
-      try {
-        const conn = await mariadb.createConnection({ host: "127.0.0.1", port, user: "root", password: "" });
-        try {
-          await conn.query(`CREATE DATABASE \`${schema}\``);
-          await conn.query(
-            `CREATE USER '${tlsUser.user}'@'%' IDENTIFIED BY '${tlsUser.password}' REQUIRE SSL`,
-          );
-          await conn.query(`GRANT SELECT, EXECUTE ON \`${schema}\`.* TO '${tlsUser.user}'@'%'`);
-        } finally {
-          await conn.end();
-        }
-        break;
-      } catch (error) {
-        if (Date.now() > end) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    return { port, certs, tlsUser, stop };
+    const server = await startPrivateMariadb(
+      [`--ssl-cert=${certs.certFile}`, `--ssl-key=${certs.keyFile}`, `--ssl-ca=${certs.caFile}`],
+      async (conn) => {
+        await conn.query(`CREATE DATABASE \`${schema}\``);
+        await conn.query(`CREATE USER '${tlsUser.user}'@'%' IDENTIFIED BY '${tlsUser.password}' REQUIRE SSL`);
+        await conn.query(`GRANT SELECT, EXECUTE ON \`${schema}\`.* TO '${tlsUser.user}'@'%'`);
+      },
+    );
+    const stop = async () => {
+      await server.stop();
+      await certs.remove();
+    };
+    return { port: server.port, certs, tlsUser, stop };
   } catch (error) {
-    await stop();
+    await certs.remove();
     throw error;
   }
 }

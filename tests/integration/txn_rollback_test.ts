@@ -5,9 +5,8 @@
  * the procedure's own error).
  */
 import assert from "node:assert/strict";
-import mariadb from "mariadb";
 import pino from "pino";
-import { terminate } from "../../lab/bench/proc.ts";
+import { startPrivateMariadb } from "../helpers/private_mariadb.ts";
 import { createMariadbAdapter } from "../../src/adapters/mod.ts";
 import { decide } from "../../src/brokers/mod.ts";
 import { dispatch, type DispatchDeps } from "../../src/dispatch/mod.ts";
@@ -177,79 +176,25 @@ Deno.test("a TXN step whose procedure rolls back in its handler fails DB_ERROR, 
 });
 
 /**
- * A throw-away MariaDB server of its own on a free port (the shared one keeps its settings), with
- * `options` on its command line and schema `schema`; `sql` runs a statement as root in it.
+ * A throw-away MariaDB server of its own (the shared one keeps its settings), with `options` on
+ * its command line and schema `schema`; `sql` runs a statement as root in it.
  */
-async function startPrivateMariadb(schema: string, options: string[]) {
-  const dir = await Deno.makeTempDir({ prefix: "beds_mdb_" });
-  let child: Deno.ChildProcess | undefined;
-  const stop = async () => {
-    if (child) await terminate(child, 10_000);
-    child = undefined;
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+async function privateServer(schema: string, options: string[]) {
+  const server = await startPrivateMariadb(options, (conn) => conn.query(`CREATE DATABASE \`${schema}\``));
+  const sql = async (statement: string) => {
+    const conn = await server.connect(schema);
+    try {
+      return await conn.query(statement);
+    } finally {
+      await conn.end();
+    }
   };
-  try {
-    const install = await new Deno.Command("mariadb-install-db", {
-      args: [
-        "--no-defaults",
-        `--datadir=${dir}/data`,
-        "--user=root",
-        "--auth-root-authentication-method=normal",
-        "--skip-test-db",
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!install.success) {
-      throw new Error(`mariadb-install-db: ${new TextDecoder().decode(install.stderr).slice(-500)}`);
-    }
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const { port } = listener.addr as Deno.NetAddr;
-    listener.close();
-    child = new Deno.Command("/usr/sbin/mariadbd", {
-      args: [
-        "--no-defaults",
-        `--datadir=${dir}/data`,
-        "--user=root",
-        "--bind-address=127.0.0.1",
-        `--port=${port}`,
-        `--socket=${dir}/mariadbd.sock`,
-        `--pid-file=${dir}/mariadbd.pid`,
-        ...options,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const connect = (database?: string) =>
-      mariadb.createConnection({ host: "127.0.0.1", port, user: "root", password: "", database });
-    for (const end = Date.now() + 20_000;;) {
-      try {
-        const conn = await connect();
-        await conn.query(`CREATE DATABASE \`${schema}\``).finally(() => conn.end());
-        break;
-      } catch (error) {
-        if (Date.now() > end) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    const sql = async (statement: string) => {
-      const conn = await connect(schema);
-      try {
-        return await conn.query(statement);
-      } finally {
-        await conn.end();
-      }
-    };
-    return { port, sql, connect: () => connect(schema), stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  return { port: server.port, sql, connect: () => server.connect(schema), stop: server.stop };
 }
 
 Deno.test("a TXN whose lock wait times out under innodb_rollback_on_timeout is DB_UNAVAILABLE and retried", async () => {
   const env = await createTestEnv({ emptySchema: true });
-  const server = await startPrivateMariadb(env.schema, [
+  const server = await privateServer(env.schema, [
     "--innodb-rollback-on-timeout=1",
     "--innodb-lock-wait-timeout=1",
   ]);

@@ -1,21 +1,8 @@
 import assert from "node:assert/strict";
-import { type CliIo, runCli } from "../../src/cli/mod.ts";
+import { cli } from "../helpers/services.ts";
 
 const SUP_FILE = new URL("../testdata/sup_rec.toml", import.meta.url).pathname;
 const TEMPLATES_DIR = new URL("../../templates", import.meta.url).pathname;
-
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    environ: {},
-    signal: new AbortController().signal,
-  };
-  const code = await runCli(args, io);
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 async function withTemplates(files: Record<string, string>, fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "beds_cli_schema_" });

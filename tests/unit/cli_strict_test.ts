@@ -1,18 +1,7 @@
 import assert from "node:assert/strict";
-import { type CliIo, runCli } from "../../src/cli/mod.ts";
+import { cliLines } from "../helpers/cli_lines.ts";
 
-async function cli(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    environ: {},
-    signal: new AbortController().signal,
-  };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const cli = (args: string[]) => cliLines(args);
 
 /** Asserts a usage failure: exit 2, nothing on stdout, `message` first on stderr. */
 function assertUsage(result: { code: number; out: string[]; err: string[] }, message: string | RegExp): void {

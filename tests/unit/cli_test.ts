@@ -1,25 +1,8 @@
 import assert from "node:assert/strict";
-import { type CliIo, runCli } from "../../src/cli/mod.ts";
+import { cliLines } from "../helpers/cli_lines.ts";
 import { VERSION } from "../../src/version.ts";
 
-/** A fake io that records every line written to out and err. */
-function fakeIo(environ: Record<string, string | undefined> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    environ,
-    signal: new AbortController().signal,
-  };
-  return { io, out, err };
-}
-
-async function cli(args: string[], environ: Record<string, string | undefined> = {}) {
-  const { io, out, err } = fakeIo(environ);
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const cli = cliLines;
 
 /** Asserts a usage failure: exit 2, `message` first on err, then the short usage. */
 function assertUsage(result: { code: number; out: string[]; err: string[] }, message: string): void {

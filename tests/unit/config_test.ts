@@ -2,23 +2,9 @@ import assert from "node:assert/strict";
 import { bindingsOverlap, checkBindings, type Config, loadConfig } from "../../src/config/mod.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { createTestCertificates } from "../helpers/tls_endpoint.ts";
+import { MINIMAL_CONFIG } from "../helpers/config_text.ts";
 
-/** A minimal valid base config: one read broker on the appServer role. */
-const BASE = `[amqp]
-user = "beds"
-pass = ""
-
-[brokers.rBroker]
-ops = ["read"]
-bindings = ["read.*"]
-
-[nodes.appServer]
-brokers = ["rBroker"]
-
-[databases.mariadb.master]
-user = "beds"
-password = ""
-`;
+const BASE = MINIMAL_CONFIG;
 
 /** Runs `fn` with a temp config dir holding `files`, then removes the dir. */
 async function withConfigDir(

@@ -8,22 +8,9 @@ import { runCli } from "../../src/cli/mod.ts";
 import { loadConfig } from "../../src/config/mod.ts";
 import { MAX_TIMEOUT_MS } from "../../src/client/mod.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { MINIMAL_CONFIG } from "../helpers/config_text.ts";
 
-const BASE = `[amqp]
-user = "beds"
-pass = ""
-
-[brokers.rBroker]
-ops = ["read"]
-bindings = ["read.*"]
-
-[nodes.appServer]
-brokers = ["rBroker"]
-
-[databases.mariadb.master]
-user = "beds"
-password = ""
-
+const BASE = `${MINIMAL_CONFIG}
 [databases.mongodb]
 `;
 

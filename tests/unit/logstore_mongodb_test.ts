@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Adapter, AdapterResult } from "../../src/adapters/mod.ts";
 import { documentOf, identityOf, plainDocument, readFilter, sortOf } from "../../src/adapters/mongodb/mod.ts";
 import { BedsError } from "../../src/errors.ts";
-import { followLagMs, type FollowMark, followSince, storedAfter, unseen } from "../../src/cli/logs.ts";
+import { followLagMs, type FollowMark, followSince, storedAfter, unseen } from "../../src/cli/logs_follow.ts";
 import {
   CHAIN_LIMIT,
   createLogStore,

@@ -8,22 +8,9 @@ import { loadConfig } from "../../src/config/mod.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { checkTlsFiles } from "../../src/tls.ts";
 import { createTestCertificates, type TestCertificates } from "../helpers/tls_endpoint.ts";
+import { MINIMAL_CONFIG } from "../helpers/config_text.ts";
 
-const BASE = `[amqp]
-user = "beds"
-pass = ""
-
-[brokers.rBroker]
-ops = ["read"]
-bindings = ["read.*"]
-
-[nodes.appServer]
-brokers = ["rBroker"]
-
-[databases.mariadb.master]
-user = "beds"
-password = ""
-`;
+const BASE = MINIMAL_CONFIG;
 
 /** The test certificates plus bad files next to them. */
 async function withFiles(
