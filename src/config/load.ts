@@ -162,18 +162,54 @@ export function tlsTables(config: ParsedConfig): Array<[string, TlsConfig]> {
 }
 
 /**
+ * Every place the config switches TLS certificate verification off, by key path: a TLS table's
+ * `reject_unauthorized = false`, and a MongoDB URL option that does the same (the driver reads
+ * `tlsInsecure`, `tlsAllowInvalidCertificates` and `tlsAllowInvalidHostnames` from the URL,
+ * names in any case, and `true` as the only value that switches a check off).
+ */
+export function unverifiedTls(config: ParsedConfig): Array<{ path: string; setting: string }> {
+  // `setting` reads after the path: "amqp.tls.reject_unauthorized is false".
+  const found = tlsTables(config).filter(([, tls]) => !tls.reject_unauthorized)
+    .map(([path]) => ({ path: `${path}.reject_unauthorized`, setting: "is false" }));
+  const url = config.databases.mongodb?.url;
+  const option = url === undefined ? undefined : mongodbUnverifiedOption(url);
+  if (option) found.push({ path: "databases.mongodb.url", setting: `sets ${option}=true` });
+  return found;
+}
+
+const MONGODB_UNVERIFIED = ["tlsInsecure", "tlsAllowInvalidCertificates", "tlsAllowInvalidHostnames"];
+
+/** The URL option (its canonical name) that switches a certificate check off, if any. */
+function mongodbUnverifiedOption(url: string): string | undefined {
+  const query = url.split("?")[1]?.split("#")[0] ?? "";
+  for (const pair of query.split("&")) {
+    const [key = "", value = ""] = pair.split("=", 2).map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    });
+    const option = MONGODB_UNVERIFIED.find((name) => name.toLowerCase() === key.toLowerCase());
+    if (option && value === "true") return option;
+  }
+  return undefined;
+}
+
+/**
  * The first TLS problem a connect would meet, or hide: a file that cannot be read or is no
  * certificate or key, a certificate without its key, and in prod verification switched off.
  */
 function tlsProblem(config: ParsedConfig, env: BedsEnv): { path: string; text: string } | undefined {
+  const unverified = env === "prod" ? unverifiedTls(config)[0] : undefined;
+  if (unverified) {
+    return {
+      path: unverified.path,
+      text: `${unverified.setting}: TLS certificate verification must stay on in prod (anyone on the ` +
+        "path could pose as the server)",
+    };
+  }
   for (const [path, tls] of tlsTables(config)) {
-    if (env === "prod" && !tls.reject_unauthorized) {
-      return {
-        path: `${path}.reject_unauthorized`,
-        text: "is false: TLS certificate verification must stay on in prod (anyone on the path could " +
-          "pose as the server)",
-      };
-    }
     const problem = checkTlsFiles(tls);
     if (problem) return { path: `${path}.${problem.key}`, text: problem.text };
   }

@@ -11,7 +11,7 @@ import { createRegistry, createRegistryHolder } from "../templates/mod.ts";
 import { loadRoleTemplates, servesAdminExchange } from "./role_templates.ts";
 import { openAdminLink } from "./admin_link.ts";
 import { describeTlsError } from "../tls.ts";
-import { tlsTables } from "../config/load.ts";
+import { unverifiedTls } from "../config/load.ts";
 import type { Config } from "../config/mod.ts";
 import { describeAmqpLoginFailure } from "../amqp/login_failure.ts";
 
@@ -85,14 +85,14 @@ function failureReason(error: unknown): string {
 }
 
 /**
- * A warning per TLS table under `prefix` with `reject_unauthorized = false` (load refuses it in
- * prod): the connection is encrypted, but to whoever answers.
+ * A warning per setting under `prefix` that switches TLS certificate verification off (load
+ * refuses them in prod): the connection is encrypted, but to whoever answers.
  */
-function unverifiedTls(config: Config, prefix: string): string[] {
-  return tlsTables(config).filter(([path, tls]) => path.startsWith(prefix) && !tls.reject_unauthorized)
-    .map(([path]) =>
-      `${path}: TLS certificate verification is off (reject_unauthorized = false): anyone on the path ` +
-      "can pose as the server; never in production"
+function unverifiedTlsWarnings(config: Config, prefix: string): string[] {
+  return unverifiedTls(config).filter(({ path }) => path.startsWith(prefix))
+    .map(({ path, setting }) =>
+      `${path} ${setting}: TLS certificate verification is off: anyone on the path can pose as the ` +
+      "server; never in production"
     );
 }
 
@@ -128,7 +128,7 @@ const amqpAuth: IplStep<IplContext> = {
     return {
       // The user too: a URL without credentials logs in as guest, whatever else the config says.
       detail: `connected to ${where} as "${user}"`,
-      warnings: unverifiedTls(ctx.config, "amqp."),
+      warnings: unverifiedTlsWarnings(ctx.config, "amqp."),
       undo: async () => {
         ctx.amqp = undefined;
         await supervisor.stop();
@@ -201,7 +201,7 @@ const dbPools: IplStep<IplContext> = {
       warnings: [
         ...maria.warnings ?? [],
         ...mongo.warnings ?? [],
-        ...unverifiedTls(ctx.config, "databases."),
+        ...unverifiedTlsWarnings(ctx.config, "databases."),
       ],
       undo: async () => {
         await mongo.undo?.();

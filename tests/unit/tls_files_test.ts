@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config/mod.ts";
+import { unverifiedTls } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { checkTlsFiles } from "../../src/tls.ts";
 import { createTestCertificates, type TestCertificates } from "../helpers/tls_endpoint.ts";
@@ -162,5 +163,44 @@ Deno.test("loadConfig() checks every TLS table's files and refuses unverified TL
       const error = loadError(`[amqp.tls]\ncert = "${f.certFile}"\nkey = "${f.bad.garbage}"\n`);
       assert.match(error.message, /amqp\.tls\.key: file ".*garbage\.pem" holds no valid/);
     });
+  });
+});
+
+Deno.test("a MongoDB URL option that switches certificate checks off is refused in prod, warned elsewhere", async (t) => {
+  const url = (query: string) =>
+    `[databases.mongodb]\nurl = "mongodb://app:SECRET-PASS@db1:27017,db2/?${query}"\n`;
+  for (
+    const [query, option] of <Array<[string, string]>> [
+      ["tlsAllowInvalidCertificates=true", "tlsAllowInvalidCertificates"],
+      ["tls=true&TLSINSECURE=true", "tlsInsecure"],
+      ["tlsallowinvalidhostnames=%74rue&w=1", "tlsAllowInvalidHostnames"],
+    ]
+  ) {
+    await t.step(query, () => {
+      const error = loadError(url(query), "prod");
+      assert.match(
+        error.message,
+        new RegExp(
+          `databases\\.mongodb\\.url: sets ${option}=true: TLS certificate verification must stay on`,
+        ),
+      );
+      assert.ok(!error.message.includes("SECRET-PASS"), error.message);
+      const config = loads(url(query), "qa");
+      assert.deepEqual(unverifiedTls(config), [{
+        path: "databases.mongodb.url",
+        setting: `sets ${option}=true`,
+      }]);
+    });
+  }
+  await t.step("false, or no such option, is verification on", () => {
+    for (
+      const query of [
+        "tlsAllowInvalidCertificates=false",
+        "tls=true&tlsInsecure=false",
+        "appName=tlsInsecure",
+      ]
+    ) {
+      assert.deepEqual(unverifiedTls(loads(url(query), "prod")), [], query);
+    }
   });
 });
