@@ -19,6 +19,7 @@ import {
 import type { Logger } from "../logging/mod.ts";
 import { BedsError } from "../errors.ts";
 import type { ReplyTargets } from "./reply_targets.ts";
+import { createWarningThrottle } from "../logging/throttle.ts";
 
 /** A command sent to the admin exchange. */
 export interface AdminCommand {
@@ -57,6 +58,8 @@ export async function startAdminListener(
   await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
   await channel.bindQueue(queue, exchange, adminNodeKey(options.instance));
   await channel.bindQueue(queue, exchange, ADMIN_BROADCAST_KEY);
+  // Whoever may publish to the admin exchange may send refused commands as fast as they like.
+  const warn = createWarningThrottle({ logger: options.logger });
   await channel.consume(queue, async (msg) => {
     if (!msg) return;
     let reply: unknown;
@@ -65,11 +68,11 @@ export async function startAdminListener(
       // A command is never dead-lettered by BEDS, so a replayed one was put in a dead-letter queue
       // by someone, to be run with the credentials of whoever replays it.
       if (msg.properties.headers?.[HEADERS.replayedFrom] !== undefined) {
-        options.logger.warn({ user: user ?? null }, "replayed admin command refused");
+        warn("replayed", { user: user ?? null }, "replayed admin command refused");
         throw new BedsError("FORBIDDEN", "An admin command is never replayed from a dead-letter queue");
       }
       if (options.authorize && !options.authorize(user)) {
-        options.logger.warn({ user: user ?? null }, "admin command refused");
+        warn("refused", { user: user ?? null }, "admin command refused");
         throw new BedsError(
           "FORBIDDEN",
           user === undefined ? "Admin command has no user_id" : `User "${user}" may not send admin commands`,

@@ -21,6 +21,7 @@ import { createAcks } from "./acks.ts";
 import { runDelivery } from "./outcome.ts";
 import type { EventSink, RequestEvent } from "../logstore/mod.ts";
 import type { ReplyTargets } from "./reply_targets.ts";
+import { createWarningThrottle } from "../logging/throttle.ts";
 
 /** Everything a consumer needs. */
 export interface ConsumerOptions {
@@ -94,6 +95,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     if (!running) closedEarly = true;
     else if (!stopping) options.onUnexpectedClose();
   });
+  // A client can have every request dead-lettered (a body that is no request), and an outage
+  // retries every one: a line per delivery would flood the log. Each is in the log store.
+  const warnOf = createWarningThrottle({ logger });
   const acks = createAcks(
     channel,
     (error) =>
@@ -198,7 +202,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       });
       if (!stored) return; // the channel closed: RabbitMQ requeues the delivery
       if (disposition.action === "retry") {
-        logger.warn(
+        warnOf(
+          `retry ${code}`,
           { broker, event, attempt, delayMs: disposition.delayMs, code },
           "request retry scheduled",
         );
@@ -206,7 +211,11 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         acks.ack(msg);
         return;
       }
-      logger.warn({ broker, event, attempt, code, reason: disposition.reason }, "request dead-lettered");
+      warnOf(
+        disposition.reason,
+        { broker, event, attempt, code, reason: disposition.reason },
+        "request dead-lettered",
+      );
     }
     if (replyTo && out) sendReply(replyTo, correlationId, out.bytes, event);
     if (recorded) await recorded;

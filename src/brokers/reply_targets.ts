@@ -11,6 +11,7 @@
  */
 import { adminQueuePrefix, brokerQueueNames, workQueueName } from "../amqp/mod.ts";
 import type { Logger } from "../logging/mod.ts";
+import { createWarningThrottle } from "../logging/throttle.ts";
 
 /** Options for {@link createReplyTargets}. */
 export interface ReplyTargetOptions {
@@ -42,8 +43,7 @@ export interface ReplyTargets {
 
 /** Computes the queues no reply may go to, from the whole config. */
 export function createReplyTargets(options: ReplyTargetOptions): ReplyTargets {
-  const { queuePrefix, logger, now = Date.now } = options;
-  const warnEveryMs = options.warnEveryMs ?? 10_000;
+  const { queuePrefix, logger } = options;
   const own = new Set<string>();
   for (const [role, { brokers }] of Object.entries(options.roles)) {
     for (const broker of brokers) {
@@ -52,21 +52,16 @@ export function createReplyTargets(options: ReplyTargetOptions): ReplyTargets {
   }
   // Admin queues are named after instances, which no config lists.
   const admin = adminQueuePrefix(queuePrefix);
-  let warnedAt = -Infinity;
-  let unreported = 0;
+  const warn = createWarningThrottle({ logger, everyMs: options.warnEveryMs, now: options.now });
   return {
     allows: (replyTo) => !own.has(replyTo) && !replyTo.startsWith(admin),
     refuse({ broker, event, user, replyTo }) {
-      // Any client may send such requests as fast as it can: one line per request would flood the log.
-      unreported++;
-      const at = now();
-      if (at - warnedAt < warnEveryMs) return;
-      logger.warn(
-        { broker, event, user: user ?? null, replyTo, refused: unreported },
+      warn(
+        "reply_to",
+        { broker, event, user: user ?? null, replyTo },
         "reply not sent: reply_to names a BEDS queue",
+        "refused",
       );
-      warnedAt = at;
-      unreported = 0;
     },
   };
 }
