@@ -150,6 +150,32 @@ Deno.test("templates verify reports drift against the live catalog", async (t) =
         }
       },
     );
+    await t.step(
+      "a database the config does not map is an error, though a schema of that name exists",
+      async () => {
+        const file = `${templatesDir}/prd_rec.toml`;
+        const text = await Deno.readTextFile(file);
+        // "test" is a schema on every server here: taken as-is, the node would use it.
+        await Deno.writeTextFile(file, text.replace(/^database = "lab"/m, 'database = "test"'));
+        try {
+          for (const run of [await verify(), await cli(["check", ...env.cliArgs])]) {
+            assert.equal(run.code, 16, run.out + run.err);
+            assert.match(
+              run.out + run.err,
+              /database "test" is not a key of \[databases\.mariadb\.schemas\] \("lab", "logs"\)/,
+            );
+          }
+          assert.deepEqual(row((await verify()).out, "prd", "template.database").slice(0, 4), [
+            "error",
+            "prd",
+            "template.database",
+            "test",
+          ]);
+        } finally {
+          await Deno.writeTextFile(file, text);
+        }
+      },
+    );
     await t.step("a procedure whose definer is gone is an error (every call would fail)", async () => {
       const definer = `gone_${uniqueId()}`;
       await dbQuery(env, `CREATE USER '${definer}'@'%'`);

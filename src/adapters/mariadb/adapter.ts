@@ -67,20 +67,35 @@ export function createMariadbAdapter(options: MariadbAdapterOptions): MariadbAda
 
     transaction: (work) => transactions.run(work),
 
-    verify(templates: readonly RecTemplate[], options?: VerifyOptions): Promise<VerifyProblem[]> {
-      return verifyTemplates({
-        templates: templates.filter((t) => t.store === "mariadb"),
-        schemaOf,
-        // One catalog query at a time, so a small max_queue never refuses the node's own start.
-        query: oneAtATime((sql: string, values: unknown[]) => master.query<Row[]>(sql, values)),
-        drift: options?.drift ?? false,
-        transactions: options?.transactions ?? [],
-        rels: options?.rels ?? [],
-        readProbe: {
-          query: oneAtATime((sql: string, values: unknown[]) => reader.query<Row[]>(sql, values)),
-          server: secondary ? "the secondary (reads go there)" : "the master",
-        },
-      });
+    async verify(templates: readonly RecTemplate[], options?: VerifyOptions): Promise<VerifyProblem[]> {
+      // A name the config does not map would be taken as a schema of its own: a typo, or an env
+      // file without the mapping, would read and write whatever schema has that name.
+      const ours = templates.filter((t) => t.store === "mariadb");
+      const unmapped = ours.filter((t) => !Object.hasOwn(config.schemas, t.database));
+      const keys = Object.keys(config.schemas).map((k) => `"${k}"`).join(", ") || "none";
+      const problems: VerifyProblem[] = unmapped.map((t) => ({
+        template: t.name,
+        file: t.file,
+        path: "template.database",
+        object: t.database,
+        message: `database "${t.database}" is not a key of [databases.mariadb.schemas] (${keys})`,
+        severity: "error",
+      }));
+      return problems.concat(
+        await verifyTemplates({
+          templates: ours.filter((t) => !unmapped.includes(t)),
+          schemaOf,
+          // One catalog query at a time, so a small max_queue never refuses the node's own start.
+          query: oneAtATime((sql: string, values: unknown[]) => master.query<Row[]>(sql, values)),
+          drift: options?.drift ?? false,
+          transactions: options?.transactions ?? [],
+          rels: options?.rels ?? [],
+          readProbe: {
+            query: oneAtATime((sql: string, values: unknown[]) => reader.query<Row[]>(sql, values)),
+            server: secondary ? "the secondary (reads go there)" : "the master",
+          },
+        }),
+      );
     },
 
     health() {
