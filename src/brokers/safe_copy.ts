@@ -69,15 +69,21 @@ export interface CopyTarget {
  */
 export async function storeSafeCopy(input: CopyInput, target: CopyTarget): Promise<void> {
   const { disposition, attempt, code, message, event, rootEvent } = input;
+  const own = ownHeaders(input.msg, target.nodeUser);
+  // Delivered before, by RabbitMQ, at this attempt or an earlier one: it may have run then.
+  const redelivered = input.msg.fields.redelivered || own[HEADERS.redelivered] === true
+    ? { [HEADERS.redelivered]: true }
+    : {};
   if (disposition.action === "retry") {
     // A replayed letter's retries run as a replay too: without its deadline (see delivery.ts).
-    const replayedFrom = shortString(replayedFromOf(ownHeaders(input.msg, target.nodeUser)));
+    const replayedFrom = shortString(replayedFromOf(own));
     await publishCopy(input, target, target.route.retryQueues[disposition.tier]!, {
       [HEADERS.attempt]: attempt + 1,
       [HEADERS.errorCode]: code,
       [HEADERS.errorMessage]: headerText(message),
       [HEADERS.event]: rootEvent ?? event,
       ...(replayedFrom === undefined ? {} : { [HEADERS.replayedFrom]: replayedFrom }),
+      ...redelivered,
     });
   } else if (disposition.action === "dead_letter") {
     await publishCopy(input, target, target.route.deadLetterQueue, {
@@ -87,7 +93,7 @@ export async function storeSafeCopy(input: CopyInput, target: CopyTarget): Promi
       [HEADERS.event]: event,
       [HEADERS.deadAt]: new Date().toISOString(),
       "x-beds-reason": disposition.reason,
-      ...(input.msg.fields.redelivered ? { [HEADERS.redelivered]: true } : {}),
+      ...redelivered,
     });
   }
 }

@@ -113,6 +113,36 @@ Deno.test("storeSafeCopy() marks a dead letter whose delivery was a redelivery: 
   }
 });
 
+Deno.test("storeSafeCopy() carries a redelivery through the retry tiers to the dead letter", async () => {
+  const headersOf = (t: ReturnType<typeof target>) =>
+    t.published[0]!.options.headers as Record<string, unknown>;
+  // Attempt 1 was redelivered: its retry copy says so.
+  const first = target();
+  const again = { ...msg, fields: { ...msg.fields, redelivered: true } } as unknown as AmqpMessage;
+  await storeSafeCopy(input({ action: "retry", tier: 0, delayMs: 100 }, { msg: again }), first);
+  assert.equal(headersOf(first)[HEADERS.redelivered], true);
+  // Attempt 2 comes from the delay queue, not redelivered: its dead letter still says so.
+  const copy = {
+    ...msg,
+    fields: { ...msg.fields, redelivered: false },
+    properties: { ...msg.properties, userId: "beds-node", headers: headersOf(first) },
+  } as unknown as AmqpMessage;
+  const last = target();
+  await storeSafeCopy(
+    input({ action: "dead_letter", reason: "unanswered_write" }, { msg: copy, attempt: 2, code: "CONFLICT" }),
+    last,
+  );
+  assert.equal(headersOf(last)[HEADERS.redelivered], true);
+  // Believed only from the node's own copies, as every x-beds-* header.
+  const forged = target();
+  const claimed = {
+    ...copy,
+    properties: { ...copy.properties, userId: "someone" },
+  } as unknown as AmqpMessage;
+  await storeSafeCopy(input({ action: "dead_letter", reason: "poison" }, { msg: claimed }), forged);
+  assert.equal(headersOf(forged)[HEADERS.redelivered], undefined);
+});
+
 Deno.test("storeSafeCopy() stores nothing for a reply, and rejects when the copy is not confirmed", async () => {
   const t = target();
   await storeSafeCopy(input({ action: "reply" }), t);
