@@ -68,10 +68,11 @@ export function levelOf(event: LogEvent): LogLevel {
 /**
  * Whether an event is recorded: successful requests are sampled at
  * `sampleRate` (0–1, `random()` in [0, 1)); errors, retries, dead letters,
- * IPL records and status changes always are.
+ * IPL records and status changes always are, and so is the outcome of a
+ * retried request (its retries were recorded: without it the chain ends in a retry).
  */
 export function shouldRecord(event: LogEvent, sampleRate: number, random: () => number): boolean {
-  if (event.kind !== "request" || event.code || event.action !== "reply") return true;
+  if (event.kind !== "request" || event.code || event.action !== "reply" || event.attempt > 1) return true;
   if (sampleRate >= 1) return true;
   return random() < sampleRate;
 }

@@ -309,6 +309,9 @@ Deno.test("shouldRecord() samples only successful requests", async (t) => {
     assert.equal(shouldRecord(request({ code: "DB_UNAVAILABLE", action: "retry" }), 0, never), true);
     assert.equal(shouldRecord(request({ code: "DB_ERROR", action: "dead_letter" }), 0, never), true);
   });
+  await t.step("the success of a retried request always: its chain would end in a retry", () => {
+    assert.equal(shouldRecord(request({ attempt: 2, event: "e1.r2", parent: "e1" }), 0, never), true);
+  });
   await t.step("status changes and IPL records always", () => {
     assert.equal(
       shouldRecord({ kind: "status", at: "", node: "n", status: { type: "closed" } }, 0, never),
