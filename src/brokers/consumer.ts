@@ -173,6 +173,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       action: disposition.action,
       reason: disposition.action === "dead_letter" ? disposition.reason : undefined,
       user,
+      admin: options.adminExchange || undefined,
       parts,
     };
     // A fan-out answered as soon as a required part failed may still have parts running. It is

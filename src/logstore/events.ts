@@ -33,6 +33,11 @@ export interface RequestEvent {
   /** RabbitMQ-validated user of the publisher, if set. */
   user?: string;
   /**
+   * Served on the admin exchange: status reports, system log lines, log store batches and reads,
+   * graphs. The monitoring's own traffic; the log store records only its failures.
+   */
+  admin?: boolean;
+  /**
    * A fan-out's parts, each a request of its own run inside this one: carried by their parent's
    * event rather than emitted apart, so a sink sees a fan-out whole in one call.
    */

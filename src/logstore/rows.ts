@@ -70,9 +70,12 @@ export function levelOf(event: LogEvent): LogLevel {
  * `sampleRate` (0–1, `random()` in [0, 1)); errors, retries, dead letters,
  * IPL records and status changes always are, and so is the outcome of a
  * retried request (its retries were recorded: without it the chain ends in a retry).
+ * The admin exchange's successful requests never are: each batch of records the
+ * admin role stores, and each `beds logs --follow` poll, would be a record itself.
  */
 export function shouldRecord(event: LogEvent, sampleRate: number, random: () => number): boolean {
   if (event.kind !== "request" || event.code || event.action !== "reply" || event.attempt > 1) return true;
+  if (event.admin) return false;
   if (sampleRate >= 1) return true;
   return random() < sampleRate;
 }

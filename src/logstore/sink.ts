@@ -74,7 +74,7 @@ export function createLogStoreSink(options: LogStoreSinkOptions): LogStoreSink {
   const recordRequest = (event: RequestEvent) => {
     const kept = shouldRecord(event, options.sampleRate, random);
     const row = kept ? toLogRow(event, event.event) : undefined;
-    if (!kept) sampledOut++;
+    if (!kept && !event.admin) sampledOut++;
     if (event.parts === undefined) {
       if (row) push(row);
       return;

@@ -309,6 +309,10 @@ Deno.test("shouldRecord() samples only successful requests", async (t) => {
     assert.equal(shouldRecord(request({ code: "DB_UNAVAILABLE", action: "retry" }), 0, never), true);
     assert.equal(shouldRecord(request({ code: "DB_ERROR", action: "dead_letter" }), 0, never), true);
   });
+  await t.step("the admin exchange's successful requests never, its failures always", () => {
+    assert.equal(shouldRecord(request({ admin: true }), 1, () => 0), false);
+    assert.equal(shouldRecord(request({ admin: true, code: "FORBIDDEN" }), 1, never), true);
+  });
   await t.step("the success of a retried request always: its chain would end in a retry", () => {
     assert.equal(shouldRecord(request({ attempt: 2, event: "e1.r2", parent: "e1" }), 0, never), true);
   });
