@@ -5,8 +5,9 @@
  * @module
  */
 import { parse, TomlError } from "smol-toml";
-import { TemplateError } from "../errors.ts";
+import { BedsError, TemplateError } from "../errors.ts";
 import { invalid, parseTemplate } from "./invalid.ts";
+import { DECIMAL, decimalText } from "./decimal_text.ts";
 import { type FieldCheck, fieldCheck } from "./fields.ts";
 import { compileRelTemplate, linkRelTemplate, type RelTemplate } from "./rel.ts";
 import { compileTxnTemplate, linkTxnTemplate, type TxnTemplate } from "./txn.ts";
@@ -62,6 +63,36 @@ function checkNames(
   }
 }
 
+/** The enum values each field type can have; a type missing here has no enum. */
+const ENUM_VALUE: Partial<Record<FieldSpec["type"], (value: string | number) => boolean>> = {
+  string: (value) => typeof value === "string",
+  int: (value) => Number.isSafeInteger(value),
+  number: (value) => typeof value === "number",
+  // A decimal's value is given as text ("1.50") or a TOML number (1.5), as a client may send either.
+  decimal: (value) => DECIMAL.test(decimalText(value)),
+};
+
+/**
+ * Refuses an enum value of the wrong type, or one the field itself refuses (past its digits, min or
+ * max, length or pattern): no request could ever give it.
+ */
+function checkEnum(file: string, name: string, spec: FieldSpec): void {
+  const { enum: values = [], ...unlisted } = spec;
+  const check = fieldCheck(name, unlisted);
+  for (const [i, value] of values.entries()) {
+    const path = `fields.${name}.enum.${i}`;
+    if (!ENUM_VALUE[spec.type]?.(value)) {
+      invalid(file, path, `${JSON.stringify(value)} is not a ${spec.type} value`);
+    }
+    try {
+      check(value);
+    } catch (error) {
+      if (!(error instanceof BedsError)) throw error;
+      invalid(file, path, `${JSON.stringify(value)} is refused: ${error.message}`);
+    }
+  }
+}
+
 function crossCheck(file: string, t: RecTemplateFile): void {
   const { fields, ops } = t;
   for (const [name, spec] of Object.entries(fields)) {
@@ -89,16 +120,6 @@ function crossCheck(file: string, t: RecTemplateFile): void {
     if (spec.min_length !== undefined && spec.max_length !== undefined && spec.min_length > spec.max_length) {
       invalid(file, at("min_length"), "must not exceed max_length");
     }
-    for (const [i, value] of (spec.enum ?? []).entries()) {
-      const fits = text
-        ? typeof value === "string"
-        : spec.type === "int"
-        ? Number.isSafeInteger(value)
-        : spec.type === "number"
-        ? typeof value === "number"
-        : false;
-      if (!fits) invalid(file, at(`enum.${i}`), `${JSON.stringify(value)} is not a ${spec.type} value`);
-    }
     if (spec.type !== "decimal") {
       for (const key of ["precision", "scale"] as const) {
         if (spec[key] !== undefined) {
@@ -108,6 +129,8 @@ function crossCheck(file: string, t: RecTemplateFile): void {
     } else if ((spec.scale ?? DECIMAL_DEFAULTS.scale) > (spec.precision ?? DECIMAL_DEFAULTS.precision)) {
       invalid(file, `fields.${name}.scale`, "must not exceed precision");
     }
+    // Last: the field's own check, which each enum value must pass, takes the rest as consistent.
+    checkEnum(file, name, spec);
   }
   if (ops.read) {
     const r = ops.read;

@@ -13,6 +13,7 @@ import { type FieldCheck, fieldCheck } from "./fields.ts";
 import type { RecTemplate } from "./loader.ts";
 import { checkLiterals, checkRequired, requiredFields } from "./required.ts";
 import { fieldName, fieldSpecSchema, namedTable } from "./schema.ts";
+import { checkSourceTypes } from "./source_types.ts";
 import { parseValueSource, type ValueSource } from "./sources.ts";
 
 const valueMap = namedTable("field", z.union([z.string(), z.number(), z.boolean(), z.null()]));
@@ -170,7 +171,7 @@ export function compileRelTemplate(file: string, raw: unknown): RelTemplate {
 
 /**
  * Checks that every part names an existing REC template, op or call, and declared fields, gives
- * the op what it requires and no literal the field refuses.
+ * the op what it requires and no literal or request field whose type the field refuses.
  */
 export function linkRelTemplate(rel: RelTemplate, recs: ReadonlyMap<string, RecTemplate>): void {
   for (const part of rel.parts) {
@@ -192,6 +193,7 @@ export function linkRelTemplate(rel: RelTemplate, recs: ReadonlyMap<string, RecT
     }
     linkPartOp(rel.file, path, part, target);
     checkLiterals(rel.file, path, part, target);
+    checkSourceTypes(rel.file, path, part, rel.fields, target);
   }
 }
 

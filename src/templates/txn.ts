@@ -16,6 +16,7 @@ import { type FieldCheck, fieldCheck } from "./fields.ts";
 import type { RecTemplate } from "./loader.ts";
 import { checkLiterals, checkRequired, requiredFields } from "./required.ts";
 import { fieldName, fieldSpecSchema, namedTable } from "./schema.ts";
+import { checkSourceTypes } from "./source_types.ts";
 import { parseValueSource, type ValueSource } from "./sources.ts";
 
 const valueMap = namedTable("field", z.union([z.string(), z.number(), z.boolean(), z.null()]));
@@ -128,7 +129,7 @@ export function compileTxnTemplate(file: string, raw: unknown): TxnTemplate {
 
 /**
  * Checks steps against the REC templates: ops exist, fields exist, one store and database, each op
- * gets what it requires and no literal its field refuses.
+ * gets what it requires and no literal or request field whose type its field refuses.
  */
 export function linkTxnTemplate(txn: TxnTemplate, recs: ReadonlyMap<string, RecTemplate>): void {
   let first: RecTemplate | undefined;
@@ -177,5 +178,6 @@ export function linkTxnTemplate(txn: TxnTemplate, recs: ReadonlyMap<string, RecT
       : `"${target.name}"'s ${step.spec.op}`;
     checkRequired(txn.file, path, step, requiredFields(target.fields, step.spec.op, op), what);
     checkLiterals(txn.file, path, step, target);
+    checkSourceTypes(txn.file, path, step, txn.fields, target);
   }
 }

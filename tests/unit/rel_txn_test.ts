@@ -497,8 +497,9 @@ Deno.test("linkRelTemplate() refuses a call or procedure-read part that leaves o
         `[ops.read]\nprocedure = "sp_srh"\nparams = ["q", "n"]\nrequired = ["q"]\n`,
     ),
   );
+  const head = HEAD.replace('key = ["id"]', 'key = ["id", "q"]');
   const link = (part: string) => () =>
-    linkRelTemplate(rel(`${HEAD}\n[fields.q]\ntype = "string"\n[parts.a]\n${part}`), withSearch);
+    linkRelTemplate(rel(`${head}\n[fields.q]\ntype = "string"\n[parts.a]\n${part}`), withSearch);
   const cases: Array<[string, string, string]> = [
     [
       "a call part without the call's required param",
@@ -530,7 +531,7 @@ Deno.test("linkRelTemplate() refuses a call or procedure-read part that leaves o
     await t.step(what, () => rejects(link(part), `Invalid template "x_rel.toml": ${message}`));
   }
   await t.step("parts that give what their op requires link", () => {
-    link('template = "srh"\nkey = { q = "$key.id" }\nwhere = { n = 5 }')();
+    link('template = "srh"\nkey = { q = "$key.q" }\nwhere = { n = 5 }')();
     link('template = "cus"\nop = "call"\ncall = "orders"\ndata = { id = "$key.id" }')();
     link('template = "cus"\nkey = { id = 7 }')();
   });
