@@ -14,6 +14,9 @@ import { printable } from "./printable.ts";
 /** Usage of the admin commands. */
 export const ADMIN_USAGE = "beds shutdown --node INSTANCE [--wait MS]   |   beds status [--wait MS] [--json]";
 
+/** How long `beds status` collects replies unless `--wait`: a node answers it from memory. */
+const STATUS_WAIT_MS = 1000;
+
 /** A channel RabbitMQ closed because this user may not publish to the admin exchange. */
 const ACCESS_REFUSED = /\bACCESS[-_]REFUSED\b/;
 
@@ -30,6 +33,16 @@ export async function adminReplies(io: CliIo, request: AdminRequest): Promise<Ad
     io.err(`beds: ${error.message}`);
     return error.kind === "CLOSED" && ACCESS_REFUSED.test(error.message) ? 1 : 3;
   }
+}
+
+/**
+ * The nodes running now, as `beds status` finds them: every node that answers its broadcast,
+ * refusing or not (a refusal names the node too). Or the exit code, as {@link adminReplies}.
+ */
+export async function fleetNow(io: CliIo, amqp: AdminRequest["amqp"]): Promise<Set<string> | 1 | 3> {
+  const replies = await adminReplies(io, { amqp, command: "status", waitMs: STATUS_WAIT_MS });
+  if (typeof replies === "number") return replies;
+  return new Set(replies.map((r) => r.meta?.node).filter((node) => typeof node === "string"));
 }
 
 /** Asks one node instance to shut down (drain, then exit 0). */
@@ -145,7 +158,7 @@ export async function statusCommand(args: string[], io: CliIo): Promise<number> 
     return 0;
   }
   // Checked before the config is read, as every usage error is.
-  const waitMs = waitFlag(values.wait, 1000);
+  const waitMs = waitFlag(values.wait, STATUS_WAIT_MS);
   const config = configFrom(values, io);
   let replies = await adminReplies(io, {
     amqp: config.amqp,

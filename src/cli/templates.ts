@@ -8,7 +8,9 @@
 import { loadTemplates, type RecTemplate, type Template } from "../templates/mod.ts";
 import { type CliIo, UsageError } from "./io.ts";
 import { configFrom, parse, refuseOtherFlags, waitFlag } from "./args.ts";
-import { adminReplies } from "./admin.ts";
+import { adminReplies, fleetNow } from "./admin.ts";
+import { printable } from "./printable.ts";
+import type { AdminReply } from "../client/mod.ts";
 import { validateCommand, verifyCommand } from "./templates_check.ts";
 import type { ReloadResult } from "../ipl/mod.ts";
 
@@ -121,41 +123,75 @@ export async function templatesCommand(args: string[], io: CliIo): Promise<numbe
 }
 
 /**
+ * How long a reload waits for the nodes unless `--wait`. Each node loads its templates and checks
+ * them against its stores' catalogs, queued behind the requests it is serving: under load that
+ * is seconds, and a database that stops answering holds it for a statement's `query_timeout_ms`
+ * (30 s by default) before the node refuses. The wait ends once every node has answered, so a
+ * long bound costs a healthy fleet nothing.
+ */
+const RELOAD_WAIT_MS = 60_000;
+
+/**
  * `beds templates reload`: asks every node (broadcast over AMQP) to load and
  * verify its templates and its config's access grants and swap them in.
- * Exit 1 if any node refused.
+ * Replies alone cannot tell a node slow to verify from one that is not
+ * there, so the nodes running are learnt first, as `beds status` does, and
+ * each is waited for. Exit 1 if any node refused, else 3 if any did not answer.
  */
 async function reloadFleet(
   values: { config?: string; env?: string; wait?: string },
   io: CliIo,
 ): Promise<number> {
   // Checked before the config is read, as every usage error is.
-  const waitMs = waitFlag(values.wait, 3000);
+  const waitMs = waitFlag(values.wait, RELOAD_WAIT_MS);
   const config = configFrom(values, io);
+  const fleet = await fleetNow(io, config.amqp);
+  if (typeof fleet === "number") return fleet;
+  if (!fleet.size) {
+    io.err("beds: no node answered");
+    return 3;
+  }
   const replies = await adminReplies(io, {
     amqp: config.amqp,
     command: "reload",
     waitMs,
+    awaiting: fleet,
   });
   if (typeof replies === "number") return replies;
-  if (!replies.length) {
-    io.err("beds: no node answered");
-    return 3;
-  }
   let failed = 0;
   for (const reply of replies) {
-    const result = reply.data as ReloadResult | undefined;
-    if (!reply.ok || !result) {
-      // The command itself was refused (e.g. FORBIDDEN): the node tried nothing.
-      failed++;
-      io.err(`beds: node ${reply.meta.node} refused: ${reply.error?.code} ${reply.error?.message}`);
-    } else if (result.ok) {
-      const access = result.access ? `, access control ${result.access}` : "";
-      io.out(`${reply.meta.node}: reloaded, ${result.templates} templates${access}`);
-    } else {
-      failed++;
-      io.out(`${reply.meta.node}: refused, kept ${result.templates} templates: ${result.error}`);
+    if (!reportReload(reply, io)) failed++;
+    if (!fleet.has(reply.meta?.node)) {
+      io.err(
+        printable(
+          `beds: node ${reply.meta?.node} answered the reload but not the status before it (started meanwhile)`,
+        ),
+      );
     }
   }
-  return failed ? 1 : 0;
+  const answered = new Set(replies.map((r) => r.meta?.node));
+  const silent = [...fleet].filter((node) => !answered.has(node));
+  for (const node of silent) {
+    // Its outcome is unknown, not a refusal: it may still reload, or keep what it has.
+    io.err(printable(`beds: node ${node} did not answer the reload within ${waitMs} ms`));
+  }
+  return failed ? 1 : silent.length ? 3 : 0;
+}
+
+/** Prints one node's reply to a reload; whether it took the new templates. */
+function reportReload(reply: AdminReply, io: CliIo): boolean {
+  const result = reply.data as ReloadResult | undefined;
+  if (!reply.ok || !result) {
+    // The command itself was refused (e.g. FORBIDDEN): the node tried nothing.
+    io.err(printable(`beds: node ${reply.meta.node} refused: ${reply.error?.code} ${reply.error?.message}`));
+    return false;
+  }
+  // Whoever may publish to the reply queue writes these texts: no control character reaches the terminal.
+  if (!result.ok) {
+    io.out(printable(`${reply.meta.node}: refused, kept ${result.templates} templates: ${result.error}`));
+    return false;
+  }
+  const access = result.access ? `, access control ${result.access}` : "";
+  io.out(printable(`${reply.meta.node}: reloaded, ${result.templates} templates${access}`));
+  return true;
 }

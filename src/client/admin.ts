@@ -24,6 +24,11 @@ export interface AdminRequest {
   node?: string;
   /** How long to collect replies (broadcast) or wait for the one reply. @default 2000 */
   waitMs?: number;
+  /**
+   * Broadcast: the nodes expected to answer. Once each has, the wait ends; the rest of `waitMs`
+   * would only wait for nodes nobody knows of. @default none: the wait is all of `waitMs`
+   */
+  awaiting?: ReadonlySet<string>;
   /** `user_id` of the command (nodes with access control obey admin users only). @default the AMQP user */
   userId?: string;
 }
@@ -34,6 +39,13 @@ export interface AdminReply {
   data?: unknown;
   error?: { code: string; message: string };
   meta: { node: string };
+}
+
+/** Whether every node of `awaiting` is among the repliers (never, with no node awaited). */
+function allAnswered(awaiting: ReadonlySet<string> | undefined, replies: readonly AdminReply[]): boolean {
+  if (!awaiting?.size) return false;
+  const answered = new Set(replies.map((r) => r.meta?.node));
+  return [...awaiting].every((node) => answered.has(node));
 }
 
 /**
@@ -80,7 +92,7 @@ export async function sendAdminCommand(request: AdminRequest): Promise<AdminRepl
       } catch {
         return; // not a node's reply
       }
-      if (request.node !== undefined) wake();
+      if (request.node !== undefined || allAnswered(request.awaiting, replies)) wake();
     }, { noAck: true });
     channel.on("return", () => {
       failure ??= new BedsClientError("UNROUTABLE", noNode);
