@@ -28,6 +28,7 @@ import { type CliIo, UsageError } from "./io.ts";
 import { printable } from "./printable.ts";
 import { configFrom, integerFlag, parse, refuseOtherFlags } from "./args.ts";
 import { loggingIn } from "./amqp_login.ts";
+import { filterTime } from "../../utilities/log_dumper/iso_time.ts";
 
 import {
   FOLLOW_PAGE,
@@ -77,20 +78,40 @@ async function opened(adapter: Adapter & { open(): Promise<void> }, store: strin
   }
 }
 
-/** An ISO date or date-time: a time with no zone is UTC, as the store's times are. */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-
 /**
- * `text` as a canonical UTC ISO time, or undefined when it is none. `Date` would read a date-time
- * without a zone in the host's zone: on a host not in UTC, `--since 21:00` would cut at another hour
- * than the 21:00 the records show.
+ * `text` as a canonical UTC ISO time, or undefined when it is none. Read as the observer reads its
+ * time range: a time without a zone is UTC, as the store's times are (`Date` would read it in the
+ * host's zone, and cut at another hour than the one the records show), and a time that names no
+ * real one (February 30th, 24:00) or a year outside 1000–9999 is refused, not rolled over.
  */
 export function utcTime(text: string): string | undefined {
-  const m = ISO_TIME.exec(text.trim());
-  if (!m) return undefined;
-  const iso = text.trim().replace(" ", "T");
-  const ms = Date.parse(iso.length > 10 && m[1] === undefined ? `${iso}Z` : iso);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  const t = filterTime(text);
+  return t === undefined ? undefined : new Date(t).toISOString();
+}
+
+/**
+ * A tail's records (newest first) with each stored record's folded parts where records of their own
+ * would be: the store gives a record back followed by its parts, oldest first, and a part stored on
+ * its own (`fold_parts = false`) is newer than its parent, the last part the newest. So a tail is
+ * printed, cut at `--limit` and followed alike whether parts were folded or not.
+ */
+export function newestFirst(records: readonly StoredEvent[]): StoredEvent[] {
+  const out: StoredEvent[] = [];
+  let start = 0;
+  for (let i = 1; i <= records.length; i++) {
+    const head = records[start]!;
+    const r = records[i];
+    // A folded part follows its record and shares its id (and its time and parent where there is no id).
+    if (r && r.parent === head.event && r.id === head.id && r.at === head.at) continue;
+    for (let k = i - 1; k >= start; k--) out.push(records[k]!);
+    start = i;
+  }
+  return out;
+}
+
+/** `store` whose tail reads are {@link newestFirst}. */
+function inTailOrder(store: LogStore): LogStore {
+  return { ...store, tail: async (filter) => newestFirst(await store.tail(filter)) };
 }
 
 async function withStore<T>(config: Config, work: (store: LogStore) => Promise<T>): Promise<T> {
@@ -103,13 +124,13 @@ async function withStore<T>(config: Config, work: (store: LogStore) => Promise<T
         exchange: adminExchangeName(config.amqp.exchange),
       }));
     try {
-      return await work(
+      return await work(inTailOrder(
         createAmqpLogStore({
           client,
           maxBodyBytes: config.limits.max_body_bytes,
           maxReadLimit: config.limits.max_read_limit,
         }),
-      );
+      ));
     } finally {
       await client.close();
     }
@@ -121,7 +142,7 @@ async function withStore<T>(config: Config, work: (store: LogStore) => Promise<T
       store: adapter.store,
       database: config.logstore.database,
     });
-    return await work(createLogStore({ adapter, template }));
+    return await work(inTailOrder(createLogStore({ adapter, template })));
   } finally {
     await adapter.close();
   }
@@ -212,7 +233,8 @@ export async function logsCommand(args: string[], io: CliIo): Promise<number> {
   const since = values.since === undefined ? undefined : utcTime(values.since);
   if (since === undefined && values.since !== undefined) {
     throw new UsageError(
-      `Option --since must be an ISO time such as 2026-11-29T21:00 (UTC unless it names a zone), got "${values.since}"`,
+      `Option --since must be an ISO time such as 2026-11-29T21:00 (UTC unless it names a zone), ` +
+        `a real day and hour in the years 1000–9999, got "${values.since}"`,
     );
   }
   const filter: TailFilter = {

@@ -3,8 +3,9 @@
  * any zone: `Date` would read it in the host's zone and cut the tail at another hour.
  */
 import assert from "node:assert/strict";
-import { createTestEnv, dbQuery, ROOT } from "../helpers/services.ts";
+import { cli, createTestEnv, dbQuery, ROOT } from "../helpers/services.ts";
 import { utcTime } from "../../src/cli/logs.ts";
+import { filterTime } from "../../utilities/log_dumper/source.ts";
 
 Deno.test("utcTime() reads an ISO time without a zone as UTC and refuses what is no ISO time", () => {
   assert.equal(utcTime("2026-11-29T21:00"), "2026-11-29T21:00:00.000Z");
@@ -13,6 +14,42 @@ Deno.test("utcTime() reads an ISO time without a zone as UTC and refuses what is
   assert.equal(utcTime("2026-11-29"), "2026-11-29T00:00:00.000Z");
   for (const text of ["Nov 29 2026 21:00", "yesterday", "2026-11-29T25:00", ""]) {
     assert.equal(utcTime(text), undefined, text);
+  }
+});
+
+Deno.test("utcTime() refuses a time that names no real one, as the observer does, not rolling it over", () => {
+  for (
+    const text of [
+      "2025-02-30T10:00",
+      "2025-02-29",
+      "2025-01-01T24:00",
+      "2025-01-01T10:60",
+      "2025-01-01T10:00:60",
+      "2025-13-01",
+      "2025-01-01T10:00+24:00",
+      "0999-01-01",
+      "1000-01-01T00:30+01:00",
+    ]
+  ) {
+    assert.equal(utcTime(text), undefined, text);
+    assert.equal(filterTime(text), undefined, text);
+  }
+  assert.equal(utcTime("2024-02-29T10:00:00.123456789"), "2024-02-29T10:00:00.123Z");
+  assert.equal(utcTime("2025-01-01T10:00:00-0230"), "2025-01-01T12:30:00.000Z");
+  assert.equal(utcTime("9999-12-31T23:59:59.999z"), "9999-12-31T23:59:59.999Z");
+  // One parser: the observer reads every time the CLI takes alike.
+  for (const text of ["2025-01-01t10:00:00+0200", " 2025-01-01 10:00 ", "2025-01-02+01:00"]) {
+    assert.equal(utcTime(text), new Date(filterTime(text)!).toISOString(), text);
+  }
+});
+
+Deno.test("beds logs tail --since with an impossible date is a usage error (exit 2) naming it", async () => {
+  for (const text of ["2025-02-30T10:00", "2025-01-01T24:00", "0999-01-01"]) {
+    // Refused before any config is read.
+    const run = await cli(["logs", "tail", "--since", text, "--config", "/nonexistent/beds-config"]);
+    assert.equal(run.code, 2, `${text}: ${run.err}`);
+    assert.match(run.err, new RegExp(`Option --since must be an ISO time .*1000–9999, got "${text}"`));
+    assert.equal(run.out, "");
   }
 });
 

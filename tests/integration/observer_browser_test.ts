@@ -1,8 +1,9 @@
 /**
  * The observer end to end: a node writes to the MariaDB log store, the
  * observer (its own process, read-only account) serves it, and headless
- * Chromium filters the events, opens a chain and sees its children and error,
- * and a page on a DNS name rebound to 127.0.0.1 is refused.
+ * Chromium filters the events (a time range named with a zone kept when the form is sent again),
+ * opens a chain and sees its children and error, and a page on a DNS name rebound to 127.0.0.1 is
+ * refused.
  * Screenshots go to tests/output/.
  */
 import assert from "node:assert/strict";
@@ -167,6 +168,19 @@ flush_ms = 50
 
       await page.click('header a[href="/ipl"]');
       assert.match((await page.textContent("main"))!, /observer-node[\s\S]*logstore/);
+
+      // A time range named with a zone: the form shows the UTC time (a datetime-local input holds no
+      // zone), and sending the form again, another filter changed, keeps it.
+      const from = Date.now() - 3_600_000;
+      const zoned = `${new Date(from + 7_200_000).toISOString().slice(0, 19)}+02:00`;
+      await page.goto(`${observer.url}/?since=${encodeURIComponent(zoned)}`);
+      const shown = await page.inputValue('input[name="since"]');
+      assert.equal(Date.parse(`${shown}Z`), Math.floor(from / 1000) * 1000, `the form shows ${shown}`);
+      await page.selectOption('select[name="level"]', "info");
+      await Promise.all([page.waitForURL(/level=info/), page.click("#filters button[type=submit]")]);
+      assert.equal(new URL(page.url()).searchParams.get("since"), shown, "the time range was sent again");
+      assert.equal(await page.locator(".ignored").count(), 0);
+      assert.ok(await page.locator("#events tbody tr td.lvl").count() >= 1, "records since then");
 
       // A page on a rebound name would be same-origin with the observer, free to read the log.
       const rebound = await page.goto(`http://rebind.test:${new URL(observer.url).port}/`);

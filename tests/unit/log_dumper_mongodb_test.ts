@@ -102,15 +102,15 @@ Deno.test("recordFilter() turns the observer's filters into a MongoDB filter of 
           { kind: "request" },
           { template: "prd" },
           { code: "TIMEOUT" },
-          { code: { $ne: null } },
+          { $or: [{ code: { $ne: null } }, { level: "error" }] },
           { at: { $gte: "2026-01-02 03:04:00.000" } },
           { at: { $lt: "2026-01-02 04:00:00.500" } },
         ],
       },
     );
   });
-  await t.step("status ok means no code; an unreadable time is ignored", () => {
-    assert.deepEqual(recordFilter({ status: "ok", since: "yesterday" }), { code: null });
+  await t.step("status ok means level info and no code; an unreadable time is ignored", () => {
+    assert.deepEqual(recordFilter({ status: "ok", since: "yesterday" }), { code: null, level: "info" });
   });
   await t.step("a value that looks like an operator stays a string", () => {
     assert.deepEqual(recordFilter({ node: '{"$ne":null}' }), { node: '{"$ne":null}' });

@@ -204,7 +204,7 @@ Deno.test("filterSql() binds every value", () => {
     since: "2025-01-02T03:04",
     before: 9,
   });
-  assert.equal(where, "WHERE node = ? AND code IS NULL AND at >= ? AND id < ?");
+  assert.equal(where, "WHERE node = ? AND code IS NULL AND level = 'info' AND at >= ? AND id < ?");
   assert.deepEqual(values, ["x' OR 1=1 --", "2025-01-02 03:04:00.000", 9]);
 });
 

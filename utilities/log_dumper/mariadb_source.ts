@@ -65,8 +65,9 @@ export function filterSql(filter: RecordFilter): { where: string; values: unknow
       values.push(value);
     }
   }
-  if (filter.status === "ok") terms.push("code IS NULL");
-  if (filter.status === "error") terms.push("code IS NOT NULL");
+  // As statusOf says.
+  if (filter.status === "ok") terms.push("code IS NULL AND level = 'info'");
+  if (filter.status === "error") terms.push("(code IS NOT NULL OR level = 'error')");
   const since = storedTime(filter.since);
   const until = storedTime(filter.until);
   if (since) terms.push("at >= ?"), values.push(since);

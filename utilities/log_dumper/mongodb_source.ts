@@ -52,9 +52,9 @@ export function recordFilter(filter: RecordFilter): Document {
     const value = filter[field];
     if (value) terms.push({ [field]: String(value) });
   }
-  // `null` matches a null code and a document without one.
-  if (filter.status === "ok") terms.push({ code: null });
-  if (filter.status === "error") terms.push({ code: { $ne: null } });
+  // As statusOf says; `null` matches a null code and a document without one.
+  if (filter.status === "ok") terms.push({ code: null, level: "info" });
+  if (filter.status === "error") terms.push({ $or: [{ code: { $ne: null } }, { level: "error" }] });
   // BEDS writes `at` as the same text (storedTime), so text order is time order.
   const since = storedTime(filter.since);
   const until = storedTime(filter.until);

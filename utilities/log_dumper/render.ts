@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LogRecord, RecordFilter } from "./source.ts";
+import { filterTime, type LogRecord, type RecordFilter, statusOf } from "./source.ts";
 import { PAGE_ROWS } from "./unfold.ts";
 
 /** Escapes text for HTML content and quoted attribute values. */
@@ -60,8 +60,19 @@ ${refresh}<title>${esc(options.title)} · BEDS observer</title><style>${STYLE}</
 <main>${options.body}</main></body></html>`;
 }
 
-function input(name: string, label: string, value: string | undefined, type = "text"): string {
-  return `<label>${esc(label)}<input type="${type}" name="${name}" value="${esc(value)}"></label>`;
+function input(name: string, label: string, value: string | undefined): string {
+  return `<label>${esc(label)}<input type="text" name="${name}" value="${esc(value)}"></label>`;
+}
+
+/**
+ * A filter time as a `datetime-local` input holds it: the UTC time it names, to the millisecond. The
+ * input takes no zone, and one given one (`…Z`, `+02:00`) shows nothing and sends nothing, so the
+ * form would drop the time range when it is sent again.
+ */
+function timeInput(name: string, label: string, value: string | undefined): string {
+  const t = filterTime(value);
+  const local = t === undefined ? "" : new Date(t).toISOString().slice(0, 23);
+  return `<label>${esc(label)}<input type="datetime-local" name="${name}" value="${local}"></label>`;
 }
 
 function select(name: string, label: string, value: string | undefined, options: string[]): string {
@@ -80,8 +91,8 @@ ${select("kind", "Kind", filter.kind, ["request", "ipl", "status"])}
 ${input("template", "Template", filter.template)}
 ${select("status", "Status", filter.status, ["ok", "error"])}
 ${input("code", "Code", filter.code)}
-${input("since", "Since (UTC)", filter.since, "datetime-local")}
-${input("until", "Until (UTC)", filter.until, "datetime-local")}
+${timeInput("since", "Since (UTC)", filter.since)}
+${timeInput("until", "Until (UTC)", filter.until)}
 ${paused ? '<input type="hidden" name="refresh" value="0">' : ""}
 <button type="submit">Filter</button> <a href="/">Clear</a></form>`;
 }
@@ -146,7 +157,7 @@ export function eventsPage(options: EventsPageOptions): string {
 <td>${esc(what(r))}${moreParts(r)}</td><td>${esc(r.node)}${
       r.broker ? `<br><span class="muted">${esc(r.broker)}</span>` : ""
     }</td>
-<td class="${r.code ? "err" : ""}">${esc(r.code ?? (r.kind === "request" ? "ok" : ""))}</td>
+<td class="${statusOf(r) === "error" ? "err" : ""}">${esc(r.code ?? statusOf(r) ?? "")}</td>
 <td class="num">${esc(r.ms ?? "")}</td><td class="num">${esc(r.rows ?? "")}</td>
 <td>${chainLink(r.event)}</td><td>${esc(r.message ?? "")}</td></tr>`
   ).join("\n");

@@ -37,13 +37,25 @@ export interface RecordFilter {
   kind?: string;
   template?: string;
   code?: string;
-  /** "ok" (no code) or "error" (any code). */
+  /** "ok" or "error": see {@link statusOf}. */
   status?: string;
   /** ISO times (see {@link filterTime}). */
   since?: string;
   until?: string;
   /** Records stored before this id (the next page). */
   before?: number;
+}
+
+/**
+ * What a record's "Status" is, as the events page shows and filters it: "error" when it reports a
+ * failure (an error code, or level error: a failed IPL record has no code), "ok" when it reports
+ * nothing to look at (level info, no code), else none: a warning without a code (a status record
+ * such as `reconnecting`, an IPL with warnings) is neither. The stores' filters (`filterSql`,
+ * `recordFilter`) say the same in their own terms.
+ */
+export function statusOf(record: Pick<LogRecord, "code" | "level">): "ok" | "error" | undefined {
+  if (record.code !== null || record.level === "error") return "error";
+  return record.level === "info" ? "ok" : undefined;
 }
 
 /**
@@ -98,39 +110,5 @@ export function plainDoc(value: unknown): Record<string, unknown> {
     : {};
 }
 
-/** An ISO date and time, the zone optional (UTC then); what a `datetime-local` input sends. */
-const ISO_TIME =
-  /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,3}))?)?)?([zZ]|[+-]\d\d:\d\d)?$/;
-
-/**
- * The milliseconds of a filter time, or undefined when it is no ISO time in the years 1000–9999:
- * the stores compare `at` as `YYYY-MM-DD HH:MM:SS.mmm`, which a five-digit or negative year (which
- * `Date` allows) does not fit. A time that names no real one (February 30th, 24:00) is refused,
- * not rolled over to another day as `Date.parse` would, so the page names it as ignored.
- */
-export function filterTime(text: string | undefined): number | undefined {
-  const match = text ? ISO_TIME.exec(text) : null;
-  if (!match) return undefined;
-  const [y, mo, d, h, mi, s] = match.slice(1, 7).map((part) => Number(part ?? 0)) as number[];
-  const ms = Number((match[7] ?? "0").padEnd(3, "0"));
-  const wall = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms));
-  const read = [wall.getUTCFullYear(), wall.getUTCMonth() + 1, wall.getUTCDate()];
-  const clock = [wall.getUTCHours(), wall.getUTCMinutes(), wall.getUTCSeconds()];
-  if ([...read, ...clock].join() !== [y, mo, d, h, mi, s].join()) return undefined;
-  const zone = match[8];
-  let offsetMinutes = 0;
-  if (zone && zone.toUpperCase() !== "Z") {
-    const [hours, minutes] = zone.slice(1).split(":").map(Number) as [number, number];
-    if (hours > 23 || minutes > 59) return undefined;
-    offsetMinutes = (zone[0] === "-" ? -1 : 1) * (hours * 60 + minutes);
-  }
-  const t = wall.getTime() - offsetMinutes * 60_000;
-  const year = new Date(t).getUTCFullYear();
-  return year >= 1000 && year <= 9999 ? t : undefined;
-}
-
-/** A filter time as the stores write `at`: `2025-01-02 03:04:05.678` (UTC); undefined when none. */
-export function storedTime(text: string | undefined): string | undefined {
-  const t = filterTime(text);
-  return t === undefined ? undefined : new Date(t).toISOString().slice(0, 23).replace("T", " ");
-}
+// The time parsing is shared with `beds logs tail --since`, which must not import the rest.
+export { filterTime, storedTime } from "./iso_time.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { LogRecord, LogSource, RecordFilter } from "./source.ts";
+import { type LogRecord, type LogSource, type RecordFilter, statusOf } from "./source.ts";
 
 /** Folded parts unfolded per record; the rest are counted in `moreParts`. */
 export const PART_LIMIT = 100;
@@ -92,9 +92,7 @@ export function matchesFilter(record: LogRecord, filter: RecordFilter): boolean 
     const want = filter[field];
     if (want && record[field]?.toLowerCase() !== want.toLowerCase()) return false;
   }
-  if (filter.status === "ok" && record.code !== null) return false;
-  if (filter.status === "error" && record.code === null) return false;
-  return true;
+  return !filter.status || statusOf(record) === filter.status;
 }
 
 /**
@@ -107,9 +105,7 @@ export function partMatches(part: LogRecord, parent: LogRecord, filter: RecordFi
   for (const field of ["node", "level", "kind", "template", "code"] as const) {
     if (filter[field] && part[field] !== parent[field]) return false;
   }
-  if (filter.status === "ok" && part.code !== null) return false;
-  if (filter.status === "error" && part.code === null) return false;
-  return true;
+  return !filter.status || statusOf(part) === filter.status;
 }
 
 /**
