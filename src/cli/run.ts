@@ -57,10 +57,10 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const drainMs = ctx.config.node.drain_ms;
   logger.info({ drainMs }, "shutdown: stop consuming, draining in-flight requests");
-  // The gateway first: a request it took is answered by the consumers, still running, and one it
-  // took during their drain would only wait in a queue no one reads until its timeout.
-  await ctx.gateway?.close();
-  await ctx.pool?.stop(drainMs);
+  // Both at once, each bounded by the drain: the consumers take nothing more from here on, and the
+  // gateway refuses new requests (one sent now could wait in a queue no one reads until its timeout)
+  // while those it took are answered by the consumers draining, or by another node of the role.
+  await Promise.all([ctx.gateway?.close(), ctx.pool?.stop(drainMs)]);
   await ipl.unwind();
   logger.info("shutdown complete");
   return 0;

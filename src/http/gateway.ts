@@ -39,6 +39,11 @@ export interface GatewayOptions {
    * gateway hold every request (and its body) until it runs out of memory.
    */
   maxInflight?: number;
+  /**
+   * True once the node shuts down: a request is then answered 503 OVERLOADED at once, nothing sent,
+   * since the consumers are stopping and it could wait in a queue until its timeout.
+   */
+  stopping?: () => boolean;
   /** This node's instance id, in the meta of answers the gateway makes itself. */
   node: string;
   /** A new event id for answers the gateway makes itself. */
@@ -98,6 +103,11 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
     let response: Response;
     inflight++;
     try {
+      if (options.stopping?.()) {
+        throw new HttpError(503, "OVERLOADED", "The gateway is shutting down; send the request to another", {
+          "retry-after": "1",
+        });
+      }
       if (inflight > maxInflight) {
         throw new HttpError(
           503,

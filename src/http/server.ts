@@ -4,24 +4,32 @@
  * 500 without taking the listener down, and a listener that fails (accept
  * failing with EMFILE when idle connections use up the file descriptors)
  * is logged and started again on the same address, never ending the node.
+ * Closing is bounded: requests in progress get a grace period, and then
+ * every connection is closed, whatever its client is doing.
  *
  * @module
  */
 import { backoffDelay } from "../amqp/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 
-/** What {@link startHttpServer} needs of a running listener: what `Deno.serve` returns. */
+/** What {@link startHttpServer} needs of a running listener: what `Deno.serve` returns, and a way to end it. */
 export interface Listener {
   readonly addr: Deno.NetAddr;
   /** Settles when the listener ends: rejects when accepting failed. */
   readonly finished: Promise<void>;
+  /**
+   * Stops accepting and waits for every connection to finish its request: for ever on a client that
+   * sends half a request body and stalls.
+   */
   shutdown(): Promise<void>;
+  /** Stops accepting and closes every connection at once; settles as `finished`. */
+  abort(): Promise<void>;
 }
 
 /** Starts one listener; throws when it cannot bind. */
 export type Listen = (
   options: Deno.ServeTcpOptions,
-  handler: (request: Request) => Response | Promise<Response>,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
 ) => Listener;
 
 /** Options for {@link startHttpServer}. */
@@ -38,6 +46,11 @@ export interface HttpServerOptions {
   restartDelayMs?: (attempt: number) => number;
   /** Starts a listener; tests pass one that fails. @default Deno.serve */
   listen?: Listen;
+  /**
+   * How long `close()` lets requests in progress finish (their answers sent) before it closes their
+   * connections. @default 1000
+   */
+  drainMs?: number;
 }
 
 /** A running listener. */
@@ -47,7 +60,10 @@ export interface HttpServer {
   readonly host: string;
   /** False from a failure of the listener until it has been started again. */
   listening(): boolean;
-  /** Stops accepting (and any start again), lets responses in progress finish, and closes. */
+  /**
+   * Ends any start again, lets requests in progress finish for up to `drainMs` (new ones are still
+   * handled meanwhile), then closes the listener and every connection still open.
+   */
   close(): Promise<void>;
 }
 
@@ -65,7 +81,67 @@ export function listenerRestartDelay(attempt: number, random: () => number = Mat
   return backoffDelay(attempt, { initialMs: 100, maxMs: 5_000, random });
 }
 
-const denoServe: Listen = (options, handler) => Deno.serve(options, handler);
+/** How long `close()` waits for requests in progress by default: what a health check or a scrape takes. */
+const DRAIN_MS = 1_000;
+
+/**
+ * Deno settles a request's `completed` once a fixed body is handed to its connection, before the
+ * connection has written it: closing pauses this long, so that the last answers go out before it.
+ */
+const WRITE_MS = 50;
+
+/**
+ * `Deno.serve`, forced to an end by its abort signal: its graceful `shutdown()` has no time limit. The
+ * signal must not fire once the server is shut down or ended: Deno would then throw from its listener
+ * (a bad resource), and an error thrown there ends the process.
+ */
+const denoServe: Listen = (options, handler) => {
+  const controller = new AbortController();
+  const server = Deno.serve({ ...options, signal: controller.signal }, handler);
+  let ended = false;
+  server.finished.then(() => ended = true, () => ended = true);
+  return {
+    addr: server.addr,
+    finished: server.finished,
+    shutdown: () => {
+      ended = true;
+      return server.shutdown();
+    },
+    abort: () => {
+      if (!ended) controller.abort();
+      ended = true;
+      return server.finished;
+    },
+  };
+};
+
+/**
+ * Counts requests from their arrival until their answer has been sent (or could not be), so that a
+ * close can wait for them and no longer.
+ */
+function inflightTracker(handler: HttpServerOptions["handler"]) {
+  let inflight = 0;
+  let onIdle: (() => void) | undefined;
+  const done = () => {
+    if (--inflight === 0) onIdle?.();
+  };
+  const tracked: Deno.ServeHandler<Deno.NetAddr> = (request, info) => {
+    inflight++;
+    info.completed.then(done, done);
+    return handler(request);
+  };
+  /** Resolves when no request is in progress, or after `ms`, with how many still are. */
+  const settled = async (ms: number): Promise<number> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => inflight === 0 ? resolve() : onIdle = resolve),
+      new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
+    ]);
+    clearTimeout(timer);
+    return inflight;
+  };
+  return { tracked, settled };
+}
 
 /** Starts listening at once; a bind failure (port in use) throws. */
 export function startHttpServer(options: HttpServerOptions): HttpServer {
@@ -73,6 +149,8 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
   const host = options.host ?? "127.0.0.1";
   const listen = options.listen ?? denoServe;
   const delayOf = options.restartDelayMs ?? ((attempt: number) => listenerRestartDelay(attempt));
+  const drainMs = options.drainMs ?? DRAIN_MS;
+  const { tracked, settled } = inflightTracker(options.handler);
   const start = (port: number) =>
     listen({
       hostname: host,
@@ -82,7 +160,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         logger.error({ http: name, err: (error as Error)?.message }, "http handler failed");
         return new Response("Internal error\n", { status: 500 });
       },
-    }, options.handler);
+    }, tracked);
 
   let current = start(options.port);
   // A listener started again binds the port the first one got, so the address reported stays true.
@@ -131,18 +209,27 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
   };
   watch(current);
 
+  // Not Deno's graceful shutdown: a client that never finishes its request would hold it for ever.
+  const close = async () => {
+    stopped = true;
+    up = false;
+    clearTimeout(timer);
+    const left = await settled(drainMs);
+    if (left > 0) {
+      logger.warn(
+        { http: name, inflight: left, drainMs },
+        "http requests still in progress; closing their connections",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, WRITE_MS));
+    // A listener that already failed was shut down then, and abort() leaves it alone.
+    await current.abort().catch(() => {});
+  };
   let closing: Promise<void> | undefined;
   return {
     port,
     host,
     listening: () => up,
-    close: () =>
-      closing ??= (() => {
-        stopped = true;
-        up = false;
-        clearTimeout(timer);
-        // A listener that already failed has nothing left to shut down.
-        return current.shutdown().catch(() => {});
-      })(),
+    close: () => closing ??= close(),
   };
 }

@@ -121,6 +121,7 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
   await link.open();
   const { host, port, timeout_ms: timeoutMs, max_body_bytes: maxBodyBytes, max_inflight: maxInflight } =
     config.gateway;
+  let stopping = false;
   let server;
   try {
     server = startHttpServer({
@@ -128,7 +129,10 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
       host,
       port,
       logger: ctx.logger,
+      // The requests it took are answered within the node's drain, as the consumers' are.
+      drainMs: config.node.drain_ms,
       handler: gatewayHandler({
+        stopping: () => stopping,
         send: (body, timeoutMs, payload) => link.request(body, { timeoutMs, rawBody: payload }),
         timeoutMs,
         maxBodyBytes,
@@ -145,21 +149,26 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
     await link.close();
     throw new Error(`Cannot listen on ${host}:${port}: ${(error as Error).message}`);
   }
-  const listening = server.listening;
+  const { listening, close } = server;
+  // New requests are refused from here on; the ones taken have the drain to finish.
+  const stop = () => {
+    stopping = true;
+    return close();
+  };
   ctx.gateway = {
     host: server.host,
     port: server.port,
     // What /ready and `beds status` read: a gateway serves only while both its sides are up. While
     // RabbitMQ blocks its connection, every request is answered 503 at once, nothing sent.
     connected: () => link.connected() && !link.blocked() && listening(),
-    close: server.close,
+    close: stop,
   };
   ctx.logger.info({ gateway: { host: server.host, port: server.port } }, "gateway listening");
   return {
     detail: `http://${server.host}:${server.port}/v1/<template>/<op>, timeout ${timeoutMs} ms`,
     undo: async () => {
       ctx.gateway = undefined;
-      await server.close();
+      await stop();
       await link.close();
     },
   };

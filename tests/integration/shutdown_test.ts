@@ -1,7 +1,8 @@
 /**
  * Coordinated shutdown loses nothing: SIGTERM on a node process under load,
  * `beds shutdown` of one of two nodes (hot swap), and a node's gateway,
- * which stops before its consumers.
+ * which stops with its consumers (tests/integration/http_shutdown_test.ts:
+ * neither waits for the other).
  */
 import assert from "node:assert/strict";
 import type { Reply } from "../../src/protocol/mod.ts";
@@ -117,7 +118,7 @@ Deno.test("hot swap: `beds shutdown` stops one of two nodes under load and the o
   }
 });
 
-Deno.test("a node with a gateway stops it before its consumers: what it took is answered, nothing waits in a queue", async () => {
+Deno.test("a node with a gateway stops it with its consumers: what it took is answered, nothing waits in a queue", async () => {
   const env = await createTestEnv({
     extraToml: "[nodes.appServer]\ngateway = true\n",
     gateway: { timeout_ms: 6000 },

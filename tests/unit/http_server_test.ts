@@ -24,6 +24,10 @@ function fakeListen(options: { throwOnStart?: (n: number) => Error | undefined }
         resolve();
         return finished.catch(() => {});
       },
+      abort: () => {
+        resolve();
+        return finished;
+      },
     };
   };
   return { listen, started };
