@@ -300,6 +300,7 @@ Deno.test("serveKeptUp() logs an observer listener that failed and starts it aga
       addr: { transport: "tcp", hostname: options.hostname!, port: options.port || 40124 },
       finished,
       shutdown: () => (resolve(), finished.catch(() => {})),
+      abort: () => (resolve(), finished.catch(() => {})),
     };
   };
   const lines: string[] = [];
@@ -323,6 +324,32 @@ Deno.test("serveKeptUp() logs an observer listener that failed and starts it aga
   await server.stop();
   await server.stopped;
   assert.deepEqual([0, 1, 9, 20].map(restartDelay), [100, 200, 30_000, 30_000]);
+});
+
+Deno.test("serveKeptUp().stop() is not held by a client that sent half a request body", async () => {
+  const server = serveKeptUp({
+    hostname: "127.0.0.1",
+    port: 0,
+    handler: async (request) => new Response(await request.text()),
+    drainMs: 300,
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  try {
+    const head = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n";
+    await conn.write(new TextEncoder().encode(`${head}1234567`));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    const stopped = await Promise.race([
+      server.stop().then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 5_000)),
+    ]);
+    assert.ok(stopped, "stop() returned within 5 s");
+    assert.ok(performance.now() - started < 2_000, `stop() took ${performance.now() - started} ms`);
+    // The connection was closed: a read ends.
+    assert.equal(await conn.read(new Uint8Array(16)), null);
+  } finally {
+    conn.close();
+  }
 });
 
 Deno.test("observerConfig() layers environment over TOML over defaults", async (t) => {
