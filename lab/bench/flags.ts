@@ -68,12 +68,12 @@ export function parseFlags(args: readonly string[]): ParsedFlags {
     // The baseline is rewritten whole: a partial run would drop the other scenarios from the gate.
     return { error: "--baseline measures every gate scenario; it takes no --only" };
   }
-  // On a shared machine the best of three short windows is steadier.
+  // On a shared machine the median of five short rounds of the pair it judges is steadier (runner.ts).
   const warmupMs = whole(values.warmup ?? (gate ? "400" : "1000"), 0);
   if (warmupMs === undefined) return { error: "--warmup must be a whole number of ms ≥ 0" };
   const durationMs = whole(values.duration ?? (gate ? "1000" : "4000"), 1);
   if (durationMs === undefined) return { error: "--duration must be a whole number of ms ≥ 1" };
-  const rounds = whole(values.rounds ?? (gate ? "3" : "2"), 1);
+  const rounds = whole(values.rounds ?? (gate ? "5" : "2"), 1);
   if (rounds === undefined) return { error: "--rounds must be a whole number ≥ 1" };
   const tolerance = decimal(values.tolerance);
   if (!(tolerance > 0 && tolerance <= 1)) {

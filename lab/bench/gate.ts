@@ -5,10 +5,13 @@
  * ratios much less. BEDS's own CPU per transaction (BEDS − the raw ceiling,
  * in µs) is printed next to the baseline's but not judged: as the difference
  * of two noisy numbers it moves too much between runs on a shared machine.
+ * What a fixed ratio limit lets through does depend on the machine's speed,
+ * so each scenario's line also says the extra cost per request that this
+ * run would have failed ({@link detectionUsPerTx}).
  *
  * @module
  */
-import { ownUsPerTx, type ScenarioResult } from "./results.ts";
+import { median, ownUsPerTx, type RoundPair, type ScenarioResult } from "./results.ts";
 
 /** A results file (`lab/results/*.json`). */
 export interface GateFile {
@@ -31,6 +34,8 @@ export interface BaselineEntry {
   cpu_us_per_tx: number;
   /** Open loop only: BEDS p99 ÷ the raw ceiling's. */
   p99_ratio?: number;
+  /** BEDS's own CPU per transaction, µs (older baselines: computed from the two above). */
+  own_us_per_tx?: number;
 }
 
 /** The committed baseline: per scenario the ratios of a gate run. */
@@ -98,6 +103,7 @@ export async function writeBaseline(
       tps: s.tps!,
       cpu_us_per_tx: s.cpu_us_per_tx!,
       ...(s.p99_ratio === undefined ? {} : { p99_ratio: s.p99_ratio }),
+      ...(s.own_us_per_tx === undefined ? {} : { own_us_per_tx: s.own_us_per_tx }),
     };
   }
   const baseline: Baseline = {
@@ -114,23 +120,31 @@ export async function writeBaseline(
 }
 
 /** The run's settings a baseline's ratios depend on. */
-const COMPARED_CONDITIONS = ["logstore", "fold_parts", "db_connections"] as const;
+const COMPARED_CONDITIONS = ["logstore", "fold_parts", "db_connections", "ratios"] as const;
+
+/**
+ * What a baseline from before a setting was recorded measured; a setting missing here and
+ * from the baseline is not compared.
+ */
+const BEFORE_RECORDED: Partial<Record<(typeof COMPARED_CONDITIONS)[number], unknown>> = {
+  ratios: "best round of each system",
+};
 
 /**
  * Where this run's settings differ from the baseline's (the log store, the node's database
- * connections): its ratios then measure another configuration, so the gate says so.
+ * connections, how the ratios are computed): its ratios then measure another configuration,
+ * so the gate says so.
  */
 export function conditionMismatches(
   baseline: Baseline,
   current: Record<string, unknown>,
 ): string[] {
-  return COMPARED_CONDITIONS.filter((key) =>
-    key in baseline.conditions && baseline.conditions[key] !== current[key]
-  ).map((key) =>
-    `${key} is ${JSON.stringify(current[key])} here, ${
-      JSON.stringify(baseline.conditions[key])
-    } in the baseline`
-  );
+  const then = (key: (typeof COMPARED_CONDITIONS)[number]) =>
+    key in baseline.conditions ? baseline.conditions[key] : BEFORE_RECORDED[key];
+  return COMPARED_CONDITIONS.filter((key) => then(key) !== undefined && then(key) !== current[key])
+    .map((key) =>
+      `${key} is ${JSON.stringify(current[key])} here, ${JSON.stringify(then(key))} in the baseline`
+    );
 }
 
 /** Largest share of BEDS requests that may fail in a gate run. */
@@ -157,14 +171,64 @@ function describeErrors(s: ScenarioResult): string {
  * and the CPU ratio to compute it from. Undefined without them.
  */
 function ownOf(r: BaselineEntry | ScenarioResult): number | undefined {
-  const own = "name" in r ? ownUsPerTx(r) : undefined;
+  const own = "name" in r ? ownUsPerTx(r) : r.own_us_per_tx;
   if (own !== undefined) return own;
   if (!r.cpu_us_per_tx || !r.cpu_ratio) return undefined;
   return Math.round((r.cpu_us_per_tx - r.cpu_us_per_tx / r.cpu_ratio) * 10) / 10;
 }
 
+/** The rounds of BEDS and (c) of a result; older results files have only each one's best round. */
+function pairsOf(s: ScenarioResult): RoundPair[] {
+  if (s.round_pairs?.length) return s.round_pairs;
+  return s.beds && s.raw ? [{ beds: s.beds, echo_db: s.raw.echo_db }] : [];
+}
+
+/**
+ * The smallest extra cost per request, µs, that this run would have failed, by each limit. CPU:
+ * x more of BEDS's CPU per request fails a round once (BEDS + x) ÷ (c) passes the limit, i.e.
+ * x > limit × (c) − BEDS, so (c)'s CPU per request sets it: on a loaded machine (c) costs more
+ * µs and the same limit lets more through. Throughput: 1 ÷ tps is the time per request of what
+ * limits BEDS's throughput (at K=1 the latency); x more of it lowers tps to 1 ÷ (1/tps + x),
+ * which fails once 1/tps + x > 1 ÷ (limit × (c)'s tps), so this one holds for a cost on that
+ * path (a cost elsewhere may take more). The median ratio fails when its median round does,
+ * so the run's figure is the median of the rounds'.
+ */
+export function detectionUsPerTx(
+  s: ScenarioResult,
+  b: BaselineEntry,
+  tolerance: number,
+): { cpu?: number; tps?: number } {
+  const pairs = pairsOf(s);
+  const rounded = (values: number[]) => values.length ? Math.round(median(values) * 10) / 10 : undefined;
+  const maxCpu = b.cpu_ratio / tolerance;
+  const cpu = rounded(
+    pairs.filter((p) => p.echo_db.cpu_us_per_tx > 0)
+      .map((p) => maxCpu * p.echo_db.cpu_us_per_tx - p.beds.cpu_us_per_tx),
+  );
+  if (typeof s.ratio !== "number" || typeof b.ratio !== "number") return { cpu };
+  const minRatio = b.ratio * tolerance;
+  const tps = rounded(
+    pairs.filter((p) => p.echo_db.tps > 0 && p.beds.tps > 0)
+      .map((p) => 1e6 / (minRatio * p.echo_db.tps) - 1e6 / p.beds.tps),
+  );
+  return { cpu, tps };
+}
+
+/** A µs figure with its sign. */
+const signedUs = (us: number) => `${us >= 0 ? "+" : ""}${us}`;
+
+/** What {@link detectionUsPerTx} found, for the scenario's line. */
+function describeDetection(s: ScenarioResult, b: BaselineEntry, tolerance: number): string {
+  const { cpu, tps } = detectionUsPerTx(s, b, tolerance);
+  const parts = [
+    ...(cpu === undefined ? [] : [`${signedUs(cpu)} µs/tx CPU (cpu_ratio)`]),
+    ...(tps === undefined ? [] : [`${signedUs(tps)} µs/tx on its busiest path (ratio)`]),
+  ];
+  return parts.length ? `; this run fails from ${parts.join(", ")}` : "";
+}
+
 /** The numbers of a result next to the baseline's. */
-function describe(s: ScenarioResult, b: BaselineEntry): string {
+function describe(s: ScenarioResult, b: BaselineEntry, tolerance: number): string {
   const speed = typeof s.ratio === "number"
     ? `ratio ${s.ratio} (baseline ${b.ratio ?? "n/a"})`
     : `ratio n/a (fixed rate), p99_ratio ${s.p99_ratio ?? "n/a"} (baseline ${b.p99_ratio ?? "n/a"})`;
@@ -172,7 +236,9 @@ function describe(s: ScenarioResult, b: BaselineEntry): string {
   const ownText = own === undefined || ownBase === undefined
     ? ""
     : `; own ${own} µs/tx (baseline ${ownBase}, not judged)`;
-  return `${speed}, cpu_ratio ${s.cpu_ratio} (baseline ${b.cpu_ratio})${ownText}`;
+  return `${speed}, cpu_ratio ${s.cpu_ratio} (baseline ${b.cpu_ratio})${ownText}${
+    describeDetection(s, b, tolerance)
+  }`;
 }
 
 /**
@@ -185,22 +251,31 @@ function checkTolerance(tolerance: number): void {
   }
 }
 
-/** One scenario against the baseline: its line, whether it failed, and whether a retry may help. */
+/**
+ * One scenario against the baseline: its line, whether it failed, whether a retry may help,
+ * and whether it was skipped, which leaves it unjudged.
+ */
 function judge(
   s: ScenarioResult,
   baseline: Baseline,
   tolerance: number,
-): { line: string; failed: boolean; remeasure: boolean } {
+): { line: string; failed: boolean; remeasure: boolean; skipped: boolean } {
   checkTolerance(tolerance);
   const b = baseline.scenarios[s.name];
   if (s.skipped) {
+    // A template this config does not load may skip a scenario the baseline never measured. One
+    // the baseline measured must run: a changed config or binding would otherwise pass unjudged.
     const notLoaded = /not loaded|no queue is bound/.test(s.skipped);
+    const skip = notLoaded && !b;
     // One line per scenario: a dead node's last output follows its first line, printed already.
     const reason = s.skipped.split("\n")[0];
     return {
-      line: `  ${notLoaded ? "SKIP" : "FAIL"} ${s.name}: ${reason}`,
-      failed: !notLoaded,
+      line: `  ${skip ? "SKIP" : "FAIL"} ${s.name}: ${reason}${
+        notLoaded && b ? " (the baseline measured it, so it must run)" : ""
+      }`,
+      failed: !skip,
       remeasure: false,
+      skipped: skip,
     };
   }
   if (!b) {
@@ -210,6 +285,7 @@ function judge(
         "record one with `deno task bench:baseline`",
       failed: true,
       remeasure: false,
+      skipped: false,
     };
   }
   const problems: string[] = [];
@@ -227,11 +303,12 @@ function judge(
   if (errorShare(s) > MAX_ERROR_SHARE) problems.push(describeErrors(s));
   const failed = problems.length > 0;
   return {
-    line: `  ${failed ? "FAIL" : "ok  "} ${s.name}: ${describe(s, b)}${
+    line: `  ${failed ? "FAIL" : "ok  "} ${s.name}: ${describe(s, b, tolerance)}${
       failed ? ": " + problems.join("; ") : ""
     }`,
     failed,
     remeasure: failed,
+    skipped: false,
   };
 }
 
@@ -239,9 +316,11 @@ function judge(
  * Fails a scenario when its throughput ratio drops below `baseline × tolerance`
  * (an open loop: its p99 ratio rises above `baseline ÷ tolerance`),
  * its CPU ratio rises above `baseline ÷ tolerance`, more than 1 % of its
- * requests fail over all its rounds, it has no baseline entry, or it failed
- * to run (probe, node exit, a round that completed nothing). A scenario
- * skipped because its template is not loaded is reported, not failed.
+ * requests fail over all its rounds, it has no baseline entry, or it did not
+ * run (probe, node exit, a round that completed nothing, or a template that is
+ * not loaded while the baseline has an entry for it). Only a scenario the
+ * baseline has no entry for may be skipped, for a template that is not loaded;
+ * and a gate that judged no scenario at all fails.
  */
 export function compareWithBaseline(
   results: readonly ScenarioResult[],
@@ -259,18 +338,25 @@ export function compareWithBaseline(
   const open = results.some((s) => s.p99_ratio !== undefined);
   const lines = [
     `gate: tolerance ${tolerance}: ratio must stay ≥ baseline × ${tolerance}, cpu_ratio ≤ baseline ÷ ${tolerance}` +
-    (open ? `, an open loop's p99_ratio ≤ baseline ÷ ${tolerance}` : ""),
+    (open ? `, an open loop's p99_ratio ≤ baseline ÷ ${tolerance}` : "") +
+    '; "fails from": the smallest extra cost per request this run would have failed',
   ];
   const failed: string[] = [];
   const remeasure: string[] = [];
+  let judged = 0;
   for (const s of results) {
     const verdict = judge(s, baseline, tolerance);
     lines.push(verdict.line);
     if (verdict.failed) failed.push(s.name);
     if (verdict.remeasure) remeasure.push(s.name);
+    if (!verdict.skipped) judged++;
   }
   for (const name of Object.keys(baseline.scenarios)) {
     if (!results.some((s) => s.name === name)) lines.push(`  SKIP ${name}: not run`);
+  }
+  if (!judged) {
+    lines.push("  FAIL no scenario was judged: a gate that compared nothing has checked nothing");
+    failed.push("(nothing judged)");
   }
   lines.push(failed.length ? `gate: FAILED (${failed.join(", ")})` : "gate: passed");
   return { lines, failed, remeasure };

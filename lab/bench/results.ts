@@ -1,8 +1,13 @@
 /**
  * Scenario results: BEDS's phases and the raw ceilings' phases of one
  * scenario, each system's best round, and BEDS's ratios to the raw ceiling.
- * BEDS's errors are summed over every round, never taken from the best one:
- * a round that lost requests is exactly the one the best round hides.
+ * A ratio is the median over rounds of each round's own ratio, never the
+ * best round of one system against the best of another: the systems of a
+ * round run back to back, so a moment of load on the shared machine moves
+ * both sides of that round's ratio, and the median drops the rounds where it
+ * moved one side only. BEDS's errors are summed over every round, never taken
+ * from the best one: a round that lost requests is exactly the one the best
+ * round hides.
  *
  * An open loop offers every system the same fixed rate, so its throughput
  * ratios would read 1 however slow BEDS is: they are left out (null), and
@@ -37,8 +42,10 @@ export interface ScenarioResult {
   skipped?: string;
   /** Reply size per routing key, bytes (the echo sends the same). */
   reply_bytes?: Record<string, number>;
-  /** Rounds measured; each system reports its best round. */
+  /** Rounds measured; each system reports its best round, the ratios are medians over rounds. */
   rounds?: number;
+  /** BEDS and (c) in each round, measured back to back: what the ratios to (c) are medians of. */
+  round_pairs?: RoundPair[];
   /** The faster direct-DB mode, used by the naive raw service. */
   db_mode?: RawDbMode;
   beds?: PhaseResult;
@@ -63,7 +70,8 @@ export interface ScenarioResult {
   cpu_ratio?: number;
   /**
    * BEDS's own CPU per transaction: BEDS node − naive raw service (c), µs (negative when BEDS
-   * measured cheaper). Absolute, so it moves with the machine's speed like every µs figure.
+   * measured cheaper), the median over rounds. Absolute, so it moves with the machine's speed
+   * like every µs figure.
    */
   own_us_per_tx?: number;
   /** BEDS throughput ÷ echo (a) throughput; null for an open loop. */
@@ -86,8 +94,45 @@ export interface ScenarioResult {
   rss_growth?: number;
 }
 
+/** One system's numbers in one round, as {@link ScenarioResult.round_pairs} keeps them. */
+export type RoundNumbers = Pick<PhaseResult, "tps" | "cpu_us_per_tx" | "p99_ms">;
+
+/** BEDS and the naive raw service (c) in the same round. */
+export interface RoundPair {
+  beds: RoundNumbers;
+  echo_db: RoundNumbers;
+}
+
+/** How the ratios are computed, recorded in a run's conditions and so in a baseline made from it. */
+export const RATIOS = "median of rounds";
+
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
 const r1 = (n: number) => Math.round(n * 10) / 10;
+
+/** The middle value; of an even count, the mean of the middle two. NaN when empty. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The median over rounds of `of(a's round i, b's round i)`, skipping the rounds `of` finds no
+ * value for (a zero denominator) and those only one side measured (the gate measures the raw
+ * ceilings (a) and (b) in its first round only). 0 when no round has a value.
+ */
+export function pairedMedian(
+  a: readonly PhaseResult[],
+  b: readonly PhaseResult[],
+  of: (a: PhaseResult, b: PhaseResult) => number | undefined,
+): number {
+  const values = a.slice(0, b.length).map((x, i) => of(x, b[i]!)).filter((v) => v !== undefined);
+  return values.length ? median(values) : 0;
+}
+
+/** a ÷ b of one number of the two phases; undefined when b's is 0. */
+const ratioOf = (key: keyof RoundNumbers) => (a: PhaseResult, b: PhaseResult) =>
+  b[key] ? a[key] / b[key] : undefined;
 
 /** The systems measured in each round. */
 export type System = "echo" | "db_pool" | "db_pipelined" | "echo_db" | "beds";
@@ -102,6 +147,12 @@ function bestOf(runs: readonly PhaseResult[], open: boolean): PhaseResult {
   const cpu = Math.min(...runs.map((r) => r.cpu_us_per_tx).filter((us) => us > 0));
   return Number.isFinite(cpu) ? { ...best, cpu_us_per_tx: cpu } : best;
 }
+
+const roundNumbers = (p: PhaseResult): RoundNumbers => ({
+  tps: p.tps,
+  cpu_us_per_tx: p.cpu_us_per_tx,
+  p99_ms: p.p99_ms,
+});
 
 /** The rounds of each system, and of BEDS without metrics when measured. */
 export type Runs = Record<System, PhaseResult[]> & { beds_no_metrics?: PhaseResult[] };
@@ -150,7 +201,7 @@ export function allRounds(
   };
 }
 
-/** Picks each system's best round and computes BEDS's ratios. */
+/** Picks each system's best round and computes BEDS's ratios, each the median of the rounds'. */
 export function summarise(
   base: Pick<ScenarioResult, "name" | "description" | "load" | "nodes">,
   replyBytes: Record<string, number>,
@@ -167,22 +218,29 @@ export function summarise(
         PhaseResult,
         PhaseResult,
       ];
-  const db = dbMode === "pool" ? dbPool : dbPipelined;
+  const db = dbMode === "pool" ? runs.db_pool : runs.db_pipelined;
   const off = runs.beds_no_metrics?.length ? bestOf(runs.beds_no_metrics, open) : undefined;
+  const ratioTo = (other: readonly PhaseResult[], key: keyof RoundNumbers) =>
+    r3(pairedMedian(runs.beds, other, ratioOf(key)));
   // At a fixed rate every system serves the rate: a throughput ratio would say nothing.
-  const tpsRatio = (of: PhaseResult) => open ? null : of.tps ? r3(beds.tps / of.tps) : 0;
+  const tpsRatio = (other: readonly PhaseResult[]) => open ? null : ratioTo(other, "tps");
   const metrics = off
     ? {
       beds_no_metrics: off,
-      metrics_ratio: tpsRatio(off),
-      metrics_cpu_ratio: off.cpu_us_per_tx ? r3(beds.cpu_us_per_tx / off.cpu_us_per_tx) : 0,
+      metrics_ratio: tpsRatio(runs.beds_no_metrics!),
+      metrics_cpu_ratio: ratioTo(runs.beds_no_metrics!, "cpu_us_per_tx"),
     }
     : {};
+  const difference = (key: keyof RoundNumbers) => (a: PhaseResult, b: PhaseResult) => a[key] - b[key];
   return {
     ...base,
     reply_bytes: replyBytes,
     db_mode: dbMode,
     rounds: runs.beds.length,
+    round_pairs: runs.beds.slice(0, runs.echo_db.length).map((b, i) => ({
+      beds: roundNumbers(b),
+      echo_db: roundNumbers(runs.echo_db[i]!),
+    })),
     beds,
     raw: { echo, db_pool: dbPool, db_pipelined: dbPipelined, echo_db: naive },
     tps: beds.tps,
@@ -194,15 +252,15 @@ export function summarise(
     cpu_us_per_tx: beds.cpu_us_per_tx,
     rss_before_kib: runs.beds[0]!.rss_before_kib,
     rss_after_kib: runs.beds[runs.beds.length - 1]!.rss_after_kib,
-    ratio: tpsRatio(naive),
-    cpu_ratio: naive.cpu_us_per_tx ? r3(beds.cpu_us_per_tx / naive.cpu_us_per_tx) : 0,
-    own_us_per_tx: r1(beds.cpu_us_per_tx - naive.cpu_us_per_tx),
-    ratio_echo: tpsRatio(echo),
+    ratio: tpsRatio(runs.echo_db),
+    cpu_ratio: ratioTo(runs.echo_db, "cpu_us_per_tx"),
+    own_us_per_tx: r1(pairedMedian(runs.beds, runs.echo_db, difference("cpu_us_per_tx"))),
+    ratio_echo: tpsRatio(runs.echo),
     ratio_db: tpsRatio(db),
     ...(open
       ? {
-        p99_ratio: naive.p99_ms ? r3(beds.p99_ms / naive.p99_ms) : 0,
-        p99_delta_ms: r3(beds.p99_ms - naive.p99_ms),
+        p99_ratio: ratioTo(runs.echo_db, "p99_ms"),
+        p99_delta_ms: r3(pairedMedian(runs.beds, runs.echo_db, difference("p99_ms"))),
       }
       : {}),
     ...metrics,

@@ -32,7 +32,7 @@ Deno.test("parseFlags() takes the defaults of a full run and of the gate", () =>
     foldParts: true,
   });
   const gate = flags("--gate", "--tolerance", "0.8", "--only", "read_key,mix");
-  assert.deepEqual([gate.warmupMs, gate.durationMs, gate.rounds, gate.tolerance], [400, 1000, 3, 0.8]);
+  assert.deepEqual([gate.warmupMs, gate.durationMs, gate.rounds, gate.tolerance], [400, 1000, 5, 0.8]);
   assert.deepEqual(gate.only, ["read_key", "mix"]);
   assert.equal(flags("--tolerance", "1").tolerance, 1);
   assert.equal(flags("--warmup", "0").warmupMs, 0, "no warm-up is a valid choice");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Baseline, compareWithBaseline, conditionMismatches } from "../../lab/bench/gate.ts";
-import { type Runs, type ScenarioResult, summarise } from "../../lab/bench/results.ts";
+import { RATIOS, type Runs, type ScenarioResult, summarise } from "../../lab/bench/results.ts";
 import type { PhaseResult } from "../../lab/bench/phase.ts";
 import { runCounted } from "../../lab/bench/counted.ts";
 import { scenarioTable, summaryTable } from "../../lab/bench/table.ts";
@@ -51,9 +51,13 @@ Deno.test("compareWithBaseline() fails a regression and prints both numbers", as
   });
 });
 
-Deno.test("compareWithBaseline() skips a scenario whose template is not loaded but fails a broken one", () => {
-  const notLoaded = { ...result(0, 0), skipped: "template dsh is not loaded in the node (UNKNOWN_TEMPLATE)" };
-  assert.deepEqual(compareWithBaseline([notLoaded], baseline, 0.75).failed, []);
+Deno.test("compareWithBaseline() skips a scenario the baseline lacks whose template is not loaded, fails a broken one", () => {
+  const notLoaded = {
+    ...result(0, 0),
+    name: "fanout_dsh",
+    skipped: "template dsh is not loaded in the node (UNKNOWN_TEMPLATE)",
+  };
+  assert.deepEqual(compareWithBaseline([notLoaded, result(0.8, 1.2)], baseline, 0.75).failed, []);
   const broken = { ...result(0, 0), skipped: "probe of read.cus failed: DB_ERROR boom" };
   assert.deepEqual(compareWithBaseline([broken], baseline, 0.75).failed, ["read_key"]);
 });
@@ -114,15 +118,16 @@ Deno.test("summarise() reports BEDS with metrics against BEDS without", async (t
     beds_no_metrics: [phaseOf(2000, 110), phaseOf(1500, 100)],
   };
   const result = summarise(base, {}, "pipelined", runs, false);
-  await t.step("best round's throughput, lowest CPU of any round", () => {
+  await t.step("best round's throughput, lowest CPU of any round; ratios the median of the rounds'", () => {
     assert.equal(result.beds_no_metrics!.tps, 2000);
-    assert.equal(result.metrics_ratio, 0.95);
-    assert.equal(result.metrics_cpu_ratio, 1.2);
+    // tps 1800 ÷ 2000 and 1900 ÷ 1500; CPU 120 ÷ 110 and 130 ÷ 100: of two rounds, the mean.
+    assert.equal(result.metrics_ratio, 1.083);
+    assert.equal(result.metrics_cpu_ratio, 1.195);
   });
   await t.step("in the tables", () => {
     assert.match(scenarioTable(result).join("\n"), /BEDS no metrics +2000 /);
-    assert.match(scenarioTable(result).join("\n"), /metrics_cpu_ratio 1\.2 /);
-    assert.match(summaryTable([result])[1]!, /1\.200$/);
+    assert.match(scenarioTable(result).join("\n"), /metrics_cpu_ratio 1\.195 /);
+    assert.match(summaryTable([result])[1]!, /1\.195$/);
   });
   await t.step("absent when not measured", () => {
     const plain = summarise(base, {}, "pipelined", { ...runs, beds_no_metrics: undefined }, false);
@@ -209,14 +214,23 @@ Deno.test("sourceOf() groups profile URLs by BEDS folder, npm package and runtim
 });
 
 Deno.test("conditionMismatches() names the settings a run does not share with the baseline", () => {
-  const base: Baseline = { ...baseline, conditions: { logstore: "mariadb", db_connections: 2, git: "abc" } };
-  assert.deepEqual(conditionMismatches(base, { logstore: "mariadb", db_connections: 2 }), []);
-  assert.deepEqual(conditionMismatches(base, { logstore: "off", db_connections: 4 }), [
+  const base: Baseline = {
+    ...baseline,
+    conditions: { logstore: "mariadb", db_connections: 2, ratios: RATIOS, git: "abc" },
+  };
+  assert.deepEqual(conditionMismatches(base, { logstore: "mariadb", db_connections: 2, ratios: RATIOS }), []);
+  assert.deepEqual(conditionMismatches(base, { logstore: "off", db_connections: 4, ratios: RATIOS }), [
     'logstore is "off" here, "mariadb" in the baseline',
     "db_connections is 4 here, 2 in the baseline",
   ]);
-  // An older baseline without the setting compares nothing for it.
-  assert.deepEqual(conditionMismatches({ ...baseline, conditions: {} }, { db_connections: 4 }), []);
+  // An older baseline without the setting compares nothing for it; one without `ratios` took
+  // each system's best round.
+  assert.deepEqual(
+    conditionMismatches({ ...baseline, conditions: {} }, { db_connections: 4, ratios: RATIOS }),
+    [
+      'ratios is "median of rounds" here, "best round of each system" in the baseline',
+    ],
+  );
 });
 
 Deno.test("parseSettings() turns --b-set pairs into config sections, values as JSON where they parse", () => {
