@@ -164,6 +164,13 @@ Deno.test("mapMariadbError() maps value errors to VALIDATION", () => {
     "Value rejected by the database: Data too long for column 'name' at row 1",
   );
   assert.deepEqual(error.details, { errno: 1406 });
+  // Values that together pass the row size InnoDB keeps in a page: the table allows them, they do not fit.
+  const tooLarge = "Row size too large (> 8126). Changing some columns to TEXT or BLOB may help.";
+  assertMapped(
+    { errno: 1118, sqlState: "42000", sqlMessage: tooLarge },
+    "VALIDATION",
+    `Value rejected by the database: ${tooLarge}`,
+  );
 });
 
 Deno.test("mapMariadbError() maps transient and connection failures to DB_UNAVAILABLE", async (t) => {

@@ -138,3 +138,29 @@ Deno.test("the MariaDB adapter maps only configured names to schemas, never Obje
     assert.equal(adapter.schemaOf(name), name);
   }
 });
+
+Deno.test("verifyTemplates() reads a long field's parameter as the catalog shows it: cut at 64 characters", async () => {
+  const field = "f".repeat(64);
+  const long = compileTemplate(
+    "tpl/clo.toml",
+    `[template]\nname = "clo"\nstore = "mariadb"\ndatabase = "lab"\n\n[fields.${field}]\ntype = "int"\n\n` +
+      `[ops.create]\nprocedure = "sp_clo_create"\nparams = ["${field}"]\n`,
+  );
+  const query = (sql: string): Promise<Row[]> => {
+    if (sql.includes("lower_case_table_names")) return Promise.resolve([{ l: 0 }]);
+    if (sql.includes("information_schema.ROUTINES")) {
+      return Promise.resolve([{ s: "lab", n: "sp_clo_create", t: "PROCEDURE" }]);
+    }
+    if (sql.includes("information_schema.PARAMETERS")) {
+      // MariaDB takes `p_` + 64 characters, and its catalog keeps 64 of them.
+      return Promise.resolve([{
+        s: "lab",
+        n: "sp_clo_create",
+        t: "PROCEDURE",
+        p: `p_${field}`.slice(0, 64),
+      }]);
+    }
+    return Promise.resolve([]);
+  };
+  assert.deepEqual(await verify(query, "lab", [long]), []);
+});

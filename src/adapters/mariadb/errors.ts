@@ -20,7 +20,8 @@ export interface SqlErrorLike {
 }
 
 const CONFLICT_ERRNO = new Set([1062, 1451, 1452, 1586]);
-const VALIDATION_ERRNO = new Set([1048, 1264, 1265, 1292, 1366, 1406, 3819, 4025]);
+/** 1118: a row the values make larger than InnoDB keeps in a page (the table allows it, they do not fit). */
+const VALIDATION_ERRNO = new Set([1048, 1118, 1264, 1265, 1292, 1366, 1406, 3819, 4025]);
 /** Illegal mix of collations of 2, 3 and more operands (ER_CANT_AGGREGATE_2/3/NCOLLATIONS). */
 const COLLATION_MIX_ERRNO = new Set([1267, 1270, 1271]);
 const TRANSIENT_ERRNO = new Set([1205, 1213, 1040, 1203, 2006, 2013, 1927, 1053, 1969]);

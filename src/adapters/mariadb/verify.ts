@@ -115,6 +115,12 @@ export interface VerifyTemplatesOptions {
 const sameName = (a: unknown, b: string) => String(a).toLowerCase() === b.toLowerCase();
 
 /**
+ * The name the catalog shows for a field's parameter: `information_schema.PARAMETERS` keeps 64
+ * characters of a name, and `p_` before a field of 63 or 64 makes a longer one that MariaDB takes.
+ */
+const paramName = (field: string) => `p_${field}`.slice(0, 64);
+
+/**
  * Returns every mismatch between the templates and the catalog. Errors are
  * missing objects or columns and parameter count mismatches; with `drift`,
  * parameter names that differ from `p_<field>` come back as warnings.
@@ -208,7 +214,7 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
       continue;
     }
     for (const [i, field] of w.params.entries()) {
-      const other = w.params.find((f) => f !== field && sameName(names[i], `p_${f}`));
+      const other = w.params.find((f) => f !== field && sameName(names[i], paramName(f)));
       if (other !== undefined) {
         problem(
           `${kind} "${object}" parameter ${i + 1} is "${
@@ -220,10 +226,12 @@ export async function verifyTemplates(options: VerifyTemplatesOptions): Promise<
     }
     if (!options.drift) continue;
     for (const [i, field] of w.params.entries()) {
-      if (!sameName(names[i], `p_${field}`)) {
+      if (!sameName(names[i], paramName(field))) {
         const found = names[i];
         problem(
-          `${kind} "${object}" parameter ${i + 1} is "${found}", expected "p_${field}" for field "${field}"`,
+          `${kind} "${object}" parameter ${i + 1} is "${found}", expected "${
+            paramName(field)
+          }" for field "${field}"`,
           "warning",
         );
       }
