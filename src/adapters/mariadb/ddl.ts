@@ -19,6 +19,7 @@ import {
   ident,
   indexable,
   isStringEnum,
+  TEXT_COLLATION,
   uncheckedNotes,
 } from "./ddl_columns.ts";
 import {
@@ -101,16 +102,16 @@ function plan(t: RecTemplate): DdlPlan {
   const uniqueKeys = unique.map((u) => u.fields);
   for (const [name, spec] of Object.entries(t.fields)) {
     // An ENUM column's binary collation (ENUM_CHARSET) tells apart what the template does, but
-    // MariaDB strips trailing spaces from ENUM values: values that differ only so are duplicates to
-    // it, and it refuses the table (error 1291).
-    const seen = new Map<string, string>();
+    // MariaDB strips trailing spaces from ENUM values: it would store "a " as "a", which the template
+    // then refuses on read, and take "a " and "a" as one value (error 1291).
     for (const [i, value] of (isStringEnum(spec) ? spec.enum! : []).entries()) {
-      const folded = String(value).replace(/ +$/, "");
-      const twin = seen.get(folded);
-      if (twin !== undefined) {
-        fail(t, `fields.${name}.enum.${i}`, `"${value}" and "${twin}" are one ENUM value to MariaDB`);
+      if (String(value).endsWith(" ")) {
+        fail(
+          t,
+          `fields.${name}.enum.${i}`,
+          `"${value}" of field "${name}" ends with a space, which MariaDB strips from ENUM values; remove it`,
+        );
       }
-      seen.set(folded, String(value));
     }
   }
   const only = key.length === 1 ? key[0]! : undefined;
@@ -252,7 +253,7 @@ function tableDdl(p: DdlPlan): string[] {
     ...notes.map((n) => `-- ${n}.`),
     `CREATE TABLE IF NOT EXISTS ${ident(table)} (`,
     defs.join(",\n"),
-    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+    `) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${TEXT_COLLATION}`,
     `  COMMENT=${commentLiteral(t.description || `Template "${t.name}"`, MAX_TABLE_COMMENT)};`,
     "",
   ];

@@ -6,13 +6,21 @@
  */
 import { DECIMAL_DEFAULTS, type FieldSpec } from "../../templates/mod.ts";
 
-/** The collation every generated text column and parameter uses (as the lab schema). */
-export const TEXT_CHARSET = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci";
+/**
+ * The collation of every generated text column (the table's default) and its parameters: case and
+ * accents ignored ("cafe" matches "Café"), as the lab schema's utf8mb4_unicode_ci, but Unicode 14's
+ * weights: utf8mb4_unicode_ci weighs every character beyond U+FFFF as one, so any emoji matched any
+ * other in a key or a where. In MariaDB from 10.10.
+ */
+export const TEXT_COLLATION = "utf8mb4_uca1400_ai_ci";
+/** The character set and collation of text parameters: as their columns', which they are compared with. */
+export const TEXT_CHARSET = `CHARACTER SET utf8mb4 COLLATE ${TEXT_COLLATION}`;
 /**
  * The collation of ENUM columns and their parameters: TEXT_CHARSET weighs values that differ only in
- * case or accents ("cafe", "café"), or any two emoji, as one, so MariaDB would refuse the ENUM
- * (error 1291) or take one value for another. Binary compares characters, as the template does; it
- * pads, so a value sent with trailing spaces matches the ENUM's, which MariaDB strips of them.
+ * case or accents ("cafe", "café") as one, so MariaDB would refuse the ENUM (error 1291) or take one
+ * value for another. Binary compares characters, as the template does; it pads, so a value sent with
+ * trailing spaces matches the ENUM's, which MariaDB strips of them (so the generator refuses a value
+ * ending in one).
  */
 export const ENUM_CHARSET = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
 
@@ -110,7 +118,9 @@ export function columnType(spec: FieldSpec): string {
     case "date":
       return "DATE";
     case "datetime":
-      return "DATETIME(3)";
+      // Microseconds, the most a template's datetime carries: fewer would cut what is stored, and a
+      // key or where sent as created would match nothing.
+      return "DATETIME(6)";
     case "json":
       return "JSON";
   }
@@ -172,22 +182,30 @@ export function rowBytes(spec: FieldSpec, asText = false): number {
     case "date":
       return 3;
     case "datetime":
-      return 7;
+      return 8;
     case "json":
       return 12;
   }
 }
 
 /**
- * The bytes the field's column counts toward {@link MAX_PAGE_ROW_BYTES}, not counting its NULL bit:
- * a fixed-size column its size; a VARCHAR of at most 255 bytes its bytes plus its length, as it
- * always stays in the page; a longer one, a TEXT type or JSON, which InnoDB may move off the page,
- * 21 (its 20-byte pointer and a length byte). Measured on MariaDB 10.11.
+ * The most bytes InnoDB keeps in the page of a value it may move off it: it moves none of 40 bytes or
+ * fewer, which stays with its length byte (41); a longer one leaves its 20-byte pointer and 2 length
+ * bytes (22). A row of such values of 40 bytes each is the largest. Measured on MariaDB 10.11.
+ */
+const OFF_PAGE_COLUMN_BYTES = Math.max(40 + 1, 20 + 2);
+
+/**
+ * The most bytes the field's column keeps in the page, toward {@link MAX_PAGE_ROW_BYTES}, not counting
+ * its NULL bit, when it is not in the primary key (whose columns stay whole: {@link rowBytes}): a
+ * fixed-size column its size; a VARCHAR of at most 255 bytes its bytes plus its length, as it always
+ * stays in the page; a longer one, a TEXT type or JSON, which InnoDB may move off the page,
+ * {@link OFF_PAGE_COLUMN_BYTES}.
  */
 export function pageBytes(spec: FieldSpec, asText = false): number {
   const offPage = spec.type === "json" ||
     (spec.type === "string" && !spec.enum && (asText || !isVarchar(spec) || 4 * spec.max_length! > 255));
-  return offPage ? 21 : rowBytes(spec);
+  return offPage ? OFF_PAGE_COLUMN_BYTES : rowBytes(spec);
 }
 
 /**
