@@ -1,6 +1,6 @@
 /**
  * Checked values in the form MongoDB keeps them. A `datetime` is kept to the
- * millisecond, as the DATETIME(3) columns of the MariaDB side keep it: the
+ * millisecond, as a BSON date holds it: the
  * check passes microseconds on, and a text stored with them would match
  * no value a reply gives back (a reply's `Date` holds milliseconds), so a
  * client could not find again what it read. A field that declares a `bson`
