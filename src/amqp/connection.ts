@@ -164,6 +164,7 @@ export async function connectAmqp(config: AmqpConfig, options: ConnectOptions = 
     heartbeat: config.heartbeat,
   };
   const model = await amqp.connect(target, socket);
+  watchAnswers(model);
   if (
     !guardIncomingFrames(model, { maxBodyBytes: options.maxBodyBytes }) && options.logger &&
     !missingGuardNoted
@@ -190,4 +191,79 @@ export async function connectAmqp(config: AmqpConfig, options: ConnectOptions = 
 export function dropSocket(connection: AmqpConnection): void {
   const internals = connection as unknown as { connection?: { stream?: { destroy(error?: Error): void } } };
   internals.connection?.stream?.destroy(new Error("No answer to the close"));
+}
+
+/** How long a close waits for RabbitMQ's answer (see {@link answeredBy}). */
+export const CLOSE_TIMEOUT_MS = 2000;
+
+/** What tells a close waiting on a connection that no answer will come (see {@link answeredBy}). */
+interface AnswerWatch {
+  blocked: boolean;
+  closed: boolean;
+  waiting: Set<() => void>;
+}
+
+// Kept per connection, not per close: the closes of every consumer of a node at once, each with its
+// own listeners, would pass the emitter's listener limit (and its warning).
+const answerWatches = new WeakMap<AmqpConnection, AnswerWatch>();
+
+function watchAnswers(model: AmqpConnection): void {
+  const watch: AnswerWatch = { blocked: false, closed: false, waiting: new Set() };
+  const wake = () => {
+    for (const giveUp of watch.waiting) giveUp();
+  };
+  model.on("blocked", () => {
+    watch.blocked = true;
+    wake();
+  });
+  model.on("unblocked", () => watch.blocked = false);
+  model.on("close", () => {
+    watch.closed = true;
+    wake();
+  });
+  answerWatches.set(model, watch);
+}
+
+/**
+ * Waits for `close` (of a channel of `connection`, or of the connection) until `deadline` (a
+ * `Date.now()` time) at most, and not at all while RabbitMQ blocks the connection: it then reads
+ * nothing, the close included, for as long as its resource alarm lasts. No longer than the
+ * connection lives either: amqplib never completes the close of a channel whose connection is gone.
+ * A shutdown that awaited such a close would never reach the drain's deadline, nor exit.
+ * @returns true when the close was answered in time.
+ */
+export async function answeredBy(
+  connection: AmqpConnection,
+  close: Promise<unknown>,
+  deadline: number,
+): Promise<boolean> {
+  let answered = false;
+  const done = close.then(() => answered = true, () => {});
+  const watch = answerWatches.get(connection);
+  if (watch?.blocked || watch?.closed) return false;
+  let giveUp = () => {};
+  const gaveUp = new Promise<void>((resolve) => giveUp = resolve);
+  const timer = setTimeout(giveUp, Math.max(0, deadline - Date.now()));
+  watch?.waiting.add(giveUp);
+  try {
+    await Promise.race([done, gaveUp]);
+  } finally {
+    clearTimeout(timer);
+    watch?.waiting.delete(giveUp);
+  }
+  return answered;
+}
+
+/**
+ * Closes `connection` (see {@link answeredBy}), then drops its socket whatever the answer. amqplib
+ * leaves the socket half-closed when it gives up on the answer (at once while RabbitMQ blocks the
+ * connection) and open when none comes, and either keeps the process alive until RabbitMQ reads
+ * again. After an answer RabbitMQ is closing the socket anyway.
+ */
+export async function closeConnection(
+  connection: AmqpConnection,
+  timeoutMs = CLOSE_TIMEOUT_MS,
+): Promise<void> {
+  await answeredBy(connection, connection.close(), Date.now() + timeoutMs);
+  dropSocket(connection);
 }

@@ -8,7 +8,7 @@
  */
 import type { AmqpConfig } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
-import { type AmqpConnection, connectAmqp } from "./connection.ts";
+import { type AmqpConnection, closeConnection, connectAmqp } from "./connection.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { AmqpStatus } from "./status.ts";
 
@@ -43,7 +43,7 @@ export interface AmqpSupervisor {
   current(): AmqpConnection | undefined;
   /** Number of reconnects so far. */
   reconnects(): number;
-  /** Closes for good. */
+  /** Closes for good: waits for RabbitMQ's answer up to `CLOSE_TIMEOUT_MS` (connection.ts), then drops the socket. */
   stop(): Promise<void>;
 }
 
@@ -112,7 +112,7 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
       try {
         conn = await open();
         if (stopped) {
-          await conn.close().catch(() => {});
+          await closeConnection(conn);
           return;
         }
         connection = conn;
@@ -133,7 +133,7 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
         });
         if (conn) {
           if (connection === conn) connection = undefined;
-          await conn.close().catch(() => {});
+          await closeConnection(conn);
         }
       }
     }
@@ -160,7 +160,8 @@ export function createAmqpSupervisor(options: AmqpSupervisorOptions): AmqpSuperv
       wake?.();
       const conn = connection;
       connection = undefined;
-      await conn?.close().catch(() => {});
+      // Bounded: RabbitMQ may not answer (a resource alarm, a silent network), and a node told to stop must exit.
+      if (conn) await closeConnection(conn);
       options.onStatus({ type: "closed" });
     },
   };

@@ -61,9 +61,10 @@ export interface Consumer {
   /** Deliveries being processed now. */
   inflight(): number;
   /**
-   * Stops taking deliveries, waits up to `drainMs` for in-flight ones, closes the channel. With
-   * deliveries still in flight after `drainMs`, `overdue` is called first (it aborts their database
-   * statements), and they get up to {@link ABORT_SETTLE_MS} more to settle.
+   * Stops taking deliveries, waits up to `drainMs` (from the call) for in-flight ones, closes the
+   * channel. With deliveries still in flight after `drainMs`, `overdue` is called first (it aborts
+   * their database statements), and they get up to {@link ABORT_SETTLE_MS} more to settle. The
+   * close waits for RabbitMQ's answer up to `CLOSE_TIMEOUT_MS`, and not while it blocks the connection.
    */
   stop(drainMs: number, overdue?: () => void): Promise<void>;
 }
@@ -245,6 +246,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       };
     });
 
+  // Unanswered (RabbitMQ blocks the connection, or the network went silent), the channel is left to
+  // the connection's close, which drops the socket: its unacked deliveries go back to their queue.
+  const closeChannel = () => answeredBy(options.connection, channel.close(), Date.now() + CLOSE_TIMEOUT_MS);
+
   // Stops taking deliveries, lets those in flight finish (up to `drainMs`) and settles their acks
   // before the channel closes: a reply or ack sent after it would be lost, and the delivery run again.
   let closing: Promise<void> | undefined;
@@ -260,7 +265,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     }
     // Deliveries still unacked now are requeued by RabbitMQ on close.
     acks.flush();
-    await channel.close().catch(() => {});
+    await closeChannel();
   };
 
   const onDelivery = (msg: AmqpMessage | null) => {
@@ -271,6 +276,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       void drainAndClose(options.drainMs);
       return;
     }
+    // Delivered after stop(), before RabbitMQ read the cancel: not run, nor acked. RabbitMQ gives it
+    // back to its queue when the channel (or, while it blocks the connection, the connection) closes.
+    if (stopping) return;
     inflight++;
     acks.received(msg);
     handle(msg)
@@ -293,7 +301,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     await channel.prefetch(options.prefetch);
     ({ consumerTag } = await channel.consume(options.queue, onDelivery));
   } catch (error) {
-    await channel.close().catch(() => {});
+    await closeChannel();
     throw error;
   }
   if (closedEarly) throw new Error(`channel of ${broker} closed while its consumer started`);
@@ -305,7 +313,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     async stop(drainMs: number, overdue?: () => void) {
       if (stopping) return;
       stopping = true;
-      await channel.cancel(consumerTag).catch(() => {});
+      // Not waited for: while RabbitMQ blocks the connection it reads nothing, the cancel included,
+      // and the drain's deadline (and the abort of what overruns it) must still come `drainMs` from now.
+      void channel.cancel(consumerTag).catch(() => {});
       await drainAndClose(drainMs, overdue);
     },
   };

@@ -274,7 +274,8 @@ export function createBrokerPool(options: BrokerPoolOptions): BrokerPool {
         }
       });
       await Promise.all(consumers.map((c) => c.stop(drainMs, overdue)));
-      await side?.close();
+      // Bounded as the consumers' channels are: a node told to stop while RabbitMQ blocks it must exit.
+      if (side && connection) await answeredBy(connection, side.close(), Date.now() + CLOSE_TIMEOUT_MS);
     },
   };
 }
