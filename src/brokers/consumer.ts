@@ -8,7 +8,14 @@
  * @module
  */
 import type { Buffer } from "node:buffer";
-import type { AmqpChannel, AmqpConnection, AmqpMessage, SideChannel } from "../amqp/mod.ts";
+import {
+  type AmqpChannel,
+  type AmqpConnection,
+  type AmqpMessage,
+  answeredBy,
+  CLOSE_TIMEOUT_MS,
+  type SideChannel,
+} from "../amqp/mod.ts";
 import type { Op } from "../config/mod.ts";
 import type { Logger } from "../logging/mod.ts";
 import type { EventIds } from "../protocol/mod.ts";

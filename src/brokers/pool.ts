@@ -10,6 +10,8 @@
  */
 import {
   type AmqpConnection,
+  answeredBy,
+  CLOSE_TIMEOUT_MS,
   createSideChannel,
   deadLetterQueueName,
   retryQueueName,
