@@ -117,8 +117,8 @@ export async function dlqCommand(args: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (action === "replay") {
-      // Stopped between letters, never between a copy's confirm and its letter's ack: a letter
-      // left in its queue after its copy went out would be replayed twice.
+      // Stopped between letters. A letter's copy and its ack take effect together (one AMQP
+      // transaction), so even a run killed mid-letter leaves either the letter or its copy.
       io.handleSignals?.();
       const { replayed, kept, ambiguous } = await replayDeadLetters(connection, {
         queues: sources,
