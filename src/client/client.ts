@@ -14,9 +14,10 @@ import {
   type AmqpConfirmChannel,
   type AmqpConnection,
   amqpUser,
+  answeredBy,
+  closeConnection,
   connectAmqp,
   DIRECT_REPLY_TO,
-  dropSocket,
 } from "../amqp/mod.ts";
 import {
   BedsClientError,
@@ -49,11 +50,8 @@ export class BedsClient {
   #closeReason = "Connection closed";
   /** RabbitMQ blocks the connection (it reads nothing, a channel close included), or its buffer is full. */
   #gate = new WriteGate();
-  /** Called when the connection closes or is blocked: a channel close waited on will not complete. */
-  #stuck = () => {};
   /** close() has begun: it alone settles what still waits, for only it knows whether RabbitMQ took it. */
   #closing = false;
-  #connectionClosed = false;
 
   private constructor(
     connection: AmqpConnection,
@@ -119,14 +117,11 @@ export class BedsClient {
         connection.close().catch(() => {});
       });
       connection.on("close", () => {
-        client.#connectionClosed = true;
-        client.#stuck();
         if (!client.#closing) client.#failAll(client.#closeReason);
         client.#gate.closed();
       });
       connection.on("blocked", (reason?: string) => {
         client.#gate.block(reason);
-        client.#stuck();
       });
       connection.on("unblocked", () => client.#gate.unblock());
       connection.on("error", () => {});
@@ -304,26 +299,11 @@ export class BedsClient {
     const deadline = Date.now() + this.#closeTimeoutMs;
     // Blocked, RabbitMQ would not read the channel's close (amqplib closes a blocked connection at
     // once), and on a connection that closed meanwhile amqplib never completes it.
-    const flushed = !this.#gate.blocked && await this.#resolvesBy(deadline, this.#channel.close());
+    const flushed = !this.#gate.blocked &&
+      await answeredBy(this.#connection, this.#channel.close(), deadline);
     if (flushed) this.#gate.drained();
     this.#failAll(flushed ? CLOSED_BY_CLIENT : "Connection closed before RabbitMQ took the message");
-    await this.#resolvesBy(deadline, this.#connection.close());
-    if (!this.#connectionClosed) dropSocket(this.#connection);
-  }
-
-  /** Waits for `promise` until `deadline` or the connection's loss or block; true if it resolved. */
-  async #resolvesBy(deadline: number, promise: Promise<unknown>): Promise<boolean> {
-    let resolved = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      promise.then(() => resolved = true, () => {}),
-      new Promise<void>((resolve) => {
-        this.#stuck = resolve;
-        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      }),
-    ]);
-    clearTimeout(timer);
-    return resolved;
+    await closeConnection(this.#connection, Math.max(0, deadline - Date.now()));
   }
 
   /**
