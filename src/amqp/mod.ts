@@ -57,3 +57,4 @@ export {
 } from "./supervisor.ts";
 export { type DeclaredQueue, declareTopology, type TopologySpec } from "./topology.ts";
 export { createSideChannel, type SideChannel } from "./side_channel.ts";
+export { commitTx, selectTx } from "./tx.ts";

@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import {
   type AmqpAnyMessage,
   type AmqpConnection,
+  commitTx,
   HEADERS,
   type PublishOptions,
   topicMatches,
@@ -15,7 +16,6 @@ import {
 import { letterDigest, selectLetter } from "./dead_letter_ids.ts";
 import { ownHeaders } from "./delivery.ts";
 import {
-  commit,
   type DeadLetter,
   describe,
   listDigested,
@@ -182,7 +182,7 @@ async function replayOne(
       headers: { [HEADERS.replayedFrom]: letter.id, [HEADERS.user]: letter.user },
     });
     ack();
-    await commit(channel).catch((error: Error) => {
+    await commitTx(channel).catch((error: Error) => {
       throw new Error(
         `The replay of ${letter.id} was cut off before its commit was confirmed (either its copy went ` +
           `out and the letter is gone, or neither): ${error.message}`,
@@ -193,7 +193,7 @@ async function replayOne(
   }
   if (!returned) return true;
   channel.publish("", queue, Buffer.from(msg.content), asPublished(msg, options.userId));
-  await commit(channel).catch((error: Error) => {
+  await commitTx(channel).catch((error: Error) => {
     throw new Error(
       `No queue took the copy of ${letter.id}, and its letter could not be put back: ${error.message}`,
     );

@@ -9,7 +9,9 @@ import {
   type AmqpAnyMessage as AmqpMessage,
   type AmqpChannel,
   type AmqpConnection,
+  commitTx,
   HEADERS,
+  selectTx,
 } from "../amqp/mod.ts";
 import { attemptOf, fromNode, ownHeaders } from "./delivery.ts";
 import { type Digested, letterDigest, letterId } from "./dead_letter_ids.ts";
@@ -119,25 +121,9 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /**
    * Puts the sweep's channel in an AMQP transaction (`tx.select`): what the callback publishes and
-   * acks on it takes effect at {@link commit}, all of it or, if the channel closes first, none.
+   * acks on it takes effect at {@link commitTx}, all of it or, if the channel closes first, none.
    */
   transactional?: boolean;
-}
-
-/** AMQP `tx` methods (class 90), which amqplib sends but does not name in its API. */
-const TX = { select: 5898250, selectOk: 5898251, commit: 5898260, commitOk: 5898261 } as const;
-
-/** A channel's raw request-and-answer call, which amqplib has and does not type. */
-type RpcChannel = { rpc(method: number, fields: object, expect: number): Promise<unknown> };
-
-/**
- * Commits what the channel published and acked since its last commit. RabbitMQ sends the
- * `basic.return` of a copy no queue took before the `tx.commit-ok`, so it has been seen when this
- * resolves. A channel that closes before RabbitMQ took the commit has the transaction discarded;
- * one lost after may have it committed without the commit-ok: all of it, either way.
- */
-export async function commit(channel: AmqpChannel): Promise<void> {
-  await (channel as unknown as RpcChannel).rpc(TX.commit, {}, TX.commitOk);
 }
 
 /** The error of a `beds dlq` that finds a DLQ held by another. */
@@ -213,7 +199,7 @@ export async function sweep(
   const unacked = new Set<AmqpMessage>();
   try {
     held = await read(hold(channel, queue));
-    if (transactional) await read((channel as unknown as RpcChannel).rpc(TX.select, {}, TX.selectOk));
+    if (transactional) await read(selectTx(channel));
     const { handed } = held;
     // The next letter: the one the consumer was handed first (the queue's head), then the ready
     // ones. Before calling the queue empty, a round trip lets a letter on its way to the consumer
@@ -258,7 +244,7 @@ async function giveBack(
     for (const msg of unacked) channel.nack(msg, false, true);
     // In a transaction the nacks too wait for a commit (a channel closed without one gives the
     // letters back all the same, but counted against a quorum queue's delivery limit).
-    if (transactional && unacked.size) await commit(channel);
+    if (transactional && unacked.size) await commitTx(channel);
   } catch {
     // The channel is closed already: RabbitMQ gave the letters back itself.
   }
