@@ -224,6 +224,11 @@ function watchAnswers(model: AmqpConnection): void {
   answerWatches.set(model, watch);
 }
 
+/** Whether RabbitMQ blocks `connection` now (a resource alarm): it reads nothing from it. */
+export function connectionBlocked(connection: AmqpConnection): boolean {
+  return answerWatches.get(connection)?.blocked ?? false;
+}
+
 /**
  * Waits for `close` (of a channel of `connection`, or of the connection) until `deadline` (a
  * `Date.now()` time) at most, and not at all while RabbitMQ blocks the connection: it then reads

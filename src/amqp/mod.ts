@@ -23,6 +23,7 @@ export {
   closeConnection,
   coalesceWrites,
   connectAmqp,
+  connectionBlocked,
   type ConnectOptions,
   describeAmqp,
   dropSocket,

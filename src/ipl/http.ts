@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { connectionBlocked } from "../amqp/mod.ts";
 import { optionalMongodbConfigured } from "./mongodb.ts";
 import { createReconnectingClient } from "../client/mod.ts";
 import {
@@ -22,7 +23,14 @@ import type { StepOutcome } from "./runner.ts";
 function readinessChecks(ctx: IplContext): ReadinessCheck[] {
   return [
     () => ctx.resident ? undefined : "node is not resident (IPL running or shutdown begun)",
-    () => ctx.amqp?.current() ? undefined : "AMQP is not connected",
+    () => {
+      const connection = ctx.amqp?.current();
+      if (!connection) return "AMQP is not connected";
+      // Its replies and acks wait in the socket until the alarm clears: requests are taken, not answered.
+      return connectionBlocked(connection)
+        ? "RabbitMQ blocks the node's connection (a resource alarm)"
+        : undefined;
+    },
     () => {
       // The node serves without an optional MongoDB outside prod (its templates answer DB_UNAVAILABLE
       // until it is up), so it stays ready; beds_db_up and `beds status` say it is down.

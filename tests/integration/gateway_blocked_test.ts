@@ -53,3 +53,25 @@ Deno.test("while RabbitMQ blocks the gateway's connection it answers 503 at once
     await env.cleanup();
   }
 });
+
+Deno.test("while RabbitMQ blocks a node's own connection, /ready says so: its replies cannot go out", async () => {
+  const proxy = startBlockingProxy();
+  const env = await createTestEnv({ amqp: { port: proxy.port } });
+  const instance = `appblock-${env.id}`;
+  const node = await startNode(env, "appServer", instance);
+  try {
+    const urls = await nodeUrls(env, instance);
+    await waitFor(async () => (await httpGet(`${urls.http}/ready`)).status === 200, 10_000, "/ready 200");
+    await proxy.block("low on memory");
+    await waitFor(async () => (await httpGet(`${urls.http}/ready`)).status === 503, 5000, "/ready 503");
+    const ready = JSON.parse((await httpGet(`${urls.http}/ready`)).text);
+    assert.deepEqual(ready.reasons, ["RabbitMQ blocks the node's connection (a resource alarm)"]);
+    await proxy.unblock();
+    await waitFor(async () => (await httpGet(`${urls.http}/ready`)).status === 200, 5000, "/ready 200 again");
+  } finally {
+    await proxy.unblock();
+    assert.equal(await node.stop(), 0);
+    proxy.close();
+    await env.cleanup();
+  }
+});
