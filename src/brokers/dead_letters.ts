@@ -241,10 +241,13 @@ async function giveBack(
 ) {
   try {
     await held?.release();
-    for (const msg of unacked) channel.nack(msg, false, true);
+    // Then also a letter handed to the consumer and never taken (one that came back while the
+    // sweep ran, or that arrived after a `--id` had found its letter): it is unacked too.
+    const back = [...unacked, ...(held?.handed ?? [])];
+    for (const msg of back) channel.nack(msg, false, true);
     // In a transaction the nacks too wait for a commit (a channel closed without one gives the
     // letters back all the same, but counted against a quorum queue's delivery limit).
-    if (transactional && unacked.size) await commitTx(channel);
+    if (transactional && back.length) await commitTx(channel);
   } catch {
     // The channel is closed already: RabbitMQ gave the letters back itself.
   }

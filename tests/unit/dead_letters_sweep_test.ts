@@ -59,3 +59,35 @@ Deno.test("replay --id gives back the letter it names with basic.nack, first in 
     assert.equal(nacks.length, queue.indexOf(1) + 1, "each letter taken is given back");
   }
 });
+
+Deno.test("a letter handed to the sweep's consumer and never taken is given back with basic.nack too", async () => {
+  const log: string[] = [];
+  const connection = fakeConnection([1], log);
+  const createChannel = connection.createChannel.bind(connection);
+  // In the replay's sweep (the second channel, after the listing's), the queue pushes letter 9 to
+  // the hold's consumer once letter 1 has been fetched: one that came back after the count.
+  let channels = 0;
+  connection.createChannel = async () => {
+    const channel = await createChannel() as unknown as Record<string, (...args: unknown[]) => unknown>;
+    if (++channels < 2) return channel as unknown as Awaited<ReturnType<typeof createChannel>>;
+    let push: ((msg: unknown) => void) | undefined;
+    const consume = channel.consume!;
+    channel.consume = (queue: unknown, handler: unknown, options: unknown) => {
+      push = handler as (msg: unknown) => void;
+      return consume(queue, handler, options);
+    };
+    const get = channel.get!;
+    channel.get = async (...args: unknown[]) => {
+      const msg = await get(...args);
+      if (msg) push?.(letter(9));
+      return msg;
+    };
+    return channel as unknown as Awaited<ReturnType<typeof createChannel>>;
+  };
+  await replayDeadLetters(connection, {
+    queues: [{ queue: "q.dlq", exchange: "x", bindings: ["read.*"] }],
+    id: "m1",
+    userId: "guest",
+  });
+  assert.ok(log.includes("nack m9 false true"), JSON.stringify(log));
+});
