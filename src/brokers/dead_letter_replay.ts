@@ -15,14 +15,8 @@ import {
 } from "../amqp/mod.ts";
 import { letterDigest, selectLetter } from "./dead_letter_ids.ts";
 import { ownHeaders } from "./delivery.ts";
-import {
-  type DeadLetter,
-  describe,
-  listDigested,
-  sweep,
-  type SweepStep,
-  type Taken,
-} from "./dead_letters.ts";
+import { type DeadLetter, describe, listDigested } from "./dead_letters.ts";
+import { sweep, type SweepStep, type Taken } from "./dead_letter_sweep.ts";
 
 /** A dead-letter queue, the exchange its broker's requests come through, and the keys it binds there. */
 export interface DeadLetterSource {

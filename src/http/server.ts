@@ -11,26 +11,15 @@
  */
 import { backoffDelay } from "../amqp/mod.ts";
 import type { Logger } from "../logging/mod.ts";
+import {
+  boundedRequests,
+  denoServe,
+  type Listen,
+  type Listener,
+} from "../../utilities/log_dumper/serve_bounded.ts";
 
-/** What {@link startHttpServer} needs of a running listener: what `Deno.serve` returns, and a way to end it. */
-export interface Listener {
-  readonly addr: Deno.NetAddr;
-  /** Settles when the listener ends: rejects when accepting failed. */
-  readonly finished: Promise<void>;
-  /**
-   * Stops accepting and waits for every connection to finish its request: for ever on a client that
-   * sends half a request body and stalls.
-   */
-  shutdown(): Promise<void>;
-  /** Stops accepting and closes every connection at once; settles as `finished`. */
-  abort(): Promise<void>;
-}
-
-/** Starts one listener; throws when it cannot bind. */
-export type Listen = (
-  options: Deno.ServeTcpOptions,
-  handler: Deno.ServeHandler<Deno.NetAddr>,
-) => Listener;
+/** The listener {@link startHttpServer} runs: defined in serve_bounded.ts, which the observer's uses too. */
+export type { Listen, Listener };
 
 /** Options for {@link startHttpServer}. */
 export interface HttpServerOptions {
@@ -84,65 +73,6 @@ export function listenerRestartDelay(attempt: number, random: () => number = Mat
 /** How long `close()` waits for requests in progress by default: what a health check or a scrape takes. */
 const DRAIN_MS = 1_000;
 
-/**
- * Deno settles a request's `completed` once a fixed body is handed to its connection, before the
- * connection has written it: closing pauses this long, so that the last answers go out before it.
- */
-const WRITE_MS = 50;
-
-/**
- * `Deno.serve`, forced to an end by its abort signal: its graceful `shutdown()` has no time limit. The
- * signal must not fire once the server is shut down or ended: Deno would then throw from its listener
- * (a bad resource), and an error thrown there ends the process.
- */
-const denoServe: Listen = (options, handler) => {
-  const controller = new AbortController();
-  const server = Deno.serve({ ...options, signal: controller.signal }, handler);
-  let ended = false;
-  server.finished.then(() => ended = true, () => ended = true);
-  return {
-    addr: server.addr,
-    finished: server.finished,
-    shutdown: () => {
-      ended = true;
-      return server.shutdown();
-    },
-    abort: () => {
-      if (!ended) controller.abort();
-      ended = true;
-      return server.finished;
-    },
-  };
-};
-
-/**
- * Counts requests from their arrival until their answer has been sent (or could not be), so that a
- * close can wait for them and no longer.
- */
-function inflightTracker(handler: HttpServerOptions["handler"]) {
-  let inflight = 0;
-  let onIdle: (() => void) | undefined;
-  const done = () => {
-    if (--inflight === 0) onIdle?.();
-  };
-  const tracked: Deno.ServeHandler<Deno.NetAddr> = (request, info) => {
-    inflight++;
-    info.completed.then(done, done);
-    return handler(request);
-  };
-  /** Resolves when no request is in progress, or after `ms`, with how many still are. */
-  const settled = async (ms: number): Promise<number> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => inflight === 0 ? resolve() : onIdle = resolve),
-      new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
-    ]);
-    clearTimeout(timer);
-    return inflight;
-  };
-  return { tracked, settled };
-}
-
 /** Starts listening at once; a bind failure (port in use) throws. */
 export function startHttpServer(options: HttpServerOptions): HttpServer {
   const { logger, name } = options;
@@ -150,7 +80,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
   const listen = options.listen ?? denoServe;
   const delayOf = options.restartDelayMs ?? ((attempt: number) => listenerRestartDelay(attempt));
   const drainMs = options.drainMs ?? DRAIN_MS;
-  const { tracked, settled } = inflightTracker(options.handler);
+  const { tracked, end } = boundedRequests(options.handler);
   const start = (port: number) =>
     listen({
       hostname: host,
@@ -214,16 +144,11 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     stopped = true;
     up = false;
     clearTimeout(timer);
-    const left = await settled(drainMs);
-    if (left > 0) {
+    await end(current, drainMs, (inflight) =>
       logger.warn(
-        { http: name, inflight: left, drainMs },
+        { http: name, inflight, drainMs },
         "http requests still in progress; closing their connections",
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, WRITE_MS));
-    // A listener that already failed was shut down then, and abort() leaves it alone.
-    await current.abort().catch(() => {});
+      ));
   };
   let closing: Promise<void> | undefined;
   return {

@@ -9,17 +9,25 @@ import mariadb from "mariadb";
 import type { Reply } from "../../src/protocol/mod.ts";
 import type { TestEnv } from "./services.ts";
 
-/** Short retry tiers so transient write failures heal within the test. */
-export const FAST_RETRIES = `
+/**
+ * The write broker with `instances` consumers and short retry tiers, so transient write failures
+ * heal within the test.
+ */
+export function fastRetries(instances: number): string {
+  return `
 [brokers.wBroker]
 ops = ["create", "update", "delete"]
 bindings = ["create.*", "update.*", "delete.*"]
-instances = 2
+instances = ${instances}
 prefetch = 20
 queue_type = "quorum"
 retry_delays_ms = [200, 500, 1000, 2000]
 max_attempts = 6
 `;
+}
+
+/** {@link fastRetries} with two consumers. */
+export const FAST_RETRIES = fastRetries(2);
 
 /** SKUs of the products in the env's schema with the given prefix. */
 export async function skus(env: TestEnv, prefix: string): Promise<Set<string>> {

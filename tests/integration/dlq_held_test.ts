@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import amqp from "amqplib";
 import { type AmqpConnection, deadLetterQueueName, dropSocket, workQueueName } from "../../src/amqp/mod.ts";
 import { replayDeadLetters } from "../../src/brokers/dead_letter_replay.ts";
-import { sweep } from "../../src/brokers/dead_letters.ts";
+import { sweep } from "../../src/brokers/dead_letter_sweep.ts";
 import { AMQP_URL, cli, createTestEnv, readyCount, type TestEnv, waitFor } from "../helpers/services.ts";
 import { listLetters } from "../helpers/dead_letters.ts";
 

@@ -14,7 +14,7 @@ import {
   waitFor,
   workQueues,
 } from "../helpers/services.ts";
-import { nodeUrls } from "../helpers/http.ts";
+import { type NodeUrls, nodeUrls } from "../helpers/http.ts";
 
 /** Well past what a bounded shutdown with the drains below takes; an unbounded one never ends. */
 const EXIT_LIMIT_MS = 15_000;
@@ -71,10 +71,18 @@ async function reap(child: Deno.ChildProcess): Promise<void> {
   await child.status;
 }
 
-Deno.test("a half-sent body to the health listener does not hold the shutdown", async () => {
-  const env = await createTestEnv({ extraToml: "[node]\ndrain_ms = 2000\n" });
-  const { child, urls } = await spawnNode(env, "appServer", `halfhttp-${env.id}`);
-  const conn = await halfSentBody(`${urls.http}/live`);
+/**
+ * Starts `role` in `env`, leaves a half-sent body at the URL `at` picks from its URLs, and asserts
+ * that SIGTERM still ends the node (exit 0) within {@link EXIT_LIMIT_MS}; cleans `env` up.
+ */
+async function assertHalfSentBodyHoldsNoShutdown(
+  env: TestEnv,
+  role: string,
+  instance: string,
+  at: (urls: NodeUrls) => string,
+): Promise<void> {
+  const { child, urls } = await spawnNode(env, role, instance);
+  const conn = await halfSentBody(at(urls));
   try {
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill("SIGTERM");
@@ -84,6 +92,16 @@ Deno.test("a half-sent body to the health listener does not hold the shutdown", 
     await reap(child);
     await env.cleanup();
   }
+}
+
+Deno.test("a half-sent body to the health listener does not hold the shutdown", async () => {
+  const env = await createTestEnv({ extraToml: "[node]\ndrain_ms = 2000\n" });
+  await assertHalfSentBodyHoldsNoShutdown(
+    env,
+    "appServer",
+    `halfhttp-${env.id}`,
+    (urls) => `${urls.http}/live`,
+  );
 });
 
 Deno.test("a half-sent body to the gateway does not hold the shutdown past the drain", async () => {
@@ -92,17 +110,12 @@ Deno.test("a half-sent body to the gateway does not hold the shutdown past the d
     extraToml: "[node]\ndrain_ms = 2000\n",
     gateway: { timeout_ms: 120_000 },
   });
-  const { child, urls } = await spawnNode(env, "gateway", `halfgw-${env.id}`);
-  const conn = await halfSentBody(`${urls.gateway}/v1/cus/read`);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    child.kill("SIGTERM");
-    assert.equal(await exitWithin(child, EXIT_LIMIT_MS), 0, `exit 0 within ${EXIT_LIMIT_MS} ms`);
-  } finally {
-    conn.close();
-    await reap(child);
-    await env.cleanup();
-  }
+  await assertHalfSentBodyHoldsNoShutdown(
+    env,
+    "gateway",
+    `halfgw-${env.id}`,
+    (urls) => `${urls.gateway}/v1/cus/read`,
+  );
 });
 
 Deno.test("a role with an embedded gateway takes no request once its shutdown begins", async () => {

@@ -5,19 +5,10 @@
  * `--follow` prints them alike.
  */
 import assert from "node:assert/strict";
-import { createMariadbAdapter } from "../../src/adapters/mod.ts";
 import { runCli } from "../../src/cli/mod.ts";
-import { silentLogger } from "../../src/logging/mod.ts";
-import {
-  createBatchWriter,
-  createLogStore,
-  createLogStoreSink,
-  eventsIn,
-  loadLogStoreTemplate,
-  type LogEvent,
-  type LogRow,
-} from "../../src/logstore/mod.ts";
+import type { LogEvent } from "../../src/logstore/mod.ts";
 import { cli, createTestEnv, dbQuery, ROOT, type TestEnv, waitFor } from "../helpers/services.ts";
+import { recordEvents, withFoldedAndNot } from "../helpers/log_store.ts";
 import { fanOutEvent, requestEvent } from "../helpers/log_events.ts";
 
 const LOGSTORE_TOML = `
@@ -56,48 +47,16 @@ const IN_ORDER = [
   "p3-n-b-1",
 ];
 
-/** Writes `events` to the env's log store as a node does, parts folded or not. */
-async function record(env: TestEnv, events: readonly LogEvent[], fold: boolean): Promise<void> {
-  const adapter = createMariadbAdapter({ config: env.config.databases.mariadb!, logger: silentLogger() });
-  await adapter.open();
-  try {
-    const template = await loadLogStoreTemplate({
-      dir: `${ROOT}/templates/logstore`,
-      store: "mariadb",
-      database: "lab",
-    });
-    const store = createLogStore({ adapter, template });
-    const writer = createBatchWriter<LogRow>({
-      write: (rows) => store.write(rows),
-      batchSize: 100,
-      flushMs: 60_000,
-      capacity: 1000,
-      weight: eventsIn,
-    });
-    const sink = createLogStoreSink({ writer, sampleRate: 1, newId: () => "s", foldParts: fold });
-    for (const event of events) sink.emit(event);
-    await writer.close();
-  } finally {
-    await adapter.close();
-  }
-}
-
 const eventsOf = (jsonLines: string) =>
   jsonLines.split("\n").filter(Boolean).map((line) => JSON.parse(line).event as string);
 
-Deno.test("beds logs tail prints a fan-out's parts in order after their parent, folded or not", async (t) => {
-  const envs = new Map<boolean, TestEnv>();
-  try {
-    for (const fold of [true, false]) {
-      const env = await createTestEnv({ extraToml: LOGSTORE_TOML });
-      envs.set(fold, env);
-      await record(env, EVENTS, fold);
-    }
+Deno.test("beds logs tail prints a fan-out's parts in order after their parent, folded or not", (t) =>
+  withFoldedAndNot(LOGSTORE_TOML, EVENTS, async (envOf) => {
     const stored = async (env: TestEnv) =>
       Number((await dbQuery<Array<{ n: number }>>(env, "SELECT COUNT(*) AS n FROM ms_logs"))[0]!.n);
-    assert.ok(await stored(envs.get(true)!) < await stored(envs.get(false)!), "parts were folded");
+    assert.ok(await stored(envOf(true)) < await stored(envOf(false)), "parts were folded");
     const tail = async (fold: boolean, args: string[]) => {
-      const run = await cli(["logs", "tail", ...args, ...envs.get(fold)!.cliArgs]);
+      const run = await cli(["logs", "tail", ...args, ...envOf(fold).cliArgs]);
       assert.equal(run.code, 0, run.err);
       return run.out;
     };
@@ -118,10 +77,7 @@ Deno.test("beds logs tail prints a fan-out's parts in order after their parent, 
         assert.equal(await tail(true, args), want);
       });
     }
-  } finally {
-    for (const env of envs.values()) await env.cleanup();
-  }
-});
+  }));
 
 Deno.test("beds logs tail --follow prints a fan-out's parts in order after their parent, folded or not", async (t) => {
   for (const fold of [true, false]) {
@@ -132,7 +88,7 @@ Deno.test("beds logs tail --follow prints a fan-out's parts in order after their
       const err: string[] = [];
       let done: Promise<number> | undefined;
       try {
-        await record(env, EVENTS.slice(0, 2), fold);
+        await recordEvents(env, EVENTS.slice(0, 2), fold);
         done = runCli(["logs", "tail", "--follow", "--json", ...env.cliArgs], {
           out: (line) => out.push(line),
           err: (line) => err.push(line),
@@ -141,7 +97,7 @@ Deno.test("beds logs tail --follow prints a fan-out's parts in order after their
         });
         await waitFor(() => out.length === 5, 10_000, `the first tail (${err.join("\n")})`);
         // Stored while it follows: read by insertion id, a page newest first.
-        await record(env, EVENTS.slice(2), fold);
+        await recordEvents(env, EVENTS.slice(2), fold);
         await waitFor(
           () => out.length >= IN_ORDER.length,
           10_000,

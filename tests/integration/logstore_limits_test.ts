@@ -8,20 +8,10 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
 import { sendAdminCommand } from "../../src/client/mod.ts";
-import { createMariadbAdapter } from "../../src/adapters/mod.ts";
-import { silentLogger } from "../../src/logging/mod.ts";
-import {
-  createBatchWriter,
-  createLogStore,
-  createLogStoreSink,
-  eventsIn,
-  loadLogStoreTemplate,
-  type LogEvent,
-  type LogRow,
-  toLogRow,
-} from "../../src/logstore/mod.ts";
+import { type LogEvent, type LogRow, toLogRow } from "../../src/logstore/mod.ts";
 import { cli, createTestEnv, dbQuery, ROOT, startNode, type TestEnv, waitFor } from "../helpers/services.ts";
 import { fanOutEvent, requestEvent } from "../helpers/log_events.ts";
+import { withFoldedAndNot, withLogStore } from "../helpers/log_store.ts";
 
 const LOGSTORE_TOML = `
 [logstore]
@@ -29,25 +19,6 @@ store = "mariadb"
 database = "lab"
 templates_dir = "${ROOT}/templates/logstore"
 `;
-
-/** Runs `work` with the env's log store opened as a node opens it. */
-async function withStore<T>(
-  env: TestEnv,
-  work: (store: ReturnType<typeof createLogStore>) => Promise<T>,
-): Promise<T> {
-  const adapter = createMariadbAdapter({ config: env.config.databases.mariadb!, logger: silentLogger() });
-  await adapter.open();
-  try {
-    const template = await loadLogStoreTemplate({
-      dir: `${ROOT}/templates/logstore`,
-      store: "mariadb",
-      database: "lab",
-    });
-    return await work(createLogStore({ adapter, template }));
-  } finally {
-    await adapter.close();
-  }
-}
 
 const count = async (env: TestEnv, where: string) =>
   Number(
@@ -117,7 +88,7 @@ Deno.test("a log batch larger than one MariaDB statement is written in several",
           steps: Array.from({ length: 200 }, (_, s) => ({ step: `s${s}`, detail: "d".repeat(1000) })),
           configDigest: "0".repeat(64),
         }, `ipl${i}-n-b-1`));
-      await withStore(env, (store) => store.write(rows));
+      await withLogStore(env, (store) => store.write(rows));
       assert.equal(await count(env, "kind = 'ipl'"), 100);
     });
     await t.step("records of 150 requests echoing 60 KB field names", async () => {
@@ -127,7 +98,7 @@ Deno.test("a log batch larger than one MariaDB statement is written in several",
         (_, i) =>
           toLogRow(requestEvent({ event: `big${i}-n-b-1`, code: "VALIDATION", message }), `big${i}-n-b-1`),
       );
-      await withStore(env, (store) => store.write(rows));
+      await withLogStore(env, (store) => store.write(rows));
       assert.equal(await count(env, "code = 'VALIDATION'"), 150);
     });
   } finally {
@@ -156,27 +127,10 @@ const EVENTS: LogEvent[] = [
   }),
 ];
 
-Deno.test("beds logs tail answers alike whether a fan-out's parts were folded or not", async (t) => {
-  const envs = new Map<boolean, TestEnv>();
-  try {
-    for (const fold of [true, false]) {
-      const env = await createTestEnv({ extraToml: LOGSTORE_TOML });
-      envs.set(fold, env);
-      await withStore(env, async (store) => {
-        const writer = createBatchWriter<LogRow>({
-          write: (rows) => store.write(rows),
-          batchSize: 100,
-          flushMs: 60_000,
-          capacity: 1000,
-          weight: eventsIn,
-        });
-        const sink = createLogStoreSink({ writer, sampleRate: 1, newId: () => "s", foldParts: fold });
-        for (const event of EVENTS) sink.emit(event);
-        await writer.close();
-      });
-    }
+Deno.test("beds logs tail answers alike whether a fan-out's parts were folded or not", (t) =>
+  withFoldedAndNot(LOGSTORE_TOML, EVENTS, async (envOf) => {
     assert.ok(
-      await count(envs.get(true)!, "TRUE") < await count(envs.get(false)!, "TRUE"),
+      await count(envOf(true), "TRUE") < await count(envOf(false), "TRUE"),
       "parts were folded",
     );
     const tail = async (env: TestEnv, args: string[]) => {
@@ -195,20 +149,20 @@ Deno.test("beds logs tail answers alike whether a fan-out's parts were folded or
       ]
     ) {
       await t.step(args.join(" "), async () => {
-        const want = await tail(envs.get(false)!, args);
+        const want = await tail(envOf(false), args);
         assert.ok(want.length > 0);
-        assert.deepEqual(await tail(envs.get(true)!, args), want);
+        assert.deepEqual(await tail(envOf(true), args), want);
       });
     }
-  } finally {
-    for (const env of envs.values()) await env.cleanup();
-  }
-});
+  }));
 
 Deno.test("beds logs tail refuses a filter longer than its column, saying so", async (t) => {
   const env = await createTestEnv({ extraToml: LOGSTORE_TOML });
   try {
-    await withStore(env, (store) => store.write([toLogRow(requestEvent({ event: "w-n-b-1" }), "w-n-b-1")]));
+    await withLogStore(
+      env,
+      (store) => store.write([toLogRow(requestEvent({ event: "w-n-b-1" }), "w-n-b-1")]),
+    );
     for (const [option, width] of [["--template", 32], ["--node", 128], ["--code", 32]] as const) {
       await t.step(option, async () => {
         const long = await cli(["logs", "tail", option, "x".repeat(width + 1), ...env.cliArgs]);

@@ -19,6 +19,7 @@ import {
 } from "../helpers/services.ts";
 import { startBlockingProxy } from "../helpers/amqp_block_proxy.ts";
 import { expectOk } from "../helpers/replies.ts";
+import { fastRetries } from "../helpers/writes.ts";
 
 const DRAIN_MS = 1500;
 /**
@@ -26,16 +27,7 @@ const DRAIN_MS = 1500;
  * after SIGTERM (a consumer with nothing in flight closes its channel at once, and amqplib drops
  * what comes to a closing channel).
  */
-const ONE_WRITER = `
-[brokers.wBroker]
-ops = ["create", "update", "delete"]
-bindings = ["create.*", "update.*", "delete.*"]
-instances = 1
-prefetch = 20
-queue_type = "quorum"
-retry_delays_ms = [200, 500, 1000, 2000]
-max_attempts = 6
-`;
+const ONE_WRITER = fastRetries(1);
 /** The drain, the 3 s the aborted write may take to settle, and a margin for a loaded machine. */
 const EXIT_BOUND_MS = DRAIN_MS + 3000 + 4000;
 

@@ -6,12 +6,8 @@
  * ratio limit lets more µs through when the machine is slower.
  */
 import assert from "node:assert/strict";
-import {
-  type Baseline,
-  compareWithBaseline,
-  conditionMismatches,
-  detectionUsPerTx,
-} from "../../lab/bench/gate.ts";
+import { type Baseline, compareWithBaseline, conditionMismatches } from "../../lab/bench/gate.ts";
+import { detectionUsPerTx } from "../../lab/bench/detection.ts";
 import type { PhaseResult } from "../../lab/bench/phase.ts";
 import { median, RATIOS, type Runs, type ScenarioResult, summarise } from "../../lab/bench/results.ts";
 import { systemsOfRound } from "../../lab/bench/runner.ts";

@@ -3,21 +3,14 @@
  * connections use up the file descriptors) `Deno.serve`'s `finished`
  * rejects, which unhandled ends the process. Here the failure is logged and
  * the listener started again on the same address with a capped backoff, as
- * src/http/server.ts does for a node (the observer imports nothing from src/).
+ * src/http/server.ts does for a node (the observer imports nothing from src/;
+ * the bounded stop both use is serve_bounded.ts).
  *
  * @module
  */
+import { boundedRequests, denoServe, type Listen, type Listener } from "./serve_bounded.ts";
 
-/** What {@link serveKeptUp} needs of a running listener: what `Deno.serve` returns, and a way to end it. */
-export interface Listener {
-  readonly addr: Deno.NetAddr;
-  /** Settles when the listener ends: rejects when accepting failed. */
-  readonly finished: Promise<void>;
-  /** Waits for every connection to finish its request: for ever on one that sent half a body. */
-  shutdown(): Promise<void>;
-  /** Stops accepting and closes every connection at once; settles as `finished`. */
-  abort(): Promise<void>;
-}
+export type { Listen, Listener };
 
 /** Options for {@link serveKeptUp}. */
 export interface KeptUpOptions {
@@ -32,7 +25,7 @@ export interface KeptUpOptions {
   /** Wait before the n-th start again (0-based). @default restartDelay */
   restartDelayMs?: (attempt: number) => number;
   /** Starts a listener; tests pass one that fails. @default Deno.serve */
-  listen?: (options: Deno.ServeTcpOptions, handler: Deno.ServeHandler<Deno.NetAddr>) => Listener;
+  listen?: Listen;
   /** How long `stop()` lets requests in progress finish before it closes their connections. @default 1000 */
   drainMs?: number;
 }
@@ -57,53 +50,12 @@ export function restartDelay(attempt: number): number {
   return Math.min(100 * 2 ** Math.max(0, attempt), 30_000);
 }
 
-/**
- * Deno settles a request's `completed` once a small body is handed to its connection, before it is
- * written: stopping pauses this long, so that the last answers go out first.
- */
-const WRITE_MS = 50;
-
-/**
- * `Deno.serve`, ended by its abort signal: its graceful `shutdown()` waits without limit for a
- * client that sent half a request body. The signal must not fire once the server has shut down or
- * ended: Deno then throws from its listener, which ends the process.
- */
-function denoServe(options: Deno.ServeTcpOptions, handler: Deno.ServeHandler<Deno.NetAddr>): Listener {
-  const controller = new AbortController();
-  const server = Deno.serve({ ...options, signal: controller.signal }, handler);
-  let ended = false;
-  server.finished.then(() => ended = true, () => ended = true);
-  return {
-    addr: server.addr,
-    finished: server.finished,
-    shutdown: () => {
-      ended = true;
-      return server.shutdown();
-    },
-    abort: () => {
-      if (!ended) controller.abort();
-      ended = true;
-      return server.finished;
-    },
-  };
-}
-
 /** Starts listening at once (a bind failure throws) and starts the listener again whenever it fails. */
 export function serveKeptUp(options: KeptUpOptions): KeptUp {
   const log = options.log ?? ((line: string) => console.error(line));
   const delayOf = options.restartDelayMs ?? restartDelay;
   const listen = options.listen ?? denoServe;
-  // Requests from arrival until their answer went out (or could not): what a stop waits for.
-  let inflight = 0;
-  let idle: (() => void) | undefined;
-  const done = () => {
-    if (--inflight === 0) idle?.();
-  };
-  const tracked: Deno.ServeHandler<Deno.NetAddr> = (request, info) => {
-    inflight++;
-    info.completed.then(done, done);
-    return options.handler(request);
-  };
+  const { tracked, end } = boundedRequests(options.handler);
   const start = (port: number) => listen({ hostname: options.hostname, port, onListen: () => {} }, tracked);
 
   let current = start(options.port);
@@ -156,16 +108,7 @@ export function serveKeptUp(options: KeptUpOptions): KeptUp {
       stopCall ??= (async () => {
         stopping = true;
         clearTimeout(timer);
-        let wait: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          if (inflight === 0) return resolve();
-          idle = resolve;
-          wait = setTimeout(resolve, options.drainMs ?? 1_000);
-        });
-        clearTimeout(wait);
-        await new Promise((resolve) => setTimeout(resolve, WRITE_MS));
-        // A listener that already failed was shut down then, and abort() leaves it alone.
-        await current.abort().catch(() => {});
+        await end(current, options.drainMs ?? 1_000);
         stopped();
       })(),
   };
