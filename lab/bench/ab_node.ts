@@ -6,7 +6,8 @@
  * interleaved phases than between separate bench runs.
  *
  * A side is a directory holding `src/main.ts` and `deno.json`, or `rev:REV`
- * for a git revision of this repository (its `src/`, `config/beds.toml`,
+ * for a git revision of this repository (its `src/`, `utilities/` (a node
+ * imports modules it shares with the observer), `config/beds.toml`,
  * `deno.json` and `deno.lock`, extracted to a temp dir). Both nodes read
  * side A's `config/beds.toml` when it has one (a newer config may hold keys
  * an older node refuses), else the working tree's; templates and the lab
@@ -30,11 +31,11 @@ import { outcomeOf, type PhaseResult, runPhase } from "./phase.ts";
 import { loadScenarios, requestMaker, runSetup } from "./scenario.ts";
 import { connectLabSchema } from "../db.ts";
 
-/** Extracts `src/`, `config/beds.toml`, `deno.json` and `deno.lock` of a git revision into a temp dir. */
+/** Extracts `src/`, `utilities/`, `config/beds.toml`, `deno.json` and `deno.lock` of a git revision into a temp dir. */
 async function checkout(root: string, rev: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "beds_ab_" });
   const archive = new Deno.Command("git", {
-    args: ["archive", "--format=tar", rev, "src", "config/beds.toml", "deno.json", "deno.lock"],
+    args: ["archive", "--format=tar", rev, "src", "utilities", "config/beds.toml", "deno.json", "deno.lock"],
     cwd: root,
     stdout: "piped",
   }).spawn();
