@@ -117,10 +117,11 @@ export const mongodbSchema = z.strictObject({
   /** Server selection and connect timeout: how long a request waits for a server that is down. */
   connect_timeout_ms: timerMs(1).default(3000),
   /**
-   * Longest a read, update or delete may run on the server (its `maxTimeMS`), and a write may wait
-   * for its write concern (`wtimeoutMS`); past it the request fails DB_UNAVAILABLE, as a MariaDB
-   * statement past its own `query_timeout_ms` does. A socket with no answer a little after it is
-   * closed, for a server that stopped answering altogether.
+   * Longest a read, update or delete may run on the server (its `maxTimeMS`; past it the request
+   * fails DB_UNAVAILABLE, as a MariaDB statement past its own `query_timeout_ms` does), and a write
+   * may wait for its write concern (`wtimeoutMS`; past it DB_ERROR: the write was applied on the
+   * primary, its replication unconfirmed). A socket with no answer a little after it is closed, for
+   * a server that stopped answering altogether.
    */
   query_timeout_ms: z.number().int().min(100).max(86_400_000).default(30_000),
   /** TLS to MongoDB (CA, client certificate and key files); the URL's own tls options also work. */

@@ -6,7 +6,9 @@
  * by equality of top-level fields, kept in memory per collection; any
  * other command answers `{ok: 1}`. Until `up()`, and after `down()`, it
  * accepts connections and closes them at once, as a server that is not
- * MongoDB (or not yet) does: the driver sees it down.
+ * MongoDB (or not yet) does: the driver sees it down. A test may script
+ * the answers (`script`): see each command and the stand-in's own reply,
+ * and answer another, or none at all, as a server that stopped answering.
  *
  * @module
  */
@@ -28,8 +30,14 @@ export interface FakeMongo {
   close(): void;
 }
 
+/**
+ * A test's answer to a command, given the stand-in's own (a write already applied): a reply, or
+ * null for none, as a server that stopped answering.
+ */
+export type MongoScript = (command: Document, reply: Document) => Document | null;
+
 /** Starts the stand-in, down. */
-export function fakeMongo(): FakeMongo {
+export function fakeMongo(script: MongoScript = (_command, reply) => reply): FakeMongo {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns = new Set<Deno.Conn>();
   const stored = new Map<string, Document[]>();
@@ -55,7 +63,10 @@ export function fakeMongo(): FakeMongo {
   const matches = (doc: Document, filter: Document) =>
     Object.entries(filter).every(([field, value]) => JSON.stringify(doc[field]) === JSON.stringify(value));
 
-  const command = (body: Document, sequences: Map<string, Document[]>): Document => {
+  const command = (body: Document, sequences: Map<string, Document[]>): Document | null =>
+    script(body, ownReply(body, sequences));
+
+  const ownReply = (body: Document, sequences: Map<string, Document[]>): Document => {
     const name = Object.keys(body)[0]!;
     const db = String(body.$db ?? "admin");
     switch (name) {
@@ -100,7 +111,9 @@ export function fakeMongo(): FakeMongo {
       while (message[at] !== 0) at++; // fullCollectionName
       at += 1 + 8; // its NUL, numberToSkip, numberToReturn
       const size = view.getInt32(at, true);
-      const reply = BSON.serialize(command(BSON.deserialize(message.subarray(at, at + size)), new Map()));
+      const answered = command(BSON.deserialize(message.subarray(at, at + size)), new Map());
+      if (!answered) return undefined;
+      const reply = BSON.serialize(answered);
       const head = new Uint8Array(20);
       new DataView(head.buffer).setInt32(16, 1, true); // numberReturned; flags, cursor id, from: 0
       return frame(requestId, OP_REPLY, new Uint8Array([...head, ...reply]));
@@ -127,11 +140,9 @@ export function fakeMongo(): FakeMongo {
       }
       at += size;
     }
-    return frame(
-      requestId,
-      OP_MSG,
-      new Uint8Array([0, 0, 0, 0, 0, ...BSON.serialize(command(body, sequences))]),
-    );
+    const reply = command(body, sequences);
+    if (!reply) return undefined;
+    return frame(requestId, OP_MSG, new Uint8Array([0, 0, 0, 0, 0, ...BSON.serialize(reply)]));
   };
 
   const serve = async (conn: Deno.Conn) => {

@@ -56,6 +56,28 @@ Deno.test("clientOptions() bounds sockets a little past query_timeout_ms and wri
   });
 });
 
+Deno.test("clientOptions() has the driver send a read once: a silent server holds it one socket timeout", async (t) => {
+  await t.step("retryReads off, whatever the URL says", () => {
+    assert.equal(clientOptions(CONFIG).retryReads, false);
+    assert.equal(new MongoClient(CONFIG.url, clientOptions(CONFIG)).options.retryReads, false);
+    assert.equal(
+      new MongoClient(`${CONFIG.url}&retryReads=true`, clientOptions(CONFIG)).options.retryReads,
+      false,
+    );
+  });
+  await t.step(
+    "retryWrites left to the URL: on by default, off where the server has no retryable writes",
+    () => {
+      assert.equal("retryWrites" in clientOptions(CONFIG), false);
+      assert.equal(new MongoClient(CONFIG.url, clientOptions(CONFIG)).options.retryWrites, true);
+      assert.equal(
+        new MongoClient(`${CONFIG.url}&retryWrites=false`, clientOptions(CONFIG)).options.retryWrites,
+        false,
+      );
+    },
+  );
+});
+
 const TEMPLATE = compileTemplate(
   "tpl/mtt.toml",
   `[template]

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import {
+  MongoClientClosedError,
+  MongoErrorLabel,
   MongoNetworkError,
   MongoNetworkTimeoutError,
   MongoServerError,
@@ -7,7 +9,9 @@ import {
   MongoTopologyClosedError,
   MongoWriteConcernError,
 } from "mongodb";
-import { mapMongoError } from "../../src/adapters/mongodb/errors.ts";
+// Not exported by the package's index: the class the driver throws on a checkout from a closed pool.
+import { PoolClosedError } from "mongodb/lib/cmap/errors.js";
+import { mapMongoError, TRANSIENT_LABELS } from "../../src/adapters/mongodb/errors.ts";
 import { BedsError, type ErrorCode, isTransient } from "../../src/errors.ts";
 
 function assertCode(error: unknown, code: ErrorCode): BedsError {
@@ -56,10 +60,32 @@ Deno.test("mapMongoError() answers DB_UNAVAILABLE (transient) when the server ca
     ],
     ["NotWritablePrimary (10107)", new MongoServerError({ code: 10107, errmsg: "not primary" })],
     ["a RetryableWriteError label", { code: 1, errorLabels: ["RetryableWriteError"] }],
+    // What an operation still waiting gets from the node's close(), as MariaDB's aborted statements.
+    ["MongoClientClosedError", new MongoClientClosedError()],
+    ["MongoPoolClosedError", new PoolClosedError({ address: "127.0.0.1:27017" } as never)],
+    [
+      "an overloaded server (labels SystemOverloadedError, RetryableError), as MariaDB's 1040",
+      new MongoServerError({
+        ok: 0,
+        code: 462,
+        codeName: "IngressRequestRateLimitExceeded",
+        errmsg: "rate limited",
+        errorLabels: ["SystemOverloadedError", "RetryableError"],
+      }),
+    ],
+    [
+      "LockTimeout (24), as MariaDB's lock wait timeout (1205)",
+      new MongoServerError({ code: 24, codeName: "LockTimeout", errmsg: "Unable to acquire lock" }),
+    ],
   ];
   for (const [name, error] of cases) {
     await t.step(name, () => assert.ok(isTransient(assertCode(error, "DB_UNAVAILABLE"))));
   }
+});
+
+Deno.test("the labels mapMongoError() takes as transient are labels the driver sets", () => {
+  const driverLabels = new Set<string>(Object.values(MongoErrorLabel));
+  for (const label of TRANSIENT_LABELS) assert.ok(driverLabels.has(label), label);
 });
 
 Deno.test("mapMongoError() answers VALIDATION for a document the collection's validator rejects (121)", () => {
@@ -87,49 +113,55 @@ Deno.test("mapMongoError() answers DB_ERROR for anything else, without the serve
   });
 });
 
-Deno.test("mapMongoError() answers DB_UNAVAILABLE past query_timeout_ms, as MariaDB for its statement timeout", async (t) => {
+Deno.test("mapMongoError() answers DB_UNAVAILABLE past maxTimeMS (50), as MariaDB for its statement timeout", () => {
+  const mapped = assertCode(
+    new MongoServerError({ code: 50, codeName: "MaxTimeMSExpired", errmsg: "operation exceeded time limit" }),
+    "DB_UNAVAILABLE",
+  );
+  assert.ok(isTransient(mapped), "nothing was applied: retried as MariaDB's statement timeout is");
+  assert.equal(mapped.message, "No answer from MongoDB within query_timeout_ms; try again");
+  assert.deepEqual(mapped.details, { reason: "MaxTimeMSExpired", code: 50 });
+});
+
+/** A reply the primary applied whose write concern failed, as the driver throws it. */
+function writeConcernFailed(writeConcernError: Record<string, unknown>, reply: Record<string, unknown> = {}) {
+  return new MongoWriteConcernError({ ok: 1, n: 1, ...reply, writeConcernError } as never);
+}
+
+Deno.test("mapMongoError() answers DB_ERROR, never retried, for a write whose write concern failed", async (t) => {
   const cases: Array<[string, unknown]> = [
     [
-      "maxTimeMS expired (50) on a read or find-and-modify",
-      new MongoServerError({
-        code: 50,
-        codeName: "MaxTimeMSExpired",
-        errmsg: "operation exceeded time limit",
+      "not met within wtimeoutMS (64)",
+      writeConcernFailed({
+        code: 64,
+        codeName: "WriteConcernFailed",
+        errmsg: "waiting for replication timed out",
+        errInfo: { wtimeout: true },
       }),
     ],
     [
-      "a write concern not met within wtimeoutMS (64)",
-      new MongoWriteConcernError({
-        ok: 1,
-        n: 1,
-        writeConcernError: {
-          code: 64,
-          codeName: "WriteConcernFailed",
-          errmsg: "waiting for replication timed out",
-          errInfo: { wtimeout: true },
-        },
-      }),
+      "unsatisfiable (100)",
+      writeConcernFailed({ code: 100, codeName: "UnsatisfiableWriteConcern", errmsg: "no" }),
     ],
     [
-      "errInfo.wtimeout under another code",
-      { name: "MongoWriteConcernError", code: 100, errInfo: { wtimeout: true } },
+      "maxTimeMS expired while waiting for it (50)",
+      writeConcernFailed({ code: 50, codeName: "MaxTimeMSExpired", errmsg: "operation exceeded time limit" }),
+    ],
+    [
+      "a shutdown, labelled RetryableWriteError by the server (91)",
+      writeConcernFailed(
+        { code: 91, codeName: "ShutdownInProgress", errmsg: "shutting down" },
+        { errorLabels: ["RetryableWriteError"] },
+      ),
     ],
   ];
   for (const [name, error] of cases) {
     await t.step(name, () => {
-      const mapped = assertCode(error, "DB_UNAVAILABLE");
-      assert.ok(isTransient(mapped), "retried as MariaDB's statement timeout is");
-      assert.equal(mapped.message, "No answer from MongoDB within query_timeout_ms; try again");
+      const mapped = assertCode(error, "DB_ERROR");
+      assert.equal(isTransient(mapped), false, "a retry would apply the write again");
+      assert.match(mapped.message, /applied on the primary, but its replication was not confirmed/);
+      const { code, codeName } = error as { code: number; codeName: string };
+      assert.deepEqual(mapped.details, { step: "replication", outcome: "unknown", code, codeName });
     });
   }
-  await t.step("another write concern error is no timeout", () => {
-    const mapped = assertCode(
-      new MongoWriteConcernError({
-        ok: 1,
-        writeConcernError: { code: 100, codeName: "UnsatisfiableWriteConcern", errmsg: "no" },
-      }),
-      "DB_ERROR",
-    );
-    assert.deepEqual(mapped.details, { code: 100, codeName: "UnsatisfiableWriteConcern" });
-  });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { plainDecimal, plainDocument, projectionOf, storedTime } from "../../src/adapters/mongodb/replies.ts";
-import { Decimal128 } from "mongodb";
+import { Binary, BSON, BSONRegExp, Decimal128, UUID } from "mongodb";
 import { compileTemplate } from "../../src/templates/mod.ts";
 
 const TEMPLATE = compileTemplate(
@@ -93,6 +93,43 @@ Deno.test("plainDocument() renders datetime and date fields as the MariaDB adapt
   });
   await t.step("other fields are untouched: a decimal stays its text", () => {
     assert.equal(render({ price: "19.90" }).price, "19.90");
+  });
+});
+
+Deno.test("plainDocument() gives bytes and regular expressions other programs store as text that keeps them", async (t) => {
+  const template = compileTemplate(
+    "tpl/mbt.toml",
+    `[template]\nname = "mbt"\nstore = "mongodb"\ndatabase = "lab"\ncollection = "c"\n` +
+      `[fields.id]\ntype = "string"\n[fields.v]\ntype = "string"\n[fields.j]\ntype = "json"\n` +
+      `[ops.read]\nkey = ["id"]\n`,
+  );
+  /** What a reply gives for a value stored in `v`, read back as the driver reads it (its BSON defaults). */
+  const read = (v: unknown) => wire(plainDocument(BSON.deserialize(BSON.serialize({ v })), template)).v;
+  await t.step("bytes (BSON Binary) as base64, not as UTF-8 text", () => {
+    const bytes = new Uint8Array([0xff, 0x00, 0x41, 0x80]);
+    assert.equal(read(new Binary(bytes)), "/wBBgA==");
+    assert.equal(
+      read(new Binary(bytes, 3)),
+      "/wBBgA==",
+      "a legacy UUID (subtype 3): its byte order is the writer's",
+    );
+    assert.deepEqual(Uint8Array.from(atob(read(new Binary(bytes)) as string), (c) => c.charCodeAt(0)), bytes);
+  });
+  await t.step("a UUID (subtype 4) as its text", () => {
+    assert.equal(
+      read(new UUID("3b241101-e2bb-4255-8caf-4136c566a962")),
+      "3b241101-e2bb-4255-8caf-4136c566a962",
+    );
+  });
+  await t.step("a regular expression as its literal, not {}", () => {
+    assert.equal(read(/ab+c/i), "/ab+c/i");
+    assert.equal(read(new BSONRegExp("^a.b$", "im")), "/^a.b$/im");
+  });
+  await t.step("inside a json field too", () => {
+    const doc = BSON.deserialize(
+      BSON.serialize({ j: { b: new Binary(new Uint8Array([1, 2, 3])), r: [/x/] } }),
+    );
+    assert.deepEqual(wire(plainDocument(doc, template)).j, { b: "AQID", r: ["/x/"] });
   });
 });
 

@@ -163,6 +163,8 @@ export function clientOptions(config: ObserverConfig["mongodb"], queryTimeoutMs:
     serverSelectionTimeoutMS: 5000,
     connectTimeoutMS: 3000,
     socketTimeoutMS: queryTimeoutMs + 5000,
+    // Sent once: resent after the socket timeout, a page would wait twice as long for a silent server.
+    retryReads: false,
     // Reads may come from a secondary: the observer must not add load to the primary BEDS writes to.
     readPreference: "secondaryPreferred",
     ...(config.tlsCaFile ? { tls: true, tlsCAFile: config.tlsCaFile } : {}),

@@ -1,10 +1,11 @@
 /**
  * Maps MongoDB driver errors to wire errors: a duplicate key (11000) is
  * CONFLICT, a document the collection's validator rejects (121) is
- * VALIDATION, a lost or unreachable server or an operation past
- * `query_timeout_ms` is DB_UNAVAILABLE (so writes are retried), as for
- * MariaDB, anything else DB_ERROR. Pure: it reads only names, codes, labels
- * and `errInfo`, so it needs no driver import.
+ * VALIDATION, a write whose write concern failed is DB_ERROR (applied on the
+ * primary: never retried), a lost, unreachable or overloaded server, a lock
+ * wait or an operation past `query_timeout_ms` is DB_UNAVAILABLE (so writes
+ * are retried), as for MariaDB, anything else DB_ERROR. Pure: it reads only
+ * names, codes and labels, so it needs no driver import.
  *
  * @module
  */
@@ -19,8 +20,6 @@ export interface MongoErrorLike {
   message?: string;
   keyPattern?: Record<string, unknown>;
   errorLabels?: readonly string[];
-  /** A write concern error's detail: `wtimeout` when it was not met in time. */
-  errInfo?: { wtimeout?: unknown };
 }
 
 /** Driver error classes meaning "the server cannot be reached now" (subclasses count too). */
@@ -29,6 +28,9 @@ const UNAVAILABLE_NAMES = new Set([
   "MongoNetworkTimeoutError",
   "MongoServerSelectionError",
   "MongoPoolClearedError",
+  // The node's close() ended what still waited: as MariaDB's statements aborted by the shutdown.
+  "MongoPoolClosedError",
+  "MongoClientClosedError",
   "MongoTopologyClosedError",
   "MongoNotConnectedError",
   "MongoServerClosedError",
@@ -36,10 +38,11 @@ const UNAVAILABLE_NAMES = new Set([
   "MongoWaitQueueTimeoutError",
 ]);
 
-/** Server codes of a replica set in transition, a shutdown or a time limit. */
+/** Server codes of a replica set in transition, a shutdown, a lock wait or a time limit. */
 const UNAVAILABLE_CODES = new Set([
   6, // HostUnreachable
   7, // HostNotFound
+  24, // LockTimeout: as MariaDB's lock wait timeout (1205)
   89, // NetworkTimeout
   91, // ShutdownInProgress
   189, // PrimarySteppedDown
@@ -57,7 +60,16 @@ const DUPLICATE_CODES = new Set([11000, 11001]);
 /** 121 DocumentValidationFailure; 52, 56, 57: `$`-prefixed, empty or dotted field names. */
 const VALIDATION_CODES = new Set([121, 52, 56, 57]);
 
-const TRANSIENT_LABELS = ["RetryableWriteError", "TransientTransactionError", "NetworkError"];
+/**
+ * Labels (the driver's `MongoErrorLabel`) of errors the server or the driver says are safe to
+ * retry. `RetryableError` comes with `SystemOverloadedError` on a request the server refused
+ * unrun: as MariaDB's too many connections (1040).
+ */
+export const TRANSIENT_LABELS: readonly string[] = [
+  "RetryableWriteError",
+  "TransientTransactionError",
+  "RetryableError",
+];
 
 /** The error's own name and the names of the classes it inherits from. */
 function classNames(error: unknown): Set<string> {
@@ -74,14 +86,6 @@ function classNames(error: unknown): Set<string> {
 
 function hasLabel(e: MongoErrorLike, label: string): boolean {
   return Array.isArray(e.errorLabels) && e.errorLabels.includes(label);
-}
-
-/**
- * Whether the operation ran out of `query_timeout_ms`: its `maxTimeMS` (50 MaxTimeMSExpired) or its
- * write concern's `wtimeoutMS` (64, WriteConcernFailed before MongoDB 8.1, `errInfo.wtimeout`).
- */
-function timedOut(e: MongoErrorLike, code: number | undefined): boolean {
-  return code === 50 || code === 64 || e.errInfo?.wtimeout === true;
 }
 
 /** Converts any error thrown by the MongoDB driver into a {@link BedsError}. */
@@ -107,15 +111,17 @@ export function mapMongoError(error: unknown): BedsError {
       { cause: error, details: { code } },
     );
   }
-  if (timedOut(e, code)) {
-    // What MariaDB answers for a statement past its query_timeout_ms. A write concern timeout
-    // leaves the write applied on the primary, as a MariaDB connection lost mid-statement may.
+  const names = classNames(error);
+  // Before the codes and labels below, which it may carry too (50, 91; RetryableWriteError).
+  if (names.has("MongoWriteConcernError")) return replicationUnconfirmed(error, e, code);
+  if (code === 50) {
+    // MaxTimeMSExpired: the server ended the operation at query_timeout_ms with nothing applied,
+    // as MariaDB's statement timeout.
     return new BedsError("DB_UNAVAILABLE", "No answer from MongoDB within query_timeout_ms; try again", {
       cause: error,
-      details: { reason: e.codeName ?? e.name, code },
+      details: { reason: e.codeName, code },
     });
   }
-  const names = classNames(error);
   if (
     [...names].some((n) => UNAVAILABLE_NAMES.has(n)) ||
     (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
@@ -130,6 +136,21 @@ export function mapMongoError(error: unknown): BedsError {
     cause: error,
     details: code === undefined ? undefined : { code, codeName: e.codeName },
   });
+}
+
+/**
+ * A write the primary applied whose write concern (the URL's `w`) was not met: timed out after
+ * `wtimeoutMS` (64, `errInfo.wtimeout`) or failed otherwise (100 unsatisfiable, 91 a shutdown).
+ * Not DB_UNAVAILABLE: a retry would apply it again (a create without its key stores a second
+ * document), and until it is replicated a failover may still roll it back. As MariaDB's TXN whose
+ * COMMIT got no answer.
+ */
+function replicationUnconfirmed(error: unknown, e: MongoErrorLike, code: number | undefined): BedsError {
+  return new BedsError(
+    "DB_ERROR",
+    "The write was applied on the primary, but its replication was not confirmed; check before sending it again",
+    { cause: error, details: { step: "replication", outcome: "unknown", code, codeName: e.codeName } },
+  );
 }
 
 function conflictMessage(e: MongoErrorLike): string {

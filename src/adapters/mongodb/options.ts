@@ -14,7 +14,14 @@ import type { MongodbConfig } from "../../config/mod.ts";
  */
 export const SOCKET_MARGIN_MS = 5000;
 
-/** The client options of a MongoDB config (TLS left to the caller). */
+/**
+ * The client options of a MongoDB config (TLS left to the caller). `retryWrites` is left to the URL
+ * (on by default; a server without retryable writes, such as DocumentDB, needs it off): the driver
+ * sends a write once more after a network error or a failover, with the same transaction number,
+ * which the server applies at most once, where BEDS's own retry is a new write (a create without
+ * its key gets a new ObjectId). The price: on a replica set, a write to a server that stopped
+ * answering fails only after twice (`query_timeout_ms` + {@link SOCKET_MARGIN_MS}).
+ */
 export function clientOptions(config: MongodbConfig): MongoClientOptions {
   return {
     appName: "beds",
@@ -22,6 +29,9 @@ export function clientOptions(config: MongodbConfig): MongoClientOptions {
     serverSelectionTimeoutMS: config.connect_timeout_ms,
     connectTimeoutMS: config.connect_timeout_ms,
     socketTimeoutMS: config.query_timeout_ms + SOCKET_MARGIN_MS,
+    // The driver would send a read again after a socket timeout: a server that stopped answering
+    // would hold it twice as long. BEDS retries no read; its client does, after a back-off.
+    retryReads: false,
     // Joins the URL's `w` (and replaces a `wtimeoutMS` there): a write waits for replication no
     // longer than a read may run.
     writeConcern: { wtimeoutMS: config.query_timeout_ms },

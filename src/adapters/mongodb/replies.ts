@@ -59,7 +59,12 @@ export function plainDocument(doc: Doc, template: Pick<RecTemplate, "fields">): 
   return reply;
 }
 
-type Bsonish = { _bsontype?: unknown; toHexString?: () => string; toString(): string };
+type Bsonish = {
+  _bsontype?: unknown;
+  sub_type?: unknown;
+  toHexString?: () => string;
+  toString(encoding?: "hex" | "base64"): string;
+};
 
 function plainObject(doc: Doc): Doc {
   return Object.fromEntries(Object.entries(doc).map(([key, value]) => [key, plainValue(value)]));
@@ -70,6 +75,8 @@ function plainValue(value: unknown, time = false): unknown {
   if (value instanceof Date) return time ? value : value.toISOString();
   if (Array.isArray(value)) return value.map((item) => plainValue(item));
   if (value === null || typeof value !== "object") return value;
+  // The driver gives a stored regular expression as a RegExp, which JSON would make `{}`.
+  if (value instanceof RegExp) return String(value);
   const bson = (value as Bsonish)._bsontype;
   if (bson === "ObjectId") return (value as Bsonish).toHexString!();
   if (bson === "Long" || bson === "Int32" || bson === "Double") {
@@ -77,8 +84,19 @@ function plainValue(value: unknown, time = false): unknown {
     return Number.isSafeInteger(n) || bson === "Double" ? n : String(value);
   }
   if (bson === "Decimal128") return plainDecimal(String(value));
+  if (bson === "Binary") return plainBinary(value as Bsonish);
   if (typeof bson === "string") return String(value);
   return plainObject(value as Doc);
+}
+
+/**
+ * A BSON Binary as text: a UUID (subtype 4, 16 bytes) as `3b241101-e2bb-4255-8caf-4136c566a962`,
+ * other bytes as base64, which keeps them all (as UTF-8 text they would be garbled).
+ */
+function plainBinary(value: Bsonish): string {
+  const hex = value.toString("hex");
+  if (value.sub_type !== 4 || hex.length !== 32) return value.toString("base64");
+  return hex.replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
 }
 
 /**
