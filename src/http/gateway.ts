@@ -25,6 +25,12 @@ export type GatewaySend = (body: RequestBody, timeoutMs: number, payload: Uint8A
 /** Options for {@link gatewayHandler}. */
 export interface GatewayOptions {
   send: GatewaySend;
+  /**
+   * The admin role's templates (fleet status, system log, graphs, the log store), refused 403: the
+   * gateway publishes as the nodes' user, who holds their grants, so an HTTP caller would write
+   * them as a node, where a role serves them on its data brokers too.
+   */
+  adminTemplates?: ReadonlySet<string>;
   /** Time to wait for the request's body, and then for its reply; also the request's deadline. */
   timeoutMs: number;
   maxBodyBytes: number;
@@ -132,6 +138,13 @@ export function gatewayHandler(options: GatewayOptions): (request: Request) => P
       const checked = checkRequest({ ...body, template: safeDecode(match[1]!), op: safeDecode(match[2]!) });
       template = checked.template;
       op = checked.op;
+      if (options.adminTemplates?.has(template)) {
+        throw new HttpError(
+          403,
+          "FORBIDDEN",
+          `Template "${template}" is the admin role's: not served through the gateway`,
+        );
+      }
       const payload = encodeRequest(checked as RequestBody, options.timeoutMs, options.maxForwardBytes);
       const reply = await options.send(checked as RequestBody, options.timeoutMs, payload);
       status = reply.ok ? 200 : httpStatusOf(reply.error.code);

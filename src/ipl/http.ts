@@ -16,6 +16,9 @@ import {
   startHttpServer,
 } from "../http/mod.ts";
 import { VERSION } from "../version.ts";
+import { resolvePath } from "../config/mod.ts";
+import { LOGSTORE_TEMPLATE } from "../logstore/mod.ts";
+import { loadTemplates } from "../templates/mod.ts";
 import type { IplContext } from "./context.ts";
 import type { StepOutcome } from "./runner.ts";
 
@@ -57,6 +60,16 @@ function readinessChecks(ctx: IplContext): ReadinessCheck[] {
           "or its listener failed and is starting again"
         : undefined,
   ];
+}
+
+/**
+ * The names of the admin role's templates: those of `[admin] templates_dir` (the nodes of every role
+ * share the config) and the log store's. Where that directory cannot be read, the shipped ones.
+ */
+async function adminTemplateNames(ctx: IplContext): Promise<ReadonlySet<string>> {
+  const dir = resolvePath(ctx.config.configDir, ctx.config.admin.templates_dir);
+  const names = await loadTemplates(dir).then((all) => all.map((t) => t.name), () => ["nst", "slg", "grf"]);
+  return new Set([...names, LOGSTORE_TEMPLATE]);
 }
 
 /** Starts `/live`, `/ready` and `/metrics` and feeds the metrics from the node's events. */
@@ -126,6 +139,7 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
     // The reply is written again as the HTTP answer: a JSON column's long number must keep its digits.
     exactNumbers: true,
   });
+  const adminTemplates = await adminTemplateNames(ctx);
   await link.open();
   const { host, port, timeout_ms: timeoutMs, max_body_bytes: maxBodyBytes, max_inflight: maxInflight } =
     config.gateway;
@@ -141,6 +155,7 @@ export async function startGateway(ctx: IplContext): Promise<StepOutcome> {
       drainMs: config.node.drain_ms,
       handler: gatewayHandler({
         stopping: () => stopping,
+        adminTemplates,
         send: (body, timeoutMs, payload) => link.request(body, { timeoutMs, rawBody: payload }),
         timeoutMs,
         maxBodyBytes,

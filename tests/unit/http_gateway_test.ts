@@ -484,3 +484,32 @@ Deno.test("gatewayHandler() answers 503 OVERLOADED at once past max_inflight, an
   for (const release of waiting.splice(0)) release();
   assert.equal((await again).status, 200);
 });
+
+Deno.test("gatewayHandler() refuses the admin role's templates 403, nothing sent: it publishes as the nodes' user", async () => {
+  let sent = 0;
+  const handle = gatewayHandler({
+    send: () => {
+      sent++;
+      return Promise.resolve({ ok: true, data: null, meta: META } as Reply);
+    },
+    adminTemplates: new Set(["slg", "nst", "grf", "mst"]),
+    timeoutMs: 250,
+    maxBodyBytes: 1024,
+    node: "gw",
+    nextEvent: () => "gw-event",
+    logger: silentLogger(),
+  });
+  const bodies: Array<[string, unknown]> = [
+    ["/v1/slg/call", { call: "log_batch", data: {} }],
+    ["/v1/nst/create", { data: { node: "forged" } }],
+    ["/v1/mst/call", { call: "log_rows", data: {} }],
+  ];
+  for (const [path, body] of bodies) {
+    const { status, json } = await post(handle, path, JSON.stringify(body));
+    assert.equal(status, 403, path);
+    assert.equal((json.error as { code: string }).code, "FORBIDDEN");
+  }
+  assert.equal(sent, 0);
+  assert.equal((await post(handle, "/v1/cus/read", JSON.stringify({ key: { id: 1 } }))).status, 200);
+  assert.equal(sent, 1);
+});
