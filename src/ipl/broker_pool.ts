@@ -6,7 +6,8 @@
  */
 import { amqpUser } from "../amqp/mod.ts";
 import { createBrokerPool, createReplyTargets, startAdminListener } from "../brokers/mod.ts";
-import { createReloadableAccessPolicy } from "../dispatch/mod.ts";
+import { type AccessPolicy, createReloadableAccessPolicy } from "../dispatch/mod.ts";
+import type { Config } from "../config/mod.ts";
 import { fanOut } from "../logstore/mod.ts";
 import type { NodeSelf } from "../admin/mod.ts";
 import type { IplContext } from "./context.ts";
@@ -75,6 +76,7 @@ export const brokerPool: IplStep<IplContext> = {
     const consumers = pool.status().reduce((n, s) => n + s.consumers, 0);
     const users = Object.keys(config.access.users).length;
     return {
+      warnings: missingAdminGrants(config, access),
       detail: `${pool.status().length} brokers, ${consumers} consumers, access control ${
         access.enabled ? `on (${users} users, ${config.access.admin_users.length} admins)` : "off"
       }`,
@@ -84,6 +86,32 @@ export const brokerPool: IplStep<IplContext> = {
     };
   },
 };
+
+/**
+ * What this node sends the admin role that its own AMQP user is not granted (with access control
+ * on, every node reads the same `[access]`): each such send is refused FORBIDDEN and kept in a
+ * dead-letter queue, and `beds status` and the system log stay empty without a word.
+ */
+export function missingAdminGrants(config: Config, access: AccessPolicy): string[] {
+  if (!access.enabled) return [];
+  const sends: Array<[boolean, "create" | "call", string, string]> = [
+    [config.admin.report_ms > 0, "create", "nst", "status reports"],
+    [config.admin.syslog, "call", "slg", "warn and error lines"],
+    [config.logstore.store === "admin", "call", "mst", "log store records"],
+  ];
+  return sends.filter(([sent, op, template]) => {
+    if (!sent) return false;
+    try {
+      access.check(access.nodeUser, op, template, true);
+      return false;
+    } catch {
+      return true;
+    }
+  }).map(([, op, template, what]) =>
+    `[access]: the nodes' user "${access.nodeUser}" has no grant for ${op}.${template}: its ${what} are ` +
+    "refused FORBIDDEN and kept in the dead-letter queue; grant it (README, The admin role)"
+  );
+}
 
 /** The status a node reports to `beds status` and admin tools. */
 export function nodeStatus(ctx: IplContext): NodeSelf {
