@@ -81,7 +81,8 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
   const exchange = `beds.t.${id}`;
   const queuePrefix = `t.${id}.`;
   if (options.emptySchema) {
-    await loadLabSchema({ schema, dir: await Deno.makeTempDir() });
+    const empty = await Deno.makeTempDir({ prefix: "beds_empty_sql_" });
+    await loadLabSchema({ schema, dir: empty }).finally(() => Deno.remove(empty, { recursive: true }));
   } else {
     await loadLabSchema({ schema });
   }
@@ -112,6 +113,7 @@ export async function createTestEnv(options: TestEnvOptions = {}): Promise<TestE
   } catch (error) {
     await dropSchema({ schema });
     await dbUser?.drop();
+    await Deno.remove(configDir, { recursive: true }).catch(() => {});
     throw error;
   }
   let client: BedsClient | undefined;
